@@ -1,0 +1,5 @@
+//! The exchange's rules, pure: who may see and do what, masking, and the
+//! validation of what people send. The store applies them inside its
+//! transactions; nothing here touches a disk or a socket.
+
+pub mod visibility;

@@ -1,0 +1,284 @@
+//! Durable state of the exchange, behind one narrow trait.
+//!
+//! The store knows no HTTP. It holds partners, users (token hashes only),
+//! referrals, the event log and idempotency records, applies the exchange's
+//! rules (see [`crate::domain`]) inside its transactions, and publishes
+//! committed events in sequence order. [`Store`] is object safe and
+//! synchronous: callers on an async runtime use `spawn_blocking`. A
+//! PostgreSQL store would be another implementation of this trait; routes
+//! do not change.
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+use crate::wire::{
+    CloseStatus, CreateReferral, OutcomeInput, Partner, ReasonInput, Referral, ReferralBox, Role,
+    Status, Timestamp,
+};
+
+/// Who is calling: the authenticated user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub user_name: String,
+    pub partner_id: String,
+    pub partner_name: String,
+    pub role: Role,
+}
+
+/// A user as the admin CLI lists it (never the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: String,
+    pub partner_id: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A referral as stored: unmasked (`contact_masked` false, contacts
+/// present), with what visibility and masking need to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReferral {
+    pub referral: Referral,
+    /// The partner that accepted a hop of this lead (that hop is
+    /// `accepted`, `won` or `lost`), if any.
+    pub accepted_partner: Option<String>,
+}
+
+/// One committed change, as the event log holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Server-wide, strictly increasing.
+    pub seq: u64,
+    pub referral: StoredReferral,
+}
+
+/// An action on one referral, already parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Accept {
+        note: Option<String>,
+    },
+    Reject {
+        reason: ReasonInput,
+    },
+    Forward {
+        to_partner: String,
+        note: Option<String>,
+        commission_pct: Option<u32>,
+        expires_in_hours: Option<u32>,
+    },
+    Withdraw,
+    Close {
+        status: CloseStatus,
+        outcome: OutcomeInput,
+    },
+}
+
+/// An action with the referral and the version the user saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionItem {
+    pub id: String,
+    pub version: u64,
+    pub action: Action,
+}
+
+/// Why one action or creation was not applied. The variants map one to one
+/// onto the protocol's per-item outcomes and error codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainError {
+    /// No such referral, or not visible to the caller (404).
+    NotFound,
+    /// Wrong role or wrong side (403).
+    Forbidden { message: String },
+    /// A rule is broken (422), with the field to blame where there is one.
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
+    /// Stale version or a status the action does not allow (409), with the
+    /// referral as it is now; the message says who decided and when.
+    Conflict {
+        message: String,
+        current: Box<StoredReferral>,
+    },
+    /// A lead with that domain is open (409); `existing_id` only when the
+    /// caller's partner is a party to that open hop.
+    Duplicate {
+        message: String,
+        existing_id: Option<String>,
+    },
+}
+
+/// An applied action (or a created referral).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub referral: StoredReferral,
+    /// On a forward: the new hop.
+    pub forwarded: Option<StoredReferral>,
+}
+
+/// One item's result.
+pub type ItemResult = Result<Applied, DomainError>;
+
+/// A response kept for an idempotency key: opaque to the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// What the store knows of an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdemLookup {
+    /// Never seen (or older than retention).
+    Miss,
+    /// Seen with the same request hash: answer this again.
+    Replay(StoredResponse),
+    /// Seen with a different request.
+    Mismatch,
+}
+
+/// Renders the response for an idempotent write, inside the write's
+/// transaction, so that the action and its stored answer commit together.
+pub type RenderResponse = Box<dyn FnOnce(&[ItemResult]) -> StoredResponse + Send>;
+
+/// Ask a write to keep its response under an idempotency key.
+pub struct IdemSave {
+    pub user_id: String,
+    pub key: String,
+    /// Hex SHA-256 of method, path and parsed body.
+    pub request_hash: String,
+    pub render: RenderResponse,
+}
+
+impl std::fmt::Debug for IdemSave {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdemSave")
+            .field("user_id", &self.user_id)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whose referrals a read covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One partner's (its incoming, outgoing or both).
+    Partner(String),
+    /// Every partner's (operators).
+    Everything,
+}
+
+/// `GET /v1/referrals`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub scope: Scope,
+    pub box_: ReferralBox,
+    /// Empty: every status.
+    pub statuses: Vec<Status>,
+    /// Only ids strictly greater than this (the cursor).
+    pub after_id: Option<String>,
+    pub limit: usize,
+}
+
+/// One page: items ordered by id, whether more follow, and the event
+/// sequence number the page was read at (same snapshot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPage {
+    pub items: Vec<StoredReferral>,
+    pub has_more: bool,
+    pub as_of: u64,
+}
+
+/// A failure of the store itself (disk, corruption): a 5xx, never a rule.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Backend(String),
+    /// Admin-level problems: unknown partner, duplicate id, bad slug.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The exchange's durable state.
+pub trait Store: Send + Sync + 'static {
+    // -- directory and users --------------------------------------------
+    /// Adds a partner; `Rejected` on a duplicate id or bad slug.
+    fn add_partner(&self, partner: &Partner) -> StoreResult<()>;
+    /// The directory; `q` filters by id, name or category (case-insensitive substring).
+    fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>>;
+    fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>>;
+    /// Adds a user and returns it with its new bearer token (shown once).
+    fn add_user(&self, partner_id: &str, name: &str, role: Role)
+    -> StoreResult<(UserRecord, String)>;
+    fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
+    /// Revokes a user's token; false when there is no such active user.
+    fn revoke_user(&self, user_id: &str) -> StoreResult<bool>;
+    /// The user holding this token, if it is known and not revoked
+    /// (hash lookup, constant-time comparison).
+    fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>>;
+
+    // -- referrals --------------------------------------------------------
+    /// Sends a lead. One `ItemResult` (the new hop in `Applied::referral`).
+    fn create(
+        &self,
+        actor: &Actor,
+        request: CreateReferral,
+        idem: Option<IdemSave>,
+    ) -> StoreResult<ItemResult>;
+    /// Applies actions, each all-or-nothing and independent, in one durable
+    /// commit; results in request order. Used for single actions too.
+    fn apply(
+        &self,
+        actor: &Actor,
+        items: Vec<ActionItem>,
+        idem: Option<IdemSave>,
+    ) -> StoreResult<Vec<ItemResult>>;
+    /// Keeps a response for a request that never reached a write (a 400,
+    /// 404 or 422 decided before the store).
+    fn save_response(
+        &self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+        response: StoredResponse,
+    ) -> StoreResult<()>;
+    fn idem_lookup(&self, user_id: &str, key: &str, request_hash: &str)
+    -> StoreResult<IdemLookup>;
+    fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>>;
+    fn list(&self, query: &ListQuery) -> StoreResult<ListPage>;
+    /// Expires every referral still pending at or after its `expires_at`;
+    /// returns how many.
+    fn expire_due(&self) -> StoreResult<usize>;
+    /// The earliest `expires_at` among pending referrals.
+    fn next_expiry(&self) -> StoreResult<Option<Timestamp>>;
+
+    // -- events -----------------------------------------------------------
+    /// Committed events after `seq`, in order, at most `limit`.
+    fn events_after(&self, seq: u64, limit: usize) -> StoreResult<Vec<Arc<StoredEvent>>>;
+    /// The lowest `after` a subscriber may resume from: resuming from an
+    /// older point is 410.
+    fn resume_floor(&self) -> StoreResult<u64>;
+    /// The newest committed event's seq (0 when none).
+    fn last_seq(&self) -> StoreResult<u64>;
+    /// Live committed events, in order. A lagging receiver falls back to
+    /// [`Store::events_after`].
+    fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>>;
+
+    // -- housekeeping -----------------------------------------------------
+    /// Drops idempotency records older than 24 h and events beyond retention.
+    fn prune(&self) -> StoreResult<()>;
+    /// Referral counts by status, for `/metrics`.
+    fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>>;
+    /// Cheap check that the store answers (`/healthz`).
+    fn health(&self) -> StoreResult<()>;
+}
+
+/// The handle the server and demo hold.
+pub type SharedStore = Arc<dyn Store>;

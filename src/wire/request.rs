@@ -1,0 +1,258 @@
+//! Request bodies (strict: unknown fields are 400) and action answers.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, Referral, ReasonCode};
+
+/// The lead as a sender gives it. Every field may be absent here so that a
+/// missing `company` or `category` is reported as 422 `invalid` naming the
+/// field, not as a parse error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadInput {
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub est_value_cents: Option<i64>,
+    /// ISO 4217; `USD` when absent.
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// `POST /v1/referrals`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReferral {
+    pub to_partner: String,
+    pub lead: LeadInput,
+    #[serde(default)]
+    pub commission_pct: Option<u32>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub expires_in_hours: Option<u32>,
+}
+
+/// `POST /v1/referrals/{id}/accept`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRequest {
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `reason` in a reject request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonInput {
+    pub code: ReasonCode,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /v1/referrals/{id}/reject`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    pub version: u64,
+    pub reason: ReasonInput,
+}
+
+/// `POST /v1/referrals/{id}/forward`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardRequest {
+    pub version: u64,
+    pub to_partner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission_pct: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_hours: Option<u32>,
+}
+
+/// Answer to a forward: the closed hop and the new one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardResponse {
+    pub referral: Referral,
+    pub forwarded: Referral,
+}
+
+/// `POST /v1/referrals/{id}/withdraw`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawRequest {
+    pub version: u64,
+}
+
+/// `status` in a close request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseStatus {
+    Won,
+    Lost,
+}
+
+/// `outcome` in a close request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeInput {
+    #[serde(default)]
+    pub value_cents: Option<i64>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /v1/referrals/{id}/close`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    pub version: u64,
+    pub status: CloseStatus,
+    #[serde(default)]
+    pub outcome: Option<OutcomeInput>,
+}
+
+/// The actions a batch item may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Accept,
+    Reject,
+    Forward,
+    Withdraw,
+    Close,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 5] = [
+        Self::Accept,
+        Self::Reject,
+        Self::Forward,
+        Self::Withdraw,
+        Self::Close,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Reject => "reject",
+            Self::Forward => "forward",
+            Self::Withdraw => "withdraw",
+            Self::Close => "close",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// One batch item as a client builds it: `{"id", "action", "version", ...}`.
+/// (The server reads items loosely, so that one malformed item is reported
+/// as `invalid` while the others still run.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchItem {
+    pub id: String,
+    #[serde(flatten)]
+    pub action: BatchAction,
+}
+
+/// The action of a batch item with its fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum BatchAction {
+    Accept(AcceptRequest),
+    Reject(RejectRequest),
+    Forward(ForwardRequest),
+    Withdraw(WithdrawRequest),
+    Close(CloseRequest),
+}
+
+
+/// `POST /v1/referrals/batch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchRequest {
+    pub items: Vec<BatchItem>,
+}
+
+/// A batch item's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchOutcome {
+    Applied,
+    Conflict,
+    NotFound,
+    Invalid,
+    Forbidden,
+}
+
+impl BatchOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Conflict => "conflict",
+            Self::NotFound => "not_found",
+            Self::Invalid => "invalid",
+            Self::Forbidden => "forbidden",
+        }
+    }
+}
+
+/// One item's result, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResult {
+    pub id: String,
+    pub outcome: BatchOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<Referral>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded: Option<Referral>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+}
+
+/// Counts of each outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSummary {
+    pub applied: u32,
+    pub conflict: u32,
+    pub not_found: u32,
+    pub invalid: u32,
+    pub forbidden: u32,
+}
+
+impl BatchSummary {
+    pub fn count(&mut self, outcome: BatchOutcome) {
+        match outcome {
+            BatchOutcome::Applied => self.applied += 1,
+            BatchOutcome::Conflict => self.conflict += 1,
+            BatchOutcome::NotFound => self.not_found += 1,
+            BatchOutcome::Invalid => self.invalid += 1,
+            BatchOutcome::Forbidden => self.forbidden += 1,
+        }
+    }
+}
+
+/// The batch answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    pub results: Vec<BatchResult>,
+    pub summary: BatchSummary,
+}
