@@ -112,6 +112,20 @@ pub enum ConfigError {
         /// The key that would allow it.
         allow_key: String,
     },
+    /// One key bound to two commands in `[keys]`.
+    #[error(
+        "{origin}: key '{key}': {spec} is already bound by '{other}'; a key can run only one command"
+    )]
+    KeyConflict {
+        /// Where the second binding was written.
+        origin: String,
+        /// The second command's key, e.g. `keys.reject`.
+        key: String,
+        /// The key, in its short form.
+        spec: String,
+        /// The first command's key, e.g. `keys.accept`.
+        other: String,
+    },
     /// The theme cannot be loaded.
     #[error("{origin}: key 'theme': {message}")]
     Theme {

@@ -150,6 +150,24 @@ pub struct Settings {
     pub config_file: Option<PathBuf>,
 }
 
+impl Default for Settings {
+    /// The built-in defaults, with no token and no config file.
+    fn default() -> Self {
+        Settings {
+            server_url: DEFAULT_SERVER_URL.to_string(),
+            token: String::new(),
+            allow_plain_http: false,
+            theme: DEFAULT_THEME.to_string(),
+            readonly: false,
+            log_file: default_log_file(&HashMap::new()),
+            keys: BTreeMap::new(),
+            views: BTreeMap::new(),
+            batch: BatchSettings::default(),
+            config_file: None,
+        }
+    }
+}
+
 /// Loads the configuration from the process environment and the files it
 /// points at, for a command that talks to a server.
 pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
@@ -752,8 +770,24 @@ fn load_inner(
     if let Some(v) = root.get("keys") {
         let t = as_table(v, "keys")?;
         check_keys(t, "keys", COMMANDS)?;
-        for (cmd, kv) in t {
-            keymap.insert(cmd.clone(), key_list(kv, &format!("keys.{cmd}"))?);
+        let mut sorted: Vec<(&String, &Value)> = t.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        let mut bound: HashMap<keys::KeySpec, String> = HashMap::new();
+        for (cmd, kv) in sorted {
+            let key = format!("keys.{cmd}");
+            let list = key_list(kv, &key)?;
+            for k in &list {
+                let spec = keys::parse(k).map_err(|_| invalid(kv, &key, "a key"))?;
+                if let Some(other) = bound.insert(spec, cmd.clone()) {
+                    return Err(ConfigError::KeyConflict {
+                        origin: origin(kv),
+                        key,
+                        spec: spec.to_string(),
+                        other: format!("keys.{other}"),
+                    });
+                }
+            }
+            keymap.insert(cmd.clone(), list);
         }
     }
 

@@ -75,6 +75,22 @@ fn none() -> Overrides {
 }
 
 #[test]
+fn settings_default_matches_the_loaded_defaults() {
+    let mut fx = Fx::new();
+    fx.set("LEADX_SERVER__TOKEN", "t");
+    let loaded = fx.ok(&none());
+    let d = Settings::default();
+    assert_eq!(d.server_url, loaded.server_url);
+    assert_eq!(d.theme, loaded.theme);
+    assert_eq!(d.batch, loaded.batch);
+    assert_eq!(
+        (d.readonly, d.allow_plain_http),
+        (loaded.readonly, loaded.allow_plain_http)
+    );
+    assert!(d.token.is_empty() && d.keys.is_empty() && d.views.is_empty());
+}
+
+#[test]
 fn defaults_when_nothing_is_configured() {
     let mut fx = Fx::new();
     fx.set("LEADX_SERVER__TOKEN", "tok-123");
@@ -681,6 +697,20 @@ fn bad_keys_and_views() {
     assert!(fx.err(&none()).contains("found 5"));
     fx.config("[keys]\naccept = true\n");
     assert!(fx.err(&none()).contains("found true"));
+    let p = fx.config("[keys]\naccept = \"x\"\nreject = [\"r\", \"x\"]\n");
+    assert_eq!(
+        fx.err(&none()),
+        format!(
+            "{}: key 'keys.reject': x is already bound by 'keys.accept'; a key can run only one command",
+            p.display()
+        )
+    );
+    // Spelling does not hide a conflict.
+    fx.config("[keys]\nquit = \"ctrl-c\"\nreload = \"C-c\"\n");
+    assert!(
+        fx.err(&none())
+            .contains("C-c is already bound by 'keys.quit'")
+    );
     fx.config("[views.hot]\nfilter = \"x\"\n");
     assert!(fx.err(&none()).contains("unknown key 'views.hot.filter'"));
     fx.config("[views.hot]\n");
