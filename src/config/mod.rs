@@ -380,6 +380,35 @@ fn rank(origin: &str) -> u8 {
     }
 }
 
+/// Gives every table an origin: merging creates tables without one. A table
+/// takes its first child's (by key), or `fallback` when it is empty (only a
+/// file can write an empty table).
+fn fill_origins(table: &mut Map<String, Value>, fallback: &str) {
+    let mut keys: Vec<String> = table.keys().cloned().collect();
+    keys.sort();
+    for k in keys {
+        let Some(v) = table.get_mut(&k) else { continue };
+        let has_origin = v.origin().is_some();
+        let ValueKind::Table(t) = &mut v.kind else {
+            continue;
+        };
+        fill_origins(t, fallback);
+        if has_origin {
+            continue;
+        }
+        let mut child_keys: Vec<&String> = t.keys().collect();
+        child_keys.sort();
+        let o = child_keys
+            .first()
+            .and_then(|ck| t.get(*ck))
+            .and_then(Value::origin)
+            .unwrap_or(fallback)
+            .to_string();
+        let kind = std::mem::take(&mut v.kind);
+        *v = Value::new(Some(&o), kind);
+    }
+}
+
 fn origin(v: &Value) -> String {
     v.origin().unwrap_or(DEFAULT_ORIGIN).to_string()
 }
@@ -719,6 +748,11 @@ fn load_inner(
         path: config_file.clone().unwrap_or_default(),
         message: e.to_string(),
     })?;
+    let mut root = root;
+    let blame = config_file
+        .as_ref()
+        .map_or_else(|| "configuration".to_string(), |p| p.display().to_string());
+    fill_origins(&mut root, &blame);
     check_keys(&root, "", TOP_KEYS)?;
 
     // [server] and [profiles.*], checked in full whichever is used.

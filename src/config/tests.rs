@@ -853,3 +853,26 @@ fn the_example_file_is_valid_as_is_and_uncommented() {
         );
     }
 }
+
+#[test]
+fn tables_without_values_are_blamed_on_the_file() {
+    let fx = Fx::new();
+    let p = fx.config("[views.hot]\n");
+    assert_eq!(
+        fx.err(&none()),
+        format!(
+            "{}: key 'views.hot.query': expected a query (a string), found nothing",
+            p.display()
+        )
+    );
+    fx.config("[colours]\ntext = \"red\"\n");
+    assert_eq!(
+        fx.err(&none()),
+        format!("{}: unknown key 'colours'", p.display())
+    );
+    fx.config("[colours]\n");
+    assert_eq!(
+        fx.err(&none()),
+        format!("{}: unknown key 'colours'", p.display())
+    );
+}
