@@ -852,6 +852,36 @@ fn the_example_file_is_valid_as_is_and_uncommented() {
             "config.example.toml does not document keys.{cmd}"
         );
     }
+    assert!(
+        !s.views.is_empty(),
+        "config.example.toml shows no [views.NAME]"
+    );
+    let doc: toml::Table = toml::from_str(&uncommented).expect("toml");
+    for k in TOP_KEYS {
+        assert!(
+            doc.contains_key(*k),
+            "config.example.toml does not document {k}"
+        );
+    }
+    let section = |name: &str| {
+        doc.get(name)
+            .and_then(|v| v.as_table())
+            .cloned()
+            .unwrap_or_default()
+    };
+    for k in SERVER_KEYS.iter().filter(|k| **k != "token") {
+        assert!(
+            section("server").contains_key(*k),
+            "server.{k} undocumented"
+        );
+    }
+    assert!(
+        example().contains("token = \"...\""),
+        "server.token undocumented"
+    );
+    for k in BATCH_KEYS {
+        assert!(section("batch").contains_key(*k), "batch.{k} undocumented");
+    }
 }
 
 #[test]
