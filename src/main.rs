@@ -1,3 +1,1 @@
-fn main() -> std::process::ExitCode {
-    leadx::cli::main()
-}
+fn main() {}
