@@ -232,7 +232,8 @@ mod tests {
     #[test]
     fn lead_field_limits_name_the_field() {
         let long = "a".repeat(201);
-        let cases: Vec<(&str, Box<dyn Fn(&mut LeadInput)>)> = vec![
+        type Mutate = Box<dyn Fn(&mut LeadInput)>;
+        let cases: Vec<(&str, Mutate)> = vec![
             (
                 "lead.company",
                 Box::new(|l| l.company = Some("a".repeat(201))),

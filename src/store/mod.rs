@@ -8,9 +8,13 @@
 //! PostgreSQL store would be another implementation of this trait; routes
 //! do not change.
 
+pub mod sqlite;
+
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
+
+pub use sqlite::SqliteStore;
 
 use crate::wire::{
     CloseStatus, CreateReferral, OutcomeInput, Partner, ReasonInput, Referral, ReferralBox, Role,
