@@ -20,9 +20,6 @@ struct Cli {
     args: admin::AdminArgs,
 }
 
-/// `run` is what `leadx admin` calls: it writes to the real stdout/stderr.
-const _RUN: fn(admin::AdminArgs) -> std::process::ExitCode = admin::run;
-
 struct Out {
     code: u8,
     stdout: String,
@@ -224,4 +221,30 @@ fn bad_input_is_one_line_and_exit_2() {
     assert_eq!(ids, ["acme-web", "shady"]);
     assert!(s.list_users().unwrap().is_empty());
     assert!(domain::validate::is_slug("shady"));
+}
+
+#[test]
+fn run_maps_outcomes_to_exit_codes() {
+    use std::process::ExitCode;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let parse = |argv: &[&str]| {
+        let mut full = vec!["leadx-admin", "--db", db.to_str().unwrap()];
+        full.extend_from_slice(argv);
+        Cli::try_parse_from(full).unwrap().args
+    };
+    assert_eq!(admin::run(parse(&["user", "list"])), ExitCode::SUCCESS);
+    assert_eq!(
+        admin::run(parse(&[
+            "user",
+            "add",
+            "--partner",
+            "p",
+            "--name",
+            "N",
+            "--role",
+            "x"
+        ])),
+        ExitCode::from(2)
+    );
 }
