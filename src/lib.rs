@@ -11,5 +11,6 @@
 
 pub mod clock;
 pub mod domain;
+pub mod server;
 pub mod store;
 pub mod wire;
