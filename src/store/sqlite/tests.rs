@@ -924,3 +924,40 @@ fn prune_keeps_a_day_or_the_last_100000_whichever_is_more() {
     assert_eq!(w.store.resume_floor().unwrap(), 11);
     assert_eq!(w.store.last_seq().unwrap(), last);
 }
+
+#[test]
+fn a_panicking_render_rolls_back_only_itself() {
+    let w = world();
+    let r = w.sent("north", "acme");
+    let acme = w.actor("acme");
+    let item = ActionItem {
+        id: r.referral.id.clone(),
+        version: 1,
+        action: accept(),
+    };
+    let boom = IdemSave {
+        user_id: acme.user_id.clone(),
+        key: "k".into(),
+        request_hash: "h".into(),
+        render: Box::new(|_| panic!("render failed")),
+    };
+    let out = w.store.apply(&acme, vec![item.clone()], Some(boom));
+    assert!(matches!(out, Err(StoreError::Backend(_))));
+    // Nothing of it was kept, and the writer still works.
+    assert_eq!(
+        w.store
+            .get(&r.referral.id)
+            .unwrap()
+            .unwrap()
+            .referral
+            .version,
+        1
+    );
+    assert_eq!(
+        w.store.idem_lookup(&acme.user_id, "k", "h").unwrap(),
+        IdemLookup::Miss
+    );
+    assert_eq!(w.all_events().len(), 1);
+    w.store.health().unwrap();
+    w.act("acme", &r.referral.id, 1, accept()).unwrap_err_free();
+}
