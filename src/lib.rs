@@ -10,6 +10,7 @@
 //! - [`cli`]: the command line, the only place that wires server and inbox.
 
 pub mod clock;
+pub mod demo;
 pub mod domain;
 pub mod store;
 pub mod wire;
