@@ -351,24 +351,68 @@ fn simulator_steps_keep_the_queue_moving() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_simulator_acts_until_told_to_stop() {
+/// Starts a simulator, waits until it has changed things, stops it.
+async fn runs_until_told_to_stop(with_tokens: bool) -> (usize, usize) {
     let (_dir, path, tokens) = seeded();
     let store: SharedStore = Arc::new(open(&path));
+    let users_before = store.list_users().unwrap().len();
     let seq_before = store.last_seq().unwrap();
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(demo::run_simulator(
-        store.clone(),
-        tokens,
-        Duration::from_millis(20),
-        shutdown,
-    ));
+    let interval = Duration::from_millis(20);
+    let task = if with_tokens {
+        tokio::spawn(demo::run_simulator_with(
+            store.clone(),
+            tokens,
+            interval,
+            shutdown,
+        ))
+    } else {
+        tokio::spawn(demo::run_simulator(store.clone(), interval, shutdown))
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while store.last_seq().unwrap() < seq_before + 5 {
         assert!(tokio::time::Instant::now() < deadline, "the simulator acts");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops promptly")
+        .unwrap()
+        .expect("stops cleanly");
+    (users_before, store.list_users().unwrap().len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_simulator_with_the_seeded_agents_adds_no_users() {
+    let (before, after) = runs_until_told_to_stop(true).await;
+    assert_eq!(before, after);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_simulator_without_tokens_acts_as_fresh_agents() {
+    let (before, after) = runs_until_told_to_stop(false).await;
+    let partners = leadx::demo::world::partners().len();
+    assert_eq!(
+        after,
+        before + partners - 2,
+        "one per partner but the demo's and staff's"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_simulator_stops_when_the_sender_is_dropped() {
+    let (_dir, path, tokens) = seeded();
+    let store: SharedStore = Arc::new(open(&path));
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(demo::run_simulator_with(
+        store,
+        tokens,
+        Duration::from_secs(3600),
+        shutdown,
+    ));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(stop);
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
         .expect("stops promptly")

@@ -4,14 +4,17 @@
 //!
 //! - [`world`]: the fictional partners and lead material, deterministic;
 //! - [`seed`]: [`seed_if_empty`] and the demo's tokens file;
-//! - [`simulator`]: [`run_simulator`] and single [`simulator_step`]s.
+//! - [`simulator`]: [`run_simulator`] (or [`run_simulator_with`] the
+//!   seeded agents) and single [`simulator_step`]s.
 
 pub mod seed;
 pub mod simulator;
 pub mod world;
 
 pub use seed::{DemoTokens, seed_if_empty, tokens_path};
-pub use simulator::{DEFAULT_INTERVAL, SimActors, run_simulator, simulator_step};
+pub use simulator::{
+    DEFAULT_INTERVAL, SimActors, run_simulator, run_simulator_with, simulator_step,
+};
 
 use seed::{DEMO_AGENT_NAME, DEMO_OPERATOR_NAME, DEMO_VIEWER_NAME};
 

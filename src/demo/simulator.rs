@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use tokio::sync::watch;
 
 use super::seed::DemoTokens;
-use super::world::{self, LeadFactory, STAFF_PARTNER, pick_weighted};
+use super::world::{self, DEMO_PARTNER, LeadFactory, STAFF_PARTNER, pick_weighted};
 use crate::store::{
     Action, ActionItem, Actor, DomainError, ItemResult, ListQuery, Scope, SharedStore, Store,
     StoredReferral,
@@ -50,12 +50,26 @@ impl SimActors {
     /// Authenticates the partner agents of `tokens`; a partner whose token
     /// is missing or revoked gets a fresh agent user.
     pub fn load(store: &dyn Store, tokens: &DemoTokens) -> anyhow::Result<SimActors> {
+        Self::set_up(store, &tokens.agent_partner, &tokens.partner_agents)
+    }
+
+    /// A fresh agent user for every partner but `demo_partner` (and the
+    /// staff): for a simulator that has no seeded tokens at hand.
+    pub fn fresh(store: &dyn Store, demo_partner: &str) -> anyhow::Result<SimActors> {
+        Self::set_up(store, demo_partner, &BTreeMap::new())
+    }
+
+    fn set_up(
+        store: &dyn Store,
+        demo_partner: &str,
+        tokens: &BTreeMap<String, String>,
+    ) -> anyhow::Result<SimActors> {
         let all = store.list_partners(None)?;
         let demo = all
             .iter()
-            .find(|p| p.id == tokens.agent_partner)
+            .find(|p| p.id == demo_partner)
             .cloned()
-            .with_context(|| format!("no demo partner `{}`", tokens.agent_partner))?;
+            .with_context(|| format!("no demo partner `{demo_partner}`"))?;
         let partners: Vec<Partner> = all
             .into_iter()
             .filter(|p| p.id != demo.id && p.id != STAFF_PARTNER)
@@ -63,7 +77,7 @@ impl SimActors {
         let mut rng = StdRng::from_os_rng();
         let mut actors = BTreeMap::new();
         for partner in &partners {
-            let known = match tokens.partner_agents.get(&partner.id) {
+            let known = match tokens.get(&partner.id) {
                 Some(token) => store
                     .authenticate(token)?
                     .filter(|a| a.partner_id == partner.id && a.role.may_act()),
@@ -466,18 +480,45 @@ fn background(
 
 /// Runs the simulator until `shutdown` turns true (or its sender is
 /// dropped): one [`simulator_step`] every `interval` (jittered by ±50%), on
-/// the blocking pool. Errors are logged at debug and never stop it. Fails
-/// only when the simulator's actors cannot be set up.
+/// the blocking pool, as a fresh agent user of every partner but
+/// [`DEMO_PARTNER`]. Errors are logged at debug and never stop it. Fails
+/// only when the simulator's users cannot be set up. Prefer
+/// [`run_simulator_with`] when the demo's tokens are at hand: it adds no
+/// users on each start.
 pub async fn run_simulator(
+    store: SharedStore,
+    interval: Duration,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let setup = store.clone();
+    let actors = tokio::task::spawn_blocking(move || SimActors::fresh(&*setup, DEMO_PARTNER))
+        .await
+        .context("simulator setup panicked")??;
+    simulate(store, actors, interval, shutdown).await
+}
+
+/// [`run_simulator`] acting as the partner agents seeded with `tokens`
+/// (a partner whose token no longer works gets a fresh agent).
+pub async fn run_simulator_with(
     store: SharedStore,
     tokens: DemoTokens,
     interval: Duration,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let setup = store.clone();
     let actors = tokio::task::spawn_blocking(move || SimActors::load(&*setup, &tokens))
         .await
         .context("simulator setup panicked")??;
+    simulate(store, actors, interval, shutdown).await
+}
+
+/// The simulator's loop, with its actors set up.
+async fn simulate(
+    store: SharedStore,
+    actors: SimActors,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let actors = Arc::new(actors);
     let mut rng = StdRng::from_os_rng();
     tracing::debug!(partners = actors.actors.len(), "demo simulator running");
