@@ -12,5 +12,6 @@
 pub mod clock;
 pub mod demo;
 pub mod domain;
+pub mod server;
 pub mod store;
 pub mod wire;
