@@ -270,7 +270,7 @@ enum Fate {
 
 /// How the demo integrator takes part in a lead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role4Demo {
+enum DemoPart {
     /// First recipient.
     Incoming,
     /// Originator.
@@ -334,12 +334,12 @@ fn pick_partner<'a>(rng: &mut impl Rng, choices: &[&'a Partner]) -> Option<&'a P
 fn plan_chain(
     rng: &mut impl Rng,
     partners: &[Partner],
-    role: Role4Demo,
+    role: DemoPart,
     hops: usize,
     category: &str,
 ) -> Vec<String> {
     // Originator: affiliates send most leads, a few carriers send many.
-    let originator = if role == Role4Demo::Outgoing {
+    let originator = if role == DemoPart::Outgoing {
         DEMO_PARTNER.to_string()
     } else {
         world::pick_sender(rng, partners, &[DEMO_PARTNER])
@@ -349,8 +349,8 @@ fn plan_chain(
     let mut chain = vec![originator];
     for position in 1..=hops {
         let fixed = match role {
-            Role4Demo::Incoming if position == 1 => Some(DEMO_PARTNER.to_string()),
-            Role4Demo::ForwardedIn if position == 2 => Some(DEMO_PARTNER.to_string()),
+            DemoPart::Incoming if position == 1 => Some(DEMO_PARTNER.to_string()),
+            DemoPart::ForwardedIn if position == 2 => Some(DEMO_PARTNER.to_string()),
             _ => None,
         };
         let next = fixed.unwrap_or_else(|| {
@@ -392,14 +392,14 @@ fn plan_story(
     let role = pick_weighted(
         rng,
         &[
-            (Role4Demo::Incoming, 38),
-            (Role4Demo::Outgoing, 27),
-            (Role4Demo::ForwardedIn, 9),
-            (Role4Demo::Background, 26),
+            (DemoPart::Incoming, 38),
+            (DemoPart::Outgoing, 27),
+            (DemoPart::ForwardedIn, 9),
+            (DemoPart::Background, 26),
         ],
     );
     let category = match role {
-        Role4Demo::Incoming => pick_weighted(
+        DemoPart::Incoming => pick_weighted(
             rng,
             &[
                 ("services", 35),
@@ -408,7 +408,7 @@ fn plan_story(
                 ("hosting", 20),
             ],
         ),
-        Role4Demo::Outgoing => pick_weighted(
+        DemoPart::Outgoing => pick_weighted(
             rng,
             &[
                 ("bandwidth", 30),
@@ -435,8 +435,8 @@ fn plan_story(
     // Most leads land where they should; the demo integrator forwards
     // fewer than it receives.
     let hops = match role {
-        Role4Demo::Incoming => pick_weighted(rng, &[(1usize, 72), (2, 14), (3, 8), (4, 6)]),
-        Role4Demo::ForwardedIn => pick_weighted(rng, &[(2usize, 60), (3, 25), (4, 15)]),
+        DemoPart::Incoming => pick_weighted(rng, &[(1usize, 72), (2, 14), (3, 8), (4, 6)]),
+        DemoPart::ForwardedIn => pick_weighted(rng, &[(2usize, 60), (3, 25), (4, 15)]),
         _ => pick_weighted(rng, &[(1usize, 60), (2, 22), (3, 10), (4, 8)]),
     };
     let chain = plan_chain(rng, partners, role, hops, category);
@@ -459,7 +459,7 @@ fn plan_story(
 
     // The demo agent opens its inbox to a good queue of undecided leads.
     let pending_weight = match role {
-        Role4Demo::Incoming | Role4Demo::ForwardedIn => 30,
+        DemoPart::Incoming | DemoPart::ForwardedIn => 30,
         _ => 16,
     };
     let fates = [

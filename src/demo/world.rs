@@ -239,7 +239,8 @@ pub fn trading_partners() -> Vec<Partner> {
 const FIRST_NAMES: &[&str] = &[
     "Dana", "Priya", "Morgan", "Sam", "Elena", "Marcus", "Aisha", "Tom", "Keiko", "Luis", "Hannah",
     "Omar", "Grace", "Felix", "Nadia", "Ben", "Ingrid", "Rahul", "Chloe", "Diego", "Maya", "Jonas",
-    "Fatima", "Oliver", "Sofia", "Wei", "Lena", "Patrick", "Amara", "Hugo", "Zoe", "Tariq",
+    "Fatima", "Oliver", "Sofia", "Wei", "Lena", "Patrick", "Amara", "Hugo", "Zoë", "Tariq",
+    "Jürgen", "Siobhán", "José",
 ];
 
 const LAST_NAMES: &[&str] = &[
@@ -328,6 +329,10 @@ const PLACES: &[&str] = &[
     "Tall Pines",
     "Harvest Moon",
     "Quayside",
+    "Lindenhöhe",
+    "Søndergaard",
+    "Île Verte",
+    "Königsallee",
 ];
 
 /// Kinds of business and the words their names end with.
@@ -483,12 +488,29 @@ fn phone(rng: &mut impl Rng, region: &str) -> String {
     }
 }
 
-/// Lower-cased letters and digits of a name, for domains and emails.
+/// Lower-cased ASCII letters and digits of a name (accents dropped), for
+/// domains and emails.
 fn squash(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    let mut out = String::new();
+    for c in s.chars() {
+        let plain = match c {
+            'á' | 'à' | 'â' | 'ä' | 'å' => "a",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'í' | 'ì' | 'î' | 'ï' => "i",
+            'ó' | 'ò' | 'ô' | 'ö' | 'ø' => "o",
+            'ú' | 'ù' | 'û' | 'ü' => "u",
+            'ç' => "c",
+            'ñ' => "n",
+            'ß' => "ss",
+            c if c.is_ascii_alphanumeric() => {
+                out.push(c.to_ascii_lowercase());
+                continue;
+            }
+            _ => continue,
+        };
+        out.push_str(plain);
+    }
+    out
 }
 
 /// Makes leads with domains unique among those it has made (or been told
@@ -750,21 +772,32 @@ mod tests {
     }
 
     #[test]
-    fn leads_are_complete_unique_and_fictional() {
+    fn leads_are_complete_unique_fictional_with_ascii_domains() {
         let mut rng = StdRng::seed_from_u64(7);
         let mut factory = LeadFactory::new();
         let mut domains = HashSet::new();
+        let mut accented = false;
         for i in 0..500 {
             let category = ["bandwidth", "hosting", "design", "services"][i % 4];
             let lead = factory.lead(&mut rng, category, REGIONS[i % REGIONS.len()]);
             let domain = lead.domain.clone().expect("domain");
             assert!(domain.ends_with(".example"), "{domain}");
+            assert!(
+                domain
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.'),
+                "{domain} is plain ASCII"
+            );
+            let email = lead.contact_email.clone().unwrap_or_default();
+            assert!(email.is_ascii(), "{email}");
             assert!(domains.insert(domain), "domains never repeat");
             assert!(lead.company.is_some() && lead.category.as_deref() == Some(category));
+            accented |= !lead.company.as_deref().unwrap_or_default().is_ascii();
             if let Some(v) = lead.est_value_cents {
                 assert!((200_000..=25_000_000).contains(&v), "{v} cents");
             }
         }
+        assert!(accented, "some names are not plain ASCII, as in life");
     }
 
     #[test]
