@@ -9,6 +9,8 @@
 //! - [`demo`]: the demo world and its simulator;
 //! - [`cli`]: the command line, the only place that wires server and inbox.
 
+pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod demo;
 pub mod domain;
