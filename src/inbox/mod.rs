@@ -16,3 +16,8 @@ pub mod msg;
 pub mod state;
 pub mod update;
 pub mod views;
+
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod update_tests;
