@@ -11,5 +11,7 @@
 
 pub mod clock;
 pub mod domain;
+pub mod inbox;
+pub mod sanitize;
 pub mod store;
 pub mod wire;
