@@ -149,6 +149,18 @@ impl KeyMap {
         )
     }
 
+    /// The keys of `cmd` that work in `ctx` (printable ones are text where
+    /// `ctx` takes text), for display, or `None` when there are none.
+    pub fn label_in(&self, cmd: Command, ctx: Context) -> Option<String> {
+        let keys: Vec<String> = self
+            .keys_of(cmd)
+            .iter()
+            .filter(|k| !(ctx.takes_text() && is_text_key(&KeyEvent::new(k.code, k.mods))))
+            .map(|k| k.to_string())
+            .collect();
+        (!keys.is_empty()).then(|| keys.join("/"))
+    }
+
     /// The command a key press means in `ctx`. In contexts that take text,
     /// printable keys (no Ctrl or Alt) are text, never commands.
     pub fn command_for(&self, ev: &KeyEvent, ctx: Context) -> Option<Command> {
@@ -170,7 +182,7 @@ impl KeyMap {
         COMMANDS
             .iter()
             .filter(|c| c.contexts.contains(&ctx) && (may_act || !c.acts))
-            .filter_map(|c| Some((self.label_of(c.command)?, c.hint?)))
+            .filter_map(|c| Some((self.label_in(c.command, ctx)?, c.hint?)))
             .collect()
     }
 

@@ -21,3 +21,5 @@ pub mod views;
 mod testkit;
 #[cfg(test)]
 mod update_tests;
+#[cfg(test)]
+mod view_tests;

@@ -31,12 +31,29 @@ pub fn hints(state: &State) -> Vec<(String, &'static str)> {
     }
 }
 
+/// Hints dropped first when the line is too narrow.
+const DROP_ORDER: [&str; 6] = ["pane", "detail", "withdraw", "close", "filter", "forward"];
+
 /// Draws the hint line.
 pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, theme.hint_text);
     let max = area.right();
+    let mut all = hints(state);
+    // Drop the least needed hints whole until the line fits.
+    let width = |v: &[(String, &str)]| -> usize {
+        1 + v
+            .iter()
+            .map(|(k, l)| crate::sanitize::width(k) + 1 + l.len() + 2)
+            .sum::<usize>()
+    };
+    for drop in DROP_ORDER {
+        if width(&all) <= area.width as usize {
+            break;
+        }
+        all.retain(|(_, l)| *l != drop);
+    }
     let mut x = area.x + 1;
-    for (keys, label) in hints(state) {
+    for (keys, label) in all {
         x = put_run(buf, x, area.y, max, &keys, theme.hint_key);
         x = put_run(buf, x, area.y, max, " ", theme.hint_text);
         x = put_run(buf, x, area.y, max, label, theme.hint_text);

@@ -154,13 +154,14 @@ fn forward(state: &State, p: &ForwardPopup, theme: &Theme, area: Rect, frame: &m
     let count = if state.partners.is_empty() {
         "loading the partner directory…".to_string()
     } else {
+        let eligible = state
+            .partners
+            .iter()
+            .filter(|x| !p.excluded.contains(&x.id))
+            .count();
         format!(
-            "{} of {} partners · ↑/↓ move · Enter picks",
-            p.matches.len(),
-            state
-                .partners
-                .len()
-                .saturating_sub(p.excluded.len().min(state.partners.len()))
+            "{} of {eligible} partners · ↑/↓ move · Enter picks",
+            p.matches.len()
         )
     };
     frame.render_widget(
