@@ -9,9 +9,11 @@
 //! - [`demo`]: the demo world and its simulator;
 //! - [`cli`]: the command line, the only place that wires server and inbox.
 
+pub mod client;
 pub mod clock;
 pub mod domain;
 pub mod inbox;
 pub mod sanitize;
+pub mod server;
 pub mod store;
 pub mod wire;

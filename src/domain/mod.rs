@@ -2,4 +2,6 @@
 //! validation of what people send. The store applies them inside its
 //! transactions; nothing here touches a disk or a socket.
 
+pub mod rules;
+pub mod validate;
 pub mod visibility;

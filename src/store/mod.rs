@@ -8,9 +8,13 @@
 //! PostgreSQL store would be another implementation of this trait; routes
 //! do not change.
 
+pub mod sqlite;
+
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
+
+pub use sqlite::SqliteStore;
 
 use crate::wire::{
     CloseStatus, CreateReferral, OutcomeInput, Partner, ReasonInput, Referral, ReferralBox, Role,
@@ -215,8 +219,12 @@ pub trait Store: Send + Sync + 'static {
     fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>>;
     fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>>;
     /// Adds a user and returns it with its new bearer token (shown once).
-    fn add_user(&self, partner_id: &str, name: &str, role: Role)
-    -> StoreResult<(UserRecord, String)>;
+    fn add_user(
+        &self,
+        partner_id: &str,
+        name: &str,
+        role: Role,
+    ) -> StoreResult<(UserRecord, String)>;
     fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
     /// Revokes a user's token; false when there is no such active user.
     fn revoke_user(&self, user_id: &str) -> StoreResult<bool>;
@@ -249,8 +257,7 @@ pub trait Store: Send + Sync + 'static {
         request_hash: &str,
         response: StoredResponse,
     ) -> StoreResult<()>;
-    fn idem_lookup(&self, user_id: &str, key: &str, request_hash: &str)
-    -> StoreResult<IdemLookup>;
+    fn idem_lookup(&self, user_id: &str, key: &str, request_hash: &str) -> StoreResult<IdemLookup>;
     fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>>;
     fn list(&self, query: &ListQuery) -> StoreResult<ListPage>;
     /// Expires every referral still pending at or after its `expires_at`;

@@ -16,9 +16,9 @@ pub use referral::{
     PartnerList, Reason, ReasonCode, Referral, ReferralPage, Role, Status,
 };
 pub use request::{
-    AcceptRequest, ActionKind, BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResponse, BatchResult,
-    BatchSummary, CloseRequest, CloseStatus, CreateReferral, ForwardRequest, ForwardResponse,
-    LeadInput, OutcomeInput, ReasonInput, RejectRequest, WithdrawRequest,
+    AcceptRequest, ActionKind, BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResponse,
+    BatchResult, BatchSummary, CloseRequest, CloseStatus, CreateReferral, ForwardRequest,
+    ForwardResponse, LeadInput, OutcomeInput, ReasonInput, RejectRequest, WithdrawRequest,
 };
 pub use time::{Timestamp, format_timestamp, now_seconds, parse_timestamp};
 

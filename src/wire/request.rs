@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, Referral, ReasonCode};
+use super::{ApiError, ReasonCode, Referral};
 
 /// The lead as a sender gives it. Every field may be absent here so that a
 /// missing `company` or `category` is reported as 422 `invalid` naming the
@@ -184,7 +184,6 @@ pub enum BatchAction {
     Withdraw(WithdrawRequest),
     Close(CloseRequest),
 }
-
 
 /// `POST /v1/referrals/batch`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,7 +33,8 @@ pub mod serde_secs {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
         let s = String::deserialize(d)?;
-        parse_timestamp(&s).ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp"))
+        parse_timestamp(&s)
+            .ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp"))
     }
 
     pub mod option {

@@ -1,0 +1,88 @@
+//! The command line: `leadx [inbox]`, `leadx serve`, `leadx admin`,
+//! `leadx demo`. This layer is the only one that wires the server and the
+//! inbox together (in `leadx demo`).
+
+pub mod admin;
+pub mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// leadx: the lead-exchange server and its terminal inbox.
+#[derive(Debug, Parser)]
+#[command(name = "leadx", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the lead-exchange server.
+    Serve(serve::ServeArgs),
+    /// Manage partners and users of an exchange's database.
+    Admin(admin::AdminArgs),
+}
+
+/// Parses the command line and runs it; the process's exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Admin(args)) => admin::run(args),
+        Some(Command::Serve(args)) => {
+            init_stderr_logging();
+            run_async(serve::run(args))
+        }
+        None => {
+            eprintln!("leadx: the inbox is not built yet; try `leadx serve --help`");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("leadx: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(fut) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("leadx: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Server logs: stderr, `RUST_LOG` or info.
+fn init_stderr_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Resolves on SIGINT, SIGTERM (or Ctrl-C elsewhere).
+pub async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,118 @@
+//! `leadx serve`: the lead-exchange server as a process.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::clock;
+use crate::server::{self, ServerConfig, TlsFiles};
+use crate::store::SharedStore;
+use crate::store::sqlite::SqliteStore;
+
+/// `leadx serve --db PATH [--listen ADDR] ...`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The SQLite database file (created if missing). With --demo, a fresh
+    /// temporary one when omitted.
+    #[arg(long, value_name = "PATH", required_unless_present = "demo")]
+    pub db: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free one.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
+    pub listen: SocketAddr,
+    /// PEM certificate chain: serve HTTPS.
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (a TLS proxy sits in front).
+    #[arg(long)]
+    pub allow_plain_http: bool,
+    /// Requests per second per token (bursts of twice that); 0 turns it off.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub rate_limit: u32,
+    /// Seed a demo world (if the database is empty) and run its simulator.
+    #[arg(long)]
+    pub demo: bool,
+    /// Seconds between the demo simulator's moves.
+    #[arg(long, value_name = "SECS", default_value_t = 4.0, requires = "demo")]
+    pub demo_interval: f64,
+}
+
+/// Runs until SIGINT or SIGTERM.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let temp_dir;
+    let db = match (&args.db, args.demo) {
+        (Some(db), _) => db.clone(),
+        (None, _) => {
+            temp_dir = TempDir::new("leadx-demo")?;
+            temp_dir.path.join("demo.db")
+        }
+    };
+    let demo_tokens = if args.demo {
+        let db = db.clone();
+        Some(
+            tokio::task::spawn_blocking(move || crate::demo::seed_if_empty(&db))
+                .await?
+                .context("seeding the demo world")?,
+        )
+    } else {
+        None
+    };
+    let clock = clock::system();
+    let store: SharedStore = Arc::new(
+        SqliteStore::open(&db, clock.clone())
+            .with_context(|| format!("opening the database {}", db.display()))?,
+    );
+    let config = ServerConfig {
+        listen: args.listen,
+        rate_limit: args.rate_limit,
+        tls: args
+            .tls_cert
+            .clone()
+            .zip(args.tls_key.clone())
+            .map(|(cert, key)| TlsFiles { cert, key }),
+        allow_plain_http: args.allow_plain_http,
+        ..ServerConfig::default()
+    };
+    let running = server::start(store.clone(), clock, config).await?;
+    println!("listening on {}", running.url);
+    let (stop_sim, sim_stopped) = tokio::sync::watch::channel(false);
+    if let Some(tokens) = &demo_tokens {
+        println!("{}", crate::demo::describe(tokens, &running.url));
+        let interval = Duration::from_secs_f64(args.demo_interval.max(0.2));
+        tokio::spawn(crate::demo::run_simulator(store.clone(), interval, sim_stopped));
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    super::wait_for_stop_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_sim.send(true);
+    running.shutdown().await;
+    Ok(())
+}
+
+/// A directory removed when dropped.
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(prefix: &str) -> anyhow::Result<Self> {
+        let nonce: u64 = rand::random();
+        let path = std::env::temp_dir().join(format!("{prefix}-{}-{nonce:x}", std::process::id()));
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        Ok(Self { path })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}

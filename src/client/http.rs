@@ -1,0 +1,873 @@
+//! [`Client`]: one async method per endpoint of PROTOCOL.md v1, and
+//! [`ClientError`], which tells a definite answer from one worth retrying.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngCore;
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER,
+};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::one_line;
+use crate::wire::{
+    AcceptRequest, ApiError, BatchRequest, BatchResponse, CloseRequest, CreateReferral, ErrorBody,
+    ErrorCode, ForwardRequest, ForwardResponse, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, Me, Partner,
+    PartnerList, Referral, ReferralBox, ReferralPage, RejectRequest, Status, WithdrawRequest,
+};
+
+/// Largest response body the client reads (a hostile server cannot make it
+/// allocate without bound). A page of 5,000 referrals is well below this.
+const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
+
+/// Page size `list_all` asks for.
+pub const LIST_ALL_PAGE: u32 = 500;
+
+/// Where the server is and who we are.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// `http://host:port` (a path prefix is allowed: `https://host/leadx`).
+    pub base_url: String,
+    /// The bearer token.
+    pub token: String,
+    /// Whole-request limit for ordinary requests (not the live feed).
+    pub request_timeout: Duration,
+    /// Limit for opening a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+}
+
+impl ClientConfig {
+    /// A config with the default timeouts (15 s per request, 5 s to connect).
+    pub fn new(base_url: impl Into<String>, token: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            token: token.into(),
+            request_timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("token", &"<redacted>")
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone)]
+pub enum ClientError {
+    /// The server answered with a non-2xx status.
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The error body (synthesised from the status when the body was not
+        /// the protocol's `{"error": {...}}`, e.g. from a proxy).
+        error: ApiError,
+        /// `Retry-After`, when the server sent one.
+        retry_after: Option<Duration>,
+    },
+    /// No answer: connection refused or reset, DNS, TLS, timeout. Whether
+    /// the server acted is unknown; a retry with the same key is safe.
+    Network(String),
+    /// The server answered 2xx with a body this client does not understand.
+    Decode(String),
+}
+
+impl ClientError {
+    /// An answer the server gave that a retry would not change: any status
+    /// below 500 except 429 and 409 `idempotency_in_flight`.
+    pub fn is_definite(&self) -> bool {
+        match self {
+            Self::Api { status, error, .. } => {
+                *status < 500
+                    && *status != 429
+                    && !(*status == 409 && error.code == ErrorCode::IdempotencyInFlight)
+            }
+            Self::Network(_) | Self::Decode(_) => false,
+        }
+    }
+
+    /// Worth retrying with the same idempotency key: network errors and
+    /// timeouts, 5xx, 429 and 409 `idempotency_in_flight`.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Api { status, error, .. } => {
+                *status >= 500
+                    || *status == 429
+                    || (*status == 409 && error.code == ErrorCode::IdempotencyInFlight)
+            }
+            Self::Network(_) => true,
+            Self::Decode(_) => false,
+        }
+    }
+
+    /// The error code, when the server gave one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Api { error, .. } => Some(error.code),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// On a 409 `conflict`: the referral as it is now.
+    pub fn current(&self) -> Option<&Referral> {
+        match self {
+            Self::Api { error, .. } => error.current.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// `Retry-After`, when the server sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Api {
+                status,
+                error,
+                retry_after,
+            } => {
+                let label = match error.code {
+                    ErrorCode::Unknown => format!("HTTP {status}"),
+                    code => code.as_str().replace('_', " "),
+                };
+                let mut message = one_line(&error.message, 200);
+                if message.is_empty() {
+                    if let Some(cur) = &error.current {
+                        message = format!("now {} (version {})", cur.status.as_str(), cur.version);
+                    } else {
+                        message = format!("HTTP {status}");
+                    }
+                }
+                write!(f, "{label}: {message}")?;
+                if let Some(field) = &error.field {
+                    write!(f, " [{}]", one_line(field, 80))?;
+                }
+                if let Some(after) = retry_after {
+                    write!(f, " (retry in {})", human_duration(*after))?;
+                }
+                Ok(())
+            }
+            Self::Network(m) => f.write_str(m),
+            Self::Decode(m) => write!(f, "unexpected answer from server: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// `3s`, `250ms`, `2m 5s`.
+pub(crate) fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        format!("{}ms", d.as_millis())
+    } else if secs < 60 {
+        if d.subsec_millis() >= 100 && secs < 10 {
+            format!("{:.1}s", d.as_secs_f64())
+        } else {
+            format!("{secs}s")
+        }
+    } else if secs < 3600 {
+        format!("{}m {}s", secs / 60, secs % 60)
+    } else {
+        format!("{}h {}m", secs / 3600, (secs % 3600) / 60)
+    }
+}
+
+/// A 2xx answer with what the headers said about it.
+#[derive(Debug, Clone)]
+pub struct Answer<T> {
+    /// The decoded body.
+    pub value: T,
+    /// The HTTP status (200, 201).
+    pub status: u16,
+    /// `Idempotent-Replayed: true`: the server answered from its record of
+    /// an earlier request with the same key and changed nothing.
+    pub replayed: bool,
+}
+
+/// A fresh idempotency key: 160 random bits as 40 lower-case hex digits.
+pub fn new_idempotency_key() -> String {
+    let mut bytes = [0u8; 20];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+struct Inner {
+    /// Ordinary requests: whole-request timeout.
+    http: reqwest::Client,
+    /// The live feed: no whole-request timeout (the stream is endless).
+    stream_http: reqwest::Client,
+    base: Url,
+    auth: HeaderValue,
+    config: ClientConfig,
+}
+
+/// An HTTP client of one server as one user. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Builds a client; fails on a base URL that is not `http(s)://...` or
+    /// a token that cannot be a header value.
+    pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
+        let base = Url::parse(config.base_url.trim()).map_err(|e| {
+            ClientError::Network(format!("bad server URL {:?}: {e}", config.base_url))
+        })?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(ClientError::Network(format!(
+                "bad server URL {:?}: expected http:// or https://",
+                config.base_url
+            )));
+        }
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token))
+            .map_err(|_| ClientError::Network("the token is not printable ASCII".into()))?;
+        auth.set_sensitive(true);
+        let user_agent = concat!("leadx/", env!("CARGO_PKG_VERSION"));
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .build()
+            .map_err(|e| ClientError::Network(format!("cannot build HTTP client: {e}")))?;
+        let stream_http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .connect_timeout(config.connect_timeout)
+            .tcp_keepalive(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ClientError::Network(format!("cannot build HTTP client: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                stream_http,
+                base,
+                auth,
+                config,
+            }),
+        })
+    }
+
+    /// The configuration this client was built from.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &str {
+        self.inner.base.as_str()
+    }
+
+    /// `base` + the path segments, each percent-encoded.
+    pub(crate) fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.inner.base.clone();
+        {
+            // cannot_be_a_base was refused in `new`, so this is infallible.
+            let mut path = url
+                .path_segments_mut()
+                .expect("base URL checked in Client::new");
+            path.pop_if_empty();
+            path.extend(segments);
+        }
+        url
+    }
+
+    fn request(&self, method: Method, url: Url) -> RequestBuilder {
+        self.inner
+            .http
+            .request(method, url)
+            .header(AUTHORIZATION, self.inner.auth.clone())
+            .header(ACCEPT, "application/json")
+    }
+
+    /// Opens `GET /v1/events` with `Last-Event-ID: after` (no whole-request
+    /// timeout: the feed bounds the wait for headers itself).
+    pub(crate) fn events_request(&self, after: u64) -> RequestBuilder {
+        self.inner
+            .stream_http
+            .get(self.url(&["v1", "events"]))
+            .header(AUTHORIZATION, self.inner.auth.clone())
+            .header(ACCEPT, "text/event-stream")
+            .header(CACHE_CONTROL, "no-cache")
+            .header("Last-Event-ID", after.to_string())
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ClientError> {
+        let resp = self
+            .request(Method::GET, url)
+            .send()
+            .await
+            .map_err(network_error)?;
+        Ok(read_answer(resp).await?.value)
+    }
+
+    /// `POST`s `body` as JSON to `base`/`segments` with `Idempotency-Key:
+    /// key`, and says whether the answer was a replay. Every typed action
+    /// method goes through here.
+    pub async fn post_answer<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &B,
+        key: &str,
+    ) -> Result<Answer<T>, ClientError> {
+        let key = HeaderValue::from_str(key).map_err(|_| {
+            ClientError::Network("the idempotency key is not printable ASCII".into())
+        })?;
+        let resp = self
+            .request(Method::POST, self.url(segments))
+            .header(IDEMPOTENCY_KEY, key)
+            .json(body)
+            .send()
+            .await
+            .map_err(network_error)?;
+        read_answer(resp).await
+    }
+
+    async fn action<B: Serialize, T: DeserializeOwned>(
+        &self,
+        id: &str,
+        verb: &str,
+        body: &B,
+        key: &str,
+    ) -> Result<T, ClientError> {
+        check_id(id)?;
+        Ok(self
+            .post_answer(&["v1", "referrals", id, verb], body, key)
+            .await?
+            .value)
+    }
+
+    /// `GET /v1/me`: who the token belongs to.
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        self.get_json(self.url(&["v1", "me"])).await
+    }
+
+    /// `GET /v1/partners[?q=]`: the directory.
+    pub async fn partners(&self, q: Option<&str>) -> Result<Vec<Partner>, ClientError> {
+        let mut url = self.url(&["v1", "partners"]);
+        if let Some(q) = q {
+            url.query_pairs_mut().append_pair("q", q);
+        }
+        Ok(self.get_json::<PartnerList>(url).await?.items)
+    }
+
+    /// `GET /v1/referrals`: one page.
+    pub async fn list_page(
+        &self,
+        box_: ReferralBox,
+        statuses: &[Status],
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<ReferralPage, ClientError> {
+        let mut url = self.url(&["v1", "referrals"]);
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("box", box_.as_str());
+            if !statuses.is_empty() {
+                let joined: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+                q.append_pair("status", &joined.join(","));
+            }
+            q.append_pair("limit", &limit.to_string());
+            if let Some(cursor) = cursor {
+                q.append_pair("cursor", cursor);
+            }
+        }
+        self.get_json(url).await
+    }
+
+    /// Every referral of `box_`, following `next_cursor` until it is null,
+    /// with the `as_of` of the first page (watch from there to miss nothing).
+    pub async fn list_all(&self, box_: ReferralBox) -> Result<(Vec<Referral>, u64), ClientError> {
+        self.list_all_with(box_, &[], LIST_ALL_PAGE).await
+    }
+
+    /// [`Client::list_all`] with a status filter and page size.
+    pub async fn list_all_with(
+        &self,
+        box_: ReferralBox,
+        statuses: &[Status],
+        limit: u32,
+    ) -> Result<(Vec<Referral>, u64), ClientError> {
+        let first = self.list_page(box_, statuses, None, limit).await?;
+        let as_of = first.as_of;
+        let mut items = first.items;
+        let mut cursor = first.next_cursor;
+        let mut seen = std::collections::HashSet::new();
+        while let Some(c) = cursor {
+            // A server that hands out the same cursor twice would loop forever.
+            if !seen.insert(c.clone()) {
+                return Err(ClientError::Decode(format!(
+                    "the server repeated the list cursor {:?}",
+                    one_line(&c, 60)
+                )));
+            }
+            let page = self.list_page(box_, statuses, Some(&c), limit).await?;
+            if page.items.is_empty() && page.next_cursor.is_some() {
+                return Err(ClientError::Decode(
+                    "the server sent an empty page with a next cursor".into(),
+                ));
+            }
+            items.extend(page.items);
+            cursor = page.next_cursor;
+        }
+        Ok((items, as_of))
+    }
+
+    /// `GET /v1/referrals/{id}`.
+    pub async fn get(&self, id: &str) -> Result<Referral, ClientError> {
+        check_id(id)?;
+        self.get_json(self.url(&["v1", "referrals", id])).await
+    }
+
+    /// `POST /v1/referrals`: sends a lead (201).
+    pub async fn send(&self, request: &CreateReferral, key: &str) -> Result<Referral, ClientError> {
+        Ok(self
+            .post_answer(&["v1", "referrals"], request, key)
+            .await?
+            .value)
+    }
+
+    /// `POST /v1/referrals/{id}/accept`.
+    pub async fn accept(
+        &self,
+        id: &str,
+        request: &AcceptRequest,
+        key: &str,
+    ) -> Result<Referral, ClientError> {
+        self.action(id, "accept", request, key).await
+    }
+
+    /// `POST /v1/referrals/{id}/reject`.
+    pub async fn reject(
+        &self,
+        id: &str,
+        request: &RejectRequest,
+        key: &str,
+    ) -> Result<Referral, ClientError> {
+        self.action(id, "reject", request, key).await
+    }
+
+    /// `POST /v1/referrals/{id}/forward`: the closed hop and the new one.
+    pub async fn forward(
+        &self,
+        id: &str,
+        request: &ForwardRequest,
+        key: &str,
+    ) -> Result<ForwardResponse, ClientError> {
+        self.action(id, "forward", request, key).await
+    }
+
+    /// `POST /v1/referrals/{id}/withdraw`.
+    pub async fn withdraw(
+        &self,
+        id: &str,
+        request: &WithdrawRequest,
+        key: &str,
+    ) -> Result<Referral, ClientError> {
+        self.action(id, "withdraw", request, key).await
+    }
+
+    /// `POST /v1/referrals/{id}/close`: won or lost.
+    pub async fn close(
+        &self,
+        id: &str,
+        request: &CloseRequest,
+        key: &str,
+    ) -> Result<Referral, ClientError> {
+        self.action(id, "close", request, key).await
+    }
+
+    /// `POST /v1/referrals/batch`: up to 500 actions, one result each.
+    pub async fn batch(
+        &self,
+        request: &BatchRequest,
+        key: &str,
+    ) -> Result<BatchResponse, ClientError> {
+        Ok(self
+            .post_answer(&["v1", "referrals", "batch"], request, key)
+            .await?
+            .value)
+    }
+
+    /// `GET /healthz`: `Ok` when the server and its store answer.
+    pub async fn healthz(&self) -> Result<(), ClientError> {
+        let resp = self
+            .inner
+            .http
+            .get(self.url(&["healthz"]))
+            .send()
+            .await
+            .map_err(network_error)?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let retry_after = parse_retry_after(resp.headers());
+        let body = read_body(resp).await?;
+        Err(api_error(status, &body, retry_after))
+    }
+}
+
+/// Refuses ids that would not stay one path segment (`..` is resolved
+/// away by URL rules): no referral has such an id, so 404 without asking.
+fn check_id(id: &str) -> Result<(), ClientError> {
+    if matches!(id, "" | "." | "..") {
+        return Err(ClientError::Api {
+            status: 404,
+            error: ApiError::new(
+                ErrorCode::NotFound,
+                format!("no referral has the id {:?}", id),
+            ),
+            retry_after: None,
+        });
+    }
+    Ok(())
+}
+
+/// Reads a response: 2xx decoded as `T`, anything else as a [`ClientError::Api`].
+pub(crate) async fn read_answer<T: DeserializeOwned>(
+    resp: Response,
+) -> Result<Answer<T>, ClientError> {
+    let status = resp.status();
+    let retry_after = parse_retry_after(resp.headers());
+    let replayed = resp
+        .headers()
+        .get(IDEMPOTENT_REPLAYED)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let body = read_body(resp).await?;
+    if status.is_success() {
+        let value = serde_json::from_slice(&body).map_err(|e| {
+            ClientError::Decode(format!(
+                "{} with a body that does not parse: {e}",
+                status.as_u16()
+            ))
+        })?;
+        Ok(Answer {
+            value,
+            status: status.as_u16(),
+            replayed,
+        })
+    } else {
+        Err(api_error(status, &body, retry_after))
+    }
+}
+
+/// Reads a body up to [`MAX_RESPONSE_BYTES`].
+async fn read_body(mut resp: Response) -> Result<Vec<u8>, ClientError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(network_error)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(ClientError::Decode(format!(
+                "response body over {} MiB",
+                MAX_RESPONSE_BYTES / (1024 * 1024)
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A non-2xx answer as a [`ClientError::Api`]: the protocol's error body,
+/// or one made up from the status when the body is something else.
+pub(crate) fn api_error(
+    status: StatusCode,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> ClientError {
+    let error = match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(b) => b.error,
+        Err(_) => {
+            let code = match status.as_u16() {
+                400 => ErrorCode::BadRequest,
+                401 => ErrorCode::Unauthenticated,
+                403 => ErrorCode::Forbidden,
+                404 => ErrorCode::NotFound,
+                409 => ErrorCode::Conflict,
+                410 => ErrorCode::Gone,
+                413 => ErrorCode::TooLarge,
+                422 => ErrorCode::Invalid,
+                429 => ErrorCode::RateLimited,
+                503 => ErrorCode::Unavailable,
+                500..=599 => ErrorCode::Internal,
+                _ => ErrorCode::Unknown,
+            };
+            let text = String::from_utf8_lossy(body);
+            let first = text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("");
+            let reason = status.canonical_reason().unwrap_or("");
+            let message = if first.is_empty() || first.starts_with('<') {
+                format!("HTTP {} {reason}", status.as_u16())
+                    .trim_end()
+                    .to_string()
+            } else {
+                one_line(first, 160)
+            };
+            ApiError::new(code, message)
+        }
+    };
+    ClientError::Api {
+        status: status.as_u16(),
+        error,
+        retry_after,
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Whether a response is `text/event-stream`.
+pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/event-stream"))
+        })
+}
+
+/// A reqwest failure as a [`ClientError::Network`] a person can read.
+pub(crate) fn network_error(e: reqwest::Error) -> ClientError {
+    let cause = root_cause(&e);
+    if e.is_timeout() {
+        return ClientError::Network(format!("server did not answer in time ({cause})"));
+    }
+    if e.is_connect() {
+        return ClientError::Network(format!("server unreachable: {cause}"));
+    }
+    if e.is_builder() {
+        return ClientError::Network(format!("bad request: {cause}"));
+    }
+    ClientError::Network(format!("connection lost: {cause}"))
+}
+
+/// The innermost cause, phrased for a status bar.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    let mut io_kind = None;
+    loop {
+        if let Some(io) = cur.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+        }
+        match cur.source() {
+            Some(next) => cur = next,
+            None => break,
+        }
+    }
+    use std::io::ErrorKind as K;
+    match io_kind {
+        Some(K::ConnectionRefused) => "connection refused".into(),
+        Some(K::ConnectionReset) => "connection reset".into(),
+        Some(K::ConnectionAborted) => "connection aborted".into(),
+        Some(K::TimedOut) => "timed out".into(),
+        Some(K::BrokenPipe | K::UnexpectedEof | K::NotConnected) => "connection closed".into(),
+        Some(K::AddrNotAvailable) => "address not available".into(),
+        _ => {
+            let text = cur.to_string();
+            if text.is_empty() {
+                one_line(&e.to_string(), 160)
+            } else {
+                one_line(&text, 160)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, code: ErrorCode) -> ClientError {
+        ClientError::Api {
+            status,
+            error: ApiError::new(code, "m"),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn definite_and_retryable_follow_the_protocol() {
+        for (status, code, definite, retryable) in [
+            (400, ErrorCode::BadRequest, true, false),
+            (401, ErrorCode::Unauthenticated, true, false),
+            (403, ErrorCode::Forbidden, true, false),
+            (404, ErrorCode::NotFound, true, false),
+            (409, ErrorCode::Conflict, true, false),
+            (409, ErrorCode::Duplicate, true, false),
+            (409, ErrorCode::IdempotencyInFlight, false, true),
+            (410, ErrorCode::Gone, true, false),
+            (422, ErrorCode::IdempotencyMismatch, true, false),
+            (429, ErrorCode::RateLimited, false, true),
+            (500, ErrorCode::Internal, false, true),
+            (502, ErrorCode::Unknown, false, true),
+            (503, ErrorCode::Unavailable, false, true),
+        ] {
+            let e = api(status, code);
+            assert_eq!(e.is_definite(), definite, "{status} {code:?} definite");
+            assert_eq!(e.is_retryable(), retryable, "{status} {code:?} retryable");
+        }
+        let net = ClientError::Network("server unreachable: connection refused".into());
+        assert!(!net.is_definite() && net.is_retryable());
+        let dec = ClientError::Decode("x".into());
+        assert!(!dec.is_definite() && !dec.is_retryable());
+    }
+
+    #[test]
+    fn display_reads_like_a_status_bar() {
+        let e = ClientError::Api {
+            status: 409,
+            error: ApiError::new(ErrorCode::Conflict, "accepted by dana (acme-web) at 10:42"),
+            retry_after: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "conflict: accepted by dana (acme-web) at 10:42"
+        );
+        let e = ClientError::Api {
+            status: 429,
+            error: ApiError::new(ErrorCode::RateLimited, "slow down"),
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(e.to_string(), "rate limited: slow down (retry in 3s)");
+        let e = ClientError::Api {
+            status: 422,
+            error: ApiError::new(ErrorCode::Invalid, "too long").with_field("lead.company"),
+            retry_after: None,
+        };
+        assert_eq!(e.to_string(), "invalid: too long [lead.company]");
+        // A hostile server's message never reaches the terminal raw.
+        let e = ClientError::Api {
+            status: 404,
+            error: ApiError::new(ErrorCode::NotFound, "x\x1b]0;pwned\x07y"),
+            retry_after: None,
+        };
+        assert!(!e.to_string().contains('\x1b'));
+        assert!(!e.to_string().contains('\x07'));
+    }
+
+    #[test]
+    fn non_protocol_bodies_become_api_errors() {
+        let e = api_error(StatusCode::BAD_GATEWAY, b"<html>bad gateway</html>", None);
+        assert_eq!(e.status(), Some(502));
+        assert_eq!(e.code(), Some(ErrorCode::Internal));
+        assert_eq!(e.to_string(), "internal: HTTP 502 Bad Gateway");
+        assert!(e.is_retryable());
+
+        let body = br#"{"error":{"code":"idempotency_in_flight","message":"still running"}}"#;
+        let e = api_error(StatusCode::CONFLICT, body, None);
+        assert_eq!(e.code(), Some(ErrorCode::IdempotencyInFlight));
+        assert!(e.is_retryable() && !e.is_definite());
+
+        let body = br#"{"error":{"code":"brand_new","message":"newer server"}}"#;
+        let e = api_error(StatusCode::IM_A_TEAPOT, body, None);
+        assert_eq!(e.code(), Some(ErrorCode::Unknown));
+        assert_eq!(e.to_string(), "HTTP 418: newer server");
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        assert_eq!(parse_retry_after(&h), None);
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
+        let later = chrono::Utc::now() + chrono::Duration::seconds(120);
+        let v = later.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&v).unwrap());
+        let got = parse_retry_after(&h).unwrap();
+        assert!(
+            got > Duration::from_secs(100) && got <= Duration::from_secs(120),
+            "{got:?}"
+        );
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(parse_retry_after(&h), None);
+    }
+
+    #[test]
+    fn keys_are_random_long_and_printable() {
+        let a = new_idempotency_key();
+        let b = new_idempotency_key();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 40);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert!(HeaderValue::from_str(&a).is_ok());
+    }
+
+    #[test]
+    fn urls_encode_segments_and_keep_a_prefix() {
+        let c = Client::new(ClientConfig::new("http://h:1/prefix/", "t")).unwrap();
+        assert_eq!(
+            c.url(&["v1", "referrals", "r/../x y", "accept"]).as_str(),
+            "http://h:1/prefix/v1/referrals/r%2F..%2Fx%20y/accept"
+        );
+        let c = Client::new(ClientConfig::new("http://h:1", "t")).unwrap();
+        assert_eq!(c.url(&["v1", "me"]).as_str(), "http://h:1/v1/me");
+        assert!(check_id("..").is_err() && check_id("").is_err() && check_id("r_1").is_ok());
+        assert!(Client::new(ClientConfig::new("ftp://h", "t")).is_err());
+        assert!(Client::new(ClientConfig::new("http://h", "bad\ntoken")).is_err());
+        assert!(!format!("{:?}", ClientConfig::new("http://h", "secret")).contains("secret"));
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_a_readable_network_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let c = Client::new(ClientConfig::new(format!("http://{addr}"), "t")).unwrap();
+        let e = c.me().await.unwrap_err();
+        assert!(matches!(e, ClientError::Network(_)), "{e:?}");
+        assert_eq!(e.to_string(), "server unreachable: connection refused");
+        assert!(e.is_retryable());
+    }
+}

@@ -1,0 +1,237 @@
+//! `Idempotency-Key`: retries never act twice.
+//!
+//! Per user and key the store keeps a hash of the request (method, path and
+//! the parsed JSON body, keys sorted) and the response, for 24 hours. A key
+//! still running answers 409 `idempotency_in_flight` (tracked in memory:
+//! after a crash nothing is in flight); a finished key with the same
+//! request replays the stored answer with `Idempotent-Replayed: true`; with
+//! a different request it is 422 `idempotency_mismatch`. Writes keep their
+//! answer in the same transaction as the action (see [`IdemSave`]); answers
+//! decided before the store (400, 413) are kept with `save_response`.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::{HttpError, json_response};
+use crate::store::{IdemLookup, IdemSave, RenderResponse, StoredResponse};
+use crate::wire::{ErrorCode, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
+
+/// Keys being worked on right now, per user.
+#[derive(Debug, Default)]
+pub struct InFlight(Mutex<HashSet<(String, String)>>);
+
+/// A claimed key: released when dropped.
+#[derive(Debug)]
+pub struct Claim {
+    pub user_id: String,
+    pub key: String,
+    pub request_hash: String,
+    in_flight: Arc<InFlight>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut set = self.in_flight.0.lock().expect("in-flight lock");
+        set.remove(&(self.user_id.clone(), self.key.clone()));
+    }
+}
+
+impl Claim {
+    /// Asks the store to keep the answer with the write it goes with.
+    pub fn save_with(&self, render: RenderResponse) -> IdemSave {
+        IdemSave {
+            user_id: self.user_id.clone(),
+            key: self.key.clone(),
+            request_hash: self.request_hash.clone(),
+            render,
+        }
+    }
+}
+
+/// Reads and claims the request's key, or answers for it (replay, mismatch,
+/// in flight, bad key). `Ok(None)`: the request carries no key.
+pub async fn begin(
+    state: &Arc<AppState>,
+    user_id: &str,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<Option<Claim>, Response> {
+    let Some(raw) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| (0x20..0x7f).contains(&b)))
+        .ok_or_else(|| {
+            axum::response::IntoResponse::into_response(HttpError::bad_request(
+                "Idempotency-Key must be 1 to 255 printable ASCII characters",
+            ))
+        })?
+        .to_owned();
+    let request_hash = request_hash("POST", path, body);
+    {
+        let mut set = state.in_flight.0.lock().expect("in-flight lock");
+        if !set.insert((user_id.to_owned(), key.clone())) {
+            return Err(axum::response::IntoResponse::into_response(HttpError::new(
+                ErrorCode::IdempotencyInFlight,
+                "a request with this Idempotency-Key is still running",
+            )));
+        }
+    }
+    let claim = Claim {
+        user_id: user_id.to_owned(),
+        key,
+        request_hash,
+        in_flight: state.in_flight.clone(),
+    };
+    let store = state.store.clone();
+    let (u, k, h) = (
+        claim.user_id.clone(),
+        claim.key.clone(),
+        claim.request_hash.clone(),
+    );
+    let lookup = tokio::task::spawn_blocking(move || store.idem_lookup(&u, &k, &h))
+        .await
+        .map_err(HttpError::from)
+        .and_then(|r| r.map_err(HttpError::from))
+        .map_err(axum::response::IntoResponse::into_response)?;
+    match lookup {
+        IdemLookup::Miss => Ok(Some(claim)),
+        IdemLookup::Replay(stored) => Err(replayed(stored)),
+        IdemLookup::Mismatch => Err(axum::response::IntoResponse::into_response(
+            HttpError::new(
+                ErrorCode::IdempotencyMismatch,
+                "this Idempotency-Key was used with a different request",
+            ),
+        )),
+    }
+}
+
+/// Answers an error decided before the store, keeping it under the key.
+pub async fn finish_error(state: &Arc<AppState>, claim: Option<Claim>, err: HttpError) -> Response {
+    let status = err.status();
+    let body = err.body();
+    if let Some(claim) = claim
+        && keeps(status.as_u16())
+    {
+        let store = state.store.clone();
+        let response = StoredResponse {
+            status: status.as_u16(),
+            body: body.clone(),
+        };
+        let saved = tokio::task::spawn_blocking(move || {
+            store.save_response(&claim.user_id, &claim.key, &claim.request_hash, response)
+        })
+        .await;
+        if !matches!(saved, Ok(Ok(()))) {
+            tracing::warn!("could not keep an idempotent error response");
+        }
+    }
+    json_response(status, body)
+}
+
+/// Whether a response with this status is kept under its key.
+pub fn keeps(status: u16) -> bool {
+    status < 500 && status != 401 && status != 429
+}
+
+/// A stored response, replayed.
+pub fn replayed(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = json_response(status, stored.body);
+    response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    response
+}
+
+/// Hex SHA-256 of method, path and the body: parsed JSON with object keys
+/// sorted when it parses, the raw bytes otherwise.
+pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(path.as_bytes());
+    hasher.update(b"\n");
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => {
+            let mut canonical = String::new();
+            write_canonical(&value, &mut canonical);
+            hasher.update(b"json:");
+            hasher.update(canonical.as_bytes());
+        }
+        Err(_) => {
+            hasher.update(b"raw:");
+            hasher.update(body);
+        }
+    }
+    hex::encode(hasher.finalize())
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k.as_str()], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_ignores_key_order_and_whitespace() {
+        let a = request_hash("POST", "/v1/x", br#"{"a":1,"b":{"d":2,"c":3}}"#);
+        let b = request_hash("POST", "/v1/x", b"{ \"b\": {\"c\":3, \"d\":2}, \"a\": 1 }");
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn hash_differs_by_path_body_and_method() {
+        let base = request_hash("POST", "/v1/x", br#"{"a":1}"#);
+        assert_ne!(base, request_hash("POST", "/v1/y", br#"{"a":1}"#));
+        assert_ne!(base, request_hash("POST", "/v1/x", br#"{"a":2}"#));
+        assert_ne!(base, request_hash("PUT", "/v1/x", br#"{"a":1}"#));
+        assert_ne!(
+            request_hash("POST", "/v1/x", b"not json"),
+            request_hash("POST", "/v1/x", b"not json!")
+        );
+    }
+
+    #[test]
+    fn keeps_below_500_but_401_and_429() {
+        assert!(keeps(200) && keeps(404) && keeps(409) && keeps(422));
+        assert!(!keeps(401) && !keeps(429) && !keeps(500) && !keeps(503));
+    }
+}

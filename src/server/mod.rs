@@ -1,0 +1,233 @@
+//! The lead-exchange server: `leadx serve`.
+//!
+//! [`start`] binds, serves PROTOCOL.md v1 over HTTP or HTTPS, runs the
+//! expiry sweeper, and returns a handle that shuts it all down. The store
+//! is given, not opened here, so that tests and the demo choose theirs.
+
+pub mod auth;
+pub mod error;
+pub mod idempotency;
+pub mod metrics;
+pub mod routes;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::SharedClock;
+use crate::store::SharedStore;
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Requests a second per token (bursts of twice that); 0 turns it off.
+    pub rate_limit: u32,
+    /// Serve HTTPS with this certificate chain and key (PEM).
+    pub tls: Option<TlsFiles>,
+    /// Allow plain HTTP on a non-loopback address (a TLS proxy in front).
+    pub allow_plain_http: bool,
+    /// How often the feed sends `: ping`.
+    pub ping_interval: Duration,
+    /// Longest wait between expiry sweeps.
+    pub sweep_interval: Duration,
+    /// How often old idempotency records and events are pruned.
+    pub prune_interval: Duration,
+}
+
+/// PEM files for HTTPS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
+            rate_limit: 100,
+            tls: None,
+            allow_plain_http: false,
+            ping_interval: Duration::from_secs(15),
+            sweep_interval: Duration::from_secs(1),
+            prune_interval: Duration::from_secs(600),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A loopback server on a free port, no rate limit, quick sweeps.
+    pub fn for_tests() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            rate_limit: 0,
+            sweep_interval: Duration::from_millis(50),
+            ..Self::default()
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub store: SharedStore,
+    pub clock: SharedClock,
+    pub config: ServerConfig,
+    pub limiter: auth::RateLimiter,
+    pub in_flight: Arc<idempotency::InFlight>,
+    pub metrics: metrics::Metrics,
+    /// Flips to true when the server shuts down; feed tasks end on it.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// A server that is serving.
+pub struct RunningServer {
+    /// The real address (after port 0 was resolved).
+    pub addr: SocketAddr,
+    /// `http://ADDR` or `https://ADDR`.
+    pub url: String,
+    handle: axum_server::Handle<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    serve: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, ends live feeds, waits up to 5 s for requests in
+    /// flight.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        for task in &self.background {
+            task.abort();
+        }
+        let _ = self.serve.await;
+    }
+
+    /// Resolves when the server stops by itself (an I/O failure).
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        (&mut self.serve).await??;
+        Ok(())
+    }
+}
+
+/// Binds and serves. Plain HTTP on a non-loopback address is refused
+/// unless `allow_plain_http` says a TLS proxy sits in front.
+pub async fn start(
+    store: SharedStore,
+    clock: SharedClock,
+    config: ServerConfig,
+) -> anyhow::Result<RunningServer> {
+    if config.tls.is_none() && !config.listen.ip().is_loopback() && !config.allow_plain_http {
+        bail!(
+            "refusing to serve plain HTTP on {}: give --tls-cert and --tls-key, or --allow-plain-http if a TLS proxy sits in front",
+            config.listen
+        );
+    }
+    let tls = match &config.tls {
+        Some(files) => {
+            // Several rustls providers may be compiled in; pick one.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+            Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "loading TLS certificate {} and key {}",
+                            files.cert.display(),
+                            files.key.display()
+                        )
+                    })?,
+            )
+        }
+        None => None,
+    };
+    let listener = TcpListener::bind(config.listen)
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        clock: clock.clone(),
+        limiter: auth::RateLimiter::new(config.rate_limit),
+        in_flight: Arc::default(),
+        metrics: metrics::Metrics::default(),
+        shutdown: shutdown_rx,
+        config: config.clone(),
+    });
+    let app = routes::router(state).into_make_service();
+    let handle = axum_server::Handle::new();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let serve = match tls {
+        Some(tls) => {
+            let server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await })
+        }
+        None => {
+            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await })
+        }
+    };
+    let background = vec![
+        tokio::spawn(sweep_expired(store.clone(), clock, config.sweep_interval)),
+        tokio::spawn(prune(store, config.prune_interval)),
+    ];
+    Ok(RunningServer {
+        addr,
+        url: format!("{scheme}://{addr}"),
+        handle,
+        shutdown: shutdown_tx,
+        serve,
+        background,
+    })
+}
+
+/// Expires pending referrals at `expires_at`: sleeps until the next one is
+/// due (at most `interval`), then asks the store to expire what is due.
+async fn sweep_expired(store: SharedStore, clock: SharedClock, interval: Duration) {
+    loop {
+        let s = store.clone();
+        let next = match tokio::task::spawn_blocking(move || {
+            let n = s.expire_due()?;
+            if n > 0 {
+                tracing::debug!(expired = n, "expiry sweep");
+            }
+            s.next_expiry()
+        })
+        .await
+        {
+            Ok(Ok(next)) => next,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "expiry sweep failed");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "expiry sweep panicked");
+                None
+            }
+        };
+        let wait = next
+            .and_then(|at| (at - clock.now()).to_std().ok())
+            .map_or(interval, |d| d.min(interval));
+        tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
+    }
+}
+
+/// Drops idempotency records past 24 h and events past retention.
+async fn prune(store: SharedStore, interval: Duration) {
+    loop {
+        tokio::time::sleep(interval).await;
+        let s = store.clone();
+        match tokio::task::spawn_blocking(move || s.prune()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "prune failed"),
+            Err(e) => tracing::warn!(error = %e, "prune panicked"),
+        }
+    }
+}

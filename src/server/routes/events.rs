@@ -1,0 +1,175 @@
+//! `GET /v1/events`: the live feed as Server-Sent Events.
+//!
+//! Each subscriber gets its own task: it subscribes to the store's live
+//! events first, then replays from the log everything after the resume
+//! point, then streams live events, skipping any it already sent (by seq),
+//! so nothing is missed or sent twice across the hand-over. A subscriber
+//! that falls behind the live channel goes back to the log. Every event is
+//! rendered for the subscriber (visibility and masking); one it may not see
+//! is skipped.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::domain::visibility::render_for;
+use crate::server::AppState;
+use crate::server::auth::Caller;
+use crate::server::error::HttpError;
+use crate::store::{Actor, StoredEvent};
+use crate::wire::ErrorCode;
+
+/// Events read from the log per query while replaying.
+const REPLAY_CHUNK: usize = 1000;
+
+/// `GET /v1/events` (`Last-Event-ID` or `?after=`).
+pub async fn events(
+    State(state): State<Arc<AppState>>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, HttpError> {
+    if let Some(unknown) = params.keys().find(|k| k.as_str() != "after") {
+        return Err(HttpError::bad_request(format!(
+            "unknown query parameter {unknown:?}; expected after"
+        )));
+    }
+    let header = headers
+        .get("last-event-id")
+        .map(|v| v.to_str().unwrap_or("").trim().to_owned());
+    let raw = header.or_else(|| params.get("after").cloned());
+    let after = match raw {
+        None => None,
+        Some(s) => Some(s.parse::<u64>().map_err(|_| {
+            HttpError::bad_request(format!("the resume point must be a sequence number, not {s:?}"))
+        })?),
+    };
+    let store = state.store.clone();
+    // Subscribe before reading the log so that nothing falls in between.
+    let live = store.subscribe();
+    let (floor, last) =
+        tokio::task::spawn_blocking(move || Ok::<_, crate::store::StoreError>((store.resume_floor()?, store.last_seq()?)))
+            .await??;
+    let start = match after {
+        Some(a) if a < floor || a > last => {
+            return Err(HttpError::new(
+                ErrorCode::Gone,
+                format!(
+                    "this server no longer holds events after {a} (it can resume from {floor} to {last}); list again and watch from the new as_of"
+                ),
+            ));
+        }
+        Some(a) => a,
+        None => last,
+    };
+    let (tx, rx) = mpsc::channel(256);
+    let _ = tx
+        .send(Ok(Event::default().retry(Duration::from_millis(2000))))
+        .await;
+    tokio::spawn(pump(state.clone(), actor, start, live, tx));
+    let ping = state.config.ping_interval;
+    Ok(Sse::new(ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::new().interval(ping).text("ping"))
+        .into_response())
+}
+
+type Tx = mpsc::Sender<Result<Event, Infallible>>;
+
+/// Counts a live subscriber for as long as it lives.
+struct Subscriber(Arc<AppState>);
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.0.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn pump(
+    state: Arc<AppState>,
+    actor: Actor,
+    mut last: u64,
+    mut live: broadcast::Receiver<Arc<StoredEvent>>,
+    tx: Tx,
+) {
+    state.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
+    let _guard = Subscriber(state.clone());
+    let mut shutdown = state.shutdown.clone();
+    if !replay(&state, &actor, &mut last, &tx).await {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tx.closed() => return,
+            received = live.recv() => match received {
+                Ok(event) => {
+                    if event.seq <= last {
+                        continue;
+                    }
+                    last = event.seq;
+                    if !send(&state, &actor, &event, &tx).await {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if !replay(&state, &actor, &mut last, &tx).await {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+/// Sends every logged event after `last`; false when the subscriber is gone
+/// or the log cannot be read.
+async fn replay(state: &Arc<AppState>, actor: &Actor, last: &mut u64, tx: &Tx) -> bool {
+    loop {
+        let store = state.store.clone();
+        let from = *last;
+        let chunk = match tokio::task::spawn_blocking(move || store.events_after(from, REPLAY_CHUNK))
+            .await
+        {
+            Ok(Ok(chunk)) => chunk,
+            _ => {
+                tracing::warn!("event replay failed; closing the stream");
+                return false;
+            }
+        };
+        for event in &chunk {
+            *last = event.seq;
+            if !send(state, actor, event, tx).await {
+                return false;
+            }
+        }
+        if chunk.len() < REPLAY_CHUNK {
+            return true;
+        }
+    }
+}
+
+async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Tx) -> bool {
+    let Some(referral) = render_for(&event.referral, actor) else {
+        return true;
+    };
+    let data = serde_json::to_string(&referral).expect("referrals serialize");
+    let sse = Event::default()
+        .id(event.seq.to_string())
+        .event("referral")
+        .data(data);
+    if tx.send(Ok(sse)).await.is_err() {
+        return false;
+    }
+    state.metrics.events_sent.fetch_add(1, Ordering::Relaxed);
+    true
+}

@@ -1,0 +1,45 @@
+//! The HTTP routes of PROTOCOL.md v1.
+
+mod actions;
+mod body;
+mod directory;
+mod events;
+mod ops;
+mod referrals;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use super::AppState;
+use crate::wire::MAX_BODY_BYTES;
+
+pub use referrals::encode_cursor;
+
+/// Every route, with request metrics and logging around them.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/me", get(directory::me))
+        .route("/v1/partners", get(directory::partners))
+        .route(
+            "/v1/referrals",
+            get(referrals::list).post(actions::create),
+        )
+        .route("/v1/referrals/batch", post(actions::batch))
+        .route("/v1/referrals/{id}", get(referrals::get))
+        .route("/v1/referrals/{id}/{action}", post(actions::act))
+        .route("/v1/events", get(events::events))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(ops::no_route)
+        .method_not_allowed_fallback(ops::no_method)
+        // Read one byte past the limit so that an oversized body is 413 JSON.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 1))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::track,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,74 @@
+//! Health, metrics, the request log, and answers for unknown routes.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::server::AppState;
+use crate::server::error::HttpError;
+use crate::wire::ErrorCode;
+
+/// `GET /healthz`: 200 when the store answers, 503 otherwise.
+pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.health()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ok\n").into_response(),
+        _ => HttpError::new(ErrorCode::Unavailable, "the store is not answering").into_response(),
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let store = state.store.clone();
+    let counts = tokio::task::spawn_blocking(move || store.count_by_status())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let mut response = state.metrics.render(&counts).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// Any path the protocol does not name.
+pub async fn no_route() -> HttpError {
+    HttpError::new(ErrorCode::NotFound, "no such route")
+}
+
+/// A known path with the wrong method.
+pub async fn no_method() -> Response {
+    let mut response =
+        HttpError::new(ErrorCode::BadRequest, "method not allowed on this route").into_response();
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
+/// Counts and times each request; one log line per request at debug,
+/// server errors at warn.
+pub async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    state.metrics.observe(&method, &route, status, elapsed);
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, ms = elapsed.as_secs_f64() * 1e3, "request failed");
+    } else {
+        tracing::debug!(%method, %path, status, ms = elapsed.as_secs_f64() * 1e3, "request");
+    }
+    response
+}

@@ -1,0 +1,442 @@
+//! The SQLite store: one file in WAL mode with `synchronous=FULL`, one
+//! writer thread doing group commit ([`writer`]), a small pool of reader
+//! connections ([`read`]), migrations keyed on `PRAGMA user_version`
+//! ([`schema`]).
+//!
+//! Ids are `r_` + ULID (referrals) and `u_` + ULID (users). Bearer tokens
+//! are `lx_` + 64 hex digits (256 random bits), stored only as SHA-256
+//! hashes, looked up by hash and compared in constant time.
+
+pub mod read;
+pub mod schema;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OpenFlags, params};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tokio::sync::broadcast;
+
+use self::writer::{Ctx, Finish, IDEM_RETENTION_SECS, Job, backend};
+use super::{
+    ActionItem, Actor, IdemLookup, IdemSave, ItemResult, ListPage, ListQuery, Store, StoreError,
+    StoreResult, StoredEvent, StoredReferral, StoredResponse, UserRecord,
+};
+use crate::clock::SharedClock;
+use crate::domain::validate::{validate_partner, validate_user_name};
+use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
+
+/// Capacity of the live event channel.
+pub const EVENT_CHANNEL: usize = 16 * 1024;
+/// Events kept at least, whatever their age.
+pub const KEEP_EVENTS: u64 = 100_000;
+/// Seconds events are kept at least, however many.
+pub const KEEP_EVENTS_SECS: i64 = 24 * 3600;
+/// Idle reader connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+/// Rows one housekeeping job touches at most (keeps the writer responsive).
+const CHUNK: usize = 2000;
+
+/// A new bearer token: `lx_` + 32 random bytes in hex.
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("lx_{}", hex::encode(bytes))
+}
+
+/// SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        schema::configure(&conn)?;
+        conn.execute_batch("PRAGMA query_only = ON")?;
+        Ok(conn)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
+        let idle = self.idle.lock().map_err(backend)?.pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => self.open().map_err(backend)?,
+        };
+        let out = f(&conn).map_err(backend);
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE_READERS
+        {
+            idle.push(conn);
+        }
+        out
+    }
+}
+
+/// The exchange's state in one SQLite file.
+pub struct SqliteStore {
+    jobs: Option<mpsc::Sender<Job>>,
+    writer: Option<JoinHandle<()>>,
+    readers: Readers,
+    clock: SharedClock,
+    events: broadcast::Sender<Arc<StoredEvent>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.readers.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, migrates it and
+    /// starts the writer thread. Time is read only from `clock`.
+    pub fn open(path: &Path, clock: SharedClock) -> StoreResult<SqliteStore> {
+        let mut conn = Connection::open(path)
+            .map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
+        schema::configure(&conn).map_err(backend)?;
+        schema::migrate(&mut conn).map_err(StoreError::Backend)?;
+        let (events, _) = broadcast::channel(EVENT_CHANNEL);
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let writer_events = events.clone();
+        let writer_clock = clock.clone();
+        let writer = std::thread::Builder::new()
+            .name("leadx-store-writer".into())
+            .spawn(move || writer::run(conn, rx, writer_clock, writer_events))
+            .map_err(backend)?;
+        Ok(SqliteStore {
+            jobs: Some(jobs),
+            writer: Some(writer),
+            readers: Readers {
+                path: path.to_path_buf(),
+                idle: Mutex::new(Vec::new()),
+            },
+            clock,
+            events,
+        })
+    }
+
+    /// Runs `f` in the writer's next group transaction (in its own
+    /// savepoint) and waits until the group has committed.
+    fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Ctx<'_>) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (tx, rx) = mpsc::sync_channel::<StoreResult<T>>(1);
+        let job: Job = Box::new(move |ctx| {
+            let result = f(ctx);
+            let ok = result.is_ok();
+            let finish: Finish = Box::new(move |commit_error| {
+                let out = match commit_error {
+                    Some(e) if ok => Err(StoreError::Backend(format!("commit failed: {e}"))),
+                    _ => result,
+                };
+                let _ = tx.send(out);
+            });
+            (ok, finish)
+        });
+        let jobs = self
+            .jobs
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("store is closed".into()))?;
+        jobs.send(job)
+            .map_err(|_| StoreError::Backend("the store's writer has stopped".into()))?;
+        rx.recv()
+            .map_err(|_| StoreError::Backend("the store's writer did not answer".into()))?
+    }
+
+    fn now_secs(&self) -> i64 {
+        read::secs(self.clock.now())
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer after it has run what is queued.
+        self.jobs.take();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn add_partner(&self, partner: &Partner) -> StoreResult<()> {
+        validate_partner(partner).map_err(StoreError::Rejected)?;
+        let p = partner.clone();
+        self.submit(move |ctx| {
+            if read::partner_exists(ctx.conn, &p.id).map_err(backend)? {
+                return Err(StoreError::Rejected(format!(
+                    "partner {:?} already exists",
+                    p.id
+                )));
+            }
+            let categories = serde_json::to_string(&p.categories).map_err(backend)?;
+            let regions = serde_json::to_string(&p.regions).map_err(backend)?;
+            ctx.conn
+                .execute(
+                    "INSERT INTO partners (id, name, kind, categories, regions, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        p.id,
+                        p.name,
+                        p.kind.as_str(),
+                        categories,
+                        regions,
+                        read::secs(ctx.now)
+                    ],
+                )
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>> {
+        self.readers.with(|c| read::partners(c, q))
+    }
+
+    fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>> {
+        self.readers.with(|c| read::partner(c, id))
+    }
+
+    fn add_user(
+        &self,
+        partner_id: &str,
+        name: &str,
+        role: Role,
+    ) -> StoreResult<(UserRecord, String)> {
+        validate_user_name(name).map_err(StoreError::Rejected)?;
+        let partner_id = partner_id.to_string();
+        let name = name.to_string();
+        self.submit(move |ctx| {
+            if !read::partner_exists(ctx.conn, &partner_id).map_err(backend)? {
+                return Err(StoreError::Rejected(format!(
+                    "no partner {partner_id:?} on the exchange"
+                )));
+            }
+            let token = new_token();
+            let user = UserRecord {
+                id: ctx.new_id("u_"),
+                partner_id,
+                name,
+                role,
+                created_at: ctx.now,
+                revoked_at: None,
+            };
+            ctx.conn
+                .execute(
+                    "INSERT INTO users (id, partner_id, name, role, token_hash, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        user.id,
+                        user.partner_id,
+                        user.name,
+                        user.role.as_str(),
+                        &token_hash(&token)[..],
+                        read::secs(ctx.now)
+                    ],
+                )
+                .map_err(backend)?;
+            Ok((user, token))
+        })
+    }
+
+    fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        self.readers.with(read::users)
+    }
+
+    fn revoke_user(&self, user_id: &str) -> StoreResult<bool> {
+        let user_id = user_id.to_string();
+        self.submit(move |ctx| {
+            let n = ctx
+                .conn
+                .execute(
+                    "UPDATE users SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                    params![read::secs(ctx.now), user_id],
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
+        let hash = token_hash(token);
+        let found = self.readers.with(|c| read::user_by_token_hash(c, &hash))?;
+        Ok(found.and_then(|(user, partner_name, stored)| {
+            let same: bool = stored.as_slice().ct_eq(&hash[..]).into();
+            same.then_some(Actor {
+                user_id: user.id,
+                user_name: user.name,
+                partner_id: user.partner_id,
+                partner_name,
+                role: user.role,
+            })
+        }))
+    }
+
+    fn create(
+        &self,
+        actor: &Actor,
+        request: CreateReferral,
+        idem: Option<IdemSave>,
+    ) -> StoreResult<ItemResult> {
+        let actor = actor.clone();
+        self.submit(move |ctx| ctx.create(&actor, &request, idem))
+    }
+
+    fn apply(
+        &self,
+        actor: &Actor,
+        items: Vec<ActionItem>,
+        idem: Option<IdemSave>,
+    ) -> StoreResult<Vec<ItemResult>> {
+        let actor = actor.clone();
+        self.submit(move |ctx| ctx.apply(&actor, &items, idem))
+    }
+
+    fn save_response(
+        &self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+        response: StoredResponse,
+    ) -> StoreResult<()> {
+        let (user_id, key, hash) = (
+            user_id.to_string(),
+            key.to_string(),
+            request_hash.to_string(),
+        );
+        self.submit(move |ctx| ctx.save_response(&user_id, &key, &hash, &response))
+    }
+
+    fn idem_lookup(&self, user_id: &str, key: &str, request_hash: &str) -> StoreResult<IdemLookup> {
+        let fresh_after = self.now_secs() - IDEM_RETENTION_SECS;
+        let row = self.readers.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT request_hash, status, body, created_at FROM idempotency \
+                 WHERE user_id = ?1 AND key = ?2",
+            )?;
+            rusqlite::OptionalExtension::optional(st.query_row(params![user_id, key], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            }))
+        })?;
+        Ok(match row {
+            Some((hash, status, body, at)) if at > fresh_after => {
+                if hash == request_hash {
+                    IdemLookup::Replay(StoredResponse {
+                        status: u16::try_from(status).map_err(backend)?,
+                        body,
+                    })
+                } else {
+                    IdemLookup::Mismatch
+                }
+            }
+            _ => IdemLookup::Miss,
+        })
+    }
+
+    fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>> {
+        self.readers.with(|c| read::referral(c, id))
+    }
+
+    fn list(&self, query: &ListQuery) -> StoreResult<ListPage> {
+        self.readers.with(|c| read::list(c, query))
+    }
+
+    fn expire_due(&self) -> StoreResult<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.submit(|ctx| ctx.expire_due(CHUNK))?;
+            total += n;
+            if n < CHUNK {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn next_expiry(&self) -> StoreResult<Option<Timestamp>> {
+        self.readers.with(read::next_expiry)
+    }
+
+    fn events_after(&self, seq: u64, limit: usize) -> StoreResult<Vec<Arc<StoredEvent>>> {
+        self.readers.with(|c| read::events_after(c, seq, limit))
+    }
+
+    fn resume_floor(&self) -> StoreResult<u64> {
+        self.readers.with(read::resume_floor)
+    }
+
+    fn last_seq(&self) -> StoreResult<u64> {
+        self.readers.with(read::last_seq)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.events.subscribe()
+    }
+
+    fn prune(&self) -> StoreResult<()> {
+        loop {
+            let n = self.submit(|ctx| {
+                let now = read::secs(ctx.now);
+                let last = read::last_seq(ctx.conn).map_err(backend)?;
+                let keep_from = last.saturating_sub(KEEP_EVENTS) as i64;
+                let events = ctx
+                    .conn
+                    .execute(
+                        "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
+                         WHERE seq <= ?1 AND at < ?2 ORDER BY seq LIMIT ?3)",
+                        params![keep_from, now - KEEP_EVENTS_SECS, CHUNK as i64],
+                    )
+                    .map_err(backend)?;
+                let idem = ctx
+                    .conn
+                    .execute(
+                        "DELETE FROM idempotency WHERE (user_id, key) IN (SELECT user_id, key \
+                         FROM idempotency WHERE created_at <= ?1 LIMIT ?2)",
+                        params![now - IDEM_RETENTION_SECS, CHUNK as i64],
+                    )
+                    .map_err(backend)?;
+                Ok(events.max(idem))
+            })?;
+            if n < CHUNK {
+                return Ok(());
+            }
+        }
+    }
+
+    fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>> {
+        self.readers.with(read::count_by_status)
+    }
+
+    fn health(&self) -> StoreResult<()> {
+        if self.jobs.is_none() || self.writer.as_ref().is_some_and(|w| w.is_finished()) {
+            return Err(StoreError::Backend("the store's writer has stopped".into()));
+        }
+        self.readers
+            .with(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,452 @@
+//! The one writer: a thread that owns the write connection and commits in
+//! groups. It drains every queued job, runs them all in one `BEGIN
+//! IMMEDIATE` transaction, each inside its own SAVEPOINT (a job that fails
+//! rolls back only itself), commits once (one fsync for the group), then
+//! publishes the group's events in sequence order and answers each caller.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use rusqlite::{Connection, params};
+use tokio::sync::broadcast;
+
+use super::read::{self, secs, status_code};
+use crate::clock::SharedClock;
+use crate::domain::rules;
+use crate::domain::validate::normalize_domain;
+use crate::store::{
+    ActionItem, Actor, Applied, DomainError, IdemSave, ItemResult, StoreError, StoredEvent,
+    StoredReferral, StoredResponse,
+};
+use crate::wire::{CreateReferral, Timestamp};
+
+/// Most jobs in one group commit.
+const MAX_GROUP: usize = 4096;
+
+/// How long idempotency records are kept, in seconds.
+pub const IDEM_RETENTION_SECS: i64 = 24 * 3600;
+
+/// What a job tells the writer: whether it succeeded (else its savepoint is
+/// rolled back), and how to answer its caller once the group's commit is
+/// known (`Some(error)` when the commit failed).
+pub type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// A unit of work run inside the group's transaction.
+pub type Job = Box<dyn FnOnce(&mut Ctx<'_>) -> (bool, Finish) + Send>;
+
+/// What a job sees: the connection inside the transaction, the group's
+/// time, and the events it appends.
+pub struct Ctx<'c> {
+    pub conn: &'c Connection,
+    pub now: Timestamp,
+    pub events: Vec<Arc<StoredEvent>>,
+    ids: &'c mut ulid::Generator,
+}
+
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl Ctx<'_> {
+    /// A fresh, increasing id with this prefix (`r_`, `u_`).
+    pub fn new_id(&mut self, prefix: &str) -> String {
+        let id = self.ids.generate().unwrap_or_else(|_| ulid::Ulid::new());
+        format!("{prefix}{id}")
+    }
+
+    /// Appends an event holding the referral as stored now.
+    fn event(&mut self, stored: &StoredReferral, body: &str) -> rusqlite::Result<()> {
+        let mut st = self.conn.prepare_cached(
+            "INSERT INTO events (at, referral_id, accepted_partner, body) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        st.execute(params![
+            secs(self.now),
+            stored.referral.id,
+            stored.accepted_partner,
+            body
+        ])?;
+        let seq = self.conn.last_insert_rowid() as u64;
+        self.events.push(Arc::new(StoredEvent {
+            seq,
+            referral: stored.clone(),
+        }));
+        Ok(())
+    }
+
+    /// Inserts a new hop (and its lead when it is the first hop).
+    fn insert(&mut self, stored: &StoredReferral, lead_id: &str) -> Result<(), StoreError> {
+        let r = &stored.referral;
+        let body = serde_json::to_string(r).map_err(backend)?;
+        if r.parent_id.is_none() {
+            let mut st = self
+                .conn
+                .prepare_cached("INSERT INTO leads (id, accepted_partner) VALUES (?1, ?2)")
+                .map_err(backend)?;
+            st.execute(params![lead_id, stored.accepted_partner])
+                .map_err(backend)?;
+        }
+        let domain = r.lead.domain.as_deref().and_then(normalize_domain);
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO referrals (id, lead_id, status, from_partner, to_partner, \
+                 domain_norm, expires_at, version, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(backend)?;
+        st.execute(params![
+            r.id,
+            lead_id,
+            status_code(r.status),
+            r.from_partner,
+            r.to_partner,
+            domain,
+            secs(r.expires_at),
+            r.version as i64,
+            body
+        ])
+        .map_err(backend)?;
+        self.event(stored, &body).map_err(backend)
+    }
+
+    /// Writes a changed hop, guarded by the version it was read at.
+    fn update(
+        &mut self,
+        before: &StoredReferral,
+        after: &StoredReferral,
+        lead_id: &str,
+    ) -> Result<(), StoreError> {
+        let r = &after.referral;
+        let body = serde_json::to_string(r).map_err(backend)?;
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "UPDATE referrals SET status = ?1, version = ?2, body = ?3 \
+                 WHERE id = ?4 AND version = ?5",
+            )
+            .map_err(backend)?;
+        let n = st
+            .execute(params![
+                status_code(r.status),
+                r.version as i64,
+                body,
+                r.id,
+                before.referral.version as i64
+            ])
+            .map_err(backend)?;
+        if n != 1 {
+            return Err(backend(format!(
+                "referral {} changed under the writer",
+                r.id
+            )));
+        }
+        if after.accepted_partner != before.accepted_partner {
+            let mut st = self
+                .conn
+                .prepare_cached("UPDATE leads SET accepted_partner = ?1 WHERE id = ?2")
+                .map_err(backend)?;
+            st.execute(params![after.accepted_partner, lead_id])
+                .map_err(backend)?;
+        }
+        self.event(after, &body).map_err(backend)
+    }
+
+    /// Refuses a key that already holds a fresh response: the action must
+    /// not run twice (the caller's in-flight guard normally prevents this).
+    fn idem_guard(&self, idem: &Option<IdemSave>) -> Result<(), StoreError> {
+        let Some(idem) = idem else { return Ok(()) };
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT created_at FROM idempotency WHERE user_id = ?1 AND key = ?2")
+            .map_err(backend)?;
+        let found: Option<i64> = rusqlite::OptionalExtension::optional(
+            st.query_row(params![idem.user_id, idem.key], |r| r.get(0)),
+        )
+        .map_err(backend)?;
+        match found {
+            Some(at) if at > secs(self.now) - IDEM_RETENTION_SECS => Err(backend(format!(
+                "idempotency key {:?} already holds a response",
+                idem.key
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Keeps a response under an idempotency key (replacing an expired one).
+    pub fn save_response(
+        &self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
+                 status = excluded.status, body = excluded.body, created_at = excluded.created_at \
+                 WHERE idempotency.created_at <= ?7",
+            )
+            .map_err(backend)?;
+        let now = secs(self.now);
+        let n = st
+            .execute(params![
+                user_id,
+                key,
+                request_hash,
+                i64::from(response.status),
+                response.body,
+                now,
+                now - IDEM_RETENTION_SECS
+            ])
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(backend(format!(
+                "idempotency key {key:?} already holds a response"
+            )));
+        }
+        Ok(())
+    }
+
+    fn finish_idem(
+        &self,
+        idem: Option<IdemSave>,
+        results: &[ItemResult],
+    ) -> Result<(), StoreError> {
+        if let Some(idem) = idem {
+            let response = (idem.render)(results);
+            self.save_response(&idem.user_id, &idem.key, &idem.request_hash, &response)?;
+        }
+        Ok(())
+    }
+
+    /// Sends a lead.
+    pub fn create(
+        &mut self,
+        actor: &Actor,
+        request: &CreateReferral,
+        idem: Option<IdemSave>,
+    ) -> Result<ItemResult, StoreError> {
+        self.idem_guard(&idem)?;
+        let failure = std::cell::RefCell::new(None);
+        let note = |e: rusqlite::Error| {
+            failure.borrow_mut().get_or_insert(backend(e));
+        };
+        let conn = self.conn;
+        let known = |p: &str| {
+            read::partner_exists(conn, p).unwrap_or_else(|e| {
+                note(e);
+                false
+            })
+        };
+        let open = |d: &str| {
+            read::open_hops(conn, d).unwrap_or_else(|e| {
+                note(e);
+                Vec::new()
+            })
+        };
+        let id = self.new_id("r_");
+        let decided = rules::decide_create(actor, request, self.now, &known, &open, id);
+        if let Some(e) = failure.into_inner() {
+            return Err(e);
+        }
+        let result = match decided {
+            Ok(stored) => {
+                let lead_id = stored.referral.id.clone();
+                self.insert(&stored, &lead_id)?;
+                Ok(Applied {
+                    referral: stored,
+                    forwarded: None,
+                })
+            }
+            Err(e) => Err(e),
+        };
+        let results = [result];
+        self.finish_idem(idem, &results)?;
+        let [result] = results;
+        Ok(result)
+    }
+
+    /// Expires a due pending referral in place; returns it as it is now.
+    fn expire_if_due(
+        &mut self,
+        current: StoredReferral,
+        lead_id: &str,
+    ) -> Result<StoredReferral, StoreError> {
+        match rules::expire(&current, self.now) {
+            Some(expired) => {
+                self.update(&current, &expired, lead_id)?;
+                Ok(expired)
+            }
+            None => Ok(current),
+        }
+    }
+
+    fn apply_one(&mut self, actor: &Actor, item: &ActionItem) -> Result<ItemResult, StoreError> {
+        let Some((current, lead_id)) =
+            read::referral_with_lead(self.conn, &item.id).map_err(backend)?
+        else {
+            return Ok(Err(DomainError::NotFound));
+        };
+        // A referral past its expiry is expired first (the sweeper may lag),
+        // so that the action meets it as it really is.
+        let current = if crate::domain::visibility::can_see(&current, actor) {
+            self.expire_if_due(current, &lead_id)?
+        } else {
+            current
+        };
+        let target_known = match &item.action {
+            crate::store::Action::Forward { to_partner, .. } => {
+                read::partner_exists(self.conn, to_partner).map_err(backend)?
+            }
+            _ => false,
+        };
+        let known = |p: &str| {
+            target_known
+                && matches!(&item.action, crate::store::Action::Forward { to_partner, .. } if to_partner == p)
+        };
+        let ids = &mut *self.ids;
+        let mut new_id = || {
+            let id = ids.generate().unwrap_or_else(|_| ulid::Ulid::new());
+            format!("r_{id}")
+        };
+        let decided = rules::decide(&current, actor, item, self.now, &known, &mut new_id);
+        match decided {
+            Ok(applied) => {
+                self.update(&current, &applied.referral, &lead_id)?;
+                if let Some(child) = &applied.forwarded {
+                    self.insert(child, &lead_id)?;
+                }
+                Ok(Ok(applied))
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// Applies actions in order, each independent.
+    pub fn apply(
+        &mut self,
+        actor: &Actor,
+        items: &[ActionItem],
+        idem: Option<IdemSave>,
+    ) -> Result<Vec<ItemResult>, StoreError> {
+        self.idem_guard(&idem)?;
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            results.push(self.apply_one(actor, item)?);
+        }
+        self.finish_idem(idem, &results)?;
+        Ok(results)
+    }
+
+    /// Expires up to `limit` due referrals; returns how many.
+    pub fn expire_due(&mut self, limit: usize) -> Result<usize, StoreError> {
+        let ids: Vec<String> = {
+            let mut st = self
+                .conn
+                .prepare_cached(
+                    "SELECT id FROM referrals WHERE status = 0 AND expires_at <= ?1 \
+                     ORDER BY expires_at, id LIMIT ?2",
+                )
+                .map_err(backend)?;
+            st.query_map(params![secs(self.now), limit as i64], |r| r.get(0))
+                .map_err(backend)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(backend)?
+        };
+        let mut n = 0;
+        for id in ids {
+            if let Some((current, lead_id)) =
+                read::referral_with_lead(self.conn, &id).map_err(backend)?
+            {
+                let version = current.referral.version;
+                if self.expire_if_due(current, &lead_id)?.referral.version != version {
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The writer thread's loop: runs until every sender is gone.
+pub fn run(
+    mut conn: Connection,
+    jobs: Receiver<Job>,
+    clock: SharedClock,
+    events: broadcast::Sender<Arc<StoredEvent>>,
+) {
+    let mut ids = ulid::Generator::new();
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(j) => group.push(j),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        run_group(&mut conn, &mut ids, group, &clock, &events);
+    }
+}
+
+fn run_group(
+    conn: &mut Connection,
+    ids: &mut ulid::Generator,
+    group: Vec<Job>,
+    clock: &SharedClock,
+    events: &broadcast::Sender<Arc<StoredEvent>>,
+) {
+    let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // The jobs never run; dropping them drops their reply channels, so
+        // each caller gets a backend error.
+        tracing::warn!(error = %e, "store: cannot begin a write transaction");
+        drop(group);
+        return;
+    }
+    let now = clock.now();
+    let mut ctx = Ctx {
+        conn,
+        now,
+        events: Vec::new(),
+        ids,
+    };
+    for job in group {
+        let mark = ctx.events.len();
+        if let Err(e) = ctx.conn.execute_batch("SAVEPOINT job") {
+            tracing::warn!(error = %e, "store: savepoint");
+            drop(job);
+            continue;
+        }
+        let (ok, finish) = job(&mut ctx);
+        if ok {
+            let _ = ctx.conn.execute_batch("RELEASE job");
+        } else {
+            ctx.events.truncate(mark);
+            let _ = ctx.conn.execute_batch("ROLLBACK TO job; RELEASE job");
+        }
+        finishes.push(finish);
+    }
+    let group_events = std::mem::take(&mut ctx.events);
+    drop(ctx);
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            for ev in group_events {
+                let _ = events.send(ev);
+            }
+            for f in finishes {
+                f(None);
+            }
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            tracing::warn!(error = %msg, "store: group commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            for f in finishes {
+                f(Some(&msg));
+            }
+        }
+    }
+}
