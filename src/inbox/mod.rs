@@ -16,6 +16,7 @@ pub mod msg;
 pub mod state;
 pub mod update;
 pub mod views;
+pub mod app;
 
 #[cfg(test)]
 mod testkit;
