@@ -9,8 +9,10 @@
 //! - [`demo`]: the demo world and its simulator;
 //! - [`cli`]: the command line, the only place that wires server and inbox.
 
+pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod config;
 pub mod domain;
 pub mod inbox;
 pub mod sanitize;

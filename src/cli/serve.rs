@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -53,16 +52,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             temp_dir.path.join("demo.db")
         }
     };
-    let demo_tokens = if args.demo {
-        let db = db.clone();
-        Some(
-            tokio::task::spawn_blocking(move || crate::demo::seed_if_empty(&db))
-                .await?
-                .context("seeding the demo world")?,
-        )
-    } else {
-        None
-    };
+    let demo_tokens: Option<()> = None;
     let clock = clock::system();
     let store: SharedStore = Arc::new(
         SqliteStore::open(&db, clock.clone())
@@ -82,11 +72,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let running = server::start(store.clone(), clock, config).await?;
     println!("listening on {}", running.url);
     let (stop_sim, sim_stopped) = tokio::sync::watch::channel(false);
-    if let Some(tokens) = &demo_tokens {
-        println!("{}", crate::demo::describe(tokens, &running.url));
-        let interval = Duration::from_secs_f64(args.demo_interval.max(0.2));
-        tokio::spawn(crate::demo::run_simulator(store.clone(), interval, sim_stopped));
-    }
+    let _ = (&demo_tokens, &sim_stopped);
     use std::io::Write;
     let _ = std::io::stdout().flush();
     super::wait_for_stop_signal().await;
@@ -105,8 +91,7 @@ impl TempDir {
     pub fn new(prefix: &str) -> anyhow::Result<Self> {
         let nonce: u64 = rand::random();
         let path = std::env::temp_dir().join(format!("{prefix}-{}-{nonce:x}", std::process::id()));
-        std::fs::create_dir_all(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
         Ok(Self { path })
     }
 }

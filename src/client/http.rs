@@ -675,10 +675,10 @@ pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
 
 /// A reqwest failure as a [`ClientError::Network`] a person can read.
 pub(crate) fn network_error(e: reqwest::Error) -> ClientError {
-    let cause = root_cause(&e);
     if e.is_timeout() {
-        return ClientError::Network(format!("server did not answer in time ({cause})"));
+        return ClientError::Network("server did not answer in time".into());
     }
+    let cause = root_cause(&e);
     if e.is_connect() {
         return ClientError::Network(format!("server unreachable: {cause}"));
     }
@@ -857,6 +857,80 @@ mod tests {
         assert!(Client::new(ClientConfig::new("ftp://h", "t")).is_err());
         assert!(Client::new(ClientConfig::new("http://h", "bad\ntoken")).is_err());
         assert!(!format!("{:?}", ClientConfig::new("http://h", "secret")).contains("secret"));
+    }
+
+    /// A one-shot server: reads the request head, writes `response`, and
+    /// then keeps the socket open (or, with `None`, never answers).
+    async fn one_shot(response: Option<&'static str>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match sock.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(k) => head.extend_from_slice(&buf[..k]),
+                }
+            }
+            if let Some(r) = response {
+                let _ = sock.write_all(r.as_bytes()).await;
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out_as_a_network_error() {
+        let url = one_shot(None).await;
+        let mut config = ClientConfig::new(url, "t");
+        config.request_timeout = Duration::from_millis(200);
+        let e = Client::new(config).unwrap().me().await.unwrap_err();
+        assert!(matches!(e, ClientError::Network(_)), "{e:?}");
+        assert_eq!(e.to_string(), "server did not answer in time");
+        assert!(e.is_retryable() && !e.is_definite());
+    }
+
+    #[tokio::test]
+    async fn a_2xx_body_that_does_not_parse_is_a_decode_error() {
+        let url = one_shot(Some(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9\r\n\r\n{\"user\":1",
+        ))
+        .await;
+        let e = Client::new(ClientConfig::new(url, "t"))
+            .unwrap()
+            .me()
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ClientError::Decode(_)), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("unexpected answer from server: 200 with a body"),
+            "{e}"
+        );
+        assert!(!e.is_retryable() && !e.is_definite());
+    }
+
+    #[tokio::test]
+    async fn a_429_carries_retry_after() {
+        let url = one_shot(Some(
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 4\r\ncontent-type: application/json\r\ncontent-length: 63\r\n\r\n{\"error\":{\"code\":\"rate_limited\",\"message\":\"too many requests\"}}",
+        ))
+        .await;
+        let e = Client::new(ClientConfig::new(url, "t"))
+            .unwrap()
+            .me()
+            .await
+            .unwrap_err();
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(4)));
+        assert_eq!(
+            e.to_string(),
+            "rate limited: too many requests (retry in 4s)"
+        );
+        assert!(e.is_retryable());
     }
 
     #[tokio::test]

@@ -8,6 +8,20 @@
 //! - [`feed`]: [`watch`], a task that follows `GET /v1/events` forever,
 //!   resuming with `Last-Event-ID`;
 //! - [`sse`]: the incremental Server-Sent Events parser the feed uses.
+//!
+//! How a client stays in step with the server:
+//!
+//! 1. `let (items, as_of) = client.list_all(ReferralBox::All).await?;`
+//! 2. `let mut feed = watch(client.clone(), as_of, FeedOptions::default());`
+//! 3. on `FeedEvent::Event { referral, .. }` keep it only if its `version`
+//!    is higher than the one held (delivery is at least once); on
+//!    `FeedEvent::Gone` list again and call `watch` with the new `as_of`;
+//!    `Connected` / `Disconnected` / `Stale` are for the status bar.
+//!
+//! How an action is sent: choose `let key = new_idempotency_key();` once,
+//! then `retry_until_definite(Backoff::default(), || client.accept(&id,
+//! &req, &key), |n, e, wait| ...)`. A 409 `conflict` comes back at once with
+//! [`ClientError::current`]: the person decides again, never the client.
 
 pub mod feed;
 pub mod http;

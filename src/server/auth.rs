@@ -84,9 +84,7 @@ impl RateLimiter {
             // Forget idle users rather than grow without bound.
             let burst = self.burst;
             let rate = self.rate;
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst
-            });
+            buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
         }
         let bucket = buckets.entry(user.to_owned()).or_insert(Bucket {
             tokens: self.burst,

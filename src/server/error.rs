@@ -88,9 +88,10 @@ impl From<StoreError> for HttpError {
     fn from(err: StoreError) -> Self {
         tracing::warn!(error = %err, "store failure");
         match err {
-            StoreError::Backend(_) => {
-                Self::new(ErrorCode::Unavailable, "the store is not answering; try again")
-            }
+            StoreError::Backend(_) => Self::new(
+                ErrorCode::Unavailable,
+                "the store is not answering; try again",
+            ),
             StoreError::Rejected(message) => Self::internal(message),
         }
     }

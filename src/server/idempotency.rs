@@ -105,12 +105,10 @@ pub async fn begin(
     match lookup {
         IdemLookup::Miss => Ok(Some(claim)),
         IdemLookup::Replay(stored) => Err(replayed(stored)),
-        IdemLookup::Mismatch => Err(axum::response::IntoResponse::into_response(
-            HttpError::new(
-                ErrorCode::IdempotencyMismatch,
-                "this Idempotency-Key was used with a different request",
-            ),
-        )),
+        IdemLookup::Mismatch => Err(axum::response::IntoResponse::into_response(HttpError::new(
+            ErrorCode::IdempotencyMismatch,
+            "this Idempotency-Key was used with a different request",
+        ))),
     }
 }
 

@@ -182,12 +182,18 @@ fn plan_batch(bytes: &[u8]) -> Result<Vec<Slot>, HttpError> {
         .and_then(|i| i.as_array())
         .ok_or_else(|| HttpError::bad_request("the body must be {\"items\": [...]}"))?;
     if items.is_empty() {
-        return Err(HttpError::invalid(Some("items"), "a batch needs at least one item"));
+        return Err(HttpError::invalid(
+            Some("items"),
+            "a batch needs at least one item",
+        ));
     }
     if items.len() > MAX_BATCH_ITEMS {
         return Err(HttpError::new(
             ErrorCode::TooLarge,
-            format!("a batch holds at most {MAX_BATCH_ITEMS} items, not {}", items.len()),
+            format!(
+                "a batch holds at most {MAX_BATCH_ITEMS} items, not {}",
+                items.len()
+            ),
         ));
     }
     Ok(items.iter().map(plan_item).collect())
@@ -215,11 +221,16 @@ fn plan_item(item: &serde_json::Value) -> Slot {
     let Some(kind) = ActionKind::parse(action) else {
         return invalid(
             Some("action"),
-            format!("unknown action {action:?}; expected accept, reject, forward, withdraw or close"),
+            format!(
+                "unknown action {action:?}; expected accept, reject, forward, withdraw or close"
+            ),
         );
     };
     if !object.get("version").is_some_and(|v| v.is_u64()) {
-        return invalid(Some("version"), "an item needs a whole-number \"version\"".into());
+        return invalid(
+            Some("version"),
+            "an item needs a whole-number \"version\"".into(),
+        );
     }
     let mut fields = object.clone();
     fields.remove("id");
@@ -347,7 +358,10 @@ fn render_batch(actor: &Actor, plan: &[Slot], results: &[ItemResult]) -> StoredR
                     id: item.id.clone(),
                     outcome: BatchOutcome::Applied,
                     referral: render_for(&applied.referral, actor),
-                    forwarded: applied.forwarded.as_ref().and_then(|f| render_for(f, actor)),
+                    forwarded: applied
+                        .forwarded
+                        .as_ref()
+                        .and_then(|f| render_for(f, actor)),
                     error: None,
                 },
                 Some(Err(err)) => BatchResult {

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use crate::server::error::HttpError;
 use crate::store::Action;
 use crate::wire::{
-    AcceptRequest, ActionKind, CloseRequest, ErrorCode, ForwardRequest, MAX_BODY_BYTES,
-    ReasonCode, RejectRequest, WithdrawRequest,
+    AcceptRequest, ActionKind, CloseRequest, ErrorCode, ForwardRequest, MAX_BODY_BYTES, ReasonCode,
+    RejectRequest, WithdrawRequest,
 };
 
 /// The body's bytes, or 413 `too_large` past 1 MiB.
@@ -45,7 +45,10 @@ pub fn action(kind: ActionKind, value: serde_json::Value) -> Result<(u64, Action
         let known: Vec<&str> = ReasonCode::ALL.iter().map(|c| c.as_str()).collect();
         return Err(HttpError::invalid(
             Some("reason.code"),
-            format!("unknown reason code {code:?}; expected one of {}", known.join(", ")),
+            format!(
+                "unknown reason code {code:?}; expected one of {}",
+                known.join(", ")
+            ),
         ));
     }
     if kind == ActionKind::Close

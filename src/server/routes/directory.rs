@@ -37,7 +37,10 @@ pub async fn partners(
             "unknown query parameter {unknown:?}; expected q"
         )));
     }
-    let q = params.get("q").map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    let q = params
+        .get("q")
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
     let store = state.store.clone();
     let items = tokio::task::spawn_blocking(move || store.list_partners(q.as_deref())).await??;
     Ok(Json(PartnerList { items }))

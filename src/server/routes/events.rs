@@ -50,15 +50,18 @@ pub async fn events(
     let after = match raw {
         None => None,
         Some(s) => Some(s.parse::<u64>().map_err(|_| {
-            HttpError::bad_request(format!("the resume point must be a sequence number, not {s:?}"))
+            HttpError::bad_request(format!(
+                "the resume point must be a sequence number, not {s:?}"
+            ))
         })?),
     };
     let store = state.store.clone();
     // Subscribe before reading the log so that nothing falls in between.
     let live = store.subscribe();
-    let (floor, last) =
-        tokio::task::spawn_blocking(move || Ok::<_, crate::store::StoreError>((store.resume_floor()?, store.last_seq()?)))
-            .await??;
+    let (floor, last) = tokio::task::spawn_blocking(move || {
+        Ok::<_, crate::store::StoreError>((store.resume_floor()?, store.last_seq()?))
+    })
+    .await??;
     let start = match after {
         Some(a) if a < floor || a > last => {
             return Err(HttpError::new(
@@ -137,15 +140,15 @@ async fn replay(state: &Arc<AppState>, actor: &Actor, last: &mut u64, tx: &Tx) -
     loop {
         let store = state.store.clone();
         let from = *last;
-        let chunk = match tokio::task::spawn_blocking(move || store.events_after(from, REPLAY_CHUNK))
-            .await
-        {
-            Ok(Ok(chunk)) => chunk,
-            _ => {
-                tracing::warn!("event replay failed; closing the stream");
-                return false;
-            }
-        };
+        let chunk =
+            match tokio::task::spawn_blocking(move || store.events_after(from, REPLAY_CHUNK)).await
+            {
+                Ok(Ok(chunk)) => chunk,
+                _ => {
+                    tracing::warn!("event replay failed; closing the stream");
+                    return false;
+                }
+            };
         for event in &chunk {
             *last = event.seq;
             if !send(state, actor, event, tx).await {

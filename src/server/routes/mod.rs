@@ -23,10 +23,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/me", get(directory::me))
         .route("/v1/partners", get(directory::partners))
-        .route(
-            "/v1/referrals",
-            get(referrals::list).post(actions::create),
-        )
+        .route("/v1/referrals", get(referrals::list).post(actions::create))
         .route("/v1/referrals/batch", post(actions::batch))
         .route("/v1/referrals/{id}", get(referrals::get))
         .route("/v1/referrals/{id}/{action}", post(actions::act))

@@ -90,6 +90,9 @@ impl Readers {
 pub struct SqliteStore {
     jobs: Option<mpsc::Sender<Job>>,
     writer: Option<JoinHandle<()>>,
+    /// Dropping this stops the checkpointer.
+    stop_checkpoints: Option<mpsc::Sender<()>>,
+    checkpointer: Option<JoinHandle<()>>,
     readers: Readers,
     clock: SharedClock,
     events: broadcast::Sender<Arc<StoredEvent>>,
@@ -111,6 +114,16 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
         schema::configure(&conn).map_err(backend)?;
         schema::migrate(&mut conn).map_err(StoreError::Backend)?;
+        // Checkpoints run on their own thread, not inside the writer's commits.
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")
+            .map_err(backend)?;
+        let (stop_checkpoints, stopped) = mpsc::channel::<()>();
+        let checkpoint_conn = Connection::open(path).map_err(backend)?;
+        schema::configure(&checkpoint_conn).map_err(backend)?;
+        let checkpointer = std::thread::Builder::new()
+            .name("leadx-store-checkpoint".into())
+            .spawn(move || checkpoints(checkpoint_conn, stopped))
+            .map_err(backend)?;
         let (events, _) = broadcast::channel(EVENT_CHANNEL);
         let (jobs, rx) = mpsc::channel::<Job>();
         let writer_events = events.clone();
@@ -122,6 +135,8 @@ impl SqliteStore {
         Ok(SqliteStore {
             jobs: Some(jobs),
             writer: Some(writer),
+            stop_checkpoints: Some(stop_checkpoints),
+            checkpointer: Some(checkpointer),
             readers: Readers {
                 path: path.to_path_buf(),
                 idle: Mutex::new(Vec::new()),
@@ -171,6 +186,22 @@ impl Drop for SqliteStore {
         self.jobs.take();
         if let Some(w) = self.writer.take() {
             let _ = w.join();
+        }
+        self.stop_checkpoints.take();
+        if let Some(c) = self.checkpointer.take() {
+            let _ = c.join();
+        }
+    }
+}
+
+/// Copies the WAL back into the database now and then (PASSIVE: never
+/// blocks the writer or readers), until told to stop.
+fn checkpoints(conn: Connection, stop: mpsc::Receiver<()>) {
+    let every = std::time::Duration::from_millis(250);
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "store: WAL checkpoint");
         }
     }
 }

@@ -890,3 +890,74 @@ fn writes_from_many_threads_all_land_in_order() {
     assert_eq!(got, ids);
     assert_eq!(last, 320);
 }
+
+#[test]
+fn prune_keeps_a_day_or_the_last_100000_whichever_is_more() {
+    let w = world();
+    w.sent("north", "acme");
+    // 100,009 more old events, written straight into the log.
+    let c = Connection::open(&w.path).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    c.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100009) \
+         INSERT INTO events (at, referral_id, accepted_partner, body) \
+         SELECT e.at, e.referral_id, e.accepted_partner, e.body FROM n, events e WHERE e.seq = 1",
+        [],
+    )
+    .unwrap();
+    assert_eq!(w.store.last_seq().unwrap(), 100_010);
+    w.clock.advance(Duration::hours(25));
+    w.sent("north", "acme");
+    let last = w.store.last_seq().unwrap();
+    assert_eq!(last, 100_011);
+    w.store.prune().unwrap();
+    // Older than a day and not among the last 100,000: seqs 1..=11 go.
+    assert_eq!(w.store.resume_floor().unwrap(), 11);
+    let first = w.store.events_after(0, 1).unwrap();
+    assert_eq!(first[0].seq, 12);
+    let n: i64 = c
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 100_000);
+    // Pruning again changes nothing; a newer day keeps everything it has.
+    w.store.prune().unwrap();
+    assert_eq!(w.store.resume_floor().unwrap(), 11);
+    assert_eq!(w.store.last_seq().unwrap(), last);
+}
+
+#[test]
+fn a_panicking_render_rolls_back_only_itself() {
+    let w = world();
+    let r = w.sent("north", "acme");
+    let acme = w.actor("acme");
+    let item = ActionItem {
+        id: r.referral.id.clone(),
+        version: 1,
+        action: accept(),
+    };
+    let boom = IdemSave {
+        user_id: acme.user_id.clone(),
+        key: "k".into(),
+        request_hash: "h".into(),
+        render: Box::new(|_| panic!("render failed")),
+    };
+    let out = w.store.apply(&acme, vec![item.clone()], Some(boom));
+    assert!(matches!(out, Err(StoreError::Backend(_))));
+    // Nothing of it was kept, and the writer still works.
+    assert_eq!(
+        w.store
+            .get(&r.referral.id)
+            .unwrap()
+            .unwrap()
+            .referral
+            .version,
+        1
+    );
+    assert_eq!(
+        w.store.idem_lookup(&acme.user_id, "k", "h").unwrap(),
+        IdemLookup::Miss
+    );
+    assert_eq!(w.all_events().len(), 1);
+    w.store.health().unwrap();
+    w.act("acme", &r.referral.id, 1, accept()).unwrap_err_free();
+}

@@ -415,19 +415,36 @@ fn run_group(
     };
     for job in group {
         let mark = ctx.events.len();
-        if let Err(e) = ctx.conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = ctx
+            .conn
+            .prepare_cached("SAVEPOINT job")
+            .and_then(|mut s| s.execute([]))
+        {
             tracing::warn!(error = %e, "store: savepoint");
             drop(job);
             continue;
         }
-        let (ok, finish) = job(&mut ctx);
+        // A job that panics (a caller's render, say) is rolled back alone;
+        // its caller's reply channel is dropped, which answers it with an
+        // error, and the writer lives on.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut ctx)));
+        let (ok, finish) = match ran {
+            Ok((ok, finish)) => (ok, Some(finish)),
+            Err(_) => {
+                tracing::warn!("store: a write job panicked; rolled back");
+                (false, None)
+            }
+        };
         if ok {
-            let _ = ctx.conn.execute_batch("RELEASE job");
+            let _ = ctx
+                .conn
+                .prepare_cached("RELEASE job")
+                .and_then(|mut s| s.execute([]));
         } else {
             ctx.events.truncate(mark);
             let _ = ctx.conn.execute_batch("ROLLBACK TO job; RELEASE job");
         }
-        finishes.push(finish);
+        finishes.extend(finish);
     }
     let group_events = std::mem::take(&mut ctx.events);
     drop(ctx);

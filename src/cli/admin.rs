@@ -1,0 +1,316 @@
+//! `leadx admin --db PATH ...`: partners and users of an exchange, for the
+//! people who run it. Bad input is one line on stderr starting `leadx: `
+//! and exit status 2; a failing database is exit status 1.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use crate::clock;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+use crate::wire::{Partner, PartnerKind, Role, format_timestamp};
+
+/// `leadx admin`.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// The exchange's database file (created if missing).
+    #[arg(long)]
+    pub db: PathBuf,
+    #[command(subcommand)]
+    pub cmd: AdminCommand,
+}
+
+/// What to administer.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Partners (organisations) on the exchange.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+    /// Users of partners, with their bearer tokens.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `leadx admin partner ...`.
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Adds a partner.
+    Add {
+        /// The partner's id: 2 to 40 of a-z, 0-9 and -.
+        id: String,
+        /// Its display name.
+        #[arg(long)]
+        name: String,
+        /// provider, integrator or affiliate.
+        #[arg(long, default_value = "integrator")]
+        kind: String,
+        /// What it sells, comma-separated (bandwidth,hosting,...).
+        #[arg(long, value_delimiter = ',')]
+        categories: Vec<String>,
+        /// Where it works, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
+    },
+    /// Lists partners.
+    List,
+}
+
+/// `leadx admin user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds a user and prints its new bearer token (alone) on stdout.
+    Add {
+        /// The user's partner id.
+        #[arg(long)]
+        partner: String,
+        /// The user's name.
+        #[arg(long)]
+        name: String,
+        /// agent, admin, viewer or operator.
+        #[arg(long)]
+        role: String,
+    },
+    /// Lists users (never their tokens).
+    List,
+    /// Revokes a user's token.
+    Revoke {
+        /// The user's id (u_...).
+        user_id: String,
+    },
+}
+
+/// Why a command failed: the user's input (exit 2) or the store (exit 1).
+enum Failure {
+    Input(String),
+    Store(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Rejected(m) => Failure::Input(m),
+            StoreError::Backend(m) => Failure::Store(m),
+        }
+    }
+}
+
+/// Runs an admin command; the process's exit status.
+pub fn run(args: AdminArgs) -> ExitCode {
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    ExitCode::from(run_with(args, &mut out, &mut err))
+}
+
+/// Runs an admin command writing to `out` and `err`; the exit status
+/// (0 done, 1 the store failed, 2 bad input).
+pub fn run_with(args: AdminArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let (code, message) = match execute(args, out, err) {
+        Ok(()) => return 0,
+        Err(Failure::Input(m)) => (2, m),
+        Err(Failure::Store(m)) => (1, m),
+    };
+    let _ = writeln!(err, "leadx: {}", one_line(&message));
+    code
+}
+
+fn execute(args: AdminArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Failure> {
+    // Check what can be checked before touching (or creating) the file.
+    match &args.cmd {
+        AdminCommand::Partner(PartnerCommand::Add { id, kind, .. }) => {
+            parse_kind(kind)?;
+            if !crate::domain::validate::is_slug(id) {
+                return Err(Failure::Input(format!(
+                    "bad partner id {}: use 2 to 40 of a-z, 0-9 and -",
+                    quoted(id)
+                )));
+            }
+        }
+        AdminCommand::User(UserCommand::Add { role, .. }) => {
+            parse_role(role)?;
+        }
+        _ => {}
+    }
+    let store = SqliteStore::open(&args.db, clock::system())?;
+    match args.cmd {
+        AdminCommand::Partner(PartnerCommand::Add {
+            id,
+            name,
+            kind,
+            categories,
+            regions,
+        }) => {
+            let partner = Partner {
+                id,
+                name,
+                kind: parse_kind(&kind)?,
+                categories: clean_list(categories),
+                regions: clean_list(regions),
+            };
+            store.add_partner(&partner)?;
+            say(out, &format!("added partner {}", partner.id))?;
+        }
+        AdminCommand::Partner(PartnerCommand::List) => {
+            let rows: Vec<Vec<String>> = store
+                .list_partners(None)?
+                .into_iter()
+                .map(|p| {
+                    vec![
+                        p.id,
+                        p.kind.as_str().to_string(),
+                        printable(&p.name),
+                        printable(&p.categories.join(",")),
+                        printable(&p.regions.join(",")),
+                    ]
+                })
+                .collect();
+            print_table(out, &["ID", "KIND", "NAME", "CATEGORIES", "REGIONS"], &rows)?;
+        }
+        AdminCommand::User(UserCommand::Add {
+            partner,
+            name,
+            role,
+        }) => {
+            let role = parse_role(&role)?;
+            let (user, token) = store.add_user(&partner, &name, role)?;
+            say(
+                err,
+                &format!(
+                    "added {} {} of {} ({}); the token on stdout is shown only once",
+                    user.role.as_str(),
+                    user.id,
+                    user.partner_id,
+                    printable(&user.name)
+                ),
+            )?;
+            say(out, &token)?;
+        }
+        AdminCommand::User(UserCommand::List) => {
+            let rows: Vec<Vec<String>> = store
+                .list_users()?
+                .into_iter()
+                .map(|u| {
+                    vec![
+                        u.id,
+                        u.partner_id,
+                        u.role.as_str().to_string(),
+                        match u.revoked_at {
+                            Some(t) => format!("revoked {}", format_timestamp(&t)),
+                            None => "active".to_string(),
+                        },
+                        format_timestamp(&u.created_at),
+                        printable(&u.name),
+                    ]
+                })
+                .collect();
+            print_table(
+                out,
+                &["ID", "PARTNER", "ROLE", "STATUS", "CREATED", "NAME"],
+                &rows,
+            )?;
+        }
+        AdminCommand::User(UserCommand::Revoke { user_id }) => {
+            if !store.revoke_user(&user_id)? {
+                return Err(Failure::Input(format!(
+                    "no active user {}",
+                    quoted(&user_id)
+                )));
+            }
+            say(out, &format!("revoked {user_id}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_kind(s: &str) -> Result<PartnerKind, Failure> {
+    PartnerKind::parse(s).ok_or_else(|| {
+        Failure::Input(format!(
+            "unknown partner kind {}: use provider, integrator or affiliate",
+            quoted(s)
+        ))
+    })
+}
+
+fn parse_role(s: &str) -> Result<Role, Failure> {
+    Role::parse(s).ok_or_else(|| {
+        Failure::Input(format!(
+            "unknown role {}: use agent, admin, viewer or operator",
+            quoted(s)
+        ))
+    })
+}
+
+fn clean_list(items: Vec<String>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Whether a character must not reach a terminal as is: C0, DEL, C1, and
+/// the bidi and zero-width format characters.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{061C}'
+            | '\u{00AD}')
+}
+
+/// Text safe for a terminal: unsafe characters become `\u{..}`.
+fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A value quoted for an error message, made printable.
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", printable(s))
+}
+
+/// Collapses a message to one printable line.
+fn one_line(s: &str) -> String {
+    printable(&s.replace(['\r', '\n'], " "))
+}
+
+fn say(w: &mut dyn Write, line: &str) -> Result<(), Failure> {
+    writeln!(w, "{line}").map_err(|e| Failure::Store(format!("cannot write output: {e}")))
+}
+
+fn print_table(w: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> Result<(), Failure> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let last = cells.len().saturating_sub(1);
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i == last {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        s
+    };
+    say(w, &line(header.to_vec()))?;
+    for row in rows {
+        say(w, &line(row.iter().map(String::as_str).collect()))?;
+    }
+    Ok(())
+}

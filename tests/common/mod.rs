@@ -1,0 +1,286 @@
+//! A real server on an ephemeral loopback port, a real SQLite store in a
+//! temporary directory, a manual clock, and a few partners and users.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::SubsecRound;
+use leadx::clock::{ManualClock, SharedClock};
+use leadx::server::{RunningServer, ServerConfig, start};
+use leadx::store::sqlite::SqliteStore;
+use leadx::store::{SharedStore, Store};
+use leadx::wire::{Partner, PartnerKind, Role};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Tokens of the test world's users.
+pub struct Tokens {
+    /// acme-web (integrator)
+    pub acme: String,
+    pub acme_viewer: String,
+    pub acme_admin: String,
+    /// northwind-net (provider)
+    pub northwind: String,
+    /// blue-design (affiliate)
+    pub blue: String,
+    /// harbor-host (provider)
+    pub harbor: String,
+    /// pixel-forge (integrator)
+    pub pixel: String,
+    /// exchange staff
+    pub operator: String,
+}
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub store: SharedStore,
+    pub clock: Arc<ManualClock>,
+    pub server: Option<RunningServer>,
+    pub url: String,
+    pub http: reqwest::Client,
+    pub t: Tokens,
+}
+
+/// A reply: status, headers, JSON body (Null when not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Value {
+        assert!(
+            self.status.is_success(),
+            "expected success, got {} {}",
+            self.status,
+            self.body
+        );
+        self.body
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            (self.status.as_u16(), self.code()),
+            (status, code),
+            "body: {}",
+            self.body
+        );
+        self.body
+    }
+}
+
+pub fn partner(
+    id: &str,
+    name: &str,
+    kind: PartnerKind,
+    cats: &[&str],
+    regions: &[&str],
+) -> Partner {
+    Partner {
+        id: id.into(),
+        name: name.into(),
+        kind,
+        categories: cats.iter().map(|s| s.to_string()).collect(),
+        regions: regions.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Adds the test partners and users to a store; returns the tokens.
+pub fn populate(store: &dyn Store) -> Tokens {
+    for p in [
+        partner(
+            "acme-web",
+            "Acme Web Studio",
+            PartnerKind::Integrator,
+            &["services", "design"],
+            &["US-West"],
+        ),
+        partner(
+            "northwind-net",
+            "Northwind Networks",
+            PartnerKind::Provider,
+            &["bandwidth", "colocation"],
+            &["US-West", "US-East"],
+        ),
+        partner(
+            "blue-design",
+            "Blue Design Co",
+            PartnerKind::Affiliate,
+            &["design"],
+            &["EU-Central"],
+        ),
+        partner(
+            "harbor-host",
+            "Harbor Hosting",
+            PartnerKind::Provider,
+            &["hosting"],
+            &["UK"],
+        ),
+        partner(
+            "pixel-forge",
+            "Pixel Forge",
+            PartnerKind::Integrator,
+            &["ecommerce"],
+            &["US-East"],
+        ),
+        partner(
+            "exchange",
+            "Exchange Staff",
+            PartnerKind::Provider,
+            &[],
+            &[],
+        ),
+    ] {
+        store.add_partner(&p).expect("add partner");
+    }
+    let user = |partner: &str, name: &str, role: Role| {
+        store.add_user(partner, name, role).expect("add user").1
+    };
+    Tokens {
+        acme: user("acme-web", "Dana Reyes", Role::Agent),
+        acme_viewer: user("acme-web", "Vic Viewer", Role::Viewer),
+        acme_admin: user("acme-web", "Ada Admin", Role::Admin),
+        northwind: user("northwind-net", "Nia North", Role::Agent),
+        blue: user("blue-design", "Bo Blue", Role::Agent),
+        harbor: user("harbor-host", "Hal Harbor", Role::Agent),
+        pixel: user("pixel-forge", "Pia Pixel", Role::Agent),
+        operator: user("exchange", "Otto Operator", Role::Operator),
+    }
+}
+
+impl World {
+    pub async fn start() -> World {
+        Self::start_with(ServerConfig::for_tests(), |s| s).await
+    }
+
+    /// Starts with a config, and a chance to wrap the store.
+    pub async fn start_with(
+        config: ServerConfig,
+        wrap: impl FnOnce(SharedStore) -> SharedStore,
+    ) -> World {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clock = ManualClock::new(chrono::Utc::now().trunc_subsecs(0));
+        let shared: SharedClock = clock.clone();
+        let store: SharedStore = Arc::new(
+            SqliteStore::open(&dir.path().join("leadx.db"), shared.clone()).expect("open store"),
+        );
+        let t = populate(store.as_ref());
+        let store = wrap(store);
+        let server = start(store.clone(), shared, config)
+            .await
+            .expect("server starts");
+        let url = server.url.clone();
+        World {
+            dir,
+            store,
+            clock,
+            server: Some(server),
+            url,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("http client"),
+            t,
+        }
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Reply {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        reply(r).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> Reply {
+        self.post_raw(token, path, body.to_string().into_bytes(), None)
+            .await
+    }
+
+    pub async fn post_key(&self, token: &str, path: &str, body: &Value, key: &str) -> Reply {
+        self.post_raw(token, path, body.to_string().into_bytes(), Some(key))
+            .await
+    }
+
+    pub async fn post_raw(
+        &self,
+        token: &str,
+        path: &str,
+        body: Vec<u8>,
+        key: Option<&str>,
+    ) -> Reply {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        reply(req.send().await.expect("request")).await
+    }
+
+    /// Sends a lead from `token`'s partner to `to`; returns the referral.
+    pub async fn send(&self, token: &str, to: &str, company: &str, domain: Option<&str>) -> Value {
+        self.post(token, "/v1/referrals", &lead_body(to, company, domain))
+            .await
+            .ok()
+    }
+
+    pub async fn act(&self, token: &str, id: &str, action: &str, body: Value) -> Reply {
+        self.post(token, &format!("/v1/referrals/{id}/{action}"), &body)
+            .await
+    }
+}
+
+pub fn lead_body(to: &str, company: &str, domain: Option<&str>) -> Value {
+    json!({
+        "to_partner": to,
+        "lead": {
+            "company": company,
+            "domain": domain,
+            "contact_name": "Jo Contact",
+            "contact_email": "jo@example.com",
+            "contact_phone": "+1 555 0100",
+            "category": "hosting",
+            "summary": "Managed hosting for a relaunch",
+            "est_value_cents": 1_200_000,
+            "currency": "USD",
+            "region": "US-West"
+        },
+        "commission_pct": 15,
+        "note": "Warm intro"
+    })
+}
+
+pub async fn reply(r: reqwest::Response) -> Reply {
+    let status = r.status();
+    let headers = r.headers().clone();
+    let bytes = r.bytes().await.expect("body");
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_owned()
+}
+
+pub fn version(v: &Value) -> u64 {
+    v["version"].as_u64().expect("version")
+}

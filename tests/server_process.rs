@@ -1,0 +1,199 @@
+//! The `leadx serve` process: durability across SIGKILL, HTTPS, and the
+//! refusal of plain HTTP on a public address.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{id, lead_body, populate, reply};
+use leadx::clock;
+use leadx::store::sqlite::SqliteStore;
+use serde_json::json;
+
+/// Starts `leadx serve` and returns it with its URL.
+fn serve(db: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leadx"))
+        .args(["serve", "--db"])
+        .arg(db)
+        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn leadx serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_actions_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("leadx.db");
+    let t = {
+        let store = SqliteStore::open(&db, clock::system()).unwrap();
+        populate(&store)
+    };
+    let http = reqwest::Client::new();
+    let (mut child, url) = serve(&db, &[]);
+    let post = |token: &str, path: String, body: serde_json::Value, key: String| {
+        http.post(format!("{url}{path}"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let mut acked = Vec::new();
+    for i in 0..30 {
+        let r = reply(
+            post(
+                &t.northwind,
+                "/v1/referrals".into(),
+                lead_body("acme-web", &format!("K{i}"), None),
+                format!("s{i}"),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 201);
+        let rid = id(&r.body);
+        let a = reply(
+            post(
+                &t.acme,
+                format!("/v1/referrals/{rid}/accept"),
+                json!({"version": 1}),
+                format!("a{i}"),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, 200);
+        acked.push((rid, a.body));
+    }
+    // Killed at once, no chance to flush anything more.
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, url2) = serve(&db, &[]);
+    for (rid, _) in &acked {
+        let r = reply(
+            http.get(format!("{url2}/v1/referrals/{rid}"))
+                .bearer_auth(&t.acme)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.body["status"], "accepted", "{rid} lost its acceptance");
+    }
+    // A replayed key answers from the stored response.
+    let (rid, body) = &acked[29];
+    let again = http
+        .post(format!("{url2}/v1/referrals/{rid}/accept"))
+        .bearer_auth(&t.acme)
+        .header("Idempotency-Key", "a29")
+        .json(&json!({"version": 1}))
+        .send()
+        .await
+        .unwrap();
+    let again = reply(again).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(&again.body, body);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn serves_https_with_a_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("leadx.db");
+    let t = {
+        let store = SqliteStore::open(&db, clock::system()).unwrap();
+        populate(&store)
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let cert = fixtures.join("test-cert.pem");
+    let key = fixtures.join("test-key.pem");
+    let (mut child, url) = serve(
+        &db,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(fixtures.join("test-ca.pem")).unwrap())
+        .unwrap();
+    let https = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let me = reply(
+        https
+            .get(format!("{url}/v1/me"))
+            .bearer_auth(&t.acme)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me.body["partner"]["id"], "acme-web");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn plain_http_on_a_public_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: leadx::store::SharedStore =
+        Arc::new(SqliteStore::open(&dir.path().join("x.db"), clock::system()).unwrap());
+    let config = leadx::server::ServerConfig {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        ..leadx::server::ServerConfig::for_tests()
+    };
+    let err = leadx::server::start(store.clone(), clock::system(), config.clone())
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("--allow-plain-http"), "{err}");
+    // With the flag it serves (bound on every interface, reached on loopback).
+    let allowed = leadx::server::ServerConfig {
+        allow_plain_http: true,
+        ..config
+    };
+    let running = leadx::server::start(store, clock::system(), allowed)
+        .await
+        .unwrap();
+    let health = reqwest::get(format!("http://127.0.0.1:{}/healthz", running.addr.port()))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    running.shutdown().await;
+}
+
+#[test]
+fn serve_without_db_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_leadx"))
+        .args(["serve"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--db"));
+    let _ = Duration::ZERO;
+}
