@@ -356,11 +356,18 @@ fn rebuild_panes(state: &mut State) {
 }
 
 fn refilter_pane(state: &mut State, pane: Pane, anchor: usize) {
+    refilter_from(state, pane, anchor, false);
+}
+
+/// Recomputes a pane's rows from `all`, or (`narrow`: the filter only got
+/// longer) from the rows already shown, which is much less work per keystroke.
+fn refilter_from(state: &mut State, pane: Pane, anchor: usize, narrow: bool) {
     let p = state.pane(pane);
     let rows: Vec<u32> = if state.filter_applied.is_empty() {
         p.all.clone()
     } else {
-        p.all
+        let source = if narrow { &p.rows } else { &p.all };
+        source
             .iter()
             .copied()
             .filter(|&i| state.matches_filter(i))
@@ -375,10 +382,12 @@ fn set_filter(state: &mut State, text: String) {
     if lc == state.filter_applied {
         return;
     }
+    // A longer filter containing the old one only removes rows.
+    let narrow = !state.filter_applied.is_empty() && lc.contains(state.filter_applied.as_str());
     state.filter_applied = lc;
     for pane in [Pane::Incoming, Pane::Outgoing] {
         let anchor = anchor_of(state, pane);
-        refilter_pane(state, pane, anchor);
+        refilter_from(state, pane, anchor, narrow);
     }
 }
 
