@@ -40,7 +40,7 @@ fn referral(i: usize) -> Referral {
     let now = Utc::now();
     let created = now - chrono::Duration::seconds((i * 37 % 300_000) as i64);
     let other = PARTNERS[i % PARTNERS.len()];
-    let incoming = i % 3 != 0;
+    let incoming = !i.is_multiple_of(3);
     let (from, to) = if incoming {
         (other, "acme-web")
     } else {
@@ -49,7 +49,7 @@ fn referral(i: usize) -> Referral {
     Referral {
         id: format!("r_{i:026}"),
         version: 1,
-        status: if i % 5 == 0 {
+        status: if i.is_multiple_of(5) {
             Status::Accepted
         } else {
             Status::Pending
