@@ -8,7 +8,7 @@
 //! message, before it is stored; the model holds only safe text and views
 //! draw it as is.
 
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::Input;
 use tui_input::InputRequest;
 use tui_input::backend::crossterm::to_input_request;
@@ -432,6 +432,12 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         }
         Context::Help => on_help_key(state, cmd, &ev, fx),
         Context::Confirm => match ev.code {
+            KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                state.popup = None;
+                state.quitting = true;
+                fx.push(Effect::Quit);
+                true
+            }
             KeyCode::Char('y' | 'Y') => {
                 state.popup = None;
                 state.quitting = true;
@@ -489,7 +495,8 @@ fn on_help_key(
     };
     match cmd {
         Some(Command::Help) => state.popup = None,
-        Some(Command::Quit) => return quit(state, fx),
+        // In the overlay, quit closes it first: a stray `q` never leaves the app.
+        Some(Command::Quit) => state.popup = None,
         Some(Command::Up) => *scroll = scroll.saturating_sub(1),
         Some(Command::Down) => *scroll = (*scroll + 1).min(max),
         Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),
