@@ -430,7 +430,7 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> bool {
             }
             true
         }
-        Context::Help => on_help_key(state, cmd, &ev, fx),
+        Context::Help => on_help_key(state, cmd, &ev),
         Context::Confirm => match ev.code {
             KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
                 state.popup = None;
@@ -483,12 +483,7 @@ fn quit(state: &mut State, fx: &mut Vec<Effect>) -> bool {
     true
 }
 
-fn on_help_key(
-    state: &mut State,
-    cmd: Option<Command>,
-    ev: &KeyEvent,
-    fx: &mut Vec<Effect>,
-) -> bool {
+fn on_help_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent) -> bool {
     let max = help::line_count(&state.keymap).saturating_sub(1);
     let Some(Popup::Help { scroll }) = &mut state.popup else {
         return false;
