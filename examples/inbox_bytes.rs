@@ -1,0 +1,597 @@
+//! The real `leadx` binary in a pseudo-terminal at 200x50 against a real
+//! server in this process: how many bytes one new lead costs on the
+//! terminal (target ≤ 2 KB), how much CPU the inbox uses while idle
+//! (target: none), how long a key press takes to come back as a frame
+//! (target ≤ 10 ms), and the inbox's resident memory.
+//!
+//! ```text
+//! cargo build --release --bin leadx
+//! cargo run --release --example inbox_bytes [-- N]     # N referrals, default 300
+//! ```
+//!
+//! The binary is taken from next to this example (`target/release/leadx`)
+//! or from `$LEADX_BIN`.
+//!
+//! The server's clock is a `ManualClock` held at whole hours while the
+//! referrals are seeded, so every age and countdown on screen changes only
+//! on the hour: nothing but the measured input makes the inbox draw. The
+//! inbox itself runs on the real clock. Runs starting within two minutes of
+//! the hour wait until it has passed.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DurationRound, Timelike, Utc};
+use leadx::client::{Client, ClientConfig, new_idempotency_key};
+use leadx::clock::{ManualClock, SharedClock};
+use leadx::demo::world::{LeadFactory, commission, lead_region, sender_note, trading_partners};
+use leadx::server::{ServerConfig, start};
+use leadx::store::sqlite::SqliteStore;
+use leadx::store::{Action, ActionItem, Actor, SharedStore, Store};
+use leadx::wire::{CreateReferral, LeadInput, Partner, ReasonCode, ReasonInput, Role};
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+
+const ME: &str = "acme-web";
+const COLS: u16 = 200;
+const ROWS: u16 = 50;
+/// No output for this long: the screen has settled.
+const QUIET: Duration = Duration::from_millis(1000);
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "PASS" } else { "MISS" }
+}
+
+/// Everything the inbox wrote, chunk by chunk, with when it arrived.
+#[derive(Default)]
+struct Output {
+    chunks: Vec<(Instant, usize)>,
+    total: usize,
+    screen: Option<vt100::Parser>,
+    closed: bool,
+}
+
+type Shared = Arc<Mutex<Output>>;
+
+fn spawn_reader(mut reader: Box<dyn Read + Send>, out: Shared) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    out.lock().expect("output").closed = true;
+                    return;
+                }
+                Ok(n) => {
+                    let at = Instant::now();
+                    let mut o = out.lock().expect("output");
+                    o.chunks.push((at, n));
+                    o.total += n;
+                    if let Some(p) = o.screen.as_mut() {
+                        p.process(&buf[..n]);
+                    }
+                }
+            }
+        }
+    });
+}
+
+fn total(out: &Shared) -> usize {
+    out.lock().expect("output").total
+}
+
+fn screen_text(out: &Shared) -> String {
+    let o = out.lock().expect("output");
+    o.screen
+        .as_ref()
+        .map(|p| p.screen().contents())
+        .unwrap_or_default()
+}
+
+/// Waits until `pred(screen)` holds and then nothing is written for
+/// [`QUIET`]; returns when the last byte before the quiet came.
+fn settle(out: &Shared, limit: Duration, pred: impl Fn(&str) -> bool) -> Option<Instant> {
+    let start = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let (last, closed) = {
+            let o = out.lock().expect("output");
+            (o.chunks.last().map(|c| c.0), o.closed)
+        };
+        if closed || start.elapsed() > limit {
+            return None;
+        }
+        let quiet = last.is_none_or(|t| t.elapsed() >= QUIET);
+        if quiet && pred(&screen_text(out)) {
+            return last;
+        }
+    }
+}
+
+/// Bytes and the first and last chunk times after `mark` (a byte count).
+fn since(out: &Shared, from: Instant) -> (usize, Option<Instant>, Option<Instant>) {
+    let o = out.lock().expect("output");
+    let after: Vec<&(Instant, usize)> = o.chunks.iter().filter(|c| c.0 >= from).collect();
+    (
+        after.iter().map(|c| c.1).sum(),
+        after.first().map(|c| c.0),
+        after.last().map(|c| c.0),
+    )
+}
+
+/// utime + stime of a process (all its threads), in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command name (which may hold spaces) start at state.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // state is field 3; utime 14, stime 15 → indices 11 and 12 here.
+    f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime")
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn leadx_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("LEADX_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/examples/inbox_bytes → target/<profile>/leadx
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("leadx"))
+        .expect("target dir");
+    if !bin.exists() {
+        eprintln!(
+            "{} is missing: run `cargo build --release --bin leadx` first (or set LEADX_BIN)",
+            bin.display()
+        );
+        std::process::exit(2);
+    }
+    bin
+}
+
+struct World {
+    store: Arc<SqliteStore>,
+    clock: Arc<ManualClock>,
+    /// acme-web's agent: the inbox runs as them.
+    inbox_token: String,
+    /// A partner that sends acme-web the measured leads, and its token.
+    sender: (String, String),
+    /// A company on the first screen, to know the list is drawn.
+    visible_company: String,
+}
+
+/// `n` referrals to and from acme-web, created on whole hours over the
+/// last ~3 days; those older than 22 hours decided by their receivers.
+fn seed(dir: &Path, n: usize) -> World {
+    let partners = trading_partners();
+    let hour = Utc::now()
+        .duration_trunc(chrono::Duration::hours(1))
+        .expect("hour");
+    let clock = ManualClock::new(hour);
+    let shared: SharedClock = clock.clone();
+    let store = Arc::new(SqliteStore::open(&dir.join("inbox.db"), shared).expect("store"));
+    let mut actors = std::collections::HashMap::<String, Actor>::new();
+    let mut tokens = std::collections::HashMap::<String, String>::new();
+    for p in &partners {
+        store.add_partner(p).expect("partner");
+        let (_, t) = store
+            .add_user(&p.id, "Sam Ortiz", Role::Agent)
+            .expect("user");
+        actors.insert(
+            p.id.clone(),
+            store.authenticate(&t).expect("auth").expect("actor"),
+        );
+        tokens.insert(p.id.clone(), t);
+    }
+    let others: Vec<&Partner> = partners.iter().filter(|p| p.id != ME).collect();
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut leads = LeadFactory::new();
+    const SLOTS: usize = 75;
+    let per = n.div_ceil(SLOTS);
+    let mut made = 0;
+    let mut visible_company = String::new();
+    for slot in 0..SLOTS {
+        if made == n {
+            break;
+        }
+        let age_hours = slot as i64 + 1;
+        clock.set(hour - chrono::Duration::hours(age_hours));
+        let mut decide: std::collections::HashMap<String, Vec<ActionItem>> = Default::default();
+        for _ in 0..per.min(n - made) {
+            let other = *others.choose(&mut rng).expect("partners");
+            let category = other
+                .categories
+                .choose(&mut rng)
+                .cloned()
+                .unwrap_or_else(|| "hosting".into());
+            let region = lead_region(&mut rng);
+            let lead = leads.lead(&mut rng, &category, region);
+            let incoming = !made.is_multiple_of(3);
+            let (from, to) = if incoming {
+                (other.id.as_str(), ME)
+            } else {
+                (ME, other.id.as_str())
+            };
+            if incoming && visible_company.is_empty() {
+                visible_company = lead.company.clone().expect("company");
+            }
+            let r = store
+                .create(
+                    &actors[from],
+                    CreateReferral {
+                        to_partner: to.to_string(),
+                        lead,
+                        commission_pct: Some(commission(&mut rng, other.kind)),
+                        note: sender_note(&mut rng),
+                        expires_in_hours: None,
+                    },
+                    None,
+                )
+                .expect("store")
+                .expect("created")
+                .referral
+                .referral;
+            made += 1;
+            // Pending ones must show > 48 h left (hour granularity).
+            if age_hours > 22 {
+                let action = if rng.random_bool(0.6) {
+                    Action::Accept { note: None }
+                } else {
+                    Action::Reject {
+                        reason: ReasonInput {
+                            code: ReasonCode::UnableToSupport,
+                            note: None,
+                        },
+                    }
+                };
+                decide.entry(to.to_string()).or_default().push(ActionItem {
+                    id: r.id,
+                    version: 1,
+                    action,
+                });
+            }
+        }
+        clock.set(hour - chrono::Duration::hours(age_hours) + chrono::Duration::minutes(30));
+        for (to, items) in decide {
+            for r in store.apply(&actors[&to], items, None).expect("apply") {
+                r.expect("decided");
+            }
+        }
+    }
+    clock.set(hour);
+    let sender = others[0].id.clone();
+    World {
+        store,
+        clock,
+        inbox_token: tokens[ME].clone(),
+        sender: (sender.clone(), tokens[&sender].clone()),
+        visible_company,
+    }
+}
+
+fn now_on_the_second() -> chrono::DateTime<Utc> {
+    Utc::now()
+        .duration_trunc(chrono::Duration::seconds(1))
+        .expect("second")
+}
+
+/// A running inbox in a pseudo-terminal against its own server.
+struct Session {
+    n: usize,
+    world: World,
+    server: leadx::server::RunningServer,
+    out: Shared,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    keys: Box<dyn Write + Send>,
+    pid: u32,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+    _dir: tempfile::TempDir,
+}
+
+impl Session {
+    /// Seeds `n` referrals, starts the server and the inbox, and waits
+    /// until the first screen is drawn, the feed live, and output quiet.
+    async fn open(bin: &Path, n: usize) -> Session {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let t = Instant::now();
+        let world = {
+            let d = dir.path().to_path_buf();
+            tokio::task::spawn_blocking(move || seed(&d, n))
+                .await
+                .expect("seed")
+        };
+        let seeded = t.elapsed();
+        let clock: SharedClock = world.clock.clone();
+        let store: SharedStore = world.store.clone();
+        let server = start(store, clock, ServerConfig::for_tests())
+            .await
+            .expect("server");
+
+        let token_file = dir.path().join("token");
+        std::fs::write(&token_file, &world.inbox_token).expect("token file");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))
+                .expect("chmod");
+        }
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(bin);
+        cmd.args([
+            "inbox",
+            "--server",
+            &server.url,
+            "--token-file",
+            token_file.to_str().expect("utf-8 path"),
+        ]);
+        cmd.env_clear();
+        cmd.env("HOME", &home);
+        cmd.env("XDG_CONFIG_HOME", home.join(".config"));
+        cmd.env("XDG_STATE_HOME", home.join(".state"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("COLORTERM", "truecolor");
+        cmd.env("LANG", "C.UTF-8");
+        cmd.env("PATH", "/usr/bin:/bin");
+        cmd.cwd(&home);
+        let started = Instant::now();
+        let mut child = pair.slave.spawn_command(cmd).expect("spawn leadx");
+        drop(pair.slave);
+        let pid = child.process_id().expect("pid");
+        let out: Shared = Arc::new(Mutex::new(Output {
+            screen: Some(vt100::Parser::new(ROWS, COLS, 0)),
+            ..Output::default()
+        }));
+        spawn_reader(pair.master.try_clone_reader().expect("reader"), out.clone());
+        let keys = pair.master.take_writer().expect("writer");
+
+        let company = world.visible_company.clone();
+        let Some(last) = settle(&out, Duration::from_secs(120), |s| {
+            s.contains("live") && s.contains(&company)
+        }) else {
+            eprintln!("the inbox did not settle; screen:\n{}", screen_text(&out));
+            let _ = child.kill();
+            std::process::exit(1);
+        };
+        println!(
+            "start-up with {n} referrals (seeded in {:.1} s): first screen drawn, feed live, in {:.0} ms; {} bytes; \
+             inbox resident memory {:.1} MiB",
+            seeded.as_secs_f64(),
+            ms(last - started),
+            total(&out),
+            rss_kib(pid) as f64 / 1024.0
+        );
+        Session {
+            n,
+            world,
+            server,
+            out,
+            child,
+            keys,
+            pid,
+            _master: pair.master,
+            _dir: dir,
+        }
+    }
+
+    fn fail(&mut self, what: &str) -> ! {
+        eprintln!("{what}; screen:\n{}", screen_text(&self.out));
+        let _ = self.child.kill();
+        std::process::exit(1);
+    }
+
+    /// CPU ticks and bytes over `secs` seconds of nothing happening.
+    fn idle(&self, secs: u64) -> (u64, usize) {
+        let before_bytes = total(&self.out);
+        let before = cpu_ticks(self.pid);
+        std::thread::sleep(Duration::from_secs(secs));
+        (
+            cpu_ticks(self.pid) - before,
+            total(&self.out) - before_bytes,
+        )
+    }
+
+    /// Sends `count` leads one at a time; the bytes each one cost.
+    async fn new_leads(&mut self, count: usize, tag: &str) -> Vec<usize> {
+        let sender = Client::new(ClientConfig::new(
+            self.server.url.clone(),
+            self.world.sender.1.clone(),
+        ))
+        .expect("client");
+        let mut per_lead = Vec::new();
+        for k in 0..count {
+            self.world.clock.set(now_on_the_second());
+            let company = format!("Bytecount Bakery {tag}{k}");
+            let request = CreateReferral {
+                to_partner: ME.to_string(),
+                lead: LeadInput {
+                    company: Some(company.clone()),
+                    domain: Some(format!("bytecount-{tag}{k}.example")),
+                    contact_name: Some("Elena Novak".into()),
+                    contact_email: Some("elena@bytecount.example".into()),
+                    category: Some("hosting".into()),
+                    summary: Some("Managed hosting for an online shop relaunch".into()),
+                    est_value_cents: Some(1_250_000),
+                    currency: Some("USD".into()),
+                    region: Some("US-West".into()),
+                    ..LeadInput::default()
+                },
+                commission_pct: Some(10),
+                note: Some("Warm intro; their CTO expects a call this week".into()),
+                expires_in_hours: None,
+            };
+            let sent = Instant::now();
+            sender
+                .send(&request, &new_idempotency_key())
+                .await
+                .expect("send lead");
+            // The pane's title counts it ("· 3 new") whether or not its row is in view.
+            let counted = format!("· {} new", k + 1);
+            if settle(&self.out, Duration::from_secs(20), |s| s.contains(&counted)).is_none() {
+                self.fail(&format!("lead {company} was never counted"));
+            }
+            let (bytes, first, _) = since(&self.out, sent);
+            let in_view = screen_text(&self.out).contains(&company);
+            per_lead.push(bytes);
+            println!(
+                "  new lead {}: {bytes} bytes; first byte {:.1} ms after the POST was sent; its row {}",
+                k + 1,
+                first.map_or(f64::NAN, |f| ms(f - sent)),
+                if in_view {
+                    "drawn"
+                } else {
+                    "above the view (title counts it)"
+                }
+            );
+        }
+        per_lead
+    }
+
+    /// Key presses through the pty: (first byte, frame complete, bytes) each.
+    fn keys(&mut self, presses: usize) -> Vec<(Duration, Duration, usize)> {
+        let mut v = Vec::new();
+        for i in 0..presses {
+            let c = if i % 20 < 10 { b'j' } else { b'k' };
+            std::thread::sleep(Duration::from_millis(150));
+            let t = Instant::now();
+            self.keys.write_all(&[c]).expect("key");
+            self.keys.flush().expect("flush");
+            std::thread::sleep(Duration::from_millis(150));
+            let (bytes, first, last) = since(&self.out, t);
+            if let (Some(f), Some(l)) = (first, last) {
+                v.push((f - t, l - t, bytes));
+            }
+        }
+        v
+    }
+
+    async fn quit(mut self) {
+        self.keys.write_all(b"q").expect("q");
+        self.keys.flush().expect("flush");
+        let t = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                println!(
+                    "  quit: leadx exited in {:.0} ms ({})",
+                    ms(t.elapsed()),
+                    if status.success() {
+                        "success"
+                    } else {
+                        "failure"
+                    }
+                );
+                break;
+            }
+            if t.elapsed() > Duration::from_secs(5) {
+                println!("  quit: still running after 5 s; killed");
+                let _ = self.child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.server.shutdown().await;
+    }
+}
+
+fn pct(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let bin = leadx_bin();
+    // Stay clear of the hour, when every age on screen turns.
+    let m = Utc::now().minute();
+    if m >= 58 {
+        let wait = (60 - m as u64) * 60 + 5 - Utc::now().second() as u64;
+        println!("waiting {wait} s for the hour to pass (ages on screen turn on the hour)");
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+    }
+    println!(
+        "leadx inbox in a pseudo-terminal at {COLS}x{ROWS}, binary {}",
+        bin.display()
+    );
+
+    // A busy inbox: more rows than fit, the cursor on the top row.
+    let mut s = Session::open(&bin, n).await;
+    let (ticks, bytes) = s.idle(5);
+    println!(
+        "idle for 5 s after the screen settled: {ticks} CPU ticks of leadx (utime+stime, 1 tick = 10 ms), \
+         {bytes} bytes written  (target 0 ticks) {}",
+        verdict(ticks == 0 && bytes == 0)
+    );
+    let busy = s.new_leads(5, "a").await;
+    let worst_busy = *busy.iter().max().expect("leads");
+    println!(
+        "bytes per new lead, {} referrals (the list scrolls): max {worst_busy} B over {}  (target ≤ 2048 B) {}",
+        s.n,
+        busy.len(),
+        verdict(worst_busy <= 2048)
+    );
+    let presses = s.keys(40);
+    let mut first: Vec<Duration> = presses.iter().map(|p| p.0).collect();
+    let mut whole: Vec<Duration> = presses.iter().map(|p| p.1).collect();
+    let key_bytes: Vec<usize> = presses.iter().map(|p| p.2).collect();
+    let ok = presses.len() == 40 && pct(&mut whole, 0.99) <= Duration::from_millis(10);
+    println!(
+        "key press j/k → frame back through the pty ({} presses): first byte median {:.2} ms, p99 {:.2} ms; \
+         last byte median {:.2} ms, p99 {:.2} ms; {}–{} bytes a frame  (target ≤ 10 ms) {}",
+        presses.len(),
+        ms(pct(&mut first, 0.5)),
+        ms(pct(&mut first, 0.99)),
+        ms(pct(&mut whole, 0.5)),
+        ms(pct(&mut whole, 0.99)),
+        key_bytes.iter().min().copied().unwrap_or(0),
+        key_bytes.iter().max().copied().unwrap_or(0),
+        verdict(ok)
+    );
+    s.quit().await;
+
+    // A short inbox: every row fits, so a new lead's row is drawn at the top
+    // and the rows below it move down one line.
+    let mut s = Session::open(&bin, 24).await;
+    let short = s.new_leads(5, "b").await;
+    let worst_short = *short.iter().max().expect("leads");
+    println!(
+        "bytes per new lead, {} referrals (all rows fit; the new row is drawn, rows below move down): \
+         max {worst_short} B over {}  (target ≤ 2048 B) {}",
+        s.n,
+        short.len(),
+        verdict(worst_short <= 2048)
+    );
+    s.quit().await;
+}
