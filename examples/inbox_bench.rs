@@ -49,6 +49,50 @@ const HEIGHT: u16 = 50;
 
 // ------------------------------------------------------------------ figures
 
+#[repr(C)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+unsafe extern "C" {
+    fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    fn malloc_trim(pad: usize) -> i32;
+}
+
+/// `CLOCK_THREAD_CPUTIME_ID` on Linux.
+const THREAD_CPU: i32 = 3;
+
+/// CPU time this thread has used: unlike wall time, it does not count the
+/// time other processes (the other builds on a shared machine) held the core.
+fn thread_cpu() -> Duration {
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is Linux's.
+    let rc = unsafe { clock_gettime(THREAD_CPU, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Wall and CPU time of one sample.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// Times `f`: wall clock and this thread's CPU.
+fn timed(f: impl FnOnce()) -> Sample {
+    let (w, c) = (Instant::now(), thread_cpu());
+    f();
+    Sample {
+        wall: w.elapsed(),
+        cpu: thread_cpu().saturating_sub(c),
+    }
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -75,16 +119,28 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "PASS" } else { "MISS" }
 }
 
-/// Prints one timed figure; PASS when its p99 is within the target.
-fn report(what: &str, s: &Stats, target_ms: f64) -> bool {
-    let ok = ms(s.p99) <= target_ms;
+/// Prints one timed figure: wall time (what the user waits) and CPU time
+/// (the work itself); PASS when the wall p99 is within the target.
+fn report(what: &str, samples: &[Sample], target_ms: f64) -> bool {
+    let wall = stats(samples.iter().map(|s| s.wall).collect());
+    let cpu = stats(samples.iter().map(|s| s.cpu).collect());
+    let ok = ms(wall.p99) <= target_ms;
     println!(
-        "{what}: median {:.3} ms, p99 {:.3} ms, max {:.3} ms over {}  (target p99 ≤ {target_ms} ms) {}",
-        ms(s.median),
-        ms(s.p99),
-        ms(s.max),
-        s.n,
-        verdict(ok)
+        "{what}: wall median {:.3} ms, p99 {:.3} ms, max {:.3} ms; CPU median {:.3} ms, p99 {:.3} ms, max {:.3} ms; \
+         over {}  (target p99 ≤ {target_ms} ms) {}{}",
+        ms(wall.median),
+        ms(wall.p99),
+        ms(wall.max),
+        ms(cpu.median),
+        ms(cpu.p99),
+        ms(cpu.max),
+        wall.n,
+        verdict(ok),
+        if !ok && ms(cpu.p99) <= target_ms {
+            " (CPU p99 within target: the wall-time tail is the shared machine)"
+        } else {
+            ""
+        }
     );
     ok
 }
@@ -315,6 +371,18 @@ fn in_memory(n: usize, partners: &[Partner]) -> bool {
         verdict(mem_ok)
     );
 
+    // What the model itself holds: hand freed heap back to the kernel (the
+    // raw, unsanitized referrals are gone by now) and read RSS again.
+    // SAFETY: glibc's malloc_trim only releases free memory.
+    unsafe { malloc_trim(0) };
+    let (rss2, _) = memory_kib();
+    println!(
+        "  after malloc_trim(0) (freed heap returned; the app does not do this): {:.1} MiB, \
+         {:.0} bytes a referral above the empty process",
+        mib(rss2),
+        (rss2.saturating_sub(rss0) * 1024) as f64 / n as f64
+    );
+
     let mut term = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal");
     draw(&mut term, &state, &th);
 
@@ -322,41 +390,36 @@ fn in_memory(n: usize, partners: &[Partner]) -> bool {
     let mut frames = Vec::new();
     for _ in 0..200 {
         let _ = update(&mut state, key(KeyCode::PageDown));
-        let t = Instant::now();
-        draw(&mut term, &state, &th);
-        frames.push(t.elapsed());
+        frames.push(timed(|| draw(&mut term, &state, &th)));
     }
-    let frame_ok = report("full frame 200x50 (rows all change)", &stats(frames), 2.0);
+    let frame_ok = report("full frame 200x50 (rows all change)", &frames, 2.0);
     // The same with the detail pane open.
     let _ = update(&mut state, key(KeyCode::Enter));
     let mut frames = Vec::new();
     for _ in 0..200 {
         let _ = update(&mut state, key(KeyCode::PageUp));
-        let t = Instant::now();
-        draw(&mut term, &state, &th);
-        frames.push(t.elapsed());
+        frames.push(timed(|| draw(&mut term, &state, &th)));
     }
-    let detail_ok = report("full frame 200x50, detail pane open", &stats(frames), 2.0);
+    let detail_ok = report("full frame 200x50, detail pane open", &frames, 2.0);
     let _ = update(&mut state, key(KeyCode::Enter));
     // A frame redrawn from scratch (the terminal's back buffer cleared).
     let mut frames = Vec::new();
     for _ in 0..200 {
         term.clear().expect("clear");
-        let t = Instant::now();
-        draw(&mut term, &state, &th);
-        frames.push(t.elapsed());
+        frames.push(timed(|| draw(&mut term, &state, &th)));
     }
-    let clear_ok = report("frame 200x50 from a cleared screen", &stats(frames), 2.0);
+    let clear_ok = report("frame 200x50 from a cleared screen", &frames, 2.0);
 
     // A key press through the reducer to a drawn frame.
     let mut keys = Vec::new();
     for i in 0..200 {
-        let t = Instant::now();
-        let _ = update(&mut state, ch(if i % 40 < 20 { 'j' } else { 'k' }));
-        draw(&mut term, &state, &th);
-        keys.push(t.elapsed());
+        let c = if i % 40 < 20 { 'j' } else { 'k' };
+        keys.push(timed(|| {
+            let _ = update(&mut state, ch(c));
+            draw(&mut term, &state, &th);
+        }));
     }
-    let key_ok = report("key press j/k → update → frame", &stats(keys), 10.0);
+    let key_ok = report("key press j/k → update → frame", &keys, 10.0);
 
     // Filter keystrokes: type a query one character at a time, then delete it.
     let queries = ["riverside", "eu-central", "hosting", "dental", "accepted"];
@@ -364,19 +427,31 @@ fn in_memory(n: usize, partners: &[Partner]) -> bool {
     let mut typed = Vec::new();
     let mut erased = Vec::new();
     let mut shown = Vec::new();
+    // (what, reducer time, frame time), to say where a slow keystroke went.
+    let mut parts: Vec<(String, Sample, Sample)> = Vec::new();
     for q in queries {
         for c in q.chars() {
-            let t = Instant::now();
-            let _ = update(&mut state, ch(c));
-            draw(&mut term, &state, &th);
-            typed.push(t.elapsed());
+            let u = timed(|| {
+                let _ = update(&mut state, ch(c));
+            });
+            let d = timed(|| draw(&mut term, &state, &th));
+            typed.push(Sample {
+                wall: u.wall + d.wall,
+                cpu: u.cpu + d.cpu,
+            });
+            parts.push((format!("type {c:?} → {:?}", state.filter.value()), u, d));
         }
         shown.push((q, state.pane(state.active).rows.len()));
         for _ in q.chars() {
-            let t = Instant::now();
-            let _ = update(&mut state, key(KeyCode::Backspace));
-            draw(&mut term, &state, &th);
-            erased.push(t.elapsed());
+            let u = timed(|| {
+                let _ = update(&mut state, key(KeyCode::Backspace));
+            });
+            let d = timed(|| draw(&mut term, &state, &th));
+            erased.push(Sample {
+                wall: u.wall + d.wall,
+                cpu: u.cpu + d.cpu,
+            });
+            parts.push((format!("backspace → {:?}", state.filter.value()), u, d));
         }
     }
     let _ = update(&mut state, key(KeyCode::Esc));
@@ -385,21 +460,27 @@ fn in_memory(n: usize, partners: &[Partner]) -> bool {
         "  filter queries typed (rows shown in the active pane): {}",
         shown.join(", ")
     );
-    let typed_s = stats(typed.clone());
-    let erased_s = stats(erased.clone());
+    let _ = report("filter keystroke, typing (narrows)", &typed, 16.0);
+    let _ = report("filter keystroke, backspace (re-scans all)", &erased, 16.0);
+    parts.sort_by_key(|p| std::cmp::Reverse(p.1.wall + p.2.wall));
+    for (what, u, d) in parts.iter().take(3) {
+        println!(
+            "  slowest: {what}: reducer {:.3} ms wall / {:.3} ms CPU, frame {:.3} ms wall / {:.3} ms CPU",
+            ms(u.wall),
+            ms(u.cpu),
+            ms(d.wall),
+            ms(d.cpu)
+        );
+    }
     let mut all = typed;
     all.extend(erased);
-    let all_s = stats(all);
-    let _ = report("filter keystroke, typing (narrows)", &typed_s, 16.0);
-    let _ = report(
-        "filter keystroke, backspace (re-scans all)",
-        &erased_s,
-        16.0,
-    );
-    let filter_ok = ms(all_s.max) <= 16.0;
+    let worst_wall = all.iter().map(|s| s.wall).max().expect("samples");
+    let worst_cpu = all.iter().map(|s| s.cpu).max().expect("samples");
+    let filter_ok = ms(worst_wall) <= 16.0;
     println!(
-        "filter keystroke → re-filter {n} → frame: worst {:.3} ms  (target ≤ 16 ms, every keystroke) {}",
-        ms(all_s.max),
+        "filter keystroke → re-filter {n} → frame: worst {:.3} ms wall, {:.3} ms CPU  (target ≤ 16 ms, every keystroke) {}",
+        ms(worst_wall),
+        ms(worst_cpu),
         verdict(filter_ok)
     );
     mem_ok && frame_ok && detail_ok && clear_ok && key_ok && filter_ok

@@ -218,6 +218,7 @@ fn seed(dir: &Path, n: usize) -> World {
         let age_hours = slot as i64 + 1;
         clock.set(hour - chrono::Duration::hours(age_hours));
         let mut decide: std::collections::HashMap<String, Vec<ActionItem>> = Default::default();
+        let mut requests = Vec::new();
         for _ in 0..per.min(n - made) {
             let other = *others.choose(&mut rng).expect("partners");
             let category = other
@@ -229,33 +230,60 @@ fn seed(dir: &Path, n: usize) -> World {
             let lead = leads.lead(&mut rng, &category, region);
             let incoming = !made.is_multiple_of(3);
             let (from, to) = if incoming {
-                (other.id.as_str(), ME)
+                (other.id.clone(), ME.to_string())
             } else {
-                (ME, other.id.as_str())
+                (ME.to_string(), other.id.clone())
             };
             if incoming && visible_company.is_empty() {
                 visible_company = lead.company.clone().expect("company");
             }
-            let r = store
-                .create(
-                    &actors[from],
-                    CreateReferral {
-                        to_partner: to.to_string(),
-                        lead,
-                        commission_pct: Some(commission(&mut rng, other.kind)),
-                        note: sender_note(&mut rng),
-                        expires_in_hours: None,
-                    },
-                    None,
-                )
-                .expect("store")
-                .expect("created")
-                .referral
-                .referral;
+            let request = CreateReferral {
+                to_partner: to,
+                lead,
+                commission_pct: Some(commission(&mut rng, other.kind)),
+                note: sender_note(&mut rng),
+                expires_in_hours: None,
+            };
+            requests.push((from, request, rng.random_bool(0.6)));
             made += 1;
-            // Pending ones must show > 48 h left (hour granularity).
-            if age_hours > 22 {
-                let action = if rng.random_bool(0.6) {
+        }
+        // Many callers at once, so the writer commits them in groups.
+        let threads = requests.len().clamp(1, 16);
+        let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+        for (k, r) in requests.into_iter().enumerate() {
+            shares[k % threads].push(r);
+        }
+        let created: Vec<(String, String, bool)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = shares
+                .into_iter()
+                .map(|share| {
+                    let (store, actors) = (&store, &actors);
+                    scope.spawn(move || {
+                        share
+                            .into_iter()
+                            .map(|(from, request, accept)| {
+                                let to = request.to_partner.clone();
+                                let r = store
+                                    .create(&actors[&from], request, None)
+                                    .expect("store")
+                                    .expect("created")
+                                    .referral
+                                    .referral;
+                                (to, r.id, accept)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("seed thread"))
+                .collect()
+        });
+        // Pending ones must show > 48 h left (hour granularity): decide the older.
+        if age_hours > 22 {
+            for (to, id, accept) in created {
+                let action = if accept {
                     Action::Accept { note: None }
                 } else {
                     Action::Reject {
@@ -265,8 +293,8 @@ fn seed(dir: &Path, n: usize) -> World {
                         },
                     }
                 };
-                decide.entry(to.to_string()).or_default().push(ActionItem {
-                    id: r.id,
+                decide.entry(to).or_default().push(ActionItem {
+                    id,
                     version: 1,
                     action,
                 });
