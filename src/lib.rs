@@ -13,6 +13,8 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod domain;
+pub mod inbox;
+pub mod sanitize;
 pub mod server;
 pub mod store;
 pub mod wire;
