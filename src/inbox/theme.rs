@@ -207,6 +207,15 @@ pub fn load(name: &str, user_dir: Option<&Path>, depth: ColorDepth) -> Result<Th
     Ok(theme.degrade(depth))
 }
 
+/// Loads theme `name` for this process: user themes from
+/// `$XDG_CONFIG_HOME/leadx/themes`, colour depth detected from `NO_COLOR`,
+/// `COLORTERM` and `TERM`.
+pub fn load_from_env(name: &str) -> Result<Theme, String> {
+    let env = crate::config::process_env();
+    let depth = detect(&|k| env.get(k).cloned());
+    load(name, crate::config::user_theme_dir(&env).as_deref(), depth)
+}
+
 /// The theme names available: the built-in ones and the user's.
 pub fn available(user_dir: Option<&Path>) -> Vec<String> {
     let mut names: BTreeSet<String> = builtin_names().into_iter().map(String::from).collect();
@@ -587,6 +596,13 @@ fn degrade_color(c: Color, depth: ColorDepth) -> Option<Color> {
 /// Slots whose background is their whole point: when the background is
 /// lost, they turn to reversed video instead.
 const HIGHLIGHTS: &[&str] = &["cursor_row", "header", "status_bar"];
+
+impl Default for Theme {
+    /// The built-in `default` theme at full colour.
+    fn default() -> Self {
+        builtin("default").unwrap_or_else(|| Theme::blank("default").ensure_readable())
+    }
+}
 
 impl Theme {
     /// This theme mapped to what a terminal of `depth` can show: RGB to the
@@ -993,6 +1009,12 @@ mod tests {
         assert!(!has_colour(&t));
         readable(&t);
         assert_ne!(t.cursor_row.add_modifier, t.marked_row.add_modifier);
+    }
+
+    #[test]
+    fn default_is_the_default_builtin() {
+        assert_eq!(Theme::default(), builtin("default").expect("default"));
+        assert_ne!(Theme::default().text, Style::new());
     }
 
     #[test]

@@ -1,0 +1,987 @@
+//! The inbox and CLI configuration, layered through the `config` crate:
+//!
+//! built-in defaults < the config file < environment `LEADX_*` < flags.
+//!
+//! - The file is `--config PATH` (which must exist), else
+//!   `$XDG_CONFIG_HOME/leadx/config.toml`, else `~/.config/leadx/config.toml`
+//!   (which may be absent). `config.example.toml` at the repository top
+//!   documents every key.
+//! - Environment variables are `LEADX_` and the key's path with `__` between
+//!   levels, upper-cased: `LEADX_SERVER__URL`, `LEADX_SERVER__TOKEN_FILE`,
+//!   `LEADX_THEME`, `LEADX_BATCH__CONFIRM_OVER`, `LEADX_KEYS__ACCEPT="a
+//!   ctrl-a"` (several keys separated by spaces),
+//!   `LEADX_PROFILES__WORK__URL`. Names are lower-cased on the way in.
+//!   Variables whose first level is not a configuration key (`LEADX_LOG`,
+//!   `LEADX_DB`, ...) belong to other parts of leadx and are left alone;
+//!   under a known key, an unknown name is an error.
+//! - `--profile NAME` takes the server (`url`, `token`, `token_file`,
+//!   `allow_plain_http`) from `[profiles.NAME]` instead of `[server]`, as a
+//!   whole: a `server.token` (from any layer) is never sent to a profile's
+//!   server. `--server` and `--token-file` still override it.
+//! - When both a token and a token file are given, the one from the higher
+//!   layer wins; both in the same layer is an error.
+//! - Relative paths in the file are relative to the file's directory; `~/`
+//!   is the home directory.
+//!
+//! Every error names where the value came from, the key and what was
+//! expected; unknown keys are errors (with "did you mean"). A token file
+//! readable by group or others is refused, and so is plain `http://` to a
+//! host that is not loopback unless `allow_plain_http = true`.
+
+mod error;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use ::config::{FileFormat, Format, Map, Source, Value, ValueKind};
+
+pub use error::ConfigError;
+
+use crate::inbox::{keys, theme};
+
+/// The default server.
+pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:7878";
+/// The default theme.
+pub const DEFAULT_THEME: &str = "default";
+/// Default for `batch.confirm_over`.
+pub const DEFAULT_CONFIRM_OVER: usize = 10;
+/// Default for `batch.undo_seconds`.
+pub const DEFAULT_UNDO_SECONDS: u64 = 5;
+
+/// The command names `[keys]` may rebind (the inbox keymap's commands).
+pub const COMMANDS: &[&str] = &[
+    "up",
+    "down",
+    "top",
+    "bottom",
+    "page_up",
+    "page_down",
+    "next_pane",
+    "prev_pane",
+    "pane_incoming",
+    "pane_outgoing",
+    "toggle_detail",
+    "accept",
+    "reject",
+    "forward",
+    "withdraw",
+    "close",
+    "filter",
+    "reload",
+    "help",
+    "quit",
+    "command",
+];
+
+const TOP_KEYS: &[&str] = &[
+    "server", "profiles", "theme", "readonly", "log_file", "keys", "views", "batch",
+];
+const SERVER_KEYS: &[&str] = &["url", "token", "token_file", "allow_plain_http"];
+const BATCH_KEYS: &[&str] = &["confirm_over", "undo_seconds"];
+const VIEW_KEYS: &[&str] = &["query"];
+/// Top-level keys whose value is a table (an env var cannot set them whole).
+const TABLE_KEYS: &[&str] = &["server", "profiles", "keys", "views", "batch"];
+
+const DEFAULT_ORIGIN: &str = "built-in default";
+const ENV_ORIGIN: &str = "environment variable ";
+
+/// What the command line says, above every other layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--server URL`.
+    pub server: Option<String>,
+    /// `--token-file PATH`.
+    pub token_file: Option<PathBuf>,
+    /// `--config PATH` (must exist).
+    pub config: Option<PathBuf>,
+    /// `--profile NAME`.
+    pub profile: Option<String>,
+    /// `--theme NAME`.
+    pub theme: Option<String>,
+    /// `--readonly` (false means "not given", not "read-write").
+    pub readonly: bool,
+}
+
+/// `[batch]`: multi-select actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchSettings {
+    /// Ask for confirmation when a batch acts on more referrals than this.
+    pub confirm_over: usize,
+    /// Seconds during which a confirmed batch can be undone (0: no undo).
+    pub undo_seconds: u64,
+}
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        BatchSettings {
+            confirm_over: DEFAULT_CONFIRM_OVER,
+            undo_seconds: DEFAULT_UNDO_SECONDS,
+        }
+    }
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The server's base URL (checked: http(s), and https unless loopback or allowed).
+    pub server_url: String,
+    /// The bearer token (trimmed; empty only from [`load_for_demo`]).
+    pub token: String,
+    /// Whether plain http to a non-loopback host was allowed.
+    pub allow_plain_http: bool,
+    /// The theme name (checked to exist).
+    pub theme: String,
+    /// Hide and refuse every action.
+    pub readonly: bool,
+    /// Where logs go.
+    pub log_file: PathBuf,
+    /// Key bindings the user configured: command → key strings (each parses
+    /// with [`keys::parse`]); an empty list unbinds the command. Commands not
+    /// listed keep their default keys.
+    pub keys: BTreeMap<String, Vec<String>>,
+    /// Saved views: name → query.
+    pub views: BTreeMap<String, String>,
+    /// `[batch]`.
+    pub batch: BatchSettings,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    /// The built-in defaults, with no token and no config file.
+    fn default() -> Self {
+        Settings {
+            server_url: DEFAULT_SERVER_URL.to_string(),
+            token: String::new(),
+            allow_plain_http: false,
+            theme: DEFAULT_THEME.to_string(),
+            readonly: false,
+            log_file: default_log_file(&HashMap::new()),
+            keys: BTreeMap::new(),
+            views: BTreeMap::new(),
+            batch: BatchSettings::default(),
+            config_file: None,
+        }
+    }
+}
+
+/// Loads the configuration from the process environment and the files it
+/// points at, for a command that talks to a server.
+pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
+    load_from(overrides, &process_env())
+}
+
+/// As [`load`], with the environment given (tests pass their own, so the
+/// process environment is never mutated). `HOME`, `XDG_CONFIG_HOME` and
+/// `XDG_STATE_HOME` are read from it too.
+pub fn load_from(
+    overrides: &Overrides,
+    env: &HashMap<String, String>,
+) -> Result<Settings, ConfigError> {
+    load_inner(overrides, env, true)
+}
+
+/// As [`load`], for `leadx demo`, which runs its own server: everything is
+/// read and checked except the server URL and token (`token` is empty).
+pub fn load_for_demo(overrides: &Overrides) -> Result<Settings, ConfigError> {
+    load_for_demo_from(overrides, &process_env())
+}
+
+/// As [`load_for_demo`], with the environment given.
+pub fn load_for_demo_from(
+    overrides: &Overrides,
+    env: &HashMap<String, String>,
+) -> Result<Settings, ConfigError> {
+    load_inner(overrides, env, false)
+}
+
+/// The process environment (variables that are not valid UTF-8 are skipped).
+pub fn process_env() -> HashMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+/// An absolute path from the environment (XDG says to ignore relative ones).
+fn env_dir(env: &HashMap<String, String>, name: &str) -> Option<PathBuf> {
+    let v = env.get(name)?;
+    let p = PathBuf::from(v);
+    (!v.is_empty() && p.is_absolute()).then_some(p)
+}
+
+/// `$XDG_CONFIG_HOME/leadx`, else `~/.config/leadx`.
+pub fn config_dir(env: &HashMap<String, String>) -> Option<PathBuf> {
+    env_dir(env, "XDG_CONFIG_HOME")
+        .or_else(|| env_dir(env, "HOME").map(|h| h.join(".config")))
+        .map(|d| d.join("leadx"))
+}
+
+/// The config file read when `--config` is not given.
+pub fn default_config_path(env: &HashMap<String, String>) -> Option<PathBuf> {
+    config_dir(env).map(|d| d.join("config.toml"))
+}
+
+/// Where user themes live: `$XDG_CONFIG_HOME/leadx/themes`.
+pub fn user_theme_dir(env: &HashMap<String, String>) -> Option<PathBuf> {
+    config_dir(env).map(|d| d.join("themes"))
+}
+
+/// `$XDG_STATE_HOME/leadx/leadx.log`, else `~/.local/state/leadx/leadx.log`
+/// (else under the temporary directory).
+pub fn default_log_file(env: &HashMap<String, String>) -> PathBuf {
+    env_dir(env, "XDG_STATE_HOME")
+        .or_else(|| env_dir(env, "HOME").map(|h| h.join(".local").join("state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("leadx")
+        .join("leadx.log")
+}
+
+/// One layer of configuration values, each remembering its origin.
+#[derive(Debug, Clone, Default)]
+struct Layer {
+    root: Map<String, Value>,
+}
+
+impl Layer {
+    fn set(&mut self, path: &[String], kind: ValueKind, origin: &str) {
+        fn set_in(
+            table: &mut Map<String, Value>,
+            path: &[String],
+            kind: ValueKind,
+            origin: &String,
+        ) {
+            match path {
+                [] => {}
+                [last] => {
+                    table.insert(last.clone(), Value::new(Some(origin), kind));
+                }
+                [first, rest @ ..] => {
+                    let entry = table
+                        .entry(first.clone())
+                        .or_insert_with(|| Value::new(Some(origin), Map::<String, Value>::new()));
+                    if !matches!(entry.kind, ValueKind::Table(_)) {
+                        *entry = Value::new(Some(origin), Map::<String, Value>::new());
+                    }
+                    if let ValueKind::Table(t) = &mut entry.kind {
+                        set_in(t, rest, kind, origin);
+                    }
+                }
+            }
+        }
+        set_in(&mut self.root, path, kind, &origin.to_string());
+    }
+
+    fn set_str(&mut self, path: &str, kind: impl Into<ValueKind>, origin: &str) {
+        let path: Vec<String> = path.split('.').map(String::from).collect();
+        self.set(&path, kind.into(), origin);
+    }
+}
+
+impl Source for Layer {
+    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn collect(&self) -> Result<Map<String, Value>, ::config::ConfigError> {
+        Ok(self.root.clone())
+    }
+}
+
+fn defaults_layer() -> Layer {
+    let mut l = Layer::default();
+    l.set_str("server.url", DEFAULT_SERVER_URL, DEFAULT_ORIGIN);
+    l.set_str("server.allow_plain_http", false, DEFAULT_ORIGIN);
+    l.set_str("theme", DEFAULT_THEME, DEFAULT_ORIGIN);
+    l.set_str("readonly", false, DEFAULT_ORIGIN);
+    l.set_str(
+        "batch.confirm_over",
+        DEFAULT_CONFIRM_OVER as i64,
+        DEFAULT_ORIGIN,
+    );
+    l.set_str(
+        "batch.undo_seconds",
+        DEFAULT_UNDO_SECONDS as i64,
+        DEFAULT_ORIGIN,
+    );
+    l
+}
+
+fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: path.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let uri = path.display().to_string();
+    let root =
+        <FileFormat as Format>::parse(&FileFormat::Toml, Some(&uri), &text).map_err(|e| {
+            ConfigError::File {
+                path: path.to_path_buf(),
+                message: format!("not valid TOML: {e}"),
+            }
+        })?;
+    Ok(Layer { root })
+}
+
+fn env_layer(env: &HashMap<String, String>) -> Layer {
+    let mut layer = Layer::default();
+    let mut names: Vec<&String> = env.keys().filter(|k| k.starts_with("LEADX_")).collect();
+    names.sort();
+    for name in names {
+        let path: Vec<String> = name["LEADX_".len()..]
+            .split("__")
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        let Some(first) = path.first() else { continue };
+        if !TOP_KEYS.contains(&first.as_str()) || path.iter().any(String::is_empty) {
+            continue;
+        }
+        if path.len() == 1 && TABLE_KEYS.contains(&first.as_str()) {
+            continue;
+        }
+        layer.set(
+            &path,
+            ValueKind::String(env[name].clone()),
+            &format!("{ENV_ORIGIN}{name}"),
+        );
+    }
+    layer
+}
+
+fn flags_layer(o: &Overrides) -> Layer {
+    let mut l = Layer::default();
+    if let Some(s) = &o.server {
+        l.set_str("server.url", s.as_str(), "--server");
+    }
+    if let Some(p) = &o.token_file {
+        l.set_str("server.token_file", p.display().to_string(), "--token-file");
+    }
+    if let Some(t) = &o.theme {
+        l.set_str("theme", t.as_str(), "--theme");
+    }
+    if o.readonly {
+        l.set_str("readonly", true, "--readonly");
+    }
+    l
+}
+
+/// How much a layer weighs: defaults 0, file 1, environment 2, flags 3.
+fn rank(origin: &str) -> u8 {
+    if origin == DEFAULT_ORIGIN {
+        0
+    } else if origin.starts_with(ENV_ORIGIN) {
+        2
+    } else if origin.starts_with("--") {
+        3
+    } else {
+        1
+    }
+}
+
+/// Gives every table an origin: merging creates tables without one. A table
+/// takes its first child's (by key), or `fallback` when it is empty (only a
+/// file can write an empty table).
+fn fill_origins(table: &mut Map<String, Value>, fallback: &str) {
+    let mut keys: Vec<String> = table.keys().cloned().collect();
+    keys.sort();
+    for k in keys {
+        let Some(v) = table.get_mut(&k) else { continue };
+        let has_origin = v.origin().is_some();
+        let ValueKind::Table(t) = &mut v.kind else {
+            continue;
+        };
+        fill_origins(t, fallback);
+        if has_origin {
+            continue;
+        }
+        let mut child_keys: Vec<&String> = t.keys().collect();
+        child_keys.sort();
+        let o = child_keys
+            .first()
+            .and_then(|ck| t.get(*ck))
+            .and_then(Value::origin)
+            .unwrap_or(fallback)
+            .to_string();
+        let kind = std::mem::take(&mut v.kind);
+        *v = Value::new(Some(&o), kind);
+    }
+}
+
+fn origin(v: &Value) -> String {
+    v.origin().unwrap_or(DEFAULT_ORIGIN).to_string()
+}
+
+fn from_env(v: &Value) -> bool {
+    v.origin().is_some_and(|o| o.starts_with(ENV_ORIGIN))
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// Describes a value for an error message; secrets are described by kind only.
+fn describe(v: &Value, secret: bool) -> String {
+    match &v.kind {
+        ValueKind::String(s) if secret => {
+            if s.is_empty() {
+                "an empty string".into()
+            } else {
+                "a string".into()
+            }
+        }
+        ValueKind::String(s) => format!("{s:?}"),
+        _ if secret => match &v.kind {
+            ValueKind::Boolean(_) => "true or false".into(),
+            ValueKind::Table(_) => "a table".into(),
+            ValueKind::Array(_) => "a list".into(),
+            _ => "a number".into(),
+        },
+        ValueKind::Boolean(b) => b.to_string(),
+        ValueKind::I64(i) => i.to_string(),
+        ValueKind::I128(i) => i.to_string(),
+        ValueKind::U64(i) => i.to_string(),
+        ValueKind::U128(i) => i.to_string(),
+        ValueKind::Float(f) => f.to_string(),
+        ValueKind::Table(_) => "a table".into(),
+        ValueKind::Array(_) => "a list".into(),
+        ValueKind::Nil => "nothing".into(),
+    }
+}
+
+fn invalid(v: &Value, key: &str, expected: &str) -> ConfigError {
+    ConfigError::Invalid {
+        origin: origin(v),
+        key: key.to_string(),
+        expected: expected.to_string(),
+        found: describe(v, key.ends_with(".token")),
+    }
+}
+
+fn as_table<'a>(v: &'a Value, key: &str) -> Result<&'a Map<String, Value>, ConfigError> {
+    match &v.kind {
+        ValueKind::Table(t) => Ok(t),
+        _ => Err(invalid(v, key, "a table")),
+    }
+}
+
+/// Errors on the first key (in sorted order) not in `allowed`.
+fn check_keys(
+    table: &Map<String, Value>,
+    prefix: &str,
+    allowed: &[&str],
+) -> Result<(), ConfigError> {
+    let mut unknown: Vec<(&String, &Value)> = table
+        .iter()
+        .filter(|(k, _)| !allowed.contains(&k.as_str()))
+        .collect();
+    unknown.sort_by(|a, b| a.0.cmp(b.0));
+    match unknown.first() {
+        None => Ok(()),
+        Some((k, v)) => Err(ConfigError::UnknownKey {
+            origin: origin(v),
+            key: join(prefix, k),
+            suggestion: theme::did_you_mean(k, allowed.iter().copied()).map(|s| join(prefix, s)),
+        }),
+    }
+}
+
+fn as_string(v: &Value, key: &str, expected: &str) -> Result<String, ConfigError> {
+    match &v.kind {
+        ValueKind::String(s) => Ok(s.clone()),
+        _ => Err(invalid(v, key, expected)),
+    }
+}
+
+fn as_bool(v: &Value, key: &str) -> Result<bool, ConfigError> {
+    match &v.kind {
+        ValueKind::Boolean(b) => Ok(*b),
+        ValueKind::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" => Ok(false),
+            _ => Err(invalid(v, key, "true or false")),
+        },
+        _ => Err(invalid(v, key, "true or false")),
+    }
+}
+
+fn as_uint(v: &Value, key: &str) -> Result<u64, ConfigError> {
+    let n = match &v.kind {
+        ValueKind::I64(i) => u64::try_from(*i).ok(),
+        ValueKind::U64(i) => Some(*i),
+        ValueKind::I128(i) => u64::try_from(*i).ok(),
+        ValueKind::U128(i) => u64::try_from(*i).ok(),
+        ValueKind::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    n.ok_or_else(|| invalid(v, key, "a whole number"))
+}
+
+/// A value with the place it came from.
+#[derive(Debug, Clone)]
+struct Item<T> {
+    value: T,
+    origin: String,
+}
+
+impl<T> Item<T> {
+    fn of(value: T, v: &Value) -> Item<T> {
+        Item {
+            value,
+            origin: origin(v),
+        }
+    }
+}
+
+/// `[server]` or one `[profiles.NAME]` as written.
+#[derive(Debug, Clone, Default)]
+struct ServerRaw {
+    url: Option<Item<String>>,
+    token: Option<Item<String>>,
+    token_file: Option<Item<String>>,
+    allow_plain_http: Option<Item<bool>>,
+}
+
+const URL_EXPECTED: &str = "a URL like https://leads.example.com or http://127.0.0.1:7878";
+
+fn server_raw(v: &Value, prefix: &str) -> Result<ServerRaw, ConfigError> {
+    let t = as_table(v, prefix)?;
+    check_keys(t, prefix, SERVER_KEYS)?;
+    let mut raw = ServerRaw::default();
+    if let Some(v) = t.get("url") {
+        raw.url = Some(Item::of(
+            as_string(v, &join(prefix, "url"), URL_EXPECTED)?,
+            v,
+        ));
+    }
+    if let Some(v) = t.get("token") {
+        raw.token = Some(Item::of(
+            as_string(v, &join(prefix, "token"), "a token (a string)")?,
+            v,
+        ));
+    }
+    if let Some(v) = t.get("token_file") {
+        let s = as_string(
+            v,
+            &join(prefix, "token_file"),
+            "a path to a file holding the token",
+        )?;
+        if s.trim().is_empty() {
+            return Err(invalid(
+                v,
+                &join(prefix, "token_file"),
+                "a path to a file holding the token",
+            ));
+        }
+        raw.token_file = Some(Item::of(s, v));
+    }
+    if let Some(v) = t.get("allow_plain_http") {
+        raw.allow_plain_http = Some(Item::of(as_bool(v, &join(prefix, "allow_plain_http"))?, v));
+    }
+    Ok(raw)
+}
+
+fn key_list(v: &Value, key: &str) -> Result<Vec<String>, ConfigError> {
+    const EXPECTED: &str =
+        "a key like \"a\", \"ctrl-x\" or \"enter\", a list of them, or \"\" to unbind";
+    let list: Vec<String> = match &v.kind {
+        ValueKind::String(s) if s.trim().is_empty() => Vec::new(),
+        ValueKind::String(s) if from_env(v) => s.split_whitespace().map(String::from).collect(),
+        ValueKind::String(s) => vec![s.trim().to_string()],
+        ValueKind::Array(items) => items
+            .iter()
+            .map(|x| match &x.kind {
+                ValueKind::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                _ => Err(invalid(x, key, EXPECTED)),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(invalid(v, key, EXPECTED)),
+    };
+    for s in &list {
+        if keys::parse(s).is_err() {
+            return Err(ConfigError::Invalid {
+                origin: origin(v),
+                key: key.to_string(),
+                expected: EXPECTED.to_string(),
+                found: format!("{s:?}"),
+            });
+        }
+    }
+    Ok(list)
+}
+
+/// `~/x` → home/x; a relative path from a file → relative to that file.
+fn expand_path(s: &str, origin: &str, home: Option<&Path>, config_file: Option<&Path>) -> PathBuf {
+    let s = s.trim();
+    if let Some(home) = home {
+        if s == "~" {
+            return home.to_path_buf();
+        }
+        if let Some(rest) = s.strip_prefix("~/") {
+            return home.join(rest);
+        }
+    }
+    let p = PathBuf::from(s);
+    if p.is_relative()
+        && rank(origin) == 1
+        && let Some(dir) = config_file.and_then(Path::parent)
+    {
+        return dir.join(p);
+    }
+    p
+}
+
+/// A token must be one visible-ASCII word to go in an `Authorization` header.
+fn token_ok(t: &str) -> bool {
+    !t.is_empty() && t.bytes().all(|b| (0x21..0x7f).contains(&b))
+}
+
+fn read_token_file(path: &Path, origin: &str) -> Result<String, ConfigError> {
+    let fail = |message: String| ConfigError::TokenFile {
+        path: path.to_path_buf(),
+        message,
+        origin: origin.to_string(),
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(ConfigError::TokenFileMode {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(fail("is empty".into()));
+    }
+    if !token_ok(token) {
+        return Err(fail(
+            "holds more than one word or characters that cannot go in an HTTP header".into(),
+        ));
+    }
+    Ok(token.to_string())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host_str() {
+        None => false,
+        Some(h) => {
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            if h.eq_ignore_ascii_case("localhost") || h.eq_ignore_ascii_case("localhost.") {
+                return true;
+            }
+            match h.parse::<IpAddr>() {
+                Ok(IpAddr::V4(ip)) => ip.is_loopback(),
+                Ok(IpAddr::V6(ip)) => {
+                    ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+                }
+                Err(_) => false,
+            }
+        }
+    }
+}
+
+fn check_url(
+    item: &Item<String>,
+    key: &str,
+    allow_plain: bool,
+    allow_key: &str,
+) -> Result<String, ConfigError> {
+    let bad = || ConfigError::Invalid {
+        origin: item.origin.clone(),
+        key: key.to_string(),
+        expected: URL_EXPECTED.to_string(),
+        found: format!("{:?}", item.value),
+    };
+    let url = reqwest::Url::parse(item.value.trim()).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad());
+    }
+    if url.scheme() == "http" && !allow_plain && !is_loopback(&url) {
+        return Err(ConfigError::PlainHttp {
+            origin: item.origin.clone(),
+            key: key.to_string(),
+            host: url.host_str().unwrap_or_default().to_string(),
+            allow_key: allow_key.to_string(),
+        });
+    }
+    Ok(item.value.trim().trim_end_matches('/').to_string())
+}
+
+fn load_inner(
+    o: &Overrides,
+    env: &HashMap<String, String>,
+    need_server: bool,
+) -> Result<Settings, ConfigError> {
+    let home = env_dir(env, "HOME");
+    let config_file = match &o.config {
+        Some(p) if !p.exists() => return Err(ConfigError::MissingFile(p.clone())),
+        Some(p) => Some(p.clone()),
+        None => default_config_path(env).filter(|p| p.exists()),
+    };
+    let mut builder = ::config::Config::builder().add_source(defaults_layer());
+    if let Some(p) = &config_file {
+        builder = builder.add_source(file_layer(p)?);
+    }
+    let built = builder
+        .add_source(env_layer(env))
+        .add_source(flags_layer(o))
+        .build()
+        .map_err(|e| ConfigError::File {
+            path: config_file.clone().unwrap_or_default(),
+            message: e.to_string(),
+        })?;
+    let root = built.collect().map_err(|e| ConfigError::File {
+        path: config_file.clone().unwrap_or_default(),
+        message: e.to_string(),
+    })?;
+    let mut root = root;
+    let blame = config_file
+        .as_ref()
+        .map_or_else(|| "configuration".to_string(), |p| p.display().to_string());
+    fill_origins(&mut root, &blame);
+    check_keys(&root, "", TOP_KEYS)?;
+
+    // [server] and [profiles.*], checked in full whichever is used.
+    let server = match root.get("server") {
+        Some(v) => server_raw(v, "server")?,
+        None => ServerRaw::default(),
+    };
+    let mut profiles: BTreeMap<String, ServerRaw> = BTreeMap::new();
+    if let Some(v) = root.get("profiles") {
+        for (name, pv) in as_table(v, "profiles")? {
+            profiles.insert(name.clone(), server_raw(pv, &format!("profiles.{name}"))?);
+        }
+    }
+
+    let theme_item = match root.get("theme") {
+        Some(v) => Item::of(as_string(v, "theme", "a theme name (a string)")?, v),
+        None => Item {
+            value: DEFAULT_THEME.to_string(),
+            origin: DEFAULT_ORIGIN.to_string(),
+        },
+    };
+    let theme_dir = user_theme_dir(env);
+    theme::load(
+        &theme_item.value,
+        theme_dir.as_deref(),
+        theme::ColorDepth::TrueColor,
+    )
+    .map_err(|message| ConfigError::Theme {
+        origin: theme_item.origin.clone(),
+        message,
+    })?;
+
+    let readonly = match root.get("readonly") {
+        Some(v) => as_bool(v, "readonly")?,
+        None => false,
+    };
+    let log_file = match root.get("log_file") {
+        Some(v) => {
+            let s = as_string(v, "log_file", "a path")?;
+            if s.trim().is_empty() {
+                return Err(invalid(v, "log_file", "a path"));
+            }
+            expand_path(&s, &origin(v), home.as_deref(), config_file.as_deref())
+        }
+        None => default_log_file(env),
+    };
+
+    let mut keymap = BTreeMap::new();
+    if let Some(v) = root.get("keys") {
+        let t = as_table(v, "keys")?;
+        check_keys(t, "keys", COMMANDS)?;
+        let mut sorted: Vec<(&String, &Value)> = t.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        let mut bound: HashMap<keys::KeySpec, String> = HashMap::new();
+        for (cmd, kv) in sorted {
+            let key = format!("keys.{cmd}");
+            let list = key_list(kv, &key)?;
+            for k in &list {
+                let spec = keys::parse(k).map_err(|_| invalid(kv, &key, "a key"))?;
+                if let Some(other) = bound.insert(spec, cmd.clone()) {
+                    return Err(ConfigError::KeyConflict {
+                        origin: origin(kv),
+                        key,
+                        spec: spec.to_string(),
+                        other: format!("keys.{other}"),
+                    });
+                }
+            }
+            keymap.insert(cmd.clone(), list);
+        }
+    }
+
+    let mut views = BTreeMap::new();
+    if let Some(v) = root.get("views") {
+        for (name, vv) in as_table(v, "views")? {
+            let prefix = format!("views.{name}");
+            let t = as_table(vv, &prefix)?;
+            check_keys(t, &prefix, VIEW_KEYS)?;
+            let key = format!("{prefix}.query");
+            let q = match t.get("query") {
+                Some(q) => as_string(q, &key, "a query (a string)")?,
+                None => {
+                    return Err(ConfigError::Invalid {
+                        origin: origin(vv),
+                        key,
+                        expected: "a query (a string)".into(),
+                        found: "nothing".into(),
+                    });
+                }
+            };
+            views.insert(name.clone(), q);
+        }
+    }
+
+    let mut batch = BatchSettings::default();
+    if let Some(v) = root.get("batch") {
+        let t = as_table(v, "batch")?;
+        check_keys(t, "batch", BATCH_KEYS)?;
+        if let Some(n) = t.get("confirm_over") {
+            batch.confirm_over = usize::try_from(as_uint(n, "batch.confirm_over")?)
+                .map_err(|_| invalid(n, "batch.confirm_over", "a whole number"))?;
+        }
+        if let Some(n) = t.get("undo_seconds") {
+            batch.undo_seconds = as_uint(n, "batch.undo_seconds")?;
+        }
+    }
+
+    // Which server: [server], or the profile as a whole (flags still win).
+    let (raw, prefix, env_prefix) = match &o.profile {
+        None => (server, "server".to_string(), "LEADX_SERVER".to_string()),
+        Some(name) => {
+            let Some(p) = profiles.get(name) else {
+                let known: Vec<String> = profiles.keys().cloned().collect();
+                return Err(ConfigError::UnknownProfile {
+                    name: name.clone(),
+                    suggestion: theme::did_you_mean(name, known.iter().map(String::as_str))
+                        .map(String::from),
+                    known,
+                });
+            };
+            let mut raw = p.clone();
+            if let Some(url) = server.url.filter(|i| rank(&i.origin) == 3) {
+                raw.url = Some(url);
+            }
+            if let Some(tf) = server.token_file.filter(|i| rank(&i.origin) == 3) {
+                raw.token_file = Some(tf);
+            }
+            (
+                raw,
+                format!("profiles.{name}"),
+                format!("LEADX_PROFILES__{}", name.to_ascii_uppercase()),
+            )
+        }
+    };
+    let allow_plain_http = raw.allow_plain_http.as_ref().is_some_and(|i| i.value);
+    let config_shown = config_file
+        .clone()
+        .or_else(|| default_config_path(env))
+        .map_or_else(
+            || "the config file".to_string(),
+            |p| p.display().to_string(),
+        );
+
+    let (server_url, token) = if need_server {
+        let url_item = raw.url.clone().ok_or_else(|| ConfigError::Invalid {
+            origin: config_shown.clone(),
+            key: format!("{prefix}.url"),
+            expected: URL_EXPECTED.into(),
+            found: "nothing".into(),
+        })?;
+        let url = check_url(
+            &url_item,
+            &format!("{prefix}.url"),
+            allow_plain_http,
+            &format!("{prefix}.allow_plain_http"),
+        )?;
+        let token = resolve_token(&raw, &prefix, home.as_deref(), config_file.as_deref())?
+            .ok_or_else(|| ConfigError::NoToken {
+                server: url.clone(),
+                key_prefix: prefix.clone(),
+                env_prefix: env_prefix.clone(),
+                config: config_shown.clone(),
+            })?;
+        (url, token)
+    } else {
+        let url = raw
+            .url
+            .map_or_else(|| DEFAULT_SERVER_URL.to_string(), |i| i.value);
+        (url, String::new())
+    };
+
+    Ok(Settings {
+        server_url,
+        token,
+        allow_plain_http,
+        theme: theme_item.value,
+        readonly,
+        log_file,
+        keys: keymap,
+        views,
+        batch,
+        config_file,
+    })
+}
+
+fn resolve_token(
+    raw: &ServerRaw,
+    prefix: &str,
+    home: Option<&Path>,
+    config_file: Option<&Path>,
+) -> Result<Option<String>, ConfigError> {
+    let key_token = format!("{prefix}.token");
+    let key_file = format!("{prefix}.token_file");
+    let use_inline = match (&raw.token, &raw.token_file) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => true,
+        (None, Some(_)) => false,
+        (Some(t), Some(f)) => match rank(&t.origin).cmp(&rank(&f.origin)) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => {
+                return Err(ConfigError::TwoTokens {
+                    origin: t.origin.clone(),
+                    key_token,
+                    key_file,
+                });
+            }
+        },
+    };
+    if use_inline {
+        let Some(t) = &raw.token else { return Ok(None) };
+        let token = t.value.trim();
+        if !token_ok(token) {
+            return Err(ConfigError::Invalid {
+                origin: t.origin.clone(),
+                key: key_token,
+                expected: "a token: one word of visible ASCII characters".into(),
+                found: if token.is_empty() {
+                    "an empty string".into()
+                } else {
+                    "other characters".into()
+                },
+            });
+        }
+        return Ok(Some(token.to_string()));
+    }
+    let Some(f) = &raw.token_file else {
+        return Ok(None);
+    };
+    let path = expand_path(&f.value, &f.origin, home, config_file);
+    read_token_file(&path, &format!("{} (key '{key_file}')", f.origin)).map(Some)
+}
