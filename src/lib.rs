@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod clock;
 pub mod domain;
+pub mod query;
 pub mod server;
 pub mod store;
 pub mod wire;
