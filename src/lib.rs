@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod inbox;
+pub mod query;
 pub mod sanitize;
 pub mod server;
 pub mod store;
