@@ -8,8 +8,14 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
 use common::{World, id, version};
-use leadx::store::{Action, ActionItem};
+use leadx::server::ServerConfig;
+use leadx::store::{
+    Action, ActionItem, Actor, IdemSave, ItemResult, SharedStore, Store, StoreError, StoreResult,
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -415,13 +421,14 @@ async fn query_selection_plans_with_dry_run_and_acts_only_with_yes() {
         !r.stdout.contains(&id(&mine)),
         "outgoing is not accepted: {r:?}"
     );
+    // What the query matches but the action does not apply to is counted.
     let r = f
-        .run(&acme, &["accept", "--query", "pending", "--dry-run"])
+        .run(&acme, &["accept", "--query", "taken", "--dry-run"])
         .await;
-    assert!(
-        r.stdout.contains("(1 skipped: not pending incoming)")
-            || r.stdout.starts_with("would accept 3 referrals:"),
-        "{r:?}"
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "would accept 0 referrals\n(1 skipped: not pending incoming)\n"
     );
     for p in &pending {
         assert_eq!(f.get(&acme, p).await["status"], "pending");
@@ -788,5 +795,121 @@ async fn server_down_exits_two() {
             "{args:?}: {stderr}"
         );
         assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// The real store, except that the first batch of more than one item is
+/// applied and committed, and then its answer is lost (the server answers
+/// 500), as when a connection drops after the commit. Records the size of
+/// every apply.
+struct LosingStore {
+    inner: SharedStore,
+    lose_next: Arc<AtomicBool>,
+    sizes: Arc<Mutex<Vec<usize>>>,
+}
+
+macro_rules! delegate {
+    ($($name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty;)*) => {
+        $(fn $name(&self $(, $arg: $ty)*) -> $ret { self.inner.$name($($arg),*) })*
+    };
+}
+
+impl Store for LosingStore {
+    delegate! {
+        add_partner(&self, p: &leadx::wire::Partner) -> StoreResult<()>;
+        list_partners(&self, q: Option<&str>) -> StoreResult<Vec<leadx::wire::Partner>>;
+        get_partner(&self, id: &str) -> StoreResult<Option<leadx::wire::Partner>>;
+        add_user(&self, p: &str, n: &str, r: leadx::wire::Role) -> StoreResult<(leadx::store::UserRecord, String)>;
+        list_users(&self) -> StoreResult<Vec<leadx::store::UserRecord>>;
+        revoke_user(&self, u: &str) -> StoreResult<bool>;
+        authenticate(&self, t: &str) -> StoreResult<Option<Actor>>;
+        create(&self, a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> StoreResult<ItemResult>;
+        save_response(&self, u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> StoreResult<()>;
+        idem_lookup(&self, u: &str, k: &str, h: &str) -> StoreResult<leadx::store::IdemLookup>;
+        get(&self, id: &str) -> StoreResult<Option<leadx::store::StoredReferral>>;
+        list(&self, q: &leadx::store::ListQuery) -> StoreResult<leadx::store::ListPage>;
+        expire_due(&self) -> StoreResult<usize>;
+        next_expiry(&self) -> StoreResult<Option<leadx::wire::Timestamp>>;
+        events_after(&self, s: u64, l: usize) -> StoreResult<Vec<Arc<leadx::store::StoredEvent>>>;
+        resume_floor(&self) -> StoreResult<u64>;
+        last_seq(&self) -> StoreResult<u64>;
+        subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<leadx::store::StoredEvent>>;
+        prune(&self) -> StoreResult<()>;
+        count_by_status(&self) -> StoreResult<Vec<(leadx::wire::Status, u64)>>;
+        health(&self) -> StoreResult<()>;
+    }
+
+    fn apply(
+        &self,
+        actor: &Actor,
+        items: Vec<ActionItem>,
+        idem: Option<IdemSave>,
+    ) -> StoreResult<Vec<ItemResult>> {
+        let n = items.len();
+        self.sizes.lock().unwrap().push(n);
+        let results = self.inner.apply(actor, items, idem)?;
+        if n > 1 && self.lose_next.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Backend("the answer was lost".into()));
+        }
+        Ok(results)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_go_in_chunks_of_500_and_a_lost_answer_is_retried_with_its_key() {
+    let lose_next = Arc::new(AtomicBool::new(true));
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let w = World::start_with(ServerConfig::for_tests(), {
+        let (lose_next, sizes) = (lose_next.clone(), sizes.clone());
+        move |inner| {
+            Arc::new(LosingStore {
+                inner,
+                lose_next,
+                sizes,
+            }) as SharedStore
+        }
+    })
+    .await;
+    let f = Fixture {
+        w,
+        home: tempfile::tempdir().unwrap(),
+    };
+    for i in 0..501 {
+        f.send("acme-web", &format!("Bulk {i}")).await;
+    }
+    let r = f
+        .run(
+            &f.w.t.acme,
+            &["accept", "--query", "status:pending bulk", "--yes"],
+        )
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.ends_with("\n501 applied\n"), "{r:?}");
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.ends_with(" accepted"))
+            .count(),
+        501
+    );
+    assert!(
+        r.stderr.contains("batch 1 of 2, attempt 1: ") && r.stderr.contains("retrying in"),
+        "the lost answer was retried: {r:?}"
+    );
+    // Two chunks reached the store: 500 then 1. The retry of the first was
+    // answered from the stored response, not applied again.
+    assert_eq!(*sizes.lock().unwrap(), vec![500, 1]);
+    let all =
+        f.w.get(&f.w.t.acme, "/v1/referrals?box=incoming&limit=5000")
+            .await
+            .ok();
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(items.len(), 501);
+    for item in items {
+        assert_eq!(
+            (item["status"].as_str(), item["version"].as_u64()),
+            (Some("accepted"), Some(2)),
+            "applied exactly once: {item}"
+        );
     }
 }
