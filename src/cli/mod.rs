@@ -3,7 +3,9 @@
 //! inbox together (in `leadx demo`).
 
 pub mod admin;
+pub mod demo;
 pub mod headless;
+pub mod inbox;
 pub mod serve;
 
 use std::process::ExitCode;
@@ -14,15 +16,28 @@ use crate::wire::ActionKind;
 
 /// leadx: the lead-exchange server and its terminal inbox.
 #[derive(Debug, Parser)]
-#[command(name = "leadx", version, about, long_about = None)]
+#[command(
+    name = "leadx",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: the inbox, with these flags.
+    #[command(flatten)]
+    pub inbox: inbox::InboxArgs,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the terminal inbox (the default).
+    Inbox(inbox::InboxArgs),
+    /// A demo exchange in-process, and the inbox on it: no setup.
+    Demo(demo::DemoArgs),
     /// Run the lead-exchange server.
     Serve(serve::ServeArgs),
     /// Manage partners and users of an exchange's database.
@@ -66,14 +81,13 @@ pub fn main() -> ExitCode {
             init_stderr_logging();
             run_async(serve::run(args))
         }
-        None => {
-            eprintln!("leadx: the inbox is not built yet; try `leadx serve --help`");
-            ExitCode::from(2)
-        }
+        Some(Command::Inbox(args)) => inbox::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
+        None => inbox::run(cli.inbox),
     }
 }
 
-fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+pub(crate) fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -1,2 +1,26 @@
+//! The terminal inbox: model, reducer, keymap, views and runtime.
+//!
+//! - [`command`] / [`keymap`]: the one table of bindable commands and the keys;
+//! - [`state`], [`msg`], [`update`]: the model and its pure reducer;
+//! - [`views`]: drawing, read-only over the state;
+//! - [`app`]: the runtime (terminal, network tasks, timer).
+
 pub mod keys;
 pub mod theme;
+
+pub mod app;
+pub mod command;
+pub mod format;
+pub mod keymap;
+pub mod layout;
+pub mod msg;
+pub mod state;
+pub mod update;
+pub mod views;
+
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod update_tests;
+#[cfg(test)]
+mod view_tests;

@@ -1,0 +1,539 @@
+//! The runtime: terminal, network tasks, timer, and the loop that feeds
+//! [`Msg`]s to the reducer and draws when it says something changed.
+//!
+//! - One `mpsc` channel of `Msg`: a task reads crossterm's `EventStream`,
+//!   a task relays the live feed, one task per load or action (retrying
+//!   with the same idempotency key until the answer is definite).
+//! - No frame loop: a frame is drawn only when `state.dirty`, after
+//!   draining the channel (bursts coalesce), at most one per ~10 ms, wrapped
+//!   in synchronized output. The only timer is [`State::next_wakeup`]:
+//!   something visible counting down.
+//! - The terminal is restored on quit, on error, on panic (hook), and on
+//!   SIGTERM / SIGHUP. Logs go to `settings.log_file`, never the screen.
+
+use std::fmt;
+use std::io::{BufWriter, Stdout, Write};
+use std::path::PathBuf;
+use std::sync::Once;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{Offset, Utc};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
+use ratatui::crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
+};
+use ratatui::crossterm::{cursor, execute, queue};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::keymap::{KeyMap, KeymapError};
+use super::msg::{ActionOutcome, ActionRequest, Effect, FeedMsg, Msg, OpId};
+use super::state::State;
+use super::theme::{self, Theme};
+use super::update::{init, update};
+use super::views;
+use crate::client::{
+    Backoff, Client, ClientError, FeedEvent, FeedOptions, new_idempotency_key,
+    retry_until_definite, watch,
+};
+use crate::config::{self, Settings};
+use crate::wire::{ErrorCode, Referral, now_seconds};
+
+/// A setting the inbox cannot start with (a bad `[keys]` entry or theme).
+/// The CLI prints it and exits 2, before the terminal is touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupError {
+    /// The config file, when one was read.
+    pub file: Option<PathBuf>,
+    /// The key to blame: `keys.accept`, `theme`.
+    pub key: String,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.file {
+            Some(p) => write!(f, "{}: {}: {}", p.display(), self.key, self.message),
+            None => write!(f, "{}: {}", self.key, self.message),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {}
+
+/// The keymap and theme the settings ask for, or what is wrong with them.
+pub fn prepare(settings: &Settings) -> Result<(KeyMap, Theme), SetupError> {
+    let keymap =
+        KeyMap::from_config(&settings.keys).map_err(|KeymapError { key, message }| SetupError {
+            file: settings.config_file.clone(),
+            key,
+            message,
+        })?;
+    let env = config::process_env();
+    let depth = theme::detect(&|k: &str| env.get(k).cloned());
+    let user_dir = config::user_theme_dir(&env);
+    let theme =
+        theme::load(&settings.theme, user_dir.as_deref(), depth).map_err(|message| SetupError {
+            file: settings.config_file.clone(),
+            key: "theme".to_string(),
+            message,
+        })?;
+    Ok((keymap, theme))
+}
+
+/// Runs the inbox until the user quits (or SIGTERM / SIGHUP). A
+/// [`SetupError`] (downcast it) means bad settings: exit 2.
+pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
+    let (keymap, theme) = prepare(&settings)?;
+    let _log_guard = init_logging(&settings.log_file);
+    tracing::info!(server = %settings.server_url, readonly = settings.readonly, "inbox starting");
+
+    let mut state = State::new(
+        crate::sanitize::clean_line(&settings.server_url),
+        settings.readonly,
+        keymap,
+        new_idempotency_key(),
+        now_seconds(),
+    );
+    state.utc_offset = chrono::Local::now().offset().fix();
+
+    install_panic_hook();
+    let mut term = TerminalGuard::enter().context("cannot set up the terminal")?;
+    let result = run_loop(&mut state, &theme, client, &mut term).await;
+    drop(term);
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "inbox stopped on an error");
+    } else {
+        tracing::info!("inbox stopped");
+    }
+    result
+}
+
+type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+/// Owns the terminal while the inbox runs; restores it when dropped.
+struct TerminalGuard {
+    terminal: Term,
+}
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<Self> {
+        enable_raw_mode()?;
+        let mut out = std::io::stdout();
+        if let Err(e) = execute!(out, EnterAlternateScreen, cursor::Hide) {
+            restore_terminal();
+            return Err(e.into());
+        }
+        let terminal = match Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout(),
+        ))) {
+            Ok(t) => t,
+            Err(e) => {
+                restore_terminal();
+                return Err(e.into());
+            }
+        };
+        Ok(Self { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = self.terminal.backend_mut().flush();
+        restore_terminal();
+    }
+}
+
+/// Leaves raw mode and the alternate screen, shows the cursor. Safe to
+/// call more than once.
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = execute!(
+        out,
+        EndSynchronizedUpdate,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = out.flush();
+}
+
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            tracing::error!(panic = %info, "panic");
+            previous(info);
+        }));
+    });
+}
+
+fn init_logging(path: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+    let name = path.file_name()?;
+    if std::fs::create_dir_all(dir).is_err() {
+        return None;
+    }
+    let appender = tracing_appender::rolling::never(dir, name);
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEADX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ok = tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .is_ok();
+    // Someone (the demo) already set a subscriber: its output goes where it says.
+    ok.then_some(guard)
+}
+
+/// Shortest time between two frames.
+const FRAME_GAP: Duration = Duration::from_millis(10);
+
+/// The effect runner: spawns tasks that answer with `Msg`s.
+struct Runner {
+    client: Client,
+    tx: UnboundedSender<Msg>,
+    feed: Option<JoinHandle<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Runner {
+    fn backoff() -> Backoff {
+        Backoff::new(Duration::from_millis(500), Duration::from_secs(30))
+    }
+
+    /// Runs one effect; returns true for `Quit`.
+    fn run(&mut self, effect: Effect) -> bool {
+        self.tasks.retain(|t| !t.is_finished());
+        match effect {
+            Effect::Quit => return true,
+            Effect::LoadMe => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                self.spawn(async move {
+                    let r = load("your account", &tx, || client.me()).await;
+                    let _ = tx.send(Msg::Me(r.map_err(|e| e.to_string())));
+                });
+            }
+            Effect::LoadPartners => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                self.spawn(async move {
+                    let r = load("the partner directory", &tx, || client.partners(None)).await;
+                    let _ = tx.send(Msg::Partners(r.map_err(|e| e.to_string())));
+                });
+            }
+            Effect::List(box_) => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                self.spawn(async move {
+                    let what = format!("{} referrals", box_.as_str());
+                    let r = load(&what, &tx, || client.list_all(box_)).await;
+                    let _ = tx.send(Msg::Listed {
+                        box_,
+                        result: r.map_err(|e| e.to_string()),
+                    });
+                });
+            }
+            Effect::Watch { after } => {
+                if let Some(old) = self.feed.take() {
+                    old.abort();
+                }
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                tracing::info!(after, "watching the feed");
+                self.feed = Some(tokio::spawn(relay_feed(client, after, tx)));
+            }
+            Effect::Send {
+                op,
+                referral_id,
+                request,
+                idempotency_key,
+            } => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                tracing::info!(op, id = %referral_id, action = request.kind().as_str(), "sending");
+                self.spawn(async move {
+                    let outcome =
+                        send_action(&client, &tx, op, &referral_id, &request, &idempotency_key)
+                            .await;
+                    let _ = tx.send(Msg::ActionDone {
+                        op,
+                        outcome,
+                        at: now_seconds(),
+                    });
+                });
+            }
+        }
+        false
+    }
+
+    fn spawn(&mut self, fut: impl Future<Output = ()> + Send + 'static) {
+        self.tasks.push(tokio::spawn(fut));
+    }
+
+    fn stop(&mut self) {
+        if let Some(f) = self.feed.take() {
+            f.abort();
+        }
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+/// A load retried until the server gives a definite answer.
+async fn load<T, F, Fut>(what: &str, tx: &UnboundedSender<Msg>, f: F) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ClientError>>,
+{
+    retry_until_definite(Runner::backoff(), f, |n, e, wait| {
+        tracing::warn!(what, attempt = n, error = %e, ?wait, "load failed, retrying");
+        let _ = tx.send(Msg::LoadRetrying {
+            what: what.to_string(),
+            error: e.to_string(),
+            at: now_seconds(),
+        });
+    })
+    .await
+}
+
+/// Sends one action, retrying with the same key until the answer is definite.
+async fn send_action(
+    client: &Client,
+    tx: &UnboundedSender<Msg>,
+    op: OpId,
+    id: &str,
+    request: &ActionRequest,
+    key: &str,
+) -> ActionOutcome {
+    let result: Result<Vec<Referral>, ClientError> = retry_until_definite(
+        Runner::backoff(),
+        || async move {
+            match request {
+                ActionRequest::Accept(r) => client.accept(id, r, key).await.map(|x| vec![x]),
+                ActionRequest::Reject(r) => client.reject(id, r, key).await.map(|x| vec![x]),
+                ActionRequest::Withdraw(r) => client.withdraw(id, r, key).await.map(|x| vec![x]),
+                ActionRequest::Close(r) => client.close(id, r, key).await.map(|x| vec![x]),
+                ActionRequest::Forward(r) => client
+                    .forward(id, r, key)
+                    .await
+                    .map(|x| vec![x.referral, x.forwarded]),
+            }
+        },
+        |n, e, wait| {
+            tracing::warn!(op, attempt = n, error = %e, ?wait, "action not answered, retrying with the same key");
+            let _ = tx.send(Msg::ActionRetrying {
+                op,
+                error: e.to_string(),
+            });
+        },
+    )
+    .await;
+    match result {
+        Ok(refs) => ActionOutcome::Applied(refs),
+        Err(e) if e.code() == Some(ErrorCode::Conflict) => ActionOutcome::Conflict {
+            current: e.current().cloned().map(Box::new),
+            message: e.to_string(),
+        },
+        Err(e) => ActionOutcome::Failed {
+            message: e.to_string(),
+        },
+    }
+}
+
+/// Follows the feed and relays it as `Msg::Feed`, stamped with the time.
+async fn relay_feed(client: Client, after: u64, tx: UnboundedSender<Msg>) {
+    let mut handle = watch(client, after, FeedOptions::default());
+    while let Some(ev) = handle.recv().await {
+        let at = now_seconds();
+        let msg = match ev {
+            FeedEvent::Connected => FeedMsg::Connected { at },
+            FeedEvent::Event { seq, referral } => FeedMsg::Event {
+                seq,
+                referral: Box::new(referral),
+                at,
+            },
+            FeedEvent::Disconnected { reason, retry_in } => {
+                tracing::warn!(%reason, ?retry_in, "feed dropped");
+                FeedMsg::Disconnected {
+                    reason,
+                    retry_in_ms: retry_in.as_millis().min(u64::MAX as u128) as u64,
+                    at,
+                }
+            }
+            FeedEvent::Gone => FeedMsg::Gone { at },
+            FeedEvent::Stale => FeedMsg::Stale { at },
+        };
+        if tx.send(Msg::Feed(msg)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads the terminal and relays keys and resizes.
+async fn read_input(tx: UnboundedSender<Msg>) {
+    let mut events = EventStream::new();
+    while let Some(ev) = events.next().await {
+        let msg = match ev {
+            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+            Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::error!(error = %e, "terminal input failed");
+                return;
+            }
+        };
+        if tx.send(msg).is_err() {
+            return;
+        }
+    }
+}
+
+fn instant_of(t: crate::wire::Timestamp) -> Instant {
+    let wait = (t - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    // Wake just after the second turns, so `now_seconds()` has moved.
+    Instant::now() + wait + Duration::from_millis(5)
+}
+
+fn draw(term: &mut Term, state: &State, theme: &Theme) -> anyhow::Result<()> {
+    queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
+    term.draw(|f| views::render(state, theme, f))?;
+    queue!(term.backend_mut(), EndSynchronizedUpdate)?;
+    term.backend_mut().flush()?;
+    Ok(())
+}
+
+/// Applies a message and runs its effects; true when the app must stop.
+fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
+    let mut quit = false;
+    for e in update(state, msg) {
+        quit |= runner.run(e);
+    }
+    quit || state.quitting
+}
+
+fn drain(state: &mut State, runner: &mut Runner, rx: &mut UnboundedReceiver<Msg>) -> bool {
+    while let Ok(m) = rx.try_recv() {
+        if step(state, runner, m) {
+            return true;
+        }
+    }
+    false
+}
+
+async fn run_loop(
+    state: &mut State,
+    theme: &Theme,
+    client: Client,
+    guard: &mut TerminalGuard,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = unbounded_channel();
+    let mut runner = Runner {
+        client,
+        tx: tx.clone(),
+        feed: None,
+        tasks: Vec::new(),
+    };
+    let input = tokio::spawn(read_input(tx.clone()));
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+
+    let size = guard.terminal.size()?;
+    let _ = update(state, Msg::Resize(size.width, size.height));
+    for e in init(state) {
+        runner.run(e);
+    }
+    let term = &mut guard.terminal;
+    draw(term, state, theme)?;
+    state.dirty = false;
+    let mut last_frame = Instant::now();
+
+    let outcome = loop {
+        let wake = state.next_wakeup().map(instant_of);
+        let stop = tokio::select! {
+            m = rx.recv() => match m {
+                Some(m) => step(state, &mut runner, m),
+                None => true,
+            },
+            () = async { tokio::time::sleep_until(wake.expect("guarded")).await }, if wake.is_some() => {
+                step(state, &mut runner, Msg::Tick(now_seconds()))
+            }
+            _ = sigterm.recv() => {
+                tracing::info!("SIGTERM");
+                true
+            }
+            _ = sighup.recv() => {
+                tracing::info!("SIGHUP: the terminal went away");
+                true
+            }
+        };
+        if stop || drain(state, &mut runner, &mut rx) {
+            break Ok(());
+        }
+        if state.dirty {
+            let gap = last_frame.elapsed();
+            if gap < FRAME_GAP {
+                tokio::time::sleep(FRAME_GAP - gap).await;
+                if drain(state, &mut runner, &mut rx) {
+                    break Ok(());
+                }
+            }
+            if let Err(e) = draw(term, state, theme) {
+                break Err(e);
+            }
+            state.dirty = false;
+            last_frame = Instant::now();
+        }
+    };
+    input.abort();
+    runner.stop();
+    if !state.ops.is_empty() {
+        tracing::warn!(unsent = state.ops.len(), "quit with actions not confirmed");
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_errors_name_the_file_and_key() {
+        let e = SetupError {
+            file: Some(PathBuf::from("/home/u/.config/leadx/config.toml")),
+            key: "keys.accept".into(),
+            message: "bad key \"ctrl-\"".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "/home/u/.config/leadx/config.toml: keys.accept: bad key \"ctrl-\""
+        );
+        let any: anyhow::Error = e.clone().into();
+        assert_eq!(any.downcast_ref::<SetupError>(), Some(&e));
+    }
+
+    #[test]
+    fn wakeups_are_just_after_the_second() {
+        let t = now_seconds() + chrono::Duration::seconds(2);
+        let i = instant_of(t);
+        let d = i - Instant::now();
+        assert!(
+            d > Duration::from_millis(1000) && d <= Duration::from_millis(2010),
+            "{d:?}"
+        );
+        assert!(
+            instant_of(now_seconds() - chrono::Duration::seconds(5))
+                <= Instant::now() + Duration::from_millis(6)
+        );
+    }
+}

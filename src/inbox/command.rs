@@ -1,0 +1,335 @@
+//! The one table of bindable commands.
+//!
+//! Key handling ([`super::keymap`]), the `?` help overlay and the hint bar
+//! are all generated from [`COMMANDS`], so they never disagree. Each entry
+//! names its config key (`[keys] NAME = [...]`), its default keys, a short
+//! hint label, a help text, and the contexts where it applies.
+
+/// Where the user is: which keys mean what depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    /// The referral tables.
+    List,
+    /// Typing the pane filter (`/`): printable keys are text.
+    Filter,
+    /// A popup choosing from a short list (reject reason, won/lost).
+    Choice,
+    /// The forward popup's partner picker: printable keys narrow the list.
+    Picker,
+    /// A one-line note or value in a popup: printable keys are text.
+    Note,
+    /// The `?` overlay.
+    Help,
+    /// The quit confirmation.
+    Confirm,
+}
+
+impl Context {
+    /// Whether printable keys are typed into a text input here.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Self::Filter | Self::Picker | Self::Note)
+    }
+}
+
+/// A bindable command. Popup-internal keys (`Enter` confirms, `Esc` backs
+/// out, typing) are not commands: they are fixed and listed in the help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Command {
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    NextPane,
+    PrevPane,
+    PaneIncoming,
+    PaneOutgoing,
+    ToggleDetail,
+    Accept,
+    Reject,
+    Forward,
+    Withdraw,
+    Close,
+    Filter,
+    Reload,
+    Help,
+    Quit,
+    Command,
+}
+
+/// One row of the command table.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandInfo {
+    /// The command.
+    pub command: Command,
+    /// Its name: the key of `[keys]` in the config.
+    pub name: &'static str,
+    /// Default keys, in `KeySpec::parse` syntax.
+    pub default_keys: &'static [&'static str],
+    /// A short label for the hint line (`None`: not shown there).
+    pub hint: Option<&'static str>,
+    /// One line for the help overlay.
+    pub help: &'static str,
+    /// Where it applies.
+    pub contexts: &'static [Context],
+    /// Whether it changes data on the server (hidden from hints when read-only).
+    pub acts: bool,
+}
+
+use Context::{Choice, Filter, Help, List, Note, Picker};
+
+const MOVE: &[Context] = &[List, Choice, Picker, Help];
+const LIST: &[Context] = &[List];
+const QUIT: &[Context] = &[List, Filter, Picker, Note, Help];
+
+/// Every bindable command, in help order.
+pub const COMMANDS: &[CommandInfo] = &[
+    CommandInfo {
+        command: Command::Up,
+        name: "up",
+        default_keys: &["k", "up"],
+        hint: None,
+        help: "Move up one row",
+        contexts: MOVE,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::Down,
+        name: "down",
+        default_keys: &["j", "down"],
+        hint: None,
+        help: "Move down one row",
+        contexts: MOVE,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::Top,
+        name: "top",
+        default_keys: &["g", "home"],
+        hint: None,
+        help: "Go to the first row",
+        contexts: &[List, Choice, Help],
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::Bottom,
+        name: "bottom",
+        default_keys: &["G", "end"],
+        hint: None,
+        help: "Go to the last row",
+        contexts: &[List, Choice, Help],
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::PageUp,
+        name: "page_up",
+        default_keys: &["pageup"],
+        hint: None,
+        help: "Move up one page",
+        contexts: MOVE,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::PageDown,
+        name: "page_down",
+        default_keys: &["pagedown"],
+        hint: None,
+        help: "Move down one page",
+        contexts: MOVE,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::NextPane,
+        name: "next_pane",
+        default_keys: &["tab"],
+        hint: Some("pane"),
+        help: "Switch to the next pane",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::PrevPane,
+        name: "prev_pane",
+        default_keys: &["shift-tab"],
+        hint: None,
+        help: "Switch to the previous pane",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::PaneIncoming,
+        name: "pane_incoming",
+        default_keys: &["1"],
+        hint: None,
+        help: "Show the Incoming pane",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::PaneOutgoing,
+        name: "pane_outgoing",
+        default_keys: &["2"],
+        hint: None,
+        help: "Show the Outgoing pane",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::ToggleDetail,
+        name: "toggle_detail",
+        default_keys: &["enter"],
+        hint: Some("detail"),
+        help: "Show or hide the detail pane",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::Accept,
+        name: "accept",
+        default_keys: &["a"],
+        hint: Some("accept"),
+        help: "Accept the pending incoming referral under the cursor",
+        contexts: LIST,
+        acts: true,
+    },
+    CommandInfo {
+        command: Command::Reject,
+        name: "reject",
+        default_keys: &["r"],
+        hint: Some("reject"),
+        help: "Reject it: pick a reason, add a note",
+        contexts: LIST,
+        acts: true,
+    },
+    CommandInfo {
+        command: Command::Forward,
+        name: "forward",
+        default_keys: &["f"],
+        hint: Some("forward"),
+        help: "Forward it to another partner",
+        contexts: LIST,
+        acts: true,
+    },
+    CommandInfo {
+        command: Command::Withdraw,
+        name: "withdraw",
+        default_keys: &["w"],
+        hint: Some("withdraw"),
+        help: "Withdraw the pending outgoing referral under the cursor",
+        contexts: LIST,
+        acts: true,
+    },
+    CommandInfo {
+        command: Command::Close,
+        name: "close",
+        default_keys: &["c"],
+        hint: Some("close"),
+        help: "Close an accepted referral as won or lost",
+        contexts: LIST,
+        acts: true,
+    },
+    CommandInfo {
+        command: Command::Filter,
+        name: "filter",
+        default_keys: &["/"],
+        hint: Some("filter"),
+        help: "Filter the pane as you type (Enter keeps, Esc clears)",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::Reload,
+        name: "reload",
+        default_keys: &["R"],
+        hint: None,
+        help: "List everything again from the server",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::Help,
+        name: "help",
+        default_keys: &["?"],
+        hint: Some("help"),
+        help: "Show or hide this help",
+        contexts: &[List, Help],
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::Quit,
+        name: "quit",
+        default_keys: &["q", "ctrl-c"],
+        hint: Some("quit"),
+        help: "Quit (asks first when actions are unsent)",
+        contexts: QUIT,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::Command,
+        name: "command",
+        default_keys: &[":"],
+        hint: None,
+        help: "Command line (reserved)",
+        contexts: LIST,
+        acts: false,
+    },
+];
+
+impl Command {
+    /// Its row of [`COMMANDS`].
+    pub fn info(self) -> &'static CommandInfo {
+        COMMANDS
+            .iter()
+            .find(|c| c.command == self)
+            .expect("every command has a row in COMMANDS")
+    }
+
+    /// Its config name.
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The command a config name stands for.
+    pub fn from_name(name: &str) -> Option<Command> {
+        COMMANDS.iter().find(|c| c.name == name).map(|c| c.command)
+    }
+
+    /// Whether it applies in `ctx`.
+    pub fn applies_in(self, ctx: Context) -> bool {
+        self.info().contexts.contains(&ctx)
+    }
+}
+
+/// Fixed keys inside popups and the filter line, for the help overlay.
+pub const FIXED_KEYS: &[(&str, &str)] = &[
+    ("Enter", "In a popup: pick / send; in the filter: keep it"),
+    ("Esc", "Back out of a popup; clear the filter"),
+    ("1-5", "In the reject popup: pick a reason by number"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_one_row_and_a_unique_name() {
+        let mut names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), COMMANDS.len());
+        for c in COMMANDS {
+            assert_eq!(c.command.info().name, c.name);
+            assert_eq!(Command::from_name(c.name), Some(c.command));
+            assert!(!c.contexts.is_empty(), "{} applies nowhere", c.name);
+        }
+        assert_eq!(Command::from_name("nope"), None);
+    }
+
+    #[test]
+    fn config_names_are_the_agreed_ones() {
+        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload help quit command";
+        let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        assert_eq!(names.join(" "), agreed);
+    }
+}

@@ -1,0 +1,116 @@
+//! Screen geometry, shared by the reducer (page sizes, which rows are
+//! visible) and the views (where to draw). Pure.
+
+use ratatui::layout::Rect;
+
+use super::state::{Pane, State};
+
+/// Below this size the app draws only "terminal too small".
+pub const MIN_WIDTH: u16 = 60;
+/// Below this size the app draws only "terminal too small".
+pub const MIN_HEIGHT: u16 = 15;
+/// From this width both panes are shown side by side.
+pub const SIDE_BY_SIDE_WIDTH: u16 = 160;
+/// From this height (and below [`SIDE_BY_SIDE_WIDTH`]) the panes are stacked.
+pub const STACKED_HEIGHT: u16 = 40;
+
+/// Where each area of the screen goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppLayout {
+    /// The whole screen.
+    pub area: Rect,
+    /// True when the screen is below the minimum size: draw nothing else.
+    pub too_small: bool,
+    /// One line: partner, user, role, server.
+    pub header: Rect,
+    /// The visible panes and their boxes (border included).
+    pub panes: Vec<(Pane, Rect)>,
+    /// The detail pane, when shown.
+    pub detail: Option<Rect>,
+    /// One line: connection, last event, actions, filter, message.
+    pub status: Rect,
+    /// One line: the most useful keys.
+    pub hints: Rect,
+}
+
+impl AppLayout {
+    /// The box of `pane`, when it is visible.
+    pub fn pane_rect(&self, pane: Pane) -> Option<Rect> {
+        self.panes.iter().find(|(p, _)| *p == pane).map(|(_, r)| *r)
+    }
+}
+
+/// How many table rows fit in a pane box (border and column header excluded).
+pub fn table_rows(pane_box: Rect) -> usize {
+    pane_box.height.saturating_sub(3) as usize
+}
+
+/// The layout for `state` at its current size.
+pub fn layout(state: &State) -> AppLayout {
+    let (w, h) = state.size;
+    let area = Rect::new(0, 0, w, h);
+    let empty = Rect::new(0, 0, 0, 0);
+    if w < MIN_WIDTH || h < MIN_HEIGHT {
+        return AppLayout {
+            area,
+            too_small: true,
+            header: empty,
+            panes: Vec::new(),
+            detail: None,
+            status: empty,
+            hints: empty,
+        };
+    }
+    let header = Rect::new(0, 0, w, 1);
+    let status = Rect::new(0, h - 2, w, 1);
+    let hints = Rect::new(0, h - 1, w, 1);
+    let body = Rect::new(0, 1, w, h - 3);
+
+    let (panes_area, detail) = if state.show_detail {
+        let dh = (body.height * 2 / 5)
+            .max(8)
+            .min(body.height.saturating_sub(6));
+        let ph = body.height - dh;
+        (
+            Rect::new(0, body.y, w, ph),
+            Some(Rect::new(0, body.y + ph, w, dh)),
+        )
+    } else {
+        (body, None)
+    };
+
+    let both = state.pane_count() == 2;
+    let panes = if both && w >= SIDE_BY_SIDE_WIDTH {
+        let left = w / 2;
+        vec![
+            (
+                Pane::Incoming,
+                Rect::new(0, panes_area.y, left, panes_area.height),
+            ),
+            (
+                Pane::Outgoing,
+                Rect::new(left, panes_area.y, w - left, panes_area.height),
+            ),
+        ]
+    } else if both && h >= STACKED_HEIGHT {
+        let top = panes_area.height / 2;
+        vec![
+            (Pane::Incoming, Rect::new(0, panes_area.y, w, top)),
+            (
+                Pane::Outgoing,
+                Rect::new(0, panes_area.y + top, w, panes_area.height - top),
+            ),
+        ]
+    } else {
+        vec![(state.active, panes_area)]
+    };
+    AppLayout {
+        area,
+        too_small: false,
+        header,
+        panes,
+        detail,
+        status,
+        hints,
+    }
+}

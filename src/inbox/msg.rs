@@ -1,0 +1,181 @@
+//! What the reducer hears ([`Msg`]) and what it asks the runtime to do
+//! ([`Effect`]).
+//!
+//! Strings from the network travel raw inside a `Msg`: the reducer
+//! sanitizes them once, at the top of [`super::update::update`], before
+//! they reach the model. Views never sanitize.
+
+use ratatui::crossterm::event::KeyEvent;
+
+use crate::wire::{
+    AcceptRequest, ActionKind, CloseRequest, ForwardRequest, Me, Partner, Referral, ReferralBox,
+    RejectRequest, Timestamp, WithdrawRequest,
+};
+
+/// Identifies one user action from the moment it is made to its answer.
+pub type OpId = u64;
+
+/// An input to the reducer. Time always arrives in the message.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// The terminal's new size (columns, rows).
+    Resize(u16, u16),
+    /// The clock moved (sent only when something visible counts down).
+    Tick(Timestamp),
+    /// `GET /v1/me` answered.
+    Me(Result<Me, String>),
+    /// `GET /v1/partners` answered.
+    Partners(Result<Vec<Partner>, String>),
+    /// Every page of one box was listed (`as_of` of the first page).
+    Listed {
+        /// Which box.
+        box_: ReferralBox,
+        /// The referrals and the first page's `as_of`, or why it failed.
+        result: Result<(Vec<Referral>, u64), String>,
+    },
+    /// A load (me, partners, list) failed for now and will be tried again.
+    LoadRetrying {
+        /// What is being loaded.
+        what: String,
+        /// Why it failed.
+        error: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// An action failed for now (network, 5xx) and is being retried with
+    /// the same idempotency key.
+    ActionRetrying {
+        /// The action.
+        op: OpId,
+        /// Why the last attempt failed.
+        error: String,
+    },
+    /// An action got a definite answer.
+    ActionDone {
+        /// The action.
+        op: OpId,
+        /// The answer.
+        outcome: ActionOutcome,
+        /// When it arrived.
+        at: Timestamp,
+    },
+    /// Something happened on the live feed.
+    Feed(FeedMsg),
+}
+
+/// A definite answer to an action.
+#[derive(Debug, Clone)]
+pub enum ActionOutcome {
+    /// 2xx: the referral(s) as the server now has them (forward: both hops).
+    Applied(Vec<Referral>),
+    /// 409 conflict: someone else decided first; `current` says who and when.
+    Conflict {
+        /// The referral as it is now, when the server sent it.
+        current: Option<Box<Referral>>,
+        /// The server's message.
+        message: String,
+    },
+    /// Any other definite failure (403, 404, 422, ...).
+    Failed {
+        /// The error code and message.
+        message: String,
+    },
+}
+
+/// The live feed, as the runtime relays it.
+#[derive(Debug, Clone)]
+pub enum FeedMsg {
+    /// The stream is open.
+    Connected {
+        /// When.
+        at: Timestamp,
+    },
+    /// One referral changed.
+    Event {
+        /// The event's sequence number.
+        seq: u64,
+        /// The referral as this user may see it.
+        referral: Box<Referral>,
+        /// When it arrived.
+        at: Timestamp,
+    },
+    /// The stream dropped; it reconnects after `retry_in_ms`.
+    Disconnected {
+        /// Why.
+        reason: String,
+        /// Milliseconds until the next attempt.
+        retry_in_ms: u64,
+        /// When it dropped.
+        at: Timestamp,
+    },
+    /// 410: the resume point is too old; list again.
+    Gone {
+        /// When.
+        at: Timestamp,
+    },
+    /// No event or heartbeat within the timeout: the data may be stale.
+    Stale {
+        /// When.
+        at: Timestamp,
+    },
+}
+
+/// An action's request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionRequest {
+    /// `POST .../accept`.
+    Accept(AcceptRequest),
+    /// `POST .../reject`.
+    Reject(RejectRequest),
+    /// `POST .../forward`.
+    Forward(ForwardRequest),
+    /// `POST .../withdraw`.
+    Withdraw(WithdrawRequest),
+    /// `POST .../close`.
+    Close(CloseRequest),
+}
+
+impl ActionRequest {
+    /// Which action it is.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Self::Accept(_) => ActionKind::Accept,
+            Self::Reject(_) => ActionKind::Reject,
+            Self::Forward(_) => ActionKind::Forward,
+            Self::Withdraw(_) => ActionKind::Withdraw,
+            Self::Close(_) => ActionKind::Close,
+        }
+    }
+}
+
+/// What the runtime must do for the reducer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Send an action in the background; retry network/5xx failures with
+    /// the same key until the answer is definite.
+    Send {
+        /// The action's id, echoed in [`Msg::ActionRetrying`] and [`Msg::ActionDone`].
+        op: OpId,
+        /// The referral acted on.
+        referral_id: String,
+        /// The body.
+        request: ActionRequest,
+        /// The idempotency key, fresh per action, the same on every retry.
+        idempotency_key: String,
+    },
+    /// `GET /v1/me`.
+    LoadMe,
+    /// `GET /v1/partners`.
+    LoadPartners,
+    /// List every page of a box.
+    List(ReferralBox),
+    /// (Re)start the live feed after sequence number `after`.
+    Watch {
+        /// Resume point: events after it are replayed.
+        after: u64,
+    },
+    /// Leave the app.
+    Quit,
+}

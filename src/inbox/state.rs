@@ -1,0 +1,521 @@
+//! The inbox's model: everything the views draw, nothing they compute.
+//!
+//! Referrals live once, in `entries`, keyed by id with the highest version
+//! seen. Each pane holds an ordered list of entry indices (newest first)
+//! and the filtered rows shown; its cursor follows a referral id, so rows
+//! inserted or re-sorted around it never move the user off their row nor
+//! the row under the cursor on screen.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::FixedOffset;
+use tui_input::Input;
+
+use super::keymap::KeyMap;
+use super::layout;
+use super::msg::{ActionRequest, OpId};
+use crate::wire::{ActionKind, Me, Partner, ReasonCode, Referral, Role, Status, Timestamp};
+
+/// One of the two panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    /// Referrals sent to my partner (for operators: every referral).
+    Incoming,
+    /// Referrals my partner sent.
+    Outgoing,
+}
+
+impl Pane {
+    /// Index into [`State::panes`].
+    pub fn index(self) -> usize {
+        match self {
+            Self::Incoming => 0,
+            Self::Outgoing => 1,
+        }
+    }
+
+    /// The other pane.
+    pub fn other(self) -> Pane {
+        match self {
+            Self::Incoming => Self::Outgoing,
+            Self::Outgoing => Self::Incoming,
+        }
+    }
+}
+
+/// One referral and what the inbox knows about it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The referral, sanitized, at the highest version seen.
+    pub referral: Referral,
+    /// Lower-cased company, partners, category, region, summary and status,
+    /// for the filter.
+    pub haystack: String,
+    /// The action sent and not yet answered, if any.
+    pub in_flight: Option<ActionKind>,
+    /// Arrived live and not looked at yet.
+    pub fresh: bool,
+}
+
+impl Entry {
+    /// Wraps a (sanitized) referral.
+    pub fn new(referral: Referral) -> Self {
+        let haystack = haystack(&referral);
+        Self {
+            referral,
+            haystack,
+            in_flight: None,
+            fresh: false,
+        }
+    }
+
+    /// Replaces the referral, keeping the inbox's marks.
+    pub fn replace(&mut self, referral: Referral) {
+        self.haystack = haystack(&referral);
+        self.referral = referral;
+    }
+}
+
+fn haystack(r: &Referral) -> String {
+    let mut s = String::with_capacity(
+        r.lead.company.len() + r.lead.summary.as_ref().map_or(0, |x| x.len()) + 64,
+    );
+    for part in [
+        r.lead.company.as_str(),
+        r.from_partner.as_str(),
+        r.to_partner.as_str(),
+        r.lead.category.as_str(),
+        r.lead.region.as_deref().unwrap_or(""),
+        r.lead.summary.as_deref().unwrap_or(""),
+        r.status.as_str(),
+    ] {
+        s.push_str(&part.to_lowercase());
+        s.push('\u{1f}');
+    }
+    s
+}
+
+/// A pane's rows and where the user is in them.
+#[derive(Debug, Clone, Default)]
+pub struct PaneState {
+    /// Every entry of this pane, newest first.
+    pub all: Vec<u32>,
+    /// The rows shown: `all` narrowed by the filter, same order.
+    pub rows: Vec<u32>,
+    /// Index in `rows` of the cursor.
+    pub cursor: usize,
+    /// The entry under the cursor: the cursor follows it.
+    pub cursor_entry: Option<u32>,
+    /// First row shown.
+    pub offset: usize,
+    /// How many of `all` are pending.
+    pub pending: usize,
+    /// How many arrived live since the user last looked at this pane.
+    pub new_count: usize,
+}
+
+/// The live feed's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conn {
+    /// Loading or first connecting.
+    Connecting,
+    /// Streaming.
+    Live {
+        /// Since when.
+        since: Timestamp,
+    },
+    /// Down; the next attempt is at `retry_at`.
+    Reconnecting {
+        /// When it went down.
+        since: Timestamp,
+        /// When the next attempt starts.
+        retry_at: Timestamp,
+        /// Why (sanitized).
+        reason: String,
+    },
+}
+
+/// How long the feed may be down before the status bar says "offline".
+pub const OFFLINE_AFTER_SECS: i64 = 30;
+
+/// An action sent and not yet definitely answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Op {
+    /// The referral.
+    pub referral_id: String,
+    /// The request.
+    pub request: ActionRequest,
+    /// Its idempotency key, reused on every retry.
+    pub idempotency_key: String,
+    /// Some attempt failed without a definite answer: it may not have reached the server.
+    pub unsent: bool,
+    /// The last failure, for the status bar.
+    pub last_error: Option<String>,
+}
+
+/// How a status-bar message is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Neutral.
+    Info,
+    /// Something worked.
+    Success,
+    /// Something did not (or may not) happen.
+    Error,
+}
+
+/// The status bar's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMessage {
+    /// The text (already safe).
+    pub text: String,
+    /// How to show it.
+    pub level: Level,
+}
+
+/// The reject popup.
+#[derive(Debug, Clone)]
+pub struct RejectPopup {
+    /// The referral and the version the user saw.
+    pub id: String,
+    /// The version the user saw.
+    pub version: u64,
+    /// The company, for the title.
+    pub company: String,
+    /// Highlighted reason (index into [`ReasonCode::ALL`]).
+    pub selected: usize,
+    /// Once a reason is picked: the note being typed.
+    pub note: Option<Input>,
+    /// Why Enter did not send (e.g. `other` without a note).
+    pub error: Option<String>,
+}
+
+impl RejectPopup {
+    /// The highlighted reason.
+    pub fn reason(&self) -> ReasonCode {
+        ReasonCode::ALL[self.selected]
+    }
+}
+
+/// The forward popup.
+#[derive(Debug, Clone)]
+pub struct ForwardPopup {
+    /// The referral.
+    pub id: String,
+    /// The version the user saw.
+    pub version: u64,
+    /// The company, for the title.
+    pub company: String,
+    /// Partners that may not receive it (already in the chain, and me).
+    pub excluded: Vec<String>,
+    /// The filter typed over the directory.
+    pub query: Input,
+    /// Indices into [`State::partners`] matching the query.
+    pub matches: Vec<usize>,
+    /// Highlighted match.
+    pub selected: usize,
+    /// First match shown.
+    pub offset: usize,
+    /// Once a partner is picked: its id, and the note being typed.
+    pub picked: Option<(String, Input)>,
+}
+
+/// Which step of the close popup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseStep {
+    /// Won or lost.
+    Choose,
+    /// The deal's value.
+    Value,
+    /// A note.
+    Note,
+}
+
+/// The close popup.
+#[derive(Debug, Clone)]
+pub struct ClosePopup {
+    /// The referral.
+    pub id: String,
+    /// The version the user saw.
+    pub version: u64,
+    /// The company, for the title.
+    pub company: String,
+    /// 0 = won, 1 = lost.
+    pub selected: usize,
+    /// Current step.
+    pub step: CloseStep,
+    /// The value typed (in currency units, e.g. `12000` or `12.5k`).
+    pub value: Input,
+    /// The note typed.
+    pub note: Input,
+    /// Why Enter did not go on.
+    pub error: Option<String>,
+}
+
+/// What covers the panes.
+#[derive(Debug, Clone)]
+pub enum Popup {
+    /// The key list.
+    Help {
+        /// First line shown.
+        scroll: usize,
+    },
+    /// Reject: reason, then note.
+    Reject(RejectPopup),
+    /// Forward: partner, then note.
+    Forward(ForwardPopup),
+    /// Close: won/lost, value, note.
+    Close(ClosePopup),
+    /// Quit while actions are unsent?
+    ConfirmQuit,
+}
+
+/// The whole model.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Every referral seen, once.
+    pub entries: Vec<Entry>,
+    /// Id → index in `entries`.
+    pub by_id: HashMap<String, u32>,
+    /// Incoming and outgoing (see [`Pane::index`]).
+    pub panes: [PaneState; 2],
+    /// The pane keys act on.
+    pub active: Pane,
+    /// Who I am, once known (sanitized).
+    pub me: Option<Me>,
+    /// The server's URL, for the header.
+    pub server: String,
+    /// `--readonly`: no actions at all.
+    pub readonly: bool,
+    /// The partner directory (sanitized).
+    pub partners: Vec<Partner>,
+    /// The time, as last told by a message.
+    pub now: Timestamp,
+    /// Offset for showing clock times (the runtime passes the local one).
+    pub utc_offset: FixedOffset,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    /// The filter (typed with `/`).
+    pub filter: Input,
+    /// Lower-cased filter actually applied.
+    pub filter_applied: String,
+    /// Typing the filter now.
+    pub filter_editing: bool,
+    /// The detail pane is shown.
+    pub show_detail: bool,
+    /// What covers the panes, if anything.
+    pub popup: Option<Popup>,
+    /// The feed.
+    pub conn: Conn,
+    /// No heartbeat in time: data may be stale.
+    pub stale: bool,
+    /// When the last feed event arrived.
+    pub last_event_at: Option<Timestamp>,
+    /// Highest event sequence number applied.
+    pub last_seq: u64,
+    /// Actions sent and not definitely answered.
+    pub ops: BTreeMap<OpId, Op>,
+    /// Next action id.
+    pub next_op: OpId,
+    /// Random per run; idempotency keys are `{prefix}-{op}`.
+    pub key_prefix: String,
+    /// The status bar's message.
+    pub status: Option<StatusMessage>,
+    /// Keys.
+    pub keymap: KeyMap,
+    /// Boxes still being listed, and the lowest `as_of` seen in this round.
+    pub listing: Vec<crate::wire::ReferralBox>,
+    /// Lowest `as_of` of the lists of this round.
+    pub list_as_of: Option<u64>,
+    /// Whether the feed must be (re)started when the lists are in.
+    pub watch_after_list: bool,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+    /// The user chose to leave.
+    pub quitting: bool,
+}
+
+impl State {
+    /// An empty model; `key_prefix` must be random per run.
+    pub fn new(
+        server: impl Into<String>,
+        readonly: bool,
+        keymap: KeyMap,
+        key_prefix: impl Into<String>,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            entries: Vec::new(),
+            by_id: HashMap::new(),
+            panes: [PaneState::default(), PaneState::default()],
+            active: Pane::Incoming,
+            me: None,
+            server: server.into(),
+            readonly,
+            partners: Vec::new(),
+            now,
+            utc_offset: FixedOffset::east_opt(0).expect("zero offset"),
+            size: (80, 24),
+            filter: Input::default(),
+            filter_applied: String::new(),
+            filter_editing: false,
+            show_detail: false,
+            popup: None,
+            conn: Conn::Connecting,
+            stale: false,
+            last_event_at: None,
+            last_seq: 0,
+            ops: BTreeMap::new(),
+            next_op: 1,
+            key_prefix: key_prefix.into(),
+            status: None,
+            keymap,
+            listing: Vec::new(),
+            list_as_of: None,
+            watch_after_list: true,
+            dirty: true,
+            quitting: false,
+        }
+    }
+
+    /// The role, once known.
+    pub fn role(&self) -> Option<Role> {
+        self.me.as_ref().map(|m| m.user.role)
+    }
+
+    /// My partner's id, once known.
+    pub fn my_partner(&self) -> Option<&str> {
+        self.me.as_ref().map(|m| m.partner.id.as_str())
+    }
+
+    /// Operators see one pane of everything; partners see two.
+    pub fn pane_count(&self) -> usize {
+        if self.role() == Some(Role::Operator) {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// The pane's title word.
+    pub fn pane_title(&self, pane: Pane) -> &'static str {
+        match (pane, self.role()) {
+            (_, Some(Role::Operator)) => "All referrals",
+            (Pane::Incoming, _) => "Incoming",
+            (Pane::Outgoing, _) => "Outgoing",
+        }
+    }
+
+    /// Whether this user may act at all (role and `--readonly`).
+    pub fn may_act(&self) -> bool {
+        !self.readonly && self.role().is_some_and(Role::may_act)
+    }
+
+    /// The pane a referral belongs to, if any.
+    pub fn pane_of(&self, r: &Referral) -> Option<Pane> {
+        let me = self.me.as_ref()?;
+        if me.user.role == Role::Operator {
+            return Some(Pane::Incoming);
+        }
+        if r.to_partner == me.partner.id {
+            Some(Pane::Incoming)
+        } else if r.from_partner == me.partner.id {
+            Some(Pane::Outgoing)
+        } else {
+            None
+        }
+    }
+
+    /// A pane's state.
+    pub fn pane(&self, pane: Pane) -> &PaneState {
+        &self.panes[pane.index()]
+    }
+
+    /// The referral under the active pane's cursor.
+    pub fn current(&self) -> Option<&Entry> {
+        let p = self.pane(self.active);
+        p.rows.get(p.cursor).map(|&i| &self.entries[i as usize])
+    }
+
+    /// The entry of a referral id.
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.by_id.get(id).map(|&i| &self.entries[i as usize])
+    }
+
+    /// Actions not yet definitely answered.
+    pub fn in_flight(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Actions that failed at least once without an answer.
+    pub fn unsent(&self) -> usize {
+        self.ops.values().filter(|o| o.unsent).count()
+    }
+
+    /// Newest first: `created_at` then id, both descending.
+    pub fn order(&self, a: u32, b: u32) -> Ordering {
+        let ra = &self.entries[a as usize].referral;
+        let rb = &self.entries[b as usize].referral;
+        rb.created_at
+            .cmp(&ra.created_at)
+            .then_with(|| rb.id.cmp(&ra.id))
+    }
+
+    /// Whether an entry passes the filter.
+    pub fn matches_filter(&self, i: u32) -> bool {
+        self.filter_applied.is_empty()
+            || self.entries[i as usize]
+                .haystack
+                .contains(&self.filter_applied)
+    }
+
+    /// Table rows visible in a pane at the current size (at least 1).
+    pub fn page_rows(&self, pane: Pane) -> usize {
+        let l = layout::layout(self);
+        l.pane_rect(pane)
+            .map_or(1, |r| layout::table_rows(r).max(1))
+    }
+
+    /// The rows of `pane` currently on screen, as `rows` indices.
+    pub fn visible_range(&self, pane: Pane) -> std::ops::Range<usize> {
+        let l = layout::layout(self);
+        let Some(r) = l.pane_rect(pane) else {
+            return 0..0;
+        };
+        let p = self.pane(pane);
+        let start = p.offset.min(p.rows.len());
+        start..(start + layout::table_rows(r)).min(p.rows.len())
+    }
+
+    /// When something visible next changes with time alone (a countdown or
+    /// an age), or `None` when nothing does: the runtime's timer.
+    pub fn next_wakeup(&self) -> Option<Timestamp> {
+        let mut best: Option<Timestamp> = None;
+        let mut consider = |t: Timestamp| {
+            if t > self.now && best.is_none_or(|b| t < b) {
+                best = Some(t);
+            }
+        };
+        if let Conn::Reconnecting {
+            since, retry_at, ..
+        } = &self.conn
+        {
+            if *retry_at > self.now {
+                consider(self.now + chrono::Duration::seconds(1));
+            }
+            let offline_at = *since + chrono::Duration::seconds(OFFLINE_AFTER_SECS);
+            consider(offline_at);
+        }
+        for pane in [Pane::Incoming, Pane::Outgoing] {
+            for idx in self.visible_range(pane) {
+                let r = &self.entries[self.pane(pane).rows[idx] as usize].referral;
+                consider(super::format::next_age_change(self.now, r.created_at));
+                if r.status == Status::Pending {
+                    consider(super::format::next_left_change(self.now, r.expires_at));
+                }
+            }
+        }
+        best
+    }
+}

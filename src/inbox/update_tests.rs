@@ -1,0 +1,932 @@
+//! Reducer tests: one or more per message kind.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keymap::KeyMap;
+use super::msg::{ActionOutcome, ActionRequest, Effect, FeedMsg, Msg};
+use super::state::{Conn, Level, Pane, Popup, State};
+use super::testkit::*;
+use super::update::{init, update};
+use crate::wire::{CloseStatus, ReasonCode, ReferralBox, Role, Status};
+
+fn current_id(s: &State) -> String {
+    s.current()
+        .expect("a row under the cursor")
+        .referral
+        .id
+        .clone()
+}
+
+fn status_text(s: &State) -> String {
+    s.status
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
+}
+
+fn sent(fx: &[Effect]) -> (u64, String, ActionRequest, String) {
+    match fx {
+        [
+            Effect::Send {
+                op,
+                referral_id,
+                request,
+                idempotency_key,
+            },
+        ] => (
+            *op,
+            referral_id.clone(),
+            request.clone(),
+            idempotency_key.clone(),
+        ),
+        other => panic!("expected one Send, got {other:?}"),
+    }
+}
+
+#[test]
+fn start_loads_me_and_partners_then_lists_then_watches() {
+    let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    assert_eq!(init(&mut s), vec![Effect::LoadMe, Effect::LoadPartners]);
+    let fx = update(&mut s, Msg::Me(Ok(me("acme-web", Role::Agent))));
+    assert_eq!(
+        fx,
+        vec![
+            Effect::List(ReferralBox::Incoming),
+            Effect::List(ReferralBox::Outgoing)
+        ]
+    );
+    let fx = update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Outgoing,
+            result: Ok((vec![], 7)),
+        },
+    );
+    assert!(fx.is_empty(), "waits for both boxes: {fx:?}");
+    let fx = update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Incoming,
+            result: Ok((vec![referral("r_1", "a-b", "acme-web", "X", 1)], 5)),
+        },
+    );
+    assert_eq!(
+        fx,
+        vec![Effect::Watch { after: 5 }],
+        "watches from the lowest as_of"
+    );
+    assert_eq!(s.pane(Pane::Incoming).all.len(), 1);
+}
+
+#[test]
+fn operators_list_all_in_one_pane() {
+    let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    let fx = update(&mut s, Msg::Me(Ok(me("exchange", Role::Operator))));
+    assert_eq!(fx, vec![Effect::List(ReferralBox::All)]);
+    let s = loaded(Role::Operator, sample());
+    assert_eq!(s.pane_count(), 1);
+    assert_eq!(s.pane(Pane::Incoming).all.len(), 9);
+    assert!(s.pane(Pane::Outgoing).all.is_empty());
+}
+
+#[test]
+fn me_and_listed_errors_are_shown_and_network_text_is_sanitized() {
+    let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    update(&mut s, Msg::Me(Err("boom\x1b[2J".to_string())));
+    assert!(status_text(&s).starts_with("cannot load your account: boom"));
+    assert!(!status_text(&s).contains('\x1b'));
+    let mut evil = me("acme-web", Role::Agent);
+    evil.user.name = "Sam\u{202e}evil\x07".to_string();
+    update(&mut s, Msg::Me(Ok(evil)));
+    let name = &s.me.as_ref().unwrap().user.name;
+    assert!(
+        !name.contains('\u{202e}') && !name.contains('\x07'),
+        "{name:?}"
+    );
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Incoming,
+            result: Err("403 forbidden".into()),
+        },
+    );
+    assert_eq!(status_text(&s), "cannot list incoming: 403 forbidden");
+    let mut r = referral("r_1", "a-b", "acme-web", "Evil\x1b]0;pwned\x07 Corp", 1);
+    r.lead.summary = Some("line one\nline\x1b[31m two\u{200b}".into());
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Outgoing,
+            result: Ok((vec![], 1)),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Event {
+            seq: 2,
+            referral: Box::new(r),
+            at: t(NOW),
+        }),
+    );
+    let e = s.entry("r_1").unwrap();
+    assert!(
+        !e.referral
+            .lead
+            .company
+            .chars()
+            .any(|c| c == '\x1b' || c == '\x07')
+    );
+    let summary = e.referral.lead.summary.as_deref().unwrap();
+    assert!(summary.contains('\n'), "multi-line text keeps its breaks");
+    assert!(!summary.contains('\x1b') && !summary.contains('\u{200b}'));
+}
+
+#[test]
+fn partners_are_sanitized_and_sorted_and_errors_say_so() {
+    let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    let mut d = directory();
+    d[0].name = "North\x1b[5mwind".into();
+    update(&mut s, Msg::Partners(Ok(d)));
+    let ids: Vec<&str> = s.partners.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "acme-web",
+            "bluehost-co",
+            "hostly",
+            "northwind-net",
+            "pixel-forge"
+        ]
+    );
+    assert!(!s.partners[3].name.contains('\x1b'));
+    update(&mut s, Msg::Partners(Err("timeout".into())));
+    assert_eq!(
+        status_text(&s),
+        "cannot load the partner directory: timeout"
+    );
+}
+
+#[test]
+fn load_retrying_says_so() {
+    let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    s.dirty = false;
+    update(
+        &mut s,
+        Msg::LoadRetrying {
+            what: "incoming".into(),
+            error: "connection refused".into(),
+            at: t(NOW),
+        },
+    );
+    assert_eq!(
+        status_text(&s),
+        "cannot load incoming: connection refused; retrying"
+    );
+    assert!(s.dirty);
+}
+
+#[test]
+fn navigation_keys_move_the_cursor_and_the_viewport() {
+    let mut refs = Vec::new();
+    for i in 0..100 {
+        refs.push(referral(
+            &format!("r_{i:03}"),
+            "northwind-net",
+            "acme-web",
+            &format!("Co {i}"),
+            i,
+        ));
+    }
+    let mut s = loaded(Role::Agent, refs);
+    assert_eq!(current_id(&s), "r_000", "newest first");
+    update(&mut s, key('j'));
+    update(&mut s, code(KeyCode::Down));
+    assert_eq!(current_id(&s), "r_002");
+    update(&mut s, key('k'));
+    assert_eq!(current_id(&s), "r_001");
+    update(&mut s, key('G'));
+    assert_eq!(current_id(&s), "r_099");
+    let page = s.page_rows(Pane::Incoming);
+    assert_eq!(s.pane(Pane::Incoming).offset, 100 - page);
+    update(&mut s, key('g'));
+    assert_eq!(s.pane(Pane::Incoming).cursor, 0);
+    update(&mut s, code(KeyCode::PageDown));
+    assert_eq!(s.pane(Pane::Incoming).cursor, page);
+    update(&mut s, code(KeyCode::PageUp));
+    assert_eq!(s.pane(Pane::Incoming).cursor, 0);
+    update(&mut s, code(KeyCode::End));
+    assert_eq!(s.pane(Pane::Incoming).cursor, 99);
+    update(&mut s, code(KeyCode::Home));
+    assert_eq!(s.pane(Pane::Incoming).cursor, 0);
+}
+
+#[test]
+fn unbound_keys_change_nothing() {
+    let mut s = loaded(Role::Agent, sample());
+    s.dirty = false;
+    let fx = update(&mut s, key('z'));
+    assert!(fx.is_empty());
+    assert!(!s.dirty);
+}
+
+#[test]
+fn resize_keeps_the_cursor_and_clamps_the_viewport() {
+    let mut refs = Vec::new();
+    for i in 0..60 {
+        refs.push(referral(
+            &format!("r_{i:03}"),
+            "northwind-net",
+            "acme-web",
+            "Co",
+            i,
+        ));
+    }
+    let mut s = loaded_sized(Role::Agent, refs, 120, 50);
+    for _ in 0..40 {
+        update(&mut s, key('j'));
+    }
+    assert_eq!(current_id(&s), "r_040");
+    update(&mut s, Msg::Resize(80, 20));
+    assert_eq!(current_id(&s), "r_040");
+    let p = s.pane(Pane::Incoming);
+    let page = s.page_rows(Pane::Incoming);
+    assert!(
+        p.cursor >= p.offset && p.cursor < p.offset + page,
+        "cursor on screen"
+    );
+    update(&mut s, Msg::Resize(30, 10));
+    assert_eq!(current_id(&s), "r_040", "too small keeps state");
+    update(&mut s, Msg::Resize(200, 50));
+    assert_eq!(current_id(&s), "r_040");
+}
+
+#[test]
+fn ticks_move_time_and_drive_the_timer() {
+    let mut s = loaded(Role::Agent, sample());
+    s.dirty = false;
+    let later = t("2026-11-26T12:00:30Z");
+    update(&mut s, Msg::Tick(later));
+    assert_eq!(s.now, later);
+    assert!(s.dirty);
+    // The newest row is 5m30s old: its age changes at 6m.
+    assert_eq!(s.next_wakeup(), Some(t("2026-11-26T12:01:00Z")));
+    // Time never goes back.
+    update(&mut s, Msg::Tick(t(NOW)));
+    assert_eq!(s.now, later);
+}
+
+#[test]
+fn nothing_visible_counting_down_means_no_timer() {
+    let s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    assert_eq!(s.next_wakeup(), None);
+}
+
+#[test]
+fn accept_sends_with_a_fresh_key_and_applies_the_answer() {
+    let mut s = loaded(Role::Agent, sample());
+    assert_eq!(current_id(&s), "r_09");
+    let (op, id, req, key1) = sent(&update(&mut s, key('a')));
+    assert_eq!(id, "r_09");
+    assert_eq!(
+        req,
+        ActionRequest::Accept(crate::wire::AcceptRequest {
+            version: 1,
+            note: None
+        })
+    );
+    assert_eq!(
+        s.entry("r_09").unwrap().in_flight,
+        Some(crate::wire::ActionKind::Accept)
+    );
+    assert_eq!(s.in_flight(), 1);
+    // A second action on the same row waits.
+    assert!(update(&mut s, key('a')).is_empty());
+    assert!(status_text(&s).contains("still in flight"));
+    // Another row gets another key.
+    update(&mut s, key('j'));
+    let (_, _, _, key2) = sent(&update(&mut s, key('a')));
+    assert_ne!(key1, key2);
+    assert!(key1.starts_with("key-"));
+    let answer = decided(
+        referral("r_09", "northwind-net", "acme-web", "Main Street Bakery", 5),
+        Status::Accepted,
+        2,
+    );
+    update(
+        &mut s,
+        Msg::ActionDone {
+            op,
+            outcome: ActionOutcome::Applied(vec![answer]),
+            at: t(NOW),
+        },
+    );
+    let e = s.entry("r_09").unwrap();
+    assert_eq!(e.referral.status, Status::Accepted);
+    assert_eq!(e.in_flight, None);
+    assert_eq!(s.in_flight(), 1);
+    assert_eq!(status_text(&s), "accepted Main Street Bakery");
+    assert_eq!(s.status.as_ref().unwrap().level, Level::Success);
+    assert_eq!(s.pane(Pane::Incoming).pending, 4);
+}
+
+#[test]
+fn a_conflict_shows_who_decided_and_when_without_retrying() {
+    let mut s = loaded(Role::Agent, sample());
+    let (op, ..) = sent(&update(&mut s, key('a')));
+    let current = decided(
+        referral("r_09", "northwind-net", "acme-web", "Main Street Bakery", 5),
+        Status::Rejected,
+        2,
+    );
+    let fx = update(
+        &mut s,
+        Msg::ActionDone {
+            op,
+            outcome: ActionOutcome::Conflict {
+                current: Some(Box::new(current)),
+                message: "conflict".into(),
+            },
+            at: t(NOW),
+        },
+    );
+    assert!(fx.is_empty(), "no automatic retry");
+    assert_eq!(s.entry("r_09").unwrap().referral.status, Status::Rejected);
+    assert_eq!(
+        status_text(&s),
+        "cannot accept Main Street Bakery: already rejected by Dana (acme-web) at 10:42"
+    );
+    assert_eq!(s.in_flight(), 0);
+}
+
+#[test]
+fn other_definite_failures_are_reported() {
+    let mut s = loaded(Role::Agent, sample());
+    let (op, ..) = sent(&update(&mut s, key('a')));
+    update(
+        &mut s,
+        Msg::ActionDone {
+            op,
+            outcome: ActionOutcome::Failed {
+                message: "forbidden: \x1b[1mno".into(),
+            },
+            at: t(NOW),
+        },
+    );
+    assert!(status_text(&s).starts_with("accept Main Street Bakery failed: forbidden: "));
+    assert!(!status_text(&s).contains('\x1b'));
+    assert_eq!(s.entry("r_09").unwrap().in_flight, None);
+    // An answer for an unknown op is ignored.
+    let before = status_text(&s);
+    update(
+        &mut s,
+        Msg::ActionDone {
+            op: 999,
+            outcome: ActionOutcome::Failed {
+                message: "x".into(),
+            },
+            at: t(NOW),
+        },
+    );
+    assert_eq!(status_text(&s), before);
+}
+
+#[test]
+fn retrying_counts_unsent_and_quitting_asks_first() {
+    let mut s = loaded(Role::Agent, sample());
+    let (op, ..) = sent(&update(&mut s, key('a')));
+    update(
+        &mut s,
+        Msg::ActionRetrying {
+            op,
+            error: "connection refused".into(),
+        },
+    );
+    assert_eq!(s.unsent(), 1);
+    assert_eq!(
+        status_text(&s),
+        "1 action unsent, retrying: connection refused"
+    );
+    assert!(update(&mut s, key('q')).is_empty());
+    assert!(matches!(s.popup, Some(Popup::ConfirmQuit)));
+    update(&mut s, key('n'));
+    assert!(s.popup.is_none());
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(matches!(s.popup, Some(Popup::ConfirmQuit)));
+    assert_eq!(update(&mut s, key('y')), vec![Effect::Quit]);
+    assert!(s.quitting);
+}
+
+#[test]
+fn quit_without_pending_actions_is_immediate() {
+    let mut s = loaded(Role::Agent, sample());
+    assert_eq!(update(&mut s, key('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn actions_that_may_not_be_taken_say_why_and_do_nothing() {
+    let cases: Vec<(Role, bool, char, &str)> = vec![
+        (Role::Viewer, false, 'a', "viewers can read but not accept"),
+        (
+            Role::Operator,
+            false,
+            'r',
+            "operators can read but not reject",
+        ),
+        (
+            Role::Agent,
+            true,
+            'f',
+            "read-only mode (--readonly): cannot forward",
+        ),
+        (
+            Role::Agent,
+            false,
+            'w',
+            "cannot withdraw a referral sent to you (only its sender can)",
+        ),
+        (
+            Role::Agent,
+            false,
+            'c',
+            "cannot close: this referral is pending, only accepted ones can be",
+        ),
+    ];
+    for (role, readonly, k, why) in cases {
+        let mut s = loaded(role, sample());
+        s.readonly = readonly;
+        let fx = update(&mut s, key(k));
+        assert!(fx.is_empty(), "{k}: {fx:?}");
+        assert!(s.popup.is_none());
+        assert_eq!(status_text(&s), why);
+        assert_eq!(s.status.as_ref().unwrap().level, Level::Error);
+    }
+    // Wrong side: accepting an outgoing referral.
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('2'));
+    assert!(update(&mut s, key('a')).is_empty());
+    assert_eq!(
+        status_text(&s),
+        "cannot accept a referral you sent (only hostly can)"
+    );
+    // Wrong status: accepting an accepted one.
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('G'));
+    assert_eq!(current_id(&s), "r_04");
+    assert!(update(&mut s, key('a')).is_empty());
+    assert_eq!(
+        status_text(&s),
+        "cannot accept: this referral is accepted, only pending ones can be"
+    );
+}
+
+#[test]
+fn withdraw_sends_for_a_pending_outgoing_referral() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('2'));
+    assert_eq!(s.active, Pane::Outgoing);
+    let (_, id, req, _) = sent(&update(&mut s, key('w')));
+    assert_eq!(id, "r_03");
+    assert_eq!(
+        req,
+        ActionRequest::Withdraw(crate::wire::WithdrawRequest { version: 1 })
+    );
+}
+
+#[test]
+fn reject_picks_a_reason_then_a_note() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('r'));
+    assert!(matches!(s.popup, Some(Popup::Reject(_))));
+    update(&mut s, key('j'));
+    update(&mut s, code(KeyCode::Down));
+    update(&mut s, key('k'));
+    update(&mut s, code(KeyCode::Enter));
+    let Some(Popup::Reject(p)) = &s.popup else {
+        panic!()
+    };
+    assert_eq!(p.reason(), ReasonCode::UnableToSupport);
+    assert!(p.note.is_some());
+    // Esc goes back to the reasons, then a number picks directly.
+    update(&mut s, code(KeyCode::Esc));
+    let Some(Popup::Reject(p)) = &s.popup else {
+        panic!()
+    };
+    assert!(p.note.is_none());
+    update(&mut s, key('5'));
+    let Some(Popup::Reject(p)) = &s.popup else {
+        panic!()
+    };
+    assert_eq!(p.reason(), ReasonCode::Other);
+    // "other" needs a note.
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    let Some(Popup::Reject(p)) = &s.popup else {
+        panic!()
+    };
+    assert!(p.error.is_some());
+    type_str(&mut s, "not our area, jk");
+    let (_, id, req, _) = sent(&update(&mut s, code(KeyCode::Enter)));
+    assert_eq!(id, "r_09");
+    let ActionRequest::Reject(r) = req else {
+        panic!()
+    };
+    assert_eq!(r.version, 1);
+    assert_eq!(r.reason.code, ReasonCode::Other);
+    assert_eq!(
+        r.reason.note.as_deref(),
+        Some("not our area, jk"),
+        "j and k are text in a note"
+    );
+    assert!(s.popup.is_none());
+}
+
+#[test]
+fn reject_popup_esc_backs_out_entirely() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('r'));
+    assert!(update(&mut s, code(KeyCode::Esc)).is_empty());
+    assert!(s.popup.is_none());
+    assert_eq!(s.in_flight(), 0);
+}
+
+#[test]
+fn forward_narrows_the_directory_and_sends_to_the_pick() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('f'));
+    let Some(Popup::Forward(p)) = &s.popup else {
+        panic!()
+    };
+    let ids: Vec<&str> = p
+        .matches
+        .iter()
+        .map(|&i| s.partners[i].id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["bluehost-co", "hostly", "pixel-forge"],
+        "chain and me excluded"
+    );
+    type_str(&mut s, "HOST");
+    let Some(Popup::Forward(p)) = &s.popup else {
+        panic!()
+    };
+    assert_eq!(p.matches.len(), 2);
+    update(&mut s, code(KeyCode::Down));
+    update(&mut s, code(KeyCode::Enter));
+    type_str(&mut s, "they do hosting");
+    let (_, id, req, _) = sent(&update(&mut s, code(KeyCode::Enter)));
+    assert_eq!(id, "r_09");
+    let ActionRequest::Forward(f) = req else {
+        panic!()
+    };
+    assert_eq!(f.to_partner, "hostly");
+    assert_eq!(f.note.as_deref(), Some("they do hosting"));
+    // Region matches too.
+    update(&mut s, key('j'));
+    update(&mut s, key('f'));
+    type_str(&mut s, "us-east");
+    let Some(Popup::Forward(p)) = &s.popup else {
+        panic!()
+    };
+    assert_eq!(p.id, "r_08");
+    assert_eq!(
+        p.matches
+            .iter()
+            .map(|&i| s.partners[i].id.as_str())
+            .collect::<Vec<_>>(),
+        ["hostly", "pixel-forge"]
+    );
+}
+
+#[test]
+fn forward_answer_adds_the_new_hop_to_outgoing() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('f'));
+    update(&mut s, code(KeyCode::Enter));
+    let (op, ..) = sent(&update(&mut s, code(KeyCode::Enter)));
+    let closed = decided(
+        referral("r_09", "northwind-net", "acme-web", "Main Street Bakery", 5),
+        Status::Forwarded,
+        2,
+    );
+    let child = referral("r_10", "acme-web", "bluehost-co", "Main Street Bakery", 0);
+    update(
+        &mut s,
+        Msg::ActionDone {
+            op,
+            outcome: ActionOutcome::Applied(vec![closed, child]),
+            at: t(NOW),
+        },
+    );
+    assert_eq!(s.entry("r_09").unwrap().referral.status, Status::Forwarded);
+    assert_eq!(s.pane(Pane::Outgoing).all.len(), 4);
+    assert_eq!(
+        status_text(&s),
+        "forwarded Main Street Bakery to bluehost-co"
+    );
+}
+
+#[test]
+fn close_asks_won_or_lost_then_value_then_note() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('G'));
+    update(&mut s, key('c'));
+    update(&mut s, key('j'));
+    update(&mut s, code(KeyCode::Enter));
+    type_str(&mut s, "lots");
+    update(&mut s, code(KeyCode::Enter));
+    let Some(Popup::Close(p)) = &s.popup else {
+        panic!()
+    };
+    assert!(p.error.is_some(), "a bad value is refused");
+    for _ in 0..4 {
+        update(&mut s, code(KeyCode::Backspace));
+    }
+    type_str(&mut s, "12.5k");
+    update(&mut s, code(KeyCode::Enter));
+    type_str(&mut s, "went elsewhere");
+    let (_, id, req, _) = sent(&update(&mut s, code(KeyCode::Enter)));
+    assert_eq!(id, "r_04");
+    let ActionRequest::Close(c) = req else {
+        panic!()
+    };
+    assert_eq!(c.status, CloseStatus::Lost);
+    assert_eq!(c.version, 2);
+    let o = c.outcome.unwrap();
+    assert_eq!(o.value_cents, Some(1_250_000));
+    assert_eq!(o.note.as_deref(), Some("went elsewhere"));
+}
+
+#[test]
+fn filter_narrows_as_you_type_enter_keeps_esc_clears() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('/'));
+    type_str(&mut s, "BAK");
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 1);
+    assert_eq!(current_id(&s), "r_09");
+    update(&mut s, code(KeyCode::Enter));
+    assert!(!s.filter_editing);
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 1, "kept");
+    // Letters are commands again.
+    update(&mut s, key('j'));
+    assert_eq!(current_id(&s), "r_09");
+    update(&mut s, key('/'));
+    for _ in 0..3 {
+        update(&mut s, code(KeyCode::Backspace));
+    }
+    type_str(&mut s, "accepted");
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 1, "matches status");
+    assert_eq!(current_id(&s), "r_04");
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.filter_applied.is_empty());
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 6);
+    assert_eq!(current_id(&s), "r_04", "the cursor stays on its referral");
+    // Partner, category and region match too.
+    for (q, n) in [
+        ("pixel", 1),
+        ("colocation", 1),
+        ("eu-central", 1),
+        ("us-west", 5),
+    ] {
+        update(&mut s, key('/'));
+        type_str(&mut s, q);
+        assert_eq!(s.pane(Pane::Incoming).rows.len(), n, "{q}");
+        update(&mut s, code(KeyCode::Esc));
+    }
+}
+
+#[test]
+fn a_new_lead_never_moves_the_cursor_or_its_screen_row() {
+    let mut refs = Vec::new();
+    for i in 0..50 {
+        refs.push(referral(
+            &format!("r_{:03}", 100 + i),
+            "northwind-net",
+            "acme-web",
+            "Co",
+            10 + i,
+        ));
+    }
+    let mut s = loaded(Role::Agent, refs);
+    for _ in 0..3 {
+        update(&mut s, key('j'));
+    }
+    let id = current_id(&s);
+    let screen_row = s.pane(Pane::Incoming).cursor - s.pane(Pane::Incoming).offset;
+    let fresh = referral("r_200", "bluehost-co", "acme-web", "Brand New", 0);
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Event {
+            seq: 200,
+            referral: Box::new(fresh),
+            at: t(NOW),
+        }),
+    );
+    assert_eq!(current_id(&s), id);
+    let p = s.pane(Pane::Incoming);
+    assert_eq!(p.cursor - p.offset, screen_row);
+    assert_eq!(p.new_count, 1);
+    assert_eq!(p.all.len(), 51);
+    assert_eq!(p.pending, 51);
+    assert_eq!(s.last_seq, 200);
+    assert!(s.entry("r_200").unwrap().fresh);
+    // Looking at the pane resets the count.
+    update(&mut s, key('k'));
+    assert_eq!(s.pane(Pane::Incoming).new_count, 0);
+}
+
+#[test]
+fn feed_events_apply_only_higher_versions() {
+    let mut s = loaded(Role::Agent, sample());
+    let newer = decided(
+        referral("r_08", "bluehost-co", "acme-web", "Harbor Dental", 90),
+        Status::Accepted,
+        3,
+    );
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Event {
+            seq: 300,
+            referral: Box::new(newer.clone()),
+            at: t(NOW),
+        }),
+    );
+    assert_eq!(s.entry("r_08").unwrap().referral.version, 3);
+    let older = decided(
+        referral("r_08", "bluehost-co", "acme-web", "Harbor Dental", 90),
+        Status::Rejected,
+        2,
+    );
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Event {
+            seq: 301,
+            referral: Box::new(older),
+            at: t(NOW),
+        }),
+    );
+    assert_eq!(s.entry("r_08").unwrap().referral.status, Status::Accepted);
+    assert_eq!(s.pane(Pane::Incoming).new_count, 0, "updates are not new");
+    assert_eq!(s.last_event_at, Some(t(NOW)));
+}
+
+#[test]
+fn connection_state_follows_the_feed() {
+    let mut s = loaded(Role::Agent, sample());
+    assert!(matches!(s.conn, Conn::Live { .. }));
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Disconnected {
+            reason: "reset".into(),
+            retry_in_ms: 3000,
+            at: t(NOW),
+        }),
+    );
+    let Conn::Reconnecting {
+        since, retry_at, ..
+    } = s.conn.clone()
+    else {
+        panic!()
+    };
+    assert_eq!(since, t(NOW));
+    assert_eq!(retry_at, t("2026-11-26T12:00:03Z"));
+    assert_eq!(
+        super::views::status_bar::connection(&s),
+        "◌ reconnecting in 3s"
+    );
+    assert_eq!(
+        s.next_wakeup(),
+        Some(t("2026-11-26T12:00:01Z")),
+        "counts down each second"
+    );
+    // A second drop keeps the first time it went down.
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Disconnected {
+            reason: "refused".into(),
+            retry_in_ms: 10_000,
+            at: t("2026-11-26T12:00:40Z"),
+        }),
+    );
+    let Conn::Reconnecting { since, .. } = s.conn.clone() else {
+        panic!()
+    };
+    assert_eq!(since, t(NOW));
+    assert_eq!(
+        super::views::status_bar::connection(&s),
+        "✕ offline since 12:00 · retry in 10s"
+    );
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Stale {
+            at: t("2026-11-26T12:00:41Z"),
+        }),
+    );
+    assert!(s.stale);
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Connected {
+            at: t("2026-11-26T12:00:50Z"),
+        }),
+    );
+    assert!(matches!(s.conn, Conn::Live { .. }));
+    assert!(!s.stale);
+}
+
+#[test]
+fn gone_lists_again_then_watches_from_the_new_as_of() {
+    let mut s = loaded(Role::Agent, sample());
+    let fx = update(&mut s, Msg::Feed(FeedMsg::Gone { at: t(NOW) }));
+    assert_eq!(
+        fx,
+        vec![
+            Effect::List(ReferralBox::Incoming),
+            Effect::List(ReferralBox::Outgoing)
+        ]
+    );
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Incoming,
+            result: Ok((vec![], 900)),
+        },
+    );
+    let fx = update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Outgoing,
+            result: Ok((vec![], 901)),
+        },
+    );
+    assert_eq!(fx, vec![Effect::Watch { after: 900 }]);
+    assert_eq!(s.pane(Pane::Incoming).all.len(), 6, "keeps what it had");
+}
+
+#[test]
+fn reload_lists_again_without_restarting_the_feed() {
+    let mut s = loaded(Role::Agent, sample());
+    let fx = update(&mut s, key('R'));
+    assert_eq!(
+        fx,
+        vec![
+            Effect::List(ReferralBox::Incoming),
+            Effect::List(ReferralBox::Outgoing)
+        ]
+    );
+    assert!(update(&mut s, key('R')).is_empty(), "not twice at once");
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Incoming,
+            result: Ok((vec![], 900)),
+        },
+    );
+    let fx = update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Outgoing,
+            result: Ok((vec![], 901)),
+        },
+    );
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn panes_detail_help_and_command_keys() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.active, Pane::Outgoing);
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+    );
+    assert_eq!(s.active, Pane::Incoming);
+    update(&mut s, key('2'));
+    assert_eq!(s.active, Pane::Outgoing);
+    update(&mut s, key('1'));
+    assert_eq!(s.active, Pane::Incoming);
+    update(&mut s, code(KeyCode::Enter));
+    assert!(s.show_detail);
+    update(&mut s, code(KeyCode::Enter));
+    assert!(!s.show_detail);
+    update(&mut s, key('?'));
+    assert!(matches!(s.popup, Some(Popup::Help { scroll: 0 })));
+    update(&mut s, key('j'));
+    assert!(matches!(s.popup, Some(Popup::Help { scroll: 1 })));
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.popup.is_none());
+    update(&mut s, key(':'));
+    assert!(status_text(&s).contains("reserved"));
+}
+
+#[test]
+fn remapped_keys_drive_the_reducer() {
+    let mut keys = std::collections::BTreeMap::new();
+    keys.insert("accept".to_string(), vec!["y".to_string()]);
+    let mut s = loaded(Role::Agent, sample());
+    s.keymap = KeyMap::from_config(&keys).unwrap();
+    assert!(update(&mut s, key('a')).is_empty());
+    assert_eq!(sent(&update(&mut s, key('y'))).1, "r_09");
+}

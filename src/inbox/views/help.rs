@@ -1,0 +1,65 @@
+//! The `?` overlay: every command and its keys, from the same table as the
+//! keymap and the hint line.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::centered;
+use crate::inbox::command::FIXED_KEYS;
+use crate::inbox::keymap::KeyMap;
+use crate::inbox::theme::Theme;
+
+/// `(keys, text)` lines of the overlay; a `None` key is a section heading.
+pub fn lines(keymap: &KeyMap) -> Vec<(Option<String>, &'static str)> {
+    let mut out = vec![(None, "Commands (remap in [keys] of the config)")];
+    for (keys, info) in keymap.help_rows() {
+        out.push((Some(keys), info.help));
+    }
+    out.push((None, ""));
+    out.push((None, "In popups and the filter line"));
+    for (k, text) in FIXED_KEYS {
+        out.push((Some((*k).to_string()), text));
+    }
+    out
+}
+
+/// How many lines the overlay has (for scrolling).
+pub fn line_count(keymap: &KeyMap) -> usize {
+    lines(keymap).len()
+}
+
+/// Draws the overlay.
+pub fn render(keymap: &KeyMap, scroll: usize, theme: &Theme, area: Rect, frame: &mut Frame) {
+    let all = lines(keymap);
+    let rect = centered(area, 76, all.len() as u16 + 2);
+    let key_w = all
+        .iter()
+        .filter_map(|(k, _)| k.as_ref())
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(4)
+        + 2;
+    let text: Vec<Line> = all
+        .iter()
+        .skip(scroll)
+        .map(|(k, t)| match k {
+            Some(k) => Line::from(vec![
+                Span::styled(format!("  {k:<key_w$}"), theme.hint_key),
+                Span::styled(*t, theme.text),
+            ]),
+            None => Line::from(Span::styled(
+                *t,
+                theme.popup_title.add_modifier(Modifier::BOLD),
+            )),
+        })
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.popup_border)
+        .title(Span::styled(" Keys — ? or Esc closes ", theme.popup_title));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(text).style(theme.text).block(block), rect);
+}

@@ -1,0 +1,65 @@
+//! The hint line, generated from the keymap for the current context.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::put_run;
+use crate::inbox::command::Context;
+use crate::inbox::state::State;
+use crate::inbox::theme::Theme;
+
+/// The `(keys, label)` pairs shown for the current context.
+pub fn hints(state: &State) -> Vec<(String, &'static str)> {
+    let ctx = state.context();
+    let mut out = state.keymap.hints(ctx, state.may_act());
+    let fixed: &[(&str, &'static str)] = match ctx {
+        Context::List => &[],
+        Context::Filter => &[("Enter", "keep filter"), ("Esc", "clear")],
+        Context::Choice => &[("Enter", "pick"), ("1-5", "reason"), ("Esc", "cancel")],
+        Context::Picker => &[("type", "narrow"), ("Enter", "pick"), ("Esc", "cancel")],
+        Context::Note => &[("Enter", "send"), ("Esc", "back")],
+        Context::Help => &[("Esc", "close")],
+        Context::Confirm => &[("y", "quit"), ("n", "stay")],
+    };
+    let fixed = fixed.iter().map(|(k, l)| (k.to_string(), *l));
+    if ctx == Context::List {
+        out
+    } else {
+        let mut v: Vec<_> = fixed.collect();
+        v.append(&mut out);
+        v
+    }
+}
+
+/// Hints dropped first when the line is too narrow.
+const DROP_ORDER: [&str; 6] = ["pane", "detail", "withdraw", "close", "filter", "forward"];
+
+/// Draws the hint line.
+pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    buf.set_style(area, theme.hint_text);
+    let max = area.right();
+    let mut all = hints(state);
+    // Drop the least needed hints whole until the line fits.
+    let width = |v: &[(String, &str)]| -> usize {
+        1 + v
+            .iter()
+            .map(|(k, l)| crate::sanitize::width(k) + 1 + l.len() + 2)
+            .sum::<usize>()
+    };
+    for drop in DROP_ORDER {
+        if width(&all) <= area.width as usize {
+            break;
+        }
+        all.retain(|(_, l)| *l != drop);
+    }
+    let mut x = area.x + 1;
+    for (keys, label) in all {
+        x = put_run(buf, x, area.y, max, &keys, theme.hint_key);
+        x = put_run(buf, x, area.y, max, " ", theme.hint_text);
+        x = put_run(buf, x, area.y, max, label, theme.hint_text);
+        x = put_run(buf, x, area.y, max, "  ", theme.hint_text);
+        if x >= max {
+            break;
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Drawing: `render(state, theme, frame)` only READS the state. One file
+//! per area. Text in the state is already sanitized (see
+//! [`super::update`]); views only fit it to columns.
+
+pub mod detail;
+pub mod header;
+pub mod help;
+pub mod hints;
+pub mod popups;
+pub mod status_bar;
+pub mod table;
+pub mod too_small;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use super::layout::layout;
+use super::state::State;
+use super::theme::Theme;
+use crate::sanitize;
+
+/// Draws the whole screen.
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
+    let l = layout(state);
+    if l.too_small {
+        too_small::render(l.area, theme, frame.buffer_mut());
+        return;
+    }
+    let buf = frame.buffer_mut();
+    buf.set_style(l.area, theme.text);
+    header::render(state, theme, l.header, buf);
+    for (pane, rect) in &l.panes {
+        table::render(state, theme, *pane, *rect, buf);
+    }
+    if let Some(d) = l.detail {
+        detail::render(state, theme, d, buf);
+    }
+    status_bar::render(state, theme, l.status, buf);
+    hints::render(state, theme, l.hints, buf);
+    popups::render(state, theme, l.area, frame);
+}
+
+/// Writes `s` at (x, y) fitted to exactly `w` columns (cut with `…`).
+pub(crate) fn put(buf: &mut Buffer, x: u16, y: u16, w: u16, s: &str, style: Style) {
+    if w == 0 {
+        return;
+    }
+    if sanitize::width(s) <= w as usize {
+        buf.set_stringn(x, y, s, w as usize, style);
+    } else {
+        buf.set_stringn(x, y, sanitize::fit(s, w as usize), w as usize, style);
+    }
+}
+
+/// Writes `s` at (x, y), at most `w` columns, returning the column after it.
+pub(crate) fn put_run(buf: &mut Buffer, x: u16, y: u16, max_x: u16, s: &str, style: Style) -> u16 {
+    if x >= max_x {
+        return x;
+    }
+    let (nx, _) = buf.set_stringn(x, y, s, (max_x - x) as usize, style);
+    nx
+}
+
+/// A rectangle of `w`x`h` centred in `area` (clamped to it).
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}

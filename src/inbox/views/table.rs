@@ -1,0 +1,360 @@
+//! A pane: its box, title with counts, and the table of visible rows.
+//! Only the rows on screen are built, so 100,000 referrals cost nothing.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::widgets::{Block, BorderType, Borders, Widget};
+
+use super::put;
+use crate::inbox::format::{self, Urgency};
+use crate::inbox::layout::table_rows;
+use crate::inbox::state::{Entry, Pane, State};
+use crate::inbox::theme::Theme;
+use crate::wire::{ActionKind, Role, Status};
+
+/// A table column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    /// Time since created.
+    Age,
+    /// Time before expiry.
+    Left,
+    /// Glyph and word.
+    Status,
+    /// The other party (operators: from → to).
+    Partner,
+    /// The lead's company (takes the remaining width).
+    Company,
+    /// The lead's category.
+    Category,
+    /// Estimated value.
+    Value,
+    /// The lead's region.
+    Region,
+    /// Commission percent.
+    Commission,
+}
+
+impl Col {
+    fn title(self, state: &State, pane: Pane) -> &'static str {
+        match self {
+            Col::Age => "AGE",
+            Col::Left => "LEFT",
+            Col::Status => "STATUS",
+            Col::Partner if state.role() == Some(Role::Operator) => "FROM → TO",
+            Col::Partner if pane == Pane::Incoming => "FROM",
+            Col::Partner => "TO",
+            Col::Company => "COMPANY",
+            Col::Category => "CATEGORY",
+            Col::Value => "VALUE",
+            Col::Region => "REGION",
+            Col::Commission => "COMM",
+        }
+    }
+}
+
+/// Fixed widths, in the order columns are dropped when space runs out
+/// (last dropped first).
+const FIXED: [(Col, u16); 8] = [
+    (Col::Status, 11),
+    (Col::Partner, 16),
+    (Col::Left, 6),
+    (Col::Age, 4),
+    (Col::Value, 7),
+    (Col::Category, 11),
+    (Col::Region, 10),
+    (Col::Commission, 4),
+];
+/// Narrowest company column before other columns are dropped.
+const COMPANY_MIN: u16 = 14;
+/// Marker columns: cursor and in-flight / new.
+const MARKERS: u16 = 2;
+/// Display order.
+const ORDER: [Col; 9] = [
+    Col::Age,
+    Col::Left,
+    Col::Status,
+    Col::Partner,
+    Col::Company,
+    Col::Category,
+    Col::Value,
+    Col::Region,
+    Col::Commission,
+];
+
+/// The columns that fit in `width`, with their widths, in display order.
+pub fn columns(width: u16) -> Vec<(Col, u16)> {
+    let mut keep = FIXED.len();
+    loop {
+        let fixed: u16 = FIXED[..keep].iter().map(|(_, w)| w + 1).sum();
+        let company = width.saturating_sub(MARKERS + fixed);
+        if company >= COMPANY_MIN || keep == 0 {
+            let kept = &FIXED[..keep];
+            return ORDER
+                .iter()
+                .filter_map(|c| {
+                    if *c == Col::Company {
+                        Some((Col::Company, company))
+                    } else {
+                        kept.iter().find(|(k, _)| k == c).copied()
+                    }
+                })
+                .collect();
+        }
+        keep -= 1;
+    }
+}
+
+fn status_style(theme: &Theme, s: Status) -> Style {
+    match s {
+        Status::Pending => theme.status_pending,
+        Status::Accepted => theme.status_accepted,
+        Status::Won => theme.status_won,
+        Status::Lost => theme.status_lost,
+        Status::Rejected | Status::Forwarded | Status::Withdrawn | Status::Expired => {
+            theme.status_closed
+        }
+    }
+}
+
+fn in_flight_glyph(k: ActionKind) -> &'static str {
+    match k {
+        ActionKind::Accept => "A",
+        ActionKind::Reject => "R",
+        ActionKind::Forward => "F",
+        ActionKind::Withdraw => "W",
+        ActionKind::Close => "C",
+    }
+}
+
+/// The pane title: `Incoming 124 · 12 pending · 3 new`, plus the filter count.
+pub fn title(state: &State, pane: Pane) -> String {
+    let p = state.pane(pane);
+    let mut t = format!(
+        " {} {} · {} pending",
+        state.pane_title(pane),
+        p.all.len(),
+        p.pending
+    );
+    if p.new_count > 0 {
+        t.push_str(&format!(" · {} new", p.new_count));
+    }
+    if !state.filter_applied.is_empty() {
+        t.push_str(&format!(" · {} shown", p.rows.len()));
+    }
+    t.push(' ');
+    t
+}
+
+/// Draws one pane into `area` (its box included).
+pub fn render(state: &State, theme: &Theme, pane: Pane, area: Rect, buf: &mut Buffer) {
+    let active = pane == state.active;
+    let (border_style, title_style) = if active {
+        (
+            theme.pane_title_active,
+            theme.pane_title_active.add_modifier(Modifier::BOLD),
+        )
+    } else {
+        (theme.dim, theme.pane_title)
+    };
+    let mark = if active { "▸" } else { " " };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(if active {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(border_style)
+        .title(ratatui::text::Span::styled(
+            format!("{mark}{}", title(state, pane)),
+            title_style,
+        ));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let cols = columns(inner.width);
+    // Column header.
+    let y = inner.y;
+    buf.set_style(Rect::new(inner.x, y, inner.width, 1), theme.table_header);
+    let mut x = inner.x + MARKERS;
+    for (c, w) in &cols {
+        put(buf, x, y, *w, c.title(state, pane), theme.table_header);
+        x += w + 1;
+    }
+    let p = state.pane(pane);
+    let body = Rect::new(
+        inner.x,
+        inner.y + 1,
+        inner.width,
+        inner.height.saturating_sub(1),
+    );
+    if p.rows.is_empty() {
+        let msg = if state.me.is_none() || !state.listing.is_empty() {
+            "loading…"
+        } else if !state.filter_applied.is_empty() {
+            "no referral matches the filter (Esc clears it)"
+        } else {
+            "no referrals yet"
+        };
+        if body.height > 0 {
+            put(
+                buf,
+                body.x + 2,
+                body.y,
+                body.width.saturating_sub(2),
+                msg,
+                theme.placeholder,
+            );
+        }
+        return;
+    }
+    let range = state.visible_range(pane);
+    debug_assert!(range.len() <= table_rows(area));
+    for (line, idx) in range.enumerate() {
+        let y = body.y + line as u16;
+        if y >= body.bottom() {
+            break;
+        }
+        let e = &state.entries[p.rows[idx] as usize];
+        let is_cursor = idx == p.cursor;
+        row(
+            state,
+            theme,
+            e,
+            &cols,
+            Rect::new(body.x, y, body.width, 1),
+            is_cursor && active,
+            is_cursor,
+            buf,
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    state: &State,
+    theme: &Theme,
+    e: &Entry,
+    cols: &[(Col, u16)],
+    area: Rect,
+    focused: bool,
+    cursor: bool,
+    buf: &mut Buffer,
+) {
+    let r = &e.referral;
+    let base = if focused {
+        theme.text.patch(theme.cursor_row)
+    } else if cursor {
+        theme.text.add_modifier(Modifier::UNDERLINED)
+    } else {
+        theme.text
+    };
+    buf.set_style(area, base);
+    let y = area.y;
+    let marker = if focused {
+        "▶"
+    } else if cursor {
+        "›"
+    } else {
+        " "
+    };
+    put(buf, area.x, y, 1, marker, base);
+    match e.in_flight {
+        Some(k) => put(
+            buf,
+            area.x + 1,
+            y,
+            1,
+            in_flight_glyph(k),
+            base.patch(theme.in_flight),
+        ),
+        None if e.fresh => put(buf, area.x + 1, y, 1, "•", base.patch(theme.status_pending)),
+        None => {}
+    }
+    let mut x = area.x + MARKERS;
+    let now = state.now;
+    let me = state.my_partner().unwrap_or_default();
+    for (c, w) in cols {
+        let w = *w;
+        match c {
+            Col::Age => put(
+                buf,
+                x,
+                y,
+                w,
+                &format::age(now, r.created_at),
+                base.patch(theme.dim),
+            ),
+            Col::Left => {
+                if r.status == Status::Pending {
+                    let style = match format::urgency(now, r.expires_at) {
+                        Urgency::Ok => theme.deadline_ok,
+                        Urgency::Soon => theme.deadline_soon,
+                        Urgency::Urgent => theme.deadline_urgent,
+                    };
+                    put(
+                        buf,
+                        x,
+                        y,
+                        w,
+                        &format::left(now, r.expires_at),
+                        base.patch(style),
+                    );
+                } else {
+                    put(buf, x, y, w, "-", base.patch(theme.dim));
+                }
+            }
+            Col::Status => {
+                let s = format!("{} {}", format::status_glyph(r.status), r.status.as_str());
+                let mut style = base.patch(status_style(theme, r.status));
+                if r.status == Status::Pending {
+                    style = style.add_modifier(Modifier::BOLD);
+                }
+                put(buf, x, y, w, &s, style);
+            }
+            Col::Partner => {
+                let s = if state.role() == Some(Role::Operator) {
+                    format!("{} → {}", r.from_partner, r.to_partner)
+                } else if r.to_partner == me {
+                    r.from_partner.clone()
+                } else {
+                    r.to_partner.clone()
+                };
+                put(buf, x, y, w, &s, base);
+            }
+            Col::Company => put(buf, x, y, w, &r.lead.company, base),
+            Col::Category => put(buf, x, y, w, &r.lead.category, base),
+            Col::Value => {
+                let s = format::money(r.lead.est_value_cents, &r.lead.currency);
+                let pad = (w as usize).saturating_sub(crate::sanitize::width(&s)) as u16;
+                put(buf, x + pad, y, w - pad, &s, base);
+            }
+            Col::Region => put(buf, x, y, w, r.lead.region.as_deref().unwrap_or("-"), base),
+            Col::Commission => put(buf, x, y, w, &format!("{:>3}%", r.commission_pct), base),
+        }
+        x += w + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_tables_drop_the_least_useful_columns_first() {
+        let wide = columns(200);
+        assert_eq!(wide.len(), 9);
+        let narrow = columns(78);
+        let names: Vec<Col> = narrow.iter().map(|(c, _)| *c).collect();
+        assert!(names.contains(&Col::Company) && names.contains(&Col::Status));
+        assert!(!names.contains(&Col::Commission));
+        let used: u16 = narrow.iter().map(|(_, w)| w + 1).sum::<u16>() + MARKERS;
+        assert!(used <= 79, "{used}");
+        let company = narrow.iter().find(|(c, _)| *c == Col::Company).unwrap().1;
+        assert!(company >= COMPANY_MIN);
+    }
+}
