@@ -745,6 +745,25 @@ async fn bad_config_and_no_token_exit_two() {
         "{r:?}"
     );
 
+    // A read-only configuration refuses to act, but still reads.
+    let ro = home.join("ro.toml");
+    std::fs::write(&ro, "readonly = true\n").unwrap();
+    let a = f.send("acme-web", "Read Only Co").await;
+    let r = f
+        .run(
+            &f.w.t.acme,
+            &["accept", &id(&a), "--config", ro.to_str().unwrap()],
+        )
+        .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("read-only"), "{r:?}");
+    assert_eq!(f.get(&f.w.t.acme, &id(&a)).await["status"], "pending");
+    let r = f
+        .run(&f.w.t.acme, &["list", "--config", ro.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains(&id(&a)), "{r:?}");
+
     // No token at all.
     let r = f.run_cmd(leadx(home, &f.w.url, None, &["list"])).await;
     assert_eq!(r.code, 2, "{r:?}");

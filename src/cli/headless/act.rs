@@ -17,7 +17,7 @@ use clap::Args;
 
 use super::output::money;
 use super::select::Selector;
-use super::{ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, client_failure, connect, read};
+use super::{ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, client_failure, connect_to_act, read};
 use crate::client::{
     Backoff, Client, ClientError, new_idempotency_key, retry_until_definite_or_cancelled,
 };
@@ -239,7 +239,7 @@ struct Plan {
 pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> {
     let verb = Verb::from_args(kind, &args)?;
     let selector = args.query.as_deref().map(Selector::parse).transpose()?;
-    let client = connect(&args.connect)?;
+    let client = connect_to_act(&args.connect, kind.as_str())?;
     let now = now_seconds();
     let plan = match &selector {
         Some(s) => plan_query(&client, kind, s, now).await?,
