@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::{World, id, version};
@@ -817,23 +817,43 @@ async fn server_down_exits_two() {
     }
 }
 
-/// The real store, except that the first batch of more than one item is
-/// applied and committed, and then its answer is lost (the server answers
-/// 500), as when a connection drops after the commit. Records the size of
-/// every apply.
-struct LosingStore {
-    inner: SharedStore,
+/// The real store, rigged: while `lose_next` is set, the next batch of
+/// more than one item is applied and committed, and then its answer is
+/// lost (the server answers 500), as when a connection drops after the
+/// commit; the size of every apply is recorded; and `floor` raises the
+/// oldest resume point the server serves (older is 410), as if it had
+/// pruned its event log.
+#[derive(Default)]
+struct RiggedStore {
+    inner: Option<SharedStore>,
     lose_next: Arc<AtomicBool>,
     sizes: Arc<Mutex<Vec<usize>>>,
+    floor: Arc<AtomicU64>,
+}
+
+impl RiggedStore {
+    fn inner(&self) -> &SharedStore {
+        self.inner.as_ref().expect("wrapped store")
+    }
+
+    /// Shares the knobs with a new wrapper around `inner`.
+    fn wrap(&self, inner: SharedStore) -> SharedStore {
+        Arc::new(RiggedStore {
+            inner: Some(inner),
+            lose_next: self.lose_next.clone(),
+            sizes: self.sizes.clone(),
+            floor: self.floor.clone(),
+        })
+    }
 }
 
 macro_rules! delegate {
     ($($name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty;)*) => {
-        $(fn $name(&self $(, $arg: $ty)*) -> $ret { self.inner.$name($($arg),*) })*
+        $(fn $name(&self $(, $arg: $ty)*) -> $ret { self.inner().$name($($arg),*) })*
     };
 }
 
-impl Store for LosingStore {
+impl Store for RiggedStore {
     delegate! {
         add_partner(&self, p: &leadx::wire::Partner) -> StoreResult<()>;
         list_partners(&self, q: Option<&str>) -> StoreResult<Vec<leadx::wire::Partner>>;
@@ -850,7 +870,6 @@ impl Store for LosingStore {
         expire_due(&self) -> StoreResult<usize>;
         next_expiry(&self) -> StoreResult<Option<leadx::wire::Timestamp>>;
         events_after(&self, s: u64, l: usize) -> StoreResult<Vec<Arc<leadx::store::StoredEvent>>>;
-        resume_floor(&self) -> StoreResult<u64>;
         last_seq(&self) -> StoreResult<u64>;
         subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<leadx::store::StoredEvent>>;
         prune(&self) -> StoreResult<()>;
@@ -866,29 +885,26 @@ impl Store for LosingStore {
     ) -> StoreResult<Vec<ItemResult>> {
         let n = items.len();
         self.sizes.lock().unwrap().push(n);
-        let results = self.inner.apply(actor, items, idem)?;
+        let results = self.inner().apply(actor, items, idem)?;
         if n > 1 && self.lose_next.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Backend("the answer was lost".into()));
         }
         Ok(results)
     }
+
+    fn resume_floor(&self) -> StoreResult<u64> {
+        Ok(self
+            .inner()
+            .resume_floor()?
+            .max(self.floor.load(Ordering::SeqCst)))
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_go_in_chunks_of_500_and_a_lost_answer_is_retried_with_its_key() {
-    let lose_next = Arc::new(AtomicBool::new(true));
-    let sizes = Arc::new(Mutex::new(Vec::new()));
-    let w = World::start_with(ServerConfig::for_tests(), {
-        let (lose_next, sizes) = (lose_next.clone(), sizes.clone());
-        move |inner| {
-            Arc::new(LosingStore {
-                inner,
-                lose_next,
-                sizes,
-            }) as SharedStore
-        }
-    })
-    .await;
+    let rig = RiggedStore::default();
+    rig.lose_next.store(true, Ordering::SeqCst);
+    let w = World::start_with(ServerConfig::for_tests(), |inner| rig.wrap(inner)).await;
     let f = Fixture {
         w,
         home: tempfile::tempdir().unwrap(),
@@ -917,7 +933,7 @@ async fn batches_go_in_chunks_of_500_and_a_lost_answer_is_retried_with_its_key()
     );
     // Two chunks reached the store: 500 then 1. The retry of the first was
     // answered from the stored response, not applied again.
-    assert_eq!(*sizes.lock().unwrap(), vec![500, 1]);
+    assert_eq!(*rig.sizes.lock().unwrap(), vec![500, 1]);
     let all =
         f.w.get(&f.w.t.acme, "/v1/referrals?box=incoming&limit=5000")
             .await
@@ -931,4 +947,85 @@ async fn batches_go_in_chunks_of_500_and_a_lost_answer_is_retried_with_its_key()
             "applied exactly once: {item}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_lists_again_when_the_server_no_longer_holds_its_resume_point() {
+    let rig = RiggedStore::default();
+    let w = World::start_with(ServerConfig::for_tests(), |inner| rig.wrap(inner)).await;
+    let mut f = Fixture {
+        w,
+        home: tempfile::tempdir().unwrap(),
+    };
+    let a = f.send("acme-web", "Before").await;
+    let mut cmd = leadx(f.home.path(), &f.w.url, Some(&f.w.t.acme), &["watch"]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn watch");
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+    wait_line(&mut err, "the watching notice", |l| {
+        l.starts_with("leadx: watching 1 referrals")
+    })
+    .await;
+
+    // While the server is down, `a` is accepted and the server forgets
+    // every event up to now.
+    let server = f.w.server.take().expect("server");
+    let addr = server.addr;
+    server.shutdown().await;
+    wait_line(&mut err, "the disconnect notice", |l| {
+        l.contains("disconnected")
+    })
+    .await;
+    let actor = f.w.store.authenticate(&f.w.t.acme).unwrap().expect("acme");
+    let results =
+        f.w.store
+            .apply(
+                &actor,
+                vec![ActionItem {
+                    id: id(&a),
+                    version: 1,
+                    action: Action::Accept { note: None },
+                }],
+                None,
+            )
+            .unwrap();
+    assert!(results[0].is_ok());
+    rig.floor
+        .store(f.w.store.last_seq().unwrap(), Ordering::SeqCst);
+    let mut config = ServerConfig::for_tests();
+    config.listen = addr;
+    let clock: leadx::clock::SharedClock = f.w.clock.clone();
+    f.w.server = Some(
+        leadx::server::start(f.w.store.clone(), clock, config)
+            .await
+            .expect("restart on the same port"),
+    );
+
+    // 410: it lists again and prints what changed meanwhile, once.
+    wait_line(&mut err, "the relist notice", |l| {
+        l.contains("listing again")
+    })
+    .await;
+    let line = wait_line(&mut out, "the accept found by listing", |_| true).await;
+    assert!(
+        line.contains(&format!("{}  v2  accepted", id(&a))),
+        "{line}"
+    );
+    // Then it follows the feed from the new list.
+    let c = f.send("acme-web", "After").await;
+    let line = wait_line(&mut out, "the live event", |_| true).await;
+    assert!(line.contains(&format!("{}  v1  pending", id(&c))), "{line}");
+
+    sigterm(child.id().expect("pid"));
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("watch stops on SIGTERM")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let rest = tokio::time::timeout(Duration::from_secs(5), out.next_line())
+        .await
+        .expect("stdout closes")
+        .unwrap();
+    assert_eq!(rest, None, "no repeats");
 }
