@@ -649,6 +649,13 @@ async fn watch_line_format_filters_by_query_and_survives_a_server_restart() {
     })
     .await;
 
+    // A design lead does not match `hosting`: not printed.
+    let mut body = common::lead_body("acme-web", "Design Only", None);
+    body["lead"]["category"] = json!("design");
+    body["lead"]["summary"] = json!("A new logo");
+    f.w.post(&f.w.t.northwind, "/v1/referrals", &body)
+        .await
+        .ok();
     let hostile = f.send("acme-web", "Bad\u{1b}[2JCo").await;
     let line = wait_line(&mut out, "the new referral", |_| true).await;
     assert!(line.contains(&id(&hostile)), "{line}");

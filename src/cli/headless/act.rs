@@ -17,7 +17,9 @@ use clap::Args;
 
 use super::output::money;
 use super::select::Selector;
-use super::{ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, client_failure, connect_to_act, read};
+use super::{
+    ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, LIST_PAGE, client_failure, connect_to_act, read,
+};
 use crate::client::{
     Backoff, Client, ClientError, new_idempotency_key, retry_until_definite_or_cancelled,
 };
@@ -423,7 +425,7 @@ async fn plan_ids(client: &Client, ids: &[String]) -> Result<Plan, Failure> {
     let ids: Vec<&String> = ids.iter().filter(|id| seen.insert(id.as_str())).collect();
     let mut known: HashMap<String, Referral> = HashMap::new();
     if ids.len() > GET_EACH_UP_TO {
-        let (items, _) = read(|| client.list_all(ReferralBox::All))
+        let (items, _) = read(|| client.list_all_with(ReferralBox::All, &[], LIST_PAGE))
             .await
             .map_err(|e| client_failure("reading the referrals", &e))?;
         known = items.into_iter().map(|r| (r.id.clone(), r)).collect();
@@ -465,7 +467,7 @@ async fn plan_query(
     selector: &Selector,
     now: Timestamp,
 ) -> Result<Plan, Failure> {
-    let (items, _) = read(|| client.list_all(box_for(kind)))
+    let (items, _) = read(|| client.list_all_with(box_for(kind), &[], LIST_PAGE))
         .await
         .map_err(|e| client_failure("reading the referrals", &e))?;
     let matched = selector.select(items, now);

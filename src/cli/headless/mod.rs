@@ -211,6 +211,10 @@ fn client_for(settings: Settings) -> Result<Client, Failure> {
         .map_err(|e| Failure::usage(clean_line(&e.to_string())))
 }
 
+/// Page size of the CLI's lists: the protocol's largest, so that 100,000
+/// referrals take 20 requests, not 200.
+pub(crate) const LIST_PAGE: u32 = 5000;
+
 /// Retries for reads: a few quick tries, so that a script learns soon
 /// that the server is down.
 pub(crate) fn read_backoff() -> Backoff {
