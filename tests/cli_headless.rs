@@ -379,6 +379,16 @@ async fn reject_forward_and_withdraw() {
     );
     assert!(r.stdout.ends_with("0 applied · 1 invalid\n"), "{r:?}");
 
+    // A viewer may not act: refused, exit 1, nothing changes.
+    let r = f.run(&f.w.t.acme_viewer, &["accept", &id(&d)]).await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.starts_with(&format!("{} forbidden", id(&d))),
+        "{r:?}"
+    );
+    assert!(r.stdout.ends_with("0 applied · 1 forbidden\n"), "{r:?}");
+    assert_eq!(f.get(&acme, &id(&d)).await["status"], "pending");
+
     // Only the sender withdraws: acme is refused, northwind succeeds.
     let r = f.run(&acme, &["withdraw", &id(&c)]).await;
     assert_eq!(r.code, 1, "{r:?}");
@@ -458,12 +468,13 @@ async fn query_selection_plans_with_dry_run_and_acts_only_with_yes() {
     }
     assert_eq!(f.get(&acme, &id(&mine)).await["status"], "pending");
 
-    // Nothing left to select: exit 0 and says so.
+    // Nothing left to act on: exit 0, and what matched but was skipped
+    // ("pending" matches the companies "Pending N", accepted by now).
     let r = f
-        .run(&acme, &["accept", "--query", "status:pending", "--yes"])
+        .run(&acme, &["accept", "--query", "pending", "--yes"])
         .await;
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.starts_with("would accept 0 referrals"), "{r:?}");
+    assert_eq!(r.stdout, "(3 skipped: not pending incoming)\n0 applied\n");
 
     // ids and --query together are a usage error.
     let r = f

@@ -266,10 +266,13 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
             plan.targets.len()
         )));
     }
-    if from_query && plan.targets.is_empty() {
-        write_plan(&mut out, kind, &verb, &plan, now)?;
-        out.flush()?;
-        return Ok(EXIT_OK);
+    if plan.skipped > 0 {
+        writeln!(
+            out,
+            "({} skipped: not pending {})",
+            plan.skipped,
+            box_for(kind).as_str()
+        )?;
     }
     let mut tally = Tally::default();
     for (id, outcome, line) in &plan.missing {
