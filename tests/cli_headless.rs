@@ -1047,3 +1047,94 @@ async fn watch_lists_again_when_the_server_no_longer_holds_its_resume_point() {
         .unwrap();
     assert_eq!(rest, None, "no repeats");
 }
+
+/// Runs `leadx ARGS` on a pseudo-terminal of `cols` columns (no `COLUMNS`
+/// in its environment); its output with the terminal's `\r\n` as `\n`.
+fn run_on_pty(home: &Path, url: &str, token: &str, cols: u16, args: &[&str]) -> (u32, String) {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::Read;
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("openpty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_leadx"));
+    cmd.args(args);
+    cmd.env_clear();
+    cmd.env("HOME", home);
+    cmd.env("XDG_CONFIG_HOME", home.join("config"));
+    cmd.env("XDG_STATE_HOME", home.join("state"));
+    cmd.env("LEADX_SERVER__URL", url);
+    cmd.env("LEADX_SERVER__TOKEN", token);
+    let mut child = pair.slave.spawn_command(cmd).expect("spawn on pty");
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().expect("reader");
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break, // EOF, or EIO once the child has gone
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+        }
+    }
+    let status = child.wait().expect("wait");
+    drop(pair.master);
+    let text = String::from_utf8(bytes)
+        .expect("UTF-8")
+        .replace("\r\n", "\n");
+    (status.exit_code(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_tables_fit_its_width_and_csv_is_cleaned() {
+    let f = Fixture::new().await;
+    let a = f.send("acme-web", "Main Street Bakery").await;
+    let b = f.send("acme-web", "Evil\u{1b}]0;pwned\u{7}Corp").await;
+    let (home, url, token) = (
+        f.home.path().to_owned(),
+        f.w.url.clone(),
+        f.w.t.acme.clone(),
+    );
+    let (narrow, wide, csv) = tokio::task::spawn_blocking(move || {
+        (
+            run_on_pty(&home, &url, &token, 72, &["list"]),
+            run_on_pty(&home, &url, &token, 140, &["list"]),
+            run_on_pty(&home, &url, &token, 140, &["list", "--format", "csv"]),
+        )
+    })
+    .await
+    .unwrap();
+
+    let (code, text) = narrow;
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&id(&a)) && text.contains(&id(&b)), "{text}");
+    for line in text.lines() {
+        assert!(leadx::sanitize::width(line) <= 72, "{line:?} wider than 72");
+    }
+    assert!(!text.contains("CATEGORY"), "no room for it at 72: {text}");
+
+    let (code, text) = wide;
+    assert_eq!(code, 0, "{text}");
+    assert!(text.lines().next().unwrap().contains("CATEGORY"), "{text}");
+    assert!(text.contains("Main Street Bakery"), "{text}");
+    for line in text.lines() {
+        assert!(
+            leadx::sanitize::width(line) <= 140,
+            "{line:?} wider than 140"
+        );
+    }
+
+    // CSV on a terminal: the same records, with the lead's controls shown
+    // as placeholders instead of reaching the terminal.
+    let (code, text) = csv;
+    assert_eq!(code, 0, "{text}");
+    assert!(text.starts_with("id,version,status,"), "{text}");
+    assert!(text.contains("Evil␛"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+}
