@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::output::money;
+use super::output::{Lenient, money};
 use super::select::Selector;
 use super::{
     ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, LIST_PAGE, client_failure, connect_to_act, read,
@@ -247,8 +247,10 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
         Some(s) => plan_query(&client, kind, s, now).await?,
         None => plan_ids(&client, &args.ids).await?,
     };
+    // Once acting has begun, a closed stdout must not stop it or turn
+    // its exit status into success.
     let stdout = io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Lenient::new(stdout.lock());
     let from_query = selector.is_some();
     if args.dry_run || (from_query && !args.yes) {
         write_plan(&mut out, kind, &verb, &plan, now)?;
