@@ -1138,3 +1138,94 @@ async fn on_a_terminal_tables_fit_its_width_and_csv_is_cleaned() {
         "{text:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_token_file_and_profile_flags_reach_the_config() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new().await;
+    let a = f.send("acme-web", "Flagged Co").await;
+    let home = f.home.path();
+    let nowhere = "http://127.0.0.1:9";
+
+    // --server and --token-file win over the environment's server.
+    let token_file = home.join("token");
+    std::fs::write(&token_file, format!("{}\n", f.w.t.acme)).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = f
+        .run_cmd(leadx(
+            home,
+            nowhere,
+            None,
+            &[
+                "show",
+                &id(&a),
+                "--server",
+                &f.w.url,
+                "--token-file",
+                token_file.to_str().unwrap(),
+            ],
+        ))
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Flagged Co"), "{r:?}");
+
+    // A token file others can read is refused: exit 2.
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = f
+        .run_cmd(leadx(
+            home,
+            &f.w.url,
+            None,
+            &["list", "--token-file", token_file.to_str().unwrap()],
+        ))
+        .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.starts_with("leadx: "), "{r:?}");
+
+    // --profile takes server and token from [profiles.NAME].
+    let config = home.join("profiles.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.work]\nurl = \"{}\"\ntoken = \"{}\"\n",
+            f.w.url, f.w.t.acme
+        ),
+    )
+    .unwrap();
+    let r = f
+        .run_cmd(leadx(
+            home,
+            nowhere,
+            None,
+            &[
+                "list",
+                "--format",
+                "json",
+                "--config",
+                config.to_str().unwrap(),
+                "--profile",
+                "work",
+            ],
+        ))
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let items: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(items.iter().map(id).collect::<Vec<_>>(), vec![id(&a)]);
+    // An unknown profile is a configuration error.
+    let r = f
+        .run_cmd(leadx(
+            home,
+            nowhere,
+            None,
+            &[
+                "list",
+                "--config",
+                config.to_str().unwrap(),
+                "--profile",
+                "home",
+            ],
+        ))
+        .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("home"), "{r:?}");
+}
