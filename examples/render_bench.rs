@@ -97,6 +97,13 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_nanos(ns))
 }
 
+/// Resident memory (Linux `VmRSS`), or `None` elsewhere.
+fn rss() -> Option<String> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    Some(line.trim_start_matches("VmRSS:").trim().to_string())
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -145,6 +152,9 @@ fn main() {
     );
     println!("load {N} referrals into the model: {:?}", t.elapsed());
 
+    if let Some(r) = rss() {
+        println!("resident memory after load: {r}");
+    }
     let th = theme::builtin("default").expect("default theme");
     let mut term = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     term.draw(|f| views::render(&state, &th, f)).expect("draw");
@@ -158,7 +168,10 @@ fn main() {
         frames.push(t.elapsed());
     }
     if let (Some(a), Some(b)) = (cpu0, cpu_time()) {
-        println!("frame CPU time: mean {:?} (a cursor move each)", (b - a) / 200);
+        println!(
+            "frame CPU time: mean {:?} (a cursor move each)",
+            (b - a) / 200
+        );
     }
     println!(
         "render a 200x50 frame: median {:?}, max {:?}",
