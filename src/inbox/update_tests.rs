@@ -1025,3 +1025,38 @@ fn narrowing_a_filter_checks_only_the_rows_left_and_agrees_with_a_full_scan() {
         "widening scans again"
     );
 }
+
+#[test]
+fn the_directory_arriving_fills_an_open_forward_picker() {
+    let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    update(&mut s, Msg::Me(Ok(me("acme-web", Role::Agent))));
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Incoming,
+            result: Ok((sample(), 1)),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Outgoing,
+            result: Ok((vec![], 1)),
+        },
+    );
+    let fx = update(&mut s, key('f'));
+    assert_eq!(
+        fx,
+        vec![Effect::LoadPartners],
+        "asks for the directory it lacks"
+    );
+    let Some(Popup::Forward(p)) = &s.popup else {
+        panic!()
+    };
+    assert!(p.matches.is_empty());
+    update(&mut s, Msg::Partners(Ok(directory())));
+    let Some(Popup::Forward(p)) = &s.popup else {
+        panic!()
+    };
+    assert_eq!(p.matches.len(), 3);
+}
