@@ -3,27 +3,61 @@
 //! inbox together (in `leadx demo`).
 
 pub mod admin;
+pub mod demo;
+pub mod headless;
+pub mod inbox;
 pub mod serve;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::wire::ActionKind;
+
 /// leadx: the lead-exchange server and its terminal inbox.
 #[derive(Debug, Parser)]
-#[command(name = "leadx", version, about, long_about = None)]
+#[command(
+    name = "leadx",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: the inbox, with these flags.
+    #[command(flatten)]
+    pub inbox: inbox::InboxArgs,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the terminal inbox (the default).
+    Inbox(inbox::InboxArgs),
+    /// A demo exchange in-process, and the inbox on it: no setup.
+    Demo(demo::DemoArgs),
     /// Run the lead-exchange server.
     Serve(serve::ServeArgs),
     /// Manage partners and users of an exchange's database.
     Admin(admin::AdminArgs),
+    /// List referrals (table, JSON or CSV).
+    List(headless::ListArgs),
+    /// Show one referral.
+    Show(headless::ShowArgs),
+    /// Accept referrals (by id or --query).
+    Accept(headless::ActArgs),
+    /// Reject referrals with a reason (by id or --query).
+    Reject(headless::ActArgs),
+    /// Forward referrals to another partner (by id or --query).
+    Forward(headless::ActArgs),
+    /// Withdraw referrals your partner sent (by id or --query).
+    Withdraw(headless::ActArgs),
+    /// Send a lead to a partner; prints the new referral's id.
+    Send(headless::SendArgs),
+    /// Print changes to referrals as they happen, until interrupted.
+    Watch(headless::WatchArgs),
 }
 
 /// Parses the command line and runs it; the process's exit status.
@@ -31,18 +65,29 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Admin(args)) => admin::run(args),
+        Some(Command::List(a)) => headless::run(headless::Invocation::List(a)),
+        Some(Command::Show(a)) => headless::run(headless::Invocation::Show(a)),
+        Some(Command::Accept(a)) => headless::run(headless::Invocation::Act(ActionKind::Accept, a)),
+        Some(Command::Reject(a)) => headless::run(headless::Invocation::Act(ActionKind::Reject, a)),
+        Some(Command::Forward(a)) => {
+            headless::run(headless::Invocation::Act(ActionKind::Forward, a))
+        }
+        Some(Command::Withdraw(a)) => {
+            headless::run(headless::Invocation::Act(ActionKind::Withdraw, a))
+        }
+        Some(Command::Send(a)) => headless::run(headless::Invocation::Send(a)),
+        Some(Command::Watch(a)) => headless::run(headless::Invocation::Watch(a)),
         Some(Command::Serve(args)) => {
             init_stderr_logging();
             run_async(serve::run(args))
         }
-        None => {
-            eprintln!("leadx: the inbox is not built yet; try `leadx serve --help`");
-            ExitCode::from(2)
-        }
+        Some(Command::Inbox(args)) => inbox::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
+        None => inbox::run(cli.inbox),
     }
 }
 
-fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+pub(crate) fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

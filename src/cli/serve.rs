@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -52,7 +53,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             temp_dir.path.join("demo.db")
         }
     };
-    let demo_tokens: Option<()> = None;
+    let demo_tokens = if args.demo {
+        let db = db.clone();
+        Some(
+            tokio::task::spawn_blocking(move || crate::demo::seed_if_empty(&db))
+                .await?
+                .context("seeding the demo world")?,
+        )
+    } else {
+        None
+    };
     let clock = clock::system();
     let store: SharedStore = Arc::new(
         SqliteStore::open(&db, clock.clone())
@@ -72,7 +82,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let running = server::start(store.clone(), clock, config).await?;
     println!("listening on {}", running.url);
     let (stop_sim, sim_stopped) = tokio::sync::watch::channel(false);
-    let _ = (&demo_tokens, &sim_stopped);
+    if let Some(tokens) = &demo_tokens {
+        println!("{}", crate::demo::describe(tokens, &running.url));
+        let interval = Duration::from_secs_f64(args.demo_interval.max(0.2));
+        tokio::spawn(crate::demo::run_simulator_with(
+            store.clone(),
+            tokens.clone(),
+            interval,
+            sim_stopped,
+        ));
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     super::wait_for_stop_signal().await;

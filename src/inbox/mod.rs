@@ -8,6 +8,7 @@
 pub mod keys;
 pub mod theme;
 
+pub mod app;
 pub mod command;
 pub mod format;
 pub mod keymap;
@@ -16,7 +17,6 @@ pub mod msg;
 pub mod state;
 pub mod update;
 pub mod views;
-pub mod app;
 
 #[cfg(test)]
 mod testkit;

@@ -1,0 +1,75 @@
+//! `leadx` / `leadx inbox`: the terminal inbox against a configured server.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::client::{Client, ClientConfig};
+use crate::config::{self, Overrides, Settings};
+
+/// Flags of the inbox (also accepted by `leadx` with no subcommand).
+#[derive(Debug, Clone, Default, Args)]
+pub struct InboxArgs {
+    /// Server URL (overrides the config's `server.url`).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// File holding the bearer token (must not be readable by others).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Config file instead of `$XDG_CONFIG_HOME/leadx/config.toml`.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// A `[profiles.NAME]` table of the config.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Theme: default, light, high-contrast, mono, or a user theme.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Hide and refuse every action: a read-only monitor.
+    #[arg(long)]
+    pub readonly: bool,
+}
+
+impl InboxArgs {
+    /// The command line's layer of the configuration.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            server: self.server.clone(),
+            token_file: self.token_file.clone(),
+            config: self.config.clone(),
+            profile: self.profile.clone(),
+            theme: self.theme.clone(),
+            readonly: self.readonly,
+        }
+    }
+}
+
+/// Loads the configuration (exit 2 on any error, before the terminal is
+/// touched), then runs the inbox until the user quits.
+pub fn run(args: InboxArgs) -> ExitCode {
+    let settings = match config::load(&args.overrides()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("leadx: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let client = match client_for(&settings) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    super::run_async(crate::inbox::app::run(settings, client))
+}
+
+/// A client for the configured server; a bad URL is a usage error (2).
+pub fn client_for(settings: &Settings) -> Result<Client, ExitCode> {
+    Client::new(ClientConfig::new(
+        settings.server_url.clone(),
+        settings.token.clone(),
+    ))
+    .map_err(|e| {
+        eprintln!("leadx: {e}");
+        ExitCode::from(2)
+    })
+}
