@@ -580,9 +580,10 @@ async fn wait_line<R: tokio::io::AsyncBufRead + Unpin>(
     }
 }
 
-fn sigterm(pid: u32) {
+/// Sends `signal` (`TERM`, `INT`) to `pid`.
+fn signal(pid: u32, signal: &str) {
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
+        .args([&format!("-{signal}"), &pid.to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
@@ -628,7 +629,7 @@ async fn watch_prints_events_that_happen_after_it_starts() {
     assert_eq!(ev["referral"]["status"], "accepted");
     assert_eq!(ev["referral"]["version"], 2);
 
-    sigterm(child.id().expect("pid"));
+    signal(child.id().expect("pid"), "TERM");
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
         .expect("watch stops on SIGTERM")
@@ -718,7 +719,7 @@ async fn watch_line_format_filters_by_query_and_survives_a_server_restart() {
         "{line}"
     );
 
-    sigterm(child.id().expect("pid"));
+    signal(child.id().expect("pid"), "TERM");
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
         .expect("watch stops on SIGTERM")
@@ -1035,10 +1036,10 @@ async fn watch_lists_again_when_the_server_no_longer_holds_its_resume_point() {
     let line = wait_line(&mut out, "the live event", |_| true).await;
     assert!(line.contains(&format!("{}  v1  pending", id(&c))), "{line}");
 
-    sigterm(child.id().expect("pid"));
+    signal(child.id().expect("pid"), "INT");
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
-        .expect("watch stops on SIGTERM")
+        .expect("watch stops on SIGINT")
         .unwrap();
     assert_eq!(status.code(), Some(0));
     let rest = tokio::time::timeout(Duration::from_secs(5), out.next_line())
