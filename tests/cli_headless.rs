@@ -308,6 +308,35 @@ async fn accept_where_one_item_conflicts_exits_one_with_the_reason() {
         "Ada Admin",
         "the conflict did not overwrite"
     );
+
+    // The same as JSON: one array of per-item results, exit 1.
+    let c = f.send("acme-web", "Json Co").await;
+    let r = f
+        .run(
+            &f.w.t.acme,
+            &["accept", &id(&c), &id(&b), "r_GONE", "--format", "json"],
+        )
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    let results: Vec<Value> = serde_json::from_str(&r.stdout).expect("one JSON array");
+    let outcomes: Vec<(String, &str)> = results
+        .iter()
+        .map(|x| (id(x), x["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(outcomes.len(), 3, "{r:?}");
+    assert!(outcomes.contains(&(id(&c), "applied")), "{r:?}");
+    assert!(outcomes.contains(&(id(&b), "conflict")), "{r:?}");
+    assert!(
+        outcomes.contains(&("r_GONE".to_owned(), "not_found")),
+        "{r:?}"
+    );
+    let conflict = results.iter().find(|x| id(x) == id(&b)).unwrap();
+    assert_eq!(
+        conflict["error"]["current"]["decided_by"]["name"],
+        "Ada Admin"
+    );
+    let applied = results.iter().find(|x| id(x) == id(&c)).unwrap();
+    assert_eq!(applied["referral"]["status"], "accepted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -431,6 +460,28 @@ async fn query_selection_plans_with_dry_run_and_acts_only_with_yes() {
         !r.stdout.contains(&id(&mine)),
         "outgoing is not accepted: {r:?}"
     );
+    // The plan as JSON: the referrals that would be acted on.
+    let r = f
+        .run(
+            &acme,
+            &[
+                "accept",
+                "--query",
+                "status:pending",
+                "--dry-run",
+                "--format",
+                "json",
+            ],
+        )
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let planned: Vec<Value> = serde_json::from_str(&r.stdout).expect("one JSON array");
+    let mut planned: Vec<String> = planned.iter().map(id).collect();
+    planned.sort();
+    let mut expected = pending.clone();
+    expected.sort();
+    assert_eq!(planned, expected);
+
     // What the query matches but the action does not apply to is counted.
     let r = f
         .run(&acme, &["accept", "--query", "taken", "--dry-run"])

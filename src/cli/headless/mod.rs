@@ -26,11 +26,11 @@ use std::time::Duration;
 
 use clap::Args;
 
-pub use act::ActArgs;
-pub use list::ListArgs;
+pub use act::{ActArgs, ActFormat};
+pub use list::{BoxArg, ListArgs, ListFormat};
 pub use send::SendArgs;
-pub use show::ShowArgs;
-pub use watch::WatchArgs;
+pub use show::{ShowArgs, ShowFormat};
+pub use watch::{WatchArgs, WatchFormat};
 
 use crate::client::{Backoff, Client, ClientConfig, ClientError, retry_until_definite};
 use crate::config::{self, Overrides, Settings};
