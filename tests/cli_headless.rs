@@ -192,6 +192,29 @@ async fn list_prints_a_fitted_clean_table_json_and_csv() {
     let items: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(items.iter().map(id).collect::<Vec<_>>(), vec![id(&a)]);
 
+    // The query's sort orders the output.
+    let mut body = common::lead_body("acme-web", "Big Deal", None);
+    body["lead"]["est_value_cents"] = json!(500_000_000_i64);
+    let big =
+        f.w.post(&f.w.t.northwind, "/v1/referrals", &body)
+            .await
+            .ok();
+    let order = |args: &'static [&'static str]| {
+        let f = &f;
+        let acme = acme.clone();
+        async move {
+            let r = f.run(&acme, args).await;
+            assert_eq!(r.code, 0, "{r:?}");
+            let items: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+            items.iter().map(id).collect::<Vec<_>>()
+        }
+    };
+    let desc = order(&["list", "--query", "sort:-value", "--format", "json"]).await;
+    assert_eq!(desc.first(), Some(&id(&big)), "{desc:?}");
+    let asc = order(&["list", "--query", "sort:value", "--format", "json"]).await;
+    assert_eq!(asc.last(), Some(&id(&big)), "{asc:?}");
+    assert_eq!(asc.len(), 3);
+
     // A bad query is a usage error that points at the column.
     let r = f.run(&acme, &["list", "--query", "status:nope"]).await;
     assert_eq!(r.code, 2, "{r:?}");
