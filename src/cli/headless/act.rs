@@ -186,8 +186,8 @@ impl Verb {
     }
 }
 
-/// Whether `kind` applies to a referral in `box_`'s side: pending, and
-/// incoming (outgoing for withdraw).
+/// The side of the caller's referrals `kind` applies to (to pending ones):
+/// incoming, or outgoing for withdraw.
 fn box_for(kind: ActionKind) -> ReferralBox {
     if kind == ActionKind::Withdraw {
         ReferralBox::Outgoing
@@ -247,7 +247,7 @@ struct Plan {
     targets: Vec<Referral>,
     /// Ids that could not be read, with their outcome.
     missing: Vec<BatchResult>,
-    /// Matched by the query but not actionable: (count, why).
+    /// How many the query matched that the action does not apply to.
     skipped: usize,
 }
 
