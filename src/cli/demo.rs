@@ -50,7 +50,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
     let settings = match config::load_for_demo(&overrides) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("leadx: {e}");
+            say_err!("leadx: {e}");
             return ExitCode::from(2);
         }
     };

@@ -51,7 +51,7 @@ pub fn run(args: InboxArgs) -> ExitCode {
     let settings = match config::load(&args.overrides()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("leadx: {e}");
+            say_err!("leadx: {e}");
             return ExitCode::from(2);
         }
     };
@@ -69,7 +69,7 @@ pub fn client_for(settings: &Settings) -> Result<Client, ExitCode> {
         settings.token.clone(),
     ))
     .map_err(|e| {
-        eprintln!("leadx: {e}");
+        say_err!("leadx: {e}");
         ExitCode::from(2)
     })
 }
