@@ -279,7 +279,7 @@ impl<W: Write> Report<W> {
             ActFormat::Text => writeln!(self.out, "{line}"),
             // JSON keeps stdout one array; notes go to stderr.
             ActFormat::Json => {
-                eprintln!("leadx: {line}");
+                say_err!("leadx: {line}");
                 Ok(())
             }
         }
@@ -408,7 +408,7 @@ async fn send_chunk(
         tokio::time::sleep(retry_for),
         || client.batch(&request, &key),
         |attempt, error, wait| {
-            eprintln!(
+            say_err!(
                 "leadx: batch {n} of {of}, attempt {attempt}: {}; retrying in {:.1}s",
                 clean_line(&error.to_string()),
                 wait.as_secs_f64()

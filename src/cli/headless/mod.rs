@@ -77,7 +77,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("leadx: cannot start the async runtime: {e}");
+            say_err!("leadx: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
@@ -94,7 +94,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(Failure::Quiet(code)) => ExitCode::from(code),
         Err(Failure::Message { code, message }) => {
-            eprintln!("leadx: {message}");
+            say_err!("leadx: {message}");
             ExitCode::from(code)
         }
     }
