@@ -8,7 +8,7 @@
 //! message, before it is stored; the model holds only safe text and views
 //! draw it as is.
 
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::Input;
 use tui_input::InputRequest;
 use tui_input::backend::crossterm::to_input_request;
@@ -356,11 +356,18 @@ fn rebuild_panes(state: &mut State) {
 }
 
 fn refilter_pane(state: &mut State, pane: Pane, anchor: usize) {
+    refilter_from(state, pane, anchor, false);
+}
+
+/// Recomputes a pane's rows from `all`, or (`narrow`: the filter only got
+/// longer) from the rows already shown, which is much less work per keystroke.
+fn refilter_from(state: &mut State, pane: Pane, anchor: usize, narrow: bool) {
     let p = state.pane(pane);
     let rows: Vec<u32> = if state.filter_applied.is_empty() {
         p.all.clone()
     } else {
-        p.all
+        let source = if narrow { &p.rows } else { &p.all };
+        source
             .iter()
             .copied()
             .filter(|&i| state.matches_filter(i))
@@ -375,10 +382,12 @@ fn set_filter(state: &mut State, text: String) {
     if lc == state.filter_applied {
         return;
     }
+    // A longer filter containing the old one only removes rows.
+    let narrow = !state.filter_applied.is_empty() && lc.contains(state.filter_applied.as_str());
     state.filter_applied = lc;
     for pane in [Pane::Incoming, Pane::Outgoing] {
         let anchor = anchor_of(state, pane);
-        refilter_pane(state, pane, anchor);
+        refilter_from(state, pane, anchor, narrow);
     }
 }
 
@@ -421,8 +430,14 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> bool {
             }
             true
         }
-        Context::Help => on_help_key(state, cmd, &ev, fx),
+        Context::Help => on_help_key(state, cmd, &ev),
         Context::Confirm => match ev.code {
+            KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                state.popup = None;
+                state.quitting = true;
+                fx.push(Effect::Quit);
+                true
+            }
             KeyCode::Char('y' | 'Y') => {
                 state.popup = None;
                 state.quitting = true;
@@ -468,19 +483,15 @@ fn quit(state: &mut State, fx: &mut Vec<Effect>) -> bool {
     true
 }
 
-fn on_help_key(
-    state: &mut State,
-    cmd: Option<Command>,
-    ev: &KeyEvent,
-    fx: &mut Vec<Effect>,
-) -> bool {
+fn on_help_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent) -> bool {
     let max = help::line_count(&state.keymap).saturating_sub(1);
     let Some(Popup::Help { scroll }) = &mut state.popup else {
         return false;
     };
     match cmd {
         Some(Command::Help) => state.popup = None,
-        Some(Command::Quit) => return quit(state, fx),
+        // In the overlay, quit closes it first: a stray `q` never leaves the app.
+        Some(Command::Quit) => state.popup = None,
         Some(Command::Up) => *scroll = scroll.saturating_sub(1),
         Some(Command::Down) => *scroll = (*scroll + 1).min(max),
         Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),

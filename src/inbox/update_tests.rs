@@ -417,6 +417,21 @@ fn retrying_counts_unsent_and_quitting_asks_first() {
     assert!(matches!(s.popup, Some(Popup::ConfirmQuit)));
     assert_eq!(update(&mut s, key('y')), vec![Effect::Quit]);
     assert!(s.quitting);
+    // Ctrl-C again at the question quits too.
+    let mut s = loaded(Role::Agent, sample());
+    sent(&update(&mut s, key('a')));
+    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(update(&mut s, ctrl_c.clone()).is_empty());
+    assert_eq!(update(&mut s, ctrl_c), vec![Effect::Quit]);
+}
+
+#[test]
+fn q_in_the_help_overlay_closes_it_and_does_not_quit() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('?'));
+    assert!(update(&mut s, key('q')).is_empty());
+    assert!(s.popup.is_none());
+    assert!(!s.quitting);
 }
 
 #[test]
