@@ -7,6 +7,7 @@ mod common;
 mod e2e;
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -310,7 +311,7 @@ async fn a_live_lead_appears_without_moving_the_cursor() {
     w.clock.advance(chrono::Duration::minutes(10));
     let new = id(&w.send(&w.t.pixel, "acme-web", "Delta Dental", None).await);
     let s = t.until("the new lead to appear", |s| {
-        s.contains("Delta Dental") && s.contains("Incoming 4 · 4 pending")
+        s.contains("Delta Dental") && s.contains("Incoming 4 · 4 pending · 1 new")
     });
     let lines: Vec<&str> = s.lines().collect();
     let first_row = lines
@@ -338,6 +339,37 @@ async fn a_live_lead_appears_without_moving_the_cursor() {
     let listed = boxed(&w, &w.t.acme, "incoming").await;
     assert_eq!(listed.len(), 4);
     assert_eq!(referral(&w, &w.t.acme, &new).await["status"], "pending");
+    assert_eq!(t.quit().exit_code(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resizing_keeps_the_place_and_too_small_says_so() {
+    let (w, _) = world_with(&["Alpha Bakery", "Bravo Dental", "Charlie Cafe"]).await;
+    let (cols, rows) = WIDE;
+    let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
+    until_live(&mut t, "Alpha Bakery");
+    t.send("j");
+    until_cursor(&mut t, "be Bravo Dental", |r| r.contains("Bravo Dental"));
+    t.send("\r");
+    t.until("the detail of Bravo Dental, at 100 columns", |s| {
+        s.contains("Detail") && s.contains("Summary") && s.contains("REGION")
+    });
+    t.resize(50, 12);
+    let s = t.until("terminal too small", |s| s.contains("too small"));
+    assert!(
+        !s.contains("Bravo Dental"),
+        "drew the table anyway:\n{}",
+        e2e::frame(&s)
+    );
+    let (cols, rows) = SMALL;
+    t.resize(cols, rows);
+    let s = t.until("the inbox back at 80x24", |s| {
+        !s.contains("too small") && s.contains("Detail") && s.contains("Alpha Bakery")
+    });
+    let row = cursor_row(&s).expect("cursor row");
+    assert!(row.contains("Bravo Dental"), "lost its place: {row:?}");
+    // Laid out for 80 columns: the region column no longer fits.
+    assert!(!s.contains("REGION"), "{}", e2e::frame(&s));
     assert_eq!(t.quit().exit_code(), 0);
 }
 
@@ -754,6 +786,21 @@ async fn a_bad_config_exits_2_before_touching_the_terminal() {
         );
         assert!(t.cooked_mode(), "{toml:?}: tty mode changed");
     }
+    // A token file others may read is refused, saying how to fix it.
+    let token_dir = tempfile::tempdir().unwrap();
+    let token_file = token_dir.path().join("token");
+    std::fs::write(&token_file, &w.t.acme).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut t = Tui::start(
+        Options::new(&w.url, "", 80, 24)
+            .arg("--token-file")
+            .arg(token_file.to_str().unwrap()),
+    );
+    let status = t.wait_exit();
+    let out = String::from_utf8_lossy(&t.raw_bytes()).into_owned();
+    assert_eq!(status.exit_code(), 2, "{out:?}");
+    assert!(out.contains("chmod 600"), "{out:?}");
+    assert!(!contains(&t.raw_bytes(), b"\x1b[?1049h"));
     // A plain-http URL to a public host is refused the same way.
     let mut t = Tui::spawn("http://leads.example.com", &w.t.acme, 80, 24);
     let status = t.wait_exit();

@@ -300,6 +300,26 @@ impl Tui {
         self.writer.flush().expect("flush pty");
     }
 
+    /// Resizes the terminal (the child gets SIGWINCH).
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        // The parser first: the child redraws as soon as it hears of it.
+        self.parser
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(rows, cols);
+        self.cols = cols;
+        self.rows = rows;
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize pty");
+    }
+
     /// Waits until `pred` holds for the screen; returns that screen.
     pub fn wait_for(
         &mut self,
