@@ -4,12 +4,15 @@
 
 pub mod admin;
 pub mod demo;
+pub mod headless;
 pub mod inbox;
 pub mod serve;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::wire::ActionKind;
 
 /// leadx: the lead-exchange server and its terminal inbox.
 #[derive(Debug, Parser)]
@@ -39,6 +42,22 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Manage partners and users of an exchange's database.
     Admin(admin::AdminArgs),
+    /// List referrals (table, JSON or CSV).
+    List(headless::ListArgs),
+    /// Show one referral.
+    Show(headless::ShowArgs),
+    /// Accept referrals (by id or --query).
+    Accept(headless::ActArgs),
+    /// Reject referrals with a reason (by id or --query).
+    Reject(headless::ActArgs),
+    /// Forward referrals to another partner (by id or --query).
+    Forward(headless::ActArgs),
+    /// Withdraw referrals your partner sent (by id or --query).
+    Withdraw(headless::ActArgs),
+    /// Send a lead to a partner; prints the new referral's id.
+    Send(headless::SendArgs),
+    /// Print changes to referrals as they happen, until interrupted.
+    Watch(headless::WatchArgs),
 }
 
 /// Parses the command line and runs it; the process's exit status.
@@ -46,6 +65,18 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Admin(args)) => admin::run(args),
+        Some(Command::List(a)) => headless::run(headless::Invocation::List(a)),
+        Some(Command::Show(a)) => headless::run(headless::Invocation::Show(a)),
+        Some(Command::Accept(a)) => headless::run(headless::Invocation::Act(ActionKind::Accept, a)),
+        Some(Command::Reject(a)) => headless::run(headless::Invocation::Act(ActionKind::Reject, a)),
+        Some(Command::Forward(a)) => {
+            headless::run(headless::Invocation::Act(ActionKind::Forward, a))
+        }
+        Some(Command::Withdraw(a)) => {
+            headless::run(headless::Invocation::Act(ActionKind::Withdraw, a))
+        }
+        Some(Command::Send(a)) => headless::run(headless::Invocation::Send(a)),
+        Some(Command::Watch(a)) => headless::run(headless::Invocation::Watch(a)),
         Some(Command::Serve(args)) => {
             init_stderr_logging();
             run_async(serve::run(args))
