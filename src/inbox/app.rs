@@ -167,6 +167,10 @@ fn restore_terminal() {
     let _ = out.flush();
 }
 
+/// Wakes the loop when any thread panicked: the hook has already restored
+/// the terminal, so the app must stop rather than draw on the main screen.
+static PANICKED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -174,6 +178,7 @@ fn install_panic_hook() {
         std::panic::set_hook(Box::new(move |info| {
             restore_terminal();
             tracing::error!(panic = %info, "panic");
+            PANICKED.notify_one();
             previous(info);
         }));
     });
@@ -467,6 +472,9 @@ async fn run_loop(
             },
             () = async { tokio::time::sleep_until(wake.expect("guarded")).await }, if wake.is_some() => {
                 step(state, &mut runner, Msg::Tick(now_seconds()))
+            }
+            () = PANICKED.notified() => {
+                break Err(anyhow::anyhow!("a task panicked (see the log); the terminal was restored"));
             }
             _ = sigterm.recv() => {
                 tracing::info!("SIGTERM");

@@ -16,6 +16,7 @@ use tui_input::backend::crossterm::to_input_request;
 use super::command::{Command, Context};
 use super::format;
 use super::msg::{ActionOutcome, ActionRequest, Effect, FeedMsg, Msg, OpId};
+use super::state;
 use super::state::{
     ClosePopup, CloseStep, Conn, Entry, ForwardPopup, Level, Op, Pane, Popup, RejectPopup, State,
     StatusMessage,
@@ -219,12 +220,16 @@ fn upsert_entry(state: &mut State, r: Referral, live: bool) -> Option<(u32, bool
             return None;
         }
         let old = e.referral.status;
-        e.replace(r);
+        e.referral = r;
+        state
+            .filter_text
+            .set(i, &state.entries[i as usize].referral);
         Some((i, false, old))
     } else {
         let i = state.entries.len() as u32;
         state.by_id.insert(r.id.clone(), i);
         let status = r.status;
+        state.filter_text.set(i, &r);
         let mut e = Entry::new(r);
         e.fresh = live;
         state.entries.push(e);
@@ -356,22 +361,31 @@ fn rebuild_panes(state: &mut State) {
 }
 
 fn refilter_pane(state: &mut State, pane: Pane, anchor: usize) {
-    refilter_from(state, pane, anchor, false);
+    let bits =
+        (!state.filter_applied.is_empty()).then(|| state.filter_text.scan(&state.filter_applied));
+    refilter_with(state, pane, anchor, false, bits.as_deref());
 }
 
-/// Recomputes a pane's rows from `all`, or (`narrow`: the filter only got
-/// longer) from the rows already shown, which is much less work per keystroke.
-fn refilter_from(state: &mut State, pane: Pane, anchor: usize, narrow: bool) {
+/// Recomputes a pane's rows: from `all` with the scan's bits, or
+/// (`narrow`: the filter only got longer) from the rows already shown.
+fn refilter_with(state: &mut State, pane: Pane, anchor: usize, narrow: bool, bits: Option<&[u64]>) {
     let p = state.pane(pane);
-    let rows: Vec<u32> = if state.filter_applied.is_empty() {
-        p.all.clone()
-    } else {
-        let source = if narrow { &p.rows } else { &p.all };
-        source
+    let rows: Vec<u32> = match bits {
+        _ if state.filter_applied.is_empty() => p.all.clone(),
+        Some(bits) => {
+            let source = if narrow { &p.rows } else { &p.all };
+            source
+                .iter()
+                .copied()
+                .filter(|&i| state::bit(bits, i))
+                .collect()
+        }
+        None => p
+            .rows
             .iter()
             .copied()
             .filter(|&i| state.matches_filter(i))
-            .collect()
+            .collect(),
     };
     state.panes[pane.index()].rows = rows;
     relocate(state, pane, anchor);
@@ -382,12 +396,19 @@ fn set_filter(state: &mut State, text: String) {
     if lc == state.filter_applied {
         return;
     }
-    // A longer filter containing the old one only removes rows.
+    // A longer filter containing the old one only removes rows; when few
+    // are left, checking them is cheaper than scanning everything.
     let narrow = !state.filter_applied.is_empty() && lc.contains(state.filter_applied.as_str());
     state.filter_applied = lc;
+    let shown: usize = state.panes.iter().map(|p| p.rows.len()).sum();
+    let bits = if state.filter_applied.is_empty() || (narrow && shown < state.entries.len() / 8) {
+        None
+    } else {
+        Some(state.filter_text.scan(&state.filter_applied))
+    };
     for pane in [Pane::Incoming, Pane::Outgoing] {
         let anchor = anchor_of(state, pane);
-        refilter_from(state, pane, anchor, narrow);
+        refilter_with(state, pane, anchor, narrow, bits.as_deref());
     }
 }
 

@@ -945,3 +945,118 @@ fn remapped_keys_drive_the_reducer() {
     assert!(update(&mut s, key('a')).is_empty());
     assert_eq!(sent(&update(&mut s, key('y'))).1, "r_09");
 }
+
+#[test]
+fn filter_text_survives_many_updates_and_compaction() {
+    let long = "x".repeat(3000);
+    let mut refs = Vec::new();
+    for i in 0..10 {
+        let mut r = referral(
+            &format!("r_{i:02}"),
+            "northwind-net",
+            "acme-web",
+            &format!("Co{i}"),
+            i,
+        );
+        r.lead.summary = Some(long.clone());
+        refs.push(r);
+    }
+    let mut s = loaded(Role::Agent, refs.clone());
+    let before = s.filter_text.len();
+    for v in 2..80u64 {
+        for r in &refs {
+            let mut r = r.clone();
+            r.version = v;
+            r.lead.company = format!("{} v{v}", r.lead.company);
+            update(
+                &mut s,
+                Msg::Feed(FeedMsg::Event {
+                    seq: v,
+                    referral: Box::new(r),
+                    at: t(NOW),
+                }),
+            );
+        }
+    }
+    assert!(
+        s.filter_text.len() < before + (1 << 21),
+        "compacted: {}",
+        s.filter_text.len()
+    );
+    update(&mut s, key('/'));
+    type_str(&mut s, "co3 v79");
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 1);
+    assert_eq!(current_id(&s), "r_03");
+    for _ in 0..7 {
+        update(&mut s, code(KeyCode::Backspace));
+    }
+    type_str(&mut s, "v78");
+    assert_eq!(
+        s.pane(Pane::Incoming).rows.len(),
+        0,
+        "old text is not searched"
+    );
+}
+
+#[test]
+fn narrowing_a_filter_checks_only_the_rows_left_and_agrees_with_a_full_scan() {
+    let refs: Vec<_> = (0..100)
+        .map(|i| {
+            referral(
+                &format!("r_{i:03}"),
+                "northwind-net",
+                "acme-web",
+                &format!("Shop {i}"),
+                i,
+            )
+        })
+        .collect();
+    let mut s = loaded(Role::Agent, refs);
+    update(&mut s, key('/'));
+    type_str(&mut s, "shop 5");
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 11);
+    type_str(&mut s, "5");
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 1);
+    assert_eq!(current_id(&s), "r_055");
+    update(&mut s, code(KeyCode::Backspace));
+    assert_eq!(
+        s.pane(Pane::Incoming).rows.len(),
+        11,
+        "widening scans again"
+    );
+}
+
+#[test]
+fn the_directory_arriving_fills_an_open_forward_picker() {
+    let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    update(&mut s, Msg::Me(Ok(me("acme-web", Role::Agent))));
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Incoming,
+            result: Ok((sample(), 1)),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Outgoing,
+            result: Ok((vec![], 1)),
+        },
+    );
+    let fx = update(&mut s, key('f'));
+    assert_eq!(
+        fx,
+        vec![Effect::LoadPartners],
+        "asks for the directory it lacks"
+    );
+    let Some(Popup::Forward(p)) = &s.popup else {
+        panic!()
+    };
+    assert!(p.matches.is_empty());
+    update(&mut s, Msg::Partners(Ok(directory())));
+    let Some(Popup::Forward(p)) = &s.popup else {
+        panic!()
+    };
+    assert_eq!(p.matches.len(), 3);
+}
