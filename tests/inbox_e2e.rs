@@ -18,6 +18,7 @@ use e2e::{Options, Tui, contains, count, cursor_row, rfind};
 use leadx::clock;
 use leadx::sanitize::{clean_line, clean_text};
 use leadx::store::sqlite::SqliteStore;
+use leadx::wire::{PartnerKind, Role};
 use serde_json::{Value, json};
 
 /// The sizes the inbox is driven at.
@@ -568,7 +569,8 @@ async fn a_hostile_lead_never_reaches_the_terminal_raw() {
     // What reached the terminal: none of the sequences, none of their payloads.
     let raw = t.raw_bytes();
     for needle in [
-        b"\x1b]52".as_slice(),
+        b"\x1b]".as_slice(),
+        b"\x1b]52",
         b"\x1b]0;pwned",
         b"pwned",
         b"SGVsbG8=",
@@ -605,6 +607,66 @@ async fn a_hostile_lead_never_reaches_the_terminal_raw() {
         seen.clipboard
     );
     assert_eq!(seen.bells, 0);
+    assert_eq!(t.quit().exit_code(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_names_from_the_server_are_made_safe_too() {
+    let w = World::start().await;
+    // Names are not lead text, but they come from the server all the same.
+    let partner_name = "Mallory\x1b]0;pwned\x07\u{202e}Net";
+    w.store
+        .add_partner(&common::partner(
+            "mallory-net",
+            partner_name,
+            PartnerKind::Affiliate,
+            &["design"],
+            &["EU-Central"],
+        ))
+        .unwrap();
+    let user_name = "Eve\x1b]52;c;SGVsbG8=\x07 Agent";
+    let (_, token) = w
+        .store
+        .add_user("acme-web", user_name, Role::Agent)
+        .unwrap();
+    w.send(&w.t.northwind, "acme-web", "Plain Bakery", None)
+        .await;
+
+    let (cols, rows) = WIDE;
+    let mut t = Tui::spawn(&w.url, &token, cols, rows);
+    let s = until_live(&mut t, "Plain Bakery");
+    let header = s.lines().next().unwrap();
+    assert!(header.contains(&clean_line(user_name)), "{header:?}");
+    assert!(header.contains("Eve␛ Agent"), "{header:?}");
+    t.send("f");
+    let s = t.until("the picker to list mallory-net", |s| {
+        s.contains("Forward Plain Bakery") && s.contains("mallory-net")
+    });
+    assert!(s.contains("Mallory␛"), "{}", e2e::frame(&s));
+    t.send("\x1b");
+    t.until("the picker to close", |s| {
+        !s.contains("Forward Plain Bakery")
+    });
+
+    let raw = t.raw_bytes();
+    for needle in [
+        b"\x1b]".as_slice(),
+        b"pwned",
+        b"SGVsbG8=",
+        b"\x07",
+        "\u{202e}".as_bytes(),
+    ] {
+        assert!(
+            !contains(&raw, needle),
+            "the terminal received {:?}",
+            String::from_utf8_lossy(needle)
+        );
+    }
+    let seen = t.seen();
+    assert!(
+        seen.titles.is_empty() && seen.clipboard.is_empty(),
+        "{seen:?}"
+    );
     assert_eq!(t.quit().exit_code(), 0);
 }
 
