@@ -374,6 +374,217 @@ async fn resizing_keeps_the_place_and_too_small_says_so() {
     assert_eq!(t.quit().exit_code(), 0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_an_accepted_referral_as_won() {
+    let (w, ids) = world_with(&["Alpha Bakery", "Bravo Dental"]).await;
+    w.act(&w.t.acme, &ids[0], "accept", json!({"version": 1}))
+        .await
+        .ok();
+    let (cols, rows) = SMALL;
+    let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
+    until_live(&mut t, "Alpha Bakery");
+    // Only accepted referrals can be closed.
+    t.send("c");
+    t.until("the status bar to say why not", |s| {
+        status_line(s).contains("cannot close")
+    });
+    t.send("j");
+    until_cursor(&mut t, "be Alpha Bakery, accepted", |r| {
+        r.contains("Alpha Bakery") && r.contains("accepted")
+    });
+    t.send("c");
+    t.until_shows("How did it end?");
+    t.send("\r");
+    t.until_shows("Deal value");
+    t.send("12.5k");
+    t.until_shows("12.5k");
+    t.send("\r");
+    t.until("the note step", |s| {
+        s.contains("Optional note") && s.contains("Close Alpha")
+    });
+    t.send("signed today\r");
+    until_cursor(&mut t, "show Alpha Bakery won", |r| {
+        r.contains("Alpha Bakery") && r.contains("won")
+    });
+
+    let r = referral(&w, &w.t.acme, &ids[0]).await;
+    assert_eq!(r["status"], "won");
+    assert_eq!(r["outcome"]["value_cents"], 1_250_000);
+    assert_eq!(r["outcome"]["note"], "signed today");
+    assert_eq!(r["version"], 3);
+    assert_eq!(referral(&w, &w.t.acme, &ids[1]).await["status"], "pending");
+    assert_eq!(t.quit().exit_code(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_as_you_type_then_act_on_a_filtered_row() {
+    let (w, ids) = world_with(&[
+        "Alpha Bakery",
+        "Bravo Dental",
+        "Charlie Cafe",
+        "Delta Dental",
+    ])
+    .await;
+    let (cols, rows) = WIDE;
+    let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
+    until_live(&mut t, "Alpha Bakery");
+    t.send("/");
+    t.until("the filter prompt", |s| status_line(s).contains("filter:"));
+    t.send("dental");
+    let s = t.until("only the dental leads", |s| {
+        s.contains("2 shown") && !s.contains("Alpha Bakery") && !s.contains("Charlie Cafe")
+    });
+    assert!(s.contains("Bravo Dental") && s.contains("Delta Dental"));
+    assert!(
+        status_line(&s).contains("filter: dental"),
+        "{}",
+        e2e::frame(&s)
+    );
+    // Enter keeps the filter; keys move within what is shown.
+    t.send("\r");
+    until_cursor(&mut t, "be Delta Dental", |r| r.contains("Delta Dental"));
+    t.send("j");
+    until_cursor(&mut t, "be Bravo Dental", |r| r.contains("Bravo Dental"));
+    t.send("a");
+    until_cursor(&mut t, "show Bravo Dental accepted", |r| {
+        r.contains("Bravo Dental") && r.contains("accepted")
+    });
+    // Esc clears it: everything is back, the cursor still on its row.
+    t.send("\x1b");
+    let s = t.until("every lead again", |s| {
+        s.contains("Alpha Bakery") && s.contains("Charlie Cafe") && !s.contains("shown")
+    });
+    assert!(cursor_row(&s).unwrap().contains("Bravo Dental"));
+
+    let r = referral(&w, &w.t.acme, &ids[1]).await;
+    assert_eq!(r["status"], "accepted");
+    for other in [&ids[0], &ids[2], &ids[3]] {
+        assert_eq!(referral(&w, &w.t.acme, other).await["status"], "pending");
+    }
+    assert_eq!(t.quit().exit_code(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_lists_the_keys_and_a_stray_q_only_closes_it() {
+    let (w, ids) = world_with(&["Alpha Bakery"]).await;
+    let (cols, rows) = WIDE;
+    let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
+    until_live(&mut t, "Alpha Bakery");
+    t.send("?");
+    let s = t.until_shows("Keys");
+    for line in ["Move down one row", "Accept the pending", "Forward it"] {
+        assert!(s.contains(line), "{line:?} missing:\n{}", e2e::frame(&s));
+    }
+    // Keys go to the overlay, not the list behind it.
+    t.send("a");
+    t.send("q");
+    t.until("the help to close", |s| !s.contains("Move down one row"));
+    assert!(t.try_exit().is_none(), "q in the help quit the app");
+    // Had `a` reached the list, the status bar would say "accepting …" (the
+    // reducer says so on the key press, before the `q` that closed the help).
+    let st = t.status_bar();
+    assert!(!st.contains("accept"), "{st:?}");
+    assert_eq!(referral(&w, &w.t.acme, &ids[0]).await["status"], "pending");
+    assert!(cursor_row(&t.screen()).unwrap().contains("pending"));
+    assert_eq!(t.quit().exit_code(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_color_sends_no_colour_and_keeps_the_cursor_visible() {
+    let (w, _) = world_with(&["Alpha Bakery", "Bravo Dental"]).await;
+    let (cols, rows) = SMALL;
+    let mut t = Tui::start(Options::new(&w.url, &w.t.acme, cols, rows).env("NO_COLOR", "1"));
+    until_live(&mut t, "Alpha Bakery");
+    t.send("j");
+    let s = until_cursor(&mut t, "be Alpha Bakery", |r| r.contains("Alpha Bakery"));
+    let raw = t.raw_bytes();
+    let colours: Vec<Vec<u16>> = e2e::sgr_params(&raw)
+        .into_iter()
+        .filter(|p| {
+            p.iter()
+                .any(|&n| matches!(n, 30..=38 | 40..=48 | 58 | 90..=97 | 100..=107))
+        })
+        .collect();
+    assert!(
+        colours.is_empty(),
+        "colour sequences with NO_COLOR: {colours:?}"
+    );
+    // The row under the cursor stands out without colour.
+    let screen = t.screen();
+    let row = screen.lines().position(|l| l == s).expect("cursor row") as u16;
+    assert!(
+        t.row_emphasised(row),
+        "the cursor row is not bold or reversed"
+    );
+    assert_eq!(t.quit().exit_code(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_draws_nothing() {
+    let (w, _) = world_with(&["Alpha Bakery"]).await;
+    let (cols, rows) = SMALL;
+    let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
+    until_live(&mut t, "Alpha Bakery");
+    t.send("j");
+    t.until("the key's frame", |s| status_line(s).contains("● live"));
+    // Let the key's frame reach the pty.
+    std::thread::sleep(Duration::from_millis(300));
+    let before = t.raw_bytes();
+    std::thread::sleep(Duration::from_secs(3));
+    let after = t.raw_bytes();
+    let frames = e2e::frames(&after[before.len()..]).len();
+    // A minute turning may change an age once; nothing else may draw.
+    assert!(
+        frames <= 1,
+        "{frames} frames, {} bytes in 3 idle seconds",
+        after.len() - before.len()
+    );
+    assert_eq!(referral_count(&w).await, 1);
+    assert_eq!(t.quit().exit_code(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_lead_costs_less_than_2kb_of_output() {
+    // 20 rows fit the 100x30 pane: the new one shifts them all down. 40 do
+    // not: it lands above the viewport and only the counts change.
+    for n in [20usize, 40] {
+        let w = World::start().await;
+        w.clock.set(Utc::now() - chrono::Duration::hours(10));
+        for i in 0..n {
+            w.send(&w.t.northwind, "acme-web", &format!("Company {i:02}"), None)
+                .await;
+            w.clock.advance(chrono::Duration::minutes(10));
+        }
+        let (cols, rows) = WIDE;
+        let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
+        until_live(&mut t, &format!("Company {:02}", n - 1));
+        let before = t.raw_len();
+        w.send(&w.t.pixel, "acme-web", "Newcomer Inc", None).await;
+        let total = format!("Incoming {} · {} pending · 1 new", n + 1, n + 1);
+        t.until("the new lead to be counted", |s| s.contains(&total));
+        let raw = t.raw_bytes();
+        let frame = e2e::frames(&raw[before..])
+            .into_iter()
+            .find(|f| contains(f, b"1 new"))
+            .expect("the frame that drew the new lead");
+        assert!(
+            frame.len() <= 2048,
+            "{n} rows: one new lead wrote {} bytes",
+            frame.len()
+        );
+        if n == 20 {
+            assert!(contains(frame, b"Newcomer Inc"), "drawn on top");
+        }
+        assert_eq!(t.quit().exit_code(), 0);
+        assert_eq!(boxed(&w, &w.t.acme, "incoming").await.len(), n + 1);
+    }
+}
+
+/// How many referrals acme-web sees.
+async fn referral_count(w: &World) -> usize {
+    boxed(w, &w.t.acme, "all").await.len()
+}
+
 /// A `leadx serve` child process on a fixed port; killed when dropped.
 struct Serve {
     child: Child,

@@ -269,6 +269,17 @@ impl Tui {
             .collect()
     }
 
+    /// Whether any cell of screen row `row` is drawn bold or reversed.
+    pub fn row_emphasised(&self, row: u16) -> bool {
+        let p = self.parser.lock().unwrap();
+        let screen = p.screen();
+        (0..self.cols).any(|c| {
+            screen
+                .cell(row, c)
+                .is_some_and(|cell| cell.has_contents() && (cell.bold() || cell.inverse()))
+        })
+    }
+
     /// Whether the terminal is on its alternate screen.
     pub fn alternate_screen(&self) -> bool {
         self.parser.lock().unwrap().screen().alternate_screen()
@@ -520,6 +531,60 @@ pub fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
     (0..=hay.len() - needle.len())
         .rev()
         .find(|&i| &hay[i..i + needle.len()] == needle)
+}
+
+/// The parameters of every SGR sequence (`ESC [ ... m`) in `bytes`.
+pub fn sgr_params(bytes: &[u8]) -> Vec<Vec<u16>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == 0x1b && bytes[i + 1] == b'[' {
+            let start = i + 2;
+            let mut j = start;
+            while j < bytes.len()
+                && (bytes[j].is_ascii_digit() || bytes[j] == b';' || bytes[j] == b':')
+            {
+                j += 1;
+            }
+            if j < bytes.len() && bytes[j] == b'm' {
+                let params = std::str::from_utf8(&bytes[start..j]).unwrap_or("");
+                out.push(
+                    params
+                        .split([';', ':'])
+                        .map(|p| p.parse().unwrap_or(0))
+                        .collect(),
+                );
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The frames in `bytes`: each synchronized update, `ESC [ ? 2026 h` to
+/// `ESC [ ? 2026 l`, both included.
+pub fn frames(bytes: &[u8]) -> Vec<&[u8]> {
+    const BEGIN: &[u8] = b"\x1b[?2026h";
+    const END: &[u8] = b"\x1b[?2026l";
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(b) = find_from(bytes, BEGIN, i) {
+        let Some(e) = find_from(bytes, END, b + BEGIN.len()) else {
+            break;
+        };
+        out.push(&bytes[b..e + END.len()]);
+        i = e + END.len();
+    }
+    out
+}
+
+fn find_from(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 /// A loopback port that was free a moment ago.
