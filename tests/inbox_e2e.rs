@@ -18,7 +18,9 @@ use e2e::{Options, Tui, contains, count, cursor_row, rfind};
 use leadx::clock;
 use leadx::sanitize::{clean_line, clean_text};
 use leadx::store::sqlite::SqliteStore;
+use leadx::store::{Action, ActionItem, Store};
 use leadx::wire::{PartnerKind, Role};
+use leadx::wire::{ReasonCode, ReasonInput};
 use serde_json::{Value, json};
 
 /// The sizes the inbox is driven at.
@@ -719,6 +721,91 @@ async fn the_server_killed_and_restarted() {
     assert_eq!(get(second).await["status"], "pending");
     assert_eq!(t.quit().exit_code(), 0);
     drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_action_that_lost_the_race_shows_who_won() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("leadx.db");
+    let tokens = {
+        let store = SqliteStore::open(&db, clock::system()).unwrap();
+        populate(&store)
+    };
+    let port = e2e::free_port();
+    let (server, url) = Serve::start(&db, port);
+    let http = reqwest::Client::new();
+    let sent = reply(
+        http.post(format!("{url}/v1/referrals"))
+            .bearer_auth(&tokens.northwind)
+            .json(&lead_body("acme-web", "Echo Co", None))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let rid = id(&sent.body);
+
+    let (cols, rows) = WIDE;
+    let mut t = Tui::spawn(&url, &tokens.acme, cols, rows);
+    until_live(&mut t, "Echo Co");
+    server.kill();
+    t.until("the feed to be down", |s| {
+        let st = status_line(s);
+        st.contains("reconnecting") || st.contains("offline")
+    });
+    // Dana accepts what she sees (version 1); it cannot be sent yet.
+    t.send("a");
+    t.until("the accept to wait", |s| {
+        status_line(s).contains("1 unsent")
+    });
+    // Meanwhile her admin rejects it (straight in the database: the server
+    // is down).
+    {
+        let store = SqliteStore::open(&db, clock::system()).unwrap();
+        let ada = store.authenticate(&tokens.acme_admin).unwrap().unwrap();
+        let results = store
+            .apply(
+                &ada,
+                vec![ActionItem {
+                    id: rid.clone(),
+                    version: 1,
+                    action: Action::Reject {
+                        reason: ReasonInput {
+                            code: ReasonCode::WrongPartner,
+                            note: None,
+                        },
+                    },
+                }],
+                None,
+            )
+            .unwrap();
+        assert_eq!(results.len(), 1);
+    }
+    let (_server, _) = Serve::start(&db, port);
+    // The retried accept gets 409: the row shows the current state and the
+    // status bar says who decided. Nothing is retried after that.
+    let s = t
+        .wait_for("the conflict to be shown", Duration::from_secs(45), |s| {
+            cursor_row(s).is_some_and(|r| r.contains("Echo Co") && r.contains("rejected"))
+                && status_line(s).contains("cannot accept Echo Co: already rejected by Ada Admin")
+                && !status_line(s).contains("in flight")
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!s.contains("accepted"), "{}", e2e::frame(&s));
+    let r = reply(
+        http.get(format!("{url}/v1/referrals/{rid}"))
+            .bearer_auth(&tokens.acme)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .ok();
+    assert_eq!(r["status"], "rejected");
+    assert_eq!(r["version"], 2);
+    assert_eq!(r["decided_by"]["name"], "Ada Admin");
+    assert_eq!(t.quit().exit_code(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
