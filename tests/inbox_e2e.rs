@@ -969,6 +969,53 @@ async fn hostile_names_from_the_server_are_made_safe_too() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wide_and_combining_text_keeps_the_borders_aligned() {
+    let w = World::start().await;
+    w.clock.set(Utc::now() - chrono::Duration::hours(10));
+    let long = "Long".repeat(50);
+    let companies = [
+        "寿司レストラン Tokyo",
+        "🍣 Sushi Bar",
+        "Cafe\u{301} Noir",
+        "🇯🇵 Flag Co",
+        "☎\u{fe0f} Phone Co",
+        "Ｆｕｌｌｗｉｄｔｈ Corp",
+        long.as_str(),
+        "e\u{301}\u{301}\u{301}\u{301}zalgo",
+        "Tab\there",
+    ];
+    for c in companies {
+        w.send(&w.t.northwind, "acme-web", c, None).await;
+        w.clock.advance(chrono::Duration::minutes(10));
+    }
+    assert_eq!(
+        boxed(&w, &w.t.acme, "incoming").await.len(),
+        companies.len()
+    );
+    for (cols, rows) in [SMALL, WIDE] {
+        let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
+        let s = until_live(&mut t, "Sushi Bar");
+        assert!(s.contains("Tab␉here"), "{}", e2e::frame(&s));
+        // Every row of the pane ends on its border, in the last column.
+        let lines = t.lines();
+        let bottom = lines
+            .iter()
+            .position(|l| l.starts_with('┗'))
+            .expect("pane bottom");
+        for row in 2..bottom {
+            assert_eq!(
+                t.last_cell(row as u16),
+                "┃",
+                "{cols}x{rows} row {row} overflows:\n{}",
+                e2e::frame(&t.screen())
+            );
+        }
+        assert_eq!(t.last_cell(bottom as u16), "┛");
+        assert_eq!(t.quit().exit_code(), 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quitting_restores_the_terminal() {
     let (w, _) = world_with(&["Alpha Bakery"]).await;
     for (key, name) in [("q", "q"), ("\x03", "Ctrl-C")] {

@@ -280,6 +280,15 @@ impl Tui {
         })
     }
 
+    /// The contents of the last cell of screen row `row`.
+    pub fn last_cell(&self, row: u16) -> String {
+        let p = self.parser.lock().unwrap();
+        p.screen()
+            .cell(row, self.cols - 1)
+            .map(|c| c.contents().to_string())
+            .unwrap_or_default()
+    }
+
     /// Whether the terminal is on its alternate screen.
     pub fn alternate_screen(&self) -> bool {
         self.parser.lock().unwrap().screen().alternate_screen()
