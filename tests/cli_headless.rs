@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::{World, id, version};
@@ -379,6 +379,16 @@ async fn reject_forward_and_withdraw() {
     );
     assert!(r.stdout.ends_with("0 applied · 1 invalid\n"), "{r:?}");
 
+    // A viewer may not act: refused, exit 1, nothing changes.
+    let r = f.run(&f.w.t.acme_viewer, &["accept", &id(&d)]).await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.starts_with(&format!("{} forbidden", id(&d))),
+        "{r:?}"
+    );
+    assert!(r.stdout.ends_with("0 applied · 1 forbidden\n"), "{r:?}");
+    assert_eq!(f.get(&acme, &id(&d)).await["status"], "pending");
+
     // Only the sender withdraws: acme is refused, northwind succeeds.
     let r = f.run(&acme, &["withdraw", &id(&c)]).await;
     assert_eq!(r.code, 1, "{r:?}");
@@ -458,12 +468,13 @@ async fn query_selection_plans_with_dry_run_and_acts_only_with_yes() {
     }
     assert_eq!(f.get(&acme, &id(&mine)).await["status"], "pending");
 
-    // Nothing left to select: exit 0 and says so.
+    // Nothing left to act on: exit 0, and what matched but was skipped
+    // ("pending" matches the companies "Pending N", accepted by now).
     let r = f
-        .run(&acme, &["accept", "--query", "status:pending", "--yes"])
+        .run(&acme, &["accept", "--query", "pending", "--yes"])
         .await;
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.starts_with("would accept 0 referrals"), "{r:?}");
+    assert_eq!(r.stdout, "(3 skipped: not pending incoming)\n0 applied\n");
 
     // ids and --query together are a usage error.
     let r = f
@@ -649,6 +660,13 @@ async fn watch_line_format_filters_by_query_and_survives_a_server_restart() {
     })
     .await;
 
+    // A design lead does not match `hosting`: not printed.
+    let mut body = common::lead_body("acme-web", "Design Only", None);
+    body["lead"]["category"] = json!("design");
+    body["lead"]["summary"] = json!("A new logo");
+    f.w.post(&f.w.t.northwind, "/v1/referrals", &body)
+        .await
+        .ok();
     let hostile = f.send("acme-web", "Bad\u{1b}[2JCo").await;
     let line = wait_line(&mut out, "the new referral", |_| true).await;
     assert!(line.contains(&id(&hostile)), "{line}");
@@ -745,6 +763,25 @@ async fn bad_config_and_no_token_exit_two() {
         "{r:?}"
     );
 
+    // A read-only configuration refuses to act, but still reads.
+    let ro = home.join("ro.toml");
+    std::fs::write(&ro, "readonly = true\n").unwrap();
+    let a = f.send("acme-web", "Read Only Co").await;
+    let r = f
+        .run(
+            &f.w.t.acme,
+            &["accept", &id(&a), "--config", ro.to_str().unwrap()],
+        )
+        .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("read-only"), "{r:?}");
+    assert_eq!(f.get(&f.w.t.acme, &id(&a)).await["status"], "pending");
+    let r = f
+        .run(&f.w.t.acme, &["list", "--config", ro.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains(&id(&a)), "{r:?}");
+
     // No token at all.
     let r = f.run_cmd(leadx(home, &f.w.url, None, &["list"])).await;
     assert_eq!(r.code, 2, "{r:?}");
@@ -798,23 +835,43 @@ async fn server_down_exits_two() {
     }
 }
 
-/// The real store, except that the first batch of more than one item is
-/// applied and committed, and then its answer is lost (the server answers
-/// 500), as when a connection drops after the commit. Records the size of
-/// every apply.
-struct LosingStore {
-    inner: SharedStore,
+/// The real store, rigged: while `lose_next` is set, the next batch of
+/// more than one item is applied and committed, and then its answer is
+/// lost (the server answers 500), as when a connection drops after the
+/// commit; the size of every apply is recorded; and `floor` raises the
+/// oldest resume point the server serves (older is 410), as if it had
+/// pruned its event log.
+#[derive(Default)]
+struct RiggedStore {
+    inner: Option<SharedStore>,
     lose_next: Arc<AtomicBool>,
     sizes: Arc<Mutex<Vec<usize>>>,
+    floor: Arc<AtomicU64>,
+}
+
+impl RiggedStore {
+    fn inner(&self) -> &SharedStore {
+        self.inner.as_ref().expect("wrapped store")
+    }
+
+    /// Shares the knobs with a new wrapper around `inner`.
+    fn wrap(&self, inner: SharedStore) -> SharedStore {
+        Arc::new(RiggedStore {
+            inner: Some(inner),
+            lose_next: self.lose_next.clone(),
+            sizes: self.sizes.clone(),
+            floor: self.floor.clone(),
+        })
+    }
 }
 
 macro_rules! delegate {
     ($($name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty;)*) => {
-        $(fn $name(&self $(, $arg: $ty)*) -> $ret { self.inner.$name($($arg),*) })*
+        $(fn $name(&self $(, $arg: $ty)*) -> $ret { self.inner().$name($($arg),*) })*
     };
 }
 
-impl Store for LosingStore {
+impl Store for RiggedStore {
     delegate! {
         add_partner(&self, p: &leadx::wire::Partner) -> StoreResult<()>;
         list_partners(&self, q: Option<&str>) -> StoreResult<Vec<leadx::wire::Partner>>;
@@ -831,7 +888,6 @@ impl Store for LosingStore {
         expire_due(&self) -> StoreResult<usize>;
         next_expiry(&self) -> StoreResult<Option<leadx::wire::Timestamp>>;
         events_after(&self, s: u64, l: usize) -> StoreResult<Vec<Arc<leadx::store::StoredEvent>>>;
-        resume_floor(&self) -> StoreResult<u64>;
         last_seq(&self) -> StoreResult<u64>;
         subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<leadx::store::StoredEvent>>;
         prune(&self) -> StoreResult<()>;
@@ -847,29 +903,26 @@ impl Store for LosingStore {
     ) -> StoreResult<Vec<ItemResult>> {
         let n = items.len();
         self.sizes.lock().unwrap().push(n);
-        let results = self.inner.apply(actor, items, idem)?;
+        let results = self.inner().apply(actor, items, idem)?;
         if n > 1 && self.lose_next.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Backend("the answer was lost".into()));
         }
         Ok(results)
     }
+
+    fn resume_floor(&self) -> StoreResult<u64> {
+        Ok(self
+            .inner()
+            .resume_floor()?
+            .max(self.floor.load(Ordering::SeqCst)))
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_go_in_chunks_of_500_and_a_lost_answer_is_retried_with_its_key() {
-    let lose_next = Arc::new(AtomicBool::new(true));
-    let sizes = Arc::new(Mutex::new(Vec::new()));
-    let w = World::start_with(ServerConfig::for_tests(), {
-        let (lose_next, sizes) = (lose_next.clone(), sizes.clone());
-        move |inner| {
-            Arc::new(LosingStore {
-                inner,
-                lose_next,
-                sizes,
-            }) as SharedStore
-        }
-    })
-    .await;
+    let rig = RiggedStore::default();
+    rig.lose_next.store(true, Ordering::SeqCst);
+    let w = World::start_with(ServerConfig::for_tests(), |inner| rig.wrap(inner)).await;
     let f = Fixture {
         w,
         home: tempfile::tempdir().unwrap(),
@@ -898,7 +951,7 @@ async fn batches_go_in_chunks_of_500_and_a_lost_answer_is_retried_with_its_key()
     );
     // Two chunks reached the store: 500 then 1. The retry of the first was
     // answered from the stored response, not applied again.
-    assert_eq!(*sizes.lock().unwrap(), vec![500, 1]);
+    assert_eq!(*rig.sizes.lock().unwrap(), vec![500, 1]);
     let all =
         f.w.get(&f.w.t.acme, "/v1/referrals?box=incoming&limit=5000")
             .await
@@ -912,4 +965,176 @@ async fn batches_go_in_chunks_of_500_and_a_lost_answer_is_retried_with_its_key()
             "applied exactly once: {item}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_lists_again_when_the_server_no_longer_holds_its_resume_point() {
+    let rig = RiggedStore::default();
+    let w = World::start_with(ServerConfig::for_tests(), |inner| rig.wrap(inner)).await;
+    let mut f = Fixture {
+        w,
+        home: tempfile::tempdir().unwrap(),
+    };
+    let a = f.send("acme-web", "Before").await;
+    let mut cmd = leadx(f.home.path(), &f.w.url, Some(&f.w.t.acme), &["watch"]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn watch");
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+    wait_line(&mut err, "the watching notice", |l| {
+        l.starts_with("leadx: watching 1 referrals")
+    })
+    .await;
+
+    // While the server is down, `a` is accepted and the server forgets
+    // every event up to now.
+    let server = f.w.server.take().expect("server");
+    let addr = server.addr;
+    server.shutdown().await;
+    wait_line(&mut err, "the disconnect notice", |l| {
+        l.contains("disconnected")
+    })
+    .await;
+    let actor = f.w.store.authenticate(&f.w.t.acme).unwrap().expect("acme");
+    let results =
+        f.w.store
+            .apply(
+                &actor,
+                vec![ActionItem {
+                    id: id(&a),
+                    version: 1,
+                    action: Action::Accept { note: None },
+                }],
+                None,
+            )
+            .unwrap();
+    assert!(results[0].is_ok());
+    rig.floor
+        .store(f.w.store.last_seq().unwrap(), Ordering::SeqCst);
+    let mut config = ServerConfig::for_tests();
+    config.listen = addr;
+    let clock: leadx::clock::SharedClock = f.w.clock.clone();
+    f.w.server = Some(
+        leadx::server::start(f.w.store.clone(), clock, config)
+            .await
+            .expect("restart on the same port"),
+    );
+
+    // 410: it lists again and prints what changed meanwhile, once.
+    wait_line(&mut err, "the relist notice", |l| {
+        l.contains("listing again")
+    })
+    .await;
+    let line = wait_line(&mut out, "the accept found by listing", |_| true).await;
+    assert!(
+        line.contains(&format!("{}  v2  accepted", id(&a))),
+        "{line}"
+    );
+    // Then it follows the feed from the new list.
+    let c = f.send("acme-web", "After").await;
+    let line = wait_line(&mut out, "the live event", |_| true).await;
+    assert!(line.contains(&format!("{}  v1  pending", id(&c))), "{line}");
+
+    sigterm(child.id().expect("pid"));
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("watch stops on SIGTERM")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let rest = tokio::time::timeout(Duration::from_secs(5), out.next_line())
+        .await
+        .expect("stdout closes")
+        .unwrap();
+    assert_eq!(rest, None, "no repeats");
+}
+
+/// Runs `leadx ARGS` on a pseudo-terminal of `cols` columns (no `COLUMNS`
+/// in its environment); its output with the terminal's `\r\n` as `\n`.
+fn run_on_pty(home: &Path, url: &str, token: &str, cols: u16, args: &[&str]) -> (u32, String) {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::Read;
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("openpty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_leadx"));
+    cmd.args(args);
+    cmd.env_clear();
+    cmd.env("HOME", home);
+    cmd.env("XDG_CONFIG_HOME", home.join("config"));
+    cmd.env("XDG_STATE_HOME", home.join("state"));
+    cmd.env("LEADX_SERVER__URL", url);
+    cmd.env("LEADX_SERVER__TOKEN", token);
+    let mut child = pair.slave.spawn_command(cmd).expect("spawn on pty");
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().expect("reader");
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break, // EOF, or EIO once the child has gone
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+        }
+    }
+    let status = child.wait().expect("wait");
+    drop(pair.master);
+    let text = String::from_utf8(bytes)
+        .expect("UTF-8")
+        .replace("\r\n", "\n");
+    (status.exit_code(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_tables_fit_its_width_and_csv_is_cleaned() {
+    let f = Fixture::new().await;
+    let a = f.send("acme-web", "Main Street Bakery").await;
+    let b = f.send("acme-web", "Evil\u{1b}]0;pwned\u{7}Corp").await;
+    let (home, url, token) = (
+        f.home.path().to_owned(),
+        f.w.url.clone(),
+        f.w.t.acme.clone(),
+    );
+    let (narrow, wide, csv) = tokio::task::spawn_blocking(move || {
+        (
+            run_on_pty(&home, &url, &token, 72, &["list"]),
+            run_on_pty(&home, &url, &token, 140, &["list"]),
+            run_on_pty(&home, &url, &token, 140, &["list", "--format", "csv"]),
+        )
+    })
+    .await
+    .unwrap();
+
+    let (code, text) = narrow;
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&id(&a)) && text.contains(&id(&b)), "{text}");
+    for line in text.lines() {
+        assert!(leadx::sanitize::width(line) <= 72, "{line:?} wider than 72");
+    }
+    assert!(!text.contains("CATEGORY"), "no room for it at 72: {text}");
+
+    let (code, text) = wide;
+    assert_eq!(code, 0, "{text}");
+    assert!(text.lines().next().unwrap().contains("CATEGORY"), "{text}");
+    assert!(text.contains("Main Street Bakery"), "{text}");
+    for line in text.lines() {
+        assert!(
+            leadx::sanitize::width(line) <= 140,
+            "{line:?} wider than 140"
+        );
+    }
+
+    // CSV on a terminal: the same records, with the lead's controls shown
+    // as placeholders instead of reaching the terminal.
+    let (code, text) = csv;
+    assert_eq!(code, 0, "{text}");
+    assert!(text.starts_with("id,version,status,"), "{text}");
+    assert!(text.contains("Evil␛"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
 }

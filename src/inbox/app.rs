@@ -306,6 +306,7 @@ where
         let _ = tx.send(Msg::LoadRetrying {
             what: what.to_string(),
             error: e.to_string(),
+            retry_in_ms: wait.as_millis().min(u64::MAX as u128) as u64,
             at: now_seconds(),
         });
     })

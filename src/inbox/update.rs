@@ -95,8 +95,26 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             on_listed(state, box_, result, &mut fx);
             true
         }
-        Msg::LoadRetrying { what, error, at } => {
+        Msg::LoadRetrying {
+            what,
+            error,
+            retry_in_ms,
+            at,
+        } => {
             advance(state, at);
+            // Before the feed is up, loads are what tells whether the
+            // server answers: show it the same way.
+            if !matches!(state.conn, Conn::Live { .. }) {
+                let since = match &state.conn {
+                    Conn::Reconnecting { since, .. } => *since,
+                    _ => at,
+                };
+                state.conn = Conn::Reconnecting {
+                    since,
+                    retry_at: at + chrono::Duration::milliseconds(retry_in_ms as i64),
+                    reason: sanitize::clean_line(&error),
+                };
+            }
             say(
                 state,
                 Level::Error,

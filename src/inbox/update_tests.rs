@@ -170,19 +170,26 @@ fn partners_are_sanitized_and_sorted_and_errors_say_so() {
 fn load_retrying_says_so() {
     let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
     s.dirty = false;
-    update(
-        &mut s,
-        Msg::LoadRetrying {
-            what: "incoming".into(),
-            error: "connection refused".into(),
-            at: t(NOW),
-        },
-    );
+    let retrying = |error: &str| Msg::LoadRetrying {
+        what: "incoming".into(),
+        error: error.into(),
+        retry_in_ms: 2000,
+        at: t(NOW),
+    };
+    update(&mut s, retrying("connection refused"));
     assert_eq!(
         status_text(&s),
         "cannot load incoming: connection refused; retrying"
     );
     assert!(s.dirty);
+    assert_eq!(
+        super::views::status_bar::connection(&s),
+        "◌ reconnecting in 2s"
+    );
+    // Once the feed is live, a failing reload does not say the connection dropped.
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, retrying("503"));
+    assert!(matches!(s.conn, Conn::Live { .. }));
 }
 
 #[test]

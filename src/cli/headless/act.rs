@@ -15,9 +15,11 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::output::money;
+use super::output::{Lenient, money};
 use super::select::Selector;
-use super::{ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, client_failure, connect, read};
+use super::{
+    ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, LIST_PAGE, client_failure, connect_to_act, read,
+};
 use crate::client::{
     Backoff, Client, ClientError, new_idempotency_key, retry_until_definite_or_cancelled,
 };
@@ -239,14 +241,16 @@ struct Plan {
 pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> {
     let verb = Verb::from_args(kind, &args)?;
     let selector = args.query.as_deref().map(Selector::parse).transpose()?;
-    let client = connect(&args.connect)?;
+    let client = connect_to_act(&args.connect, kind.as_str())?;
     let now = now_seconds();
     let plan = match &selector {
         Some(s) => plan_query(&client, kind, s, now).await?,
         None => plan_ids(&client, &args.ids).await?,
     };
+    // Once acting has begun, a closed stdout must not stop it or turn
+    // its exit status into success.
     let stdout = io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Lenient::new(stdout.lock());
     let from_query = selector.is_some();
     if args.dry_run || (from_query && !args.yes) {
         write_plan(&mut out, kind, &verb, &plan, now)?;
@@ -264,10 +268,13 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
             plan.targets.len()
         )));
     }
-    if from_query && plan.targets.is_empty() {
-        write_plan(&mut out, kind, &verb, &plan, now)?;
-        out.flush()?;
-        return Ok(EXIT_OK);
+    if plan.skipped > 0 {
+        writeln!(
+            out,
+            "({} skipped: not pending {})",
+            plan.skipped,
+            box_for(kind).as_str()
+        )?;
     }
     let mut tally = Tally::default();
     for (id, outcome, line) in &plan.missing {
@@ -423,7 +430,7 @@ async fn plan_ids(client: &Client, ids: &[String]) -> Result<Plan, Failure> {
     let ids: Vec<&String> = ids.iter().filter(|id| seen.insert(id.as_str())).collect();
     let mut known: HashMap<String, Referral> = HashMap::new();
     if ids.len() > GET_EACH_UP_TO {
-        let (items, _) = read(|| client.list_all(ReferralBox::All))
+        let (items, _) = read(|| client.list_all_with(ReferralBox::All, &[], LIST_PAGE))
             .await
             .map_err(|e| client_failure("reading the referrals", &e))?;
         known = items.into_iter().map(|r| (r.id.clone(), r)).collect();
@@ -465,7 +472,7 @@ async fn plan_query(
     selector: &Selector,
     now: Timestamp,
 ) -> Result<Plan, Failure> {
-    let (items, _) = read(|| client.list_all(box_for(kind)))
+    let (items, _) = read(|| client.list_all_with(box_for(kind), &[], LIST_PAGE))
         .await
         .map_err(|e| client_failure("reading the referrals", &e))?;
     let matched = selector.select(items, now);

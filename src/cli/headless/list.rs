@@ -8,7 +8,7 @@ use super::output::{
     Column, expires_in, money, terminal_width, write_csv_record, write_json, write_table,
 };
 use super::select::Selector;
-use super::{ConnectArgs, EXIT_OK, Failure, client_failure, connect, read};
+use super::{ConnectArgs, EXIT_OK, Failure, LIST_PAGE, client_failure, connect, read};
 use crate::sanitize::{clean_line, clean_text};
 use crate::wire::{Referral, ReferralBox, Timestamp, format_timestamp, now_seconds};
 
@@ -65,7 +65,7 @@ pub(super) async fn run(args: ListArgs) -> Result<u8, Failure> {
     let selector = args.query.as_deref().map(Selector::parse).transpose()?;
     let client = connect(&args.connect)?;
     let box_ = ReferralBox::from(args.box_);
-    let (items, _) = read(|| client.list_all(box_))
+    let (items, _) = read(|| client.list_all_with(box_, &[], LIST_PAGE))
         .await
         .map_err(|e| client_failure("list", &e))?;
     let now = now_seconds();

@@ -33,7 +33,7 @@ pub use show::ShowArgs;
 pub use watch::WatchArgs;
 
 use crate::client::{Backoff, Client, ClientConfig, ClientError, retry_until_definite};
-use crate::config::{self, Overrides};
+use crate::config::{self, Overrides, Settings};
 use crate::sanitize::clean_line;
 use crate::wire::{ActionKind, ErrorCode};
 
@@ -179,6 +179,23 @@ pub(crate) fn client_failure(context: &str, e: &ClientError) -> Failure {
 
 /// Loads the configuration (file, `LEADX_*`, flags) and builds a client.
 pub(crate) fn connect(args: &ConnectArgs) -> Result<Client, Failure> {
+    let settings = load_settings(args)?;
+    client_for(settings)
+}
+
+/// As [`connect`], for a command that changes something: a configuration
+/// that says `readonly = true` refuses it (exit 2), as the inbox does.
+pub(crate) fn connect_to_act(args: &ConnectArgs, what: &str) -> Result<Client, Failure> {
+    let settings = load_settings(args)?;
+    if settings.readonly {
+        return Err(Failure::usage(format!(
+            "{what}: the configuration is read-only (readonly = true)"
+        )));
+    }
+    client_for(settings)
+}
+
+fn load_settings(args: &ConnectArgs) -> Result<Settings, Failure> {
     let overrides = Overrides {
         server: args.server.clone(),
         token_file: args.token_file.clone(),
@@ -186,11 +203,17 @@ pub(crate) fn connect(args: &ConnectArgs) -> Result<Client, Failure> {
         profile: args.profile.clone(),
         ..Overrides::default()
     };
-    let settings =
-        config::load(&overrides).map_err(|e| Failure::usage(clean_line(&e.to_string())))?;
+    config::load(&overrides).map_err(|e| Failure::usage(clean_line(&e.to_string())))
+}
+
+fn client_for(settings: Settings) -> Result<Client, Failure> {
     Client::new(ClientConfig::new(settings.server_url, settings.token))
         .map_err(|e| Failure::usage(clean_line(&e.to_string())))
 }
+
+/// Page size of the CLI's lists: the protocol's largest, so that 100,000
+/// referrals take 20 requests, not 200.
+pub(crate) const LIST_PAGE: u32 = 5000;
 
 /// Retries for reads: a few quick tries, so that a script learns soon
 /// that the server is down.

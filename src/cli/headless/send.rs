@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{ConnectArgs, EXIT_OK, Failure, client_failure, connect};
+use super::{ConnectArgs, EXIT_OK, Failure, client_failure, connect_to_act};
 use crate::client::{Backoff, ClientError, new_idempotency_key, retry_until_definite_or_cancelled};
 use crate::sanitize::clean_line;
 use crate::wire::{CreateReferral, ErrorCode, LeadInput};
@@ -92,7 +92,7 @@ pub(super) fn parse_value(text: &str) -> Result<i64, String> {
 }
 
 pub(super) async fn run(args: SendArgs) -> Result<u8, Failure> {
-    let client = connect(&args.connect)?;
+    let client = connect_to_act(&args.connect, "send")?;
     let request = CreateReferral {
         to_partner: args.to.trim().to_owned(),
         lead: LeadInput {

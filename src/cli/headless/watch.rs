@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::output::write_json;
 use super::select::Selector;
-use super::{ConnectArgs, EXIT_OK, Failure, client_failure, connect, read};
+use super::{ConnectArgs, EXIT_OK, Failure, LIST_PAGE, client_failure, connect, read};
 use crate::client::{Backoff, Client, FeedEvent, FeedHandle, FeedOptions, watch};
 use crate::domain::rules::describe;
 use crate::sanitize::clean_line;
@@ -128,7 +128,7 @@ pub(super) fn event_line(r: &Referral, now: Timestamp) -> String {
 pub(super) async fn run(args: WatchArgs) -> Result<u8, Failure> {
     let selector = args.query.as_deref().map(Selector::parse).transpose()?;
     let client = connect(&args.connect)?;
-    let (items, as_of) = read(|| client.list_all(ReferralBox::All))
+    let (items, as_of) = read(|| client.list_all_with(ReferralBox::All, &[], LIST_PAGE))
         .await
         .map_err(|e| client_failure("watch", &e))?;
     let mut versions = Versions::default();
@@ -204,7 +204,7 @@ async fn relist(client: &Client) -> (Vec<Referral>, u64) {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match client.list_all(ReferralBox::All).await {
+        match client.list_all_with(ReferralBox::All, &[], LIST_PAGE).await {
             Ok(listed) => return listed,
             Err(e) => {
                 let wait = backoff.delay_after(attempt, &e);
