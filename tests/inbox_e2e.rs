@@ -499,7 +499,7 @@ async fn no_color_sends_no_colour_and_keeps_the_cursor_visible() {
     until_live(&mut t, "Alpha Bakery");
     t.send("j");
     let s = until_cursor(&mut t, "be Alpha Bakery", |r| r.contains("Alpha Bakery"));
-    let raw = t.raw_bytes();
+    let raw = t.whole_frames();
     let colours: Vec<Vec<u16>> = e2e::sgr_params(&raw)
         .into_iter()
         .filter(|p| {
@@ -564,7 +564,7 @@ async fn a_new_lead_costs_less_than_2kb_of_output() {
         w.send(&w.t.pixel, "acme-web", "Newcomer Inc", None).await;
         let total = format!("Incoming {} · {} pending · 1 new", n + 1, n + 1);
         t.until("the new lead to be counted", |s| s.contains(&total));
-        let raw = t.raw_bytes();
+        let raw = t.whole_frames();
         let frame = e2e::frames(&raw[before..])
             .into_iter()
             .find(|f| contains(f, b"1 new"))
@@ -846,7 +846,7 @@ async fn a_hostile_lead_never_reaches_the_terminal_raw() {
     // Bidi and zero-width characters are sent as U+FFFD, which xterm draws
     // but vt100 drops (it reports it as an unhandled character instead): so
     // look for them in the bytes, and count them.
-    let raw = t.raw_bytes();
+    let raw = t.whole_frames();
     assert!(
         contains(&raw, "�desrever".as_bytes()),
         "RLO placeholder not sent"
@@ -865,7 +865,7 @@ async fn a_hostile_lead_never_reaches_the_terminal_raw() {
     assert!(s.lines().next().unwrap().contains("Acme Web Studio"));
 
     // What reached the terminal: none of the sequences, none of their payloads.
-    let raw = t.raw_bytes();
+    let raw = t.whole_frames();
     for needle in [
         b"\x1b]".as_slice(),
         b"\x1b]52",
@@ -946,7 +946,7 @@ async fn hostile_names_from_the_server_are_made_safe_too() {
         !s.contains("Forward Plain Bakery")
     });
 
-    let raw = t.raw_bytes();
+    let raw = t.whole_frames();
     for needle in [
         b"\x1b]".as_slice(),
         b"pwned",

@@ -232,9 +232,11 @@ impl Tui {
                     match reader.read(&mut buf) {
                         Ok(0) | Err(_) => return,
                         Ok(n) => {
-                            // Raw first: whoever sees the screen change
-                            // finds the bytes that made it.
-                            raw.lock().unwrap().extend_from_slice(&buf[..n]);
+                            // Both under the raw lock (always taken first):
+                            // whoever holds it sees the bytes and the screen
+                            // they made, together.
+                            let mut raw = raw.lock().unwrap();
+                            raw.extend_from_slice(&buf[..n]);
                             parser.lock().unwrap().process(&buf[..n]);
                         }
                     }
@@ -314,6 +316,25 @@ impl Tui {
         self.raw.lock().unwrap().len()
     }
 
+    /// Waits until the output read so far ends on a whole frame (the end
+    /// of a synchronized update), so no frame is cut in two; returns it all.
+    #[track_caller]
+    pub fn whole_frames(&mut self) -> Vec<u8> {
+        let start = Instant::now();
+        loop {
+            let raw = self.raw_bytes();
+            if raw.ends_with(b"\x1b[?2026l") {
+                return raw;
+            }
+            if start.elapsed() >= TIMEOUT {
+                let tail =
+                    String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).into_owned();
+                panic!("the output does not end on a whole frame: {tail:?}");
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Types bytes, as a terminal would send them.
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) {
         self.writer.write_all(bytes.as_ref()).expect("write to pty");
@@ -340,7 +361,22 @@ impl Tui {
             .expect("resize pty");
     }
 
-    /// Waits until `pred` holds for the screen; returns that screen.
+    /// The screen, unless a frame is being drawn (its synchronized update
+    /// has begun but not yet ended in the bytes read so far).
+    pub fn settled_screen(&self) -> Option<String> {
+        let raw = self.raw.lock().unwrap();
+        let begin = rfind(&raw, b"\x1b[?2026h");
+        let end = rfind(&raw, b"\x1b[?2026l");
+        let drawing = match (begin, end) {
+            (Some(b), Some(e)) => b > e,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        (!drawing).then(|| self.parser.lock().unwrap().screen().contents())
+    }
+
+    /// Waits until `pred` holds for the screen (looked at between frames,
+    /// never half drawn); returns that screen.
     pub fn wait_for(
         &mut self,
         what: &str,
@@ -349,8 +385,9 @@ impl Tui {
     ) -> Result<String, WaitError> {
         let start = Instant::now();
         loop {
-            let s = self.screen();
-            if pred(&s) {
+            if let Some(s) = self.settled_screen()
+                && pred(&s)
+            {
                 return Ok(s);
             }
             if start.elapsed() >= timeout {
