@@ -213,11 +213,17 @@ async fn forward_to_a_partner_picked_by_typing() {
     // The directory is loaded: every partner but acme-web and northwind-net
     // (already in the chain) is offered.
     t.until("the picker to list the partners", |s| {
-        s.contains("harbor-host") && s.contains("pixel-forge") && s.contains("blue-design")
+        s.contains("harbor-host")
+            && s.contains("pixel-forge")
+            && s.contains("blue-design")
+            && s.contains("4 of 4 partners")
     });
     t.send("harb");
     let s = t.until("the picker narrowed to harbor-host", |s| {
-        s.contains("Partner harb") && s.contains("harbor-host") && !s.contains("pixel-forge")
+        s.contains("Partner harb")
+            && s.contains("1 of 4 partners")
+            && s.contains("harbor-host")
+            && !s.contains("pixel-forge")
     });
     assert!(!s.contains("blue-design"), "{}", e2e::frame(&s));
     t.send("\r");
