@@ -1171,6 +1171,8 @@ async fn a_bad_config_exits_2_before_touching_the_terminal() {
         ("readonly = \"maybe\"\n", "readonly"),
         ("theme = \"no-such-theme\"\n", "theme"),
         ("[keys]\naccept = [\"ctrl-\"]\n", "keys.accept"),
+        // Two commands on one key: found only when the keymap is built.
+        ("[keys]\naccept = [\"j\"]\n", "keys.accept"),
         ("[server\nurl = 1\n", "config.toml"),
     ];
     for (toml, key) in cases {
