@@ -593,6 +593,48 @@ async fn referral_count(w: &World) -> usize {
     boxed(w, &w.t.acme, "all").await.len()
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leadx_demo_opens_a_live_queue_with_no_setup() {
+    // Nothing configured: the demo runs its own server and world.
+    let (cols, rows) = WIDE;
+    let mut t = Tui::start(
+        Options::new("", "", cols, rows)
+            .arg("demo")
+            .arg("--interval")
+            .arg("0.3"),
+    );
+    let s = t.until("the demo inbox, live", |s| {
+        let header = s.lines().next().unwrap_or("");
+        header.contains("· agent")
+            && header.contains("http://127.0.0.1:")
+            && status_line(s).contains("● live")
+            && s.contains("▸ Incoming")
+    });
+    assert!(cursor_row(&s).is_some(), "no rows:\n{}", e2e::frame(&s));
+    // The simulator moves the queue: events arrive with no key pressed.
+    t.until("an event from the simulator", |s| {
+        status_line(s).contains("last event")
+    });
+    // Its server answers on the URL the header shows.
+    let header = s.lines().next().unwrap().to_owned();
+    let url = header
+        .split(" │ ")
+        .map(str::trim)
+        .find(|p| p.starts_with("http://127.0.0.1:"))
+        .expect("server in the header")
+        .to_owned();
+    let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let status = t.quit();
+    assert!(status.success(), "{status:?}");
+    assert_restored(&t, "demo q");
+    // Quitting the demo stops its server.
+    assert!(
+        reqwest::get(format!("{url}/healthz")).await.is_err(),
+        "the demo server outlived the demo"
+    );
+}
+
 /// A `leadx serve` child process on a fixed port; killed when dropped.
 struct Serve {
     child: Child,
