@@ -89,6 +89,21 @@ fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
+/// CPU time this thread has run (Linux `/proc/thread-self/schedstat`), so
+/// that figures hold on a busy machine; `None` elsewhere.
+fn cpu_time() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// Resident memory (Linux `VmRSS`), or `None` elsewhere.
+fn rss() -> Option<String> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    Some(line.trim_start_matches("VmRSS:").trim().to_string())
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -137,16 +152,26 @@ fn main() {
     );
     println!("load {N} referrals into the model: {:?}", t.elapsed());
 
+    if let Some(r) = rss() {
+        println!("resident memory after load: {r}");
+    }
     let th = theme::builtin("default").expect("default theme");
     let mut term = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     term.draw(|f| views::render(&state, &th, f)).expect("draw");
 
     let mut frames = Vec::new();
+    let cpu0 = cpu_time();
     for i in 0..200 {
         update(&mut state, key(if i % 2 == 0 { 'j' } else { 'k' }));
         let t = Instant::now();
         term.draw(|f| views::render(&state, &th, f)).expect("draw");
         frames.push(t.elapsed());
+    }
+    if let (Some(a), Some(b)) = (cpu0, cpu_time()) {
+        println!(
+            "frame CPU time: mean {:?} (a cursor move each)",
+            (b - a) / 200
+        );
     }
     println!(
         "render a 200x50 frame: median {:?}, max {:?}",
@@ -156,6 +181,7 @@ fn main() {
 
     update(&mut state, key('/'));
     let mut keystrokes = Vec::new();
+    let cpu0 = cpu_time();
     for c in "lakeside 7".chars() {
         let t = Instant::now();
         update(&mut state, key(c));
@@ -170,6 +196,13 @@ fn main() {
         );
         term.draw(|f| views::render(&state, &th, f)).expect("draw");
         keystrokes.push(t.elapsed());
+    }
+    if let (Some(a), Some(b)) = (cpu0, cpu_time()) {
+        println!(
+            "filter keystroke CPU time: mean {:?} over {} keystrokes",
+            (b - a) / keystrokes.len() as u32,
+            keystrokes.len()
+        );
     }
     println!(
         "filter keystroke (re-filter {N} + frame): median {:?}, max {:?}",

@@ -1,24 +1,10 @@
 //! `leadx admin`: partners and users, bad input as one line and exit 2.
-//!
-//! The command module is compiled into this test directly (the binary's
-//! command line is wired by `src/cli/mod.rs`), and driven through clap
-//! exactly as `leadx admin` parses it.
+//! Runs the real `leadx` binary.
 
-#[path = "../src/cli/admin.rs"]
-mod admin;
+use std::process::Command;
 
-// `admin` names `crate::store`, `crate::wire`, ...: resolve them to the library.
-use leadx::{clock, domain, store, wire};
-
-use clap::Parser;
 use leadx::store::Store;
-
-#[derive(Debug, Parser)]
-#[command(name = "leadx-admin")]
-struct Cli {
-    #[command(flatten)]
-    args: admin::AdminArgs,
-}
+use leadx::{clock, domain, store, wire};
 
 struct Out {
     code: u8,
@@ -27,15 +13,18 @@ struct Out {
 }
 
 fn admin(db: &std::path::Path, argv: &[&str]) -> Out {
-    let mut full = vec!["leadx-admin", "--db", db.to_str().unwrap()];
-    full.extend_from_slice(argv);
-    let cli = Cli::try_parse_from(full).expect("arguments parse");
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = admin::run_with(cli.args, &mut out, &mut err);
+    let out = Command::new(env!("CARGO_BIN_EXE_leadx"))
+        .arg("admin")
+        .arg("--db")
+        .arg(db)
+        .args(argv)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("leadx runs");
     Out {
-        code,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err).unwrap(),
+        code: out.status.code().expect("exited") as u8,
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
 
@@ -224,8 +213,15 @@ fn bad_input_is_one_line_and_exit_2() {
 }
 
 #[test]
-fn run_maps_outcomes_to_exit_codes() {
-    use std::process::ExitCode;
+fn run_with_writes_to_the_given_streams() {
+    use clap::Parser;
+    use leadx::cli::admin;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: admin::AdminArgs,
+    }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("x.db");
     let parse = |argv: &[&str]| {
@@ -233,18 +229,34 @@ fn run_maps_outcomes_to_exit_codes() {
         full.extend_from_slice(argv);
         Cli::try_parse_from(full).unwrap().args
     };
-    assert_eq!(admin::run(parse(&["user", "list"])), ExitCode::SUCCESS);
-    assert_eq!(
-        admin::run(parse(&[
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = admin::run_with(
+        parse(&["partner", "add", "ab", "--name", "AB"]),
+        &mut out,
+        &mut err,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(String::from_utf8(out).unwrap(), "added partner ab\n");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = admin::run_with(
+        parse(&[
             "user",
             "add",
             "--partner",
-            "p",
+            "ab",
             "--name",
             "N",
             "--role",
-            "x"
-        ])),
-        ExitCode::from(2)
+            "x",
+        ]),
+        &mut out,
+        &mut err,
+    );
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        String::from_utf8(err)
+            .unwrap()
+            .starts_with("leadx: unknown role")
     );
 }

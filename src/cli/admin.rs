@@ -19,6 +19,7 @@ pub struct AdminArgs {
     /// The exchange's database file (created if missing).
     #[arg(long)]
     pub db: PathBuf,
+    /// What to do.
     #[command(subcommand)]
     pub cmd: AdminCommand,
 }

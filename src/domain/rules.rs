@@ -23,8 +23,11 @@ use crate::wire::{
 /// An open (`pending` or `accepted`) hop of a lead with a given domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenHop {
+    /// The hop's referral id.
     pub id: String,
+    /// Its sender.
     pub from_partner: String,
+    /// Its recipient.
     pub to_partner: String,
 }
 

@@ -208,6 +208,7 @@ pub enum StoreError {
     Rejected(String),
 }
 
+/// What every store call returns.
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The exchange's durable state.
@@ -217,6 +218,7 @@ pub trait Store: Send + Sync + 'static {
     fn add_partner(&self, partner: &Partner) -> StoreResult<()>;
     /// The directory; `q` filters by id, name or category (case-insensitive substring).
     fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>>;
+    /// One partner by id.
     fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>>;
     /// Adds a user and returns it with its new bearer token (shown once).
     fn add_user(
@@ -225,6 +227,7 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         role: Role,
     ) -> StoreResult<(UserRecord, String)>;
+    /// Every user (revoked ones too), never a token.
     fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
     /// Revokes a user's token; false when there is no such active user.
     fn revoke_user(&self, user_id: &str) -> StoreResult<bool>;
@@ -257,8 +260,12 @@ pub trait Store: Send + Sync + 'static {
         request_hash: &str,
         response: StoredResponse,
     ) -> StoreResult<()>;
+    /// What is kept under this user\'s key: miss, replay or mismatch.
     fn idem_lookup(&self, user_id: &str, key: &str, request_hash: &str) -> StoreResult<IdemLookup>;
+    /// One referral as stored (unmasked), if it exists.
     fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>>;
+    /// One page of referrals ordered by id, with `as_of` read in the same
+    /// snapshot. `Scope::Everything` ignores `box_`.
     fn list(&self, query: &ListQuery) -> StoreResult<ListPage>;
     /// Expires every referral still pending at or after its `expires_at`;
     /// returns how many.

@@ -961,3 +961,13 @@ fn a_panicking_render_rolls_back_only_itself() {
     w.store.health().unwrap();
     w.act("acme", &r.referral.id, 1, accept()).unwrap_err_free();
 }
+
+#[test]
+fn stored_times_are_whole_seconds() {
+    let w = world();
+    w.clock.advance(Duration::milliseconds(1500));
+    let r = w.sent("north", "acme");
+    assert_eq!(r.referral.created_at.timestamp_subsec_nanos(), 0);
+    assert_eq!(r.referral.expires_at.timestamp_subsec_nanos(), 0);
+    assert_eq!(r.referral.created_at.timestamp() % 60, 4);
+}

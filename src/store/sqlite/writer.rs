@@ -37,8 +37,11 @@ pub type Job = Box<dyn FnOnce(&mut Ctx<'_>) -> (bool, Finish) + Send>;
 /// What a job sees: the connection inside the transaction, the group's
 /// time, and the events it appends.
 pub struct Ctx<'c> {
+    /// The writer's connection, inside the group's transaction.
     pub conn: &'c Connection,
+    /// The group's time (whole seconds).
     pub now: Timestamp,
+    /// Events appended so far in this group, in seq order.
     pub events: Vec<Arc<StoredEvent>>,
     ids: &'c mut ulid::Generator,
 }
@@ -406,7 +409,8 @@ fn run_group(
         drop(group);
         return;
     }
-    let now = clock.now();
+    // Whole seconds, as the wire carries them, whatever the clock gives.
+    let now = chrono::SubsecRound::trunc_subsecs(clock.now(), 0);
     let mut ctx = Ctx {
         conn,
         now,
