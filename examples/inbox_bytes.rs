@@ -402,7 +402,8 @@ impl Session {
         spawn_reader(pair.master.try_clone_reader().expect("reader"), out.clone());
         let keys = pair.master.take_writer().expect("writer");
 
-        let company = world.visible_company.clone();
+        // Cut as the table may cut it (the company column is ~19 wide).
+        let company: String = world.visible_company.chars().take(15).collect();
         let Some(last) = settle(&out, Duration::from_secs(120), |s| {
             s.contains("live") && s.contains(&company)
         }) else {
