@@ -177,8 +177,8 @@ struct World {
     inbox_token: String,
     /// A partner that sends acme-web the measured leads, and its token.
     sender: (String, String),
-    /// A company on the first screen, to know the list is drawn.
-    visible_company: String,
+    /// How many referrals the Incoming pane holds once listed.
+    incoming: usize,
 }
 
 /// `n` referrals to and from acme-web, created on whole hours over the
@@ -210,7 +210,7 @@ fn seed(dir: &Path, n: usize) -> World {
     const SLOTS: usize = 75;
     let per = n.div_ceil(SLOTS);
     let mut made = 0;
-    let mut visible_company = String::new();
+    let mut incoming_count = 0;
     for slot in 0..SLOTS {
         if made == n {
             break;
@@ -234,8 +234,8 @@ fn seed(dir: &Path, n: usize) -> World {
             } else {
                 (ME.to_string(), other.id.clone())
             };
-            if incoming && visible_company.is_empty() {
-                visible_company = lead.company.clone().expect("company");
+            if incoming {
+                incoming_count += 1;
             }
             let request = CreateReferral {
                 to_partner: to,
@@ -314,7 +314,7 @@ fn seed(dir: &Path, n: usize) -> World {
         clock,
         inbox_token: tokens[ME].clone(),
         sender: (sender.clone(), tokens[&sender].clone()),
-        visible_company,
+        incoming: incoming_count,
     }
 }
 
@@ -402,10 +402,10 @@ impl Session {
         spawn_reader(pair.master.try_clone_reader().expect("reader"), out.clone());
         let keys = pair.master.take_writer().expect("writer");
 
-        // Cut as the table may cut it (the company column is ~19 wide).
-        let company: String = world.visible_company.chars().take(15).collect();
+        // The pane's title counts every listed referral.
+        let title = format!("Incoming {} ", world.incoming);
         let Some(last) = settle(&out, Duration::from_secs(120), |s| {
-            s.contains("live") && s.contains(&company)
+            s.contains("live") && s.contains(&title)
         }) else {
             eprintln!("the inbox did not settle; screen:\n{}", screen_text(&out));
             let _ = child.kill();
