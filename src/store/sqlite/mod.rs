@@ -37,7 +37,7 @@ pub const KEEP_EVENTS: u64 = 100_000;
 /// Seconds events are kept at least, however many.
 pub const KEEP_EVENTS_SECS: i64 = 24 * 3600;
 /// Idle reader connections kept open.
-const MAX_IDLE_READERS: usize = 8;
+const MAX_IDLE_READERS: usize = 32;
 /// Rows one housekeeping job touches at most (keeps the writer responsive).
 const CHUNK: usize = 2000;
 
@@ -66,7 +66,8 @@ impl Readers {
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
         schema::configure(&conn)?;
-        conn.execute_batch("PRAGMA query_only = ON")?;
+        // Many readers: a smaller page cache each (the OS caches the file).
+        conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -4000;")?;
         Ok(conn)
     }
 
