@@ -401,6 +401,7 @@ fn run_group(
     clock: &SharedClock,
     events: &broadcast::Sender<Arc<StoredEvent>>,
 ) {
+    let started = std::time::Instant::now();
     let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         // The jobs never run; dropping them drops their reply channels, so
@@ -452,7 +453,16 @@ fn run_group(
     }
     let group_events = std::mem::take(&mut ctx.events);
     drop(ctx);
-    match conn.execute_batch("COMMIT") {
+    let ran = started.elapsed();
+    let committed = conn.execute_batch("COMMIT");
+    tracing::debug!(
+        jobs = finishes.len(),
+        events = group_events.len(),
+        run_us = ran.as_micros() as u64,
+        commit_us = (started.elapsed() - ran).as_micros() as u64,
+        "store: group commit"
+    );
+    match committed {
         Ok(()) => {
             for ev in group_events {
                 let _ = events.send(ev);
