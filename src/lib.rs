@@ -16,6 +16,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod inbox;
+pub mod query;
 pub mod sanitize;
 pub mod server;
 pub mod store;

@@ -2,14 +2,26 @@
 //! `leadx demo`. This layer is the only one that wires the server and the
 //! inbox together (in `leadx demo`).
 
+/// Writes a line to stderr, ignoring failure: after a hang-up the terminal
+/// is gone, and an orderly exit must not turn into a panic.
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod admin;
 pub mod demo;
+pub mod headless;
 pub mod inbox;
 pub mod serve;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::wire::ActionKind;
 
 /// leadx: the lead-exchange server and its terminal inbox.
 #[derive(Debug, Parser)]
@@ -39,6 +51,22 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Manage partners and users of an exchange's database.
     Admin(admin::AdminArgs),
+    /// List referrals (table, JSON or CSV).
+    List(headless::ListArgs),
+    /// Show one referral.
+    Show(headless::ShowArgs),
+    /// Accept referrals (by id or --query).
+    Accept(headless::ActArgs),
+    /// Reject referrals with a reason (by id or --query).
+    Reject(headless::ActArgs),
+    /// Forward referrals to another partner (by id or --query).
+    Forward(headless::ActArgs),
+    /// Withdraw referrals your partner sent (by id or --query).
+    Withdraw(headless::ActArgs),
+    /// Send a lead to a partner; prints the new referral's id.
+    Send(headless::SendArgs),
+    /// Print changes to referrals as they happen, until interrupted.
+    Watch(headless::WatchArgs),
 }
 
 /// Parses the command line and runs it; the process's exit status.
@@ -46,6 +74,18 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Admin(args)) => admin::run(args),
+        Some(Command::List(a)) => headless::run(headless::Invocation::List(a)),
+        Some(Command::Show(a)) => headless::run(headless::Invocation::Show(a)),
+        Some(Command::Accept(a)) => headless::run(headless::Invocation::Act(ActionKind::Accept, a)),
+        Some(Command::Reject(a)) => headless::run(headless::Invocation::Act(ActionKind::Reject, a)),
+        Some(Command::Forward(a)) => {
+            headless::run(headless::Invocation::Act(ActionKind::Forward, a))
+        }
+        Some(Command::Withdraw(a)) => {
+            headless::run(headless::Invocation::Act(ActionKind::Withdraw, a))
+        }
+        Some(Command::Send(a)) => headless::run(headless::Invocation::Send(a)),
+        Some(Command::Watch(a)) => headless::run(headless::Invocation::Watch(a)),
         Some(Command::Serve(args)) => {
             init_stderr_logging();
             run_async(serve::run(args))
@@ -60,16 +100,21 @@ pub(crate) fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("leadx: cannot start the async runtime: {e}");
+            say_err!("leadx: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(fut) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("leadx: {e:#}");
+    // A panic must still end the process: catch it so that the runtime is
+    // shut down without waiting on threads blocked reading the terminal.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(fut)));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(250));
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            say_err!("leadx: {e:#}");
             ExitCode::FAILURE
         }
+        Err(_) => ExitCode::from(101),
     }
 }
 

@@ -9,7 +9,7 @@
 //!   in synchronized output. The only timer is [`State::next_wakeup`]:
 //!   something visible counting down.
 //! - The terminal is restored on quit, on error, on panic (hook), and on
-//!   SIGTERM / SIGHUP. Logs go to `settings.log_file`, never the screen.
+//!   SIGTERM / SIGHUP / SIGINT. Logs go to `settings.log_file`, never the screen.
 
 use std::fmt;
 use std::io::{BufWriter, Stdout, Write};
@@ -120,8 +120,13 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
 type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 
 /// Owns the terminal while the inbox runs; restores it when dropped.
+///
+/// ratatui's own `Drop` for `Terminal` shows the cursor and, when that
+/// fails, prints to stderr: after a hang-up (SIGHUP, a dropped SSH session)
+/// stderr is gone too and that print panics. So the `Terminal` is never
+/// dropped; [`restore_terminal`] does its work, ignoring errors.
 struct TerminalGuard {
-    terminal: Term,
+    terminal: std::mem::ManuallyDrop<Term>,
 }
 
 impl TerminalGuard {
@@ -142,7 +147,9 @@ impl TerminalGuard {
                 return Err(e.into());
             }
         };
-        Ok(Self { terminal })
+        Ok(Self {
+            terminal: std::mem::ManuallyDrop::new(terminal),
+        })
     }
 }
 
@@ -167,13 +174,19 @@ fn restore_terminal() {
     let _ = out.flush();
 }
 
+/// Wakes the loop when any thread panicked: the hook has already restored
+/// the terminal, so the app must stop rather than draw on the main screen.
+static PANICKED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore_terminal();
-            tracing::error!(panic = %info, "panic");
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            tracing::error!(panic = %info, %backtrace, "panic");
+            PANICKED.notify_one();
             previous(info);
         }));
     });
@@ -301,6 +314,7 @@ where
         let _ = tx.send(Msg::LoadRetrying {
             what: what.to_string(),
             error: e.to_string(),
+            retry_in_ms: wait.as_millis().min(u64::MAX as u128) as u64,
             at: now_seconds(),
         });
     })
@@ -447,6 +461,8 @@ async fn run_loop(
     let input = tokio::spawn(read_input(tx.clone()));
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // In raw mode Ctrl-C is a key; a SIGINT comes from `kill -INT`.
+    let mut sigint = signal(SignalKind::interrupt())?;
 
     let size = guard.terminal.size()?;
     let _ = update(state, Msg::Resize(size.width, size.height));
@@ -468,8 +484,15 @@ async fn run_loop(
             () = async { tokio::time::sleep_until(wake.expect("guarded")).await }, if wake.is_some() => {
                 step(state, &mut runner, Msg::Tick(now_seconds()))
             }
+            () = PANICKED.notified() => {
+                break Err(anyhow::anyhow!("a task panicked (see the log); the terminal was restored"));
+            }
             _ = sigterm.recv() => {
                 tracing::info!("SIGTERM");
+                true
+            }
+            _ = sigint.recv() => {
+                tracing::info!("SIGINT");
                 true
             }
             _ = sighup.recv() => {

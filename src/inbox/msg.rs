@@ -41,6 +41,8 @@ pub enum Msg {
         what: String,
         /// Why it failed.
         error: String,
+        /// Milliseconds until the next try.
+        retry_in_ms: u64,
         /// When.
         at: Timestamp,
     },

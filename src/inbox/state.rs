@@ -49,9 +49,6 @@ impl Pane {
 pub struct Entry {
     /// The referral, sanitized, at the highest version seen.
     pub referral: Referral,
-    /// Lower-cased company, partners, category, region, summary and status,
-    /// for the filter.
-    pub haystack: String,
     /// The action sent and not yet answered, if any.
     pub in_flight: Option<ActionKind>,
     /// Arrived live and not looked at yet.
@@ -61,39 +58,129 @@ pub struct Entry {
 impl Entry {
     /// Wraps a (sanitized) referral.
     pub fn new(referral: Referral) -> Self {
-        let haystack = haystack(&referral);
         Self {
             referral,
-            haystack,
             in_flight: None,
             fresh: false,
         }
     }
+}
 
-    /// Replaces the referral, keeping the inbox's marks.
-    pub fn replace(&mut self, referral: Referral) {
-        self.haystack = haystack(&referral);
-        self.referral = referral;
+/// One entry's filter text in [`FilterText`]'s buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Segment {
+    start: usize,
+    end: usize,
+    entry: u32,
+}
+
+/// The lower-cased text the filter searches (company, both partners,
+/// category, region, summary, status) of every entry, in ONE buffer, in
+/// the order it was written. A keystroke scans it front to back once and
+/// marks the entries that match, instead of chasing 100,000 heap strings
+/// in display order. A replaced entry's old text is garbage until compaction.
+#[derive(Debug, Clone, Default)]
+pub struct FilterText {
+    text: String,
+    /// Every segment written, in buffer order (stale ones included).
+    segments: Vec<Segment>,
+    /// Entry index → its live segment's range.
+    current: Vec<(usize, usize)>,
+    garbage: usize,
+}
+
+impl FilterText {
+    /// Indexes (or re-indexes) entry `entry`'s referral.
+    pub fn set(&mut self, entry: u32, r: &Referral) {
+        let start = self.text.len();
+        for part in [
+            r.lead.company.as_str(),
+            r.from_partner.as_str(),
+            r.to_partner.as_str(),
+            r.lead.category.as_str(),
+            r.lead.region.as_deref().unwrap_or(""),
+            r.lead.summary.as_deref().unwrap_or(""),
+            r.status.as_str(),
+        ] {
+            for c in part.chars() {
+                self.text.extend(c.to_lowercase());
+            }
+            // A separator no typed filter contains: matches never span fields.
+            self.text.push('\u{1f}');
+        }
+        let end = self.text.len();
+        let e = entry as usize;
+        if e < self.current.len() {
+            let (s0, e0) = self.current[e];
+            self.garbage += e0 - s0;
+            self.current[e] = (start, end);
+        } else {
+            self.current.resize(e + 1, (0, 0));
+            self.current[e] = (start, end);
+        }
+        self.segments.push(Segment { start, end, entry });
+        if self.garbage > 1 << 20 && self.garbage > self.text.len() / 2 {
+            self.compact();
+        }
+    }
+
+    fn compact(&mut self) {
+        let mut text = String::with_capacity(self.text.len() - self.garbage);
+        let mut segments = Vec::with_capacity(self.current.len());
+        for seg in &self.segments {
+            if self.current[seg.entry as usize] != (seg.start, seg.end) {
+                continue;
+            }
+            let start = text.len();
+            text.push_str(&self.text[seg.start..seg.end]);
+            let s = Segment {
+                start,
+                end: text.len(),
+                entry: seg.entry,
+            };
+            self.current[seg.entry as usize] = (s.start, s.end);
+            segments.push(s);
+        }
+        self.text = text;
+        self.segments = segments;
+        self.garbage = 0;
+    }
+
+    /// Whether entry `entry` contains `needle` (lower-case).
+    pub fn matches(&self, entry: u32, needle: &str) -> bool {
+        let (s, e) = self.current[entry as usize];
+        self.text[s..e].contains(needle)
+    }
+
+    /// One bit per entry: which contain `needle` (lower-case), in one
+    /// front-to-back pass over the buffer.
+    pub fn scan(&self, needle: &str) -> Vec<u64> {
+        let mut bits = vec![0u64; self.current.len().div_ceil(64)];
+        for seg in &self.segments {
+            let e = seg.entry as usize;
+            if self.current[e] == (seg.start, seg.end)
+                && self.text[seg.start..seg.end].contains(needle)
+            {
+                bits[e / 64] |= 1 << (e % 64);
+            }
+        }
+        bits
+    }
+
+    /// Bytes held (live and garbage).
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
     }
 }
 
-fn haystack(r: &Referral) -> String {
-    let mut s = String::with_capacity(
-        r.lead.company.len() + r.lead.summary.as_ref().map_or(0, |x| x.len()) + 64,
-    );
-    for part in [
-        r.lead.company.as_str(),
-        r.from_partner.as_str(),
-        r.to_partner.as_str(),
-        r.lead.category.as_str(),
-        r.lead.region.as_deref().unwrap_or(""),
-        r.lead.summary.as_deref().unwrap_or(""),
-        r.status.as_str(),
-    ] {
-        s.push_str(&part.to_lowercase());
-        s.push('\u{1f}');
-    }
-    s
+/// Whether bit `i` is set in a [`FilterText::scan`] result.
+pub fn bit(bits: &[u64], i: u32) -> bool {
+    bits[i as usize / 64] & (1 << (i % 64)) != 0
 }
 
 /// A pane's rows and where the user is in them.
@@ -278,6 +365,8 @@ pub struct State {
     pub entries: Vec<Entry>,
     /// Id → index in `entries`.
     pub by_id: HashMap<String, u32>,
+    /// What the filter searches, for every entry.
+    pub filter_text: FilterText,
     /// Incoming and outgoing (see [`Pane::index`]).
     pub panes: [PaneState; 2],
     /// The pane keys act on.
@@ -348,6 +437,7 @@ impl State {
         Self {
             entries: Vec::new(),
             by_id: HashMap::new(),
+            filter_text: FilterText::default(),
             panes: [PaneState::default(), PaneState::default()],
             active: Pane::Incoming,
             me: None,
@@ -464,17 +554,14 @@ impl State {
 
     /// Whether an entry passes the filter.
     pub fn matches_filter(&self, i: u32) -> bool {
-        self.filter_applied.is_empty()
-            || self.entries[i as usize]
-                .haystack
-                .contains(&self.filter_applied)
+        self.filter_applied.is_empty() || self.filter_text.matches(i, &self.filter_applied)
     }
 
-    /// Table rows visible in a pane at the current size (at least 1).
-    pub fn page_rows(&self, pane: Pane) -> usize {
-        let l = layout::layout(self);
-        l.pane_rect(pane)
-            .map_or(1, |r| layout::table_rows(r).max(1))
+    /// Table rows of a pane at the current size (at least 1), as if it
+    /// were shown; `None` when the terminal is too small to draw it.
+    pub fn page_rows(&self, pane: Pane) -> Option<usize> {
+        let l = layout::layout_for(self, pane);
+        l.pane_rect(pane).map(|r| layout::table_rows(r).max(1))
     }
 
     /// The rows of `pane` currently on screen, as `rows` indices.

@@ -8,7 +8,7 @@
 //! message, before it is stored; the model holds only safe text and views
 //! draw it as is.
 
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::Input;
 use tui_input::InputRequest;
 use tui_input::backend::crossterm::to_input_request;
@@ -16,6 +16,7 @@ use tui_input::backend::crossterm::to_input_request;
 use super::command::{Command, Context};
 use super::format;
 use super::msg::{ActionOutcome, ActionRequest, Effect, FeedMsg, Msg, OpId};
+use super::state;
 use super::state::{
     ClosePopup, CloseStep, Conn, Entry, ForwardPopup, Level, Op, Pane, Popup, RejectPopup, State,
     StatusMessage,
@@ -94,8 +95,26 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             on_listed(state, box_, result, &mut fx);
             true
         }
-        Msg::LoadRetrying { what, error, at } => {
+        Msg::LoadRetrying {
+            what,
+            error,
+            retry_in_ms,
+            at,
+        } => {
             advance(state, at);
+            // Before the feed is up, loads are what tells whether the
+            // server answers: show it the same way.
+            if !matches!(state.conn, Conn::Live { .. }) {
+                let since = match &state.conn {
+                    Conn::Reconnecting { since, .. } => *since,
+                    _ => at,
+                };
+                state.conn = Conn::Reconnecting {
+                    since,
+                    retry_at: at + chrono::Duration::milliseconds(retry_in_ms as i64),
+                    reason: sanitize::clean_line(&error),
+                };
+            }
             say(
                 state,
                 Level::Error,
@@ -183,6 +202,9 @@ fn on_listed(
     state.listing.retain(|b| *b != box_);
     match result {
         Ok((items, as_of)) => {
+            // Exactly what is needed: doubling 100,000 entries wastes tens of MB.
+            state.entries.reserve_exact(items.len());
+            state.by_id.reserve(items.len());
             for r in items {
                 upsert_entry(state, clean_referral(r), false);
             }
@@ -219,12 +241,16 @@ fn upsert_entry(state: &mut State, r: Referral, live: bool) -> Option<(u32, bool
             return None;
         }
         let old = e.referral.status;
-        e.replace(r);
+        e.referral = r;
+        state
+            .filter_text
+            .set(i, &state.entries[i as usize].referral);
         Some((i, false, old))
     } else {
         let i = state.entries.len() as u32;
         state.by_id.insert(r.id.clone(), i);
         let status = r.status;
+        state.filter_text.set(i, &r);
         let mut e = Entry::new(r);
         e.fresh = live;
         state.entries.push(e);
@@ -322,6 +348,9 @@ fn clamp_view(state: &mut State, pane: Pane) {
         return;
     }
     p.cursor = p.cursor.min(len - 1);
+    p.cursor_entry = Some(p.rows[p.cursor]);
+    // Too small to draw: keep the viewport for when it grows again.
+    let Some(page) = page else { return };
     if p.cursor < p.offset {
         p.offset = p.cursor;
     }
@@ -329,7 +358,6 @@ fn clamp_view(state: &mut State, pane: Pane) {
         p.offset = p.cursor + 1 - page;
     }
     p.offset = p.offset.min(len.saturating_sub(page)).min(p.cursor);
-    p.cursor_entry = Some(p.rows[p.cursor]);
 }
 
 /// Recomputes both panes from the entries (after a bulk list or `me`).
@@ -356,15 +384,31 @@ fn rebuild_panes(state: &mut State) {
 }
 
 fn refilter_pane(state: &mut State, pane: Pane, anchor: usize) {
+    let bits =
+        (!state.filter_applied.is_empty()).then(|| state.filter_text.scan(&state.filter_applied));
+    refilter_with(state, pane, anchor, false, bits.as_deref());
+}
+
+/// Recomputes a pane's rows: from `all` with the scan's bits, or
+/// (`narrow`: the filter only got longer) from the rows already shown.
+fn refilter_with(state: &mut State, pane: Pane, anchor: usize, narrow: bool, bits: Option<&[u64]>) {
     let p = state.pane(pane);
-    let rows: Vec<u32> = if state.filter_applied.is_empty() {
-        p.all.clone()
-    } else {
-        p.all
+    let rows: Vec<u32> = match bits {
+        _ if state.filter_applied.is_empty() => p.all.clone(),
+        Some(bits) => {
+            let source = if narrow { &p.rows } else { &p.all };
+            source
+                .iter()
+                .copied()
+                .filter(|&i| state::bit(bits, i))
+                .collect()
+        }
+        None => p
+            .rows
             .iter()
             .copied()
             .filter(|&i| state.matches_filter(i))
-            .collect()
+            .collect(),
     };
     state.panes[pane.index()].rows = rows;
     relocate(state, pane, anchor);
@@ -375,10 +419,19 @@ fn set_filter(state: &mut State, text: String) {
     if lc == state.filter_applied {
         return;
     }
+    // A longer filter containing the old one only removes rows; when few
+    // are left, checking them is cheaper than scanning everything.
+    let narrow = !state.filter_applied.is_empty() && lc.contains(state.filter_applied.as_str());
     state.filter_applied = lc;
+    let shown: usize = state.panes.iter().map(|p| p.rows.len()).sum();
+    let bits = if state.filter_applied.is_empty() || (narrow && shown < state.entries.len() / 8) {
+        None
+    } else {
+        Some(state.filter_text.scan(&state.filter_applied))
+    };
     for pane in [Pane::Incoming, Pane::Outgoing] {
         let anchor = anchor_of(state, pane);
-        refilter_pane(state, pane, anchor);
+        refilter_with(state, pane, anchor, narrow, bits.as_deref());
     }
 }
 
@@ -421,8 +474,14 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> bool {
             }
             true
         }
-        Context::Help => on_help_key(state, cmd, &ev, fx),
+        Context::Help => on_help_key(state, cmd, &ev),
         Context::Confirm => match ev.code {
+            KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                state.popup = None;
+                state.quitting = true;
+                fx.push(Effect::Quit);
+                true
+            }
             KeyCode::Char('y' | 'Y') => {
                 state.popup = None;
                 state.quitting = true;
@@ -468,19 +527,15 @@ fn quit(state: &mut State, fx: &mut Vec<Effect>) -> bool {
     true
 }
 
-fn on_help_key(
-    state: &mut State,
-    cmd: Option<Command>,
-    ev: &KeyEvent,
-    fx: &mut Vec<Effect>,
-) -> bool {
+fn on_help_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent) -> bool {
     let max = help::line_count(&state.keymap).saturating_sub(1);
     let Some(Popup::Help { scroll }) = &mut state.popup else {
         return false;
     };
     match cmd {
         Some(Command::Help) => state.popup = None,
-        Some(Command::Quit) => return quit(state, fx),
+        // In the overlay, quit closes it first: a stray `q` never leaves the app.
+        Some(Command::Quit) => state.popup = None,
         Some(Command::Up) => *scroll = scroll.saturating_sub(1),
         Some(Command::Down) => *scroll = (*scroll + 1).min(max),
         Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),
@@ -495,7 +550,7 @@ fn on_help_key(
 
 fn move_cursor(state: &mut State, cmd: Command) -> bool {
     let pane = state.active;
-    let page = state.page_rows(pane);
+    let page = state.page_rows(pane).unwrap_or(1);
     let p = &mut state.panes[pane.index()];
     p.new_count = 0;
     let len = p.rows.len();

@@ -170,19 +170,26 @@ fn partners_are_sanitized_and_sorted_and_errors_say_so() {
 fn load_retrying_says_so() {
     let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
     s.dirty = false;
-    update(
-        &mut s,
-        Msg::LoadRetrying {
-            what: "incoming".into(),
-            error: "connection refused".into(),
-            at: t(NOW),
-        },
-    );
+    let retrying = |error: &str| Msg::LoadRetrying {
+        what: "incoming".into(),
+        error: error.into(),
+        retry_in_ms: 2000,
+        at: t(NOW),
+    };
+    update(&mut s, retrying("connection refused"));
     assert_eq!(
         status_text(&s),
         "cannot load incoming: connection refused; retrying"
     );
     assert!(s.dirty);
+    assert_eq!(
+        super::views::status_bar::connection(&s),
+        "◌ reconnecting in 2s"
+    );
+    // Once the feed is live, a failing reload does not say the connection dropped.
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, retrying("503"));
+    assert!(matches!(s.conn, Conn::Live { .. }));
 }
 
 #[test]
@@ -206,7 +213,7 @@ fn navigation_keys_move_the_cursor_and_the_viewport() {
     assert_eq!(current_id(&s), "r_001");
     update(&mut s, key('G'));
     assert_eq!(current_id(&s), "r_099");
-    let page = s.page_rows(Pane::Incoming);
+    let page = s.page_rows(Pane::Incoming).unwrap();
     assert_eq!(s.pane(Pane::Incoming).offset, 100 - page);
     update(&mut s, key('g'));
     assert_eq!(s.pane(Pane::Incoming).cursor, 0);
@@ -249,13 +256,17 @@ fn resize_keeps_the_cursor_and_clamps_the_viewport() {
     update(&mut s, Msg::Resize(80, 20));
     assert_eq!(current_id(&s), "r_040");
     let p = s.pane(Pane::Incoming);
-    let page = s.page_rows(Pane::Incoming);
+    let page = s.page_rows(Pane::Incoming).unwrap();
     assert!(
         p.cursor >= p.offset && p.cursor < p.offset + page,
         "cursor on screen"
     );
+    let offset = p.offset;
     update(&mut s, Msg::Resize(30, 10));
     assert_eq!(current_id(&s), "r_040", "too small keeps state");
+    assert_eq!(s.page_rows(Pane::Incoming), None);
+    update(&mut s, Msg::Resize(80, 20));
+    assert_eq!(s.pane(Pane::Incoming).offset, offset, "and the viewport");
     update(&mut s, Msg::Resize(200, 50));
     assert_eq!(current_id(&s), "r_040");
 }
@@ -417,6 +428,21 @@ fn retrying_counts_unsent_and_quitting_asks_first() {
     assert!(matches!(s.popup, Some(Popup::ConfirmQuit)));
     assert_eq!(update(&mut s, key('y')), vec![Effect::Quit]);
     assert!(s.quitting);
+    // Ctrl-C again at the question quits too.
+    let mut s = loaded(Role::Agent, sample());
+    sent(&update(&mut s, key('a')));
+    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(update(&mut s, ctrl_c.clone()).is_empty());
+    assert_eq!(update(&mut s, ctrl_c), vec![Effect::Quit]);
+}
+
+#[test]
+fn q_in_the_help_overlay_closes_it_and_does_not_quit() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('?'));
+    assert!(update(&mut s, key('q')).is_empty());
+    assert!(s.popup.is_none());
+    assert!(!s.quitting);
 }
 
 #[test]
@@ -698,6 +724,43 @@ fn filter_narrows_as_you_type_enter_keeps_esc_clears() {
 }
 
 #[test]
+fn a_hidden_pane_keeps_its_viewport_while_rows_arrive() {
+    let refs: Vec<_> = (0..60)
+        .map(|i| {
+            referral(
+                &format!("r_{i:03}"),
+                "northwind-net",
+                "acme-web",
+                "Co",
+                10 + i,
+            )
+        })
+        .collect();
+    let mut s = loaded(Role::Agent, refs);
+    for _ in 0..12 {
+        update(&mut s, key('j'));
+    }
+    let (cursor, offset) = (s.pane(Pane::Incoming).cursor, s.pane(Pane::Incoming).offset);
+    update(&mut s, key('2'));
+    let fresh = referral("r_900", "bluehost-co", "acme-web", "New", 0);
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Event {
+            seq: 9,
+            referral: Box::new(fresh),
+            at: t(NOW),
+        }),
+    );
+    update(&mut s, key('1'));
+    let p = s.pane(Pane::Incoming);
+    assert_eq!(
+        (p.cursor, p.offset),
+        (cursor + 1, offset + 1),
+        "same referral, same screen row"
+    );
+}
+
+#[test]
 fn a_new_lead_never_moves_the_cursor_or_its_screen_row() {
     let mut refs = Vec::new();
     for i in 0..50 {
@@ -929,4 +992,119 @@ fn remapped_keys_drive_the_reducer() {
     s.keymap = KeyMap::from_config(&keys).unwrap();
     assert!(update(&mut s, key('a')).is_empty());
     assert_eq!(sent(&update(&mut s, key('y'))).1, "r_09");
+}
+
+#[test]
+fn filter_text_survives_many_updates_and_compaction() {
+    let long = "x".repeat(3000);
+    let mut refs = Vec::new();
+    for i in 0..10 {
+        let mut r = referral(
+            &format!("r_{i:02}"),
+            "northwind-net",
+            "acme-web",
+            &format!("Co{i}"),
+            i,
+        );
+        r.lead.summary = Some(long.clone());
+        refs.push(r);
+    }
+    let mut s = loaded(Role::Agent, refs.clone());
+    let before = s.filter_text.len();
+    for v in 2..80u64 {
+        for r in &refs {
+            let mut r = r.clone();
+            r.version = v;
+            r.lead.company = format!("{} v{v}", r.lead.company);
+            update(
+                &mut s,
+                Msg::Feed(FeedMsg::Event {
+                    seq: v,
+                    referral: Box::new(r),
+                    at: t(NOW),
+                }),
+            );
+        }
+    }
+    assert!(
+        s.filter_text.len() < before + (1 << 21),
+        "compacted: {}",
+        s.filter_text.len()
+    );
+    update(&mut s, key('/'));
+    type_str(&mut s, "co3 v79");
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 1);
+    assert_eq!(current_id(&s), "r_03");
+    for _ in 0..7 {
+        update(&mut s, code(KeyCode::Backspace));
+    }
+    type_str(&mut s, "v78");
+    assert_eq!(
+        s.pane(Pane::Incoming).rows.len(),
+        0,
+        "old text is not searched"
+    );
+}
+
+#[test]
+fn narrowing_a_filter_checks_only_the_rows_left_and_agrees_with_a_full_scan() {
+    let refs: Vec<_> = (0..100)
+        .map(|i| {
+            referral(
+                &format!("r_{i:03}"),
+                "northwind-net",
+                "acme-web",
+                &format!("Shop {i}"),
+                i,
+            )
+        })
+        .collect();
+    let mut s = loaded(Role::Agent, refs);
+    update(&mut s, key('/'));
+    type_str(&mut s, "shop 5");
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 11);
+    type_str(&mut s, "5");
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 1);
+    assert_eq!(current_id(&s), "r_055");
+    update(&mut s, code(KeyCode::Backspace));
+    assert_eq!(
+        s.pane(Pane::Incoming).rows.len(),
+        11,
+        "widening scans again"
+    );
+}
+
+#[test]
+fn the_directory_arriving_fills_an_open_forward_picker() {
+    let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    update(&mut s, Msg::Me(Ok(me("acme-web", Role::Agent))));
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Incoming,
+            result: Ok((sample(), 1)),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Outgoing,
+            result: Ok((vec![], 1)),
+        },
+    );
+    let fx = update(&mut s, key('f'));
+    assert_eq!(
+        fx,
+        vec![Effect::LoadPartners],
+        "asks for the directory it lacks"
+    );
+    let Some(Popup::Forward(p)) = &s.popup else {
+        panic!()
+    };
+    assert!(p.matches.is_empty());
+    update(&mut s, Msg::Partners(Ok(directory())));
+    let Some(Popup::Forward(p)) = &s.popup else {
+        panic!()
+    };
+    assert_eq!(p.matches.len(), 3);
 }

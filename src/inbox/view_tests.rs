@@ -63,6 +63,10 @@ fn outgoing_pane_with_new_count() {
     );
     let out = screen(&s);
     assert!(out.contains("Incoming 6 · 5 pending"));
+    assert!(
+        out.contains("2: Outgoing 4 · 3 pending · 1 new"),
+        "the hidden pane's news shows"
+    );
     update(&mut s, key('2'));
     assert_snapshot!("outgoing_after_new_lead", screen(&s));
 }

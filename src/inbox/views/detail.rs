@@ -107,6 +107,32 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         ));
     }
     lines.push(field(theme, "When", when));
+    if r.status != Status::Pending {
+        lines.push(field(theme, "Decision", describe_decision(state, r)));
+    }
+    if let Some(reason) = &r.reason {
+        lines.push(field(theme, "Reason", reason.code.label()));
+        if let Some(n) = &reason.note {
+            multiline(theme, "", n, theme.text, &mut lines);
+        }
+    }
+    if let Some(n) = &r.decision_note {
+        multiline(theme, "Reply", n, theme.text, &mut lines);
+    }
+    if let Some(o) = &r.outcome {
+        let v = format::money(o.value_cents, &r.lead.currency);
+        lines.push(field(
+            theme,
+            "Outcome",
+            format!("{} {v}", r.status.as_str()),
+        ));
+        if let Some(n) = &o.note {
+            multiline(theme, "", n, theme.text, &mut lines);
+        }
+    }
+    if let Some(child) = &r.forwarded_to {
+        lines.push(field(theme, "Forwarded", format!("as {child}")));
+    }
     if r.contact_masked {
         lines.push(field(
             theme,
@@ -134,32 +160,6 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     if let Some(n) = &r.note {
         multiline(theme, "Note", n, theme.text, &mut lines);
-    }
-    if r.status != Status::Pending {
-        lines.push(field(theme, "Decision", describe_decision(state, r)));
-    }
-    if let Some(reason) = &r.reason {
-        lines.push(field(theme, "Reason", reason.code.label()));
-        if let Some(n) = &reason.note {
-            multiline(theme, "", n, theme.text, &mut lines);
-        }
-    }
-    if let Some(n) = &r.decision_note {
-        multiline(theme, "Their note", n, theme.text, &mut lines);
-    }
-    if let Some(o) = &r.outcome {
-        let v = format::money(o.value_cents, &r.lead.currency);
-        lines.push(field(
-            theme,
-            "Outcome",
-            format!("{} {v}", r.status.as_str()),
-        ));
-        if let Some(n) = &o.note {
-            multiline(theme, "", n, theme.text, &mut lines);
-        }
-    }
-    if let Some(child) = &r.forwarded_to {
-        lines.push(field(theme, "Forwarded", format!("as {child}")));
     }
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })

@@ -18,12 +18,14 @@ pub fn hints(state: &State) -> Vec<(String, &'static str)> {
         Context::Choice => &[("Enter", "pick"), ("1-5", "reason"), ("Esc", "cancel")],
         Context::Picker => &[("type", "narrow"), ("Enter", "pick"), ("Esc", "cancel")],
         Context::Note => &[("Enter", "send"), ("Esc", "back")],
-        Context::Help => &[("Esc", "close")],
+        Context::Help => &[("Esc/q", "close"), ("↑/↓", "scroll")],
         Context::Confirm => &[("y", "quit"), ("n", "stay")],
     };
     let fixed = fixed.iter().map(|(k, l)| (k.to_string(), *l));
     if ctx == Context::List {
         out
+    } else if ctx == Context::Help {
+        fixed.collect()
     } else {
         let mut v: Vec<_> = fixed.collect();
         v.append(&mut out);

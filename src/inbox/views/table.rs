@@ -58,7 +58,7 @@ impl Col {
 /// (last dropped first).
 const FIXED: [(Col, u16); 8] = [
     (Col::Status, 11),
-    (Col::Partner, 16),
+    (Col::Partner, PARTNER_MIN),
     (Col::Left, 6),
     (Col::Age, 4),
     (Col::Value, 7),
@@ -68,6 +68,12 @@ const FIXED: [(Col, u16); 8] = [
 ];
 /// Narrowest company column before other columns are dropped.
 const COMPANY_MIN: u16 = 14;
+/// A company column this wide gives its spare width to the partner column.
+const COMPANY_ROOMY: u16 = 34;
+/// The partner column's default width.
+const PARTNER_MIN: u16 = 16;
+/// The partner column's widest.
+const PARTNER_MAX: u16 = 26;
 /// Marker columns: cursor and in-flight / new.
 const MARKERS: u16 = 2;
 /// Display order.
@@ -88,17 +94,24 @@ pub fn columns(width: u16) -> Vec<(Col, u16)> {
     let mut keep = FIXED.len();
     loop {
         let fixed: u16 = FIXED[..keep].iter().map(|(_, w)| w + 1).sum();
-        let company = width.saturating_sub(MARKERS + fixed);
+        let mut company = width.saturating_sub(MARKERS + fixed);
         if company >= COMPANY_MIN || keep == 0 {
+            // Spare width goes to the partner column first (ids up to 40 chars).
+            let mut partner_extra = 0;
+            if company > COMPANY_ROOMY {
+                partner_extra = (company - COMPANY_ROOMY).min(PARTNER_MAX - PARTNER_MIN);
+                company -= partner_extra;
+            }
             let kept = &FIXED[..keep];
             return ORDER
                 .iter()
-                .filter_map(|c| {
-                    if *c == Col::Company {
-                        Some((Col::Company, company))
-                    } else {
-                        kept.iter().find(|(k, _)| k == c).copied()
-                    }
+                .filter_map(|c| match c {
+                    Col::Company => Some((Col::Company, company)),
+                    Col::Partner => kept
+                        .iter()
+                        .find(|(k, _)| k == c)
+                        .map(|(k, w)| (*k, w + partner_extra)),
+                    _ => kept.iter().find(|(k, _)| k == c).copied(),
                 })
                 .collect();
         }
@@ -171,6 +184,34 @@ pub fn render(state: &State, theme: &Theme, pane: Pane, area: Rect, buf: &mut Bu
             format!("{mark}{}", title(state, pane)),
             title_style,
         ));
+    // One pane at a time: the other's counts stay in sight, with its key.
+    let alone = crate::inbox::layout::layout(state).panes.len() == 1;
+    let block = if alone && state.pane_count() == 2 {
+        let other = pane.other();
+        let key = state
+            .keymap
+            .label_in(
+                if other == Pane::Incoming {
+                    crate::inbox::command::Command::PaneIncoming
+                } else {
+                    crate::inbox::command::Command::PaneOutgoing
+                },
+                crate::inbox::command::Context::List,
+            )
+            .map(|k| format!("{k}: "))
+            .unwrap_or_default();
+        let style = if state.pane(other).new_count > 0 {
+            theme.pane_title.add_modifier(Modifier::BOLD)
+        } else {
+            theme.dim
+        };
+        block.title(ratatui::text::Span::styled(
+            format!(" {key}{}", title(state, other).trim_start()),
+            style,
+        ))
+    } else {
+        block
+    };
     let inner = block.inner(area);
     block.render(area, buf);
     if inner.height == 0 || inner.width == 0 {

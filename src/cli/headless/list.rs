@@ -1,0 +1,270 @@
+//! `leadx list [--box incoming|outgoing|all] [--query Q] [--format table|json|csv]`.
+
+use std::io::{self, IsTerminal, Write};
+
+use clap::{Args, ValueEnum};
+
+use super::output::{
+    Column, expires_in, money, terminal_width, write_csv_record, write_json, write_table,
+};
+use super::select::Selector;
+use super::{ConnectArgs, EXIT_OK, Failure, LIST_PAGE, client_failure, connect, read};
+use crate::sanitize::{clean_line, clean_text};
+use crate::wire::{Referral, ReferralBox, Timestamp, format_timestamp, now_seconds};
+
+/// Which side of the caller's referrals to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BoxArg {
+    /// Sent to the caller's partner.
+    Incoming,
+    /// Sent by the caller's partner.
+    Outgoing,
+    /// Both (for an operator: every partner's).
+    All,
+}
+
+impl From<BoxArg> for ReferralBox {
+    fn from(b: BoxArg) -> Self {
+        match b {
+            BoxArg::Incoming => ReferralBox::Incoming,
+            BoxArg::Outgoing => ReferralBox::Outgoing,
+            BoxArg::All => ReferralBox::All,
+        }
+    }
+}
+
+/// How `list` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Columns fitted to the terminal.
+    Table,
+    /// One JSON array of referral objects.
+    Json,
+    /// CSV with a header row (RFC 4180).
+    Csv,
+}
+
+/// `leadx list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Which referrals: incoming, outgoing or all.
+    #[arg(long = "box", value_enum, default_value = "all")]
+    pub box_: BoxArg,
+    /// Only referrals matching this query (the inbox's `/` language;
+    /// `sort:FIELD` orders them).
+    #[arg(long, short = 'q', value_name = "QUERY")]
+    pub query: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+pub(super) async fn run(args: ListArgs) -> Result<u8, Failure> {
+    let selector = args.query.as_deref().map(Selector::parse).transpose()?;
+    let client = connect(&args.connect)?;
+    let box_ = ReferralBox::from(args.box_);
+    let (items, _) = read(|| client.list_all_with(box_, &[], LIST_PAGE))
+        .await
+        .map_err(|e| client_failure("list", &e))?;
+    let now = now_seconds();
+    let items = match &selector {
+        Some(s) => s.select(items, now),
+        None => items,
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.format {
+        ListFormat::Json => {
+            write_json(&mut out, &items)?;
+            writeln!(out)?;
+        }
+        ListFormat::Csv => write_csv(&mut out, &items, io::stdout().is_terminal())?,
+        ListFormat::Table => write_referral_table(&mut out, &items, now, terminal_width())?,
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
+}
+
+/// The table's columns: partners give up room first, then the company;
+/// category and expiry appear on wider terminals only.
+const COLUMNS: [Column; 8] = [
+    Column {
+        title: "ID",
+        min: 28,
+        max: 30,
+        shrink_rank: 9,
+        show_from: 0,
+    },
+    Column {
+        title: "STATUS",
+        min: 4,
+        max: 9,
+        shrink_rank: 3,
+        show_from: 0,
+    },
+    Column {
+        title: "FROM",
+        min: 8,
+        max: 20,
+        shrink_rank: 1,
+        show_from: 0,
+    },
+    Column {
+        title: "TO",
+        min: 8,
+        max: 20,
+        shrink_rank: 1,
+        show_from: 0,
+    },
+    Column {
+        title: "COMPANY",
+        min: 10,
+        max: 40,
+        shrink_rank: 2,
+        show_from: 0,
+    },
+    Column {
+        title: "CATEGORY",
+        min: 6,
+        max: 14,
+        shrink_rank: 1,
+        show_from: 120,
+    },
+    Column {
+        title: "VALUE",
+        min: 8,
+        max: 18,
+        shrink_rank: 3,
+        show_from: 0,
+    },
+    Column {
+        title: "EXPIRES",
+        min: 3,
+        max: 7,
+        shrink_rank: 1,
+        show_from: 110,
+    },
+];
+
+/// The referrals as a table fitted to `total` columns, every cell cleaned.
+pub(super) fn write_referral_table(
+    out: &mut dyn Write,
+    items: &[Referral],
+    now: Timestamp,
+    total: usize,
+) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|r| {
+            vec![
+                clean_line(&r.id),
+                r.status.as_str().to_owned(),
+                clean_line(&r.from_partner),
+                clean_line(&r.to_partner),
+                clean_line(&r.lead.company),
+                clean_line(&r.lead.category),
+                money(r.lead.est_value_cents, &r.lead.currency),
+                expires_in(r, now),
+            ]
+        })
+        .collect();
+    write_table(out, &COLUMNS, &rows, total)
+}
+
+/// CSV header.
+const CSV_HEADER: [&str; 28] = [
+    "id",
+    "version",
+    "status",
+    "from_partner",
+    "to_partner",
+    "company",
+    "domain",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "category",
+    "summary",
+    "est_value_cents",
+    "currency",
+    "region",
+    "commission_pct",
+    "note",
+    "decision_note",
+    "created_at",
+    "updated_at",
+    "expires_at",
+    "decided_at",
+    "decided_by",
+    "decided_by_partner",
+    "reason",
+    "reason_note",
+    "parent_id",
+    "chain",
+];
+
+/// The referrals as CSV with a header row. The data goes out as the
+/// server sent it, except on a terminal, where every field is cleaned.
+pub(super) fn write_csv(out: &mut dyn Write, items: &[Referral], clean: bool) -> io::Result<()> {
+    write_csv_record(out, &CSV_HEADER)?;
+    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+    for r in items {
+        let fields = [
+            r.id.clone(),
+            r.version.to_string(),
+            r.status.as_str().to_owned(),
+            r.from_partner.clone(),
+            r.to_partner.clone(),
+            r.lead.company.clone(),
+            opt(&r.lead.domain),
+            opt(&r.lead.contact_name),
+            opt(&r.lead.contact_email),
+            opt(&r.lead.contact_phone),
+            r.lead.category.clone(),
+            opt(&r.lead.summary),
+            r.lead
+                .est_value_cents
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            r.lead.currency.clone(),
+            opt(&r.lead.region),
+            r.commission_pct.to_string(),
+            opt(&r.note),
+            opt(&r.decision_note),
+            format_timestamp(&r.created_at),
+            format_timestamp(&r.updated_at),
+            format_timestamp(&r.expires_at),
+            r.decided_at
+                .as_ref()
+                .map(format_timestamp)
+                .unwrap_or_default(),
+            r.decided_by
+                .as_ref()
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            r.decided_by
+                .as_ref()
+                .map(|d| d.partner.clone())
+                .unwrap_or_default(),
+            r.reason
+                .as_ref()
+                .map(|x| x.code.as_str().to_owned())
+                .unwrap_or_default(),
+            r.reason
+                .as_ref()
+                .and_then(|x| x.note.clone())
+                .unwrap_or_default(),
+            opt(&r.parent_id),
+            r.chain.join(" > "),
+        ];
+        if clean {
+            let cleaned: Vec<String> = fields.iter().map(|f| clean_text(f)).collect();
+            write_csv_record(out, &cleaned)?;
+        } else {
+            write_csv_record(out, &fields)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! The headless CLI, for scripts and support engineers: `leadx list`,
+//! `show`, `accept|reject|forward|withdraw`, `send` and `watch`. It shares
+//! the inbox's client ([`crate::client`]), query engine ([`crate::query`])
+//! and configuration ([`crate::config`]).
+//!
+//! Everything a command prints goes to stdout, errors to stderr as one line
+//! `leadx: ...`. Exit status: 0 when everything asked for was done, 1 when
+//! the server refused some of it (a conflict, not found, a rule), 2 on a
+//! usage, configuration or connection error. Every string printed as a
+//! table, text or line passes through [`crate::sanitize`]; JSON goes out
+//! through [`output::write_json`], which also escapes the characters a
+//! terminal could act on.
+
+mod act;
+mod list;
+mod output;
+mod select;
+mod send;
+mod show;
+mod watch;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+pub use act::{ActArgs, ActFormat};
+pub use list::{BoxArg, ListArgs, ListFormat};
+pub use send::SendArgs;
+pub use show::{ShowArgs, ShowFormat};
+pub use watch::{WatchArgs, WatchFormat};
+
+use crate::client::{Backoff, Client, ClientConfig, ClientError, retry_until_definite};
+use crate::config::{self, Overrides, Settings};
+use crate::sanitize::clean_line;
+use crate::wire::{ActionKind, ErrorCode};
+
+/// Flags every headless command takes: where the server is and who we are.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectArgs {
+    /// The server's URL (overrides the config file and LEADX_SERVER__URL).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// A file holding the bearer token.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// The config file (default: $XDG_CONFIG_HOME/leadx/config.toml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Take the server and token from [profiles.NAME] of the config.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// One headless command, as `cli::main` hands it over.
+#[derive(Debug)]
+pub enum Invocation {
+    /// `leadx list`.
+    List(ListArgs),
+    /// `leadx show`.
+    Show(ShowArgs),
+    /// `leadx accept|reject|forward|withdraw`.
+    Act(ActionKind, ActArgs),
+    /// `leadx send`.
+    Send(SendArgs),
+    /// `leadx watch`.
+    Watch(WatchArgs),
+}
+
+/// Runs one headless command; the process's exit status.
+pub fn run(invocation: Invocation) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            say_err!("leadx: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match invocation {
+            Invocation::List(args) => list::run(args).await,
+            Invocation::Show(args) => show::run(args).await,
+            Invocation::Act(kind, args) => act::run(kind, args).await,
+            Invocation::Send(args) => send::run(args).await,
+            Invocation::Watch(args) => watch::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure::Quiet(code)) => ExitCode::from(code),
+        Err(Failure::Message { code, message }) => {
+            say_err!("leadx: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// Exit status: everything done.
+pub(crate) const EXIT_OK: u8 = 0;
+/// Exit status: the server refused some or all of it.
+pub(crate) const EXIT_REFUSED: u8 = 1;
+/// Exit status: usage, configuration or connection error.
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// Why a command stopped early.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Print `leadx: message` on stderr and exit with `code`.
+    Message {
+        /// The exit status.
+        code: u8,
+        /// One line (already safe to print).
+        message: String,
+    },
+    /// Exit with `code`; everything has been said (or stdout went away).
+    Quiet(u8),
+}
+
+impl Failure {
+    /// A usage error (exit 2).
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self::Message {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    /// The server refused (exit 1).
+    pub(crate) fn refused(message: impl Into<String>) -> Self {
+        Self::Message {
+            code: EXIT_REFUSED,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    /// Writing to stdout failed: a closed pipe (`leadx list | head`) is a
+    /// normal end; anything else is reported.
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::Quiet(EXIT_OK)
+        } else {
+            Failure::Message {
+                code: EXIT_USAGE,
+                message: format!("cannot write output: {e}"),
+            }
+        }
+    }
+}
+
+/// A client error as a failure: no answer, a 401, a 5xx or an answer that
+/// does not decode is exit 2; a definite refusal (404, 403, 409, 422) is 1.
+pub(crate) fn client_failure(context: &str, e: &ClientError) -> Failure {
+    let code = match e {
+        ClientError::Network(_) | ClientError::Decode(_) => EXIT_USAGE,
+        ClientError::Api { status, error, .. } => {
+            if *status >= 500 || *status == 429 || error.code == ErrorCode::Unauthenticated {
+                EXIT_USAGE
+            } else {
+                EXIT_REFUSED
+            }
+        }
+    };
+    // ClientError's Display already makes server text one safe line.
+    let text = clean_line(&e.to_string());
+    let message = if matches!(e, ClientError::Network(_)) {
+        format!("{context}: cannot reach the server: {text}")
+    } else {
+        format!("{context}: {text}")
+    };
+    Failure::Message { code, message }
+}
+
+/// Loads the configuration (file, `LEADX_*`, flags) and builds a client.
+pub(crate) fn connect(args: &ConnectArgs) -> Result<Client, Failure> {
+    let settings = load_settings(args)?;
+    client_for(settings)
+}
+
+/// As [`connect`], for a command that changes something: a configuration
+/// that says `readonly = true` refuses it (exit 2), as the inbox does.
+pub(crate) fn connect_to_act(args: &ConnectArgs, what: &str) -> Result<Client, Failure> {
+    let settings = load_settings(args)?;
+    if settings.readonly {
+        return Err(Failure::usage(format!(
+            "{what}: the configuration is read-only (readonly = true)"
+        )));
+    }
+    client_for(settings)
+}
+
+fn load_settings(args: &ConnectArgs) -> Result<Settings, Failure> {
+    let overrides = Overrides {
+        server: args.server.clone(),
+        token_file: args.token_file.clone(),
+        config: args.config.clone(),
+        profile: args.profile.clone(),
+        ..Overrides::default()
+    };
+    config::load(&overrides).map_err(|e| Failure::usage(clean_line(&e.to_string())))
+}
+
+fn client_for(settings: Settings) -> Result<Client, Failure> {
+    Client::new(ClientConfig::new(settings.server_url, settings.token))
+        .map_err(|e| Failure::usage(clean_line(&e.to_string())))
+}
+
+/// Page size of the CLI's lists: the protocol's largest, so that 100,000
+/// referrals take 20 requests, not 200.
+pub(crate) const LIST_PAGE: u32 = 5000;
+
+/// Retries for reads: a few quick tries, so that a script learns soon
+/// that the server is down.
+pub(crate) fn read_backoff() -> Backoff {
+    Backoff::new(Duration::from_millis(200), Duration::from_secs(2)).with_max_attempts(3)
+}
+
+/// Runs a read with [`read_backoff`] (network errors, 5xx and 429 are
+/// tried again).
+pub(crate) async fn read<T, F, Fut>(attempt: F) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ClientError>>,
+{
+    retry_until_definite(read_backoff(), attempt, |_, _, _| {}).await
+}

@@ -1,0 +1,168 @@
+//! `leadx send --to PARTNER --company ... --category ... [...]`: sends a
+//! lead and prints the new referral's id.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{ConnectArgs, EXIT_OK, Failure, client_failure, connect_to_act};
+use crate::client::{Backoff, ClientError, new_idempotency_key, retry_until_definite_or_cancelled};
+use crate::sanitize::clean_line;
+use crate::wire::{CreateReferral, ErrorCode, LeadInput};
+
+/// `leadx send`.
+#[derive(Debug, Clone, Args)]
+pub struct SendArgs {
+    /// The partner to send the lead to.
+    #[arg(long, value_name = "PARTNER")]
+    pub to: String,
+    /// The prospective customer's company.
+    #[arg(long)]
+    pub company: String,
+    /// What it needs: bandwidth, hosting, colocation, services, design, ...
+    #[arg(long)]
+    pub category: String,
+    /// The company's domain (finds duplicates).
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// The contact's name.
+    #[arg(long)]
+    pub contact_name: Option<String>,
+    /// The contact's email.
+    #[arg(long)]
+    pub contact_email: Option<String>,
+    /// The contact's phone.
+    #[arg(long)]
+    pub contact_phone: Option<String>,
+    /// What the customer wants.
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// Estimated value: `12000`, `12k`, `2.5m`, `1,200.50`.
+    #[arg(long, value_parser = parse_value)]
+    pub value: Option<i64>,
+    /// ISO 4217 currency (USD when not given).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// The customer's region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Commission, whole percent.
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub commission: Option<u32>,
+    /// A note to the recipient.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// How long the recipient has to decide (1..720; default 72).
+    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub expires_in_hours: Option<u32>,
+    /// How long to keep retrying when the server does not answer.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub retry_for: u64,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// An amount in major units with an optional `k` or `m` suffix, as cents.
+pub(super) fn parse_value(text: &str) -> Result<i64, String> {
+    let expected = "expected an amount like 12000, 12k, 2.5m or 1,200.50";
+    let t = text.trim().replace(',', "");
+    let (number, factor) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1_000u32),
+        Some('m' | 'M') => (&t[..t.len() - 1], 1_000_000u32),
+        _ => (t.as_str(), 1u32),
+    };
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() && frac.is_empty() || !digits_ok(whole) || !digits_ok(frac) {
+        return Err(expected.to_owned());
+    }
+    // Exact decimal arithmetic: value in cents = number * factor * 100.
+    let scale = 10i128.pow(u32::try_from(frac.len()).map_err(|_| expected.to_owned())?);
+    let mantissa: i128 = format!("{whole}{frac}")
+        .parse()
+        .map_err(|_| "the amount is too large".to_owned())?;
+    let scaled = mantissa
+        .checked_mul(i128::from(factor) * 100)
+        .ok_or_else(|| "the amount is too large".to_owned())?;
+    if scaled % scale != 0 {
+        return Err("the amount has more precision than a cent".to_owned());
+    }
+    i64::try_from(scaled / scale).map_err(|_| "the amount is too large".to_owned())
+}
+
+pub(super) async fn run(args: SendArgs) -> Result<u8, Failure> {
+    let client = connect_to_act(&args.connect, "send")?;
+    let request = CreateReferral {
+        to_partner: args.to.trim().to_owned(),
+        lead: LeadInput {
+            company: Some(args.company.clone()),
+            domain: args.domain.clone(),
+            contact_name: args.contact_name.clone(),
+            contact_email: args.contact_email.clone(),
+            contact_phone: args.contact_phone.clone(),
+            category: Some(args.category.clone()),
+            summary: args.summary.clone(),
+            est_value_cents: args.value,
+            currency: args.currency.clone(),
+            region: args.region.clone(),
+        },
+        commission_pct: args.commission,
+        note: args.note.clone(),
+        expires_in_hours: args.expires_in_hours,
+    };
+    let key = new_idempotency_key();
+    let sent = retry_until_definite_or_cancelled(
+        Backoff::default(),
+        tokio::time::sleep(Duration::from_secs(args.retry_for)),
+        || client.send(&request, &key),
+        |attempt, error, wait| {
+            say_err!(
+                "leadx: send, attempt {attempt}: {}; retrying in {:.1}s",
+                clean_line(&error.to_string()),
+                wait.as_secs_f64()
+            );
+        },
+    )
+    .await;
+    match sent {
+        Ok(referral) => {
+            let mut out = io::stdout().lock();
+            writeln!(out, "{}", clean_line(&referral.id))?;
+            out.flush()?;
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            let mut context = "send".to_owned();
+            if e.code() == Some(ErrorCode::Duplicate)
+                && let ClientError::Api { error, .. } = &e
+                && let Some(existing) = &error.existing_id
+            {
+                context = format!("send (already open as {})", clean_line(existing));
+            }
+            Err(client_failure(&context, &e))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_value;
+
+    #[test]
+    fn values_parse_to_cents() {
+        assert_eq!(parse_value("12000"), Ok(1_200_000));
+        assert_eq!(parse_value("12k"), Ok(1_200_000));
+        assert_eq!(parse_value("2.5m"), Ok(250_000_000));
+        assert_eq!(parse_value("1,200.50"), Ok(120_050));
+        assert_eq!(parse_value("0"), Ok(0));
+        assert_eq!(parse_value("0.01"), Ok(1));
+        assert_eq!(parse_value(".5k"), Ok(50_000));
+        assert!(parse_value("0.001").is_err());
+        assert!(parse_value("12x").is_err());
+        assert!(parse_value("").is_err());
+        assert!(parse_value("k").is_err());
+        assert!(parse_value("-5").is_err());
+        assert!(parse_value("99999999999999999999m").is_err());
+    }
+}

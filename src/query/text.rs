@@ -1,0 +1,202 @@
+//! Case-insensitive substring search that allocates nothing on the common
+//! path: the needle is lower-cased once, at parse time; haystacks are
+//! searched as they are, folding ASCII case byte by byte, eight bytes at a
+//! time. Only a haystack that holds non-ASCII text, and did not match on the
+//! fast path, is lower-cased (Unicode) and searched again.
+
+/// A search needle: the text as typed and what the search needs from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Needle {
+    /// As typed (printed back by `Display`).
+    text: String,
+    /// `text.to_lowercase()`.
+    lower: String,
+    /// Index (in bytes of `lower`) of the byte the scan looks for first:
+    /// the rarest one, so that few candidates need checking.
+    pivot: usize,
+}
+
+impl Needle {
+    /// A needle for `text` (non-empty in every parsed query).
+    pub(crate) fn new(text: &str) -> Self {
+        let lower = text.to_lowercase();
+        let pivot = lower
+            .bytes()
+            .enumerate()
+            .min_by_key(|&(i, b)| (commonness(b), i))
+            .map_or(0, |(i, _)| i);
+        Self {
+            text: text.to_string(),
+            lower,
+            pivot,
+        }
+    }
+
+    /// The text as typed.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether `haystack`, lower-cased, contains the needle lower-cased.
+    pub(crate) fn found_in(&self, haystack: &str) -> bool {
+        match scan(haystack.as_bytes(), self.lower.as_bytes(), self.pivot) {
+            Scan::Found => true,
+            Scan::Missing { non_ascii: false } => false,
+            // Unicode case folding may map non-ASCII text onto the needle
+            // ('É' onto 'é', KELVIN SIGN onto 'k'): the slow, exact path.
+            Scan::Missing { non_ascii: true } => haystack.to_lowercase().contains(&self.lower),
+        }
+    }
+}
+
+/// How common a (lower-case) byte is in lead text; lower is rarer.
+fn commonness(b: u8) -> u8 {
+    const BY_FREQUENCY: &[u8; 26] = b"zqjxkvbpygfwmucldrhsnioate";
+    match b {
+        b' ' => 60,
+        b'a'..=b'z' => {
+            let rank = BY_FREQUENCY.iter().position(|&c| c == b).unwrap_or(0);
+            20 + rank as u8
+        }
+        b'0'..=b'9' => 15,
+        0x80..=0xff => 5,
+        _ => 10,
+    }
+}
+
+/// The outcome of the fast scan.
+enum Scan {
+    Found,
+    /// Not found folding ASCII case only; `non_ascii` says whether the
+    /// haystack holds any non-ASCII byte (and so needs the slow path).
+    Missing {
+        non_ascii: bool,
+    },
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Looks for `needle` (already lower-case) in `hay`, folding ASCII case.
+fn scan(hay: &[u8], needle: &[u8], pivot: usize) -> Scan {
+    let n = needle.len();
+    if n == 0 {
+        return Scan::Found;
+    }
+    if hay.len() < n {
+        return Scan::Missing {
+            non_ascii: !hay.is_ascii(),
+        };
+    }
+    let p = needle[pivot];
+    // For a letter, `b | 0x20 == p` holds exactly for its two cases.
+    let fold: u8 = if p.is_ascii_lowercase() { 0x20 } else { 0 };
+    let fold_word = u64::from(fold) * ONES;
+    let target_word = u64::from(p) * ONES;
+    // Candidate pivot positions: a match starting at `s` has its pivot at
+    // `s + pivot`, for `s` in 0..=hay.len() - n.
+    let last_start = hay.len() - n;
+    let region = &hay[pivot..=last_start + pivot];
+    let check = |start: usize| hay[start..start + n].eq_ignore_ascii_case(needle);
+
+    let mut seen = 0u64;
+    let mut chunks = region.chunks_exact(8);
+    let mut base = 0usize;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        seen |= w;
+        let x = (w | fold_word) ^ target_word;
+        // A set high bit for every zero byte of `x` (and, rarely, a false
+        // one just above a zero byte: every candidate is checked anyway).
+        let mut hits = x.wrapping_sub(ONES) & !x & HIGHS;
+        while hits != 0 {
+            let k = (hits.trailing_zeros() / 8) as usize;
+            if check(base + k) {
+                return Scan::Found;
+            }
+            hits &= hits - 1;
+        }
+        base += 8;
+    }
+    for (k, &b) in chunks.remainder().iter().enumerate() {
+        seen |= u64::from(b);
+        if (b | fold) == p && check(base + k) {
+            return Scan::Found;
+        }
+    }
+    let outside = !hay[..pivot].is_ascii() || !hay[last_start + pivot + 1..].is_ascii();
+    Scan::Missing {
+        non_ascii: seen & HIGHS != 0 || outside,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(hay: &str, needle: &str) -> bool {
+        hay.to_lowercase().contains(&needle.to_lowercase())
+    }
+
+    #[test]
+    fn finds_in_any_case_and_position() {
+        let hay = "Main Street Bakery, 12 Main St — Zürich";
+        for needle in [
+            "main", "MAIN", "bakery", "street b", "st — z", "zürich", "ZÜRICH", "12", "h", "y,",
+        ] {
+            assert!(Needle::new(needle).found_in(hay), "{needle:?}");
+        }
+        for needle in ["mainz", "bakeries", "zurich", "  ", "13"] {
+            assert!(!Needle::new(needle).found_in(hay), "{needle:?}");
+        }
+    }
+
+    #[test]
+    fn matches_at_both_ends_and_across_chunk_boundaries() {
+        let hay = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for start in 0..hay.len() {
+            for len in 1..=(hay.len() - start).min(9) {
+                let needle = hay[start..start + len].to_uppercase();
+                assert!(Needle::new(&needle).found_in(hay), "{needle:?}");
+            }
+        }
+        assert!(!Needle::new("9a").found_in(hay));
+        assert!(!Needle::new(&format!("{hay}!")).found_in(hay));
+    }
+
+    #[test]
+    fn unicode_folding_falls_back_only_when_needed() {
+        // KELVIN SIGN lower-cases to ASCII 'k'.
+        assert!(Needle::new("kilo").found_in("\u{212A}ILO"));
+        assert!(Needle::new("straße").found_in("STRAßE 5"));
+        assert!(Needle::new("ÉCOLE").found_in("une école"));
+        assert!(!Needle::new("école").found_in("ecole"));
+        // Non-letter pivots with bytes that would fold onto letters.
+        assert!(!Needle::new("@").found_in("`````````````"));
+        assert!(Needle::new("@x").found_in("aaaaaaaaaaaa@X"));
+    }
+
+    #[test]
+    fn agrees_with_lowercase_contains() {
+        let hays = [
+            "",
+            "a",
+            "Acme Web Hosting",
+            "ACME-WEB",
+            "ßtraße",
+            "İstanbul Office",
+            "aaaaaaaaaaaaaaaaaaaaaaab",
+            "x\u{212A}y",
+        ];
+        let needles = [
+            "a", "acme", "web h", "b", "aab", "ss", "ß", "i", "istanbul", "k", "xky", "tra",
+        ];
+        for h in hays {
+            for n in needles {
+                assert_eq!(Needle::new(n).found_in(h), naive(h, n), "{n:?} in {h:?}");
+            }
+        }
+    }
+}
