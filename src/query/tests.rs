@@ -603,3 +603,37 @@ proptest! {
         prop_assert_eq!(Needle::new(&needle).found_in(&hay), expected);
     }
 }
+
+#[test]
+fn apply_agrees_with_matches_over_many_rows() {
+    let rs: Vec<Referral> = (0..50)
+        .map(|i| {
+            let mut r = referral(&format!("r{i:02}"));
+            r.lead.company = if i % 3 == 0 {
+                "Harbor Dental"
+            } else {
+                "Summit Motors"
+            }
+            .into();
+            r.lead.summary = (i % 5 == 0).then(|| "harbor view".to_string());
+            r
+        })
+        .collect();
+    for text in [
+        "harbor",
+        "-harbor",
+        "company:harbor",
+        "harbor sort:-company",
+        "",
+    ] {
+        let query = q(text);
+        let mut expected: Vec<&Referral> = rs.iter().filter(|r| query.matches(r, now())).collect();
+        if let Some(spec) = query.sort() {
+            sort_referrals(&mut expected, spec, now());
+        }
+        let got = query.apply(&rs, now());
+        assert_eq!(got, expected, "{text}");
+    }
+    // Multiples of 3 (17), and of 5 but not of 3 (6).
+    assert_eq!(q("harbor").apply(&rs, now()).len(), 17 + 6);
+}
