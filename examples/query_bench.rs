@@ -13,7 +13,7 @@ use chrono::{TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use leadx::query::{Query, SortField, SortSpec, sort_referrals};
+use leadx::query::{Query, SortField, SortSpec, TextIndex, sort_referrals};
 use leadx::wire::{Lead, Referral, Status, Timestamp, format_timestamp};
 
 const RUNS: usize = 20;
@@ -212,6 +212,23 @@ fn time_query(
     (median(times), cpu, count)
 }
 
+/// Median wall time of `Query::filter_indexed`, and the match count.
+fn time_indexed(
+    rows: &[Referral],
+    index: &TextIndex,
+    query: &Query,
+    now: Timestamp,
+) -> (Duration, usize) {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut count = 0;
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        count = query.filter_indexed(rows, index, now).len();
+        times.push(t.elapsed());
+    }
+    (median(times), count)
+}
+
 /// The same through `Query::apply` (which fetches text a few rows ahead).
 fn time_apply(rows: &[Referral], query: &Query, now: Timestamp) -> (Duration, usize) {
     let mut times = Vec::with_capacity(RUNS);
@@ -264,6 +281,10 @@ fn main() -> anyhow::Result<()> {
         ms(t.elapsed())
     );
 
+    let t = Instant::now();
+    let index = TextIndex::new(&refs);
+    println!("built the TextIndex in {:.0} ms\n", ms(t.elapsed()));
+
     let queries = [
         ("bare word", BARE_WORD.to_string()),
         ("bare word, no match", "xylophone".to_string()),
@@ -279,28 +300,34 @@ fn main() -> anyhow::Result<()> {
         ),
     ];
     println!(
-        "{:<20} {:<48} {:>8} {:>9} {:>9} {:>9}",
-        "kind", "query", "matches", "wall ms", "cpu ms", "apply ms"
+        "{:<20} {:<48} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "kind", "query", "matches", "wall ms", "cpu ms", "apply ms", "index ms"
     );
-    let mut bare = (Duration::ZERO, 0);
+    let mut bare = (Duration::ZERO, 0, Duration::ZERO);
     for (kind, text) in &queries {
         let query = Query::parse(text).map_err(|e| anyhow::anyhow!("{text}: {e}"))?;
         let (time, cpu, count) = time_query(&refs, &query, now);
-        if text == BARE_WORD {
-            bare = (time, count);
-        }
         let (apply, applied) = time_apply(&refs, &query.clone().with_sort(None), now);
         assert_eq!(applied, count, "apply and matches disagree on {text}");
+        let (indexed, found) = time_indexed(&refs, &index, &query, now);
+        assert_eq!(
+            found, count,
+            "filter_indexed and matches disagree on {text}"
+        );
+        if text == BARE_WORD {
+            bare = (time, count, indexed);
+        }
         let cpu = cpu.map_or("-".to_string(), |c| format!("{:.2}", ms(c)));
         println!(
-            "{kind:<20} {text:<48} {count:>8} {:>9.2} {cpu:>9} {:>9.2}",
+            "{kind:<20} {text:<48} {count:>8} {:>9.2} {cpu:>9} {:>9.2} {:>9.2}",
             ms(time),
-            ms(apply)
+            ms(apply),
+            ms(indexed)
         );
     }
     println!(
         "(wall: median of {RUNS} runs of a `matches` loop; cpu: its mean time on a core per run; \
-         apply: median wall time of `Query::apply`)"
+         apply: median wall time of `Query::apply`; index: of `Query::filter_indexed`)"
     );
 
     let mut all: Vec<&Referral> = refs.iter().collect();
@@ -358,6 +385,11 @@ fn main() -> anyhow::Result<()> {
         ms(bare.0),
         bare.1,
         fzf.as_secs_f64() / bare.0.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "leadx bare word `{BARE_WORD}` with the TextIndex: {:.2} ms; fzf / leadx = {:.1}x",
+        ms(bare.2),
+        fzf.as_secs_f64() / bare.2.as_secs_f64().max(1e-9)
     );
     println!(
         "(fzf's time includes starting the process and reading the file; leadx's is in memory)"

@@ -25,6 +25,7 @@
 //! A query prints back ([`Display`](std::fmt::Display)) in a canonical form
 //! that parses to the same query.
 
+mod index;
 mod parse;
 mod sort;
 mod text;
@@ -34,6 +35,7 @@ mod tests;
 
 use std::fmt;
 
+pub use index::TextIndex;
 pub use sort::{SortField, SortSpec, compare, sort_referrals};
 
 use crate::wire::{Referral, Status, Timestamp};

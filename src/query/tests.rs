@@ -637,3 +637,80 @@ fn apply_agrees_with_matches_over_many_rows() {
     // Multiples of 3 (17), and of 5 but not of 3 (6).
     assert_eq!(q("harbor").apply(&rs, now()).len(), 17 + 6);
 }
+
+#[test]
+fn indexed_filter_agrees_with_matches() {
+    let companies = [
+        "Harbor Dental",
+        "ÉCOLE du Lac",
+        "Summit Motors",
+        "Café Lumière",
+        "x",
+    ];
+    let rs: Vec<Referral> = (0..60)
+        .map(|i| {
+            let mut r = referral(&format!("r{i:02}"));
+            r.lead.company = companies[i % companies.len()].into();
+            r.lead.summary = (i % 7 == 0).then(|| "Harbor view, near the \u{212A}ELVIN lab".into());
+            r.note = (i % 4 == 0).then(|| "call at 10:30".into());
+            r.status = Status::ALL[i % Status::ALL.len()];
+            r.lead.region = (i % 3 != 0).then(|| "EU-West".into());
+            r
+        })
+        .collect();
+    let index = TextIndex::new(&rs);
+    assert_eq!(index.len(), rs.len());
+    assert!(
+        index.row(1).starts_with("école du lac\0"),
+        "{:?}",
+        index.row(1)
+    );
+    for text in [
+        "",
+        "harbor",
+        "-harbor",
+        "école",
+        "ÉCOLE -café",
+        "\"du lac\"",
+        "kelvin",
+        "\"10:30\"",
+        "pending",
+        "eu-west status:pending,won",
+        "harbor value:>10 -status:expired",
+        // A word never spans two fields.
+        "\"dental acme\"",
+    ] {
+        let query = q(text);
+        let expected: Vec<usize> = (0..rs.len())
+            .filter(|&i| query.matches(&rs[i], now()))
+            .collect();
+        assert_eq!(query.filter_indexed(&rs, &index, now()), expected, "{text}");
+    }
+    assert!(
+        q("\"dental acme\"")
+            .filter_indexed(&rs, &index, now())
+            .is_empty()
+    );
+    assert_eq!(q("kelvin").filter_indexed(&rs, &index, now()).len(), 9);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn indexed_filter_agrees_with_matches_for_any_query(query in query()) {
+        let rs: Vec<Referral> = (0..12)
+            .map(|i| {
+                let mut r = referral(&format!("r{i}"));
+                r.lead.company = ["Ab Cd", "ÉCOLE", "x:y \"z\"", "-!"][i % 4].into();
+                r.status = Status::ALL[i % Status::ALL.len()];
+                r.lead.est_value_cents = (i % 3 != 0).then_some(i as i64 * 1_000_000);
+                r.created_at = now() - Duration::hours(i as i64 * 7);
+                r
+            })
+            .collect();
+        let index = TextIndex::new(&rs);
+        let expected: Vec<usize> = (0..rs.len()).filter(|&i| query.matches(&rs[i], now())).collect();
+        prop_assert_eq!(query.filter_indexed(&rs, &index, now()), expected);
+    }
+}

@@ -37,6 +37,11 @@ impl Needle {
         &self.text
     }
 
+    /// The text lower-cased.
+    pub(crate) fn lower(&self) -> &str {
+        &self.lower
+    }
+
     /// Whether `haystack`, lower-cased, contains the needle lower-cased.
     pub(crate) fn found_in(&self, haystack: &str) -> bool {
         match scan(haystack.as_bytes(), self.lower.as_bytes(), self.pivot) {
