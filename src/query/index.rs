@@ -31,13 +31,23 @@ impl TextIndex {
     /// Appends `r` as the next row.
     pub fn push(&mut self, r: &Referral) {
         for field in searched_text(r) {
+            // NUL ends each field; a NUL inside one becomes U+0001. No
+            // needle holds a control character, so neither changes a match
+            // and none spans two fields.
             if field.is_ascii() {
-                self.text
-                    .extend(field.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                self.text.extend(
+                    field
+                        .bytes()
+                        .map(|b| char::from(b.to_ascii_lowercase().max(1))),
+                );
             } else {
-                self.text.push_str(&field.to_lowercase());
+                self.text.extend(
+                    field
+                        .to_lowercase()
+                        .chars()
+                        .map(|c| if c == '\0' { '\u{1}' } else { c }),
+                );
             }
-            // No needle holds a control character: no match spans fields.
             self.text.push('\0');
         }
         self.ends.push(self.text.len());
@@ -64,6 +74,8 @@ impl Query {
     /// The positions in `refs` of the referrals that match, using `index`
     /// (built from `refs`) for bare words and phrases; the same answer as
     /// [`Query::matches`], faster over many rows. Does not sort.
+    /// Text terms (bare words, phrases, `company:` and the like) read the
+    /// index; the other terms read the referrals.
     ///
     /// # Panics
     ///
@@ -81,11 +93,15 @@ impl Query {
             refs.len()
         );
         let secs = now.timestamp();
-        let mut words = Vec::new();
+        // Text terms read the index; the others read the referral.
+        let mut text_terms = Vec::new();
         let mut other = Vec::new();
         for t in &self.terms {
             match &t.kind {
-                Kind::Any(n) => words.push((n.lower(), t.negated)),
+                Kind::Any(n) => text_terms.push((None, n.lower(), t.negated)),
+                Kind::Text(field, n) => {
+                    text_terms.push((Some(field.slots()), n.lower(), t.negated));
+                }
                 _ => other.push(t),
             }
         }
@@ -94,12 +110,18 @@ impl Query {
             if !other.iter().all(|t| t.test(r, secs) != t.negated) {
                 continue;
             }
-            if !words.is_empty() {
+            if !text_terms.is_empty() {
                 let text = index.row(i);
-                if !words
-                    .iter()
-                    .all(|&(w, negated)| text.contains(w) != negated)
-                {
+                let hit = text_terms.iter().all(|&(slots, needle, negated)| {
+                    let found = match slots {
+                        None => text.contains(needle),
+                        Some(slots) => slots
+                            .iter()
+                            .any(|&k| text.split('\0').nth(k).is_some_and(|f| f.contains(needle))),
+                    };
+                    found != negated
+                });
+                if !hit {
                     continue;
                 }
             }

@@ -175,6 +175,18 @@ enum TextField {
 }
 
 impl TextField {
+    /// Where the field sits in [`searched_text`] (two places for `partner`).
+    fn slots(self) -> &'static [usize] {
+        match self {
+            Self::Company => &[0],
+            Self::From => &[1],
+            Self::To => &[2],
+            Self::Partner => &[1, 2],
+            Self::Category => &[3],
+            Self::Region => &[5],
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::From => "from",
@@ -303,7 +315,8 @@ impl Query {
 /// How many referrals ahead [`Query::apply`] fetches text.
 const LOOKAHEAD: usize = 4;
 
-/// The fields a bare word or phrase searches.
+/// The fields a bare word or phrase searches (in an order that
+/// [`TextField::slots`] knows).
 fn searched_text(r: &Referral) -> [&str; 10] {
     let l = &r.lead;
     [

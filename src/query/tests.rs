@@ -679,6 +679,12 @@ fn indexed_filter_agrees_with_matches() {
         "harbor value:>10 -status:expired",
         // A word never spans two fields.
         "\"dental acme\"",
+        "company:harbor",
+        "-company:école partner:acme",
+        "from:north",
+        "to:north category:host",
+        "region:west",
+        "-region:eu",
     ] {
         let query = q(text);
         let expected: Vec<usize> = (0..rs.len())
@@ -692,6 +698,21 @@ fn indexed_filter_agrees_with_matches() {
             .is_empty()
     );
     assert_eq!(q("kelvin").filter_indexed(&rs, &index, now()).len(), 9);
+    // A NUL inside a field does not shift the fields after it.
+    let mut odd = referral("odd");
+    odd.lead.company = "a\0b".into();
+    odd.from_partner = "Zed\0é".into();
+    let odd = vec![odd];
+    let index = TextIndex::new(&odd);
+    for text in [
+        "to:northwind",
+        "from:zed",
+        "company:a",
+        "-from:northwind",
+        "category:hosting",
+    ] {
+        assert_eq!(q(text).filter_indexed(&odd, &index, now()), [0], "{text}");
+    }
 }
 
 proptest! {
@@ -703,6 +724,8 @@ proptest! {
             .map(|i| {
                 let mut r = referral(&format!("r{i}"));
                 r.lead.company = ["Ab Cd", "ÉCOLE", "x:y \"z\"", "-!"][i % 4].into();
+                r.lead.region = ["EU", "Ab", "é"].get(i % 4).map(|s| s.to_string());
+                r.from_partner = ["ab", "cd", "x y"][i % 3].into();
                 r.status = Status::ALL[i % Status::ALL.len()];
                 r.lead.est_value_cents = (i % 3 != 0).then_some(i as i64 * 1_000_000);
                 r.created_at = now() - Duration::hours(i as i64 * 7);
