@@ -98,10 +98,8 @@ impl Query {
         let mut other = Vec::new();
         for t in &self.terms {
             match &t.kind {
-                Kind::Any(n) => text_terms.push((None, n.lower(), t.negated)),
-                Kind::Text(field, n) => {
-                    text_terms.push((Some(field.slots()), n.lower(), t.negated));
-                }
+                Kind::Any(n) => text_terms.push((None, n, t.negated)),
+                Kind::Text(field, n) => text_terms.push((Some(field.slots()), n, t.negated)),
                 _ => other.push(t),
             }
         }
@@ -112,12 +110,15 @@ impl Query {
             }
             if !text_terms.is_empty() {
                 let text = index.row(i);
+                let mut fields: Option<[&str; SLOTS]> = None;
                 let hit = text_terms.iter().all(|&(slots, needle, negated)| {
                     let found = match slots {
-                        None => text.contains(needle),
-                        Some(slots) => slots
-                            .iter()
-                            .any(|&k| text.split('\0').nth(k).is_some_and(|f| f.contains(needle))),
+                        // A whole row is long enough for std's SIMD search.
+                        None => text.contains(needle.lower()),
+                        Some(slots) => {
+                            let fields = fields.get_or_insert_with(|| split_slots(text));
+                            slots.iter().any(|&k| needle.found_in_lowered(fields[k]))
+                        }
                     };
                     found != negated
                 });
@@ -129,4 +130,22 @@ impl Query {
         }
         out
     }
+}
+
+/// How many leading fields of a row field terms may name (up to region).
+const SLOTS: usize = 6;
+
+/// The first [`SLOTS`] fields of an index row.
+fn split_slots(text: &str) -> [&str; SLOTS] {
+    let mut out = [""; SLOTS];
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for slot in &mut out {
+        let Some(len) = bytes[start..].iter().position(|&b| b == 0) else {
+            break;
+        };
+        *slot = &text[start..start + len];
+        start += len + 1;
+    }
+    out
 }

@@ -37,6 +37,15 @@ impl Needle {
         &self.text
     }
 
+    /// Whether `lowered`, a text already lower-cased (Unicode), contains
+    /// the needle: the fast scan alone, no fallback.
+    pub(crate) fn found_in_lowered(&self, lowered: &str) -> bool {
+        matches!(
+            scan(lowered.as_bytes(), self.lower.as_bytes(), self.pivot),
+            Scan::Found
+        )
+    }
+
     /// The text lower-cased.
     pub(crate) fn lower(&self) -> &str {
         &self.lower
