@@ -229,7 +229,7 @@ fn time_indexed(
     (median(times), count)
 }
 
-/// The same through `Query::apply` (which fetches text a few rows ahead).
+/// The same through `Query::apply`.
 fn time_apply(rows: &[Referral], query: &Query, now: Timestamp) -> (Duration, usize) {
     let mut times = Vec::with_capacity(RUNS);
     let mut count = 0;

@@ -103,6 +103,11 @@ impl Query {
                 _ => other.push(t),
             }
         }
+        let last_slot = text_terms
+            .iter()
+            .filter_map(|(slots, ..)| slots.and_then(|s| s.iter().max().copied()))
+            .max()
+            .unwrap_or(0);
         let mut out = Vec::new();
         for (i, r) in refs.iter().enumerate() {
             if !other.iter().all(|t| t.test(r, secs) != t.negated) {
@@ -116,7 +121,7 @@ impl Query {
                         // A whole row is long enough for std's SIMD search.
                         None => text.contains(needle.lower()),
                         Some(slots) => {
-                            let fields = fields.get_or_insert_with(|| split_slots(text));
+                            let fields = fields.get_or_insert_with(|| split_slots(text, last_slot));
                             slots.iter().any(|&k| needle.found_in_lowered(fields[k]))
                         }
                     };
@@ -135,13 +140,12 @@ impl Query {
 /// How many leading fields of a row field terms may name (up to region).
 const SLOTS: usize = 6;
 
-/// The first [`SLOTS`] fields of an index row.
-fn split_slots(text: &str) -> [&str; SLOTS] {
+/// The fields of an index row up to slot `last` (the rest left empty).
+fn split_slots(text: &str, last: usize) -> [&str; SLOTS] {
     let mut out = [""; SLOTS];
     let mut start = 0;
-    let bytes = text.as_bytes();
-    for slot in &mut out {
-        let Some(len) = bytes[start..].iter().position(|&b| b == 0) else {
+    for slot in out.iter_mut().take(last + 1) {
+        let Some(len) = text[start..].find('\0') else {
             break;
         };
         *slot = &text[start..start + len];

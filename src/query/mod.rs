@@ -292,19 +292,7 @@ impl Query {
         items: impl IntoIterator<Item = &'a Referral>,
         now: Timestamp,
     ) -> Vec<&'a Referral> {
-        let items: Vec<&Referral> = items.into_iter().collect();
-        let text = self.terms.iter().any(Term::is_text);
-        let mut out = Vec::new();
-        for (i, r) in items.iter().enumerate() {
-            // Memory, not arithmetic, bounds a text search over many
-            // referrals: fetch the text of one a few places ahead.
-            if text && let Some(ahead) = items.get(i + LOOKAHEAD) {
-                touch(&searched_text(ahead));
-            }
-            if self.matches(r, now) {
-                out.push(*r);
-            }
-        }
+        let mut out: Vec<&Referral> = items.into_iter().filter(|r| self.matches(r, now)).collect();
         if let Some(spec) = self.sort {
             sort_referrals(&mut out, spec, now);
         }
@@ -312,11 +300,9 @@ impl Query {
     }
 }
 
-/// How many referrals ahead [`Query::apply`] fetches text.
-const LOOKAHEAD: usize = 4;
-
 /// The fields a bare word or phrase searches (in an order that
 /// [`TextField::slots`] knows).
+#[inline]
 fn searched_text(r: &Referral) -> [&str; 10] {
     let l = &r.lead;
     [
@@ -331,19 +317,6 @@ fn searched_text(r: &Referral) -> [&str; 10] {
         l.summary.as_deref().unwrap_or(""),
         r.note.as_deref().unwrap_or(""),
     ]
-}
-
-/// Reads the first byte of each string (and discards it), so that the
-/// processor starts fetching them all at once.
-#[inline]
-fn touch(strings: &[&str]) {
-    let mut x = 0u8;
-    for s in strings {
-        if let Some(&b) = s.as_bytes().first() {
-            x ^= b;
-        }
-    }
-    std::hint::black_box(x);
 }
 
 impl std::str::FromStr for Query {
@@ -362,20 +335,11 @@ impl Term {
     /// Whether the condition holds, before negation.
     fn test(&self, r: &Referral, now: i64) -> bool {
         match &self.kind {
-            Kind::Any(n) => {
-                let fields = searched_text(r);
-                // Each field is its own allocation: start every cache miss
-                // now, so that they overlap instead of queueing.
-                touch(&fields);
-                fields.iter().any(|f| n.found_in(f))
-            }
+            Kind::Any(n) => searched_text(r).iter().any(|f| n.found_in(f)),
             Kind::Text(field, n) => match field {
                 TextField::From => n.found_in(&r.from_partner),
                 TextField::To => n.found_in(&r.to_partner),
-                TextField::Partner => {
-                    touch(&[&r.from_partner, &r.to_partner]);
-                    n.found_in(&r.from_partner) || n.found_in(&r.to_partner)
-                }
+                TextField::Partner => n.found_in(&r.from_partner) || n.found_in(&r.to_partner),
                 TextField::Category => n.found_in(&r.lead.category),
                 TextField::Region => r.lead.region.as_deref().is_some_and(|s| n.found_in(s)),
                 TextField::Company => n.found_in(&r.lead.company),
