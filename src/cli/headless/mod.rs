@@ -195,15 +195,21 @@ pub(crate) fn connect_to_act(args: &ConnectArgs, what: &str) -> Result<Client, F
     client_for(settings)
 }
 
+impl ConnectArgs {
+    /// The command line's layer of the configuration.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            server: self.server.clone(),
+            token_file: self.token_file.clone(),
+            config: self.config.clone(),
+            profile: self.profile.clone(),
+            ..Overrides::default()
+        }
+    }
+}
+
 fn load_settings(args: &ConnectArgs) -> Result<Settings, Failure> {
-    let overrides = Overrides {
-        server: args.server.clone(),
-        token_file: args.token_file.clone(),
-        config: args.config.clone(),
-        profile: args.profile.clone(),
-        ..Overrides::default()
-    };
-    config::load(&overrides).map_err(|e| Failure::usage(clean_line(&e.to_string())))
+    config::load(&args.overrides()).map_err(|e| Failure::usage(clean_line(&e.to_string())))
 }
 
 fn client_for(settings: Settings) -> Result<Client, Failure> {
