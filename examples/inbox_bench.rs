@@ -383,6 +383,15 @@ fn in_memory(n: usize, partners: &[Partner]) -> bool {
         (rss2.saturating_sub(rss0) * 1024) as f64 / n as f64
     );
 
+    println!(
+        "  where it goes: {} bytes inline per entry (size_of Entry; Referral alone {}), \
+         entries capacity {} for {} entries, plus each entry's heap strings and haystack",
+        std::mem::size_of::<leadx::inbox::state::Entry>(),
+        std::mem::size_of::<Referral>(),
+        state.entries.capacity(),
+        state.entries.len()
+    );
+
     let mut term = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal");
     draw(&mut term, &state, &th);
 
