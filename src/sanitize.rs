@@ -164,8 +164,8 @@ fn pad(out: &mut String, n: usize) {
 /// A referral with every string in it cleaned (ids, partners, chain, lead
 /// fields, notes, decisions).
 pub fn clean_referral(r: Referral) -> Referral {
-    let line = |s: String| clean_line(&s);
-    let text = |s: String| clean_text(&s);
+    let line = |s: String| clean_owned(s, false);
+    let text = |s: String| clean_owned(s, true);
     let mut r = r;
     r.id = line(r.id);
     r.from_partner = line(r.from_partner);
@@ -283,6 +283,16 @@ enum Seq {
     Str,
     /// Any other `ESC`: intermediates, then one final byte.
     Esc,
+}
+
+/// As [`clean`], keeping the string itself when nothing in it needs a
+/// placeholder (the usual case): no copy, no allocation.
+fn clean_owned(s: String, multiline: bool) -> String {
+    if is_plain(&s, multiline) {
+        s
+    } else {
+        clean(&s, multiline)
+    }
 }
 
 fn clean(s: &str, multiline: bool) -> String {
