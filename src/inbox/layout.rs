@@ -47,6 +47,12 @@ pub fn table_rows(pane_box: Rect) -> usize {
 
 /// The layout for `state` at its current size.
 pub fn layout(state: &State) -> AppLayout {
+    layout_for(state, state.active)
+}
+
+/// The layout as it would be with `active` the active pane (so that a
+/// hidden pane keeps a page size of its own).
+pub fn layout_for(state: &State, active: Pane) -> AppLayout {
     let (w, h) = state.size;
     let area = Rect::new(0, 0, w, h);
     let empty = Rect::new(0, 0, 0, 0);
@@ -102,7 +108,7 @@ pub fn layout(state: &State) -> AppLayout {
             ),
         ]
     } else {
-        vec![(state.active, panes_area)]
+        vec![(active, panes_area)]
     };
     AppLayout {
         area,

@@ -557,11 +557,11 @@ impl State {
         self.filter_applied.is_empty() || self.filter_text.matches(i, &self.filter_applied)
     }
 
-    /// Table rows visible in a pane at the current size (at least 1).
-    pub fn page_rows(&self, pane: Pane) -> usize {
-        let l = layout::layout(self);
-        l.pane_rect(pane)
-            .map_or(1, |r| layout::table_rows(r).max(1))
+    /// Table rows of a pane at the current size (at least 1), as if it
+    /// were shown; `None` when the terminal is too small to draw it.
+    pub fn page_rows(&self, pane: Pane) -> Option<usize> {
+        let l = layout::layout_for(self, pane);
+        l.pane_rect(pane).map(|r| layout::table_rows(r).max(1))
     }
 
     /// The rows of `pane` currently on screen, as `rows` indices.

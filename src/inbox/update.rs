@@ -345,6 +345,9 @@ fn clamp_view(state: &mut State, pane: Pane) {
         return;
     }
     p.cursor = p.cursor.min(len - 1);
+    p.cursor_entry = Some(p.rows[p.cursor]);
+    // Too small to draw: keep the viewport for when it grows again.
+    let Some(page) = page else { return };
     if p.cursor < p.offset {
         p.offset = p.cursor;
     }
@@ -352,7 +355,6 @@ fn clamp_view(state: &mut State, pane: Pane) {
         p.offset = p.cursor + 1 - page;
     }
     p.offset = p.offset.min(len.saturating_sub(page)).min(p.cursor);
-    p.cursor_entry = Some(p.rows[p.cursor]);
 }
 
 /// Recomputes both panes from the entries (after a bulk list or `me`).
@@ -545,7 +547,7 @@ fn on_help_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent) -> bool {
 
 fn move_cursor(state: &mut State, cmd: Command) -> bool {
     let pane = state.active;
-    let page = state.page_rows(pane);
+    let page = state.page_rows(pane).unwrap_or(1);
     let p = &mut state.panes[pane.index()];
     p.new_count = 0;
     let len = p.rows.len();

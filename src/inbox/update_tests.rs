@@ -213,7 +213,7 @@ fn navigation_keys_move_the_cursor_and_the_viewport() {
     assert_eq!(current_id(&s), "r_001");
     update(&mut s, key('G'));
     assert_eq!(current_id(&s), "r_099");
-    let page = s.page_rows(Pane::Incoming);
+    let page = s.page_rows(Pane::Incoming).unwrap();
     assert_eq!(s.pane(Pane::Incoming).offset, 100 - page);
     update(&mut s, key('g'));
     assert_eq!(s.pane(Pane::Incoming).cursor, 0);
@@ -256,13 +256,17 @@ fn resize_keeps_the_cursor_and_clamps_the_viewport() {
     update(&mut s, Msg::Resize(80, 20));
     assert_eq!(current_id(&s), "r_040");
     let p = s.pane(Pane::Incoming);
-    let page = s.page_rows(Pane::Incoming);
+    let page = s.page_rows(Pane::Incoming).unwrap();
     assert!(
         p.cursor >= p.offset && p.cursor < p.offset + page,
         "cursor on screen"
     );
+    let offset = p.offset;
     update(&mut s, Msg::Resize(30, 10));
     assert_eq!(current_id(&s), "r_040", "too small keeps state");
+    assert_eq!(s.page_rows(Pane::Incoming), None);
+    update(&mut s, Msg::Resize(80, 20));
+    assert_eq!(s.pane(Pane::Incoming).offset, offset, "and the viewport");
     update(&mut s, Msg::Resize(200, 50));
     assert_eq!(current_id(&s), "r_040");
 }
@@ -717,6 +721,43 @@ fn filter_narrows_as_you_type_enter_keeps_esc_clears() {
         assert_eq!(s.pane(Pane::Incoming).rows.len(), n, "{q}");
         update(&mut s, code(KeyCode::Esc));
     }
+}
+
+#[test]
+fn a_hidden_pane_keeps_its_viewport_while_rows_arrive() {
+    let refs: Vec<_> = (0..60)
+        .map(|i| {
+            referral(
+                &format!("r_{i:03}"),
+                "northwind-net",
+                "acme-web",
+                "Co",
+                10 + i,
+            )
+        })
+        .collect();
+    let mut s = loaded(Role::Agent, refs);
+    for _ in 0..12 {
+        update(&mut s, key('j'));
+    }
+    let (cursor, offset) = (s.pane(Pane::Incoming).cursor, s.pane(Pane::Incoming).offset);
+    update(&mut s, key('2'));
+    let fresh = referral("r_900", "bluehost-co", "acme-web", "New", 0);
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Event {
+            seq: 9,
+            referral: Box::new(fresh),
+            at: t(NOW),
+        }),
+    );
+    update(&mut s, key('1'));
+    let p = s.pane(Pane::Incoming);
+    assert_eq!(
+        (p.cursor, p.offset),
+        (cursor + 1, offset + 1),
+        "same referral, same screen row"
+    );
 }
 
 #[test]
