@@ -14,6 +14,7 @@ pub mod format;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod power;
 pub mod state;
 pub mod update;
 pub mod views;

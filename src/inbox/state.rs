@@ -7,7 +7,7 @@
 //! the row under the cursor on screen.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::FixedOffset;
 use tui_input::Input;
@@ -15,6 +15,9 @@ use tui_input::Input;
 use super::keymap::KeyMap;
 use super::layout;
 use super::msg::{ActionRequest, OpId};
+use super::power::{Batch, CmdLine, RangeMark};
+use crate::config::BatchSettings;
+use crate::query::{ParseError, Query, SortSpec};
 use crate::wire::{ActionKind, Me, Partner, ReasonCode, Referral, Role, Status, Timestamp};
 
 /// One of the two panes.
@@ -276,6 +279,8 @@ pub struct RejectPopup {
     pub note: Option<Input>,
     /// Why Enter did not send (e.g. `other` without a note).
     pub error: Option<String>,
+    /// For every marked referral (a batch), not the one under the cursor.
+    pub batch: bool,
 }
 
 impl RejectPopup {
@@ -306,6 +311,8 @@ pub struct ForwardPopup {
     pub offset: usize,
     /// Once a partner is picked: its id, and the note being typed.
     pub picked: Option<(String, Input)>,
+    /// For every marked referral (a batch), not the one under the cursor.
+    pub batch: bool,
 }
 
 /// Which step of the close popup.
@@ -356,6 +363,13 @@ pub enum Popup {
     Close(ClosePopup),
     /// Quit while actions are unsent?
     ConfirmQuit,
+    /// `Accept 214 referrals (3 skipped: not pending)?`
+    BatchConfirm,
+    /// A finished batch's per-item outcomes.
+    BatchResults {
+        /// First failure line shown.
+        scroll: usize,
+    },
 }
 
 /// The whole model.
@@ -423,6 +437,32 @@ pub struct State {
     pub dirty: bool,
     /// The user chose to leave.
     pub quitting: bool,
+    /// Marked referrals, by id: kept across updates, reloads and filters.
+    pub marks: HashSet<String>,
+    /// A range being marked with `v`, following the cursor.
+    pub range: Option<RangeMark>,
+    /// The filter query actually applied (the last one that parsed).
+    pub filter_query: Query,
+    /// Why the filter being typed does not parse (the last good one stays applied).
+    pub filter_error: Option<ParseError>,
+    /// The sort (`None`: newest first).
+    pub sort: Option<SortSpec>,
+    /// The batch being confirmed, in its undo window, sent, or its results.
+    pub batch: Option<Batch>,
+    /// Next batch number (idempotency keys are `{prefix}-b{n}-{chunk}`).
+    pub next_batch: u64,
+    /// `batch.confirm_over` and `batch.undo_seconds`.
+    pub batch_settings: BatchSettings,
+    /// The `:` command line, while open.
+    pub cmdline: Option<CmdLine>,
+    /// Command lines entered, oldest first (kept between runs by the runtime).
+    pub history: Vec<String>,
+    /// Saved views (`[views.NAME] query`), by name.
+    pub views: Vec<(String, String)>,
+    /// The saved view shown, if any (index into `views`).
+    pub view: Option<usize>,
+    /// Theme names `:theme` completes.
+    pub themes: Vec<String>,
 }
 
 impl State {
@@ -466,6 +506,19 @@ impl State {
             watch_after_list: true,
             dirty: true,
             quitting: false,
+            marks: HashSet::new(),
+            range: None,
+            filter_query: Query::default(),
+            filter_error: None,
+            sort: None,
+            batch: None,
+            next_batch: 1,
+            batch_settings: BatchSettings::default(),
+            cmdline: None,
+            history: Vec::new(),
+            views: Vec::new(),
+            view: None,
+            themes: Vec::new(),
         }
     }
 
@@ -543,18 +596,51 @@ impl State {
         self.ops.values().filter(|o| o.unsent).count()
     }
 
-    /// Newest first: `created_at` then id, both descending.
+    /// The rows' order: by [`State::sort`] when set, else newest first;
+    /// ties newest first, then by id (descending).
     pub fn order(&self, a: u32, b: u32) -> Ordering {
         let ra = &self.entries[a as usize].referral;
         let rb = &self.entries[b as usize].referral;
-        rb.created_at
-            .cmp(&ra.created_at)
+        let by = match self.sort {
+            Some(spec) => crate::query::compare(ra, rb, spec, self.now),
+            None => Ordering::Equal,
+        };
+        by.then_with(|| rb.created_at.cmp(&ra.created_at))
             .then_with(|| rb.id.cmp(&ra.id))
     }
 
     /// Whether an entry passes the filter.
     pub fn matches_filter(&self, i: u32) -> bool {
-        self.filter_applied.is_empty() || self.filter_text.matches(i, &self.filter_applied)
+        self.filter_query.matches_all()
+            || self
+                .filter_query
+                .matches(&self.entries[i as usize].referral, self.now)
+    }
+
+    /// Whether a referral is marked.
+    pub fn is_marked(&self, id: &str) -> bool {
+        self.marks.contains(id)
+    }
+
+    /// Marked referrals not shown in the active pane's rows (filtered out,
+    /// or in the other pane).
+    pub fn hidden_marks(&self) -> usize {
+        if self.marks.is_empty() {
+            return 0;
+        }
+        let shown = self
+            .pane(self.active)
+            .rows
+            .iter()
+            .filter(|&&i| self.marks.contains(&self.entries[i as usize].referral.id))
+            .count();
+        self.marks.len() - shown
+    }
+
+    /// Read-only monitor: `--readonly` or an operator token. Shows the
+    /// per-partner queue summary and no action anywhere.
+    pub fn monitor(&self) -> bool {
+        self.readonly || self.role() == Some(Role::Operator)
     }
 
     /// Table rows of a pane at the current size (at least 1), as if it
@@ -593,6 +679,13 @@ impl State {
             }
             let offline_at = *since + chrono::Duration::seconds(OFFLINE_AFTER_SECS);
             consider(offline_at);
+        }
+        if let Some(Batch {
+            phase: super::power::BatchPhase::Undo { until },
+            ..
+        }) = &self.batch
+        {
+            consider((self.now + chrono::Duration::seconds(1)).min(*until));
         }
         for pane in [Pane::Incoming, Pane::Outgoing] {
             for idx in self.visible_range(pane) {

@@ -14,9 +14,17 @@ use crate::inbox::theme::Theme;
 
 /// `(keys, text)` lines of the overlay; a `None` key is a section heading.
 pub fn lines(keymap: &KeyMap) -> Vec<(Option<String>, &'static str)> {
+    lines_for(keymap, true)
+}
+
+/// [`lines`], without the commands that act when `may_act` is false
+/// (read-only monitor, viewers, operators).
+pub fn lines_for(keymap: &KeyMap, may_act: bool) -> Vec<(Option<String>, &'static str)> {
     let mut out = vec![(None, "Commands (remap in [keys] of the config)")];
     for (keys, info) in keymap.help_rows() {
-        out.push((Some(keys), info.help));
+        if may_act || !info.acts {
+            out.push((Some(keys), info.help));
+        }
     }
     out.push((None, ""));
     out.push((None, "In popups and the filter line"));
@@ -27,13 +35,20 @@ pub fn lines(keymap: &KeyMap) -> Vec<(Option<String>, &'static str)> {
 }
 
 /// How many lines the overlay has (for scrolling).
-pub fn line_count(keymap: &KeyMap) -> usize {
-    lines(keymap).len()
+pub fn line_count(keymap: &KeyMap, may_act: bool) -> usize {
+    lines_for(keymap, may_act).len()
 }
 
 /// Draws the overlay.
-pub fn render(keymap: &KeyMap, scroll: usize, theme: &Theme, area: Rect, frame: &mut Frame) {
-    let all = lines(keymap);
+pub fn render(
+    keymap: &KeyMap,
+    may_act: bool,
+    scroll: usize,
+    theme: &Theme,
+    area: Rect,
+    frame: &mut Frame,
+) {
+    let all = lines_for(keymap, may_act);
     let rect = centered(area, 76, all.len() as u16 + 2);
     let key_w = all
         .iter()
