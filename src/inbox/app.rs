@@ -9,7 +9,7 @@
 //!   in synchronized output. The only timer is [`State::next_wakeup`]:
 //!   something visible counting down.
 //! - The terminal is restored on quit, on error, on panic (hook), and on
-//!   SIGTERM / SIGHUP. Logs go to `settings.log_file`, never the screen.
+//!   SIGTERM / SIGHUP / SIGINT. Logs go to `settings.log_file`, never the screen.
 
 use std::fmt;
 use std::io::{BufWriter, Stdout, Write};
@@ -598,6 +598,8 @@ async fn run_loop(
     let input = tokio::spawn(read_input(tx.clone()));
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // In raw mode Ctrl-C is a key; a SIGINT comes from `kill -INT`.
+    let mut sigint = signal(SignalKind::interrupt())?;
 
     let size = guard.terminal.size()?;
     let _ = update(state, Msg::Resize(size.width, size.height));
@@ -624,6 +626,10 @@ async fn run_loop(
             }
             _ = sigterm.recv() => {
                 tracing::info!("SIGTERM");
+                true
+            }
+            _ = sigint.recv() => {
+                tracing::info!("SIGINT");
                 true
             }
             _ = sighup.recv() => {
