@@ -20,6 +20,8 @@ pub mod update;
 pub mod views;
 
 #[cfg(test)]
+mod power_tests;
+#[cfg(test)]
 mod testkit;
 #[cfg(test)]
 mod update_tests;

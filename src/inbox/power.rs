@@ -720,7 +720,10 @@ pub fn on_done(
                         state.marks.remove(&id);
                     }
                     other => {
-                        if let Some(cur) = r.referral {
+                        let current = r.referral.or_else(|| {
+                            r.error.as_ref().and_then(|e| e.current.as_deref().cloned())
+                        });
+                        if let Some(cur) = current {
                             let cur = sanitize::clean_referral(cur);
                             if other == BatchOutcome::Conflict && cur.decided_by.is_some() {
                                 reason = Some(describe_decision(state, &cur));
