@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use super::inbox::{InboxArgs, client_for};
+use super::inbox::{InboxArgs, check_setup, client_for};
 use super::serve::TempDir;
 use crate::clock;
 use crate::config;
@@ -50,10 +50,13 @@ pub fn run(args: DemoArgs) -> ExitCode {
     let settings = match config::load_for_demo(&overrides) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("leadx: {e}");
+            say_err!("leadx: {e}");
             return ExitCode::from(2);
         }
     };
+    if let Err(code) = check_setup(&settings) {
+        return code;
+    }
     super::run_async(async move {
         let dir = TempDir::new("leadx-demo")?;
         let db = dir.path.join("demo.db");

@@ -51,10 +51,13 @@ pub fn run(args: InboxArgs) -> ExitCode {
     let settings = match config::load(&args.overrides()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("leadx: {e}");
+            say_err!("leadx: {e}");
             return ExitCode::from(2);
         }
     };
+    if let Err(code) = check_setup(&settings) {
+        return code;
+    }
     let client = match client_for(&settings) {
         Ok(c) => c,
         Err(code) => return code,
@@ -69,7 +72,16 @@ pub fn client_for(settings: &Settings) -> Result<Client, ExitCode> {
         settings.token.clone(),
     ))
     .map_err(|e| {
-        eprintln!("leadx: {e}");
+        say_err!("leadx: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// Checks key bindings and the theme before the terminal is touched: a bad
+/// one is a usage error (2) naming the file and key.
+pub fn check_setup(settings: &Settings) -> Result<(), ExitCode> {
+    crate::inbox::app::prepare(settings).map(drop).map_err(|e| {
+        say_err!("leadx: {e}");
         ExitCode::from(2)
     })
 }

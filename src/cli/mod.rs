@@ -2,6 +2,15 @@
 //! `leadx demo`. This layer is the only one that wires the server and the
 //! inbox together (in `leadx demo`).
 
+/// Writes a line to stderr, ignoring failure: after a hang-up the terminal
+/// is gone, and an orderly exit must not turn into a panic.
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod admin;
 pub mod demo;
 pub mod headless;
@@ -91,16 +100,21 @@ pub(crate) fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("leadx: cannot start the async runtime: {e}");
+            say_err!("leadx: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(fut) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("leadx: {e:#}");
+    // A panic must still end the process: catch it so that the runtime is
+    // shut down without waiting on threads blocked reading the terminal.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(fut)));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(250));
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            say_err!("leadx: {e:#}");
             ExitCode::FAILURE
         }
+        Err(_) => ExitCode::from(101),
     }
 }
 

@@ -139,8 +139,13 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
 type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 
 /// Owns the terminal while the inbox runs; restores it when dropped.
+///
+/// ratatui's own `Drop` for `Terminal` shows the cursor and, when that
+/// fails, prints to stderr: after a hang-up (SIGHUP, a dropped SSH session)
+/// stderr is gone too and that print panics. So the `Terminal` is never
+/// dropped; [`restore_terminal`] does its work, ignoring errors.
 struct TerminalGuard {
-    terminal: Term,
+    terminal: std::mem::ManuallyDrop<Term>,
 }
 
 impl TerminalGuard {
@@ -161,7 +166,9 @@ impl TerminalGuard {
                 return Err(e.into());
             }
         };
-        Ok(Self { terminal })
+        Ok(Self {
+            terminal: std::mem::ManuallyDrop::new(terminal),
+        })
     }
 }
 
@@ -196,7 +203,8 @@ fn install_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore_terminal();
-            tracing::error!(panic = %info, "panic");
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            tracing::error!(panic = %info, %backtrace, "panic");
             PANICKED.notify_one();
             previous(info);
         }));
