@@ -642,7 +642,12 @@ fn saved_views_cycle_as_tabs() {
     update(&mut s, key(']'));
     assert_eq!(s.view, Some(0));
     assert_eq!(s.pane(Pane::Incoming).rows.len(), 1);
-    assert!(screen(&s).contains("view eu"));
+    let out = screen(&s);
+    assert!(out.contains("view eu"));
+    assert!(
+        out.lines().next().unwrap().contains(" all  eu  north "),
+        "{out}"
+    );
     update(&mut s, key(']'));
     assert_eq!(s.pane(Pane::Incoming).rows.len(), 2);
     update(&mut s, key(']'));
