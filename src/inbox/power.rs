@@ -978,6 +978,42 @@ pub const LINE_COMMANDS: &[&str] = &[
     "export", "help", "quit",
 ];
 
+/// The `:` commands for the help overlay: usage, what it does, and
+/// whether it acts (hidden in a read-only monitor).
+pub const LINE_HELP: &[(&str, &str, bool)] = &[
+    (":accept", "Accept the selection, else the row", true),
+    (
+        ":reject CODE [note]",
+        "Reject with a reason code (Tab completes)",
+        true,
+    ),
+    (
+        ":forward PARTNER [note]",
+        "Forward to a partner (Tab completes)",
+        true,
+    ),
+    (":withdraw", "Withdraw the selection, else the row", true),
+    (
+        ":select QUERY",
+        "Mark every row of the pane the query matches",
+        false,
+    ),
+    (":filter QUERY", "Filter the panes with a query", false),
+    (
+        ":sort [-]FIELD",
+        "Sort (age, expires, value, company, …)",
+        false,
+    ),
+    (
+        ":view [NAME]",
+        "Show a saved view (none: every referral)",
+        false,
+    ),
+    (":theme NAME", "Switch the theme", false),
+    (":export PATH", "Write the view as .csv or .json", false),
+    (":help  :quit", "This help; leave", false),
+];
+
 /// `:` opens the command line.
 pub fn open_cmdline(state: &mut State) -> bool {
     state.cmdline = Some(CmdLine::default());
@@ -1071,6 +1107,17 @@ fn complete(state: &State, line: &mut CmdLine) {
                     .unwrap_or_default();
                 let w = &word[neg.len()..];
                 match w.split_once(':') {
+                    Some((field, value))
+                        if matches!(
+                            field.to_ascii_lowercase().as_str(),
+                            "from" | "to" | "partner"
+                        ) =>
+                    {
+                        prefixed(state.partners.iter().map(|p| p.id.clone()), value)
+                            .into_iter()
+                            .map(|v| format!("{neg}{field}:{v}"))
+                            .collect()
+                    }
                     Some((field, value)) => query::complete_value(field, value)
                         .into_iter()
                         .map(|v| format!("{neg}{field}:{v}"))

@@ -779,6 +779,9 @@ fn tab_completes_commands_codes_partners_views_and_fields() {
     type_str(&mut s, "pe");
     update(&mut s, code(KeyCode::Tab));
     assert_eq!(value(&s), "select -status:pending ");
+    type_str(&mut s, "from:north");
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(value(&s), "select -status:pending from:northwind-net ");
 }
 
 #[test]

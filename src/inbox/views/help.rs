@@ -31,6 +31,16 @@ pub fn lines_for(keymap: &KeyMap, may_act: bool) -> Vec<(Option<String>, &'stati
     for (k, text) in FIXED_KEYS {
         out.push((Some((*k).to_string()), text));
     }
+    out.push((None, ""));
+    out.push((
+        None,
+        "The : command line (acts on the selection, else the row)",
+    ));
+    for (usage, text, acts) in crate::inbox::power::LINE_HELP {
+        if may_act || !acts {
+            out.push((Some((*usage).to_string()), text));
+        }
+    }
     out
 }
 
@@ -54,6 +64,8 @@ pub fn render(
         .iter()
         .filter_map(|(k, _)| k.as_ref())
         .map(|k| k.chars().count())
+        // Long `:` usages run into their text rather than widen every row.
+        .filter(|&n| n <= 12)
         .max()
         .unwrap_or(4)
         + 2;
@@ -62,7 +74,14 @@ pub fn render(
         .skip(scroll)
         .map(|(k, t)| match k {
             Some(k) => Line::from(vec![
-                Span::styled(format!("  {k:<key_w$}"), theme.hint_key),
+                Span::styled(
+                    if k.chars().count() >= key_w {
+                        format!("  {k}  ")
+                    } else {
+                        format!("  {k:<key_w$}")
+                    },
+                    theme.hint_key,
+                ),
                 Span::styled(*t, theme.text),
             ]),
             None => Line::from(Span::styled(
