@@ -1,6 +1,7 @@
 //! Store-level load: single accepts from N concurrent callers (p50/p99,
 //! throughput) and a 500-item batch, straight against `SqliteStore`
-//! (no HTTP). `cargo run --release --example store_bench [-- CALLERS N]`.
+//! (no HTTP). `cargo run --release --example store_bench [-- CALLERS N]`;
+//! `RUST_LOG=leadx=debug` adds a line per group commit.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,6 +69,11 @@ fn send_many(
 }
 
 fn main() {
+    // `RUST_LOG=leadx=debug` shows each group commit: jobs, run and commit time.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().collect();
     let callers: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);

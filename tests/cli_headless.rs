@@ -192,6 +192,29 @@ async fn list_prints_a_fitted_clean_table_json_and_csv() {
     let items: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(items.iter().map(id).collect::<Vec<_>>(), vec![id(&a)]);
 
+    // The query's sort orders the output.
+    let mut body = common::lead_body("acme-web", "Big Deal", None);
+    body["lead"]["est_value_cents"] = json!(500_000_000_i64);
+    let big =
+        f.w.post(&f.w.t.northwind, "/v1/referrals", &body)
+            .await
+            .ok();
+    let order = |args: &'static [&'static str]| {
+        let f = &f;
+        let acme = acme.clone();
+        async move {
+            let r = f.run(&acme, args).await;
+            assert_eq!(r.code, 0, "{r:?}");
+            let items: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+            items.iter().map(id).collect::<Vec<_>>()
+        }
+    };
+    let desc = order(&["list", "--query", "sort:-value", "--format", "json"]).await;
+    assert_eq!(desc.first(), Some(&id(&big)), "{desc:?}");
+    let asc = order(&["list", "--query", "sort:value", "--format", "json"]).await;
+    assert_eq!(asc.last(), Some(&id(&big)), "{asc:?}");
+    assert_eq!(asc.len(), 3);
+
     // A bad query is a usage error that points at the column.
     let r = f.run(&acme, &["list", "--query", "status:nope"]).await;
     assert_eq!(r.code, 2, "{r:?}");
@@ -308,6 +331,35 @@ async fn accept_where_one_item_conflicts_exits_one_with_the_reason() {
         "Ada Admin",
         "the conflict did not overwrite"
     );
+
+    // The same as JSON: one array of per-item results, exit 1.
+    let c = f.send("acme-web", "Json Co").await;
+    let r = f
+        .run(
+            &f.w.t.acme,
+            &["accept", &id(&c), &id(&b), "r_GONE", "--format", "json"],
+        )
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    let results: Vec<Value> = serde_json::from_str(&r.stdout).expect("one JSON array");
+    let outcomes: Vec<(String, &str)> = results
+        .iter()
+        .map(|x| (id(x), x["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(outcomes.len(), 3, "{r:?}");
+    assert!(outcomes.contains(&(id(&c), "applied")), "{r:?}");
+    assert!(outcomes.contains(&(id(&b), "conflict")), "{r:?}");
+    assert!(
+        outcomes.contains(&("r_GONE".to_owned(), "not_found")),
+        "{r:?}"
+    );
+    let conflict = results.iter().find(|x| id(x) == id(&b)).unwrap();
+    assert_eq!(
+        conflict["error"]["current"]["decided_by"]["name"],
+        "Ada Admin"
+    );
+    let applied = results.iter().find(|x| id(x) == id(&c)).unwrap();
+    assert_eq!(applied["referral"]["status"], "accepted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -431,6 +483,28 @@ async fn query_selection_plans_with_dry_run_and_acts_only_with_yes() {
         !r.stdout.contains(&id(&mine)),
         "outgoing is not accepted: {r:?}"
     );
+    // The plan as JSON: the referrals that would be acted on.
+    let r = f
+        .run(
+            &acme,
+            &[
+                "accept",
+                "--query",
+                "status:pending",
+                "--dry-run",
+                "--format",
+                "json",
+            ],
+        )
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let planned: Vec<Value> = serde_json::from_str(&r.stdout).expect("one JSON array");
+    let mut planned: Vec<String> = planned.iter().map(id).collect();
+    planned.sort();
+    let mut expected = pending.clone();
+    expected.sort();
+    assert_eq!(planned, expected);
+
     // What the query matches but the action does not apply to is counted.
     let r = f
         .run(&acme, &["accept", "--query", "taken", "--dry-run"])
@@ -580,9 +654,10 @@ async fn wait_line<R: tokio::io::AsyncBufRead + Unpin>(
     }
 }
 
-fn sigterm(pid: u32) {
+/// Sends `signal` (`TERM`, `INT`) to `pid`.
+fn signal(pid: u32, signal: &str) {
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
+        .args([&format!("-{signal}"), &pid.to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
@@ -628,7 +703,7 @@ async fn watch_prints_events_that_happen_after_it_starts() {
     assert_eq!(ev["referral"]["status"], "accepted");
     assert_eq!(ev["referral"]["version"], 2);
 
-    sigterm(child.id().expect("pid"));
+    signal(child.id().expect("pid"), "TERM");
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
         .expect("watch stops on SIGTERM")
@@ -718,7 +793,7 @@ async fn watch_line_format_filters_by_query_and_survives_a_server_restart() {
         "{line}"
     );
 
-    sigterm(child.id().expect("pid"));
+    signal(child.id().expect("pid"), "TERM");
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
         .expect("watch stops on SIGTERM")
@@ -1035,10 +1110,10 @@ async fn watch_lists_again_when_the_server_no_longer_holds_its_resume_point() {
     let line = wait_line(&mut out, "the live event", |_| true).await;
     assert!(line.contains(&format!("{}  v1  pending", id(&c))), "{line}");
 
-    sigterm(child.id().expect("pid"));
+    signal(child.id().expect("pid"), "INT");
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
-        .expect("watch stops on SIGTERM")
+        .expect("watch stops on SIGINT")
         .unwrap();
     assert_eq!(status.code(), Some(0));
     let rest = tokio::time::timeout(Duration::from_secs(5), out.next_line())
@@ -1137,4 +1212,95 @@ async fn on_a_terminal_tables_fit_its_width_and_csv_is_cleaned() {
         !text.contains('\u{1b}') && !text.contains('\u{7}'),
         "{text:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_token_file_and_profile_flags_reach_the_config() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new().await;
+    let a = f.send("acme-web", "Flagged Co").await;
+    let home = f.home.path();
+    let nowhere = "http://127.0.0.1:9";
+
+    // --server and --token-file win over the environment's server.
+    let token_file = home.join("token");
+    std::fs::write(&token_file, format!("{}\n", f.w.t.acme)).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = f
+        .run_cmd(leadx(
+            home,
+            nowhere,
+            None,
+            &[
+                "show",
+                &id(&a),
+                "--server",
+                &f.w.url,
+                "--token-file",
+                token_file.to_str().unwrap(),
+            ],
+        ))
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Flagged Co"), "{r:?}");
+
+    // A token file others can read is refused: exit 2.
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = f
+        .run_cmd(leadx(
+            home,
+            &f.w.url,
+            None,
+            &["list", "--token-file", token_file.to_str().unwrap()],
+        ))
+        .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.starts_with("leadx: "), "{r:?}");
+
+    // --profile takes server and token from [profiles.NAME].
+    let config = home.join("profiles.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.work]\nurl = \"{}\"\ntoken = \"{}\"\n",
+            f.w.url, f.w.t.acme
+        ),
+    )
+    .unwrap();
+    let r = f
+        .run_cmd(leadx(
+            home,
+            nowhere,
+            None,
+            &[
+                "list",
+                "--format",
+                "json",
+                "--config",
+                config.to_str().unwrap(),
+                "--profile",
+                "work",
+            ],
+        ))
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let items: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(items.iter().map(id).collect::<Vec<_>>(), vec![id(&a)]);
+    // An unknown profile is a configuration error.
+    let r = f
+        .run_cmd(leadx(
+            home,
+            nowhere,
+            None,
+            &[
+                "list",
+                "--config",
+                config.to_str().unwrap(),
+                "--profile",
+                "home",
+            ],
+        ))
+        .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("home"), "{r:?}");
 }

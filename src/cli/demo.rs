@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
+use super::headless::ConnectArgs;
 use super::inbox::{InboxArgs, check_setup, client_for};
 use super::serve::TempDir;
 use crate::clock;
@@ -41,10 +42,12 @@ pub struct DemoArgs {
 /// Runs the demo until the user quits the inbox.
 pub fn run(args: DemoArgs) -> ExitCode {
     let overrides = InboxArgs {
+        connect: ConnectArgs {
+            config: args.config.clone(),
+            ..ConnectArgs::default()
+        },
         theme: args.theme.clone(),
-        config: args.config.clone(),
         readonly: args.readonly,
-        ..InboxArgs::default()
     }
     .overrides();
     let settings = match config::load_for_demo(&overrides) {

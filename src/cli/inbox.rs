@@ -1,28 +1,19 @@
 //! `leadx` / `leadx inbox`: the terminal inbox against a configured server.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
+use super::headless::ConnectArgs;
 use crate::client::{Client, ClientConfig};
 use crate::config::{self, Overrides, Settings};
 
 /// Flags of the inbox (also accepted by `leadx` with no subcommand).
 #[derive(Debug, Clone, Default, Args)]
 pub struct InboxArgs {
-    /// Server URL (overrides the config's `server.url`).
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
-    /// File holding the bearer token (must not be readable by others).
-    #[arg(long, value_name = "PATH")]
-    pub token_file: Option<PathBuf>,
-    /// Config file instead of `$XDG_CONFIG_HOME/leadx/config.toml`.
-    #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    /// A `[profiles.NAME]` table of the config.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
+    /// Server, token file, config file and profile.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
     /// Theme: default, light, high-contrast, mono, or a user theme.
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
@@ -35,12 +26,9 @@ impl InboxArgs {
     /// The command line's layer of the configuration.
     pub fn overrides(&self) -> Overrides {
         Overrides {
-            server: self.server.clone(),
-            token_file: self.token_file.clone(),
-            config: self.config.clone(),
-            profile: self.profile.clone(),
             theme: self.theme.clone(),
             readonly: self.readonly,
+            ..self.connect.overrides()
         }
     }
 }

@@ -24,7 +24,13 @@
 //!
 //! A query prints back ([`Display`](std::fmt::Display)) in a canonical form
 //! that parses to the same query.
+//!
+//! [`Query::matches`] tests one referral and allocates nothing on the common
+//! path. Over many rows, text terms are bound by reading ten separate
+//! strings per referral; a [`TextIndex`] built once from the list lets
+//! [`Query::filter_indexed`] answer the same question several times faster.
 
+mod index;
 mod parse;
 mod sort;
 mod text;
@@ -34,6 +40,7 @@ mod tests;
 
 use std::fmt;
 
+pub use index::TextIndex;
 pub use sort::{SortField, SortSpec, compare, sort_referrals};
 
 use crate::wire::{Referral, Status, Timestamp};
@@ -173,6 +180,18 @@ enum TextField {
 }
 
 impl TextField {
+    /// Where the field sits in [`searched_text`] (two places for `partner`).
+    fn slots(self) -> &'static [usize] {
+        match self {
+            Self::Company => &[0],
+            Self::From => &[1],
+            Self::To => &[2],
+            Self::Partner => &[1, 2],
+            Self::Category => &[3],
+            Self::Region => &[5],
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::From => "from",
@@ -286,6 +305,25 @@ impl Query {
     }
 }
 
+/// The fields a bare word or phrase searches (in an order that
+/// [`TextField::slots`] knows).
+#[inline]
+fn searched_text(r: &Referral) -> [&str; 10] {
+    let l = &r.lead;
+    [
+        &l.company,
+        &r.from_partner,
+        &r.to_partner,
+        &l.category,
+        r.status.as_str(),
+        l.region.as_deref().unwrap_or(""),
+        l.domain.as_deref().unwrap_or(""),
+        &r.id,
+        l.summary.as_deref().unwrap_or(""),
+        r.note.as_deref().unwrap_or(""),
+    ]
+}
+
 impl std::str::FromStr for Query {
     type Err = ParseError;
 
@@ -302,19 +340,7 @@ impl Term {
     /// Whether the condition holds, before negation.
     fn test(&self, r: &Referral, now: i64) -> bool {
         match &self.kind {
-            Kind::Any(n) => {
-                let l = &r.lead;
-                n.found_in(&l.company)
-                    || n.found_in(&r.from_partner)
-                    || n.found_in(&r.to_partner)
-                    || n.found_in(&l.category)
-                    || n.found_in(r.status.as_str())
-                    || l.region.as_deref().is_some_and(|s| n.found_in(s))
-                    || l.domain.as_deref().is_some_and(|s| n.found_in(s))
-                    || n.found_in(&r.id)
-                    || l.summary.as_deref().is_some_and(|s| n.found_in(s))
-                    || r.note.as_deref().is_some_and(|s| n.found_in(s))
-            }
+            Kind::Any(n) => searched_text(r).iter().any(|f| n.found_in(f)),
             Kind::Text(field, n) => match field {
                 TextField::From => n.found_in(&r.from_partner),
                 TextField::To => n.found_in(&r.to_partner),

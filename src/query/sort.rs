@@ -89,7 +89,9 @@ impl fmt::Display for SortField {
 /// A sort: which column, and which way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SortSpec {
+    /// The column.
     pub field: SortField,
+    /// Largest first (missing values stay last either way).
     pub descending: bool,
 }
 
@@ -205,14 +207,63 @@ impl Ord for TextKey<'_> {
 
 /// Case-insensitive order, then the exact text so that the order is total.
 fn cmp_text(a: &str, b: &str) -> Ordering {
-    let folded = if a.is_ascii() && b.is_ascii() {
-        a.bytes()
-            .map(|c| c.to_ascii_lowercase())
-            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
-    } else {
-        a.chars()
-            .flat_map(char::to_lowercase)
-            .cmp(b.chars().flat_map(char::to_lowercase))
-    };
-    folded.then_with(|| a.cmp(b))
+    for (&x, &y) in a.as_bytes().iter().zip(b.as_bytes()) {
+        if x == y {
+            continue;
+        }
+        if x >= 0x80 || y >= 0x80 {
+            return cmp_unicode(a, b);
+        }
+        let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    // One is a prefix of the other, ignoring ASCII case: the shorter first.
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// Compares the Unicode lower-case forms, then the exact text.
+fn cmp_unicode(a: &str, b: &str) -> Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
+        .then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_order_ignores_case_and_agrees_with_unicode_lowercase() {
+        let words = [
+            "",
+            "a",
+            "A",
+            "ab",
+            "Ab",
+            "b",
+            "Bäckerei",
+            "bäckerei",
+            "BÄCKEREI",
+            "Backerei",
+            "café",
+            "Café",
+            "cafe",
+            "Zürich",
+            "zz",
+            "Z",
+            "main street",
+            "Main Street Bakery",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(cmp_text(a, b), cmp_unicode(a, b), "{a:?} vs {b:?}");
+                assert_eq!(cmp_text(a, b), cmp_text(b, a).reverse(), "{a:?} vs {b:?}");
+            }
+        }
+        assert_eq!(cmp_text("apple", "Banana"), Ordering::Less);
+        assert_eq!(cmp_text("Ab", "ab"), Ordering::Less);
+    }
 }

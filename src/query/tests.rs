@@ -603,3 +603,137 @@ proptest! {
         prop_assert_eq!(Needle::new(&needle).found_in(&hay), expected);
     }
 }
+
+#[test]
+fn apply_agrees_with_matches_over_many_rows() {
+    let rs: Vec<Referral> = (0..50)
+        .map(|i| {
+            let mut r = referral(&format!("r{i:02}"));
+            r.lead.company = if i % 3 == 0 {
+                "Harbor Dental"
+            } else {
+                "Summit Motors"
+            }
+            .into();
+            r.lead.summary = (i % 5 == 0).then(|| "harbor view".to_string());
+            r
+        })
+        .collect();
+    for text in [
+        "harbor",
+        "-harbor",
+        "company:harbor",
+        "harbor sort:-company",
+        "",
+    ] {
+        let query = q(text);
+        let mut expected: Vec<&Referral> = rs.iter().filter(|r| query.matches(r, now())).collect();
+        if let Some(spec) = query.sort() {
+            sort_referrals(&mut expected, spec, now());
+        }
+        let got = query.apply(&rs, now());
+        assert_eq!(got, expected, "{text}");
+    }
+    // Multiples of 3 (17), and of 5 but not of 3 (6).
+    assert_eq!(q("harbor").apply(&rs, now()).len(), 17 + 6);
+}
+
+#[test]
+fn indexed_filter_agrees_with_matches() {
+    let companies = [
+        "Harbor Dental",
+        "ÉCOLE du Lac",
+        "Summit Motors",
+        "Café Lumière",
+        "x",
+    ];
+    let rs: Vec<Referral> = (0..60)
+        .map(|i| {
+            let mut r = referral(&format!("r{i:02}"));
+            r.lead.company = companies[i % companies.len()].into();
+            r.lead.summary = (i % 7 == 0).then(|| "Harbor view, near the \u{212A}ELVIN lab".into());
+            r.note = (i % 4 == 0).then(|| "call at 10:30".into());
+            r.status = Status::ALL[i % Status::ALL.len()];
+            r.lead.region = (i % 3 != 0).then(|| "EU-West".into());
+            r
+        })
+        .collect();
+    let index = TextIndex::new(&rs);
+    assert_eq!(index.len(), rs.len());
+    assert!(
+        index.row(1).starts_with("école du lac\0"),
+        "{:?}",
+        index.row(1)
+    );
+    for text in [
+        "",
+        "harbor",
+        "-harbor",
+        "école",
+        "ÉCOLE -café",
+        "\"du lac\"",
+        "kelvin",
+        "\"10:30\"",
+        "pending",
+        "eu-west status:pending,won",
+        "harbor value:>10 -status:expired",
+        // A word never spans two fields.
+        "\"dental acme\"",
+        "company:harbor",
+        "-company:école partner:acme",
+        "from:north",
+        "to:north category:host",
+        "region:west",
+        "-region:eu",
+    ] {
+        let query = q(text);
+        let expected: Vec<usize> = (0..rs.len())
+            .filter(|&i| query.matches(&rs[i], now()))
+            .collect();
+        assert_eq!(query.filter_indexed(&rs, &index, now()), expected, "{text}");
+    }
+    assert!(
+        q("\"dental acme\"")
+            .filter_indexed(&rs, &index, now())
+            .is_empty()
+    );
+    assert_eq!(q("kelvin").filter_indexed(&rs, &index, now()).len(), 9);
+    // A NUL inside a field does not shift the fields after it.
+    let mut odd = referral("odd");
+    odd.lead.company = "a\0b".into();
+    odd.from_partner = "Zed\0é".into();
+    let odd = vec![odd];
+    let index = TextIndex::new(&odd);
+    for text in [
+        "to:northwind",
+        "from:zed",
+        "company:a",
+        "-from:northwind",
+        "category:hosting",
+    ] {
+        assert_eq!(q(text).filter_indexed(&odd, &index, now()), [0], "{text}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn indexed_filter_agrees_with_matches_for_any_query(query in query()) {
+        let rs: Vec<Referral> = (0..12)
+            .map(|i| {
+                let mut r = referral(&format!("r{i}"));
+                r.lead.company = ["Ab Cd", "ÉCOLE", "x:y \"z\"", "-!"][i % 4].into();
+                r.lead.region = ["EU", "Ab", "é"].get(i % 4).map(|s| s.to_string());
+                r.from_partner = ["ab", "cd", "x y"][i % 3].into();
+                r.status = Status::ALL[i % Status::ALL.len()];
+                r.lead.est_value_cents = (i % 3 != 0).then_some(i as i64 * 1_000_000);
+                r.created_at = now() - Duration::hours(i as i64 * 7);
+                r
+            })
+            .collect();
+        let index = TextIndex::new(&rs);
+        let expected: Vec<usize> = (0..rs.len()).filter(|&i| query.matches(&rs[i], now())).collect();
+        prop_assert_eq!(query.filter_indexed(&rs, &index, now()), expected);
+    }
+}

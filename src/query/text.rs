@@ -37,6 +37,20 @@ impl Needle {
         &self.text
     }
 
+    /// Whether `lowered`, a text already lower-cased (Unicode), contains
+    /// the needle: the fast scan alone, no fallback.
+    pub(crate) fn found_in_lowered(&self, lowered: &str) -> bool {
+        matches!(
+            scan(lowered.as_bytes(), self.lower.as_bytes(), self.pivot),
+            Scan::Found
+        )
+    }
+
+    /// The text lower-cased.
+    pub(crate) fn lower(&self) -> &str {
+        &self.lower
+    }
+
     /// Whether `haystack`, lower-cased, contains the needle lower-cased.
     pub(crate) fn found_in(&self, haystack: &str) -> bool {
         match scan(haystack.as_bytes(), self.lower.as_bytes(), self.pivot) {
@@ -75,7 +89,14 @@ enum Scan {
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
+const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of every byte of `x` that is zero, and no other bit.
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOWS).wrapping_add(LOWS)) | x | LOWS)
+}
 
 /// Looks for `needle` (already lower-case) in `hay`, folding ASCII case.
 fn scan(hay: &[u8], needle: &[u8], pivot: usize) -> Scan {
@@ -83,7 +104,8 @@ fn scan(hay: &[u8], needle: &[u8], pivot: usize) -> Scan {
     if n == 0 {
         return Scan::Found;
     }
-    if hay.len() < n {
+    let len = hay.len();
+    if len < n {
         return Scan::Missing {
             non_ascii: !hay.is_ascii(),
         };
@@ -91,44 +113,52 @@ fn scan(hay: &[u8], needle: &[u8], pivot: usize) -> Scan {
     let p = needle[pivot];
     // For a letter, `b | 0x20 == p` holds exactly for its two cases.
     let fold: u8 = if p.is_ascii_lowercase() { 0x20 } else { 0 };
+    // A match starting at `s` has its pivot byte at `s + pivot`, for `s` in
+    // 0..=len - n: the pivot positions worth checking are `first..=last`.
+    let (first, last) = (pivot, len - n + pivot);
+    let check = |i: usize| {
+        i >= first && i <= last && hay[i - pivot..i - pivot + n].eq_ignore_ascii_case(needle)
+    };
+    if len < 8 {
+        let mut seen = 0u8;
+        for (i, &b) in hay.iter().enumerate() {
+            seen |= b;
+            if (b | fold) == p && check(i) {
+                return Scan::Found;
+            }
+        }
+        return Scan::Missing {
+            non_ascii: seen >= 0x80,
+        };
+    }
     let fold_word = u64::from(fold) * ONES;
     let target_word = u64::from(p) * ONES;
-    // Candidate pivot positions: a match starting at `s` has its pivot at
-    // `s + pivot`, for `s` in 0..=hay.len() - n.
-    let last_start = hay.len() - n;
-    let region = &hay[pivot..=last_start + pivot];
-    let check = |start: usize| hay[start..start + n].eq_ignore_ascii_case(needle);
-
     let mut seen = 0u64;
-    let mut chunks = region.chunks_exact(8);
+    // Eight bytes at a time over the whole haystack (so that `seen` covers
+    // every byte); the last word overlaps the one before it.
     let mut base = 0usize;
-    for chunk in &mut chunks {
+    let mut skip_below = 0usize;
+    loop {
         let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
+        word.copy_from_slice(&hay[base..base + 8]);
         let w = u64::from_le_bytes(word);
         seen |= w;
-        let x = (w | fold_word) ^ target_word;
-        // A set high bit for every zero byte of `x` (and, rarely, a false
-        // one just above a zero byte: every candidate is checked anyway).
-        let mut hits = x.wrapping_sub(ONES) & !x & HIGHS;
+        let mut hits = zero_bytes((w | fold_word) ^ target_word);
         while hits != 0 {
-            let k = (hits.trailing_zeros() / 8) as usize;
-            if check(base + k) {
+            let i = base + (hits.trailing_zeros() / 8) as usize;
+            if i >= skip_below && check(i) {
                 return Scan::Found;
             }
             hits &= hits - 1;
         }
-        base += 8;
-    }
-    for (k, &b) in chunks.remainder().iter().enumerate() {
-        seen |= u64::from(b);
-        if (b | fold) == p && check(base + k) {
-            return Scan::Found;
+        if base + 8 >= len {
+            break;
         }
+        skip_below = base + 8;
+        base = (base + 8).min(len - 8);
     }
-    let outside = !hay[..pivot].is_ascii() || !hay[last_start + pivot + 1..].is_ascii();
     Scan::Missing {
-        non_ascii: seen & HIGHS != 0 || outside,
+        non_ascii: seen & HIGHS != 0,
     }
 }
 
@@ -164,6 +194,29 @@ mod tests {
         }
         assert!(!Needle::new("9a").found_in(hay));
         assert!(!Needle::new(&format!("{hay}!")).found_in(hay));
+    }
+
+    #[test]
+    fn zero_bytes_is_exact() {
+        let x = u64::from_le_bytes([0, 1, 0, 0x80, 0xff, 0x01, 0x00, 0x7f]);
+        let z = zero_bytes(x);
+        let flagged: Vec<usize> = (0..8).filter(|k| z & (0x80 << (8 * k)) != 0).collect();
+        assert_eq!(flagged, [0, 2, 6]);
+        assert_eq!(z & !HIGHS, 0);
+    }
+
+    #[test]
+    fn long_haystacks_with_overlapping_last_word() {
+        for len in 8..40 {
+            let hay: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            let tail = &hay[len - 3..];
+            assert!(Needle::new(&tail.to_uppercase()).found_in(&hay), "{len}");
+            assert!(Needle::new(&hay[..2]).found_in(&hay), "{len}");
+            let mut non_ascii = hay.clone();
+            non_ascii.push('É');
+            assert!(Needle::new("é").found_in(&non_ascii), "{len}");
+            assert!(!Needle::new("é").found_in(&hay), "{len}");
+        }
     }
 
     #[test]

@@ -91,17 +91,11 @@ pub async fn begin(
         request_hash,
         in_flight: state.in_flight.clone(),
     };
-    let store = state.store.clone();
-    let (u, k, h) = (
-        claim.user_id.clone(),
-        claim.key.clone(),
-        claim.request_hash.clone(),
-    );
-    let lookup = tokio::task::spawn_blocking(move || store.idem_lookup(&u, &k, &h))
-        .await
-        .map_err(HttpError::from)
-        .and_then(|r| r.map_err(HttpError::from))
-        .map_err(axum::response::IntoResponse::into_response)?;
+    // One indexed read, inline (see `auth::Caller`).
+    let lookup = state
+        .store
+        .idem_lookup(&claim.user_id, &claim.key, &claim.request_hash)
+        .map_err(|e| axum::response::IntoResponse::into_response(HttpError::from(e)))?;
     match lookup {
         IdemLookup::Miss => Ok(Some(claim)),
         IdemLookup::Replay(stored) => Err(replayed(stored)),

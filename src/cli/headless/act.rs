@@ -13,9 +13,9 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use super::output::{Lenient, money};
+use super::output::{Lenient, money, write_json};
 use super::select::Selector;
 use super::{
     ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, LIST_PAGE, client_failure, connect_to_act, read,
@@ -26,9 +26,9 @@ use crate::client::{
 use crate::domain::rules::describe;
 use crate::sanitize::clean_line;
 use crate::wire::{
-    AcceptRequest, ActionKind, BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult,
-    ErrorCode, ForwardRequest, MAX_BATCH_ITEMS, ReasonCode, ReasonInput, Referral, ReferralBox,
-    RejectRequest, Status, Timestamp, WithdrawRequest, now_seconds,
+    AcceptRequest, ActionKind, ApiError, BatchAction, BatchItem, BatchOutcome, BatchRequest,
+    BatchResult, ErrorCode, ForwardRequest, MAX_BATCH_ITEMS, ReasonCode, ReasonInput, Referral,
+    ReferralBox, RejectRequest, Status, Timestamp, WithdrawRequest, now_seconds,
 };
 
 /// Ids up to this many are read one by one; more, with one list.
@@ -65,11 +65,24 @@ pub struct ActArgs {
     /// Act on what --query selects (without it, --query only shows the plan).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Output: a line per referral and a summary (text), or one JSON array
+    /// of the per-item results (json; with --dry-run, of the referrals).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ActFormat,
     /// How long to keep retrying a batch the server does not answer.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub retry_for: u64,
     #[command(flatten)]
     pub connect: ConnectArgs,
+}
+
+/// How `accept|reject|forward|withdraw` print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActFormat {
+    /// `r_... accepted` lines and a summary.
+    Text,
+    /// One JSON array of the batch results.
+    Json,
 }
 
 /// What one item does besides its version.
@@ -173,8 +186,8 @@ impl Verb {
     }
 }
 
-/// Whether `kind` applies to a referral in `box_`'s side: pending, and
-/// incoming (outgoing for withdraw).
+/// The side of the caller's referrals `kind` applies to (to pending ones):
+/// incoming, or outgoing for withdraw.
 fn box_for(kind: ActionKind) -> ReferralBox {
     if kind == ActionKind::Withdraw {
         ReferralBox::Outgoing
@@ -232,10 +245,56 @@ impl Tally {
 struct Plan {
     /// In the order given, each once.
     targets: Vec<Referral>,
-    /// Ids that could not be read: the line to print for each.
-    missing: Vec<(String, BatchOutcome, String)>,
-    /// Matched by the query but not actionable: (count, why).
+    /// Ids that could not be read, with their outcome.
+    missing: Vec<BatchResult>,
+    /// How many the query matched that the action does not apply to.
     skipped: usize,
+}
+
+/// Where outcomes go: a line each and a summary (text), or one JSON array
+/// of the per-item results at the end (json).
+struct Report<W: Write> {
+    out: W,
+    format: ActFormat,
+    kind: ActionKind,
+    now: Timestamp,
+    tally: Tally,
+    results: Vec<BatchResult>,
+}
+
+impl<W: Write> Report<W> {
+    fn item(&mut self, result: BatchResult) -> io::Result<()> {
+        self.tally.count(result.outcome);
+        match self.format {
+            ActFormat::Text => {
+                writeln!(self.out, "{}", outcome_line(self.kind, &result, self.now))?;
+            }
+            ActFormat::Json => self.results.push(result),
+        }
+        Ok(())
+    }
+
+    fn note(&mut self, line: &str) -> io::Result<()> {
+        match self.format {
+            ActFormat::Text => writeln!(self.out, "{line}"),
+            // JSON keeps stdout one array; notes go to stderr.
+            ActFormat::Json => {
+                say_err!("leadx: {line}");
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        match self.format {
+            ActFormat::Text => writeln!(self.out, "{}", self.tally.line())?,
+            ActFormat::Json => {
+                write_json(&mut self.out, &self.results)?;
+                writeln!(self.out)?;
+            }
+        }
+        self.out.flush()
+    }
 }
 
 pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> {
@@ -253,12 +312,15 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
     let mut out = Lenient::new(stdout.lock());
     let from_query = selector.is_some();
     if args.dry_run || (from_query && !args.yes) {
-        write_plan(&mut out, kind, &verb, &plan, now)?;
-        out.flush()?;
-        if args.dry_run {
-            return Ok(EXIT_OK);
+        match args.format {
+            ActFormat::Text => write_plan(&mut out, kind, &verb, &plan, now)?,
+            ActFormat::Json => {
+                write_json(&mut out, &plan.targets)?;
+                writeln!(out)?;
+            }
         }
-        if plan.targets.is_empty() {
+        out.flush()?;
+        if args.dry_run || plan.targets.is_empty() {
             return Ok(EXIT_OK);
         }
         drop(out);
@@ -268,20 +330,25 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
             plan.targets.len()
         )));
     }
+    let mut report = Report {
+        out,
+        format: args.format,
+        kind,
+        now,
+        tally: Tally::default(),
+        results: Vec::new(),
+    };
     if plan.skipped > 0 {
-        writeln!(
-            out,
+        report.note(&format!(
             "({} skipped: not pending {})",
             plan.skipped,
             box_for(kind).as_str()
-        )?;
+        ))?;
     }
-    let mut tally = Tally::default();
-    for (id, outcome, line) in &plan.missing {
-        tally.count(*outcome);
-        writeln!(out, "{} {line}", clean_line(id))?;
+    for missing in plan.missing {
+        report.item(missing)?;
     }
-    out.flush()?;
+    report.out.flush()?;
     let items: Vec<BatchItem> = plan
         .targets
         .iter()
@@ -294,10 +361,8 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
             Ok(r) => r,
             Err(e) => {
                 let unsent: usize = chunks[n..].iter().map(|c| c.len()).sum();
-                tally.not_sent += unsent;
-                writeln!(out, "{}", tally.line())?;
-                out.flush()?;
-                drop(out);
+                report.tally.not_sent += unsent;
+                report.finish()?;
                 let context = format!(
                     "batch {} of {} ({} referrals not sent{})",
                     n + 1,
@@ -312,15 +377,13 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
                 return Err(client_failure(&context, &e));
             }
         };
-        for result in &results {
-            tally.count(result.outcome);
-            writeln!(out, "{}", outcome_line(kind, result, now))?;
+        for result in results {
+            report.item(result)?;
         }
-        out.flush()?;
+        report.out.flush()?;
     }
-    writeln!(out, "{}", tally.line())?;
-    out.flush()?;
-    Ok(if tally.all_applied() {
+    report.finish()?;
+    Ok(if report.tally.all_applied() {
         EXIT_OK
     } else {
         EXIT_REFUSED
@@ -345,7 +408,7 @@ async fn send_chunk(
         tokio::time::sleep(retry_for),
         || client.batch(&request, &key),
         |attempt, error, wait| {
-            eprintln!(
+            say_err!(
                 "leadx: batch {n} of {of}, attempt {attempt}: {}; retrying in {:.1}s",
                 clean_line(&error.to_string()),
                 wait.as_secs_f64()
@@ -423,6 +486,22 @@ pub(super) fn outcome_line(kind: ActionKind, result: &BatchResult, now: Timestam
     }
 }
 
+/// The result of an id that failed when it was read, as if the batch had
+/// said so.
+fn local_result(id: &str, outcome: BatchOutcome, e: &ClientError) -> BatchResult {
+    let error = match e {
+        ClientError::Api { error, .. } => error.clone(),
+        other => ApiError::new(ErrorCode::Unknown, other.to_string()),
+    };
+    BatchResult {
+        id: id.to_owned(),
+        outcome,
+        referral: None,
+        forwarded: None,
+        error: Some(error),
+    }
+}
+
 /// Reads each id (one list when there are many), in the order given,
 /// each once.
 async fn plan_ids(client: &Client, ids: &[String]) -> Result<Plan, Failure> {
@@ -449,14 +528,11 @@ async fn plan_ids(client: &Client, ids: &[String]) -> Result<Plan, Failure> {
             Ok(r) => plan.targets.push(r),
             Err(e) if e.code() == Some(ErrorCode::NotFound) => {
                 plan.missing
-                    .push((id.clone(), BatchOutcome::NotFound, "not found".to_owned()));
+                    .push(local_result(id, BatchOutcome::NotFound, &e));
             }
             Err(e) if e.is_definite() && e.status() != Some(401) => {
-                plan.missing.push((
-                    id.clone(),
-                    BatchOutcome::Invalid,
-                    format!("invalid: {}", clean_line(&e.to_string())),
-                ));
+                plan.missing
+                    .push(local_result(id, BatchOutcome::Invalid, &e));
             }
             Err(e) => return Err(client_failure(&format!("reading {}", clean_line(id)), &e)),
         }
@@ -526,8 +602,8 @@ fn write_plan(
         }
         writeln!(out, "{line}")?;
     }
-    for (id, _, why) in &plan.missing {
-        writeln!(out, "  {} {why}", clean_line(id))?;
+    for result in &plan.missing {
+        writeln!(out, "  {}", outcome_line(kind, result, now))?;
     }
     if plan.skipped > 0 {
         writeln!(
@@ -573,6 +649,7 @@ mod tests {
             note: None,
             dry_run: false,
             yes: false,
+            format: ActFormat::Text,
             retry_for: 1,
             connect: ConnectArgs::default(),
         }

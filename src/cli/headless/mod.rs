@@ -26,11 +26,11 @@ use std::time::Duration;
 
 use clap::Args;
 
-pub use act::ActArgs;
-pub use list::ListArgs;
+pub use act::{ActArgs, ActFormat};
+pub use list::{BoxArg, ListArgs, ListFormat};
 pub use send::SendArgs;
-pub use show::ShowArgs;
-pub use watch::WatchArgs;
+pub use show::{ShowArgs, ShowFormat};
+pub use watch::{WatchArgs, WatchFormat};
 
 use crate::client::{Backoff, Client, ClientConfig, ClientError, retry_until_definite};
 use crate::config::{self, Overrides, Settings};
@@ -77,7 +77,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("leadx: cannot start the async runtime: {e}");
+            say_err!("leadx: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
@@ -94,7 +94,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(Failure::Quiet(code)) => ExitCode::from(code),
         Err(Failure::Message { code, message }) => {
-            eprintln!("leadx: {message}");
+            say_err!("leadx: {message}");
             ExitCode::from(code)
         }
     }
@@ -195,15 +195,21 @@ pub(crate) fn connect_to_act(args: &ConnectArgs, what: &str) -> Result<Client, F
     client_for(settings)
 }
 
+impl ConnectArgs {
+    /// The command line's layer of the configuration.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            server: self.server.clone(),
+            token_file: self.token_file.clone(),
+            config: self.config.clone(),
+            profile: self.profile.clone(),
+            ..Overrides::default()
+        }
+    }
+}
+
 fn load_settings(args: &ConnectArgs) -> Result<Settings, Failure> {
-    let overrides = Overrides {
-        server: args.server.clone(),
-        token_file: args.token_file.clone(),
-        config: args.config.clone(),
-        profile: args.profile.clone(),
-        ..Overrides::default()
-    };
-    config::load(&overrides).map_err(|e| Failure::usage(clean_line(&e.to_string())))
+    config::load(&args.overrides()).map_err(|e| Failure::usage(clean_line(&e.to_string())))
 }
 
 fn client_for(settings: Settings) -> Result<Client, Failure> {

@@ -117,7 +117,7 @@ pub(super) async fn run(args: SendArgs) -> Result<u8, Failure> {
         tokio::time::sleep(Duration::from_secs(args.retry_for)),
         || client.send(&request, &key),
         |attempt, error, wait| {
-            eprintln!(
+            say_err!(
                 "leadx: send, attempt {attempt}: {}; retrying in {:.1}s",
                 clean_line(&error.to_string()),
                 wait.as_secs_f64()

@@ -157,19 +157,19 @@ pub(super) async fn run(args: WatchArgs) -> Result<u8, Failure> {
             }
             Some(FeedEvent::Connected) => {
                 if !announced {
-                    eprintln!(
+                    say_err!(
                         "leadx: watching {} referrals from event {as_of}",
                         items.len()
                     );
                     announced = true;
                 } else if down {
-                    eprintln!("leadx: feed back, from event {}", feed.last_seq());
+                    say_err!("leadx: feed back, from event {}", feed.last_seq());
                 }
                 down = false;
             }
             Some(FeedEvent::Disconnected { reason, retry_in }) => {
                 if !down {
-                    eprintln!(
+                    say_err!(
                         "leadx: feed disconnected ({}); reconnecting in {:.1}s",
                         clean_line(&reason),
                         retry_in.as_secs_f64()
@@ -178,10 +178,10 @@ pub(super) async fn run(args: WatchArgs) -> Result<u8, Failure> {
                 down = true;
             }
             Some(FeedEvent::Stale) => {
-                eprintln!("leadx: feed silent for too long; reconnecting");
+                say_err!("leadx: feed silent for too long; reconnecting");
             }
             Some(FeedEvent::Gone) | None => {
-                eprintln!("leadx: the server dropped events this far back; listing again");
+                say_err!("leadx: the server dropped events this far back; listing again");
                 let relisted = tokio::select! {
                     () = &mut stop => return Ok(EXIT_OK),
                     r = relist(&client) => r,
@@ -208,7 +208,7 @@ async fn relist(client: &Client) -> (Vec<Referral>, u64) {
             Ok(listed) => return listed,
             Err(e) => {
                 let wait = backoff.delay_after(attempt, &e);
-                eprintln!(
+                say_err!(
                     "leadx: listing again failed ({}); retrying in {:.1}s",
                     clean_line(&e.to_string()),
                     wait.as_secs_f64()

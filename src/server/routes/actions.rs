@@ -33,15 +33,10 @@ pub async fn create(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let bytes = match body::bytes(raw) {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
+    let (bytes, claim) = match begin(&state, &actor, &headers, "/v1/referrals", raw).await {
+        Ok(started) => started,
+        Err(answer) => return answer,
     };
-    let claim =
-        match idempotency::begin(&state, &actor.user_id, &headers, "/v1/referrals", &bytes).await {
-            Ok(c) => c,
-            Err(answer) => return answer,
-        };
     let request: CreateReferral = match body::json(&bytes) {
         Ok(r) => r,
         Err(e) => return idempotency::finish_error(&state, claim, e).await,
@@ -71,13 +66,9 @@ pub async fn act(
         return HttpError::new(ErrorCode::NotFound, format!("no such action {action:?}"))
             .into_response();
     };
-    let bytes = match body::bytes(raw) {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
     let path = format!("/v1/referrals/{id}/{action}");
-    let claim = match idempotency::begin(&state, &actor.user_id, &headers, &path, &bytes).await {
-        Ok(c) => c,
+    let (bytes, claim) = match begin(&state, &actor, &headers, &path, raw).await {
+        Ok(started) => started,
         Err(answer) => return answer,
     };
     let parsed = body::json::<serde_json::Value>(&bytes).and_then(|value| {
@@ -113,20 +104,8 @@ pub async fn batch(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let bytes = match body::bytes(raw) {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
-    let claim = match idempotency::begin(
-        &state,
-        &actor.user_id,
-        &headers,
-        "/v1/referrals/batch",
-        &bytes,
-    )
-    .await
-    {
-        Ok(c) => c,
+    let (bytes, claim) = match begin(&state, &actor, &headers, "/v1/referrals/batch", raw).await {
+        Ok(started) => started,
         Err(answer) => return answer,
     };
     let plan = match plan_batch(&bytes) {
@@ -162,6 +141,21 @@ pub async fn batch(
         drop(claim);
     }
     to_response(stored)
+}
+
+/// The start every write shares: the body within its size limit (413),
+/// then the idempotency key claimed (or the answer for it: a replay, a
+/// mismatch, a key in flight).
+async fn begin(
+    state: &Arc<AppState>,
+    actor: &Actor,
+    headers: &HeaderMap,
+    path: &str,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<(Bytes, Option<Claim>), Response> {
+    let bytes = body::bytes(raw).map_err(IntoResponse::into_response)?;
+    let claim = idempotency::begin(state, &actor.user_id, headers, path, &bytes).await?;
+    Ok((bytes, claim))
 }
 
 /// One batch item: run it, or report it invalid without running it.

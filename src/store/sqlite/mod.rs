@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
 
-use self::writer::{Ctx, Finish, IDEM_RETENTION_SECS, Job, backend};
+use self::writer::{Ctx, Finish, IDEM_RETENTION_SECS, Job, Queued, backend};
 use super::{
     ActionItem, Actor, IdemLookup, IdemSave, ItemResult, ListPage, ListQuery, Store, StoreError,
     StoreResult, StoredEvent, StoredReferral, StoredResponse, UserRecord,
@@ -37,7 +37,7 @@ pub const KEEP_EVENTS: u64 = 100_000;
 /// Seconds events are kept at least, however many.
 pub const KEEP_EVENTS_SECS: i64 = 24 * 3600;
 /// Idle reader connections kept open.
-const MAX_IDLE_READERS: usize = 8;
+const MAX_IDLE_READERS: usize = 32;
 /// Rows one housekeeping job touches at most (keeps the writer responsive).
 const CHUNK: usize = 2000;
 
@@ -66,7 +66,8 @@ impl Readers {
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
         schema::configure(&conn)?;
-        conn.execute_batch("PRAGMA query_only = ON")?;
+        // Many readers: a smaller page cache each (the OS caches the file).
+        conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -4000;")?;
         Ok(conn)
     }
 
@@ -88,7 +89,7 @@ impl Readers {
 
 /// The exchange's state in one SQLite file.
 pub struct SqliteStore {
-    jobs: Option<mpsc::Sender<Job>>,
+    jobs: Option<mpsc::Sender<Queued>>,
     writer: Option<JoinHandle<()>>,
     /// Dropping this stops the checkpointer.
     stop_checkpoints: Option<mpsc::Sender<()>>,
@@ -125,7 +126,7 @@ impl SqliteStore {
             .spawn(move || checkpoints(checkpoint_conn, stopped))
             .map_err(backend)?;
         let (events, _) = broadcast::channel(EVENT_CHANNEL);
-        let (jobs, rx) = mpsc::channel::<Job>();
+        let (jobs, rx) = mpsc::channel::<Queued>();
         let writer_events = events.clone();
         let writer_clock = clock.clone();
         let writer = std::thread::Builder::new()
@@ -147,9 +148,11 @@ impl SqliteStore {
     }
 
     /// Runs `f` in the writer's next group transaction (in its own
-    /// savepoint) and waits until the group has committed.
+    /// savepoint) and waits until the group has committed. `weight`: about
+    /// how many rows it changes.
     fn submit<T: Send + 'static>(
         &self,
+        weight: usize,
         f: impl FnOnce(&mut Ctx<'_>) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let (tx, rx) = mpsc::sync_channel::<StoreResult<T>>(1);
@@ -169,7 +172,7 @@ impl SqliteStore {
             .jobs
             .as_ref()
             .ok_or_else(|| StoreError::Backend("store is closed".into()))?;
-        jobs.send(job)
+        jobs.send(Queued { weight, job })
             .map_err(|_| StoreError::Backend("the store's writer has stopped".into()))?;
         rx.recv()
             .map_err(|_| StoreError::Backend("the store's writer did not answer".into()))?
@@ -210,7 +213,7 @@ impl Store for SqliteStore {
     fn add_partner(&self, partner: &Partner) -> StoreResult<()> {
         validate_partner(partner).map_err(StoreError::Rejected)?;
         let p = partner.clone();
-        self.submit(move |ctx| {
+        self.submit(1, move |ctx| {
             if read::partner_exists(ctx.conn, &p.id).map_err(backend)? {
                 return Err(StoreError::Rejected(format!(
                     "partner {:?} already exists",
@@ -254,7 +257,7 @@ impl Store for SqliteStore {
         validate_user_name(name).map_err(StoreError::Rejected)?;
         let partner_id = partner_id.to_string();
         let name = name.to_string();
-        self.submit(move |ctx| {
+        self.submit(1, move |ctx| {
             if !read::partner_exists(ctx.conn, &partner_id).map_err(backend)? {
                 return Err(StoreError::Rejected(format!(
                     "no partner {partner_id:?} on the exchange"
@@ -293,7 +296,7 @@ impl Store for SqliteStore {
 
     fn revoke_user(&self, user_id: &str) -> StoreResult<bool> {
         let user_id = user_id.to_string();
-        self.submit(move |ctx| {
+        self.submit(1, move |ctx| {
             let n = ctx
                 .conn
                 .execute(
@@ -327,7 +330,7 @@ impl Store for SqliteStore {
         idem: Option<IdemSave>,
     ) -> StoreResult<ItemResult> {
         let actor = actor.clone();
-        self.submit(move |ctx| ctx.create(&actor, &request, idem))
+        self.submit(1, move |ctx| ctx.create(&actor, &request, idem))
     }
 
     fn apply(
@@ -337,7 +340,7 @@ impl Store for SqliteStore {
         idem: Option<IdemSave>,
     ) -> StoreResult<Vec<ItemResult>> {
         let actor = actor.clone();
-        self.submit(move |ctx| ctx.apply(&actor, &items, idem))
+        self.submit(items.len(), move |ctx| ctx.apply(&actor, &items, idem))
     }
 
     fn save_response(
@@ -352,7 +355,9 @@ impl Store for SqliteStore {
             key.to_string(),
             request_hash.to_string(),
         );
-        self.submit(move |ctx| ctx.save_response(&user_id, &key, &hash, &response))
+        self.submit(1, move |ctx| {
+            ctx.save_response(&user_id, &key, &hash, &response)
+        })
     }
 
     fn idem_lookup(&self, user_id: &str, key: &str, request_hash: &str) -> StoreResult<IdemLookup> {
@@ -397,7 +402,7 @@ impl Store for SqliteStore {
     fn expire_due(&self) -> StoreResult<usize> {
         let mut total = 0;
         loop {
-            let n = self.submit(|ctx| ctx.expire_due(CHUNK))?;
+            let n = self.submit(CHUNK, |ctx| ctx.expire_due(CHUNK))?;
             total += n;
             if n < CHUNK {
                 return Ok(total);
@@ -427,7 +432,7 @@ impl Store for SqliteStore {
 
     fn prune(&self) -> StoreResult<()> {
         loop {
-            let n = self.submit(|ctx| {
+            let n = self.submit(CHUNK, |ctx| {
                 let now = read::secs(ctx.now);
                 let last = read::last_seq(ctx.conn).map_err(backend)?;
                 let keep_from = last.saturating_sub(KEEP_EVENTS) as i64;

@@ -971,3 +971,31 @@ fn stored_times_are_whole_seconds() {
     assert_eq!(r.referral.expires_at.timestamp_subsec_nanos(), 0);
     assert_eq!(r.referral.created_at.timestamp() % 60, 4);
 }
+
+#[test]
+fn the_writer_is_wal_with_full_sync() {
+    let w = world();
+    let (sync, mode, busy) = w
+        .store
+        .submit(1, |ctx| {
+            let q = |sql: &str| -> StoreResult<String> {
+                ctx.conn
+                    .query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
+                    .map(|v| match v {
+                        rusqlite::types::Value::Integer(i) => i.to_string(),
+                        rusqlite::types::Value::Text(t) => t,
+                        other => format!("{other:?}"),
+                    })
+                    .map_err(backend)
+            };
+            Ok((
+                q("PRAGMA synchronous")?,
+                q("PRAGMA journal_mode")?,
+                q("PRAGMA busy_timeout")?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(sync, "2", "synchronous=FULL");
+    assert_eq!(mode, "wal");
+    assert!(busy.parse::<u64>().unwrap() >= 1000);
+}

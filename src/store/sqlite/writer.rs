@@ -20,8 +20,10 @@ use crate::store::{
 };
 use crate::wire::{CreateReferral, Timestamp};
 
-/// Most jobs in one group commit.
-const MAX_GROUP: usize = 4096;
+/// A group stops taking jobs once their weights (items) reach this, so
+/// that a burst of large batches cannot make one huge transaction that
+/// every small write queued behind it waits for.
+const MAX_GROUP_WEIGHT: usize = 2048;
 
 /// How long idempotency records are kept, in seconds.
 pub const IDEM_RETENTION_SECS: i64 = 24 * 3600;
@@ -33,6 +35,14 @@ pub type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// A unit of work run inside the group's transaction.
 pub type Job = Box<dyn FnOnce(&mut Ctx<'_>) -> (bool, Finish) + Send>;
+
+/// A job as queued, with its weight (how many items it writes, about).
+pub struct Queued {
+    /// About how many rows the job changes (1 for a single action).
+    pub weight: usize,
+    /// The work.
+    pub job: Job,
+}
 
 /// What a job sees: the connection inside the transaction, the group's
 /// time, and the events it appends.
@@ -377,16 +387,20 @@ impl Ctx<'_> {
 /// The writer thread's loop: runs until every sender is gone.
 pub fn run(
     mut conn: Connection,
-    jobs: Receiver<Job>,
+    jobs: Receiver<Queued>,
     clock: SharedClock,
     events: broadcast::Sender<Arc<StoredEvent>>,
 ) {
     let mut ids = ulid::Generator::new();
     while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
+        let mut weight = first.weight.max(1);
+        let mut group = vec![first.job];
+        while weight < MAX_GROUP_WEIGHT {
             match jobs.try_recv() {
-                Ok(j) => group.push(j),
+                Ok(q) => {
+                    weight += q.weight.max(1);
+                    group.push(q.job);
+                }
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
@@ -401,6 +415,7 @@ fn run_group(
     clock: &SharedClock,
     events: &broadcast::Sender<Arc<StoredEvent>>,
 ) {
+    let started = std::time::Instant::now();
     let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         // The jobs never run; dropping them drops their reply channels, so
@@ -452,7 +467,16 @@ fn run_group(
     }
     let group_events = std::mem::take(&mut ctx.events);
     drop(ctx);
-    match conn.execute_batch("COMMIT") {
+    let ran = started.elapsed();
+    let committed = conn.execute_batch("COMMIT");
+    tracing::debug!(
+        jobs = finishes.len(),
+        events = group_events.len(),
+        run_us = ran.as_micros() as u64,
+        commit_us = (started.elapsed() - ran).as_micros() as u64,
+        "store: group commit"
+    );
+    match committed {
         Ok(()) => {
             for ev in group_events {
                 let _ = events.send(ev);
