@@ -628,11 +628,16 @@ impl State {
         if self.marks.is_empty() {
             return 0;
         }
+        // O(marks), not O(rows): a mark is shown when its referral is in
+        // the active pane and passes the filter.
         let shown = self
-            .pane(self.active)
-            .rows
+            .marks
             .iter()
-            .filter(|&&i| self.marks.contains(&self.entries[i as usize].referral.id))
+            .filter_map(|id| self.by_id.get(id))
+            .filter(|&&i| {
+                self.pane_of(&self.entries[i as usize].referral) == Some(self.active)
+                    && self.matches_filter(i)
+            })
             .count();
         self.marks.len() - shown
     }
