@@ -926,3 +926,32 @@ fn snapshot_read_only_monitor_summary() {
     );
     assert_snapshot!("monitor_summary", out);
 }
+
+#[test]
+fn a_one_word_filter_scans_the_index_and_agrees_with_the_query() {
+    let mut refs = sample();
+    refs[0].lead.company = "Ärzte Straße GmbH".into();
+    refs[1].note = Some("Call Mr. ÖZIL before noon".into());
+    let mut s = loaded(Role::Agent, refs);
+    for word in [
+        "bakery", "ärzte", "STRASSE", "straße", "özil", "example", "r_0", "warm", "pending",
+        "us-west", "hostly", "nothing",
+    ] {
+        update(&mut s, key('/'));
+        type_str(&mut s, word);
+        update(&mut s, code(KeyCode::Enter));
+        let q = crate::query::Query::parse(word).expect("parses");
+        for pane in [Pane::Incoming, Pane::Outgoing] {
+            let want: Vec<u32> = s
+                .pane(pane)
+                .all
+                .iter()
+                .copied()
+                .filter(|&i| q.matches(&s.entries[i as usize].referral, s.now))
+                .collect();
+            assert_eq!(s.pane(pane).rows, want, "{word:?} in {pane:?}");
+        }
+        update(&mut s, key('/'));
+        update(&mut s, code(KeyCode::Esc));
+    }
+}

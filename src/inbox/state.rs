@@ -77,8 +77,8 @@ struct Segment {
     entry: u32,
 }
 
-/// The lower-cased text the filter searches (company, both partners,
-/// category, region, summary, status) of every entry, in ONE buffer, in
+/// The lower-cased text a bare word searches (see
+/// `crate::query::searched_text`) of every entry, in ONE buffer, in
 /// the order it was written. A keystroke scans it front to back once and
 /// marks the entries that match, instead of chasing 100,000 heap strings
 /// in display order. A replaced entry's old text is garbage until compaction.
@@ -96,17 +96,13 @@ impl FilterText {
     /// Indexes (or re-indexes) entry `entry`'s referral.
     pub fn set(&mut self, entry: u32, r: &Referral) {
         let start = self.text.len();
-        for part in [
-            r.lead.company.as_str(),
-            r.from_partner.as_str(),
-            r.to_partner.as_str(),
-            r.lead.category.as_str(),
-            r.lead.region.as_deref().unwrap_or(""),
-            r.lead.summary.as_deref().unwrap_or(""),
-            r.status.as_str(),
-        ] {
-            for c in part.chars() {
-                self.text.extend(c.to_lowercase());
+        // Exactly the fields a bare word of the query language searches,
+        // lower-cased the same way, so a one-word filter can scan here.
+        for part in crate::query::searched_text(r) {
+            if part.is_ascii() {
+                self.text.push_str(&part.to_ascii_lowercase());
+            } else {
+                self.text.push_str(&part.to_lowercase());
             }
             // A separator no typed filter contains: matches never span fields.
             self.text.push('\u{1f}');

@@ -433,10 +433,35 @@ fn rebuild_panes(state: &mut State) {
     }
 }
 
+/// The one lower-cased word of a filter that is a single bare word (the
+/// common case, typed letter by letter): it is scanned for in the entries'
+/// [`state::FilterText`] instead of matching the query row by row.
+fn single_word(text: &str) -> Option<String> {
+    let w = text.trim();
+    let plain = !w.is_empty()
+        && !w.starts_with(['-', '!'])
+        && !w.contains(|c: char| c.is_whitespace() || matches!(c, ':' | '"' | '\\'));
+    plain.then(|| w.to_lowercase())
+}
+
 fn refilter_pane(state: &mut State, pane: Pane, anchor: usize) {
+    let word = single_word(&state.filter_applied);
+    let bits = word.as_deref().map(|w| state.filter_text.scan(w));
+    refilter_with(state, pane, anchor, bits.as_deref());
+}
+
+/// Recomputes a pane's rows from `all`: with the scan's bits when given,
+/// else by matching the query.
+fn refilter_with(state: &mut State, pane: Pane, anchor: usize, bits: Option<&[u64]>) {
     let p = state.pane(pane);
     let rows: Vec<u32> = if state.filter_query.matches_all() {
         p.all.clone()
+    } else if let Some(bits) = bits {
+        p.all
+            .iter()
+            .copied()
+            .filter(|&i| super::state::bit(bits, i))
+            .collect()
     } else {
         p.all
             .iter()
@@ -475,9 +500,12 @@ pub(super) fn set_filter(state: &mut State, text: String) {
     }
     state.filter_query = q;
     state.filter_applied = applied;
+    // One scan serves both panes.
+    let word = single_word(&state.filter_applied);
+    let bits = word.as_deref().map(|w| state.filter_text.scan(w));
     for pane in [Pane::Incoming, Pane::Outgoing] {
         let anchor = anchor_of(state, pane);
-        refilter_pane(state, pane, anchor);
+        refilter_with(state, pane, anchor, bits.as_deref());
     }
     power::follow_range(state);
 }
