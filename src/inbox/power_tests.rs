@@ -955,3 +955,22 @@ fn a_one_word_filter_scans_the_index_and_agrees_with_the_query() {
         update(&mut s, code(KeyCode::Esc));
     }
 }
+
+#[test]
+fn time_terms_refilter_as_time_passes() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('/'));
+    type_str(&mut s, "age:<10m");
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(
+        s.pane(Pane::Incoming).rows.len(),
+        1,
+        "only Main Street Bakery (5m)"
+    );
+    tick(&mut s, 6 * 60);
+    assert_eq!(
+        s.pane(Pane::Incoming).rows.len(),
+        0,
+        "it is 11 minutes old now"
+    );
+}

@@ -52,6 +52,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             advance(state, now);
             power::on_tick(state, &mut fx);
+            // `age:` and `expires:` terms change their answer with time alone.
+            let f = &state.filter_applied;
+            if f.contains("age:") || f.contains("expires:") {
+                for pane in [Pane::Incoming, Pane::Outgoing] {
+                    let anchor = anchor_of(state, pane);
+                    refilter_pane(state, pane, anchor);
+                }
+            }
             true
         }
         Msg::BatchRetrying {
