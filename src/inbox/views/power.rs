@@ -59,7 +59,7 @@ pub fn confirm(state: &State, batch: &Batch, theme: &Theme, area: Rect, frame: &
 pub fn results(batch: &Batch, scroll: usize, theme: &Theme, area: Rect, frame: &mut Frame) {
     let failures: Vec<_> = batch.failures().collect();
     let h = (failures.len() as u16 + 5).clamp(6, area.height.saturating_sub(2));
-    let w = area.width.saturating_sub(8).min(90);
+    let w = area.width.saturating_sub(4).min(100);
     let rect = centered(area, w, h);
     let title = format!(
         " {} {} — Esc closes ",
@@ -86,18 +86,19 @@ pub fn results(batch: &Batch, scroll: usize, theme: &Theme, area: Rect, frame: &
             theme.dim,
         )));
         for f in failures.iter().skip(scroll) {
+            // The reason before the id: when the line is cut, the id goes.
             lines.push(Line::from(vec![
                 Span::styled("✕ ", theme.error),
                 Span::styled(f.company.clone(), theme.text),
                 Span::styled(
                     format!(
-                        " ({}): {} — {}",
-                        f.id,
+                        " — {}: {}",
                         f.outcome.as_str().replace('_', " "),
                         f.reason.as_deref().unwrap_or("")
                     ),
-                    theme.dim,
+                    theme.text,
                 ),
+                Span::styled(format!(" ({})", f.id), theme.dim),
             ]));
         }
     }
