@@ -396,3 +396,46 @@ async fn the_read_only_monitor_shows_live_queues_and_no_action() {
     esc_until_gone(&mut t, "Keys —");
     assert_eq!(t.quit().exit_code(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_reject_and_forward_from_the_command_line() {
+    let w = World::start().await;
+    let ids = send_many(&w, 4).await;
+    let mut t =
+        Tui::start(Options::new(&w.url, &w.t.acme, COLS, ROWS).config(&batch_config(10, 0)));
+    until_live(&mut t, "Lead 003");
+    // Newest first: Lead 003 and Lead 002 are the top two rows.
+    t.send("  ");
+    t.until("two marked", |s| status_line(s).contains("2 selected"));
+    t.send(":reject dupl");
+    t.send("\t");
+    t.until("the reason completed", |s| {
+        status_line(s).contains(":reject duplicate ")
+    });
+    t.send("seen it last week\r");
+    t.wait_for("the reject results", LONG, |s| s.contains("2 rejected"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    esc_until_gone(&mut t, "Esc closes");
+    t.send(":select status:pending\r");
+    t.until("the rest marked", |s| status_line(s).contains("2 selected"));
+    t.send(":forward pixel-forge please take these\r");
+    t.wait_for("the forward results", LONG, |s| s.contains("2 forwarded"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    esc_until_gone(&mut t, "Esc closes");
+    assert_eq!(t.quit().exit_code(), 0);
+
+    for (i, rid) in ids.iter().enumerate() {
+        let r = w.get(&w.t.acme, &format!("/v1/referrals/{rid}")).await.ok();
+        if i >= 2 {
+            assert_eq!(r["status"], "rejected", "{rid}");
+            assert_eq!(r["reason"]["code"], "duplicate");
+            assert_eq!(r["reason"]["note"], "seen it last week");
+        } else {
+            assert_eq!(r["status"], "forwarded", "{rid}");
+            assert_eq!(r["version"], 2);
+        }
+    }
+    let pixel = boxed(&w, &w.t.pixel, "incoming").await;
+    assert_eq!(pixel.len(), 2);
+    assert!(pixel.iter().all(|r| r["note"] == "please take these"));
+}
