@@ -1261,6 +1261,7 @@ pub fn run_line(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
             ),
         },
         "filter" => {
+            state.view = None;
             state.filter = Input::new(rest.to_string());
             up::set_filter(state, rest.to_string());
             if let Some(e) = state.filter_error.clone() {
