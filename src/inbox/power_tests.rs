@@ -288,6 +288,7 @@ fn a_small_batch_skips_what_does_not_apply_and_waits_the_undo_window() {
     assert!(matches!(b.phase, BatchPhase::Undo { .. }));
     assert!(s.popup.is_none(), "5 is under the confirmation threshold");
     assert_eq!(power::undo_left(&s), Some(5));
+    assert_eq!(s.in_flight(), 5, "not confirmed by the server yet");
     assert_eq!(s.next_wakeup(), Some(s.now + chrono::Duration::seconds(1)));
     assert!(batches(&tick(&mut s, 4)).is_empty());
     assert_eq!(power::undo_left(&s), Some(1));
@@ -461,6 +462,7 @@ fn a_retried_chunk_keeps_its_key_and_is_not_sent_twice() {
     assert!(b.chunks[0].unsent);
     assert_eq!(b.chunks[0].key, chunk_key);
     assert!(status_text(&s).contains("queued"), "{}", status_text(&s));
+    assert_eq!((s.in_flight(), s.unsent()), (3, 3));
     // Quitting now asks first: the batch is not answered.
     update(&mut s, key('q'));
     assert!(matches!(s.popup, Some(Popup::ConfirmQuit)));

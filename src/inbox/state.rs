@@ -582,14 +582,29 @@ impl State {
         self.by_id.get(id).map(|&i| &self.entries[i as usize])
     }
 
-    /// Actions not yet definitely answered.
+    /// Actions not yet definitely answered (a batch's items included,
+    /// from its undo window on).
     pub fn in_flight(&self) -> usize {
-        self.ops.len()
+        use super::power::BatchPhase;
+        let batch = match &self.batch {
+            Some(b) if matches!(b.phase, BatchPhase::Undo { .. }) => b.items.len(),
+            Some(b) if b.phase == BatchPhase::Sending => b.outstanding(),
+            _ => 0,
+        };
+        self.ops.len() + batch
     }
 
-    /// Actions that failed at least once without an answer.
+    /// Actions that failed at least once without an answer (a batch's
+    /// queued items included).
     pub fn unsent(&self) -> usize {
-        self.ops.values().filter(|o| o.unsent).count()
+        let batch = self.batch.as_ref().map_or(0, |b| {
+            b.chunks
+                .iter()
+                .filter(|c| c.unsent && !c.done)
+                .map(|c| c.items.len())
+                .sum()
+        });
+        self.ops.values().filter(|o| o.unsent).count() + batch
     }
 
     /// The rows' order: by [`State::sort`] when set, else newest first;
