@@ -976,3 +976,30 @@ fn time_terms_refilter_as_time_passes() {
         "it is 11 minutes old now"
     );
 }
+
+#[test]
+fn sorted_by_a_column_an_update_changes_the_row_moves_once() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('/'));
+    type_str(&mut s, "sort:status");
+    update(&mut s, code(KeyCode::Enter));
+    let r = sample().into_iter().find(|r| r.id == "r_05").expect("r_05");
+    let mut seq = 700;
+    for status in [Status::Accepted, Status::Rejected] {
+        seq += 1;
+        let version = if status == Status::Accepted { 2 } else { 3 };
+        update(
+            &mut s,
+            Msg::Feed(FeedMsg::Event {
+                seq,
+                referral: Box::new(decided(r.clone(), status, version)),
+                at: t(NOW),
+            }),
+        );
+        for v in [&s.pane(Pane::Incoming).all, &s.pane(Pane::Incoming).rows] {
+            assert_eq!(v.len(), 6, "no duplicate, none lost");
+            let sorted = v.windows(2).all(|w| s.order(w[0], w[1]).is_lt());
+            assert!(sorted, "still in order after {status:?}");
+        }
+    }
+}

@@ -349,6 +349,25 @@ pub(super) fn apply_referral(state: &mut State, r: Referral, live: bool) -> bool
         } else if !was_pending && now_pending {
             state.panes[p].pending += 1;
         }
+        if state.sort.is_some() {
+            // A sort by a column the update may have changed (status,
+            // value, expiry...): the old position cannot be searched for
+            // with the new key. Take the row out and put it back in order.
+            if let Some(k) = state.panes[p].all.iter().position(|&x| x == i) {
+                state.panes[p].all.remove(k);
+            }
+            let pos = search(state, &state.panes[p].all, i).unwrap_or_else(|e| e);
+            state.panes[p].all.insert(pos, i);
+            if let Some(k) = state.panes[p].rows.iter().position(|&x| x == i) {
+                state.panes[p].rows.remove(k);
+            }
+            if matches {
+                let pos = search(state, &state.panes[p].rows, i).unwrap_or_else(|e| e);
+                state.panes[p].rows.insert(pos, i);
+            }
+            relocate(state, pane, anchor);
+            return true;
+        }
         match (search(state, &state.panes[p].rows, i), matches) {
             (Ok(_), true) | (Err(_), false) => {}
             (Err(pos), true) => state.panes[p].rows.insert(pos, i),
