@@ -984,9 +984,7 @@ fn sorted_by_a_column_an_update_changes_the_row_moves_once() {
     type_str(&mut s, "sort:status");
     update(&mut s, code(KeyCode::Enter));
     let r = sample().into_iter().find(|r| r.id == "r_05").expect("r_05");
-    let mut seq = 700;
-    for status in [Status::Accepted, Status::Rejected] {
-        seq += 1;
+    for (seq, status) in [(701, Status::Accepted), (702, Status::Rejected)] {
         let version = if status == Status::Accepted { 2 } else { 3 };
         update(
             &mut s,
