@@ -1014,6 +1014,17 @@ pub const LINE_HELP: &[(&str, &str, bool)] = &[
     (":help  :quit", "This help; leave", false),
 ];
 
+/// A row of the command table `:NAME` runs (not the ones the line
+/// handles itself, nor `command`).
+fn palette_command(name: &str) -> Option<&'static super::command::CommandInfo> {
+    COMMANDS.iter().find(|c| {
+        c.name == name
+            && c.command != Command::Command
+            && !LINE_COMMANDS.contains(&c.name)
+            && c.contexts.contains(&super::command::Context::List)
+    })
+}
+
 /// `:` opens the command line.
 pub fn open_cmdline(state: &mut State) -> bool {
     state.cmdline = Some(CmdLine::default());
@@ -1079,7 +1090,14 @@ fn complete(state: &State, line: &mut CmdLine) {
     let cmd = text.split_whitespace().next().unwrap_or("");
     let args_before = head.split_whitespace().count();
     let candidates: Vec<String> = if head.is_empty() {
-        prefixed(LINE_COMMANDS.iter().map(|s| s.to_string()), word)
+        let names = LINE_COMMANDS.iter().copied().chain(
+            COMMANDS
+                .iter()
+                .filter(|c| palette_command(c.name).is_some())
+                .filter(|c| state.may_act() || !c.acts)
+                .map(|c| c.name),
+        );
+        prefixed(names.map(str::to_string), word)
     } else {
         match (cmd, args_before) {
             ("reject", 1) => prefixed(ReasonCode::ALL.iter().map(|c| c.as_str().into()), word),
@@ -1344,12 +1362,21 @@ pub fn run_line(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
             up::quit(state, fx);
         }
         "" => {}
+        // Every bindable command of the table runs by its name too, so the
+        // palette, the keys and the help agree.
+        name if palette_command(name).is_some() => {
+            let info = palette_command(name).expect("checked");
+            if info.acts && !state.may_act() {
+                return err(state, "read-only: this command acts".to_string());
+            }
+            up::list_command(state, info.command, fx);
+        }
         other => {
             let other = other.to_string();
             err(
                 state,
                 format!(
-                    "unknown command \"{other}\"; expected one of: {}",
+                    "unknown command \"{other}\"; expected one of: {} (or a key command's name, e.g. reload)",
                     LINE_COMMANDS.join(", ")
                 ),
             )
@@ -1429,14 +1456,6 @@ fn act_with(state: &mut State, template: ActionRequest, fx: &mut Vec<Effect>) {
 
 fn say(state: &mut State, level: Level, text: String) {
     state.status = Some(super::state::StatusMessage { text, level });
-}
-
-/// Whether a command shows in a read-only monitor's hints and help.
-pub fn shown_in_monitor(name: &str) -> bool {
-    COMMANDS
-        .iter()
-        .find(|c| c.name == name)
-        .is_none_or(|c| !c.acts)
 }
 
 // ---------------------------------------------------------------- monitor

@@ -1001,3 +1001,31 @@ fn sorted_by_a_column_an_update_changes_the_row_moves_once() {
         }
     }
 }
+
+#[test]
+fn key_commands_run_by_name_from_the_line() {
+    let mut s = loaded(Role::Agent, sample());
+    run(&mut s, "mark_all");
+    assert_eq!(s.marks.len(), 6);
+    run(&mut s, "sort_next");
+    assert_eq!(power::sort_words(&s), "age ↑");
+    let fx = run(&mut s, "reload");
+    assert!(fx.iter().any(|e| matches!(e, Effect::List(_))), "{fx:?}");
+    update(&mut s, key(':'));
+    type_str(&mut s, "mark_r");
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.cmdline.as_ref().unwrap().input.value(), "mark_range ");
+    update(&mut s, code(KeyCode::Esc));
+    // A viewer may not run acting ones, nor see them offered.
+    let mut v = loaded(Role::Viewer, sample());
+    run(&mut v, "close");
+    assert!(status_text(&v).contains("read-only"), "{}", status_text(&v));
+    update(&mut v, key(':'));
+    type_str(&mut v, "un");
+    update(&mut v, code(KeyCode::Tab));
+    assert_eq!(
+        v.cmdline.as_ref().unwrap().input.value(),
+        "un",
+        "undo is not offered"
+    );
+}
