@@ -698,7 +698,6 @@ pub fn on_done(
     }
     c.done = true;
     let ids: Vec<String> = c.items.iter().map(|i| i.id.clone()).collect();
-    let kind = b.kind;
     for id in &ids {
         if let Some(&i) = state.by_id.get(id) {
             state.entries[i as usize].in_flight = None;
@@ -775,7 +774,6 @@ pub fn on_done(
         } else {
             Level::Error
         };
-        let _ = kind;
         say(state, level, summary);
     }
     true

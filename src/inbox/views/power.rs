@@ -58,7 +58,7 @@ pub fn confirm(state: &State, batch: &Batch, theme: &Theme, area: Rect, frame: &
 /// The results: summary, then every failure with its reason.
 pub fn results(batch: &Batch, scroll: usize, theme: &Theme, area: Rect, frame: &mut Frame) {
     let failures: Vec<_> = batch.failures().collect();
-    let h = (failures.len() as u16 + 5).clamp(6, area.height.saturating_sub(2));
+    let h = (failures.len() as u16 + 6).clamp(6, area.height.saturating_sub(2));
     let w = area.width.saturating_sub(4).min(100);
     let rect = centered(area, w, h);
     let title = format!(
@@ -101,6 +101,17 @@ pub fn results(batch: &Batch, scroll: usize, theme: &Theme, area: Rect, frame: &
                 Span::styled(format!(" ({})", f.id), theme.dim),
             ]));
         }
+    }
+    if !batch.skipped.is_empty() {
+        let words = batch.skipped_words();
+        let words = words.trim().trim_start_matches('(').trim_end_matches(')');
+        lines.insert(
+            1,
+            Line::from(Span::styled(
+                format!("not sent, still selected: {words}"),
+                theme.dim,
+            )),
+        );
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
