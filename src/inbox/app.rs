@@ -108,7 +108,12 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     state.views = settings
         .views
         .iter()
-        .map(|(k, v)| (crate::sanitize::clean_line(k), v.clone()))
+        .map(|(k, v)| {
+            (
+                crate::sanitize::clean_line(k),
+                crate::sanitize::clean_line(v),
+            )
+        })
         .collect();
     let env = config::process_env();
     let theme_dir = config::user_theme_dir(&env);
@@ -422,7 +427,16 @@ pub fn load_history(path: &std::path::Path) -> Vec<String> {
         .filter(|l| !l.trim().is_empty())
         .collect();
     let skip = lines.len().saturating_sub(HISTORY_MAX);
-    lines.into_iter().skip(skip).collect()
+    let kept: Vec<String> = lines.into_iter().skip(skip).collect();
+    // The file only grows when appended to: cut it back now and then.
+    if skip > HISTORY_MAX {
+        let mut text = kept.join("\n");
+        text.push('\n');
+        if let Err(e) = std::fs::write(path, text) {
+            tracing::warn!(error = %e, path = %path.display(), "cannot trim the command history");
+        }
+    }
+    kept
 }
 
 fn append_history(path: &std::path::Path, line: &str) -> std::io::Result<()> {
@@ -692,6 +706,34 @@ mod tests {
         );
         let any: anyhow::Error = e.clone().into();
         assert_eq!(any.downcast_ref::<SetupError>(), Some(&e));
+    }
+
+    #[test]
+    fn history_keeps_the_last_lines_and_trims_a_long_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("leadx/history");
+        assert!(load_history(&p).is_empty(), "no file: no history");
+        append_history(&p, "sort value").unwrap();
+        append_history(&p, "select status:pending\x1b[2J").unwrap();
+        let h = load_history(&p);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[0], "sort value");
+        assert!(
+            !h[1].contains('\x1b'),
+            "loaded lines are sanitized: {:?}",
+            h[1]
+        );
+        for i in 0..(3 * HISTORY_MAX) {
+            append_history(&p, &format!("filter n{i}")).unwrap();
+        }
+        let h = load_history(&p);
+        assert_eq!(h.len(), HISTORY_MAX);
+        assert_eq!(
+            h.last().unwrap(),
+            &format!("filter n{}", 3 * HISTORY_MAX - 1)
+        );
+        let on_disk = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(on_disk.lines().count(), HISTORY_MAX, "the file was trimmed");
     }
 
     #[test]
