@@ -74,6 +74,14 @@ pub const COMMANDS: &[&str] = &[
     "help",
     "quit",
     "command",
+    "toggle_mark",
+    "mark_range",
+    "mark_all",
+    "invert_marks",
+    "undo",
+    "sort_next",
+    "sort_reverse",
+    "next_view",
 ];
 
 const TOP_KEYS: &[&str] = &[

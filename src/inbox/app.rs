@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::keymap::{KeyMap, KeymapError};
-use super::msg::{ActionOutcome, ActionRequest, Effect, FeedMsg, Msg, OpId};
+use super::msg::{ActionOutcome, ActionRequest, Effect, ExportFormat, FeedMsg, Msg, OpId};
 use super::state::State;
 use super::theme::{self, Theme};
 use super::update::{init, update};
@@ -104,10 +104,34 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
         now_seconds(),
     );
     state.utc_offset = chrono::Local::now().offset().fix();
+    state.batch_settings = settings.batch;
+    state.views = settings
+        .views
+        .iter()
+        .map(|(k, v)| {
+            (
+                crate::sanitize::clean_line(k),
+                crate::sanitize::clean_line(v),
+            )
+        })
+        .collect();
+    let env = config::process_env();
+    let theme_dir = config::user_theme_dir(&env);
+    state.themes = theme::available(theme_dir.as_deref());
+    let history = history_path(&settings);
+    if let Some(p) = &history {
+        state.history = load_history(p);
+    }
+    let depth = theme::detect(&|k: &str| env.get(k).cloned());
+    let extras = Extras {
+        history,
+        theme_dir,
+        depth,
+    };
 
     install_panic_hook();
     let mut term = TerminalGuard::enter().context("cannot set up the terminal")?;
-    let result = run_loop(&mut state, &theme, client, &mut term).await;
+    let result = run_loop(&mut state, theme, client, extras, &mut term).await;
     drop(term);
     if let Err(e) = &result {
         tracing::error!(error = %e, "inbox stopped on an error");
@@ -219,6 +243,13 @@ const FRAME_GAP: Duration = Duration::from_millis(10);
 struct Runner {
     client: Client,
     tx: UnboundedSender<Msg>,
+    /// Where `:` history is appended.
+    history: Option<PathBuf>,
+    /// For `:theme`: where user themes live, and the colour depth.
+    theme_dir: Option<PathBuf>,
+    depth: theme::ColorDepth,
+    /// A theme `:theme` loaded, for the loop to switch to.
+    new_theme: Option<Theme>,
     feed: Option<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -266,6 +297,69 @@ impl Runner {
                 tracing::info!(after, "watching the feed");
                 self.feed = Some(tokio::spawn(relay_feed(client, after, tx)));
             }
+            Effect::SendBatch {
+                batch,
+                chunk,
+                request,
+                idempotency_key,
+            } => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                tracing::info!(batch, chunk, items = request.items.len(), key = %idempotency_key, "sending batch chunk");
+                self.spawn(async move {
+                    let result = retry_until_definite(
+                        Runner::backoff(),
+                        || client.batch(&request, &idempotency_key),
+                        |n, e, wait| {
+                            tracing::warn!(batch, chunk, attempt = n, error = %e, ?wait, "batch chunk not answered, retrying with the same key");
+                            let _ = tx.send(Msg::BatchRetrying {
+                                batch,
+                                chunk,
+                                error: e.to_string(),
+                            });
+                        },
+                    )
+                    .await;
+                    let _ = tx.send(Msg::BatchDone {
+                        batch,
+                        chunk,
+                        result: result.map_err(|e| e.to_string()),
+                        at: now_seconds(),
+                    });
+                });
+            }
+            Effect::Export {
+                path,
+                format,
+                referrals,
+            } => {
+                let tx = self.tx.clone();
+                self.spawn(async move {
+                    let p = path.clone();
+                    let r = tokio::task::spawn_blocking(move || export(&p, format, &referrals))
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r);
+                    let _ = tx.send(Msg::Exported(r.map(|n| (path, n))));
+                });
+            }
+            Effect::SaveHistory(line) => {
+                if let Some(p) = &self.history
+                    && let Err(e) = append_history(p, &line)
+                {
+                    tracing::warn!(error = %e, path = %p.display(), "cannot save the command history");
+                }
+            }
+            Effect::SetTheme(name) => {
+                let r = theme::load(&name, self.theme_dir.as_deref(), self.depth);
+                let msg = match r {
+                    Ok(t) => {
+                        self.new_theme = Some(t);
+                        Ok(name)
+                    }
+                    Err(e) => Err(e),
+                };
+                let _ = self.tx.send(Msg::ThemeChanged(msg));
+            }
             Effect::Send {
                 op,
                 referral_id,
@@ -301,6 +395,59 @@ impl Runner {
             t.abort();
         }
     }
+}
+
+/// Writes `:export`'s file; the number of rows written.
+fn export(path: &str, format: ExportFormat, referrals: &[Referral]) -> Result<usize, String> {
+    let file = std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?;
+    let mut out = BufWriter::new(file);
+    crate::cli::headless::export_referrals(&mut out, referrals, format == ExportFormat::Json)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write {path}: {e}"))?;
+    Ok(referrals.len())
+}
+
+/// Most lines of `:` history kept.
+const HISTORY_MAX: usize = 1000;
+
+/// The history file: next to the log file (`$XDG_STATE_HOME/leadx/history`).
+pub fn history_path(settings: &Settings) -> Option<PathBuf> {
+    let dir = settings.log_file.parent()?;
+    (!dir.as_os_str().is_empty()).then(|| dir.join("history"))
+}
+
+/// The last [`HISTORY_MAX`] lines of the history file (none when missing).
+pub fn load_history(path: &std::path::Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let lines: Vec<String> = text
+        .lines()
+        .map(crate::sanitize::clean_line)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let skip = lines.len().saturating_sub(HISTORY_MAX);
+    let kept: Vec<String> = lines.into_iter().skip(skip).collect();
+    // The file only grows when appended to: cut it back now and then.
+    if skip > HISTORY_MAX {
+        let mut text = kept.join("\n");
+        text.push('\n');
+        if let Err(e) = std::fs::write(path, text) {
+            tracing::warn!(error = %e, path = %path.display(), "cannot trim the command history");
+        }
+    }
+    kept
+}
+
+fn append_history(path: &std::path::Path, line: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(f, "{}", line.replace(['\n', '\r'], " "))
 }
 
 /// A load retried until the server gives a definite answer.
@@ -445,15 +592,27 @@ fn drain(state: &mut State, runner: &mut Runner, rx: &mut UnboundedReceiver<Msg>
     false
 }
 
+/// What the runner needs besides the client.
+struct Extras {
+    history: Option<PathBuf>,
+    theme_dir: Option<PathBuf>,
+    depth: theme::ColorDepth,
+}
+
 async fn run_loop(
     state: &mut State,
-    theme: &Theme,
+    mut theme: Theme,
     client: Client,
+    extras: Extras,
     guard: &mut TerminalGuard,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = unbounded_channel();
     let mut runner = Runner {
         client,
+        history: extras.history,
+        theme_dir: extras.theme_dir,
+        depth: extras.depth,
+        new_theme: None,
         tx: tx.clone(),
         feed: None,
         tasks: Vec::new(),
@@ -470,7 +629,7 @@ async fn run_loop(
         runner.run(e);
     }
     let term = &mut guard.terminal;
-    draw(term, state, theme)?;
+    draw(term, state, &theme)?;
     state.dirty = false;
     let mut last_frame = Instant::now();
 
@@ -503,6 +662,10 @@ async fn run_loop(
         if stop || drain(state, &mut runner, &mut rx) {
             break Ok(());
         }
+        if let Some(t) = runner.new_theme.take() {
+            theme = t;
+            state.dirty = true;
+        }
         if state.dirty {
             let gap = last_frame.elapsed();
             if gap < FRAME_GAP {
@@ -511,7 +674,7 @@ async fn run_loop(
                     break Ok(());
                 }
             }
-            if let Err(e) = draw(term, state, theme) {
+            if let Err(e) = draw(term, state, &theme) {
                 break Err(e);
             }
             state.dirty = false;
@@ -543,6 +706,34 @@ mod tests {
         );
         let any: anyhow::Error = e.clone().into();
         assert_eq!(any.downcast_ref::<SetupError>(), Some(&e));
+    }
+
+    #[test]
+    fn history_keeps_the_last_lines_and_trims_a_long_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("leadx/history");
+        assert!(load_history(&p).is_empty(), "no file: no history");
+        append_history(&p, "sort value").unwrap();
+        append_history(&p, "select status:pending\x1b[2J").unwrap();
+        let h = load_history(&p);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[0], "sort value");
+        assert!(
+            !h[1].contains('\x1b'),
+            "loaded lines are sanitized: {:?}",
+            h[1]
+        );
+        for i in 0..(3 * HISTORY_MAX) {
+            append_history(&p, &format!("filter n{i}")).unwrap();
+        }
+        let h = load_history(&p);
+        assert_eq!(h.len(), HISTORY_MAX);
+        assert_eq!(
+            h.last().unwrap(),
+            &format!("filter n{}", 3 * HISTORY_MAX - 1)
+        );
+        let on_disk = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(on_disk.lines().count(), HISTORY_MAX, "the file was trimmed");
     }
 
     #[test]

@@ -22,12 +22,19 @@ pub enum Context {
     Help,
     /// The quit confirmation.
     Confirm,
+    /// The `:` command line: printable keys are text.
+    CommandLine,
+    /// A batch's confirmation or results.
+    Batch,
 }
 
 impl Context {
     /// Whether printable keys are typed into a text input here.
     pub fn takes_text(self) -> bool {
-        matches!(self, Self::Filter | Self::Picker | Self::Note)
+        matches!(
+            self,
+            Self::Filter | Self::Picker | Self::Note | Self::CommandLine
+        )
     }
 }
 
@@ -56,6 +63,14 @@ pub enum Command {
     Help,
     Quit,
     Command,
+    ToggleMark,
+    MarkRange,
+    MarkAll,
+    InvertMarks,
+    Undo,
+    SortNext,
+    SortReverse,
+    NextView,
 }
 
 /// One row of the command table.
@@ -77,11 +92,11 @@ pub struct CommandInfo {
     pub acts: bool,
 }
 
-use Context::{Choice, Filter, Help, List, Note, Picker};
+use Context::{Choice, CommandLine, Filter, Help, List, Note, Picker};
 
 const MOVE: &[Context] = &[List, Choice, Picker, Help];
 const LIST: &[Context] = &[List];
-const QUIT: &[Context] = &[List, Filter, Picker, Note, Help];
+const QUIT: &[Context] = &[List, Filter, Picker, Note, Help, CommandLine];
 
 /// Every bindable command, in help order.
 pub const COMMANDS: &[CommandInfo] = &[
@@ -270,7 +285,79 @@ pub const COMMANDS: &[CommandInfo] = &[
         name: "command",
         default_keys: &[":"],
         hint: None,
-        help: "Command line (reserved)",
+        help: "Open the : command line (Tab completes)",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::ToggleMark,
+        name: "toggle_mark",
+        default_keys: &["space"],
+        hint: None,
+        help: "Mark or unmark the row and move down",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::MarkRange,
+        name: "mark_range",
+        default_keys: &["v"],
+        hint: None,
+        help: "Start (or end) a marked range that follows the cursor",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::MarkAll,
+        name: "mark_all",
+        default_keys: &["*"],
+        hint: None,
+        help: "Mark every row the filter shows",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::InvertMarks,
+        name: "invert_marks",
+        default_keys: &["!"],
+        hint: None,
+        help: "Invert the marks among the rows the filter shows",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::Undo,
+        name: "undo",
+        default_keys: &["u"],
+        hint: None,
+        help: "Cancel a batch during its undo window (nothing is sent)",
+        contexts: LIST,
+        acts: true,
+    },
+    CommandInfo {
+        command: Command::SortNext,
+        name: "sort_next",
+        default_keys: &["s"],
+        hint: None,
+        help: "Sort by the next column",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::SortReverse,
+        name: "sort_reverse",
+        default_keys: &["S"],
+        hint: None,
+        help: "Reverse the sort",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::NextView,
+        name: "next_view",
+        default_keys: &["]"],
+        hint: None,
+        help: "Show the next saved view ([views.NAME] in the config)",
         contexts: LIST,
         acts: false,
     },
@@ -304,7 +391,12 @@ impl Command {
 /// Fixed keys inside popups and the filter line, for the help overlay.
 pub const FIXED_KEYS: &[(&str, &str)] = &[
     ("Enter", "In a popup: pick / send; in the filter: keep it"),
-    ("Esc", "Back out of a popup; clear the filter"),
+    (
+        "Esc",
+        "Back out of a popup; clear the marks, then the filter",
+    ),
+    ("Tab", "On the : line: complete the word"),
+    ("Up/Down", "On the : line: earlier / later commands"),
     ("1-5", "In the reject popup: pick a reason by number"),
 ];
 
@@ -328,7 +420,7 @@ mod tests {
 
     #[test]
     fn config_names_are_the_agreed_ones() {
-        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload help quit command";
+        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view";
         let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
         assert_eq!(names.join(" "), agreed);
     }

@@ -31,6 +31,8 @@ pub struct AppLayout {
     pub status: Rect,
     /// One line: the most useful keys.
     pub hints: Rect,
+    /// The monitor's per-partner queue summary, when shown.
+    pub summary: Option<Rect>,
 }
 
 impl AppLayout {
@@ -65,6 +67,7 @@ pub fn layout_for(state: &State, active: Pane) -> AppLayout {
             detail: None,
             status: empty,
             hints: empty,
+            summary: None,
         };
     }
     let header = Rect::new(0, 0, w, 1);
@@ -72,6 +75,26 @@ pub fn layout_for(state: &State, active: Pane) -> AppLayout {
     let hints = Rect::new(0, h - 1, w, 1);
     let body = Rect::new(0, 1, w, h - 3);
 
+    // The read-only monitor keeps a queue summary in sight: at the right
+    // when wide, else under the panes when tall enough.
+    let (body, summary) = if !state.monitor() {
+        (body, None)
+    } else if w >= 110 {
+        let sw = 44;
+        (
+            Rect::new(0, body.y, w - sw, body.height),
+            Some(Rect::new(w - sw, body.y, sw, body.height)),
+        )
+    } else if body.height >= 18 {
+        let sh = 7;
+        (
+            Rect::new(0, body.y, w, body.height - sh),
+            Some(Rect::new(0, body.y + body.height - sh, w, sh)),
+        )
+    } else {
+        (body, None)
+    };
+    let w = body.width;
     let (panes_area, detail) = if state.show_detail {
         let dh = (body.height * 2 / 5)
             .max(8)
@@ -118,5 +141,6 @@ pub fn layout_for(state: &State, active: Pane) -> AppLayout {
         detail,
         status,
         hints,
+        summary,
     }
 }

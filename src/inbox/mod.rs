@@ -14,10 +14,13 @@ pub mod format;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod power;
 pub mod state;
 pub mod update;
 pub mod views;
 
+#[cfg(test)]
+mod power_tests;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]

@@ -8,8 +8,8 @@
 use ratatui::crossterm::event::KeyEvent;
 
 use crate::wire::{
-    AcceptRequest, ActionKind, CloseRequest, ForwardRequest, Me, Partner, Referral, ReferralBox,
-    RejectRequest, Timestamp, WithdrawRequest,
+    AcceptRequest, ActionKind, BatchRequest, BatchResponse, CloseRequest, ForwardRequest, Me,
+    Partner, Referral, ReferralBox, RejectRequest, Timestamp, WithdrawRequest,
 };
 
 /// Identifies one user action from the moment it is made to its answer.
@@ -65,6 +65,32 @@ pub enum Msg {
     },
     /// Something happened on the live feed.
     Feed(FeedMsg),
+    /// A batch chunk failed for now (network, 5xx) and is being retried
+    /// with the same idempotency key.
+    BatchRetrying {
+        /// The batch.
+        batch: u64,
+        /// The chunk's index.
+        chunk: usize,
+        /// Why the last attempt failed.
+        error: String,
+    },
+    /// A batch chunk got a definite answer: per-item results, or why the
+    /// whole request was refused.
+    BatchDone {
+        /// The batch.
+        batch: u64,
+        /// The chunk's index.
+        chunk: usize,
+        /// The answer.
+        result: Result<BatchResponse, String>,
+        /// When it arrived.
+        at: Timestamp,
+    },
+    /// `:export` finished: how many rows went to which file, or why not.
+    Exported(Result<(String, usize), String>),
+    /// `:theme` finished: the theme's name, or why it could not be loaded.
+    ThemeChanged(Result<String, String>),
 }
 
 /// A definite answer to an action.
@@ -180,4 +206,38 @@ pub enum Effect {
     },
     /// Leave the app.
     Quit,
+    /// Send one chunk of a batch (at most 500 items); retry network/5xx
+    /// failures with the same key until the answer is definite.
+    SendBatch {
+        /// The batch.
+        batch: u64,
+        /// The chunk's index in the batch.
+        chunk: usize,
+        /// The items.
+        request: BatchRequest,
+        /// The chunk's idempotency key, the same on every retry.
+        idempotency_key: String,
+    },
+    /// Write referrals to a file, as CSV or JSON (by `format`).
+    Export {
+        /// Where.
+        path: String,
+        /// CSV or JSON.
+        format: ExportFormat,
+        /// The rows, in view order.
+        referrals: Vec<Referral>,
+    },
+    /// Append a line to the command history file.
+    SaveHistory(String),
+    /// Load and switch to a theme.
+    SetTheme(String),
+}
+
+/// What `:export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// A header and one record per referral.
+    Csv,
+    /// One JSON array.
+    Json,
 }

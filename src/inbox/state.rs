@@ -7,7 +7,7 @@
 //! the row under the cursor on screen.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::FixedOffset;
 use tui_input::Input;
@@ -15,6 +15,9 @@ use tui_input::Input;
 use super::keymap::KeyMap;
 use super::layout;
 use super::msg::{ActionRequest, OpId};
+use super::power::{Batch, CmdLine, RangeMark};
+use crate::config::BatchSettings;
+use crate::query::{ParseError, Query, SortSpec};
 use crate::wire::{ActionKind, Me, Partner, ReasonCode, Referral, Role, Status, Timestamp};
 
 /// One of the two panes.
@@ -74,8 +77,8 @@ struct Segment {
     entry: u32,
 }
 
-/// The lower-cased text the filter searches (company, both partners,
-/// category, region, summary, status) of every entry, in ONE buffer, in
+/// The lower-cased text a bare word searches (see
+/// `crate::query::searched_text`) of every entry, in ONE buffer, in
 /// the order it was written. A keystroke scans it front to back once and
 /// marks the entries that match, instead of chasing 100,000 heap strings
 /// in display order. A replaced entry's old text is garbage until compaction.
@@ -93,17 +96,13 @@ impl FilterText {
     /// Indexes (or re-indexes) entry `entry`'s referral.
     pub fn set(&mut self, entry: u32, r: &Referral) {
         let start = self.text.len();
-        for part in [
-            r.lead.company.as_str(),
-            r.from_partner.as_str(),
-            r.to_partner.as_str(),
-            r.lead.category.as_str(),
-            r.lead.region.as_deref().unwrap_or(""),
-            r.lead.summary.as_deref().unwrap_or(""),
-            r.status.as_str(),
-        ] {
-            for c in part.chars() {
-                self.text.extend(c.to_lowercase());
+        // Exactly the fields a bare word of the query language searches,
+        // lower-cased the same way, so a one-word filter can scan here.
+        for part in crate::query::searched_text(r) {
+            if part.is_ascii() {
+                self.text.push_str(&part.to_ascii_lowercase());
+            } else {
+                self.text.push_str(&part.to_lowercase());
             }
             // A separator no typed filter contains: matches never span fields.
             self.text.push('\u{1f}');
@@ -276,6 +275,8 @@ pub struct RejectPopup {
     pub note: Option<Input>,
     /// Why Enter did not send (e.g. `other` without a note).
     pub error: Option<String>,
+    /// For every marked referral (a batch), not the one under the cursor.
+    pub batch: bool,
 }
 
 impl RejectPopup {
@@ -306,6 +307,8 @@ pub struct ForwardPopup {
     pub offset: usize,
     /// Once a partner is picked: its id, and the note being typed.
     pub picked: Option<(String, Input)>,
+    /// For every marked referral (a batch), not the one under the cursor.
+    pub batch: bool,
 }
 
 /// Which step of the close popup.
@@ -356,6 +359,13 @@ pub enum Popup {
     Close(ClosePopup),
     /// Quit while actions are unsent?
     ConfirmQuit,
+    /// `Accept 214 referrals (3 skipped: not pending)?`
+    BatchConfirm,
+    /// A finished batch's per-item outcomes.
+    BatchResults {
+        /// First failure line shown.
+        scroll: usize,
+    },
 }
 
 /// The whole model.
@@ -423,6 +433,32 @@ pub struct State {
     pub dirty: bool,
     /// The user chose to leave.
     pub quitting: bool,
+    /// Marked referrals, by id: kept across updates, reloads and filters.
+    pub marks: HashSet<String>,
+    /// A range being marked with `v`, following the cursor.
+    pub range: Option<RangeMark>,
+    /// The filter query actually applied (the last one that parsed).
+    pub filter_query: Query,
+    /// Why the filter being typed does not parse (the last good one stays applied).
+    pub filter_error: Option<ParseError>,
+    /// The sort (`None`: newest first).
+    pub sort: Option<SortSpec>,
+    /// The batch being confirmed, in its undo window, sent, or its results.
+    pub batch: Option<Batch>,
+    /// Next batch number (idempotency keys are `{prefix}-b{n}-{chunk}`).
+    pub next_batch: u64,
+    /// `batch.confirm_over` and `batch.undo_seconds`.
+    pub batch_settings: BatchSettings,
+    /// The `:` command line, while open.
+    pub cmdline: Option<CmdLine>,
+    /// Command lines entered, oldest first (kept between runs by the runtime).
+    pub history: Vec<String>,
+    /// Saved views (`[views.NAME] query`), by name.
+    pub views: Vec<(String, String)>,
+    /// The saved view shown, if any (index into `views`).
+    pub view: Option<usize>,
+    /// Theme names `:theme` completes.
+    pub themes: Vec<String>,
 }
 
 impl State {
@@ -466,6 +502,19 @@ impl State {
             watch_after_list: true,
             dirty: true,
             quitting: false,
+            marks: HashSet::new(),
+            range: None,
+            filter_query: Query::default(),
+            filter_error: None,
+            sort: None,
+            batch: None,
+            next_batch: 1,
+            batch_settings: BatchSettings::default(),
+            cmdline: None,
+            history: Vec::new(),
+            views: Vec::new(),
+            view: None,
+            themes: Vec::new(),
         }
     }
 
@@ -533,28 +582,81 @@ impl State {
         self.by_id.get(id).map(|&i| &self.entries[i as usize])
     }
 
-    /// Actions not yet definitely answered.
+    /// Actions not yet definitely answered (a batch's items included,
+    /// from its undo window on).
     pub fn in_flight(&self) -> usize {
-        self.ops.len()
+        use super::power::BatchPhase;
+        let batch = match &self.batch {
+            Some(b) if matches!(b.phase, BatchPhase::Undo { .. }) => b.items.len(),
+            Some(b) if b.phase == BatchPhase::Sending => b.outstanding(),
+            _ => 0,
+        };
+        self.ops.len() + batch
     }
 
-    /// Actions that failed at least once without an answer.
+    /// Actions that failed at least once without an answer (a batch's
+    /// queued items included).
     pub fn unsent(&self) -> usize {
-        self.ops.values().filter(|o| o.unsent).count()
+        let batch = self.batch.as_ref().map_or(0, |b| {
+            b.chunks
+                .iter()
+                .filter(|c| c.unsent && !c.done)
+                .map(|c| c.items.len())
+                .sum()
+        });
+        self.ops.values().filter(|o| o.unsent).count() + batch
     }
 
-    /// Newest first: `created_at` then id, both descending.
+    /// The rows' order: by [`State::sort`] when set, else newest first;
+    /// ties newest first, then by id (descending).
     pub fn order(&self, a: u32, b: u32) -> Ordering {
         let ra = &self.entries[a as usize].referral;
         let rb = &self.entries[b as usize].referral;
-        rb.created_at
-            .cmp(&ra.created_at)
+        let by = match self.sort {
+            Some(spec) => crate::query::compare(ra, rb, spec, self.now),
+            None => Ordering::Equal,
+        };
+        by.then_with(|| rb.created_at.cmp(&ra.created_at))
             .then_with(|| rb.id.cmp(&ra.id))
     }
 
     /// Whether an entry passes the filter.
     pub fn matches_filter(&self, i: u32) -> bool {
-        self.filter_applied.is_empty() || self.filter_text.matches(i, &self.filter_applied)
+        self.filter_query.matches_all()
+            || self
+                .filter_query
+                .matches(&self.entries[i as usize].referral, self.now)
+    }
+
+    /// Whether a referral is marked.
+    pub fn is_marked(&self, id: &str) -> bool {
+        self.marks.contains(id)
+    }
+
+    /// Marked referrals not shown in the active pane's rows (filtered out,
+    /// or in the other pane).
+    pub fn hidden_marks(&self) -> usize {
+        if self.marks.is_empty() {
+            return 0;
+        }
+        // O(marks), not O(rows): a mark is shown when its referral is in
+        // the active pane and passes the filter.
+        let shown = self
+            .marks
+            .iter()
+            .filter_map(|id| self.by_id.get(id))
+            .filter(|&&i| {
+                self.pane_of(&self.entries[i as usize].referral) == Some(self.active)
+                    && self.matches_filter(i)
+            })
+            .count();
+        self.marks.len() - shown
+    }
+
+    /// Read-only monitor: `--readonly` or an operator token. Shows the
+    /// per-partner queue summary and no action anywhere.
+    pub fn monitor(&self) -> bool {
+        self.readonly || self.role() == Some(Role::Operator)
     }
 
     /// Table rows of a pane at the current size (at least 1), as if it
@@ -593,6 +695,13 @@ impl State {
             }
             let offline_at = *since + chrono::Duration::seconds(OFFLINE_AFTER_SECS);
             consider(offline_at);
+        }
+        if let Some(Batch {
+            phase: super::power::BatchPhase::Undo { until },
+            ..
+        }) = &self.batch
+        {
+            consider((self.now + chrono::Duration::seconds(1)).min(*until));
         }
         for pane in [Pane::Incoming, Pane::Outgoing] {
             for idx in self.visible_range(pane) {

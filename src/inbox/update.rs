@@ -16,7 +16,8 @@ use tui_input::backend::crossterm::to_input_request;
 use super::command::{Command, Context};
 use super::format;
 use super::msg::{ActionOutcome, ActionRequest, Effect, FeedMsg, Msg, OpId};
-use super::state;
+use super::power;
+
 use super::state::{
     ClosePopup, CloseStep, Conn, Entry, ForwardPopup, Level, Op, Pane, Popup, RejectPopup, State,
     StatusMessage,
@@ -50,6 +51,63 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => {
             advance(state, now);
+            power::on_tick(state, &mut fx);
+            // `age:` and `expires:` terms change their answer with time alone.
+            let f = &state.filter_applied;
+            if f.contains("age:") || f.contains("expires:") {
+                for pane in [Pane::Incoming, Pane::Outgoing] {
+                    let anchor = anchor_of(state, pane);
+                    refilter_pane(state, pane, anchor);
+                }
+            }
+            true
+        }
+        Msg::BatchRetrying {
+            batch,
+            chunk,
+            error,
+        } => power::on_retrying(state, batch, chunk, &error),
+        Msg::BatchDone {
+            batch,
+            chunk,
+            result,
+            at,
+        } => {
+            advance(state, at);
+            power::on_done(state, batch, chunk, result)
+        }
+        Msg::Exported(r) => {
+            match r {
+                Ok((path, n)) => say(
+                    state,
+                    Level::Success,
+                    format!(
+                        "exported {n} referral{} to {}",
+                        plural(n),
+                        sanitize::clean_line(&path)
+                    ),
+                ),
+                Err(e) => say(
+                    state,
+                    Level::Error,
+                    format!(":export: {}", sanitize::clean_line(&e)),
+                ),
+            }
+            true
+        }
+        Msg::ThemeChanged(r) => {
+            match r {
+                Ok(name) => say(
+                    state,
+                    Level::Success,
+                    format!("theme {}", sanitize::clean_line(&name)),
+                ),
+                Err(e) => say(
+                    state,
+                    Level::Error,
+                    format!(":theme: {}", sanitize::clean_line(&e)),
+                ),
+            }
             true
         }
         Msg::Me(Ok(me)) => {
@@ -260,7 +318,7 @@ fn upsert_entry(state: &mut State, r: Referral, live: bool) -> Option<(u32, bool
 
 /// Applies one referral (feed event or action answer) in place, keeping
 /// each pane's cursor on its referral and on its screen row.
-fn apply_referral(state: &mut State, r: Referral, live: bool) -> bool {
+pub(super) fn apply_referral(state: &mut State, r: Referral, live: bool) -> bool {
     let Some((i, is_new, old_status)) = upsert_entry(state, r, live) else {
         return false;
     };
@@ -291,6 +349,25 @@ fn apply_referral(state: &mut State, r: Referral, live: bool) -> bool {
         } else if !was_pending && now_pending {
             state.panes[p].pending += 1;
         }
+        if state.sort.is_some() {
+            // A sort by a column the update may have changed (status,
+            // value, expiry...): the old position cannot be searched for
+            // with the new key. Take the row out and put it back in order.
+            if let Some(k) = state.panes[p].all.iter().position(|&x| x == i) {
+                state.panes[p].all.remove(k);
+            }
+            let pos = search(state, &state.panes[p].all, i).unwrap_or_else(|e| e);
+            state.panes[p].all.insert(pos, i);
+            if let Some(k) = state.panes[p].rows.iter().position(|&x| x == i) {
+                state.panes[p].rows.remove(k);
+            }
+            if matches {
+                let pos = search(state, &state.panes[p].rows, i).unwrap_or_else(|e| e);
+                state.panes[p].rows.insert(pos, i);
+            }
+            relocate(state, pane, anchor);
+            return true;
+        }
         match (search(state, &state.panes[p].rows, i), matches) {
             (Ok(_), true) | (Err(_), false) => {}
             (Err(pos), true) => state.panes[p].rows.insert(pos, i),
@@ -308,14 +385,14 @@ fn search(state: &State, v: &[u32], i: u32) -> Result<usize, usize> {
 }
 
 /// The cursor's row on screen, to keep when rows move.
-fn anchor_of(state: &State, pane: Pane) -> usize {
+pub(super) fn anchor_of(state: &State, pane: Pane) -> usize {
     let p = state.pane(pane);
     p.cursor.saturating_sub(p.offset)
 }
 
 /// Puts the cursor back on its referral (or the nearest row) and the
 /// viewport so that the cursor stays on the same screen row.
-fn relocate(state: &mut State, pane: Pane, anchor: usize) {
+pub(super) fn relocate(state: &mut State, pane: Pane, anchor: usize) {
     let p = state.pane(pane);
     if p.rows.is_empty() {
         let p = &mut state.panes[pane.index()];
@@ -383,56 +460,81 @@ fn rebuild_panes(state: &mut State) {
     }
 }
 
-fn refilter_pane(state: &mut State, pane: Pane, anchor: usize) {
-    let bits =
-        (!state.filter_applied.is_empty()).then(|| state.filter_text.scan(&state.filter_applied));
-    refilter_with(state, pane, anchor, false, bits.as_deref());
+/// The one lower-cased word of a filter that is a single bare word (the
+/// common case, typed letter by letter): it is scanned for in the entries'
+/// [`state::FilterText`] instead of matching the query row by row.
+fn single_word(text: &str) -> Option<String> {
+    let w = text.trim();
+    let plain = !w.is_empty()
+        && !w.starts_with(['-', '!'])
+        && !w.contains(|c: char| c.is_whitespace() || matches!(c, ':' | '"' | '\\'));
+    plain.then(|| w.to_lowercase())
 }
 
-/// Recomputes a pane's rows: from `all` with the scan's bits, or
-/// (`narrow`: the filter only got longer) from the rows already shown.
-fn refilter_with(state: &mut State, pane: Pane, anchor: usize, narrow: bool, bits: Option<&[u64]>) {
+fn refilter_pane(state: &mut State, pane: Pane, anchor: usize) {
+    let word = single_word(&state.filter_applied);
+    let bits = word.as_deref().map(|w| state.filter_text.scan(w));
+    refilter_with(state, pane, anchor, bits.as_deref());
+}
+
+/// Recomputes a pane's rows from `all`: with the scan's bits when given,
+/// else by matching the query.
+fn refilter_with(state: &mut State, pane: Pane, anchor: usize, bits: Option<&[u64]>) {
     let p = state.pane(pane);
-    let rows: Vec<u32> = match bits {
-        _ if state.filter_applied.is_empty() => p.all.clone(),
-        Some(bits) => {
-            let source = if narrow { &p.rows } else { &p.all };
-            source
-                .iter()
-                .copied()
-                .filter(|&i| state::bit(bits, i))
-                .collect()
-        }
-        None => p
-            .rows
+    let rows: Vec<u32> = if state.filter_query.matches_all() {
+        p.all.clone()
+    } else if let Some(bits) = bits {
+        p.all
+            .iter()
+            .copied()
+            .filter(|&i| super::state::bit(bits, i))
+            .collect()
+    } else {
+        p.all
             .iter()
             .copied()
             .filter(|&i| state.matches_filter(i))
-            .collect(),
+            .collect()
     };
     state.panes[pane.index()].rows = rows;
     relocate(state, pane, anchor);
 }
 
-fn set_filter(state: &mut State, text: String) {
-    let lc = text.to_lowercase();
-    if lc == state.filter_applied {
+/// Applies `text` as the filter query. When it does not parse, the error
+/// (with its column) is kept for the status bar and the last good filter
+/// stays applied. A `sort:` term sets the sort.
+pub(super) fn set_filter(state: &mut State, text: String) {
+    let q = match crate::query::Query::parse(&text) {
+        Ok(q) => q,
+        Err(e) => {
+            state.filter_error = Some(e);
+            return;
+        }
+    };
+    state.filter_error = None;
+    if let Some(spec) = q.sort() {
+        power::set_sort(state, Some(spec));
+    }
+    let q = q.with_sort(None);
+    let applied = if q.matches_all() {
+        String::new()
+    } else {
+        text.trim().to_lowercase()
+    };
+    if q == state.filter_query {
+        state.filter_applied = applied;
         return;
     }
-    // A longer filter containing the old one only removes rows; when few
-    // are left, checking them is cheaper than scanning everything.
-    let narrow = !state.filter_applied.is_empty() && lc.contains(state.filter_applied.as_str());
-    state.filter_applied = lc;
-    let shown: usize = state.panes.iter().map(|p| p.rows.len()).sum();
-    let bits = if state.filter_applied.is_empty() || (narrow && shown < state.entries.len() / 8) {
-        None
-    } else {
-        Some(state.filter_text.scan(&state.filter_applied))
-    };
+    state.filter_query = q;
+    state.filter_applied = applied;
+    // One scan serves both panes.
+    let word = single_word(&state.filter_applied);
+    let bits = word.as_deref().map(|w| state.filter_text.scan(w));
     for pane in [Pane::Incoming, Pane::Outgoing] {
         let anchor = anchor_of(state, pane);
-        refilter_with(state, pane, anchor, narrow, bits.as_deref());
+        refilter_with(state, pane, anchor, bits.as_deref());
     }
+    power::follow_range(state);
 }
 
 // ---------------------------------------------------------------- keys
@@ -446,22 +548,37 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     match ctx {
         Context::List => match cmd {
             Some(c) => on_list_command(state, c, fx),
+            None if ev.code == KeyCode::Esc
+                && (!state.marks.is_empty() || state.range.is_some()) =>
+            {
+                power::clear_marks(state)
+            }
             None if ev.code == KeyCode::Esc && !state.filter_applied.is_empty() => {
                 state.filter.reset();
+                state.view = None;
                 set_filter(state, String::new());
                 true
             }
             None => false,
         },
+        Context::CommandLine => {
+            if cmd == Some(Command::Quit) {
+                return quit(state, fx);
+            }
+            power::on_cmdline_key(state, &ev, fx)
+        }
+        Context::Batch => power::on_batch_key(state, &ev, fx),
         Context::Filter => {
             if cmd == Some(Command::Quit) {
                 return quit(state, fx);
             }
             match ev.code {
-                KeyCode::Enter => state.filter_editing = false,
+                // With a parse error, Enter keeps the line open to fix it.
+                KeyCode::Enter => state.filter_editing = state.filter_error.is_some(),
                 KeyCode::Esc => {
                     state.filter_editing = false;
                     state.filter.reset();
+                    state.view = None;
                     set_filter(state, String::new());
                 }
                 _ => {
@@ -504,7 +621,7 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> bool {
 }
 
 /// Feeds a key to a tui-input, refusing to grow past `limit` characters.
-fn edit(input: &mut Input, ev: &KeyEvent, limit: usize) -> bool {
+pub(super) fn edit(input: &mut Input, ev: &KeyEvent, limit: usize) -> bool {
     let Some(req) = to_input_request(&Event::Key(*ev)) else {
         return false;
     };
@@ -517,8 +634,14 @@ fn edit(input: &mut Input, ev: &KeyEvent, limit: usize) -> bool {
     input.handle(req).is_some()
 }
 
-fn quit(state: &mut State, fx: &mut Vec<Effect>) -> bool {
-    if state.ops.is_empty() {
+pub(super) fn quit(state: &mut State, fx: &mut Vec<Effect>) -> bool {
+    let batch_open = state.batch.as_ref().is_some_and(|b| {
+        matches!(
+            b.phase,
+            power::BatchPhase::Sending | power::BatchPhase::Undo { .. }
+        )
+    });
+    if state.ops.is_empty() && !batch_open {
         state.quitting = true;
         fx.push(Effect::Quit);
     } else {
@@ -528,7 +651,7 @@ fn quit(state: &mut State, fx: &mut Vec<Effect>) -> bool {
 }
 
 fn on_help_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent) -> bool {
-    let max = help::line_count(&state.keymap).saturating_sub(1);
+    let max = help::line_count(&state.keymap, state.may_act()).saturating_sub(1);
     let Some(Popup::Help { scroll }) = &mut state.popup else {
         return false;
     };
@@ -548,7 +671,7 @@ fn on_help_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent) -> bool {
     true
 }
 
-fn move_cursor(state: &mut State, cmd: Command) -> bool {
+pub(super) fn move_cursor(state: &mut State, cmd: Command) -> bool {
     let pane = state.active;
     let page = state.page_rows(pane).unwrap_or(1);
     let p = &mut state.panes[pane.index()];
@@ -571,6 +694,7 @@ fn move_cursor(state: &mut State, cmd: Command) -> bool {
     let e = p.rows[p.cursor];
     state.entries[e as usize].fresh = false;
     clamp_view(state, pane);
+    power::follow_range(state);
     true
 }
 
@@ -589,7 +713,30 @@ fn switch_pane(state: &mut State, pane: Pane) -> bool {
     true
 }
 
+/// Runs a list command (also for the `:` line).
+pub(super) fn list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> bool {
+    on_list_command(state, cmd, fx)
+}
+
 fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> bool {
+    let batchable = matches!(
+        cmd,
+        Command::Accept | Command::Reject | Command::Forward | Command::Withdraw
+    );
+    if batchable && !state.marks.is_empty() {
+        return power::batch_command(state, cmd, fx);
+    }
+    match cmd {
+        Command::ToggleMark => return power::toggle_mark(state),
+        Command::MarkRange => return power::mark_range(state),
+        Command::MarkAll => return power::mark_all(state),
+        Command::InvertMarks => return power::invert_marks(state),
+        Command::Undo => return power::undo(state),
+        Command::SortNext => return power::sort_next(state),
+        Command::SortReverse => return power::sort_reverse(state),
+        Command::NextView => return power::next_view(state),
+        _ => {}
+    }
     match cmd {
         Command::Up
         | Command::Down
@@ -646,6 +793,7 @@ fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> boo
                         selected: 0,
                         note: None,
                         error: None,
+                        batch: false,
                     }))
                 }
                 Err(why) => say(state, Level::Error, why),
@@ -670,6 +818,7 @@ fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> boo
                         selected: 0,
                         offset: 0,
                         picked: None,
+                        batch: false,
                     };
                     refresh_matches(&state.partners, &mut p);
                     if state.partners.is_empty() {
@@ -720,20 +869,21 @@ fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> boo
             true
         }
         Command::Quit => quit(state, fx),
-        Command::Command => {
-            say(
-                state,
-                Level::Info,
-                "the : command line is reserved and not available yet".to_string(),
-            );
-            true
-        }
+        Command::Command => power::open_cmdline(state),
+        Command::ToggleMark
+        | Command::MarkRange
+        | Command::MarkAll
+        | Command::InvertMarks
+        | Command::Undo
+        | Command::SortNext
+        | Command::SortReverse
+        | Command::NextView => false,
     }
 }
 
 /// Whether the action may be taken on the row under the cursor: its id,
 /// the version the user sees and the company, or why not.
-fn check(state: &State, kind: ActionKind) -> Result<(String, u64, String), String> {
+pub(super) fn check(state: &State, kind: ActionKind) -> Result<(String, u64, String), String> {
     let verb = kind.as_str();
     if state.readonly {
         return Err(format!("read-only mode (--readonly): cannot {verb}"));
@@ -790,7 +940,7 @@ fn check(state: &State, kind: ActionKind) -> Result<(String, u64, String), Strin
 }
 
 /// Queues an action: fresh key, row in flight, runtime sends it.
-fn send(
+pub(super) fn send(
     state: &mut State,
     referral_id: String,
     request: ActionRequest,
@@ -821,7 +971,7 @@ fn send(
     op
 }
 
-fn refresh_matches(partners: &[crate::wire::Partner], p: &mut ForwardPopup) {
+pub(super) fn refresh_matches(partners: &[crate::wire::Partner], p: &mut ForwardPopup) {
     let q = p.query.value().to_lowercase();
     let q = q.trim();
     p.matches = partners
@@ -929,6 +1079,10 @@ fn reject_key(
                     version: p.version,
                     reason: ReasonInput { code, note },
                 });
+                if p.batch {
+                    power::plan(state, req, fx);
+                    return (state.popup.take(), true);
+                }
                 send(state, p.id.clone(), req, fx);
                 say(
                     state,
@@ -992,6 +1146,10 @@ fn forward_key(
                     expires_in_hours: None,
                 });
                 let to = to.clone();
+                if p.batch {
+                    power::plan(state, req, fx);
+                    return (state.popup.take(), true);
+                }
                 send(state, p.id.clone(), req, fx);
                 say(
                     state,
@@ -1239,6 +1397,7 @@ impl State {
         match &self.popup {
             Some(Popup::Help { .. }) => Context::Help,
             Some(Popup::ConfirmQuit) => Context::Confirm,
+            Some(Popup::BatchConfirm | Popup::BatchResults { .. }) => Context::Batch,
             Some(Popup::Reject(p)) => {
                 if p.note.is_some() {
                     Context::Note
@@ -1260,6 +1419,7 @@ impl State {
                     Context::Note
                 }
             }
+            None if self.cmdline.is_some() => Context::CommandLine,
             None if self.filter_editing => Context::Filter,
             None => Context::List,
         }

@@ -981,7 +981,8 @@ fn panes_detail_help_and_command_keys() {
     update(&mut s, code(KeyCode::Esc));
     assert!(s.popup.is_none());
     update(&mut s, key(':'));
-    assert!(status_text(&s).contains("reserved"));
+    assert!(s.cmdline.is_some(), ": opens the command line");
+    assert_eq!(s.context(), super::command::Context::CommandLine);
 }
 
 #[test]
@@ -1047,7 +1048,7 @@ fn filter_text_survives_many_updates_and_compaction() {
 }
 
 #[test]
-fn narrowing_a_filter_checks_only_the_rows_left_and_agrees_with_a_full_scan() {
+fn a_filter_query_narrows_as_typed_and_agrees_with_a_full_scan() {
     let refs: Vec<_> = (0..100)
         .map(|i| {
             referral(
@@ -1061,12 +1062,22 @@ fn narrowing_a_filter_checks_only_the_rows_left_and_agrees_with_a_full_scan() {
         .collect();
     let mut s = loaded(Role::Agent, refs);
     update(&mut s, key('/'));
-    type_str(&mut s, "shop 5");
+    type_str(&mut s, "company:\"shop 5");
+    // An open quote does not parse: the last good filter stays applied.
+    assert!(s.filter_error.is_some());
+    type_str(&mut s, "\"");
+    assert!(s.filter_error.is_none());
     assert_eq!(s.pane(Pane::Incoming).rows.len(), 11);
-    type_str(&mut s, "5");
+    update(&mut s, code(KeyCode::Backspace));
+    assert!(s.filter_error.is_some());
+    assert_eq!(s.pane(Pane::Incoming).rows.len(), 11);
+    type_str(&mut s, "5\"");
     assert_eq!(s.pane(Pane::Incoming).rows.len(), 1);
     assert_eq!(current_id(&s), "r_055");
-    update(&mut s, code(KeyCode::Backspace));
+    for _ in 0..2 {
+        update(&mut s, code(KeyCode::Backspace));
+    }
+    type_str(&mut s, "\"");
     assert_eq!(
         s.pane(Pane::Incoming).rows.len(),
         11,

@@ -308,7 +308,7 @@ impl Query {
 /// The fields a bare word or phrase searches (in an order that
 /// [`TextField::slots`] knows).
 #[inline]
-fn searched_text(r: &Referral) -> [&str; 10] {
+pub(crate) fn searched_text(r: &Referral) -> [&str; 10] {
     let l = &r.lead;
     [
         &l.company,

@@ -236,3 +236,18 @@ where
 {
     retry_until_definite(read_backoff(), attempt, |_, _, _| {}).await
 }
+
+/// Writes referrals as `leadx list --format csv|json` does (`json`: one
+/// array), for the inbox's `:export`: same columns, same escaping.
+pub fn export_referrals(
+    out: &mut dyn std::io::Write,
+    items: &[crate::wire::Referral],
+    json: bool,
+) -> std::io::Result<()> {
+    if json {
+        output::write_json(out, items)?;
+        writeln!(out)
+    } else {
+        list::write_csv(out, items, false)
+    }
+}

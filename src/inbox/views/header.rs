@@ -66,6 +66,28 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 .add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED),
         );
     }
+    if !state.views.is_empty() {
+        // Saved views as tabs: `]` (or `:view NAME`) moves between them.
+        x = put_run(buf, x, y, max, "│ ", theme.header);
+        let tabs = std::iter::once((None, "all")).chain(
+            state
+                .views
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Some(i), v.0.as_str())),
+        );
+        for (i, name) in tabs {
+            let style = if i == state.view {
+                theme.header.add_modifier(
+                    ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED,
+                )
+            } else {
+                theme.header
+            };
+            x = put_run(buf, x, y, max, &format!(" {name} "), style);
+        }
+        x = put_run(buf, x, y, max, " ", theme.header);
+    }
     let server = format!("│ {} ", state.server);
     put_run(buf, x, y, max, &server, theme.header);
 }

@@ -14,31 +14,58 @@ use crate::inbox::theme::Theme;
 
 /// `(keys, text)` lines of the overlay; a `None` key is a section heading.
 pub fn lines(keymap: &KeyMap) -> Vec<(Option<String>, &'static str)> {
+    lines_for(keymap, true)
+}
+
+/// [`lines`], without the commands that act when `may_act` is false
+/// (read-only monitor, viewers, operators).
+pub fn lines_for(keymap: &KeyMap, may_act: bool) -> Vec<(Option<String>, &'static str)> {
     let mut out = vec![(None, "Commands (remap in [keys] of the config)")];
     for (keys, info) in keymap.help_rows() {
-        out.push((Some(keys), info.help));
+        if may_act || !info.acts {
+            out.push((Some(keys), info.help));
+        }
     }
     out.push((None, ""));
     out.push((None, "In popups and the filter line"));
     for (k, text) in FIXED_KEYS {
         out.push((Some((*k).to_string()), text));
     }
+    out.push((None, ""));
+    out.push((
+        None,
+        "The : command line (acts on the selection, else the row)",
+    ));
+    for (usage, text, acts) in crate::inbox::power::LINE_HELP {
+        if may_act || !acts {
+            out.push((Some((*usage).to_string()), text));
+        }
+    }
     out
 }
 
 /// How many lines the overlay has (for scrolling).
-pub fn line_count(keymap: &KeyMap) -> usize {
-    lines(keymap).len()
+pub fn line_count(keymap: &KeyMap, may_act: bool) -> usize {
+    lines_for(keymap, may_act).len()
 }
 
 /// Draws the overlay.
-pub fn render(keymap: &KeyMap, scroll: usize, theme: &Theme, area: Rect, frame: &mut Frame) {
-    let all = lines(keymap);
+pub fn render(
+    keymap: &KeyMap,
+    may_act: bool,
+    scroll: usize,
+    theme: &Theme,
+    area: Rect,
+    frame: &mut Frame,
+) {
+    let all = lines_for(keymap, may_act);
     let rect = centered(area, 76, all.len() as u16 + 2);
     let key_w = all
         .iter()
         .filter_map(|(k, _)| k.as_ref())
         .map(|k| k.chars().count())
+        // Long `:` usages run into their text rather than widen every row.
+        .filter(|&n| n <= 12)
         .max()
         .unwrap_or(4)
         + 2;
@@ -47,7 +74,14 @@ pub fn render(keymap: &KeyMap, scroll: usize, theme: &Theme, area: Rect, frame: 
         .skip(scroll)
         .map(|(k, t)| match k {
             Some(k) => Line::from(vec![
-                Span::styled(format!("  {k:<key_w$}"), theme.hint_key),
+                Span::styled(
+                    if k.chars().count() >= key_w {
+                        format!("  {k}  ")
+                    } else {
+                        format!("  {k:<key_w$}")
+                    },
+                    theme.hint_key,
+                ),
                 Span::styled(*t, theme.text),
             ]),
             None => Line::from(Span::styled(

@@ -20,6 +20,19 @@ pub fn hints(state: &State) -> Vec<(String, &'static str)> {
         Context::Note => &[("Enter", "send"), ("Esc", "back")],
         Context::Help => &[("Esc/q", "close"), ("↑/↓", "scroll")],
         Context::Confirm => &[("y", "quit"), ("n", "stay")],
+        Context::CommandLine => &[
+            ("Enter", "run"),
+            ("Tab", "complete"),
+            ("↑/↓", "history"),
+            ("Esc", "cancel"),
+        ],
+        Context::Batch => {
+            if matches!(state.popup, Some(crate::inbox::state::Popup::BatchConfirm)) {
+                &[("y/Enter", "go"), ("n/Esc", "cancel")]
+            } else {
+                &[("Esc", "close"), ("↑/↓", "scroll")]
+            }
+        }
     };
     let fixed = fixed.iter().map(|(k, l)| (k.to_string(), *l));
     if ctx == Context::List {

@@ -7,6 +7,7 @@ pub mod header;
 pub mod help;
 pub mod hints;
 pub mod popups;
+pub mod power;
 pub mod status_bar;
 pub mod table;
 pub mod too_small;
@@ -37,9 +38,17 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     if let Some(d) = l.detail {
         detail::render(state, theme, d, buf);
     }
+    if let Some(r) = l.summary {
+        power::queues(state, theme, r, buf);
+    }
     status_bar::render(state, theme, l.status, buf);
     hints::render(state, theme, l.hints, buf);
+    if l.status.y > 0 {
+        let above = Rect::new(l.status.x, l.status.y - 1, l.status.width, 1);
+        power::undo_banner(state, theme, above, buf);
+    }
     popups::render(state, theme, l.area, frame);
+    power::cmdline(state, theme, l.status, frame);
 }
 
 /// Writes `s` at (x, y) fitted to exactly `w` columns (cut with `…`).

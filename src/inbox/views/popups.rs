@@ -16,11 +16,23 @@ use crate::wire::ReasonCode;
 pub fn render(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
     match &state.popup {
         None => {}
-        Some(Popup::Help { scroll }) => help::render(&state.keymap, *scroll, theme, area, frame),
+        Some(Popup::Help { scroll }) => {
+            help::render(&state.keymap, state.may_act(), *scroll, theme, area, frame)
+        }
         Some(Popup::Reject(p)) => reject(p, theme, area, frame),
         Some(Popup::Forward(p)) => forward(state, p, theme, area, frame),
         Some(Popup::Close(p)) => close(p, theme, area, frame),
         Some(Popup::ConfirmQuit) => confirm_quit(state, theme, area, frame),
+        Some(Popup::BatchConfirm) => {
+            if let Some(b) = &state.batch {
+                super::power::confirm(state, b, theme, area, frame);
+            }
+        }
+        Some(Popup::BatchResults { scroll }) => {
+            if let Some(b) = &state.batch {
+                super::power::results(b, *scroll, theme, area, frame);
+            }
+        }
     }
 }
 

@@ -35,6 +35,35 @@ pub fn connection(state: &State) -> String {
     }
 }
 
+/// The filter as typed; with a parse error, the character at the error's
+/// column is marked and the message follows (the last good filter stays).
+fn filter_text(state: &State, theme: &Theme, x: u16, y: u16, max: u16, buf: &mut Buffer) -> u16 {
+    let text = state.filter.value();
+    let cursor = if state.filter_editing { "▏" } else { "" };
+    let Some(e) = &state.filter_error else {
+        return put_run(buf, x, y, max, &format!("{text}{cursor}"), theme.status_bar);
+    };
+    let err = theme
+        .status_bar
+        .patch(theme.error)
+        .add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+    let before: String = text.chars().take(e.column).collect();
+    let at: String = text.chars().skip(e.column).take(1).collect();
+    let after: String = text.chars().skip(e.column + 1).collect();
+    let mut x = put_run(buf, x, y, max, &before, theme.status_bar);
+    x = put_run(buf, x, y, max, if at.is_empty() { "␣" } else { &at }, err);
+    x = put_run(buf, x, y, max, &after, theme.status_bar);
+    x = put_run(buf, x, y, max, cursor, theme.status_bar);
+    put_run(
+        buf,
+        x,
+        y,
+        max,
+        &format!(" ✕ col {}: {}", e.column + 1, e.message),
+        theme.status_bar.patch(theme.error),
+    )
+}
+
 /// Draws the status bar.
 pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, theme.status_bar);
@@ -86,13 +115,16 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
             parts.push(format!("{n} in flight"));
         }
     }
-    if !state.filter.value().is_empty() || state.filter_editing {
-        let cursor = if state.filter_editing { "▏" } else { "" };
-        parts.push(format!("filter: {}{cursor}", state.filter.value()));
+    if let Some(m) = crate::inbox::power::marks_words(state) {
+        parts.push(m);
     }
     for p in parts {
         x = put_run(buf, x, y, max, " │ ", theme.status_bar);
         x = put_run(buf, x, y, max, &p, theme.status_bar);
+    }
+    if !state.filter.value().is_empty() || state.filter_editing {
+        x = put_run(buf, x, y, max, " │ filter: ", theme.status_bar);
+        x = filter_text(state, theme, x, y, max, buf);
     }
     if let Some(m) = &state.status {
         let style = match m.level {

@@ -156,6 +156,15 @@ pub fn title(state: &State, pane: Pane) -> String {
     if !state.filter_applied.is_empty() {
         t.push_str(&format!(" · {} shown", p.rows.len()));
     }
+    if let Some(v) = state.view {
+        t.push_str(&format!(" · view {}", state.views[v].0));
+    }
+    if state.sort.is_some() {
+        t.push_str(&format!(
+            " · sort {}",
+            crate::inbox::power::sort_words(state)
+        ));
+    }
     t.push(' ');
     t
 }
@@ -287,12 +296,18 @@ fn row(
     buf: &mut Buffer,
 ) {
     let r = &e.referral;
-    let base = if focused {
-        theme.text.patch(theme.cursor_row)
-    } else if cursor {
-        theme.text.add_modifier(Modifier::UNDERLINED)
+    let marked = state.is_marked(&r.id);
+    let text = if marked {
+        theme.text.patch(theme.marked_row)
     } else {
         theme.text
+    };
+    let base = if focused {
+        text.patch(theme.cursor_row)
+    } else if cursor {
+        text.add_modifier(Modifier::UNDERLINED)
+    } else {
+        text
     };
     buf.set_style(area, base);
     let y = area.y;
@@ -313,6 +328,7 @@ fn row(
             in_flight_glyph(k),
             base.patch(theme.in_flight),
         ),
+        None if marked => put(buf, area.x + 1, y, 1, "✓", base),
         None if e.fresh => put(buf, area.x + 1, y, 1, "•", base.patch(theme.status_pending)),
         None => {}
     }
