@@ -82,6 +82,8 @@ pub struct AppState {
     pub limiter: auth::RateLimiter,
     pub in_flight: Arc<idempotency::InFlight>,
     pub metrics: metrics::Metrics,
+    /// Events rendered once per form, shared by the feed's subscribers.
+    pub renders: routes::RenderCache,
     /// Flips to true when the server shuts down; feed tasks end on it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -158,6 +160,7 @@ pub async fn start(
         limiter: auth::RateLimiter::new(config.rate_limit),
         in_flight: Arc::default(),
         metrics: metrics::Metrics::default(),
+        renders: routes::RenderCache::default(),
         shutdown: shutdown_rx,
         config: config.clone(),
     });

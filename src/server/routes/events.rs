@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Query, State};
@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::domain::visibility::render_for;
+use crate::domain::visibility::{can_see, sees_contact};
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::HttpError;
@@ -162,17 +162,56 @@ async fn replay(state: &Arc<AppState>, actor: &Actor, last: &mut u64, tx: &Tx) -
 }
 
 async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Tx) -> bool {
-    let Some(referral) = render_for(&event.referral, actor) else {
+    if !can_see(&event.referral, actor) {
         return true;
-    };
-    let data = serde_json::to_string(&referral).expect("referrals serialize");
+    }
+    let data = state
+        .renders
+        .get(event, sees_contact(&event.referral, actor));
     let sse = Event::default()
         .id(event.seq.to_string())
         .event("referral")
-        .data(data);
+        .data(&*data);
     if tx.send(Ok(sse)).await.is_err() {
         return false;
     }
     state.metrics.events_sent.fetch_add(1, Ordering::Relaxed);
     true
+}
+
+/// Each event rendered once per form (contact shown or masked), shared by
+/// every subscriber that sees it that way: a thousand subscribers of one
+/// partner cost one JSON rendering, not a thousand. Holds the newest few
+/// thousand events; older ones (a replay) are rendered again when asked.
+#[derive(Debug, Default)]
+pub struct RenderCache(Mutex<HashMap<(u64, bool), Arc<str>>>);
+
+/// How many renderings the cache keeps before it drops the oldest half.
+const RENDER_CACHE_SIZE: usize = 4096;
+
+impl RenderCache {
+    fn get(&self, event: &StoredEvent, with_contact: bool) -> Arc<str> {
+        let key = (event.seq, with_contact);
+        if let Some(hit) = self.0.lock().expect("render cache").get(&key) {
+            return hit.clone();
+        }
+        let mut referral = event.referral.referral.clone();
+        if with_contact {
+            referral.contact_masked = false;
+        } else {
+            referral.mask_contact();
+        }
+        let json: Arc<str> = serde_json::to_string(&referral)
+            .expect("referrals serialize")
+            .into();
+        let mut cache = self.0.lock().expect("render cache");
+        if cache.len() >= RENDER_CACHE_SIZE {
+            let mut seqs: Vec<u64> = cache.keys().map(|k| k.0).collect();
+            seqs.sort_unstable();
+            let cut = seqs[seqs.len() / 2];
+            cache.retain(|k, _| k.0 > cut);
+        }
+        cache.insert(key, json.clone());
+        json
+    }
 }

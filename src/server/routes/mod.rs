@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use super::AppState;
 use crate::wire::MAX_BODY_BYTES;
 
+pub use events::RenderCache;
 pub use referrals::encode_cursor;
 
 /// Every route, with request metrics and logging around them.
