@@ -1,0 +1,397 @@
+//! `leadx list --format json` of 100,000 referrals (issue 4, item 8:
+//! ≤ 3 s): seeds a real SQLite store with `N` referrals to or from one
+//! partner (acme-web) through the `Store` trait, starts the real server
+//! in this process on loopback, and times the real binary
+//! `leadx list --box all --format json > /dev/null` three times (median
+//! reported), then runs it once more into a file and checks the output is
+//! one JSON array of `N` referral objects.
+//!
+//! ```text
+//! cargo build --release --bin leadx --examples
+//! cargo run --release --example list_bench [-- N]   # N defaults to 100000
+//! ```
+//!
+//! The binary is taken from next to this example (`target/release/leadx`)
+//! or from `$LEADX_BIN`. It gets the server and token from
+//! `LEADX_SERVER__URL` / `LEADX_SERVER__TOKEN` and an empty
+//! `XDG_CONFIG_HOME`, as a script would run it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use leadx::clock::{ManualClock, SharedClock};
+use leadx::demo::world::{LeadFactory, commission, lead_region, sender_note, trading_partners};
+use leadx::server::{ServerConfig, start};
+use leadx::store::sqlite::SqliteStore;
+use leadx::store::{Action, ActionItem, Actor, SharedStore, Store};
+use leadx::wire::{CreateReferral, Partner, ReasonCode, ReasonInput, Role};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+
+/// The partner whose referrals are listed (the demo integrator).
+const ME: &str = "acme-web";
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "PASS" } else { "MISS" }
+}
+
+fn leadx_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("LEADX_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/examples/list_bench → target/<profile>/leadx
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("leadx"))
+        .expect("target dir");
+    if !bin.exists() {
+        eprintln!(
+            "{} is missing: run `cargo build --release --bin leadx` first (or set LEADX_BIN)",
+            bin.display()
+        );
+        std::process::exit(2);
+    }
+    bin
+}
+
+// ------------------------------------------------------------------ seeding
+// (the same seeding as examples/inbox_bench.rs)
+
+struct Seeded {
+    store: Arc<SqliteStore>,
+    clock: Arc<ManualClock>,
+    token: String,
+}
+
+/// A real SQLite store with `n` referrals to or from acme-web, created
+/// through `Store::create` over 30 simulated days, many decided through
+/// `Store::apply`, the overdue ones expired.
+fn seed(dir: &std::path::Path, n: usize, partners: &[Partner]) -> Seeded {
+    let start = Utc::now() - chrono::Duration::days(30);
+    let clock = ManualClock::new(start);
+    let shared: SharedClock = clock.clone();
+    let store = Arc::new(SqliteStore::open(&dir.join("bench.db"), shared).expect("open store"));
+    let mut actors = std::collections::HashMap::new();
+    let mut token = String::new();
+    for p in partners {
+        store.add_partner(p).expect("partner");
+        let (_, t) = store
+            .add_user(&p.id, "Sam Ortiz", Role::Agent)
+            .expect("user");
+        let actor: Actor = store.authenticate(&t).expect("auth").expect("actor");
+        if p.id == ME {
+            token = t;
+        }
+        actors.insert(p.id.clone(), actor);
+    }
+    let actors = Arc::new(actors);
+    let others: Arc<Vec<Partner>> =
+        Arc::new(partners.iter().filter(|p| p.id != ME).cloned().collect());
+
+    const CHUNK: usize = 1000;
+    const THREADS: usize = 16;
+    let chunks = n.div_ceil(CHUNK);
+    let step = chrono::Duration::seconds(30 * 86_400 / chunks.max(1) as i64);
+    let mut made = 0;
+    for c in 0..chunks {
+        clock.set(start + step * c as i32);
+        let this = CHUNK.min(n - made);
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (store, actors, others) = (store.clone(), actors.clone(), others.clone());
+                std::thread::spawn(move || {
+                    let mut rng = StdRng::seed_from_u64((c * THREADS + t) as u64);
+                    let mut leads = LeadFactory::new();
+                    let mut ids = Vec::new();
+                    for k in (t..this).step_by(THREADS) {
+                        let i = made + k;
+                        let other = others.choose(&mut rng).expect("partners");
+                        let category = other
+                            .categories
+                            .choose(&mut rng)
+                            .cloned()
+                            .unwrap_or_else(|| "hosting".into());
+                        let region = lead_region(&mut rng);
+                        let mut lead = leads.lead(&mut rng, &category, region);
+                        // Unique across threads, so duplicate detection stays quiet.
+                        lead.domain = lead.domain.map(|d| format!("n{i}-{d}"));
+                        let incoming = !i.is_multiple_of(3);
+                        let (from, to) = if incoming {
+                            (other.id.as_str(), ME)
+                        } else {
+                            (ME, other.id.as_str())
+                        };
+                        let request = CreateReferral {
+                            to_partner: to.to_string(),
+                            lead,
+                            commission_pct: Some(commission(&mut rng, other.kind)),
+                            note: sender_note(&mut rng),
+                            expires_in_hours: None,
+                        };
+                        let r = store
+                            .create(&actors[from], request, None)
+                            .expect("store")
+                            .expect("created")
+                            .referral
+                            .referral;
+                        ids.push((incoming, r.to_partner.clone(), r.id));
+                    }
+                    ids
+                })
+            })
+            .collect();
+        let created: Vec<(bool, String, String)> = handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("seed thread"))
+            .collect();
+        made += this;
+        // The receivers decide about half of them, a little later.
+        clock.set(start + step * c as i32 + chrono::Duration::hours(2));
+        let mut by_receiver: std::collections::HashMap<String, Vec<ActionItem>> =
+            Default::default();
+        for (k, (_, to, id)) in created.into_iter().enumerate() {
+            let action = match k % 10 {
+                0..4 => Action::Accept {
+                    note: Some("Thanks! Calling them tomorrow".into()),
+                },
+                4 | 5 => Action::Reject {
+                    reason: ReasonInput {
+                        code: ReasonCode::UnableToSupport,
+                        note: Some("Outside our region this quarter".into()),
+                    },
+                },
+                _ => continue,
+            };
+            by_receiver.entry(to).or_default().push(ActionItem {
+                id,
+                version: 1,
+                action,
+            });
+        }
+        for (to, items) in by_receiver {
+            for r in store.apply(&actors[&to], items, None).expect("apply") {
+                r.expect("decided");
+            }
+        }
+    }
+    clock.set(Utc::now());
+    while store.expire_due().expect("expire") > 0 {}
+    Seeded {
+        store,
+        clock,
+        token,
+    }
+}
+
+/// utime + stime of a finished child (all its threads), from `wait4`'s rusage.
+#[repr(C)]
+struct Timeval {
+    tv_sec: i64,
+    tv_usec: i64,
+}
+
+#[repr(C)]
+struct Rusage {
+    ru_utime: Timeval,
+    ru_stime: Timeval,
+    ru_maxrss: i64,
+    rest: [i64; 13],
+}
+
+unsafe extern "C" {
+    fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
+}
+
+/// One run of the binary: wall time, its CPU (user, system), peak RSS in KiB.
+struct Run {
+    wall: Duration,
+    user: Duration,
+    system: Duration,
+    max_rss_kib: i64,
+}
+
+/// Runs `leadx list --box all --format json` with stdout to `out`.
+// The child is reaped by `wait4` (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn run_list(bin: &Path, url: &str, token: &str, config_home: &Path, out: Stdio) -> Run {
+    let t = Instant::now();
+    let child = Command::new(bin)
+        .args(["list", "--box", "all", "--format", "json"])
+        .env_clear()
+        .env("LEADX_SERVER__URL", url)
+        .env("LEADX_SERVER__TOKEN", token)
+        .env("XDG_CONFIG_HOME", config_home)
+        .env("HOME", config_home)
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn leadx list");
+    let mut status = 0i32;
+    let mut ru = Rusage {
+        ru_utime: Timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        ru_stime: Timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        ru_maxrss: 0,
+        rest: [0; 13],
+    };
+    // SAFETY: the pid is our child's; `status` and `ru` are valid and writable.
+    let rc = unsafe { wait4(child.id() as i32, &mut status, 0, &mut ru) };
+    let wall = t.elapsed();
+    assert_eq!(rc, child.id() as i32, "wait4");
+    assert_eq!(status, 0, "leadx list exited with wait status {status}");
+    let tv = |v: &Timeval| Duration::from_micros((v.tv_sec * 1_000_000 + v.tv_usec) as u64);
+    Run {
+        wall,
+        user: tv(&ru.ru_utime),
+        system: tv(&ru.ru_stime),
+        max_rss_kib: ru.ru_maxrss,
+    }
+}
+
+/// utime + stime of this process (the in-process server and its
+/// runtime: the example does nothing else while a run lasts).
+fn own_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime");
+    // 100 ticks a second on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let bin = leadx_bin();
+    println!(
+        "leadx list --format json benchmark: {n} referrals, {} cores, binary {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        bin.display()
+    );
+    let partners = trading_partners();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = Instant::now();
+    let seeded = {
+        let (dir, partners) = (dir.path().to_path_buf(), partners.to_vec());
+        tokio::task::spawn_blocking(move || seed(&dir, n, &partners))
+            .await
+            .expect("seed")
+    };
+    let counts: Vec<String> = seeded
+        .store
+        .count_by_status()
+        .expect("counts")
+        .iter()
+        .map(|(s, k)| format!("{} {k}", s.as_str()))
+        .collect();
+    println!(
+        "seeded {n} referrals through Store::create/apply in {:.1} s (not timed): {}",
+        t.elapsed().as_secs_f64(),
+        counts.join(", ")
+    );
+    let clock: SharedClock = seeded.clock.clone();
+    let store: SharedStore = seeded.store.clone();
+    let server = start(store, clock, ServerConfig::for_tests())
+        .await
+        .expect("server");
+    let config_home = dir.path().join("config");
+    std::fs::create_dir_all(&config_home).expect("config home");
+
+    let (url, token) = (server.url.clone(), seeded.token.clone());
+    let results = tokio::task::spawn_blocking(move || {
+        // One warm-up run: the server's first read of the file after seeding.
+        let warm = run_list(&bin, &url, &token, &config_home, Stdio::null());
+        println!(
+            "  warm-up: {:.2} s wall (not counted)",
+            warm.wall.as_secs_f64()
+        );
+        let mut runs = Vec::new();
+        for round in 1..=3 {
+            let load = load_average();
+            let server_before = own_cpu();
+            let r = run_list(&bin, &url, &token, &config_home, Stdio::null());
+            let server_cpu = own_cpu().saturating_sub(server_before);
+            println!(
+                "  run {round}: {:.2} s wall; leadx CPU {:.2} s user + {:.2} s system; peak RSS {:.1} MiB; \
+                 server (this process) CPU {:.2} s; load average before {load}",
+                r.wall.as_secs_f64(),
+                r.user.as_secs_f64(),
+                r.system.as_secs_f64(),
+                r.max_rss_kib as f64 / 1024.0,
+                server_cpu.as_secs_f64()
+            );
+            runs.push(r);
+        }
+        // Once more into a file, to check what was written.
+        let path = config_home.join("out.json");
+        let file = std::fs::File::create(&path).expect("output file");
+        let checked = run_list(&bin, &url, &token, &config_home, Stdio::from(file));
+        let bytes = std::fs::read(&path).expect("read output");
+        (runs, checked, bytes)
+    })
+    .await
+    .expect("runs");
+    let (mut runs, checked, bytes) = results;
+
+    let t = Instant::now();
+    let value: serde_json::Value = serde_json::from_slice(&bytes).expect("the output is JSON");
+    let items = value.as_array().expect("the output is one JSON array");
+    let all_referrals = items.iter().all(|v| {
+        v.get("id")
+            .and_then(|i| i.as_str())
+            .is_some_and(|i| i.starts_with("r_"))
+    });
+    let ids: std::collections::HashSet<&str> = items
+        .iter()
+        .filter_map(|v| v.get("id").and_then(|i| i.as_str()))
+        .collect();
+    let shape_ok = items.len() == n && ids.len() == n && all_referrals;
+    println!(
+        "  output check ({:.2} s run into a file): {} bytes, one JSON array of {} items, {} distinct ids, every item a referral object: {}  (parsed in {:.2} s)",
+        checked.wall.as_secs_f64(),
+        bytes.len(),
+        items.len(),
+        ids.len(),
+        if shape_ok { "ok" } else { "WRONG" },
+        t.elapsed().as_secs_f64()
+    );
+
+    runs.sort_by_key(|r| r.wall);
+    let median = &runs[1];
+    let ok = median.wall <= Duration::from_secs(3) && shape_ok;
+    println!(
+        "leadx list --box all --format json of {n} referrals: median {:.2} s of 3 (min {:.2} s, max {:.2} s); \
+         leadx CPU at the median {:.2} s  (target ≤ 3 s) {}",
+        median.wall.as_secs_f64(),
+        runs[0].wall.as_secs_f64(),
+        runs[2].wall.as_secs_f64(),
+        (median.user + median.system).as_secs_f64(),
+        verdict(ok)
+    );
+    server.shutdown().await;
+    if !shape_ok {
+        std::process::exit(1);
+    }
+}
