@@ -155,6 +155,8 @@ pub fn cmdline(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
         return;
     };
     let buf = frame.buffer_mut();
+    // The line replaces the status bar: clear what it drew, not just restyle it.
+    Clear.render(area, buf);
     buf.set_style(area, theme.status_bar);
     let max = area.right();
     let x = put_run(buf, area.x, area.y, max, ":", theme.hint_key);
@@ -168,6 +170,7 @@ pub fn cmdline(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
         let w = (text.chars().count() as u16 + 2).min(area.width);
         let y = area.y - 1;
         let r = Rect::new(area.x, y, w, 1);
+        Clear.render(r, buf);
         buf.set_style(r, theme.popup_border);
         put(buf, r.x + 1, y, w.saturating_sub(1), &text, theme.hint_key);
     }
