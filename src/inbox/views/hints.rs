@@ -36,6 +36,13 @@ pub fn hints(state: &State) -> Vec<(String, &'static str)> {
     };
     let fixed = fixed.iter().map(|(k, l)| (k.to_string(), *l));
     if ctx == Context::List {
+        // During a batch's undo window the key that cancels it comes first.
+        if let Some(batch) = &state.batch
+            && matches!(batch.phase, crate::inbox::power::BatchPhase::Undo { .. })
+            && let Some(keys) = state.keymap.label_of(crate::inbox::command::Command::Undo)
+        {
+            out.insert(0, (keys, "undo"));
+        }
         out
     } else if ctx == Context::Help {
         fixed.collect()
