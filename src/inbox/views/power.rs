@@ -37,7 +37,7 @@ pub fn confirm(state: &State, batch: &Batch, theme: &Theme, area: Rect, frame: &
     let inner = boxed(theme, " Batch ".to_string(), rect, frame);
     let undo = state.batch_settings.undo_seconds;
     let after = if undo > 0 {
-        format!("then {undo}s to undo with u")
+        format!("then {undo}s to undo with {}", undo_key(state))
     } else {
         "sent at once".to_string()
     };
@@ -116,6 +116,14 @@ pub fn results(batch: &Batch, scroll: usize, theme: &Theme, area: Rect, frame: &
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// The key that cancels a batch (as remapped), or `:undo` when it has none.
+fn undo_key(state: &State) -> String {
+    state
+        .keymap
+        .label_of(crate::inbox::command::Command::Undo)
+        .unwrap_or_else(|| ":undo".to_owned())
+}
+
 /// The undo countdown banner above the status bar.
 pub fn undo_banner(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let (Some(left), Some(b)) = (power::undo_left(state), &state.batch) else {
@@ -123,9 +131,10 @@ pub fn undo_banner(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     let n = b.items.len();
     let text = format!(
-        " {} {n} referral{} in {left}s — press u to undo ",
+        " {} {n} referral{} in {left}s — press {} to undo ",
         capital(b.kind.as_str()),
         if n == 1 { "" } else { "s" },
+        undo_key(state),
     );
     let w = (text.chars().count() as u16).min(area.width);
     let rect = Rect::new(area.x + area.width.saturating_sub(w) / 2, area.y, w, 1);
