@@ -376,7 +376,7 @@ fn marked_entries(state: &State) -> Vec<u32> {
     let mut v: Vec<u32> = state
         .marks
         .iter()
-        .filter_map(|id| state.by_id.get(id).copied())
+        .filter_map(|id| state.index_of(id))
         .collect();
     let pane_rank = |i: u32| match state.pane_of(&state.entries[i as usize].referral) {
         Some(p) if p == state.active => 0,
@@ -470,7 +470,7 @@ pub fn plan(state: &mut State, template: ActionRequest, fx: &mut Vec<Effect>) ->
     let unknown = state
         .marks
         .iter()
-        .filter(|id| !state.by_id.contains_key(*id))
+        .filter(|id| state.index_of(id).is_none())
         .count();
     for _ in 0..unknown {
         skipped.push((String::new(), "not loaded"));
@@ -638,7 +638,7 @@ fn dispatch(state: &mut State, fx: &mut Vec<Effect>) {
     let ids: Vec<String> = b.items.iter().map(|i| i.id.clone()).collect();
     let n = ids.len();
     for id in ids {
-        if let Some(&i) = state.by_id.get(&id) {
+        if let Some(i) = state.index_of(&id) {
             state.entries[i as usize].in_flight = Some(kind);
         }
     }
@@ -699,7 +699,7 @@ pub fn on_done(
     c.done = true;
     let ids: Vec<String> = c.items.iter().map(|i| i.id.clone()).collect();
     for id in &ids {
-        if let Some(&i) = state.by_id.get(id) {
+        if let Some(i) = state.index_of(id) {
             state.entries[i as usize].in_flight = None;
         }
     }

@@ -7,7 +7,8 @@
 //! the row under the cursor on screen.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
 
 use chrono::FixedOffset;
 use tui_input::Input;
@@ -65,6 +66,89 @@ impl Entry {
             referral,
             in_flight: None,
             fresh: false,
+        }
+    }
+}
+
+/// Referral id → index in `entries`, without a second copy of every id:
+/// an open-addressing table of entry indices placed by the id's hash, the
+/// id itself compared against `entries[i].referral.id` on lookup (~4 bytes
+/// a slot instead of a cloned `String` and a map bucket per referral).
+/// Entries are never removed, so neither are slots.
+#[derive(Debug, Clone, Default)]
+pub struct IdIndex {
+    /// Entry index per slot, [`EMPTY_SLOT`] when free; a power of two long.
+    slots: Vec<u32>,
+    len: usize,
+    hasher: RandomState,
+}
+
+const EMPTY_SLOT: u32 = u32::MAX;
+
+impl IdIndex {
+    fn slot_of(&self, id: &str) -> usize {
+        (self.hasher.hash_one(id) as usize) & (self.slots.len() - 1)
+    }
+
+    /// The index of the entry whose referral has `id`.
+    pub fn get(&self, entries: &[Entry], id: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut s = self.slot_of(id);
+        loop {
+            let i = self.slots[s];
+            if i == EMPTY_SLOT {
+                return None;
+            }
+            if entries[i as usize].referral.id == id {
+                return Some(i);
+            }
+            s = (s + 1) & mask;
+        }
+    }
+
+    /// Number of ids indexed.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no id is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Makes room for `additional` more ids without growing again.
+    pub fn reserve(&mut self, entries: &[Entry], additional: usize) {
+        let want = (self.len + additional)
+            .saturating_mul(2)
+            .next_power_of_two();
+        if want > self.slots.len() {
+            self.rebuild(entries, want.max(16));
+        }
+    }
+
+    /// Indexes `entries[i]` (already pushed, its id not indexed yet).
+    pub fn insert(&mut self, entries: &[Entry], i: u32) {
+        self.reserve(entries, 1);
+        self.place(entries, i);
+        self.len += 1;
+    }
+
+    fn place(&mut self, entries: &[Entry], i: u32) {
+        let mask = self.slots.len() - 1;
+        let mut s = self.slot_of(&entries[i as usize].referral.id);
+        while self.slots[s] != EMPTY_SLOT {
+            s = (s + 1) & mask;
+        }
+        self.slots[s] = i;
+    }
+
+    fn rebuild(&mut self, entries: &[Entry], slots: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY_SLOT; slots]);
+        for i in old.into_iter().filter(|&i| i != EMPTY_SLOT) {
+            self.place(entries, i);
         }
     }
 }
@@ -374,7 +458,7 @@ pub struct State {
     /// Every referral seen, once.
     pub entries: Vec<Entry>,
     /// Id → index in `entries`.
-    pub by_id: HashMap<String, u32>,
+    pub by_id: IdIndex,
     /// What the filter searches, for every entry.
     pub filter_text: FilterText,
     /// Incoming and outgoing (see [`Pane::index`]).
@@ -472,7 +556,7 @@ impl State {
     ) -> Self {
         Self {
             entries: Vec::new(),
-            by_id: HashMap::new(),
+            by_id: IdIndex::default(),
             filter_text: FilterText::default(),
             panes: [PaneState::default(), PaneState::default()],
             active: Pane::Incoming,
@@ -579,7 +663,12 @@ impl State {
 
     /// The entry of a referral id.
     pub fn entry(&self, id: &str) -> Option<&Entry> {
-        self.by_id.get(id).map(|&i| &self.entries[i as usize])
+        self.index_of(id).map(|i| &self.entries[i as usize])
+    }
+
+    /// The index in `entries` of a referral id.
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.by_id.get(&self.entries, id)
     }
 
     /// Actions not yet definitely answered (a batch's items included,
@@ -644,8 +733,8 @@ impl State {
         let shown = self
             .marks
             .iter()
-            .filter_map(|id| self.by_id.get(id))
-            .filter(|&&i| {
+            .filter_map(|id| self.index_of(id))
+            .filter(|&i| {
                 self.pane_of(&self.entries[i as usize].referral) == Some(self.active)
                     && self.matches_filter(i)
             })

@@ -262,7 +262,7 @@ fn on_listed(
         Ok((items, as_of)) => {
             // Exactly what is needed: doubling 100,000 entries wastes tens of MB.
             state.entries.reserve_exact(items.len());
-            state.by_id.reserve(items.len());
+            state.by_id.reserve(&state.entries, items.len());
             for r in items {
                 upsert_entry(state, clean_referral(r), false);
             }
@@ -293,7 +293,7 @@ fn on_listed(
 /// Inserts or replaces an entry by version, without touching the panes.
 /// Returns its index when it changed.
 fn upsert_entry(state: &mut State, r: Referral, live: bool) -> Option<(u32, bool, Status)> {
-    if let Some(&i) = state.by_id.get(&r.id) {
+    if let Some(i) = state.index_of(&r.id) {
         let e = &mut state.entries[i as usize];
         if r.version <= e.referral.version {
             return None;
@@ -306,12 +306,12 @@ fn upsert_entry(state: &mut State, r: Referral, live: bool) -> Option<(u32, bool
         Some((i, false, old))
     } else {
         let i = state.entries.len() as u32;
-        state.by_id.insert(r.id.clone(), i);
         let status = r.status;
         state.filter_text.set(i, &r);
         let mut e = Entry::new(r);
         e.fresh = live;
         state.entries.push(e);
+        state.by_id.insert(&state.entries, i);
         Some((i, true, status))
     }
 }
@@ -949,7 +949,7 @@ pub(super) fn send(
     let op = state.next_op;
     state.next_op += 1;
     let idempotency_key = format!("{}-{op}", state.key_prefix);
-    if let Some(&i) = state.by_id.get(&referral_id) {
+    if let Some(i) = state.index_of(&referral_id) {
         state.entries[i as usize].in_flight = Some(request.kind());
     }
     state.ops.insert(
@@ -1279,7 +1279,7 @@ fn on_action_done(state: &mut State, op: OpId, outcome: ActionOutcome) {
         return;
     };
     let kind = o.request.kind();
-    if let Some(&i) = state.by_id.get(&o.referral_id) {
+    if let Some(i) = state.index_of(&o.referral_id) {
         state.entries[i as usize].in_flight = None;
     }
     let company = state
