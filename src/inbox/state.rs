@@ -7,7 +7,7 @@
 //! the row under the cursor on screen.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 
 use chrono::FixedOffset;
@@ -153,96 +153,146 @@ impl IdIndex {
     }
 }
 
-/// One entry's filter text in [`FilterText`]'s buffer.
+/// Where one entry's filter text is: its range in [`FilterText`]'s
+/// buffer and its few-valued fields' tuple.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Segment {
-    start: usize,
-    end: usize,
-    entry: u32,
+struct Slot {
+    start: u32,
+    end: u32,
+    /// Index in `FilterText::tuples`; [`NO_TUPLE`] for an entry never set.
+    tuple: u32,
 }
 
+const NO_TUPLE: u32 = u32::MAX;
+
+/// Which of `crate::query::searched_text`'s fields take few distinct
+/// values (both partners, category, status, region): stored once per
+/// distinct combination, not once per entry.
+const FEW_VALUED: [bool; 10] = [
+    false, true, true, true, true, true, false, false, false, false,
+];
+
 /// The lower-cased text a bare word searches (see
-/// `crate::query::searched_text`) of every entry, in ONE buffer, in
-/// the order it was written. A keystroke scans it front to back once and
-/// marks the entries that match, instead of chasing 100,000 heap strings
-/// in display order. A replaced entry's old text is garbage until compaction.
+/// `crate::query::searched_text`) of every entry. The fields with few
+/// distinct values (partners, category, status, region) are kept once per
+/// distinct combination (a "tuple") and referenced by index; the rest
+/// (company, domain, id, summary, note) sits in ONE buffer, in the order
+/// it was written. A keystroke tests each tuple once, then scans the buffer
+/// front to back and marks the entries that match, instead of chasing
+/// 100,000 heap strings in display order. A replaced entry's old text is
+/// garbage until compaction. Every field ends with a separator no typed
+/// filter contains, so a match never spans two fields.
 #[derive(Debug, Clone, Default)]
 pub struct FilterText {
     text: String,
-    /// Every segment written, in buffer order (stale ones included).
-    segments: Vec<Segment>,
-    /// Entry index → its live segment's range.
-    current: Vec<(usize, usize)>,
+    /// Entry index → its live range in `text` and its tuple.
+    current: Vec<Slot>,
     garbage: usize,
+    /// Every distinct tuple's text, lower-cased, separators included.
+    tuples: Vec<Box<str>>,
+    /// Tuple text → index in `tuples`.
+    tuple_ids: HashMap<Box<str>, u32>,
+}
+
+/// Appends `part` lower-cased (as the query language lowers it) and the
+/// field separator.
+fn push_lowered(out: &mut String, part: &str) {
+    if part.is_ascii() {
+        let from = out.len();
+        out.push_str(part);
+        out[from..].make_ascii_lowercase();
+    } else {
+        out.push_str(&part.to_lowercase());
+    }
+    out.push('\u{1f}');
+}
+
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).expect("the filter text stays under 4 GiB")
 }
 
 impl FilterText {
     /// Indexes (or re-indexes) entry `entry`'s referral.
     pub fn set(&mut self, entry: u32, r: &Referral) {
-        let start = self.text.len();
-        // Exactly the fields a bare word of the query language searches,
-        // lower-cased the same way, so a one-word filter can scan here.
-        for part in crate::query::searched_text(r) {
-            if part.is_ascii() {
-                self.text.push_str(&part.to_ascii_lowercase());
-            } else {
-                self.text.push_str(&part.to_lowercase());
+        let fields = crate::query::searched_text(r);
+        let mut tuple = String::new();
+        for (part, few) in fields.iter().zip(FEW_VALUED) {
+            if few {
+                push_lowered(&mut tuple, part);
             }
-            // A separator no typed filter contains: matches never span fields.
-            self.text.push('\u{1f}');
         }
-        let end = self.text.len();
+        let tuple = match self.tuple_ids.get(tuple.as_str()) {
+            Some(&t) => t,
+            None => {
+                let t = offset(self.tuples.len());
+                let text: Box<str> = tuple.into();
+                self.tuples.push(text.clone());
+                self.tuple_ids.insert(text, t);
+                t
+            }
+        };
+        let start = offset(self.text.len());
+        for (part, few) in fields.iter().zip(FEW_VALUED) {
+            if !few {
+                push_lowered(&mut self.text, part);
+            }
+        }
+        let slot = Slot {
+            start,
+            end: offset(self.text.len()),
+            tuple,
+        };
         let e = entry as usize;
         if e < self.current.len() {
-            let (s0, e0) = self.current[e];
-            self.garbage += e0 - s0;
-            self.current[e] = (start, end);
+            let old = self.current[e];
+            self.garbage += (old.end - old.start) as usize;
+            self.current[e] = slot;
         } else {
-            self.current.resize(e + 1, (0, 0));
-            self.current[e] = (start, end);
+            self.current.resize(
+                e + 1,
+                Slot {
+                    start: 0,
+                    end: 0,
+                    tuple: NO_TUPLE,
+                },
+            );
+            self.current[e] = slot;
         }
-        self.segments.push(Segment { start, end, entry });
         if self.garbage > 1 << 20 && self.garbage > self.text.len() / 2 {
             self.compact();
         }
     }
 
+    /// Frees the text of replaced entries.
     fn compact(&mut self) {
         let mut text = String::with_capacity(self.text.len() - self.garbage);
-        let mut segments = Vec::with_capacity(self.current.len());
-        for seg in &self.segments {
-            if self.current[seg.entry as usize] != (seg.start, seg.end) {
-                continue;
-            }
-            let start = text.len();
-            text.push_str(&self.text[seg.start..seg.end]);
-            let s = Segment {
-                start,
-                end: text.len(),
-                entry: seg.entry,
-            };
-            self.current[seg.entry as usize] = (s.start, s.end);
-            segments.push(s);
+        for slot in &mut self.current {
+            let start = offset(text.len());
+            text.push_str(&self.text[slot.start as usize..slot.end as usize]);
+            slot.start = start;
+            slot.end = offset(text.len());
         }
         self.text = text;
-        self.segments = segments;
         self.garbage = 0;
     }
 
     /// Whether entry `entry` contains `needle` (lower-case).
     pub fn matches(&self, entry: u32, needle: &str) -> bool {
-        let (s, e) = self.current[entry as usize];
-        self.text[s..e].contains(needle)
+        let slot = self.current[entry as usize];
+        slot.tuple != NO_TUPLE
+            && (self.tuples[slot.tuple as usize].contains(needle)
+                || self.text[slot.start as usize..slot.end as usize].contains(needle))
     }
 
     /// One bit per entry: which contain `needle` (lower-case), in one
     /// front-to-back pass over the buffer.
     pub fn scan(&self, needle: &str) -> Vec<u64> {
+        let tuple_hit: Vec<bool> = self.tuples.iter().map(|t| t.contains(needle)).collect();
         let mut bits = vec![0u64; self.current.len().div_ceil(64)];
-        for seg in &self.segments {
-            let e = seg.entry as usize;
-            if self.current[e] == (seg.start, seg.end)
-                && self.text[seg.start..seg.end].contains(needle)
+        for (e, slot) in self.current.iter().enumerate() {
+            if slot.tuple != NO_TUPLE
+                && (tuple_hit[slot.tuple as usize]
+                    || self.text[slot.start as usize..slot.end as usize].contains(needle))
             {
                 bits[e / 64] |= 1 << (e % 64);
             }
@@ -250,14 +300,20 @@ impl FilterText {
         bits
     }
 
-    /// Bytes held (live and garbage).
+    /// Bytes of entry text held (live and garbage).
     pub fn len(&self) -> usize {
         self.text.len()
     }
 
     /// Whether nothing is indexed.
     pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
+        self.current.is_empty()
+    }
+
+    /// Gives back spare capacity (after a bulk load).
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.current.shrink_to_fit();
     }
 }
 

@@ -267,6 +267,11 @@ fn on_listed(
                 upsert_entry(state, clean_referral(r), false);
             }
             state.list_as_of = Some(state.list_as_of.map_or(as_of, |a| a.min(as_of)));
+            if state.listing.is_empty() {
+                // The bulk load is over: give back what growing left spare.
+                state.entries.shrink_to_fit();
+                state.filter_text.shrink_to_fit();
+            }
             rebuild_panes(state);
         }
         Err(e) => say(
