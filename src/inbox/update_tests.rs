@@ -1119,3 +1119,53 @@ fn the_directory_arriving_fills_an_open_forward_picker() {
     };
     assert_eq!(p.matches.len(), 3);
 }
+
+#[test]
+fn filter_text_scan_matches_each_field_and_never_across_fields() {
+    use super::state::{FilterText, bit};
+    let mut a = referral("r_A1", "northwind-net", "acme-web", "Harbor Dental", 1);
+    a.lead.summary = Some("Needs NEW Laptops".into());
+    let b = referral("r_B2", "globex", "acme-web", "Zeta Bakery", 2);
+    let mut ft = FilterText::default();
+    ft.set(0, &a);
+    ft.set(1, &b);
+    let hits = |ft: &FilterText, needle: &str| -> Vec<bool> {
+        let bits = ft.scan(needle);
+        (0..2).map(|i| bit(&bits, i)).collect()
+    };
+    // A few-valued field (partner), a per-entry field (company, summary,
+    // id), lower-cased.
+    assert_eq!(hits(&ft, "northwind"), [true, false]);
+    assert_eq!(hits(&ft, "acme-web"), [true, true]);
+    assert_eq!(hits(&ft, "bakery"), [false, true]);
+    assert_eq!(hits(&ft, "new laptops"), [true, false]);
+    assert_eq!(hits(&ft, "r_b2"), [false, true]);
+    assert!(ft.matches(0, "harbor") && !ft.matches(1, "harbor"));
+    // No match spans two fields (company then partner).
+    assert_eq!(hits(&ft, "dentalnorthwind"), [false, false]);
+    // Re-indexing replaces the old text and the old tuple.
+    let mut a2 = a.clone();
+    a2.from_partner = "initech".into();
+    a2.lead.company = "Quay Florist".into();
+    ft.set(0, &a2);
+    assert_eq!(hits(&ft, "northwind"), [false, false]);
+    assert_eq!(hits(&ft, "harbor dental"), [false, false]);
+    assert_eq!(hits(&ft, "initech"), [true, false]);
+    assert_eq!(hits(&ft, "florist"), [true, false]);
+}
+
+#[test]
+fn ids_are_found_after_many_inserts_and_unknown_ids_are_not() {
+    let refs: Vec<_> = (0..300)
+        .map(|i| referral(&format!("r_{i:03}"), "northwind-net", "acme-web", "Co", i))
+        .collect();
+    let s = loaded(Role::Agent, refs);
+    for i in 0..300u32 {
+        let id = format!("r_{i:03}");
+        let at = s.index_of(&id).expect("indexed");
+        assert_eq!(s.entries[at as usize].referral.id, id);
+    }
+    assert_eq!(s.by_id.len(), 300);
+    assert!(s.index_of("r_300").is_none());
+    assert!(s.entry("nope").is_none());
+}
