@@ -6,15 +6,13 @@
 mod common;
 mod e2e;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use chrono::Utc;
 use common::{World, id, lead_body, populate, reply};
-use e2e::{Options, Tui, contains, count, cursor_row, rfind};
+use e2e::{Options, Serve, Tui, contains, count, cursor_row, rfind};
 use leadx::clock;
 use leadx::sanitize::{clean_line, clean_text};
 use leadx::store::sqlite::SqliteStore;
@@ -633,58 +631,6 @@ async fn leadx_demo_opens_a_live_queue_with_no_setup() {
         reqwest::get(format!("{url}/healthz")).await.is_err(),
         "the demo server outlived the demo"
     );
-}
-
-/// A `leadx serve` child process on a fixed port; killed when dropped.
-struct Serve {
-    child: Child,
-}
-
-impl Serve {
-    /// Starts `leadx serve` on `port` (retrying while the port is not free
-    /// yet); returns it with its URL.
-    fn start(db: &Path, port: u16) -> (Serve, String) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_leadx"))
-                .args(["serve", "--db"])
-                .arg(db)
-                .args([
-                    "--listen",
-                    &format!("127.0.0.1:{port}"),
-                    "--rate-limit",
-                    "0",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn leadx serve");
-            let mut line = String::new();
-            let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
-            if let Some(url) = line.trim().strip_prefix("listening on ") {
-                return (Serve { child }, url.to_owned());
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            assert!(
-                Instant::now() < deadline,
-                "leadx serve would not start on port {port}: {line:?}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().expect("kill leadx serve");
-        self.child.wait().expect("wait leadx serve");
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,13 +8,10 @@
 mod common;
 mod e2e;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{World, id, lead_body, populate, reply};
-use e2e::{Options, Tui};
+use e2e::{Options, Serve, Tui};
 use leadx::clock;
 use leadx::store::sqlite::SqliteStore;
 use serde_json::{Value, json};
@@ -194,56 +191,6 @@ async fn an_undone_batch_changes_nothing_on_the_server() {
     );
     esc_until_gone(&mut t, "selected");
     assert_eq!(t.quit().exit_code(), 0);
-}
-
-/// A `leadx serve` child process on a fixed port; killed when dropped.
-struct Serve {
-    child: Child,
-}
-
-impl Serve {
-    fn start(db: &Path, port: u16) -> (Serve, String) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_leadx"))
-                .args(["serve", "--db"])
-                .arg(db)
-                .args([
-                    "--listen",
-                    &format!("127.0.0.1:{port}"),
-                    "--rate-limit",
-                    "0",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn leadx serve");
-            let mut line = String::new();
-            let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
-            if let Some(url) = line.trim().strip_prefix("listening on ") {
-                return (Serve { child }, url.to_owned());
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            assert!(
-                Instant::now() < deadline,
-                "leadx serve would not start on port {port}: {line:?}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().expect("kill leadx serve");
-        self.child.wait().expect("wait leadx serve");
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
