@@ -26,9 +26,13 @@
 //! The binary is taken from next to this example (`target/release/leadx`)
 //! or from `$LEADX_BIN`.
 
+mod support;
+
+use support::{ME, leadx_bin, verdict};
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,8 +51,6 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 
-/// The partner whose agent runs the inbox (the demo integrator).
-const ME: &str = "acme-web";
 const COLS: u16 = 200;
 const ROWS: u16 = 50;
 /// Pending incoming referrals to accept.
@@ -62,35 +64,10 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn verdict(ok: bool) -> &'static str {
-    if ok { "PASS" } else { "MISS" }
-}
-
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
-}
-
-fn leadx_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("LEADX_BIN") {
-        return p.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/examples/batch_bench → target/<profile>/leadx
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join("leadx"))
-        .expect("target dir");
-    if !bin.exists() {
-        eprintln!(
-            "{} is missing: run `cargo build --release --bin leadx` first (or set LEADX_BIN)",
-            bin.display()
-        );
-        std::process::exit(2);
-    }
-    bin
 }
 
 // ------------------------------------------------------------------ the pty

@@ -18,8 +18,12 @@
 //! inbox itself runs on the real clock. Runs starting within two minutes of
 //! the hour wait until it has passed.
 
+mod support;
+
+use support::{ME, leadx_bin, verdict};
+
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,7 +40,6 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
-const ME: &str = "acme-web";
 const COLS: u16 = 200;
 const ROWS: u16 = 50;
 /// No output for this long: the screen has settled.
@@ -44,10 +47,6 @@ const QUIET: Duration = Duration::from_millis(1000);
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "PASS" } else { "MISS" }
 }
 
 /// Everything the inbox wrote, chunk by chunk, with when it arrived.
@@ -147,27 +146,6 @@ fn rss_kib(pid: u32) -> u64 {
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
-}
-
-fn leadx_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("LEADX_BIN") {
-        return p.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/examples/inbox_bytes → target/<profile>/leadx
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join("leadx"))
-        .expect("target dir");
-    if !bin.exists() {
-        eprintln!(
-            "{} is missing: run `cargo build --release --bin leadx` first (or set LEADX_BIN)",
-            bin.display()
-        );
-        std::process::exit(2);
-    }
-    bin
 }
 
 struct World {
