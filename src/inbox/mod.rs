@@ -15,12 +15,15 @@ pub mod keymap;
 pub mod layout;
 pub mod msg;
 pub mod power;
+pub mod scroll_backend;
 pub mod state;
 pub mod update;
 pub mod views;
 
 #[cfg(test)]
 mod power_tests;
+#[cfg(test)]
+mod scroll_backend_tests;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
