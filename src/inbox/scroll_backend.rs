@@ -25,19 +25,22 @@
 
 use std::io::{self, Write};
 
-use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, IntoCrossterm, WindowSize};
 use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
 use ratatui::crossterm::cursor::MoveTo;
 use ratatui::crossterm::queue;
+use ratatui::crossterm::style::{Color as CrosstermColor, Colored};
 use ratatui::layout::{Position, Rect, Size};
+use ratatui::style::{Color, Modifier};
 
 /// The largest number of lines a band is tried shifted by, either way.
-const MAX_SHIFT: u16 = 8;
-/// How many of the most promising bands are encoded to compare bytes.
-const CANDIDATES: usize = 3;
-/// A band must save at least this many cells (by count) to be encoded at
-/// all: the scroll sequences themselves cost about 20 bytes.
-const MIN_GAIN: i64 = 12;
+const MAX_SHIFT: u16 = 6;
+/// At least this many rows must have changed for a band to be looked for
+/// (a cursor move changes two).
+const MIN_ROWS: usize = 3;
+/// A band must save at least this many bytes (estimated) to be encoded at
+/// all: the scroll sequences themselves cost about 20.
+const MIN_GAIN: i64 = 24;
 
 /// A band of rows `[top, bottom]` (inclusive, 0-based) moved by `by` lines:
 /// positive moves them down (lines inserted at `top`), negative moves them
@@ -108,7 +111,7 @@ pub struct ScrollStats {
 pub struct ScrollBackend<W: Write> {
     inner: CrosstermBackend<W>,
     /// What the terminal shows; `None` until the first draw or clear.
-    model: Option<Buffer>,
+    screens: Option<Screens>,
     /// False after something the model cannot follow (a partial clear,
     /// appended lines): frames pass through as plain diffs until a full
     /// clear makes the screen known again.
@@ -126,7 +129,7 @@ impl<W: Write> ScrollBackend<W> {
     pub fn new(writer: W) -> Self {
         Self {
             inner: CrosstermBackend::new(writer),
-            model: None,
+            screens: None,
             trusted: true,
             fixed_size: None,
             cursor: None,
@@ -152,9 +155,31 @@ impl<W: Write> ScrollBackend<W> {
         self.stats
     }
 
-    fn blank_model(&self) -> io::Result<Buffer> {
+    fn blank_screens(&self) -> io::Result<Screens> {
         let size = self.size()?;
-        Ok(Buffer::empty(Rect::new(0, 0, size.width, size.height)))
+        Ok(Screens::blank(Rect::new(0, 0, size.width, size.height)))
+    }
+}
+
+/// The screen as shown and the frame being drawn, with their cells'
+/// fingerprints. Between frames `next` equals `shown`.
+struct Screens {
+    shown: Buffer,
+    next: Buffer,
+    shown_prints: Prints,
+    next_prints: Prints,
+}
+
+impl Screens {
+    fn blank(area: Rect) -> Screens {
+        let shown = Buffer::empty(area);
+        let prints = Prints::of(&shown);
+        Screens {
+            next: shown.clone(),
+            shown,
+            shown_prints: prints.clone(),
+            next_prints: prints,
+        }
     }
 }
 
@@ -168,36 +193,269 @@ impl<W: Write> Write for ScrollBackend<W> {
     }
 }
 
-/// Sets `cell` at (x, y) in `buf` as ratatui's buffers hold it: the
-/// columns a wide symbol covers are reset.
-fn put(buf: &mut Buffer, x: u16, y: u16, cell: &Cell) {
+/// Sets `cell` at (x, y) in `buf` as ratatui's buffers hold it (the
+/// columns a wide symbol covers are reset), and its fingerprints.
+fn put(buf: &mut Buffer, prints: Option<&mut Prints>, x: u16, y: u16, cell: &Cell) {
     let area = buf.area;
     if x >= area.right() || y >= area.bottom() {
         return;
     }
     let i = buf.index_of(x, y);
     buf.content[i] = cell.clone();
-    let width = cell.symbol().cell_width();
-    for dx in 1..width {
-        if x + dx >= area.right() {
-            break;
-        }
+    let width = cell.symbol().cell_width().max(1);
+    let end = (x + width).min(area.right()) - x;
+    for dx in 1..end {
         buf.content[i + dx as usize].reset();
+    }
+    if let Some(p) = prints {
+        for dx in 0..end as usize {
+            p.set(i + dx, &buf.content[i + dx]);
+        }
     }
 }
 
-/// The exact bytes crossterm writes for `prev` → `next` (after
-/// [`repair_wide`]).
-fn encode_diff(prev: &Buffer, next: &Buffer, out: &mut Vec<u8>) -> io::Result<()> {
-    let mut repaired = None;
-    if prev.content.iter().any(|c| c.symbol().cell_width() > 1) {
-        let mut p = prev.clone();
-        if repair_wide(&mut p, next) {
-            repaired = Some(p);
+/// The bytes to write for `prev` → `next`: [`repair_wide`] (which may
+/// mark cells of `prev` unknown), then crossterm's encoding of the
+/// [`bridged`] diff.
+fn encode_diff(prev: &mut Buffer, next: &Buffer, out: &mut Vec<u8>) -> io::Result<()> {
+    repair_wide(prev, next);
+    encode_cells(&bridged(next, prev.diff_iter(next)), out);
+    Ok(())
+}
+
+/// The terminal's colours and attributes (SGR state) while encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pen {
+    fg: Color,
+    bg: Color,
+    underline: Color,
+    modifier: Modifier,
+}
+
+impl Pen {
+    /// After `CSI 0 m`: what ratatui assumes between frames.
+    const RESET: Pen = Pen {
+        fg: Color::Reset,
+        bg: Color::Reset,
+        underline: Color::Reset,
+        modifier: Modifier::empty(),
+    };
+
+    fn of(c: &Cell) -> Pen {
+        Pen {
+            fg: c.fg,
+            bg: c.bg,
+            underline: c.underline_color,
+            modifier: c.modifier,
         }
     }
-    let prev = repaired.as_ref().unwrap_or(prev);
-    CrosstermBackend::new(out).draw(prev.diff_iter(next))
+}
+
+/// SGR parameters that turn each attribute on, and the one that turns it off.
+const ATTRIBUTES: [(Modifier, u8, u8); 9] = [
+    (Modifier::BOLD, 1, 22),
+    (Modifier::DIM, 2, 22),
+    (Modifier::ITALIC, 3, 23),
+    (Modifier::UNDERLINED, 4, 24),
+    (Modifier::SLOW_BLINK, 5, 25),
+    (Modifier::RAPID_BLINK, 6, 25),
+    (Modifier::REVERSED, 7, 27),
+    (Modifier::HIDDEN, 8, 28),
+    (Modifier::CROSSED_OUT, 9, 29),
+];
+
+/// A colour as crossterm writes it (`38;2;r;g;b`, `39`, ...); empty when
+/// crossterm writes no colour at all (`NO_COLOR`).
+fn color_param(which: fn(CrosstermColor) -> Colored, c: Color) -> String {
+    which(c.into_crossterm()).to_string()
+}
+
+/// The parameters that take the terminal from `from` to `to`, changing
+/// only what differs (an attribute turned off that shares its parameter
+/// with one that stays, bold and dim or the two blinks, is turned on again).
+fn sgr_changes(from: Pen, to: Pen) -> Vec<String> {
+    let mut params = Vec::new();
+    let removed = from.modifier - to.modifier;
+    let mut again = Modifier::empty();
+    let mut offs: Vec<u8> = Vec::new();
+    for (m, _, off) in ATTRIBUTES {
+        if removed.contains(m) && !offs.contains(&off) {
+            offs.push(off);
+            params.push(off.to_string());
+            // Whatever else this parameter turned off comes back on.
+            for (other, _, other_off) in ATTRIBUTES {
+                if other_off == off && to.modifier.contains(other) {
+                    again |= other;
+                }
+            }
+        }
+    }
+    let on = (to.modifier - from.modifier) | again;
+    for (m, code, _) in ATTRIBUTES {
+        if on.contains(m) {
+            params.push(code.to_string());
+        }
+    }
+    if from.fg != to.fg {
+        params.push(color_param(Colored::ForegroundColor, to.fg));
+    }
+    if from.bg != to.bg {
+        params.push(color_param(Colored::BackgroundColor, to.bg));
+    }
+    if from.underline != to.underline {
+        params.push(color_param(Colored::UnderlineColor, to.underline));
+    }
+    params
+}
+
+/// The parameters that set `to` from a full reset (`0` first).
+fn sgr_from_reset(to: Pen) -> Vec<String> {
+    let mut params = vec!["0".to_string()];
+    params.extend(sgr_changes(Pen::RESET, to));
+    params
+}
+
+/// Writes one SGR sequence taking the terminal from `from` to `to`: the
+/// shorter of changing what differs and resetting then setting.
+fn sgr(from: Pen, to: Pen, out: &mut Vec<u8>) {
+    if from == to {
+        return;
+    }
+    let len = |p: &[String]| p.iter().map(|s| s.len() + 1).sum::<usize>();
+    let mut changes = sgr_changes(from, to);
+    let reset = sgr_from_reset(to);
+    if len(&reset) < len(&changes) {
+        changes = reset;
+    }
+    changes.retain(|p| !p.is_empty());
+    if changes.is_empty() {
+        return;
+    }
+    out.extend_from_slice(b"\x1b[");
+    out.extend_from_slice(changes.join(";").as_bytes());
+    out.push(b'm');
+}
+
+/// Moves the cursor from `cursor` (when known) to (x, y): forward on the
+/// same row (`CSI n C`) when that is shorter than `CSI row;col H`.
+fn move_to(cursor: Option<(u16, u16)>, x: u16, y: u16, out: &mut Vec<u8>) {
+    // Writing to a Vec cannot fail.
+    match cursor {
+        Some((cx, cy)) if cy == y && cx < x && forward_len(x - cx) < jump_len(x, y) => {
+            let _ = write!(out, "\x1b[{}C", x - cx);
+        }
+        _ => {
+            let _ = write!(out, "\x1b[{};{}H", y + 1, x + 1);
+        }
+    }
+}
+
+fn digits(n: u16) -> usize {
+    n.checked_ilog10().unwrap_or(0) as usize + 1
+}
+
+/// Bytes of `CSI n C`.
+fn forward_len(n: u16) -> usize {
+    3 + digits(n)
+}
+
+/// Bytes of `CSI row;col H` to (x, y).
+fn jump_len(x: u16, y: u16) -> usize {
+    4 + digits(y + 1) + digits(x + 1)
+}
+
+/// Runs of at least this many blank cells are erased (`CSI n X`) rather
+/// than written: the sequence and the cursor move after it cost ~12 bytes.
+const ERASE_MIN: usize = 16;
+
+/// A cell `CSI n X` can produce: a space with no attributes and the
+/// default background (so the terminal's background-colour-erase rules do
+/// not matter).
+fn erasable(c: &Cell) -> bool {
+    c.symbol() == " "
+        && c.bg == Color::Reset
+        && c.modifier.is_empty()
+        && c.diff_option == CellDiffOption::None
+}
+
+/// Encodes `cells` (x, y, cell; as ratatui's diff gives them): cursor moves
+/// only where a cell does not follow the one before, one SGR sequence per
+/// change of colours or attributes (only what changed), long runs of blank
+/// cells erased, and the attributes reset at the end (ratatui assumes a
+/// reset terminal between frames).
+fn encode_cells(cells: &[(u16, u16, &Cell)], out: &mut Vec<u8>) {
+    let mut pen = Pen::RESET;
+    let mut cursor: Option<(u16, u16)> = None;
+    let mut i = 0;
+    while i < cells.len() {
+        let (x, y, cell) = cells[i];
+        if cursor != Some((x, y)) {
+            move_to(cursor, x, y, out);
+        }
+        let to = Pen::of(cell);
+        sgr(pen, to, out);
+        pen = to;
+        if erasable(cell) {
+            let run = cells[i..]
+                .iter()
+                .enumerate()
+                .take_while(|(k, (cx, cy, c))| {
+                    *cy == y && usize::from(*cx) == usize::from(x) + k && *c == cell
+                })
+                .count();
+            if run >= ERASE_MIN {
+                let _ = write!(out, "\x1b[{run}X");
+                // The cursor stays where it was.
+                cursor = Some((x, y));
+                i += run;
+                continue;
+            }
+        }
+        out.extend_from_slice(cell.symbol().as_bytes());
+        // After a wide symbol the cursor's column depends on the terminal's
+        // idea of its width: move explicitly before the next cell.
+        cursor = (cell.symbol().cell_width() == 1).then_some((x + 1, y));
+        i += 1;
+    }
+    if pen != Pen::RESET {
+        out.extend_from_slice(b"\x1b[0m");
+    }
+}
+
+/// The cells to write: `updates`, plus the unchanged cells of a short gap
+/// between two updates on a row when writing them costs fewer bytes than
+/// the cursor move over them (`CSI n C`, 4–6 bytes). Only gaps of
+/// narrow cells in the style of the cell before them are bridged, so no
+/// colour or attribute change is added; unchanged cells are rewritten with
+/// what the screen already shows there.
+fn bridged<'a>(
+    next: &'a Buffer,
+    updates: impl Iterator<Item = (u16, u16, &'a Cell)>,
+) -> Vec<(u16, u16, &'a Cell)> {
+    let mut out: Vec<(u16, u16, &'a Cell)> = Vec::new();
+    for (x, y, cell) in updates {
+        if let Some(&(px, py, prev)) = out.last() {
+            let from = px + prev.symbol().cell_width().max(1);
+            if py == y && from < x {
+                let gap: Vec<&Cell> = (from..x).map(|gx| &next[(gx, y)]).collect();
+                let same_style = |c: &&Cell| {
+                    c.fg == prev.fg
+                        && c.bg == prev.bg
+                        && c.underline_color == prev.underline_color
+                        && c.modifier == prev.modifier
+                        && c.diff_option == CellDiffOption::None
+                        && c.symbol().cell_width() == 1
+                };
+                let bytes: usize = gap.iter().map(|c| c.symbol().len()).sum();
+                let jump = forward_len(x - from).min(jump_len(x, y));
+                if bytes < jump && gap.iter().all(same_style) {
+                    out.extend(gap.into_iter().zip(from..x).map(|(c, gx)| (gx, y, c)));
+                }
+            }
+        }
+        out.push((x, y, cell));
+    }
+    out
 }
 
 /// Marks as unknown the columns of a wide symbol on screen that the diff
@@ -210,68 +468,212 @@ fn encode_diff(prev: &Buffer, next: &Buffer, out: &mut Vec<u8>) -> io::Result<()
 /// every cell, so the diff writes it again, right after the write that
 /// erased it. Repeated until no write splits a symbol.
 pub fn repair_wide(prev: &mut Buffer, next: &Buffer) -> bool {
-    let mut unknown = Cell::EMPTY;
-    unknown.set_diff_option(CellDiffOption::AlwaysUpdate);
-    let width = prev.area.width;
     let mut any = false;
     loop {
         let writes: Vec<(u16, u16, u16)> = prev
             .diff_iter(next)
             .map(|(x, y, c)| (x, y, c.symbol().cell_width().max(1)))
             .collect();
-        let mut changed = false;
-        for (x, y, w) in writes {
-            let end = (x + w).min(width);
-            // Symbols at most 4 columns wide can reach x from the left.
-            for s in x.saturating_sub(3)..end {
-                let old = prev[(s, y)].symbol().cell_width();
-                if old <= 1 || s + old <= x || (s == x && old == w) {
-                    continue;
-                }
-                for c in s..(s + old).min(width) {
-                    if (c < x || c >= end) && prev[(c, y)] != unknown {
-                        prev[(c, y)] = unknown.clone();
-                        changed = true;
-                    }
-                }
-            }
-        }
-        if !changed {
+        if !mark_split_wide(prev, &writes) {
             return any;
         }
         any = true;
     }
 }
 
-fn row(buf: &Buffer, y: usize) -> &[Cell] {
-    let w = buf.area.width as usize;
-    &buf.content[y * w..(y + 1) * w]
+/// Marks unknown the columns of wide symbols in `prev` that `writes`
+/// (x, y, width) overwrite only in part; true when it marked any.
+fn mark_split_wide(prev: &mut Buffer, writes: &[(u16, u16, u16)]) -> bool {
+    let mut unknown = Cell::EMPTY;
+    unknown.set_diff_option(CellDiffOption::AlwaysUpdate);
+    let width = prev.area.width;
+    let mut changed = false;
+    for &(x, y, w) in writes {
+        let end = (x + w).min(width);
+        // Symbols at most 4 columns wide can reach x from the left.
+        for s in x.saturating_sub(3)..end {
+            let old = prev[(s, y)].symbol().cell_width();
+            if old <= 1 || s + old <= x || (s == x && old == w) {
+                continue;
+            }
+            for c in s..(s + old).min(width) {
+                if (c < x || c >= end) && prev[(c, y)] != unknown {
+                    prev[(c, y)] = unknown.clone();
+                    changed = true;
+                }
+            }
+        }
+    }
+    changed
 }
 
-fn differing(a: &[Cell], b: &[Cell]) -> i64 {
-    a.iter().zip(b).filter(|(x, y)| x != y).count() as i64
+/// A cheap 64-bit summary of a cell: equal cells give equal values (and
+/// different cells almost always different ones). Only used to estimate
+/// which bands are worth encoding; the bytes written come from the cells.
+fn fingerprint(c: &Cell) -> u64 {
+    let sym = c.symbol().as_bytes();
+    let mut h: u64 = if sym.len() <= 8 {
+        let mut b = [0u8; 8];
+        b[..sym.len()].copy_from_slice(sym);
+        u64::from_le_bytes(b) ^ (sym.len() as u64).rotate_left(59)
+    } else {
+        sym.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    h ^= style_print(c).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    if c.diff_option != CellDiffOption::None {
+        h = !h;
+    }
+    h
 }
 
-fn differing_blank(a: &[Cell]) -> i64 {
-    a.iter().filter(|c| **c != Cell::EMPTY).count() as i64
+/// A cell's colours and attributes as one value.
+fn style_print(c: &Cell) -> u64 {
+    (color_bits(c.fg) << 32)
+        ^ color_bits(c.bg).rotate_left(7)
+        ^ color_bits(c.underline_color).rotate_left(19)
+        ^ (u64::from(c.modifier.bits()) << 27)
 }
 
-/// The bands worth encoding, best first by cells saved: for each shift,
-/// the band that saves the most differing cells against the plain diff.
+fn color_bits(c: ratatui::style::Color) -> u64 {
+    use ratatui::style::Color;
+    match c {
+        Color::Reset => 0,
+        Color::Rgb(r, g, b) => 1 << 25 | u64::from(r) << 16 | u64::from(g) << 8 | u64::from(b),
+        Color::Indexed(i) => 2 << 25 | u64::from(i),
+        // The sixteen named colours.
+        other => 3 << 25 | named_index(other),
+    }
+}
+
+fn named_index(c: ratatui::style::Color) -> u64 {
+    use ratatui::style::Color;
+    let named = [
+        Color::Black,
+        Color::Red,
+        Color::Green,
+        Color::Yellow,
+        Color::Blue,
+        Color::Magenta,
+        Color::Cyan,
+        Color::Gray,
+        Color::DarkGray,
+        Color::LightRed,
+        Color::LightGreen,
+        Color::LightYellow,
+        Color::LightBlue,
+        Color::LightMagenta,
+        Color::LightCyan,
+        Color::White,
+    ];
+    named.iter().position(|n| *n == c).unwrap_or(16) as u64
+}
+
+/// The fingerprints of a buffer's cells, row after row, with each
+/// cell's style fingerprint and symbol length (to estimate bytes).
+#[derive(Clone)]
+struct Prints {
+    width: usize,
+    cells: Vec<u64>,
+    styles: Vec<u64>,
+    lens: Vec<u8>,
+}
+
+impl Prints {
+    fn of(buf: &Buffer) -> Prints {
+        let mut p = Prints {
+            width: buf.area.width as usize,
+            cells: vec![0; buf.content.len()],
+            styles: vec![0; buf.content.len()],
+            lens: vec![0; buf.content.len()],
+        };
+        for (i, c) in buf.content.iter().enumerate() {
+            p.set(i, c);
+        }
+        p
+    }
+
+    fn set(&mut self, i: usize, c: &Cell) {
+        self.cells[i] = fingerprint(c);
+        self.styles[i] = style_print(c);
+        self.lens[i] = c.symbol().len().min(255) as u8;
+    }
+
+    fn copy_from(&mut self, other: &Prints) {
+        self.cells.copy_from_slice(&other.cells);
+        self.styles.copy_from_slice(&other.styles);
+        self.lens.copy_from_slice(&other.lens);
+    }
+
+    fn height(&self) -> usize {
+        self.cells.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    fn row(&self, y: usize) -> &[u64] {
+        &self.cells[y * self.width..(y + 1) * self.width]
+    }
+}
+
+/// Estimated bytes of a cursor move (`CSI n C` or `CSI row;col H`).
+const MOVE_BYTES: usize = 5;
+/// Estimated bytes of a colour or attribute change (`CSI 38;2;r;g;b m`).
+const SGR_BYTES: usize = 18;
+
+/// About how many bytes the encoder writes to turn row `oy` of `old` into
+/// row `ny` of `new`: the differing cells' symbols, a cursor move (or the
+/// bridged cells) before each run, a style change where the style does.
+fn row_cost(new: &Prints, ny: usize, old: &Prints, oy: usize) -> i64 {
+    let (nc, oc) = (new.row(ny), old.row(oy));
+    if nc == oc {
+        return 0;
+    }
+    let w = new.width;
+    let styles = &new.styles[ny * w..(ny + 1) * w];
+    let lens = &new.lens[ny * w..(ny + 1) * w];
+    let (mut cost, mut last, mut style) = (0usize, None::<usize>, None::<u64>);
+    for x in 0..w {
+        if nc[x] == oc[x] {
+            continue;
+        }
+        cost += match last {
+            Some(l) if l + 1 == x => 0,
+            Some(l) => (x - l - 1).min(MOVE_BYTES),
+            None => MOVE_BYTES,
+        };
+        if style != Some(styles[x]) {
+            cost += SGR_BYTES;
+            style = Some(styles[x]);
+        }
+        cost += usize::from(lens[x]);
+        last = Some(x);
+    }
+    cost as i64
+}
+
+/// The bands worth encoding, best first by bytes saved (estimated): for
+/// each shift, the band that saves the most against the plain diff.
 pub fn candidates(prev: &Buffer, next: &Buffer) -> Vec<Shift> {
-    if prev.area != next.area || prev.area.height < 2 {
+    if prev.area != next.area {
         return Vec::new();
     }
-    let h = prev.area.height as usize;
-    let d0: Vec<i64> = (0..h)
-        .map(|y| differing(row(next, y), row(prev, y)))
-        .collect();
-    if d0.iter().filter(|d| **d > 0).count() < 2 {
+    candidates_of(&Prints::of(prev), &Prints::of(next))
+}
+
+fn candidates_of(old: &Prints, new: &Prints) -> Vec<Shift> {
+    let h = old.height();
+    if h < 2 || new.height() != h || new.width != old.width {
         return Vec::new();
     }
-    // Cells saved on row y when it becomes blank instead of staying.
+    // Moving rows pays only when several rows changed.
+    if (0..h).filter(|y| new.row(*y) != old.row(*y)).count() < MIN_ROWS {
+        return Vec::new();
+    }
+    let blank = Prints::of(&Buffer::empty(Rect::new(0, 0, new.width as u16, 1)));
+    let d0: Vec<i64> = (0..h).map(|y| row_cost(new, y, old, y)).collect();
+    // Bytes saved on row y when it becomes blank instead of staying.
     let blank_gain: Vec<i64> = (0..h)
-        .map(|y| d0[y] - differing_blank(row(next, y)))
+        .map(|y| d0[y] - row_cost(new, y, &blank, 0))
         .collect();
     let mut found: Vec<(i64, Shift)> = Vec::new();
     let max = (MAX_SHIFT as usize).min(h - 1);
@@ -283,7 +685,7 @@ pub fn candidates(prev: &Buffer, next: &Buffer) -> Vec<Shift> {
                 if y < k {
                     0 // never inside a band's moved rows
                 } else {
-                    d0[y] - differing(row(next, y), row(prev, y - k))
+                    d0[y] - row_cost(new, y, old, y - k)
                 }
             })
             .collect();
@@ -296,7 +698,7 @@ pub fn candidates(prev: &Buffer, next: &Buffer) -> Vec<Shift> {
                 if y + k >= h {
                     0 // never inside a band's moved rows
                 } else {
-                    d0[y] - differing(row(next, y), row(prev, y + k))
+                    d0[y] - row_cost(new, y, old, y + k)
                 }
             })
             .collect();
@@ -306,7 +708,7 @@ pub fn candidates(prev: &Buffer, next: &Buffer) -> Vec<Shift> {
     }
     found.retain(|(gain, _)| *gain >= MIN_GAIN);
     found.sort_by_key(|f| std::cmp::Reverse(f.0));
-    found.into_iter().map(|(_, s)| s).take(CANDIDATES).collect()
+    found.into_iter().map(|(_, s)| s).collect()
 }
 
 /// The best band moved down by `k`: `top` in 0..h-k, `bottom` >= top+k.
@@ -392,21 +794,61 @@ fn best_up(g: &[i64], blank_gain: &[i64], k: usize) -> Option<(i64, Shift)> {
 /// The cheapest way from `prev` to `next`: the bytes to write and the
 /// shift they start with, if any.
 pub fn plan(prev: &Buffer, next: &Buffer) -> io::Result<(Vec<u8>, Option<Shift>)> {
+    let mut shown = prev.clone();
+    let (old, new) = (Prints::of(prev), Prints::of(next));
+    let updates: Vec<(u16, u16, &Cell)> = prev.diff_iter(next).collect();
+    Ok(plan_in_place(&mut shown, next, &old, &new, &updates)?.0)
+}
+
+/// The bytes written for `prev` → `next` when `shift` (if any) moves a
+/// band first: what [`plan`] compares.
+pub fn encode_with(prev: &Buffer, next: &Buffer, shift: Option<Shift>) -> io::Result<Vec<u8>> {
+    let mut shown = prev.clone();
+    let mut out = Vec::new();
+    if let Some(s) = shift {
+        s.apply(&mut shown);
+        s.encode(&mut out);
+    }
+    encode_diff(&mut shown, next, &mut out)?;
+    Ok(out)
+}
+
+/// [`plan`] over `shown`, given `updates` = `shown.diff(next)`; true as
+/// the second value when it changed `shown` (shifted a band, marked cells
+/// unknown): the caller must then copy `next` over it.
+#[allow(clippy::type_complexity)]
+fn plan_in_place(
+    shown: &mut Buffer,
+    next: &Buffer,
+    old: &Prints,
+    new: &Prints,
+    updates: &[(u16, u16, &Cell)],
+) -> io::Result<((Vec<u8>, Option<Shift>), bool)> {
     let mut best = Vec::new();
-    encode_diff(prev, next, &mut best)?;
+    let writes: Vec<(u16, u16, u16)> = updates
+        .iter()
+        .map(|(x, y, c)| (*x, *y, c.symbol().cell_width().max(1)))
+        .collect();
+    let mut touched = mark_split_wide(shown, &writes);
+    if touched {
+        encode_diff(shown, next, &mut best)?;
+    } else {
+        // The common case: ratatui's own updates, bridged.
+        encode_cells(&bridged(next, updates.iter().copied()), &mut best);
+    }
     let mut chosen = None;
-    for shift in candidates(prev, next) {
-        let mut moved = prev.clone();
-        shift.apply(&mut moved);
+    if let Some(shift) = candidates_of(old, new).into_iter().next() {
+        touched = true;
+        shift.apply(shown);
         let mut bytes = Vec::with_capacity(best.len());
         shift.encode(&mut bytes);
-        encode_diff(&moved, next, &mut bytes)?;
+        encode_diff(shown, next, &mut bytes)?;
         if bytes.len() < best.len() {
             best = bytes;
             chosen = Some(shift);
         }
     }
-    Ok((best, chosen))
+    Ok(((best, chosen), touched))
 }
 
 impl<W: Write> Backend for ScrollBackend<W> {
@@ -420,12 +862,12 @@ impl<W: Write> Backend for ScrollBackend<W> {
         if !self.trusted {
             return self.inner.draw(content);
         }
-        let model = match self.model.take() {
-            Some(m) => m,
-            None => self.blank_model()?,
+        let mut sc = match self.screens.take() {
+            Some(s) => s,
+            None => self.blank_screens()?,
         };
         let updates: Vec<(u16, u16, &Cell)> = content.collect();
-        let area = model.area;
+        let area = sc.shown.area;
         if updates
             .iter()
             .any(|(x, y, _)| *x >= area.right() || *y >= area.bottom())
@@ -435,12 +877,27 @@ impl<W: Write> Backend for ScrollBackend<W> {
             self.trusted = false;
             return self.inner.draw(updates.into_iter());
         }
-        let mut next = model.clone();
-        for (x, y, cell) in updates {
-            put(&mut next, x, y, cell);
+        for (x, y, cell) in &updates {
+            put(&mut sc.next, Some(&mut sc.next_prints), *x, *y, cell);
         }
-        let (bytes, shift) = plan(&model, &next)?;
+        let Screens {
+            shown,
+            next,
+            shown_prints,
+            next_prints,
+        } = &mut sc;
+        let ((bytes, shift), touched) =
+            plan_in_place(shown, next, shown_prints, next_prints, &updates)?;
         self.inner.write_all(&bytes)?;
+        // The shown screen is now the frame.
+        if touched {
+            shown.clone_from(next);
+        } else {
+            for (x, y, cell) in &updates {
+                put(shown, None, *x, *y, cell);
+            }
+        }
+        shown_prints.copy_from(next_prints);
         if let Some(s) = shift {
             self.stats.scrolled += 1;
             tracing::trace!(?s, bytes = bytes.len(), "frame moved rows by scrolling");
@@ -452,7 +909,7 @@ impl<W: Write> Backend for ScrollBackend<W> {
                 queue!(self.inner, MoveTo(p.x, p.y))?;
             }
         }
-        self.model = Some(next);
+        self.screens = Some(sc);
         Ok(())
     }
 
@@ -460,7 +917,7 @@ impl<W: Write> Backend for ScrollBackend<W> {
         // Only inline viewports use this; the screen moved in a way the
         // model does not follow: pass frames through until a full clear.
         self.trusted = false;
-        self.model = None;
+        self.screens = None;
         self.inner.append_lines(n)
     }
 
@@ -486,7 +943,7 @@ impl<W: Write> Backend for ScrollBackend<W> {
 
     fn clear(&mut self) -> io::Result<()> {
         self.inner.clear()?;
-        self.model = Some(self.blank_model()?);
+        self.screens = Some(self.blank_screens()?);
         self.trusted = true;
         Ok(())
     }
@@ -494,12 +951,12 @@ impl<W: Write> Backend for ScrollBackend<W> {
     fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
         self.inner.clear_region(clear_type)?;
         if clear_type == ClearType::All {
-            self.model = Some(self.blank_model()?);
+            self.screens = Some(self.blank_screens()?);
             self.trusted = true;
         } else {
             // Partial clears depend on where the cursor is, which the
             // model does not follow: pass frames through until a full clear.
-            self.model = None;
+            self.screens = None;
             self.trusted = false;
         }
         Ok(())
@@ -525,4 +982,109 @@ impl<W: Write> Backend for ScrollBackend<W> {
     fn flush(&mut self) -> io::Result<()> {
         Backend::flush(&mut self.inner)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pen(fg: Color, bg: Color, modifier: Modifier) -> Pen {
+        Pen {
+            fg,
+            bg,
+            underline: Color::Reset,
+            modifier,
+        }
+    }
+
+    fn sgr_text(from: Pen, to: Pen) -> String {
+        let mut v = Vec::new();
+        sgr(from, to, &mut v);
+        String::from_utf8(v).expect("ascii")
+    }
+
+    #[test]
+    fn sgr_writes_only_what_changed_in_one_sequence() {
+        let plain = pen(Color::Rgb(212, 217, 225), Color::Reset, Modifier::empty());
+        assert_eq!(sgr_text(Pen::RESET, plain), "\x1b[38;2;212;217;225m");
+        assert_eq!(sgr_text(plain, plain), "");
+        let bold = Pen {
+            modifier: Modifier::BOLD,
+            ..plain
+        };
+        assert_eq!(sgr_text(plain, bold), "\x1b[1m");
+        // Turning bold off keeps dim: 22 clears both, so dim comes back.
+        let both = Pen {
+            modifier: Modifier::BOLD | Modifier::DIM,
+            ..plain
+        };
+        let dim = Pen {
+            modifier: Modifier::DIM,
+            ..plain
+        };
+        assert_eq!(sgr_text(both, dim), "\x1b[22;2m");
+        // Many attributes off at once: a reset is shorter.
+        let many = pen(
+            Color::Red,
+            Color::Indexed(236),
+            Modifier::BOLD | Modifier::ITALIC | Modifier::UNDERLINED | Modifier::REVERSED,
+        );
+        assert_eq!(sgr_text(many, plain), "\x1b[0;38;2;212;217;225m");
+        // Named colours as crossterm writes them; the underline colour too.
+        let under = Pen {
+            underline: Color::Rgb(1, 2, 3),
+            ..pen(Color::LightRed, Color::Reset, Modifier::UNDERLINED)
+        };
+        assert_eq!(sgr_text(Pen::RESET, under), "\x1b[4;38;5;9;58;2;1;2;3m");
+        assert_eq!(
+            sgr_text(under, Pen::RESET),
+            "\x1b[0m",
+            "back to reset is one parameter"
+        );
+    }
+
+    #[test]
+    fn cursor_moves_forward_on_a_row_and_jumps_elsewhere() {
+        let mut v = Vec::new();
+        move_to(Some((10, 4)), 30, 4, &mut v);
+        move_to(Some((10, 4)), 3, 4, &mut v);
+        move_to(None, 30, 4, &mut v);
+        move_to(Some((10, 3)), 30, 4, &mut v);
+        assert_eq!(
+            String::from_utf8(v).expect("ascii"),
+            "\x1b[20C\x1b[5;4H\x1b[5;31H\x1b[5;31H"
+        );
+    }
+
+    #[test]
+    fn long_blank_runs_are_erased_and_short_ones_written() {
+        let area = Rect::new(0, 0, 40, 2);
+        let mut prev = Buffer::empty(area);
+        prev.set_string(0, 0, "x".repeat(40), Style::default().fg(Color::Indexed(3)));
+        prev.set_string(0, 1, "y".repeat(10), Style::default());
+        let mut next = Buffer::empty(area);
+        next.set_string(0, 0, "ab", Style::default());
+        let cells: Vec<_> = prev.diff_iter(&next).collect();
+        let mut v = Vec::new();
+        encode_cells(&cells, &mut v);
+        let text = String::from_utf8(v.clone()).expect("utf-8");
+        // 38 blanks on row 0 are erased; the 10 on row 1 are written.
+        assert!(text.contains("\x1b[38X"), "{text:?}");
+        assert!(text.contains(&" ".repeat(10)), "{text:?}");
+        let mut parser = vt100::Parser::new(2, 40, 0);
+        let mut first = Vec::new();
+        encode_cells(
+            &Buffer::empty(area).diff_iter(&prev).collect::<Vec<_>>(),
+            &mut first,
+        );
+        parser.process(&first);
+        parser.process(&v);
+        assert_eq!(parser.screen().contents().trim_end(), "ab");
+        assert_eq!(
+            parser.screen().cell(0, 20).expect("cell").fgcolor(),
+            vt100::Color::Default
+        );
+    }
+
+    use ratatui::style::Style;
 }

@@ -41,7 +41,32 @@ fn vt_color(c: Color) -> vt100::Color {
         Color::Reset => vt100::Color::Default,
         Color::Indexed(i) => vt100::Color::Idx(i),
         Color::Rgb(r, g, b) => vt100::Color::Rgb(r, g, b),
-        other => panic!("tests use indexed and RGB colours only, not {other:?}"),
+        // The sixteen named colours are written as `38;5;N` (crossterm).
+        named => {
+            let order = [
+                Color::Black,
+                Color::Red,
+                Color::Green,
+                Color::Yellow,
+                Color::Blue,
+                Color::Magenta,
+                Color::Cyan,
+                Color::Gray,
+                Color::DarkGray,
+                Color::LightRed,
+                Color::LightGreen,
+                Color::LightYellow,
+                Color::LightBlue,
+                Color::LightMagenta,
+                Color::LightCyan,
+                Color::White,
+            ];
+            let i = order
+                .iter()
+                .position(|c| *c == named)
+                .expect("a named colour");
+            vt100::Color::Idx(i as u8)
+        }
     }
 }
 
@@ -86,6 +111,7 @@ fn assert_screen(parser: &vt100::Parser, want: &Buffer) {
             let m = cell.modifier;
             assert_eq!(vt.fgcolor(), vt_color(cell.fg), "fg at ({x},{y})");
             assert_eq!(vt.bold(), m.contains(Modifier::BOLD), "bold at ({x},{y})");
+            assert_eq!(vt.dim(), m.contains(Modifier::DIM), "dim at ({x},{y})");
             assert_eq!(
                 vt.italic(),
                 m.contains(Modifier::ITALIC),
@@ -158,13 +184,26 @@ fn plain_bytes(prev: &Buffer, next: &Buffer) -> usize {
 }
 
 fn style(i: usize) -> Style {
-    match i % 4 {
+    match i % 8 {
         0 => Style::default(),
         1 => Style::default().fg(Color::Indexed(33)),
         2 => Style::default()
             .fg(Color::Rgb(200, 120, 40))
             .add_modifier(Modifier::BOLD),
-        _ => Style::default().bg(Color::Indexed(236)),
+        3 => Style::default().bg(Color::Indexed(236)),
+        4 => Style::default()
+            .fg(Color::Red)
+            .add_modifier(Modifier::DIM | Modifier::ITALIC),
+        5 => Style::default()
+            .fg(Color::LightCyan)
+            .bg(Color::Blue)
+            .add_modifier(Modifier::DIM | Modifier::UNDERLINED),
+        // (No underline colour: vt100 reads `58;2;r;g;b` as separate
+        // attributes. Bold and dim are one setting in vt100.)
+        6 => Style::default().add_modifier(Modifier::REVERSED | Modifier::CROSSED_OUT),
+        _ => Style::default()
+            .fg(Color::Rgb(212, 217, 225))
+            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
     }
 }
 
@@ -311,7 +350,7 @@ fn side_by_side_with_a_dense_right_pane_is_not_scrolled_when_that_costs_more() {
     let mut rig = Rig::new(200, 30);
     rig.show(&a);
     let bytes = rig.show(&b);
-    assert_eq!(bytes, plain_bytes(&a, &b));
+    assert!(bytes <= plain_bytes(&a, &b));
     assert_eq!(rig.backend.stats().scrolled, 0);
 }
 
