@@ -368,14 +368,11 @@ fn jump_len(x: u16, y: u16) -> usize {
 /// than written: the sequence and the cursor move after it cost ~12 bytes.
 const ERASE_MIN: usize = 16;
 
-/// A cell `CSI n X` can produce: a space with no attributes and the
-/// default background (so the terminal's background-colour-erase rules do
-/// not matter).
+/// A cell `CSI n X` produces: a default blank (with the default colours
+/// every terminal erases to the same cell, whatever its rules for erasing
+/// in the current background or foreground).
 fn erasable(c: &Cell) -> bool {
-    c.symbol() == " "
-        && c.bg == Color::Reset
-        && c.modifier.is_empty()
-        && c.diff_option == CellDiffOption::None
+    *c == Cell::EMPTY
 }
 
 /// Encodes `cells` (x, y, cell; as ratatui's diff gives them): cursor moves
