@@ -368,11 +368,24 @@ fn jump_len(x: u16, y: u16) -> usize {
 /// than written: the sequence and the cursor move after it cost ~12 bytes.
 const ERASE_MIN: usize = 16;
 
-/// A cell `CSI n X` produces: a default blank (with the default colours
-/// every terminal erases to the same cell, whatever its rules for erasing
-/// in the current background or foreground).
+/// Attributes that show on a blank cell.
+const VISIBLE_ON_BLANK: Modifier = Modifier::REVERSED
+    .union(Modifier::UNDERLINED)
+    .union(Modifier::SLOW_BLINK)
+    .union(Modifier::RAPID_BLINK)
+    .union(Modifier::CROSSED_OUT);
+
+/// A cell `CSI n X` shows exactly: a blank on the default background with
+/// no attribute that shows on a blank. Its foreground colour (and bold,
+/// dim, italic) cannot be seen, and terminals differ in what they erase
+/// to (tmux keeps no foreground, vt100 the current one). The model keeps
+/// the frame's cell; a later frame that makes the difference visible
+/// changes the cell, so the diff writes it.
 fn erasable(c: &Cell) -> bool {
-    *c == Cell::EMPTY
+    c.symbol() == " "
+        && c.bg == Color::Reset
+        && !c.modifier.intersects(VISIBLE_ON_BLANK)
+        && c.diff_option == CellDiffOption::None
 }
 
 /// Encodes `cells` (x, y, cell; as ratatui's diff gives them): cursor moves
@@ -389,18 +402,24 @@ fn encode_cells(cells: &[(u16, u16, &Cell)], out: &mut Vec<u8>) {
         if cursor != Some((x, y)) {
             move_to(cursor, x, y, out);
         }
-        let to = Pen::of(cell);
-        sgr(pen, to, out);
-        pen = to;
         if erasable(cell) {
             let run = cells[i..]
                 .iter()
                 .enumerate()
                 .take_while(|(k, (cx, cy, c))| {
-                    *cy == y && usize::from(*cx) == usize::from(x) + k && *c == cell
+                    *cy == y && usize::from(*cx) == usize::from(x) + k && erasable(c)
                 })
                 .count();
             if run >= ERASE_MIN {
+                // Only the background and the attributes that show on a
+                // blank matter to the erase.
+                let to = Pen {
+                    bg: Color::Reset,
+                    modifier: pen.modifier - VISIBLE_ON_BLANK,
+                    ..pen
+                };
+                sgr(pen, to, out);
+                pen = to;
                 let _ = write!(out, "\x1b[{run}X");
                 // The cursor stays where it was.
                 cursor = Some((x, y));
@@ -408,6 +427,9 @@ fn encode_cells(cells: &[(u16, u16, &Cell)], out: &mut Vec<u8>) {
                 continue;
             }
         }
+        let to = Pen::of(cell);
+        sgr(pen, to, out);
+        pen = to;
         out.extend_from_slice(cell.symbol().as_bytes());
         // After a wide symbol the cursor's column depends on the terminal's
         // idea of its width: move explicitly before the next cell.

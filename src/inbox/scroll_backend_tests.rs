@@ -108,15 +108,22 @@ fn assert_screen(parser: &vt100::Parser, want: &Buffer) {
                 "symbol at ({x},{y}); screen:\n{}\nwant:\n{want:?}",
                 screen.contents()
             );
+            // On a blank cell that is neither reversed nor underlined the
+            // foreground, bold, dim and italic do not show, and terminals
+            // differ in what they keep there after an erase: not compared.
             let m = cell.modifier;
-            assert_eq!(vt.fgcolor(), vt_color(cell.fg), "fg at ({x},{y})");
-            assert_eq!(vt.bold(), m.contains(Modifier::BOLD), "bold at ({x},{y})");
-            assert_eq!(vt.dim(), m.contains(Modifier::DIM), "dim at ({x},{y})");
-            assert_eq!(
-                vt.italic(),
-                m.contains(Modifier::ITALIC),
-                "italic at ({x},{y})"
-            );
+            let blank =
+                cell.symbol() == " " && !m.intersects(Modifier::REVERSED | Modifier::UNDERLINED);
+            if !blank {
+                assert_eq!(vt.fgcolor(), vt_color(cell.fg), "fg at ({x},{y})");
+                assert_eq!(vt.bold(), m.contains(Modifier::BOLD), "bold at ({x},{y})");
+                assert_eq!(vt.dim(), m.contains(Modifier::DIM), "dim at ({x},{y})");
+                assert_eq!(
+                    vt.italic(),
+                    m.contains(Modifier::ITALIC),
+                    "italic at ({x},{y})"
+                );
+            }
             assert_eq!(vt.bgcolor(), vt_color(cell.bg), "bg at ({x},{y})");
             assert_eq!(
                 vt.underline(),
