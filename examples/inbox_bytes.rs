@@ -6,8 +6,13 @@
 //!
 //! ```text
 //! cargo build --release --bin leadx
-//! cargo run --release --example inbox_bytes [-- N]     # N referrals, default 300
+//! cargo run --release --example inbox_bytes [-- N [COLSxROWS]]  # N referrals (default 300), size (default 200x50)
 //! ```
+//!
+//! The second session always holds 24 referrals: at 200x50 and at 80x24
+//! every incoming row fits, so a new lead's row is drawn and the rows below
+//! it move down (the inbox moves them with the terminal's scrolling,
+//! `inbox::scroll_backend`).
 //!
 //! The binary is taken from next to this example (`target/release/leadx`)
 //! or from `$LEADX_BIN`.
@@ -40,8 +45,16 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
-const COLS: u16 = 200;
-const ROWS: u16 = 50;
+/// The terminal's size: the second argument (`COLSxROWS`), else 200x50.
+fn screen_size() -> (u16, u16) {
+    std::env::args()
+        .nth(2)
+        .and_then(|a| {
+            let (c, r) = a.split_once('x')?;
+            Some((c.parse().ok()?, r.parse().ok()?))
+        })
+        .unwrap_or((200, 50))
+}
 /// No output for this long: the screen has settled.
 const QUIET: Duration = Duration::from_millis(1000);
 
@@ -344,10 +357,11 @@ impl Session {
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
 
+        let (cols, rows) = screen_size();
         let pair = native_pty_system()
             .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -374,7 +388,7 @@ impl Session {
         drop(pair.slave);
         let pid = child.process_id().expect("pid");
         let out: Shared = Arc::new(Mutex::new(Output {
-            screen: Some(vt100::Parser::new(ROWS, COLS, 0)),
+            screen: Some(vt100::Parser::new(rows, cols, 0)),
             ..Output::default()
         }));
         spawn_reader(pair.master.try_clone_reader().expect("reader"), out.clone());
@@ -456,6 +470,10 @@ impl Session {
                 note: Some("Warm intro; their CTO expects a call this week".into()),
                 expires_in_hours: None,
             };
+            // Rows of the measured leads on screen (a narrow screen cuts
+            // the company name, so its start is what is counted).
+            let drawn = |out: &Shared| screen_text(out).matches("Bytecount").count();
+            let drawn_before = drawn(&self.out);
             let sent = Instant::now();
             sender
                 .send(&request, &new_idempotency_key())
@@ -467,7 +485,7 @@ impl Session {
                 self.fail(&format!("lead {company} was never counted"));
             }
             let (bytes, first, _) = since(&self.out, sent);
-            let in_view = screen_text(&self.out).contains(&company);
+            let in_view = drawn(&self.out) > drawn_before;
             per_lead.push(bytes);
             println!(
                 "  new lead {}: {bytes} bytes; first byte {:.1} ms after the POST was sent; its row {}",
@@ -549,7 +567,9 @@ async fn main() {
         tokio::time::sleep(Duration::from_secs(wait)).await;
     }
     println!(
-        "leadx inbox in a pseudo-terminal at {COLS}x{ROWS}, binary {}",
+        "leadx inbox in a pseudo-terminal at {}x{}, binary {}",
+        screen_size().0,
+        screen_size().1,
         bin.display()
     );
 
