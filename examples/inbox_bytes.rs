@@ -441,14 +441,16 @@ impl Session {
         )
     }
 
-    /// Sends `count` leads one at a time; the bytes each one cost.
-    async fn new_leads(&mut self, count: usize, tag: &str) -> Vec<usize> {
+    /// Sends `count` leads one at a time; the bytes each one cost, and how
+    /// many of their rows were drawn (the others landed above the view).
+    async fn new_leads(&mut self, count: usize, tag: &str) -> (Vec<usize>, usize) {
         let sender = Client::new(ClientConfig::new(
             self.server.url.clone(),
             self.world.sender.1.clone(),
         ))
         .expect("client");
         let mut per_lead = Vec::new();
+        let mut shown = 0;
         for k in 0..count {
             self.world.clock.set(now_on_the_second());
             let company = format!("Bytecount Bakery {tag}{k}");
@@ -487,6 +489,7 @@ impl Session {
             let (bytes, first, _) = since(&self.out, sent);
             let in_view = drawn(&self.out) > drawn_before;
             per_lead.push(bytes);
+            shown += usize::from(in_view);
             println!(
                 "  new lead {}: {bytes} bytes; first byte {:.1} ms after the POST was sent; its row {}",
                 k + 1,
@@ -498,7 +501,7 @@ impl Session {
                 }
             );
         }
-        per_lead
+        (per_lead, shown)
     }
 
     /// Key presses through the pty: (first byte, frame complete, bytes) each.
@@ -581,10 +584,11 @@ async fn main() {
          {bytes} bytes written  (target 0 ticks) {}",
         verdict(ticks == 0 && bytes == 0)
     );
-    let busy = s.new_leads(5, "a").await;
+    let (busy, drawn) = s.new_leads(5, "a").await;
     let worst_busy = *busy.iter().max().expect("leads");
     println!(
-        "bytes per new lead, {} referrals (the list scrolls): max {worst_busy} B over {}  (target ≤ 2048 B) {}",
+        "bytes per new lead, {} referrals ({drawn} of their rows drawn, the others above the view): \
+         max {worst_busy} B over {}  (target ≤ 2048 B) {}",
         s.n,
         busy.len(),
         verdict(worst_busy <= 2048)
@@ -611,10 +615,10 @@ async fn main() {
     // A short inbox: every row fits, so a new lead's row is drawn at the top
     // and the rows below it move down one line.
     let mut s = Session::open(&bin, 24).await;
-    let short = s.new_leads(5, "b").await;
+    let (short, drawn) = s.new_leads(5, "b").await;
     let worst_short = *short.iter().max().expect("leads");
     println!(
-        "bytes per new lead, {} referrals (all rows fit; the new row is drawn, rows below move down): \
+        "bytes per new lead, {} referrals ({drawn} of their rows drawn, the rows below moving down): \
          max {worst_short} B over {}  (target ≤ 2048 B) {}",
         s.n,
         short.len(),
