@@ -7,21 +7,27 @@
 //! that move itself: a scroll region (`CSI top;bottom r`) and insert-line
 //! (`CSI k L`) or delete-line (`CSI k M`) cost about 20 bytes.
 //!
-//! [`ScrollBackend`] wraps a [`CrosstermBackend`] and keeps its own model of
-//! what the terminal shows (the last flushed screen). On each `draw` it
-//! builds the next screen (model plus ratatui's updates), looks for a band
-//! of rows that moved up or down by a few lines, and when moving that band
-//! with the terminal's scrolling and then writing the remaining diff takes
-//! fewer bytes than the plain diff, it does that instead. Both outputs are
-//! encoded exactly (by the same crossterm encoder) and the shorter one is
-//! written, so a frame never costs more than it would without this backend.
-//! Scroll regions span the full width (left/right margins are not portable:
-//! tmux lacks them), so in a side-by-side layout the other pane's rows move
-//! too and are redrawn; the byte comparison decides whether that pays.
+//! [`ScrollBackend`] wraps a [`CrosstermBackend`] and keeps the screen it
+//! last wrote and the frame being drawn (that screen plus ratatui's
+//! updates), with 64-bit fingerprints of their cells. On each `draw` it
+//! looks for the band of rows that moved up or down by a few lines and
+//! saves the most (estimated bytes), encodes the frame both as the plain
+//! diff and as that move plus the diff left after it, and writes the
+//! shorter: scrolling never makes a frame dearer. Scroll regions span the
+//! full width (left/right margins are not portable: tmux lacks them), so in
+//! a side-by-side layout the other pane's rows move too and are redrawn;
+//! the byte comparison decides whether that pays.
+//!
+//! Cells are written by [`encode_cells`]'s compact encoder rather than
+//! crossterm's: one SGR sequence per change with only what changed, `CSI n
+//! C` for short moves along a row, `CSI n X` for long blank runs, a single
+//! reset at the end. A write that would split a wide symbol on screen also
+//! rewrites the symbol's other column ([`repair_wide`]).
 //!
 //! ratatui's own `Terminal` diffing is untouched: its previous buffer and
-//! this model hold the same screen (both start blank and change by the same
-//! updates; `clear` and resizes reset both).
+//! the shown screen hold the same cells (both start blank and change by the
+//! same updates; `clear` and resizes reset both), and its updates are the
+//! plain diff.
 
 use std::io::{self, Write};
 
@@ -393,7 +399,7 @@ fn erasable(c: &Cell) -> bool {
 /// change of colours or attributes (only what changed), long runs of blank
 /// cells erased, and the attributes reset at the end (ratatui assumes a
 /// reset terminal between frames).
-fn encode_cells(cells: &[(u16, u16, &Cell)], out: &mut Vec<u8>) {
+pub fn encode_cells(cells: &[(u16, u16, &Cell)], out: &mut Vec<u8>) {
     let mut pen = Pen::RESET;
     let mut cursor: Option<(u16, u16)> = None;
     let mut i = 0;
