@@ -50,7 +50,9 @@ const MIN_GAIN: i64 = 24;
 
 /// A band of rows `[top, bottom]` (inclusive, 0-based) moved by `by` lines:
 /// positive moves them down (lines inserted at `top`), negative moves them
-/// up (lines deleted at `top`). Lines moved in are blank.
+/// up (lines deleted at `top`). Lines moved in are blank. Valid when
+/// `0 < |by|` and `top + |by| <= bottom` (a scroll region needs two rows)
+/// and `bottom` is on screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shift {
     /// The band's first row.
@@ -66,9 +68,17 @@ impl Shift {
         self.by.unsigned_abs()
     }
 
+    fn valid_for(&self, area: Rect) -> bool {
+        self.by != 0 && self.top + self.lines() <= self.bottom && self.bottom < area.height
+    }
+
     /// Applies the move to `buf` as the terminal would: rows pushed out of
-    /// the band are lost and blank rows come in.
+    /// the band are lost and blank rows come in. An invalid shift changes
+    /// nothing.
     pub fn apply(&self, buf: &mut Buffer) {
+        if !self.valid_for(buf.area) {
+            return;
+        }
         let w = buf.area.width as usize;
         let (top, bottom, k) = (
             self.top as usize,
@@ -221,8 +231,8 @@ fn put(buf: &mut Buffer, prints: Option<&mut Prints>, x: u16, y: u16, cell: &Cel
 }
 
 /// The bytes to write for `prev` → `next`: [`repair_wide`] (which may
-/// mark cells of `prev` unknown), then crossterm's encoding of the
-/// [`bridged`] diff.
+/// mark cells of `prev` unknown), then [`encode_cells`] of the [`bridged`]
+/// diff.
 fn encode_diff(prev: &mut Buffer, next: &Buffer, out: &mut Vec<u8>) -> io::Result<()> {
     repair_wide(prev, next);
     encode_cells(&bridged(next, prev.diff_iter(next)), out);
