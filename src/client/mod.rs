@@ -29,7 +29,7 @@ pub mod retry;
 pub mod sse;
 
 pub use feed::{FeedEvent, FeedHandle, FeedOptions, watch};
-pub use http::{Answer, Client, ClientConfig, ClientError, new_idempotency_key};
+pub use http::{Answer, Client, ClientConfig, ClientError, LIST_ALL_PAGE, new_idempotency_key};
 pub use retry::{Backoff, CancelToken, retry_until_definite, retry_until_definite_or_cancelled};
 pub use sse::{SseError, SseEvent, SseItem, SseParser};
 

@@ -1422,7 +1422,7 @@ fn act_with(state: &mut State, template: ActionRequest, fx: &mut Vec<Effect>) {
             if let ActionRequest::Forward(f) = &template
                 && state
                     .entry(&id)
-                    .is_some_and(|e| e.referral.chain.contains(&f.to_partner))
+                    .is_some_and(|e| e.referral.chain.iter().any(|c| *c == f.to_partner))
             {
                 say(
                     state,
@@ -1481,7 +1481,7 @@ pub fn queue_summary(state: &State) -> Vec<QueueRow> {
             continue;
         }
         let row = by.entry(r.to_partner.as_str()).or_insert_with(|| QueueRow {
-            partner: r.to_partner.clone(),
+            partner: r.to_partner.to_string(),
             pending: 0,
             oldest_secs: 0,
             expiring_24h: 0,

@@ -84,7 +84,9 @@ fn tick(s: &mut State, secs: i64) -> Vec<Effect> {
 
 fn applied(r: &Referral) -> BatchResult {
     let mut v = decided(r.clone(), Status::Accepted, r.version + 1);
-    v.decided_by.as_mut().expect("decided").name = "Sam Agent".into();
+    let mut by = (**v.decided_by.as_ref().expect("decided")).clone();
+    by.name = "Sam Agent".into();
+    v.decided_by = Some(std::sync::Arc::new(by));
     BatchResult {
         id: r.id.clone(),
         outcome: BatchOutcome::Applied,

@@ -149,6 +149,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             );
             true
         }
+        Msg::ListPage { box_, items } => {
+            if !state.listing.contains(&box_) {
+                return fx;
+            }
+            // The panes are rebuilt once, when the last page is in.
+            state.entries.reserve(items.len());
+            state.by_id.reserve(&state.entries, items.len());
+            for r in items {
+                upsert_entry(state, clean_referral(r), false);
+            }
+            false
+        }
         Msg::Listed { box_, result } => {
             on_listed(state, box_, result, &mut fx);
             true
@@ -297,12 +309,16 @@ fn on_listed(
 
 /// Inserts or replaces an entry by version, without touching the panes.
 /// Returns its index when it changed.
-fn upsert_entry(state: &mut State, r: Referral, live: bool) -> Option<(u32, bool, Status)> {
-    if let Some(i) = state.index_of(&r.id) {
+fn upsert_entry(state: &mut State, mut r: Referral, live: bool) -> Option<(u32, bool, Status)> {
+    let known = state.index_of(&r.id);
+    if let Some(i) = known
+        && r.version <= state.entries[i as usize].referral.version
+    {
+        return None;
+    }
+    state.interner.referral(&mut r);
+    if let Some(i) = known {
         let e = &mut state.entries[i as usize];
-        if r.version <= e.referral.version {
-            return None;
-        }
         let old = e.referral.status;
         e.referral = r;
         state
@@ -808,9 +824,9 @@ fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> boo
         Command::Forward => {
             match check(state, ActionKind::Forward) {
                 Ok((id, version, company)) => {
-                    let mut excluded = state
+                    let mut excluded: Vec<String> = state
                         .entry(&id)
-                        .map(|e| e.referral.chain.clone())
+                        .map(|e| e.referral.chain.iter().map(|c| c.to_string()).collect())
                         .unwrap_or_default();
                     excluded.extend(state.my_partner().map(str::to_string));
                     let mut p = ForwardPopup {

@@ -79,6 +79,60 @@ fn start_loads_me_and_partners_then_lists_then_watches() {
 }
 
 #[test]
+fn pages_land_as_they_come_and_the_panes_are_built_once_at_the_end() {
+    let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    update(&mut s, Msg::Me(Ok(me("acme-web", Role::Agent))));
+    let page = |ids: &[&str]| -> Vec<_> {
+        ids.iter()
+            .map(|id| referral(id, "a-b", "acme-web", "X\x1b[2J", 1))
+            .collect()
+    };
+    let fx = update(
+        &mut s,
+        Msg::ListPage {
+            box_: ReferralBox::Incoming,
+            items: page(&["r_1", "r_2"]),
+        },
+    );
+    assert!(fx.is_empty());
+    update(
+        &mut s,
+        Msg::ListPage {
+            box_: ReferralBox::Incoming,
+            items: page(&["r_2", "r_3"]),
+        },
+    );
+    // Held (once each, sanitized) but not shown until the box is complete.
+    assert_eq!(s.entries.len(), 3);
+    assert!(
+        !s.entry("r_3")
+            .unwrap()
+            .referral
+            .lead
+            .company
+            .contains('\x1b')
+    );
+    assert!(s.pane(Pane::Incoming).all.is_empty());
+    update(
+        &mut s,
+        Msg::Listed {
+            box_: ReferralBox::Incoming,
+            result: Ok((vec![], 5)),
+        },
+    );
+    assert_eq!(s.pane(Pane::Incoming).all.len(), 3);
+    // A page for a box no longer being listed (a stale task) is dropped.
+    update(
+        &mut s,
+        Msg::ListPage {
+            box_: ReferralBox::Incoming,
+            items: page(&["r_9"]),
+        },
+    );
+    assert!(s.entry("r_9").is_none());
+}
+
+#[test]
 fn operators_list_all_in_one_pane() {
     let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
     let fx = update(&mut s, Msg::Me(Ok(me("exchange", Role::Operator))));
@@ -1168,4 +1222,62 @@ fn ids_are_found_after_many_inserts_and_unknown_ids_are_not() {
     assert_eq!(s.by_id.len(), 300);
     assert!(s.index_of("r_300").is_none());
     assert!(s.entry("nope").is_none());
+}
+
+#[test]
+fn repeated_values_are_held_once_and_entries_stay_small() {
+    // Decoded from JSON, every referral carries its own copies.
+    let fresh = |i: i64| {
+        let r = referral(
+            &format!("r_{i:03}"),
+            &String::from("northwind-net"),
+            "acme-web",
+            "Co",
+            i,
+        );
+        decided(r, Status::Accepted, 2)
+    };
+    let s = loaded(Role::Agent, (0..50).map(fresh).collect());
+    let first = &s.entries[0].referral;
+    assert_eq!(s.entries.len(), 50);
+    for e in &s.entries[1..] {
+        let r = &e.referral;
+        assert!(r.from_partner.ptr_eq(&first.from_partner));
+        assert!(r.lead.category.ptr_eq(&first.lead.category));
+        assert!(r.lead.currency.ptr_eq(&first.lead.currency));
+        let (a, b) = (r.lead.region.as_ref(), first.lead.region.as_ref());
+        assert!(a.unwrap().ptr_eq(b.unwrap()));
+        assert!(std::sync::Arc::ptr_eq(&r.chain, &first.chain));
+        let (a, b) = (r.decided_by.as_ref(), first.decided_by.as_ref());
+        assert!(std::sync::Arc::ptr_eq(a.unwrap(), b.unwrap()));
+    }
+    // The chain's names and the decider's partner are the same copies too.
+    assert!(first.chain[0].ptr_eq(&first.from_partner));
+    let by = first.decided_by.as_ref().unwrap();
+    assert!(by.partner.ptr_eq(&first.to_partner));
+    // northwind-net, acme-web, hosting, USD, US-West, u_dana, Dana.
+    assert_eq!(s.interner.len(), (7, 1, 1));
+    // An update interns too, and the values read the same.
+    let mut s = s;
+    let mut r = fresh(0);
+    r.version = 3;
+    r.lead.region = Some("EU-West".into());
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Event {
+            seq: 500,
+            referral: Box::new(r),
+            at: t(NOW),
+        }),
+    );
+    let e = s.entry("r_000").unwrap();
+    assert_eq!(e.referral.lead.region.as_deref(), Some("EU-West"));
+    assert_eq!(s.interner.len().0, 8);
+    // The row the inbox keeps per referral stays compact (it was 640 bytes
+    // with every repeated value an owned String).
+    assert!(
+        std::mem::size_of::<super::state::Entry>() <= 480,
+        "{}",
+        std::mem::size_of::<super::state::Entry>()
+    );
 }

@@ -377,9 +377,9 @@ fn row(
                 let s = if state.role() == Some(Role::Operator) {
                     format!("{} → {}", r.from_partner, r.to_partner)
                 } else if r.to_partner == me {
-                    r.from_partner.clone()
+                    r.from_partner.to_string()
                 } else {
-                    r.to_partner.clone()
+                    r.to_partner.to_string()
                 };
                 put(buf, x, y, w, &s, base);
             }
