@@ -58,7 +58,7 @@ pub struct Entry {
     pub referral: Referral,
     /// The action sent and not yet answered, if any.
     pub in_flight: Option<ActionKind>,
-    /// Arrived live and not looked at yet.
+    /// Arrived live and the cursor has not been on it yet (the row's `•`).
     pub fresh: bool,
 }
 
@@ -400,7 +400,7 @@ pub struct PaneState {
     pub offset: usize,
     /// How many of `all` are pending.
     pub pending: usize,
-    /// How many arrived live since the user last looked at this pane.
+    /// Rows that arrived live and have not been on screen yet.
     pub new_count: usize,
 }
 
@@ -582,6 +582,9 @@ pub struct State {
     pub filter_text: FilterText,
     /// The shared copies of the referrals' repeated values.
     pub interner: Interner,
+    /// Entries that arrived live and have not been on screen yet (each
+    /// pane's `new_count` counts those among its rows).
+    pub unseen: HashSet<u32>,
     /// Incoming and outgoing (see [`Pane::index`]).
     pub panes: [PaneState; 2],
     /// The pane keys act on.
@@ -680,6 +683,7 @@ impl State {
             by_id: IdIndex::default(),
             filter_text: FilterText::default(),
             interner: Interner::default(),
+            unseen: HashSet::new(),
             panes: [PaneState::default(), PaneState::default()],
             active: Pane::Incoming,
             me: None,

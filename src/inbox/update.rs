@@ -223,6 +223,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     };
     if changed {
         state.dirty = true;
+        mark_seen(state);
     }
     fx
 }
@@ -357,7 +358,10 @@ pub(super) fn apply_referral(state: &mut State, r: Referral, live: bool) -> bool
             state.panes[p].pending += 1;
         }
         if live {
-            state.panes[p].new_count += 1;
+            state.unseen.insert(i);
+            if matches {
+                state.panes[p].new_count += 1;
+            }
         }
         if matches {
             let pos = search(state, &state.panes[p].rows, i).unwrap_or_else(|e| e);
@@ -386,6 +390,9 @@ pub(super) fn apply_referral(state: &mut State, r: Referral, live: bool) -> bool
                 let pos = search(state, &state.panes[p].rows, i).unwrap_or_else(|e| e);
                 state.panes[p].rows.insert(pos, i);
             }
+            if state.unseen.contains(&i) {
+                recount_new(state, pane);
+            }
             relocate(state, pane, anchor);
             return true;
         }
@@ -396,9 +403,41 @@ pub(super) fn apply_referral(state: &mut State, r: Referral, live: bool) -> bool
                 state.panes[p].rows.remove(pos);
             }
         }
+        if state.unseen.contains(&i) {
+            recount_new(state, pane);
+        }
     }
     relocate(state, pane, anchor);
     true
+}
+
+/// Counts a pane's unseen rows again (after its rows changed wholesale).
+fn recount_new(state: &mut State, pane: Pane) {
+    let rows = &state.pane(pane).rows;
+    let n = state
+        .unseen
+        .iter()
+        .filter(|&&i| search(state, rows, i).is_ok())
+        .count();
+    state.panes[pane.index()].new_count = n;
+}
+
+/// Rows on screen now have been seen: they no longer count as new. A row
+/// that arrived above the viewport stays counted until the user scrolls to
+/// it, in whichever pane, however they get there.
+fn mark_seen(state: &mut State) {
+    for pane in [Pane::Incoming, Pane::Outgoing] {
+        if state.pane(pane).new_count == 0 {
+            continue;
+        }
+        for idx in state.visible_range(pane) {
+            let e = state.pane(pane).rows[idx];
+            if state.unseen.remove(&e) {
+                let p = &mut state.panes[pane.index()];
+                p.new_count = p.new_count.saturating_sub(1);
+            }
+        }
+    }
 }
 
 fn search(state: &State, v: &[u32], i: u32) -> Result<usize, usize> {
@@ -518,6 +557,7 @@ fn refilter_with(state: &mut State, pane: Pane, anchor: usize, bits: Option<&[u6
             .collect()
     };
     state.panes[pane.index()].rows = rows;
+    recount_new(state, pane);
     relocate(state, pane, anchor);
 }
 
@@ -696,7 +736,6 @@ pub(super) fn move_cursor(state: &mut State, cmd: Command) -> bool {
     let pane = state.active;
     let page = state.page_rows(pane).unwrap_or(1);
     let p = &mut state.panes[pane.index()];
-    p.new_count = 0;
     let len = p.rows.len();
     if len == 0 {
         return true;
@@ -729,7 +768,6 @@ fn switch_pane(state: &mut State, pane: Pane) -> bool {
         return true;
     }
     state.active = pane;
-    state.panes[pane.index()].new_count = 0;
     clamp_view(state, pane);
     true
 }

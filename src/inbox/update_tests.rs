@@ -849,9 +849,87 @@ fn a_new_lead_never_moves_the_cursor_or_its_screen_row() {
     assert_eq!(p.pending, 51);
     assert_eq!(s.last_seq, 200);
     assert!(s.entry("r_200").unwrap().fresh);
-    // Looking at the pane resets the count.
+    // Moving without bringing it on screen leaves it counted...
     update(&mut s, key('k'));
+    assert_eq!(s.pane(Pane::Incoming).new_count, 1);
+    assert!(s.pane(Pane::Incoming).offset > 0);
+    // ...scrolling to it is looking at it.
+    update(&mut s, key('g'));
     assert_eq!(s.pane(Pane::Incoming).new_count, 0);
+    assert!(s.unseen.is_empty());
+}
+
+#[test]
+fn new_rows_count_until_they_are_on_screen_whichever_pane_is_active() {
+    // 80x24: one pane at a time; a long outgoing list scrolled down.
+    let mut refs = sample();
+    for i in 0..40 {
+        refs.push(referral(
+            &format!("r_o{i:02}"),
+            "acme-web",
+            "northwind-net",
+            "Co",
+            10 + i,
+        ));
+    }
+    let mut s = loaded(Role::Agent, refs);
+    update(&mut s, key('2'));
+    for _ in 0..30 {
+        update(&mut s, key('j'));
+    }
+    update(&mut s, key('1'));
+    let event = |s: &mut State, seq: u64, id: &str| {
+        let r = referral(id, "acme-web", "pixel-forge", "Fresh", 0);
+        update(
+            s,
+            Msg::Feed(FeedMsg::Event {
+                seq,
+                referral: Box::new(r),
+                at: t(NOW),
+            }),
+        );
+    };
+    event(&mut s, 500, "r_new1");
+    assert_eq!(s.pane(Pane::Outgoing).new_count, 1, "hidden pane");
+    // Switching to the pane does not show a row above its viewport.
+    update(&mut s, key('2'));
+    assert_eq!(s.pane(Pane::Outgoing).new_count, 1);
+    // A filter that hides it stops counting it; clearing it counts it again.
+    update(&mut s, key('/'));
+    type_str(&mut s, "northwind");
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.pane(Pane::Outgoing).new_count, 0);
+    update(&mut s, key('/'));
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.pane(Pane::Outgoing).new_count, 1);
+    update(&mut s, key('g'));
+    assert_eq!(s.pane(Pane::Outgoing).new_count, 0);
+    // At the top of a long list the cursor's row keeps its screen row, so
+    // the new one lands just above the view: counted until `k` shows it.
+    event(&mut s, 501, "r_new2");
+    assert_eq!(s.pane(Pane::Outgoing).new_count, 1);
+    update(&mut s, key('k'));
+    assert_eq!(s.pane(Pane::Outgoing).new_count, 0);
+    assert_eq!(current_id(&s), "r_new2");
+}
+
+#[test]
+fn a_new_row_that_lands_on_screen_is_seen_at_once_but_keeps_its_marker() {
+    let mut s = loaded(Role::Agent, sample());
+    let r = referral("r_new", "bluehost-co", "acme-web", "Fresh", 0);
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Event {
+            seq: 500,
+            referral: Box::new(r),
+            at: t(NOW),
+        }),
+    );
+    // The whole list fits: the row is drawn, so it is not counted...
+    assert_eq!(s.pane(Pane::Incoming).new_count, 0);
+    assert!(s.unseen.is_empty());
+    // ...but it keeps its `•` until the cursor visits it.
+    assert!(s.entry("r_new").unwrap().fresh);
 }
 
 #[test]
