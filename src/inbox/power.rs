@@ -1453,7 +1453,7 @@ fn act_with(state: &mut State, template: ActionRequest, fx: &mut Vec<Effect>) {
 }
 
 fn say(state: &mut State, level: Level, text: String) {
-    state.status = Some(super::state::StatusMessage { text, level });
+    state.status = Some(super::state::StatusMessage::new(text, level, state.now));
 }
 
 // ---------------------------------------------------------------- monitor

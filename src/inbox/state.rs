@@ -461,6 +461,21 @@ pub struct StatusMessage {
     pub text: String,
     /// How to show it.
     pub level: Level,
+    /// When it goes away by itself.
+    pub until: Timestamp,
+}
+
+impl StatusMessage {
+    /// A message said at `now`: errors stay 30 s, the rest 10 s (or until
+    /// the next message replaces them).
+    pub fn new(text: String, level: Level, now: Timestamp) -> Self {
+        let secs = if level == Level::Error { 30 } else { 10 };
+        Self {
+            text,
+            level,
+            until: now + chrono::Duration::seconds(secs),
+        }
+    }
 }
 
 /// The reject popup.
@@ -910,6 +925,9 @@ impl State {
             }
             let offline_at = *since + chrono::Duration::seconds(OFFLINE_AFTER_SECS);
             consider(offline_at);
+        }
+        if let Some(m) = &self.status {
+            consider(m.until);
         }
         if let Some(Batch {
             phase: super::power::BatchPhase::Undo { until },

@@ -51,6 +51,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => {
             advance(state, now);
+            if state.status.as_ref().is_some_and(|m| m.until <= state.now) {
+                state.status = None;
+            }
             power::on_tick(state, &mut fx);
             // `age:` and `expires:` terms change their answer with time alone.
             let f = &state.filter_applied;
@@ -239,8 +242,11 @@ fn advance(state: &mut State, now: Timestamp) {
 }
 
 fn say(state: &mut State, level: Level, text: String) {
-    state.status = Some(StatusMessage { text, level });
+    state.status = Some(StatusMessage::new(text, level, state.now));
 }
+
+/// The status while `R` lists again (replaced when the lists are in).
+const RELOADING: &str = "reloading…";
 
 fn clean_referral(r: Referral) -> Referral {
     sanitize::clean_referral(r)
@@ -280,6 +286,16 @@ fn on_listed(
                 upsert_entry(state, clean_referral(r), false);
             }
             state.list_as_of = Some(state.list_as_of.map_or(as_of, |a| a.min(as_of)));
+            if state.listing.is_empty()
+                && state.status.as_ref().is_some_and(|m| m.text == RELOADING)
+            {
+                let n = state.entries.len();
+                say(
+                    state,
+                    Level::Success,
+                    format!("reloaded: {n} referral{}", plural(n)),
+                );
+            }
             if state.listing.is_empty() {
                 // The bulk load is over: give back what growing left spare.
                 state.entries.shrink_to_fit();
@@ -917,7 +933,7 @@ fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> boo
                 say(state, Level::Info, "loading your account…".to_string());
             } else if state.listing.is_empty() {
                 start_listing(state, fx);
-                say(state, Level::Info, "reloading…".to_string());
+                say(state, Level::Info, RELOADING.to_string());
             } else {
                 say(state, Level::Info, "already loading".to_string());
             }

@@ -1359,3 +1359,34 @@ fn repeated_values_are_held_once_and_entries_stay_small() {
         std::mem::size_of::<super::state::Entry>()
     );
 }
+
+#[test]
+fn messages_go_away_by_themselves_and_the_timer_knows_when() {
+    let mut s = loaded(Role::Agent, sample());
+    update(&mut s, key('R'));
+    assert_eq!(status_text(&s), "reloading…");
+    // The lists come back: the message says so instead of "reloading…".
+    for box_ in [ReferralBox::Incoming, ReferralBox::Outgoing] {
+        update(
+            &mut s,
+            Msg::Listed {
+                box_,
+                result: Ok((vec![], 200)),
+            },
+        );
+    }
+    assert_eq!(status_text(&s), "reloaded: 9 referrals");
+    let until = s.status.as_ref().unwrap().until;
+    assert_eq!(until, s.now + chrono::Duration::seconds(10));
+    assert!(s.next_wakeup().is_some_and(|w| w <= until));
+    update(&mut s, Msg::Tick(until - chrono::Duration::seconds(1)));
+    assert!(s.status.is_some());
+    update(&mut s, Msg::Tick(until));
+    assert!(s.status.is_none());
+    // Errors stay longer.
+    update(&mut s, key('2'));
+    update(&mut s, key('a'));
+    let m = s.status.as_ref().unwrap();
+    assert_eq!(m.level, Level::Error);
+    assert_eq!(m.until, s.now + chrono::Duration::seconds(30));
+}

@@ -191,8 +191,15 @@ fn in_flight_and_unsent_actions_show() {
         },
     );
     let out = screen(&s);
-    assert!(out.contains("1 in flight, 1 unsent"));
+    // One action: counted once, as unsent (not also as in flight).
+    assert!(out.contains("│ 1 unsent │"), "{out}");
+    assert!(!out.contains("in flight"), "{out}");
     assert_snapshot!("in_flight", out);
+    // A second one, sent and not answered yet.
+    update(&mut s, key('j'));
+    update(&mut s, key('a'));
+    let out = screen(&s);
+    assert!(out.contains("│ 1 in flight │ 1 unsent │"), "{out}");
 }
 
 #[test]
@@ -288,4 +295,34 @@ fn every_builtin_theme_degrades_to_monochrome_readably() {
         );
         assert_snapshot!(format!("mono_{name}"), styles(&term));
     }
+}
+
+#[test]
+fn a_long_message_pushes_out_the_event_time_and_is_cut_with_an_ellipsis() {
+    let mut s = loaded(Role::Agent, sample());
+    update(
+        &mut s,
+        Msg::Feed(super::msg::FeedMsg::Event {
+            seq: 900,
+            referral: Box::new(referral("r_90", "bluehost-co", "acme-web", "X", 0)),
+            at: t(NOW),
+        }),
+    );
+    assert!(screen(&s).contains("last event"));
+    // A 409 answer: who decided and when matters more than the event time.
+    update(&mut s, key('2'));
+    update(&mut s, key('a'));
+    let out = screen(&s);
+    let bar = out.lines().rev().nth(1).unwrap().to_string();
+    assert!(!bar.contains("last event"), "{bar}");
+    assert!(bar.contains("cannot accept a referral you sent"), "{bar}");
+    // Longer than the line: cut with "…", not silently.
+    s.status = Some(super::state::StatusMessage::new(
+        "x".repeat(200),
+        super::state::Level::Error,
+        s.now,
+    ));
+    let out = screen(&s);
+    let bar = out.lines().rev().nth(1).unwrap().trim_end().to_string();
+    assert!(bar.contains("xx…"), "{bar}");
 }
