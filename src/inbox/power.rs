@@ -1088,13 +1088,23 @@ fn complete(state: &State, line: &mut CmdLine) {
     let cmd = text.split_whitespace().next().unwrap_or("");
     let args_before = head.split_whitespace().count();
     let candidates: Vec<String> = if head.is_empty() {
-        let names = LINE_COMMANDS.iter().copied().chain(
-            COMMANDS
+        // Read-only (viewer, operator, --readonly): no actions offered.
+        let line_acts = |name: &str| {
+            LINE_HELP
                 .iter()
-                .filter(|c| palette_command(c.name).is_some())
-                .filter(|c| state.may_act() || !c.acts)
-                .map(|c| c.name),
-        );
+                .any(|(usage, _, acts)| *acts && usage[1..].split(' ').next() == Some(name))
+        };
+        let names = LINE_COMMANDS
+            .iter()
+            .copied()
+            .filter(|n| state.may_act() || !line_acts(n))
+            .chain(
+                COMMANDS
+                    .iter()
+                    .filter(|c| palette_command(c.name).is_some())
+                    .filter(|c| state.may_act() || !c.acts)
+                    .map(|c| c.name),
+            );
         prefixed(names.map(str::to_string), word)
     } else {
         match (cmd, args_before) {

@@ -789,6 +789,27 @@ fn tab_completes_commands_codes_partners_views_and_fields() {
 }
 
 #[test]
+fn tab_offers_no_actions_to_those_who_may_not_act() {
+    for (role, readonly) in [(Role::Viewer, false), (Role::Operator, false), (Role::Agent, true)] {
+        let mut s = loaded(role, sample());
+        s.readonly = readonly;
+        update(&mut s, key(':'));
+        type_str(&mut s, "acc");
+        update(&mut s, code(KeyCode::Tab));
+        let line = s.cmdline.as_ref().unwrap();
+        assert_eq!(line.input.value(), "acc", "{role:?} readonly={readonly}");
+        assert!(line.completions.is_empty());
+        update(&mut s, code(KeyCode::Esc));
+        // What they may do still completes.
+        update(&mut s, key(':'));
+        type_str(&mut s, "sel");
+        update(&mut s, code(KeyCode::Tab));
+        assert_eq!(s.cmdline.as_ref().unwrap().input.value(), "select ");
+        update(&mut s, code(KeyCode::Esc));
+    }
+}
+
+#[test]
 fn history_is_recalled_with_up_and_down() {
     let mut s = loaded(Role::Agent, sample());
     s.history = vec!["sort value".into()];

@@ -326,3 +326,19 @@ fn a_long_message_pushes_out_the_event_time_and_is_cut_with_an_ellipsis() {
     let bar = out.lines().rev().nth(1).unwrap().trim_end().to_string();
     assert!(bar.contains("xx…"), "{bar}");
 }
+
+#[test]
+fn the_close_popup_hints_its_own_keys() {
+    let mut s = loaded(Role::Agent, sample());
+    // r_04 in the sample is accepted (incoming): move to it and press c.
+    while s.current().unwrap().referral.id != "r_04" {
+        update(&mut s, key('j'));
+    }
+    update(&mut s, key('c'));
+    let hint = screen(&s).lines().last().unwrap().to_string();
+    assert!(hint.contains("Enter pick") && !hint.contains("reason"), "{hint}");
+    update(&mut s, code(KeyCode::Enter));
+    let out = screen(&s);
+    assert!(out.contains("Enter next"), "{out}");
+    assert!(out.contains("Enter: next"), "the instruction fits: {out}");
+}

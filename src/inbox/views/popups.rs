@@ -242,7 +242,7 @@ fn close(p: &ClosePopup, theme: &Theme, area: Rect, frame: &mut Frame) {
                 ]),
                 Line::from(Span::styled(
                     if p.step == CloseStep::Value {
-                        "Deal value (e.g. 12000 or 12.5k), optional. Enter goes on."
+                        "Deal value, optional (12000 or 12.5k). Enter: next"
                     } else {
                         "Optional note. Enter sends, Esc goes back."
                     },
