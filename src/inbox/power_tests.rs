@@ -790,7 +790,11 @@ fn tab_completes_commands_codes_partners_views_and_fields() {
 
 #[test]
 fn tab_offers_no_actions_to_those_who_may_not_act() {
-    for (role, readonly) in [(Role::Viewer, false), (Role::Operator, false), (Role::Agent, true)] {
+    for (role, readonly) in [
+        (Role::Viewer, false),
+        (Role::Operator, false),
+        (Role::Agent, true),
+    ] {
         let mut s = loaded(role, sample());
         s.readonly = readonly;
         update(&mut s, key(':'));

@@ -336,7 +336,10 @@ fn the_close_popup_hints_its_own_keys() {
     }
     update(&mut s, key('c'));
     let hint = screen(&s).lines().last().unwrap().to_string();
-    assert!(hint.contains("Enter pick") && !hint.contains("reason"), "{hint}");
+    assert!(
+        hint.contains("Enter pick") && !hint.contains("reason"),
+        "{hint}"
+    );
     update(&mut s, code(KeyCode::Enter));
     let out = screen(&s);
     assert!(out.contains("Enter next"), "{out}");

@@ -4,14 +4,21 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use super::put_run;
-use crate::inbox::command::Context;
-use crate::inbox::state::{CloseStep, Popup, State};
+use crate::inbox::command::{Command, Context};
+use crate::inbox::state::{CloseStep, Pane, Popup, State};
 use crate::inbox::theme::Theme;
 
 /// The `(keys, label)` pairs shown for the current context.
 pub fn hints(state: &State) -> Vec<(String, &'static str)> {
     let ctx = state.context();
-    let mut out = state.keymap.hints(ctx, state.may_act());
+    // Only the actions the protocol allows in the active pane: the
+    // recipient accepts, rejects, forwards and closes; the sender withdraws.
+    let incoming = state.active == Pane::Incoming;
+    let mut out = state.keymap.hints_where(ctx, state.may_act(), |c| match c {
+        Command::Accept | Command::Reject | Command::Forward | Command::Close => incoming,
+        Command::Withdraw => !incoming,
+        _ => true,
+    });
     let closing = |step| matches!(&state.popup, Some(Popup::Close(p)) if p.step == step);
     let fixed: &[(&str, &'static str)] = match ctx {
         Context::List => &[],
