@@ -345,3 +345,38 @@ fn the_close_popup_hints_its_own_keys() {
     assert!(out.contains("Enter next"), "{out}");
     assert!(out.contains("Enter: next"), "the instruction fits: {out}");
 }
+
+#[test]
+fn at_80x24_the_detail_keeps_the_note_decision_and_contact_and_cuts_the_rest_visibly() {
+    let mut r = referral("r_50", "kestrel-digital", "acme-web", "Chain QA Ltd", 5);
+    r.chain = [
+        "northwind-net".into(),
+        "kestrel-digital".into(),
+        "acme-web".into(),
+    ]
+    .into();
+    r.note = Some("kestrel says hi".into());
+    r.lead.summary = Some("word ".repeat(80));
+    let mut r = decided(r, crate::wire::Status::Accepted, 2);
+    r.contact_masked = false;
+    r.lead.contact_name = Some("Diego Sullivan".into());
+    r.decision_note = Some("calling them tomorrow".into());
+    let mut s = loaded(Role::Agent, vec![r]);
+    update(&mut s, code(KeyCode::Enter));
+    let out = screen(&s);
+    for want in [
+        "Note      kestrel says hi",
+        "Chain     northwind-net → kestrel-digital → you",
+        "Decision",
+        "Reply     calling them tomorrow",
+        "Contact   Diego Sullivan",
+    ] {
+        assert!(out.contains(want), "{want:?} missing:\n{out}");
+    }
+    // The long summary is cut, and says so.
+    let summary = out
+        .lines()
+        .find(|l| l.contains("Summary"))
+        .expect("summary");
+    assert!(summary.contains('…'), "{summary}");
+}
