@@ -597,6 +597,8 @@ pub struct State {
     pub filter_text: FilterText,
     /// The shared copies of the referrals' repeated values.
     pub interner: Interner,
+    /// The server refused the token (401), with its reason.
+    pub refused: Option<String>,
     /// Entries that arrived live and have not been on screen yet (each
     /// pane's `new_count` counts those among its rows).
     pub unseen: HashSet<u32>,
@@ -698,6 +700,7 @@ impl State {
             by_id: IdIndex::default(),
             filter_text: FilterText::default(),
             interner: Interner::default(),
+            refused: None,
             unseen: HashSet::new(),
             panes: [PaneState::default(), PaneState::default()],
             active: Pane::Incoming,

@@ -117,6 +117,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let me = sanitize::clean_me(me);
             let operator = me.user.role == Role::Operator;
             state.me = Some(me);
+            state.refused = None;
             if operator {
                 state.active = Pane::Incoming;
             }
@@ -125,6 +126,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             true
         }
         Msg::Me(Err(e)) => {
+            note_refusal(state, &e);
             say(
                 state,
                 Level::Error,
@@ -142,6 +144,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             true
         }
         Msg::Partners(Err(e)) => {
+            note_refusal(state, &e);
             say(
                 state,
                 Level::Error,
@@ -245,6 +248,15 @@ fn say(state: &mut State, level: Level, text: String) {
     state.status = Some(StatusMessage::new(text, level, state.now));
 }
 
+/// A load answered 401: the token is wrong, and retrying will not help.
+/// Kept for the connection indicator and the empty table, which say so and
+/// what to do, instead of "connecting" and "loading…" forever.
+fn note_refusal(state: &mut State, error: &str) {
+    if let Some(why) = error.strip_prefix("unauthenticated: ") {
+        state.refused = Some(sanitize::clean_line(why));
+    }
+}
+
 /// The status while `R` lists again (replaced when the lists are in).
 const RELOADING: &str = "reloading…";
 
@@ -303,15 +315,18 @@ fn on_listed(
             }
             rebuild_panes(state);
         }
-        Err(e) => say(
-            state,
-            Level::Error,
-            format!(
-                "cannot list {}: {}",
-                box_.as_str(),
-                sanitize::clean_line(&e)
-            ),
-        ),
+        Err(e) => {
+            note_refusal(state, &e);
+            say(
+                state,
+                Level::Error,
+                format!(
+                    "cannot list {}: {}",
+                    box_.as_str(),
+                    sanitize::clean_line(&e)
+                ),
+            );
+        }
     }
     if state.listing.is_empty()
         && state.watch_after_list
@@ -1168,6 +1183,10 @@ fn reject_key(
             }
             _ => {
                 let changed = edit(input, ev, MAX_TEXT_CHARS);
+                // The complaint was about the empty note: typing answers it.
+                if changed && note_value(input).is_some() {
+                    p.error = None;
+                }
                 (Some(Popup::Reject(p)), changed)
             }
         },

@@ -607,6 +607,10 @@ fn reject_picks_a_reason_then_a_note() {
     };
     assert!(p.error.is_some());
     type_str(&mut s, "not our area, jk");
+    let Some(Popup::Reject(p)) = &s.popup else {
+        panic!()
+    };
+    assert!(p.error.is_none(), "typing a note answers the complaint");
     let (_, id, req, _) = sent(&update(&mut s, code(KeyCode::Enter)));
     assert_eq!(id, "r_09");
     let ActionRequest::Reject(r) = req else {

@@ -380,3 +380,35 @@ fn at_80x24_the_detail_keeps_the_note_decision_and_contact_and_cuts_the_rest_vis
         .expect("summary");
     assert!(summary.contains('…'), "{summary}");
 }
+
+#[test]
+fn a_refused_token_says_so_instead_of_loading_forever() {
+    let mut s = State::new(
+        "https://leadx.example",
+        false,
+        super::keymap::KeyMap::defaults(),
+        "k",
+        t(NOW),
+    );
+    super::update::init(&mut s);
+    update(&mut s, Msg::Resize(80, 24));
+    update(
+        &mut s,
+        Msg::Me(Err("unauthenticated: missing or unknown token".into())),
+    );
+    update(
+        &mut s,
+        Msg::Partners(Err("unauthenticated: missing or unknown token".into())),
+    );
+    let out = screen(&s);
+    assert!(out.contains("✕ token refused"), "{out}");
+    assert!(out.contains("the server refused this token"), "{out}");
+    assert!(!out.contains("loading…"), "{out}");
+    // Another failure (the network) is not a refusal.
+    let mut s2 = loaded(Role::Agent, sample());
+    update(
+        &mut s2,
+        Msg::Partners(Err("server unreachable: refused".into())),
+    );
+    assert!(s2.refused.is_none());
+}

@@ -14,6 +14,7 @@ use crate::sanitize::{fit, width};
 /// The connection words: `● live`, `◌ reconnecting in 3s`, `✕ offline since 10:42`.
 pub fn connection(state: &State) -> String {
     match &state.conn {
+        Conn::Connecting if state.refused.is_some() => "✕ token refused".to_string(),
         Conn::Connecting => "◌ connecting".to_string(),
         Conn::Live { .. } => "● live".to_string(),
         Conn::Reconnecting {
@@ -73,6 +74,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let y = area.y;
     let conn_style = match &state.conn {
         Conn::Live { .. } if !state.stale => theme.conn_live,
+        Conn::Connecting if state.refused.is_some() => theme.conn_offline,
         Conn::Live { .. } | Conn::Connecting => theme.conn_reconnecting,
         Conn::Reconnecting { since, .. } => {
             if (state.now - *since).num_seconds() >= OFFLINE_AFTER_SECS {

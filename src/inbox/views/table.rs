@@ -247,7 +247,14 @@ pub fn render(state: &State, theme: &Theme, pane: Pane, area: Rect, buf: &mut Bu
         inner.height.saturating_sub(1),
     );
     if p.rows.is_empty() {
-        let msg = if state.me.is_none() || !state.listing.is_empty() {
+        let refused;
+        let msg = if let Some(why) = &state.refused {
+            refused = format!(
+                "the server refused this token ({why}): fix server.token or \
+                 --token-file, then start leadx again"
+            );
+            refused.as_str()
+        } else if state.me.is_none() || !state.listing.is_empty() {
             "loading…"
         } else if !state.filter_applied.is_empty() {
             "no referral matches the filter (Esc clears it)"
