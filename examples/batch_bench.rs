@@ -226,7 +226,7 @@ fn seed(dir: &Path, tag: &str) -> World {
                             .expect("created")
                             .referral
                             .referral;
-                        made.push((kinds[i], r.to_partner.clone(), r.id, r.version));
+                        made.push((kinds[i], r.to_partner.to_string(), r.id, r.version));
                     }
                     made
                 })

@@ -33,8 +33,8 @@ use leadx::inbox::views;
 use leadx::server::{ServerConfig, start};
 use leadx::store::{SharedStore, Store};
 use leadx::wire::{
-    DecidedBy, Me, MePartner, MeUser, Partner, ReasonCode, Referral, ReferralBox, Role, Status,
-    Timestamp, now_seconds,
+    DecidedBy, Me, MePartner, MeUser, Name, Partner, ReasonCode, Referral, ReferralBox, Role,
+    Status, Timestamp, now_seconds,
 };
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -279,8 +279,8 @@ fn synth_referral(
         id: format!("r_{}", ulid::Ulid::new()),
         version: if decided { 2 } else { 1 },
         status,
-        from_partner: from,
-        to_partner: to,
+        from_partner: from.into(),
+        to_partner: to.into(),
         lead,
         contact_masked: false,
         commission_pct: commission(rng, other.kind),
@@ -291,22 +291,30 @@ fn synth_referral(
         updated_at: decided_at.unwrap_or(created),
         expires_at: created + chrono::Duration::hours(72),
         decided_at,
-        decided_by: decided.then(|| DecidedBy {
-            user: "u_decider".into(),
-            name: "Sam Ortiz".into(),
-            partner: decider.to_string(),
+        // Fresh allocations per referral, as JSON decoding makes them: the
+        // inbox's interning is what shares them.
+        decided_by: decided.then(|| {
+            std::sync::Arc::new(DecidedBy {
+                user: "u_decider".into(),
+                name: "Sam Ortiz".into(),
+                partner: decider.into(),
+            })
         }),
-        reason: (status == Status::Rejected).then(|| leadx::wire::Reason {
-            code: *ReasonCode::ALL.choose(rng).expect("codes"),
-            note: Some("Outside our region this quarter".into()),
+        reason: (status == Status::Rejected).then(|| {
+            Box::new(leadx::wire::Reason {
+                code: *ReasonCode::ALL.choose(rng).expect("codes"),
+                note: Some("Outside our region this quarter".into()),
+            })
         }),
-        outcome: matches!(status, Status::Won | Status::Lost).then(|| leadx::wire::Outcome {
-            value_cents: Some(rng.random_range(1..500) * 10_000),
-            note: None,
+        outcome: matches!(status, Status::Won | Status::Lost).then(|| {
+            Box::new(leadx::wire::Outcome {
+                value_cents: Some(rng.random_range(1..500) * 10_000),
+                note: None,
+            })
         }),
         parent_id: None,
         forwarded_to: (status == Status::Forwarded).then(|| other.id.clone()),
-        chain,
+        chain: chain.into_iter().map(Name::from).collect(),
     };
     // The receiver sees the contact only once it accepted.
     if incoming && !matches!(status, Status::Accepted | Status::Won | Status::Lost) {
@@ -327,33 +335,54 @@ fn in_memory(n: usize, partners: &[Partner]) -> bool {
     let now = now_seconds();
     let (rss0, _) = memory_kib();
 
-    let t = Instant::now();
+    // As the app does: the list arrives a page at a time and each page goes
+    // into the model (sanitized, interned) before the next is decoded, so
+    // the raw referrals never exist all at once. Building a page stands for
+    // decoding it (fresh allocations for every string).
     let mut rng = StdRng::seed_from_u64(0x1EAD_BE4C);
     let mut leads = LeadFactory::new();
-    let (mut incoming, mut outgoing) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let r = synth_referral(&mut rng, &mut leads, partners, i, now);
-        if r.to_partner == ME {
-            incoming.push(r);
-        } else {
-            outgoing.push(r);
+    let mut state = empty_state(partners, now);
+    let (mut built, mut loading) = (Duration::ZERO, Duration::ZERO);
+    let (mut n_in, mut n_out) = (0, 0);
+    let page = leadx::client::LIST_ALL_PAGE as usize;
+    for start in (0..n).step_by(page) {
+        let t = Instant::now();
+        let (mut incoming, mut outgoing) = (Vec::new(), Vec::new());
+        for i in start..(start + page).min(n) {
+            let r = synth_referral(&mut rng, &mut leads, partners, i, now);
+            if r.to_partner == ME {
+                incoming.push(r);
+            } else {
+                outgoing.push(r);
+            }
         }
+        built += t.elapsed();
+        (n_in, n_out) = (n_in + incoming.len(), n_out + outgoing.len());
+        let t = Instant::now();
+        for (box_, items) in [
+            (ReferralBox::Incoming, incoming),
+            (ReferralBox::Outgoing, outgoing),
+        ] {
+            let _ = update(&mut state, Msg::ListPage { box_, items });
+        }
+        loading += t.elapsed();
     }
     drop(leads);
-    println!(
-        "built {n} referrals ({} incoming, {} outgoing) in {:.0} ms (not timed below)",
-        incoming.len(),
-        outgoing.len(),
-        ms(t.elapsed())
-    );
-
-    let mut state = empty_state(partners, now);
     let t = Instant::now();
-    load(&mut state, incoming, outgoing, 1);
+    load(&mut state, Vec::new(), Vec::new(), 1);
+    loading += t.elapsed();
     println!(
-        "load {n} referrals into the model through the reducer (sanitize, index, sort): {:.0} ms",
-        ms(t.elapsed())
+        "built {n} referrals ({n_in} incoming, {n_out} outgoing) in {:.0} ms, \
+         a page of {page} at a time (not timed below)",
+        ms(built)
     );
+    println!(
+        "load {n} referrals into the model through the reducer, page by page \
+         (sanitize, intern, index, sort): {:.0} ms",
+        ms(loading)
+    );
+    let (names, deciders, chains) = state.interner.len();
+    println!("  shared values: {names} names, {deciders} deciders, {chains} forward chains");
     let (rss1, hwm1) = memory_kib();
     let mem_ok = mib(rss1) < 150.0;
     println!(

@@ -142,19 +142,21 @@ fn build(rows: usize, now: Timestamp) -> Vec<Referral> {
                 id: format!("01JDZ{:021}", i * 7919 % 1_000_003 + i),
                 version: 1,
                 status,
-                from_partner: PARTNERS[from].to_string(),
-                to_partner: PARTNERS[to].to_string(),
+                from_partner: PARTNERS[from].into(),
+                to_partner: PARTNERS[to].into(),
                 lead: Lead {
                     company,
                     domain: rng.random_bool(0.8).then_some(domain),
                     contact_name: None,
                     contact_email: None,
                     contact_phone: None,
-                    category: pick(&mut rng, CATEGORIES),
+                    category: pick(&mut rng, CATEGORIES).into(),
                     summary: rng.random_bool(0.9).then(|| pick(&mut rng, NEEDS)),
                     est_value_cents: value,
                     currency: "EUR".into(),
-                    region: rng.random_bool(0.85).then(|| pick(&mut rng, REGIONS)),
+                    region: rng
+                        .random_bool(0.85)
+                        .then(|| pick(&mut rng, REGIONS).into()),
                 },
                 contact_masked: true,
                 commission_pct: rng.random_range(0..=30),
@@ -169,7 +171,7 @@ fn build(rows: usize, now: Timestamp) -> Vec<Referral> {
                 outcome: None,
                 parent_id: None,
                 forwarded_to: None,
-                chain: Vec::new(),
+                chain: Vec::new().into(),
             }
         })
         .collect()
@@ -253,7 +255,7 @@ fn render(r: &Referral) -> String {
         r.lead.company,
         opt(&r.lead.domain),
         r.lead.category,
-        opt(&r.lead.region),
+        r.lead.region.as_deref().unwrap_or_default(),
         r.lead
             .est_value_cents
             .map_or(String::new(), |c| (c / 100).to_string()),

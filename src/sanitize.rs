@@ -43,7 +43,9 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::wire::{Me, Partner, Referral};
+use std::sync::Arc;
+
+use crate::wire::{DecidedBy, Me, Name, Partner, Referral};
 
 /// Placeholder for one run of escape sequences.
 pub const ESCAPE_PLACEHOLDER: char = '\u{241B}';
@@ -168,24 +170,33 @@ pub fn clean_referral(r: Referral) -> Referral {
     let text = |s: String| clean_owned(s, true);
     let mut r = r;
     r.id = line(r.id);
-    r.from_partner = line(r.from_partner);
-    r.to_partner = line(r.to_partner);
+    r.from_partner = clean_name(r.from_partner);
+    r.to_partner = clean_name(r.to_partner);
     let lead = &mut r.lead;
     lead.company = line(std::mem::take(&mut lead.company));
     lead.domain = lead.domain.take().map(line);
     lead.contact_name = lead.contact_name.take().map(line);
     lead.contact_email = lead.contact_email.take().map(line);
     lead.contact_phone = lead.contact_phone.take().map(line);
-    lead.category = line(std::mem::take(&mut lead.category));
+    lead.category = clean_name(std::mem::take(&mut lead.category));
     lead.summary = lead.summary.take().map(text);
-    lead.currency = line(std::mem::take(&mut lead.currency));
-    lead.region = lead.region.take().map(line);
+    lead.currency = clean_name(std::mem::take(&mut lead.currency));
+    lead.region = lead.region.take().map(clean_name);
     r.note = r.note.take().map(text);
     r.decision_note = r.decision_note.take().map(text);
-    if let Some(d) = r.decided_by.as_mut() {
-        d.user = line(std::mem::take(&mut d.user));
-        d.name = line(std::mem::take(&mut d.name));
-        d.partner = line(std::mem::take(&mut d.partner));
+    if let Some(d) = r.decided_by.take() {
+        let plain = [&d.user, &d.name, &d.partner]
+            .iter()
+            .all(|n| is_plain(n, false));
+        r.decided_by = Some(if plain {
+            d
+        } else {
+            Arc::new(DecidedBy {
+                user: clean_name(d.user.clone()),
+                name: clean_name(d.name.clone()),
+                partner: clean_name(d.partner.clone()),
+            })
+        });
     }
     if let Some(reason) = r.reason.as_mut() {
         reason.note = reason.note.take().map(text);
@@ -195,8 +206,19 @@ pub fn clean_referral(r: Referral) -> Referral {
     }
     r.parent_id = r.parent_id.take().map(line);
     r.forwarded_to = r.forwarded_to.take().map(line);
-    r.chain = r.chain.into_iter().map(line).collect();
+    if !r.chain.iter().all(|n| is_plain(n, false)) {
+        r.chain = r.chain.iter().cloned().map(clean_name).collect();
+    }
     r
+}
+
+/// A [`Name`] cleaned as one line; the same one when nothing needs it.
+pub fn clean_name(n: Name) -> Name {
+    if is_plain(&n, false) {
+        n
+    } else {
+        Name::from(clean(&n, false))
+    }
 }
 
 /// A partner with its id, name, categories and regions cleaned.
@@ -643,7 +665,7 @@ mod tests {
         assert_eq!(c.lead.company, "␛Bakery");
         assert_eq!(c.lead.summary.as_deref(), Some("line\nnext␛"));
         assert_eq!(c.lead.region.as_deref(), Some("US␉West"));
-        assert_eq!(c.chain, vec!["north�wind", "acme�"]);
+        assert_eq!(*c.chain, ["north�wind", "acme�"]);
         assert_eq!(c.decided_by.expect("decided_by").name, "Eve�");
     }
 

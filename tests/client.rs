@@ -450,7 +450,7 @@ async fn reject_withdraw_close_and_forward_with_their_conflicts() {
     );
     assert_eq!(got.forwarded.parent_id.as_deref(), Some(r4.id.as_str()));
     assert_eq!(
-        got.forwarded.chain,
+        *got.forwarded.chain,
         ["northwind-net", "acme-web", "harbor-host"]
     );
     assert_eq!(got.forwarded.commission_pct, 10);

@@ -347,7 +347,7 @@ fn simulator_steps_keep_the_queue_moving() {
     for id in new {
         let r = store.get(id).unwrap().unwrap().referral;
         assert_eq!(r.to_partner, DEMO_PARTNER);
-        assert!(actors.actors.contains_key(&r.from_partner));
+        assert!(actors.actors.contains_key(r.from_partner.as_str()));
     }
 }
 

@@ -124,7 +124,7 @@ pub fn seed(dir: &std::path::Path, n: usize, partners: &[Partner]) -> Seeded {
                             .expect("created")
                             .referral
                             .referral;
-                        ids.push((incoming, r.to_partner.clone(), r.id));
+                        ids.push((incoming, r.to_partner.to_string(), r.id));
                     }
                     ids
                 })

@@ -358,7 +358,7 @@ mod tests {
             outcome: None,
             parent_id: None,
             forwarded_to: None,
-            chain: vec!["northwind-net".into(), "acme-web".into()],
+            chain: ["northwind-net".into(), "acme-web".into()].into(),
         }
     }
 

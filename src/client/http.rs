@@ -422,9 +422,27 @@ impl Client {
         statuses: &[Status],
         limit: u32,
     ) -> Result<(Vec<Referral>, u64), ClientError> {
+        let mut items = Vec::new();
+        let as_of = self
+            .list_all_each(box_, statuses, limit, |page| items.extend(page))
+            .await?;
+        Ok((items, as_of))
+    }
+
+    /// [`Client::list_all_with`] handing each page's referrals to `each` as
+    /// it arrives instead of collecting them: a caller that keeps its own
+    /// copy never holds the whole list twice. Returns the first page's
+    /// `as_of`. On an error, the pages already handed over stay handed over.
+    pub async fn list_all_each(
+        &self,
+        box_: ReferralBox,
+        statuses: &[Status],
+        limit: u32,
+        mut each: impl FnMut(Vec<Referral>),
+    ) -> Result<u64, ClientError> {
         let first = self.list_page(box_, statuses, None, limit).await?;
         let as_of = first.as_of;
-        let mut items = first.items;
+        each(first.items);
         let mut cursor = first.next_cursor;
         let mut seen = std::collections::HashSet::new();
         while let Some(c) = cursor {
@@ -441,10 +459,10 @@ impl Client {
                     "the server sent an empty page with a next cursor".into(),
                 ));
             }
-            items.extend(page.items);
+            each(page.items);
             cursor = page.next_cursor;
         }
-        Ok((items, as_of))
+        Ok(as_of)
     }
 
     /// `GET /v1/referrals/{id}`.

@@ -81,7 +81,7 @@ pub enum ConfigError {
         key_file: String,
     },
     /// A token file that is open to others.
-    #[error("token file {} is {} by others (mode {mode:04o}); run: chmod 600 {}", path.display(), if mode & 0o044 != 0 { "readable" } else { "accessible" }, path.display())]
+    #[error("token file {} is {} (mode {mode:04o}); run: chmod 600 {}", path.display(), open_to(*mode), path.display())]
     TokenFileMode {
         /// The token file.
         path: PathBuf,
@@ -148,5 +148,19 @@ fn known_profiles(known: &[String]) -> String {
         "no profiles are defined (add a [profiles.NAME] table with url and token_file)".to_string()
     } else {
         format!("known profiles: {}", known.join(", "))
+    }
+}
+
+/// Who besides the owner may read (or otherwise use) a file with `mode`.
+fn open_to(mode: u32) -> &'static str {
+    let (group, others) = (mode & 0o070 != 0, mode & 0o007 != 0);
+    let read = mode & 0o044 != 0;
+    match (read, group, others) {
+        (true, true, true) => "readable by its group and others",
+        (true, true, false) => "readable by its group",
+        (true, _, _) => "readable by others",
+        (false, true, true) => "accessible to its group and others",
+        (false, true, false) => "accessible to its group",
+        (false, _, _) => "accessible to others",
     }
 }

@@ -427,7 +427,7 @@ fn token_file_modes() {
     assert_eq!(
         fx.err(&o),
         format!(
-            "token file {} is readable by others (mode 0644); run: chmod 600 {}",
+            "token file {} is readable by its group and others (mode 0644); run: chmod 600 {}",
             open.display(),
             open.display()
         )
@@ -438,7 +438,7 @@ fn token_file_modes() {
             token_file: Some(group),
             ..none()
         })
-        .contains("(mode 0640)")
+        .contains("is readable by its group (mode 0640)")
     );
     let gw = fx.token_file("gw", "secret\n", 0o620);
     assert!(
@@ -446,7 +446,7 @@ fn token_file_modes() {
             token_file: Some(gw),
             ..none()
         })
-        .contains("is accessible by others (mode 0620)")
+        .contains("is accessible to its group (mode 0620)")
     );
     let private = fx.token_file("private", "\n  s3cr3t-token \n\n", 0o600);
     assert_eq!(
@@ -468,7 +468,7 @@ fn token_file_modes() {
     );
     // Through the environment and the file too.
     fx.set("LEADX_SERVER__TOKEN_FILE", &open.display().to_string());
-    assert!(fx.err(&none()).contains("readable by others"));
+    assert!(fx.err(&none()).contains("readable by its group and others"));
     fx.env.remove("LEADX_SERVER__TOKEN_FILE");
     fx.config(&format!("[server]\ntoken_file = \"{}\"\n", open.display()));
     assert!(fx.err(&none()).contains("chmod 600"));

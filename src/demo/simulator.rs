@@ -280,7 +280,7 @@ fn decide(
     r: &StoredReferral,
 ) -> anyhow::Result<Option<String>> {
     let by = &r.referral.to_partner;
-    let Some(actor) = actors.actors.get(by) else {
+    let Some(actor) = actors.actors.get(by.as_str()) else {
         return Ok(None);
     };
     let category = r.referral.lead.category.clone();
@@ -289,12 +289,12 @@ fn decide(
             .partners
             .iter()
             .chain(std::iter::once(&actors.demo))
-            .filter(|p| !r.referral.chain.contains(&p.id))
+            .filter(|p| !r.referral.chain.iter().any(|c| *c == p.id))
             .collect();
         let sellers: Vec<&Partner> = candidates
             .iter()
             .copied()
-            .filter(|p| p.categories.contains(&category))
+            .filter(|p| p.categories.iter().any(|c| *c == category))
             .collect();
         if !sellers.is_empty() {
             candidates = sellers;
@@ -372,7 +372,7 @@ fn decide_outgoing(
     )?;
     let candidates: Vec<&StoredReferral> = pending
         .iter()
-        .filter(|r| actors.actors.contains_key(&r.referral.to_partner))
+        .filter(|r| actors.actors.contains_key(r.referral.to_partner.as_str()))
         .collect();
     match candidates.choose(rng) {
         Some(r) => decide(store, rng, actors, r),
@@ -397,7 +397,7 @@ fn withdraw_incoming(
         return Ok(None);
     };
     let by = &r.referral.from_partner;
-    let Some(actor) = actors.actors.get(by) else {
+    let Some(actor) = actors.actors.get(by.as_str()) else {
         return Ok(None);
     };
     Ok(Some(match apply_one(store, actor, r, Action::Withdraw)? {
@@ -426,7 +426,7 @@ fn close_outgoing(
         return Ok(None);
     };
     let by = &r.referral.to_partner;
-    let Some(actor) = actors.actors.get(by) else {
+    let Some(actor) = actors.actors.get(by.as_str()) else {
         return Ok(None);
     };
     let won = rng.random_bool(0.55);

@@ -7,6 +7,8 @@
 //! Lookups the rules need (is a partner known, which hops of a domain are
 //! open) come in as closures.
 
+use std::sync::Arc;
+
 use chrono::{Duration, Timelike};
 
 use super::validate::{
@@ -16,7 +18,7 @@ use super::validate::{
 use super::visibility::can_see;
 use crate::store::{Action, ActionItem, Actor, Applied, DomainError, StoredReferral};
 use crate::wire::{
-    CloseStatus, CreateReferral, DecidedBy, MAX_CHAIN, Outcome, Reason, ReasonCode, Referral,
+    CloseStatus, CreateReferral, DecidedBy, MAX_CHAIN, Name, Outcome, Reason, ReasonCode, Referral,
     Status, Timestamp,
 };
 
@@ -32,12 +34,12 @@ pub struct OpenHop {
 }
 
 /// `decided_by` for this actor.
-pub fn decided_by(actor: &Actor) -> DecidedBy {
-    DecidedBy {
-        user: actor.user_id.clone(),
-        name: actor.user_name.clone(),
-        partner: actor.partner_id.clone(),
-    }
+pub fn decided_by(actor: &Actor) -> Arc<DecidedBy> {
+    Arc::new(DecidedBy {
+        user: Name::from(&actor.user_id),
+        name: Name::from(&actor.user_name),
+        partner: Name::from(&actor.partner_id),
+    })
 }
 
 fn forbidden(message: impl Into<String>) -> DomainError {
@@ -105,8 +107,8 @@ pub fn decide_create(
             id: new_id,
             version: 1,
             status: Status::Pending,
-            from_partner: actor.partner_id.clone(),
-            to_partner: request.to_partner.clone(),
+            from_partner: Name::from(&actor.partner_id),
+            to_partner: Name::from(&request.to_partner),
             lead,
             contact_masked: false,
             commission_pct: request.commission_pct.unwrap_or(0),
@@ -121,7 +123,10 @@ pub fn decide_create(
             outcome: None,
             parent_id: None,
             forwarded_to: None,
-            chain: vec![actor.partner_id.clone(), request.to_partner.clone()],
+            chain: Arc::from([
+                Name::from(&actor.partner_id),
+                Name::from(&request.to_partner),
+            ]),
         },
         accepted_partner: None,
     })
@@ -298,16 +303,16 @@ pub fn decide(
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
             n.decision_note = note.clone();
-            next.accepted_partner = Some(r.to_partner.clone());
+            next.accepted_partner = Some(r.to_partner.to_string());
         }
         Action::Reject { reason } => {
             n.status = Status::Rejected;
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
-            n.reason = Some(Reason {
+            n.reason = Some(Box::new(Reason {
                 code: reason.code,
                 note: reason.note.clone(),
-            });
+            }));
         }
         Action::Forward {
             to_partner,
@@ -317,14 +322,18 @@ pub fn decide(
         } => {
             let child_id = new_id();
             let hours = check_expires("expires_in_hours", *expires_in_hours)?;
-            let mut chain = r.chain.clone();
-            chain.push(to_partner.clone());
+            let chain: Arc<[Name]> = r
+                .chain
+                .iter()
+                .cloned()
+                .chain([Name::from(to_partner)])
+                .collect();
             let child = Referral {
                 id: child_id.clone(),
                 version: 1,
                 status: Status::Pending,
-                from_partner: actor.partner_id.clone(),
-                to_partner: to_partner.clone(),
+                from_partner: Name::from(&actor.partner_id),
+                to_partner: Name::from(to_partner),
                 lead: r.lead.clone(),
                 contact_masked: false,
                 commission_pct: commission_pct.unwrap_or(r.commission_pct),
@@ -364,10 +373,10 @@ pub fn decide(
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
             n.decision_note = outcome.note.clone();
-            n.outcome = Some(Outcome {
+            n.outcome = Some(Box::new(Outcome {
                 value_cents: outcome.value_cents,
                 note: outcome.note.clone(),
-            });
+            }));
         }
     }
     Ok(Applied {
@@ -516,7 +525,7 @@ mod tests {
         let r = &s.referral;
         assert_eq!(r.version, 1);
         assert_eq!(r.status, Status::Pending);
-        assert_eq!(r.chain, vec!["northwind-net", "acme-web"]);
+        assert_eq!(*r.chain, ["northwind-net", "acme-web"]);
         assert_eq!(r.expires_at, t("2026-11-29T09:14:03Z"));
         assert_eq!(r.commission_pct, 15);
         assert_eq!(r.lead.currency, "USD");
@@ -779,10 +788,10 @@ mod tests {
         assert_eq!(r.status, Status::Rejected);
         assert_eq!(
             r.reason,
-            Some(Reason {
+            Some(Box::new(Reason {
                 code: ReasonCode::Other,
                 note: Some("not us".into())
-            })
+            }))
         );
         let ok = run(&cur, &recipient, &reject(ReasonCode::WrongPartner, None)).unwrap();
         assert_eq!(
@@ -811,7 +820,7 @@ mod tests {
         assert_eq!(child.status, Status::Pending);
         assert_eq!(child.from_partner, "acme-web");
         assert_eq!(child.to_partner, "blue-host");
-        assert_eq!(child.chain, vec!["northwind-net", "acme-web", "blue-host"]);
+        assert_eq!(*child.chain, ["northwind-net", "acme-web", "blue-host"]);
         assert_eq!(child.parent_id.as_deref(), Some("r_1"));
         assert_eq!(child.commission_pct, 15);
         assert_eq!(child.expires_at, now() + Duration::hours(72));

@@ -7,7 +7,7 @@
 use crate::store::DomainError;
 use crate::wire::{
     DEFAULT_EXPIRES_IN_HOURS, Lead, LeadInput, MAX_EXPIRES_IN_HOURS, MAX_LINE_CHARS,
-    MAX_TEXT_CHARS, Partner,
+    MAX_TEXT_CHARS, Name, Partner,
 };
 
 /// A 422 naming `field`.
@@ -132,11 +132,11 @@ pub fn validate_lead(input: &LeadInput) -> Result<Lead, DomainError> {
         contact_name: input.contact_name.clone(),
         contact_email: input.contact_email.clone(),
         contact_phone: input.contact_phone.clone(),
-        category: category.to_string(),
+        category: Name::from(category),
         summary: input.summary.clone(),
         est_value_cents: input.est_value_cents,
-        currency,
-        region: input.region.clone(),
+        currency: Name::from(currency),
+        region: input.region.as_deref().map(Name::from),
     })
 }
 

@@ -21,7 +21,11 @@ pub fn sees_contact(stored: &StoredReferral, actor: &Actor) -> bool {
     if actor.role == Role::Operator {
         return false;
     }
-    let originator = stored.referral.chain.first() == Some(&actor.partner_id);
+    let originator = stored
+        .referral
+        .chain
+        .first()
+        .is_some_and(|c| *c == actor.partner_id);
     let acceptor = stored.accepted_partner.as_deref() == Some(actor.partner_id.as_str());
     originator || acceptor
 }

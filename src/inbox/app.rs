@@ -40,7 +40,7 @@ use super::theme::{self, Theme};
 use super::update::{init, update};
 use super::views;
 use crate::client::{
-    Backoff, Client, ClientError, FeedEvent, FeedOptions, new_idempotency_key,
+    Backoff, Client, ClientError, FeedEvent, FeedOptions, LIST_ALL_PAGE, new_idempotency_key,
     retry_until_definite, watch,
 };
 use crate::config::{self, Settings};
@@ -286,10 +286,20 @@ impl Runner {
                 let (client, tx) = (self.client.clone(), self.tx.clone());
                 self.spawn(async move {
                     let what = format!("{} referrals", box_.as_str());
-                    let r = load(&what, &tx, || client.list_all(box_)).await;
+                    // Page by page: the model takes each as it comes, so the
+                    // raw list never exists whole next to the model's copy.
+                    let r = load(&what, &tx, || {
+                        let tx = tx.clone();
+                        client.list_all_each(box_, &[], LIST_ALL_PAGE, move |items| {
+                            let _ = tx.send(Msg::ListPage { box_, items });
+                        })
+                    })
+                    .await;
                     let _ = tx.send(Msg::Listed {
                         box_,
-                        result: r.map_err(|e| e.to_string()),
+                        result: r
+                            .map(|as_of| (Vec::new(), as_of))
+                            .map_err(|e| e.to_string()),
                     });
                 });
             }

@@ -179,9 +179,20 @@ impl KeyMap {
     /// The hint line for `ctx`: `(keys, label)` of the commands with a hint,
     /// bound, applying in `ctx`, and not acting when `may_act` is false.
     pub fn hints(&self, ctx: Context, may_act: bool) -> Vec<(String, &'static str)> {
+        self.hints_where(ctx, may_act, |_| true)
+    }
+
+    /// [`KeyMap::hints`] for the commands `keep` accepts.
+    pub fn hints_where(
+        &self,
+        ctx: Context,
+        may_act: bool,
+        keep: impl Fn(Command) -> bool,
+    ) -> Vec<(String, &'static str)> {
         COMMANDS
             .iter()
             .filter(|c| c.contexts.contains(&ctx) && (may_act || !c.acts))
+            .filter(|c| keep(c.command))
             .filter_map(|c| Some((self.label_in(c.command, ctx)?, c.hint?)))
             .collect()
     }

@@ -96,8 +96,13 @@ pub fn layout_for(state: &State, active: Pane) -> AppLayout {
     };
     let w = body.width;
     let (panes_area, detail) = if state.show_detail {
-        let dh = (body.height * 2 / 5)
-            .max(8)
+        // Half the body up to 16 rows (the fixed fields, the note and a
+        // few lines of summary), at least 8, and at least 3 table rows left.
+        // The same height for every row, so the table never jumps.
+        let dh = body
+            .height
+            .div_ceil(2)
+            .clamp(8, 16)
             .min(body.height.saturating_sub(6));
         let ph = body.height - dh;
         (

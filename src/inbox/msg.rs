@@ -28,11 +28,19 @@ pub enum Msg {
     Me(Result<Me, String>),
     /// `GET /v1/partners` answered.
     Partners(Result<Vec<Partner>, String>),
+    /// One page of a box being listed, before [`Msg::Listed`] ends it.
+    ListPage {
+        /// Which box.
+        box_: ReferralBox,
+        /// The page's referrals.
+        items: Vec<Referral>,
+    },
     /// Every page of one box was listed (`as_of` of the first page).
     Listed {
         /// Which box.
         box_: ReferralBox,
-        /// The referrals and the first page's `as_of`, or why it failed.
+        /// Referrals not yet sent as [`Msg::ListPage`] and the first page's
+        /// `as_of`, or why it failed.
         result: Result<(Vec<Referral>, u64), String>,
     },
     /// A load (me, partners, list) failed for now and will be tried again.

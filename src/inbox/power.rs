@@ -1088,13 +1088,23 @@ fn complete(state: &State, line: &mut CmdLine) {
     let cmd = text.split_whitespace().next().unwrap_or("");
     let args_before = head.split_whitespace().count();
     let candidates: Vec<String> = if head.is_empty() {
-        let names = LINE_COMMANDS.iter().copied().chain(
-            COMMANDS
+        // Read-only (viewer, operator, --readonly): no actions offered.
+        let line_acts = |name: &str| {
+            LINE_HELP
                 .iter()
-                .filter(|c| palette_command(c.name).is_some())
-                .filter(|c| state.may_act() || !c.acts)
-                .map(|c| c.name),
-        );
+                .any(|(usage, _, acts)| *acts && usage[1..].split(' ').next() == Some(name))
+        };
+        let names = LINE_COMMANDS
+            .iter()
+            .copied()
+            .filter(|n| state.may_act() || !line_acts(n))
+            .chain(
+                COMMANDS
+                    .iter()
+                    .filter(|c| palette_command(c.name).is_some())
+                    .filter(|c| state.may_act() || !c.acts)
+                    .map(|c| c.name),
+            );
         prefixed(names.map(str::to_string), word)
     } else {
         match (cmd, args_before) {
@@ -1422,7 +1432,7 @@ fn act_with(state: &mut State, template: ActionRequest, fx: &mut Vec<Effect>) {
             if let ActionRequest::Forward(f) = &template
                 && state
                     .entry(&id)
-                    .is_some_and(|e| e.referral.chain.contains(&f.to_partner))
+                    .is_some_and(|e| e.referral.chain.iter().any(|c| *c == f.to_partner))
             {
                 say(
                     state,
@@ -1453,7 +1463,7 @@ fn act_with(state: &mut State, template: ActionRequest, fx: &mut Vec<Effect>) {
 }
 
 fn say(state: &mut State, level: Level, text: String) {
-    state.status = Some(super::state::StatusMessage { text, level });
+    state.status = Some(super::state::StatusMessage::new(text, level, state.now));
 }
 
 // ---------------------------------------------------------------- monitor
@@ -1481,7 +1491,7 @@ pub fn queue_summary(state: &State) -> Vec<QueueRow> {
             continue;
         }
         let row = by.entry(r.to_partner.as_str()).or_insert_with(|| QueueRow {
-            partner: r.to_partner.clone(),
+            partner: r.to_partner.to_string(),
             pending: 0,
             oldest_secs: 0,
             expiring_24h: 0,

@@ -84,7 +84,9 @@ fn tick(s: &mut State, secs: i64) -> Vec<Effect> {
 
 fn applied(r: &Referral) -> BatchResult {
     let mut v = decided(r.clone(), Status::Accepted, r.version + 1);
-    v.decided_by.as_mut().expect("decided").name = "Sam Agent".into();
+    let mut by = (**v.decided_by.as_ref().expect("decided")).clone();
+    by.name = "Sam Agent".into();
+    v.decided_by = Some(std::sync::Arc::new(by));
     BatchResult {
         id: r.id.clone(),
         outcome: BatchOutcome::Applied,
@@ -784,6 +786,31 @@ fn tab_completes_commands_codes_partners_views_and_fields() {
     type_str(&mut s, "from:north");
     update(&mut s, code(KeyCode::Tab));
     assert_eq!(value(&s), "select -status:pending from:northwind-net ");
+}
+
+#[test]
+fn tab_offers_no_actions_to_those_who_may_not_act() {
+    for (role, readonly) in [
+        (Role::Viewer, false),
+        (Role::Operator, false),
+        (Role::Agent, true),
+    ] {
+        let mut s = loaded(role, sample());
+        s.readonly = readonly;
+        update(&mut s, key(':'));
+        type_str(&mut s, "acc");
+        update(&mut s, code(KeyCode::Tab));
+        let line = s.cmdline.as_ref().unwrap();
+        assert_eq!(line.input.value(), "acc", "{role:?} readonly={readonly}");
+        assert!(line.completions.is_empty());
+        update(&mut s, code(KeyCode::Esc));
+        // What they may do still completes.
+        update(&mut s, key(':'));
+        type_str(&mut s, "sel");
+        update(&mut s, code(KeyCode::Tab));
+        assert_eq!(s.cmdline.as_ref().unwrap().input.value(), "select ");
+        update(&mut s, code(KeyCode::Esc));
+    }
 }
 
 #[test]

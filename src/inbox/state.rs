@@ -9,6 +9,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
 
 use chrono::FixedOffset;
 use tui_input::Input;
@@ -19,7 +20,9 @@ use super::msg::{ActionRequest, OpId};
 use super::power::{Batch, CmdLine, RangeMark};
 use crate::config::BatchSettings;
 use crate::query::{ParseError, Query, SortSpec};
-use crate::wire::{ActionKind, Me, Partner, ReasonCode, Referral, Role, Status, Timestamp};
+use crate::wire::{
+    ActionKind, DecidedBy, Me, Name, Partner, ReasonCode, Referral, Role, Status, Timestamp,
+};
 
 /// One of the two panes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +58,7 @@ pub struct Entry {
     pub referral: Referral,
     /// The action sent and not yet answered, if any.
     pub in_flight: Option<ActionKind>,
-    /// Arrived live and not looked at yet.
+    /// Arrived live and the cursor has not been on it yet (the row's `•`).
     pub fresh: bool,
 }
 
@@ -67,6 +70,66 @@ impl Entry {
             in_flight: None,
             fresh: false,
         }
+    }
+}
+
+/// One shared copy of each repeated value in the referrals held: partner
+/// ids, categories, currencies, regions, deciders and forward chains. A
+/// hundred thousand referrals name a few dozen partners; decoded from JSON,
+/// each would carry its own copies (about half a kilobyte a referral).
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    names: HashSet<Name>,
+    deciders: HashSet<Arc<DecidedBy>>,
+    chains: HashSet<Arc<[Name]>>,
+}
+
+impl Interner {
+    /// The shared copy of `n` (which becomes it, if it is the first).
+    pub fn name(&mut self, n: &Name) -> Name {
+        if let Some(x) = self.names.get(n.as_str()) {
+            return x.clone();
+        }
+        self.names.insert(n.clone());
+        n.clone()
+    }
+
+    /// Replaces every repeated value in `r` with its shared copy.
+    pub fn referral(&mut self, r: &mut Referral) {
+        r.from_partner = self.name(&r.from_partner);
+        r.to_partner = self.name(&r.to_partner);
+        r.lead.category = self.name(&r.lead.category);
+        r.lead.currency = self.name(&r.lead.currency);
+        if let Some(region) = &r.lead.region {
+            r.lead.region = Some(self.name(region));
+        }
+        if let Some(d) = &r.decided_by {
+            r.decided_by = Some(match self.deciders.get(&**d) {
+                Some(x) => x.clone(),
+                None => {
+                    let x = Arc::new(DecidedBy {
+                        user: self.name(&d.user),
+                        name: self.name(&d.name),
+                        partner: self.name(&d.partner),
+                    });
+                    self.deciders.insert(x.clone());
+                    x
+                }
+            });
+        }
+        r.chain = match self.chains.get(&*r.chain) {
+            Some(x) => x.clone(),
+            None => {
+                let x: Arc<[Name]> = r.chain.iter().map(|n| self.name(n)).collect();
+                self.chains.insert(x.clone());
+                x
+            }
+        };
+    }
+
+    /// Distinct values held (names, deciders, chains).
+    pub fn len(&self) -> (usize, usize, usize) {
+        (self.names.len(), self.deciders.len(), self.chains.len())
     }
 }
 
@@ -337,7 +400,7 @@ pub struct PaneState {
     pub offset: usize,
     /// How many of `all` are pending.
     pub pending: usize,
-    /// How many arrived live since the user last looked at this pane.
+    /// Rows that arrived live and have not been on screen yet.
     pub new_count: usize,
 }
 
@@ -398,6 +461,21 @@ pub struct StatusMessage {
     pub text: String,
     /// How to show it.
     pub level: Level,
+    /// When it goes away by itself.
+    pub until: Timestamp,
+}
+
+impl StatusMessage {
+    /// A message said at `now`: errors stay 30 s, the rest 10 s (or until
+    /// the next message replaces them).
+    pub fn new(text: String, level: Level, now: Timestamp) -> Self {
+        let secs = if level == Level::Error { 30 } else { 10 };
+        Self {
+            text,
+            level,
+            until: now + chrono::Duration::seconds(secs),
+        }
+    }
 }
 
 /// The reject popup.
@@ -517,6 +595,13 @@ pub struct State {
     pub by_id: IdIndex,
     /// What the filter searches, for every entry.
     pub filter_text: FilterText,
+    /// The shared copies of the referrals' repeated values.
+    pub interner: Interner,
+    /// The server refused the token (401), with its reason.
+    pub refused: Option<String>,
+    /// Entries that arrived live and have not been on screen yet (each
+    /// pane's `new_count` counts those among its rows).
+    pub unseen: HashSet<u32>,
     /// Incoming and outgoing (see [`Pane::index`]).
     pub panes: [PaneState; 2],
     /// The pane keys act on.
@@ -614,6 +699,9 @@ impl State {
             entries: Vec::new(),
             by_id: IdIndex::default(),
             filter_text: FilterText::default(),
+            interner: Interner::default(),
+            refused: None,
+            unseen: HashSet::new(),
             panes: [PaneState::default(), PaneState::default()],
             active: Pane::Incoming,
             me: None,
@@ -840,6 +928,9 @@ impl State {
             }
             let offline_at = *since + chrono::Duration::seconds(OFFLINE_AFTER_SECS);
             consider(offline_at);
+        }
+        if let Some(m) = &self.status {
+            consider(m.until);
         }
         if let Some(Batch {
             phase: super::power::BatchPhase::Undo { until },

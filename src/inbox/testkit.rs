@@ -1,5 +1,7 @@
 //! Builders for the inbox's unit and snapshot tests.
 
+use std::sync::Arc;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keymap::KeyMap;
@@ -26,8 +28,8 @@ pub fn referral(id: &str, from: &str, to: &str, company: &str, age_min: i64) -> 
         id: id.to_string(),
         version: 1,
         status: Status::Pending,
-        from_partner: from.to_string(),
-        to_partner: to.to_string(),
+        from_partner: from.into(),
+        to_partner: to.into(),
         lead: Lead {
             company: company.to_string(),
             domain: Some(format!(
@@ -37,11 +39,11 @@ pub fn referral(id: &str, from: &str, to: &str, company: &str, age_min: i64) -> 
             contact_name: None,
             contact_email: None,
             contact_phone: None,
-            category: "hosting".to_string(),
+            category: "hosting".into(),
             summary: Some("Managed hosting for an e-commerce relaunch".to_string()),
             est_value_cents: Some(1_200_000),
-            currency: "USD".to_string(),
-            region: Some("US-West".to_string()),
+            currency: "USD".into(),
+            region: Some("US-West".into()),
         },
         contact_masked: true,
         commission_pct: 15,
@@ -56,7 +58,7 @@ pub fn referral(id: &str, from: &str, to: &str, company: &str, age_min: i64) -> 
         outcome: None,
         parent_id: None,
         forwarded_to: None,
-        chain: vec![from.to_string(), to.to_string()],
+        chain: [from.into(), to.into()].into(),
     }
 }
 
@@ -65,11 +67,11 @@ pub fn decided(mut r: Referral, status: Status, version: u64) -> Referral {
     r.status = status;
     r.version = version;
     r.decided_at = Some(t("2026-11-26T10:42:00Z"));
-    r.decided_by = Some(DecidedBy {
-        user: "u_dana".to_string(),
-        name: "Dana".to_string(),
+    r.decided_by = Some(Arc::new(DecidedBy {
+        user: "u_dana".into(),
+        name: "Dana".into(),
         partner: r.to_partner.clone(),
-    });
+    }));
     r
 }
 
@@ -209,19 +211,20 @@ pub fn sample() -> Vec<Referral> {
             60 * 100,
         ),
     ];
-    v[3].lead.category = "colocation".to_string();
+    v[3].lead.category = "colocation".into();
     v[4].lead.est_value_cents = Some(95_000);
-    v[4].lead.region = Some("EU-Central".to_string());
+    v[4].lead.region = Some("EU-Central".into());
     let accepted = decided(v[5].clone(), Status::Accepted, 2);
     v[5] = accepted;
     v[5].contact_masked = false;
     v[5].lead.contact_name = Some("Lee Park".to_string());
     v[5].lead.contact_email = Some("lee@summitlegal.example".to_string());
-    v[2].chain = vec![
+    v[2].chain = [
         "pixel-forge".into(),
         "northwind-net".into(),
         "acme-web".into(),
-    ];
+    ]
+    .into();
     let won = decided(v[8].clone(), Status::Rejected, 2);
     v[8] = won;
     v

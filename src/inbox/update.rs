@@ -51,6 +51,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => {
             advance(state, now);
+            if state.status.as_ref().is_some_and(|m| m.until <= state.now) {
+                state.status = None;
+            }
             power::on_tick(state, &mut fx);
             // `age:` and `expires:` terms change their answer with time alone.
             let f = &state.filter_applied;
@@ -114,6 +117,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let me = sanitize::clean_me(me);
             let operator = me.user.role == Role::Operator;
             state.me = Some(me);
+            state.refused = None;
             if operator {
                 state.active = Pane::Incoming;
             }
@@ -122,6 +126,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             true
         }
         Msg::Me(Err(e)) => {
+            note_refusal(state, &e);
             say(
                 state,
                 Level::Error,
@@ -139,6 +144,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             true
         }
         Msg::Partners(Err(e)) => {
+            note_refusal(state, &e);
             say(
                 state,
                 Level::Error,
@@ -148,6 +154,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 ),
             );
             true
+        }
+        Msg::ListPage { box_, items } => {
+            if !state.listing.contains(&box_) {
+                return fx;
+            }
+            // The panes are rebuilt once, when the last page is in.
+            state.entries.reserve(items.len());
+            state.by_id.reserve(&state.entries, items.len());
+            for r in items {
+                upsert_entry(state, clean_referral(r), false);
+            }
+            false
         }
         Msg::Listed { box_, result } => {
             on_listed(state, box_, result, &mut fx);
@@ -211,6 +229,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     };
     if changed {
         state.dirty = true;
+        mark_seen(state);
     }
     fx
 }
@@ -226,8 +245,20 @@ fn advance(state: &mut State, now: Timestamp) {
 }
 
 fn say(state: &mut State, level: Level, text: String) {
-    state.status = Some(StatusMessage { text, level });
+    state.status = Some(StatusMessage::new(text, level, state.now));
 }
+
+/// A load answered 401: the token is wrong, and retrying will not help.
+/// Kept for the connection indicator and the empty table, which say so and
+/// what to do, instead of "connecting" and "loading…" forever.
+fn note_refusal(state: &mut State, error: &str) {
+    if let Some(why) = error.strip_prefix("unauthenticated: ") {
+        state.refused = Some(sanitize::clean_line(why));
+    }
+}
+
+/// The status while `R` lists again (replaced when the lists are in).
+const RELOADING: &str = "reloading…";
 
 fn clean_referral(r: Referral) -> Referral {
     sanitize::clean_referral(r)
@@ -267,6 +298,16 @@ fn on_listed(
                 upsert_entry(state, clean_referral(r), false);
             }
             state.list_as_of = Some(state.list_as_of.map_or(as_of, |a| a.min(as_of)));
+            if state.listing.is_empty()
+                && state.status.as_ref().is_some_and(|m| m.text == RELOADING)
+            {
+                let n = state.entries.len();
+                say(
+                    state,
+                    Level::Success,
+                    format!("reloaded: {n} referral{}", plural(n)),
+                );
+            }
             if state.listing.is_empty() {
                 // The bulk load is over: give back what growing left spare.
                 state.entries.shrink_to_fit();
@@ -274,15 +315,18 @@ fn on_listed(
             }
             rebuild_panes(state);
         }
-        Err(e) => say(
-            state,
-            Level::Error,
-            format!(
-                "cannot list {}: {}",
-                box_.as_str(),
-                sanitize::clean_line(&e)
-            ),
-        ),
+        Err(e) => {
+            note_refusal(state, &e);
+            say(
+                state,
+                Level::Error,
+                format!(
+                    "cannot list {}: {}",
+                    box_.as_str(),
+                    sanitize::clean_line(&e)
+                ),
+            );
+        }
     }
     if state.listing.is_empty()
         && state.watch_after_list
@@ -297,12 +341,16 @@ fn on_listed(
 
 /// Inserts or replaces an entry by version, without touching the panes.
 /// Returns its index when it changed.
-fn upsert_entry(state: &mut State, r: Referral, live: bool) -> Option<(u32, bool, Status)> {
-    if let Some(i) = state.index_of(&r.id) {
+fn upsert_entry(state: &mut State, mut r: Referral, live: bool) -> Option<(u32, bool, Status)> {
+    let known = state.index_of(&r.id);
+    if let Some(i) = known
+        && r.version <= state.entries[i as usize].referral.version
+    {
+        return None;
+    }
+    state.interner.referral(&mut r);
+    if let Some(i) = known {
         let e = &mut state.entries[i as usize];
-        if r.version <= e.referral.version {
-            return None;
-        }
         let old = e.referral.status;
         e.referral = r;
         state
@@ -341,7 +389,10 @@ pub(super) fn apply_referral(state: &mut State, r: Referral, live: bool) -> bool
             state.panes[p].pending += 1;
         }
         if live {
-            state.panes[p].new_count += 1;
+            state.unseen.insert(i);
+            if matches {
+                state.panes[p].new_count += 1;
+            }
         }
         if matches {
             let pos = search(state, &state.panes[p].rows, i).unwrap_or_else(|e| e);
@@ -370,6 +421,9 @@ pub(super) fn apply_referral(state: &mut State, r: Referral, live: bool) -> bool
                 let pos = search(state, &state.panes[p].rows, i).unwrap_or_else(|e| e);
                 state.panes[p].rows.insert(pos, i);
             }
+            if state.unseen.contains(&i) {
+                recount_new(state, pane);
+            }
             relocate(state, pane, anchor);
             return true;
         }
@@ -380,9 +434,41 @@ pub(super) fn apply_referral(state: &mut State, r: Referral, live: bool) -> bool
                 state.panes[p].rows.remove(pos);
             }
         }
+        if state.unseen.contains(&i) {
+            recount_new(state, pane);
+        }
     }
     relocate(state, pane, anchor);
     true
+}
+
+/// Counts a pane's unseen rows again (after its rows changed wholesale).
+fn recount_new(state: &mut State, pane: Pane) {
+    let rows = &state.pane(pane).rows;
+    let n = state
+        .unseen
+        .iter()
+        .filter(|&&i| search(state, rows, i).is_ok())
+        .count();
+    state.panes[pane.index()].new_count = n;
+}
+
+/// Rows on screen now have been seen: they no longer count as new. A row
+/// that arrived above the viewport stays counted until the user scrolls to
+/// it, in whichever pane, however they get there.
+fn mark_seen(state: &mut State) {
+    for pane in [Pane::Incoming, Pane::Outgoing] {
+        if state.pane(pane).new_count == 0 {
+            continue;
+        }
+        for idx in state.visible_range(pane) {
+            let e = state.pane(pane).rows[idx];
+            if state.unseen.remove(&e) {
+                let p = &mut state.panes[pane.index()];
+                p.new_count = p.new_count.saturating_sub(1);
+            }
+        }
+    }
 }
 
 fn search(state: &State, v: &[u32], i: u32) -> Result<usize, usize> {
@@ -502,6 +588,7 @@ fn refilter_with(state: &mut State, pane: Pane, anchor: usize, bits: Option<&[u6
             .collect()
     };
     state.panes[pane.index()].rows = rows;
+    recount_new(state, pane);
     relocate(state, pane, anchor);
 }
 
@@ -680,7 +767,6 @@ pub(super) fn move_cursor(state: &mut State, cmd: Command) -> bool {
     let pane = state.active;
     let page = state.page_rows(pane).unwrap_or(1);
     let p = &mut state.panes[pane.index()];
-    p.new_count = 0;
     let len = p.rows.len();
     if len == 0 {
         return true;
@@ -713,7 +799,6 @@ fn switch_pane(state: &mut State, pane: Pane) -> bool {
         return true;
     }
     state.active = pane;
-    state.panes[pane.index()].new_count = 0;
     clamp_view(state, pane);
     true
 }
@@ -808,9 +893,9 @@ fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> boo
         Command::Forward => {
             match check(state, ActionKind::Forward) {
                 Ok((id, version, company)) => {
-                    let mut excluded = state
+                    let mut excluded: Vec<String> = state
                         .entry(&id)
-                        .map(|e| e.referral.chain.clone())
+                        .map(|e| e.referral.chain.iter().map(|c| c.to_string()).collect())
                         .unwrap_or_default();
                     excluded.extend(state.my_partner().map(str::to_string));
                     let mut p = ForwardPopup {
@@ -863,7 +948,7 @@ fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> boo
                 say(state, Level::Info, "loading your account…".to_string());
             } else if state.listing.is_empty() {
                 start_listing(state, fx);
-                say(state, Level::Info, "reloading…".to_string());
+                say(state, Level::Info, RELOADING.to_string());
             } else {
                 say(state, Level::Info, "already loading".to_string());
             }
@@ -1098,6 +1183,10 @@ fn reject_key(
             }
             _ => {
                 let changed = edit(input, ev, MAX_TEXT_CHARS);
+                // The complaint was about the empty note: typing answers it.
+                if changed && note_value(input).is_some() {
+                    p.error = None;
+                }
                 (Some(Popup::Reject(p)), changed)
             }
         },

@@ -191,8 +191,15 @@ fn in_flight_and_unsent_actions_show() {
         },
     );
     let out = screen(&s);
-    assert!(out.contains("1 in flight, 1 unsent"));
+    // One action: counted once, as unsent (not also as in flight).
+    assert!(out.contains("│ 1 unsent │"), "{out}");
+    assert!(!out.contains("in flight"), "{out}");
     assert_snapshot!("in_flight", out);
+    // A second one, sent and not answered yet.
+    update(&mut s, key('j'));
+    update(&mut s, key('a'));
+    let out = screen(&s);
+    assert!(out.contains("│ 1 in flight │ 1 unsent │"), "{out}");
 }
 
 #[test]
@@ -288,4 +295,120 @@ fn every_builtin_theme_degrades_to_monochrome_readably() {
         );
         assert_snapshot!(format!("mono_{name}"), styles(&term));
     }
+}
+
+#[test]
+fn a_long_message_pushes_out_the_event_time_and_is_cut_with_an_ellipsis() {
+    let mut s = loaded(Role::Agent, sample());
+    update(
+        &mut s,
+        Msg::Feed(super::msg::FeedMsg::Event {
+            seq: 900,
+            referral: Box::new(referral("r_90", "bluehost-co", "acme-web", "X", 0)),
+            at: t(NOW),
+        }),
+    );
+    assert!(screen(&s).contains("last event"));
+    // A 409 answer: who decided and when matters more than the event time.
+    update(&mut s, key('2'));
+    update(&mut s, key('a'));
+    let out = screen(&s);
+    let bar = out.lines().rev().nth(1).unwrap().to_string();
+    assert!(!bar.contains("last event"), "{bar}");
+    assert!(bar.contains("cannot accept a referral you sent"), "{bar}");
+    // Longer than the line: cut with "…", not silently.
+    s.status = Some(super::state::StatusMessage::new(
+        "x".repeat(200),
+        super::state::Level::Error,
+        s.now,
+    ));
+    let out = screen(&s);
+    let bar = out.lines().rev().nth(1).unwrap().trim_end().to_string();
+    assert!(bar.contains("xx…"), "{bar}");
+}
+
+#[test]
+fn the_close_popup_hints_its_own_keys() {
+    let mut s = loaded(Role::Agent, sample());
+    // r_04 in the sample is accepted (incoming): move to it and press c.
+    while s.current().unwrap().referral.id != "r_04" {
+        update(&mut s, key('j'));
+    }
+    update(&mut s, key('c'));
+    let hint = screen(&s).lines().last().unwrap().to_string();
+    assert!(
+        hint.contains("Enter pick") && !hint.contains("reason"),
+        "{hint}"
+    );
+    update(&mut s, code(KeyCode::Enter));
+    let out = screen(&s);
+    assert!(out.contains("Enter next"), "{out}");
+    assert!(out.contains("Enter: next"), "the instruction fits: {out}");
+}
+
+#[test]
+fn at_80x24_the_detail_keeps_the_note_decision_and_contact_and_cuts_the_rest_visibly() {
+    let mut r = referral("r_50", "kestrel-digital", "acme-web", "Chain QA Ltd", 5);
+    r.chain = [
+        "northwind-net".into(),
+        "kestrel-digital".into(),
+        "acme-web".into(),
+    ]
+    .into();
+    r.note = Some("kestrel says hi".into());
+    r.lead.summary = Some("word ".repeat(80));
+    let mut r = decided(r, crate::wire::Status::Accepted, 2);
+    r.contact_masked = false;
+    r.lead.contact_name = Some("Diego Sullivan".into());
+    r.decision_note = Some("calling them tomorrow".into());
+    let mut s = loaded(Role::Agent, vec![r]);
+    update(&mut s, code(KeyCode::Enter));
+    let out = screen(&s);
+    for want in [
+        "Note      kestrel says hi",
+        "Chain     northwind-net → kestrel-digital → you",
+        "Decision",
+        "Reply     calling them tomorrow",
+        "Contact   Diego Sullivan",
+    ] {
+        assert!(out.contains(want), "{want:?} missing:\n{out}");
+    }
+    // The long summary is cut, and says so.
+    let summary = out
+        .lines()
+        .find(|l| l.contains("Summary"))
+        .expect("summary");
+    assert!(summary.contains('…'), "{summary}");
+}
+
+#[test]
+fn a_refused_token_says_so_instead_of_loading_forever() {
+    let mut s = State::new(
+        "https://leadx.example",
+        false,
+        super::keymap::KeyMap::defaults(),
+        "k",
+        t(NOW),
+    );
+    super::update::init(&mut s);
+    update(&mut s, Msg::Resize(80, 24));
+    update(
+        &mut s,
+        Msg::Me(Err("unauthenticated: missing or unknown token".into())),
+    );
+    update(
+        &mut s,
+        Msg::Partners(Err("unauthenticated: missing or unknown token".into())),
+    );
+    let out = screen(&s);
+    assert!(out.contains("✕ token refused"), "{out}");
+    assert!(out.contains("the server refused this token"), "{out}");
+    assert!(!out.contains("loading…"), "{out}");
+    // Another failure (the network) is not a refusal.
+    let mut s2 = loaded(Role::Agent, sample());
+    update(
+        &mut s2,
+        Msg::Partners(Err("server unreachable: refused".into())),
+    );
+    assert!(s2.refused.is_none());
 }

@@ -44,7 +44,7 @@ fn referral(id: &str) -> Referral {
         outcome: None,
         parent_id: None,
         forwarded_to: None,
-        chain: vec!["acme-web".into(), "northwind".into()],
+        chain: ["acme-web".into(), "northwind".into()].into(),
     }
 }
 
@@ -724,7 +724,7 @@ proptest! {
             .map(|i| {
                 let mut r = referral(&format!("r{i}"));
                 r.lead.company = ["Ab Cd", "ÉCOLE", "x:y \"z\"", "-!"][i % 4].into();
-                r.lead.region = ["EU", "Ab", "é"].get(i % 4).map(|s| s.to_string());
+                r.lead.region = ["EU", "Ab", "é"].get(i % 4).map(|s| (*s).into());
                 r.from_partner = ["ab", "cd", "x y"][i % 3].into();
                 r.status = Status::ALL[i % Status::ALL.len()];
                 r.lead.est_value_cents = (i % 3 != 0).then_some(i as i64 * 1_000_000);

@@ -6,11 +6,13 @@
 //! working against a newer server.
 
 mod error;
+mod name;
 mod referral;
 mod request;
 mod time;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use name::Name;
 pub use referral::{
     Box as ReferralBox, DecidedBy, Lead, Me, MePartner, MeUser, Outcome, Partner, PartnerKind,
     PartnerList, Reason, ReasonCode, Referral, ReferralPage, Role, Status,

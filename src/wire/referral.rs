@@ -1,6 +1,10 @@
 //! Partners, users, leads and referrals as the protocol carries them.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
+
+use super::name::Name;
 
 use super::time::{Timestamp, serde_secs};
 
@@ -107,11 +111,11 @@ pub struct Lead {
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
-    pub category: String,
+    pub category: Name,
     pub summary: Option<String>,
     pub est_value_cents: Option<i64>,
-    pub currency: String,
-    pub region: Option<String>,
+    pub currency: Name,
+    pub region: Option<Name>,
 }
 
 /// A referral's status. `pending` and `accepted` are open; the rest are final.
@@ -224,11 +228,11 @@ pub struct Outcome {
 }
 
 /// Who took a referral out of `pending` (or closed it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DecidedBy {
-    pub user: String,
-    pub name: String,
-    pub partner: String,
+    pub user: Name,
+    pub name: Name,
+    pub partner: Name,
 }
 
 /// One hop of a lead from one partner to another.
@@ -237,8 +241,8 @@ pub struct Referral {
     pub id: String,
     pub version: u64,
     pub status: Status,
-    pub from_partner: String,
-    pub to_partner: String,
+    pub from_partner: Name,
+    pub to_partner: Name,
     pub lead: Lead,
     pub contact_masked: bool,
     /// Whole percent, 0..=100.
@@ -253,12 +257,16 @@ pub struct Referral {
     pub expires_at: Timestamp,
     #[serde(with = "serde_secs::option", default)]
     pub decided_at: Option<Timestamp>,
-    pub decided_by: Option<DecidedBy>,
-    pub reason: Option<Reason>,
-    pub outcome: Option<Outcome>,
+    /// Shared: a client holding many referrals keeps one per decider.
+    pub decided_by: Option<Arc<DecidedBy>>,
+    /// Boxed: only rejected referrals have one.
+    pub reason: Option<std::boxed::Box<Reason>>,
+    /// Boxed: only closed referrals have one.
+    pub outcome: Option<std::boxed::Box<Outcome>>,
     pub parent_id: Option<String>,
     pub forwarded_to: Option<String>,
-    pub chain: Vec<String>,
+    /// Shared: many referrals travel the same path.
+    pub chain: Arc<[Name]>,
 }
 
 impl Referral {

@@ -215,21 +215,21 @@ pub(super) fn write_csv(out: &mut dyn Write, items: &[Referral], clean: bool) ->
             r.id.clone(),
             r.version.to_string(),
             r.status.as_str().to_owned(),
-            r.from_partner.clone(),
-            r.to_partner.clone(),
+            r.from_partner.to_string(),
+            r.to_partner.to_string(),
             r.lead.company.clone(),
             opt(&r.lead.domain),
             opt(&r.lead.contact_name),
             opt(&r.lead.contact_email),
             opt(&r.lead.contact_phone),
-            r.lead.category.clone(),
+            r.lead.category.to_string(),
             opt(&r.lead.summary),
             r.lead
                 .est_value_cents
                 .map(|v| v.to_string())
                 .unwrap_or_default(),
-            r.lead.currency.clone(),
-            opt(&r.lead.region),
+            r.lead.currency.to_string(),
+            r.lead.region.as_deref().unwrap_or_default().to_owned(),
             r.commission_pct.to_string(),
             opt(&r.note),
             opt(&r.decision_note),
@@ -242,11 +242,11 @@ pub(super) fn write_csv(out: &mut dyn Write, items: &[Referral], clean: bool) ->
                 .unwrap_or_default(),
             r.decided_by
                 .as_ref()
-                .map(|d| d.name.clone())
+                .map(|d| d.name.to_string())
                 .unwrap_or_default(),
             r.decided_by
                 .as_ref()
-                .map(|d| d.partner.clone())
+                .map(|d| d.partner.to_string())
                 .unwrap_or_default(),
             r.reason
                 .as_ref()

@@ -86,8 +86,8 @@ pub(super) fn write_text(out: &mut dyn Write, r: &Referral, now: Timestamp) -> i
         }
     }
     rows.push(("category", line(&r.lead.category)));
-    if let Some(region) = opt(&r.lead.region) {
-        rows.push(("region", region));
+    if let Some(region) = &r.lead.region {
+        rows.push(("region", line(region)));
     }
     let value = money(r.lead.est_value_cents, &r.lead.currency);
     if !value.is_empty() {

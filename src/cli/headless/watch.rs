@@ -261,7 +261,7 @@ mod tests {
             outcome: None,
             parent_id: None,
             forwarded_to: None,
-            chain: vec!["a".into(), "b".into()],
+            chain: ["a".into(), "b".into()].into(),
         }
     }
 

@@ -4,13 +4,14 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use crate::inbox::format;
 use crate::inbox::state::State;
 use crate::inbox::theme::Theme;
 use crate::inbox::update::describe_decision;
-use crate::wire::{Referral, Status};
+use crate::sanitize::{fit, width};
+use crate::wire::{Referral, Role, Status};
 
 /// `northwind-net → acme-web → you`.
 pub fn chain(r: &Referral, me: Option<&str>) -> String {
@@ -27,24 +28,56 @@ pub fn chain(r: &Referral, me: Option<&str>) -> String {
         .join(" → ")
 }
 
-fn field<'a>(theme: &Theme, label: &'a str, value: impl Into<Span<'a>>) -> Line<'a> {
-    Line::from(vec![
-        Span::styled(format!("{label:<10}"), theme.detail_label),
-        value.into(),
-    ])
+/// One part of the detail: a label and its text, wrapped to the pane; a
+/// `flexible` part (summary, notes) may be cut to fit, the others are one
+/// row each and always kept.
+struct Part {
+    label: &'static str,
+    rows: Vec<String>,
+    style: Style,
+    flexible: bool,
+    /// Who gets spare rows first (lower first) when flexible parts are cut.
+    rank: u8,
 }
 
-fn multiline<'a>(
-    theme: &Theme,
-    label: &'a str,
-    text: &'a str,
-    style: Style,
-    out: &mut Vec<Line<'a>>,
-) {
-    for (i, l) in text.split('\n').enumerate() {
-        let label = if i == 0 { label } else { "" };
-        out.push(field(theme, label, Span::styled(l, style)));
+const LABEL_W: usize = 10;
+
+/// `text` broken into rows of at most `w` cells: at its newlines, then at
+/// the last space that fits (or anywhere, for a word longer than a row).
+fn wrap(text: &str, w: usize) -> Vec<String> {
+    let w = w.max(1);
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        let mut rest = line;
+        loop {
+            if width(rest) <= w {
+                out.push(rest.to_string());
+                break;
+            }
+            // The longest prefix that fits, by cells.
+            let mut end = 0;
+            let mut used = 0;
+            for (i, c) in rest.char_indices() {
+                let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(1);
+                if used + cw > w {
+                    break;
+                }
+                used += cw;
+                end = i + c.len_utf8();
+            }
+            if end == 0 {
+                end = rest.chars().next().map_or(rest.len(), char::len_utf8);
+            }
+            let cut = match rest[..end].rfind(' ') {
+                _ if rest[end..].starts_with(' ') => end,
+                Some(sp) if sp > 0 => sp,
+                _ => end,
+            };
+            out.push(rest[..cut].to_string());
+            rest = rest[cut..].strip_prefix(' ').unwrap_or(&rest[cut..]);
+        }
     }
+    out
 }
 
 /// Draws the detail pane.
@@ -62,7 +95,9 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let r = &e.referral;
     let me = state.my_partner();
     let off = state.utc_offset;
-    let mut lines: Vec<Line> = Vec::new();
+    let text_w = (inner.width as usize).saturating_sub(LABEL_W).max(1);
+
+    // The title: company, domain, status, what is in flight, id.
     let mut title = vec![Span::styled(
         r.lead.company.as_str(),
         theme.text.add_modifier(Modifier::BOLD),
@@ -85,19 +120,39 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         format!("  {} v{}", r.id, r.version),
         theme.dim,
     ));
-    lines.push(Line::from(title));
-    lines.push(field(
-        theme,
-        "Lead",
-        format!(
-            "{} · {} · {} · commission {}%",
-            r.lead.category,
-            r.lead.region.as_deref().unwrap_or("no region"),
-            format::money(r.lead.est_value_cents, &r.lead.currency),
-            r.commission_pct
-        ),
-    ));
-    lines.push(field(theme, "Chain", chain(r, me)));
+
+    // The rest in the order: the lead, the note, the chain, the
+    // decision, the contact.
+    let mut parts: Vec<Part> = Vec::new();
+    let one = |label, text: String, style| Part {
+        label,
+        rows: vec![text],
+        style,
+        flexible: false,
+        rank: 0,
+    };
+    let lead = format!(
+        "{} · {} · {} · commission {}%",
+        r.lead.category,
+        r.lead.region.as_deref().unwrap_or("no region"),
+        format::money(r.lead.est_value_cents, &r.lead.currency),
+        r.commission_pct
+    );
+    parts.push(one("Lead", lead, theme.text));
+    let flex = |label, text: &str, rank| Part {
+        label,
+        rows: wrap(text, text_w),
+        style: theme.text,
+        flexible: true,
+        rank,
+    };
+    if let Some(s) = &r.lead.summary {
+        parts.push(flex("Summary", s, 3));
+    }
+    if let Some(n) = &r.note {
+        parts.push(flex("Note", n, 0));
+    }
+    parts.push(one("Chain", chain(r, me), theme.text));
     let mut when = format!("sent {}", format::date_time(r.created_at, off));
     if r.status == Status::Pending {
         when.push_str(&format!(
@@ -106,41 +161,44 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
             format::left(state.now, r.expires_at)
         ));
     }
-    lines.push(field(theme, "When", when));
+    parts.push(one("When", when, theme.text));
     if r.status != Status::Pending {
-        lines.push(field(theme, "Decision", describe_decision(state, r)));
+        parts.push(one("Decision", describe_decision(state, r), theme.text));
     }
     if let Some(reason) = &r.reason {
-        lines.push(field(theme, "Reason", reason.code.label()));
+        parts.push(one("Reason", reason.code.label().to_string(), theme.text));
         if let Some(n) = &reason.note {
-            multiline(theme, "", n, theme.text, &mut lines);
+            parts.push(flex("", n, 1));
         }
     }
     if let Some(n) = &r.decision_note {
-        multiline(theme, "Reply", n, theme.text, &mut lines);
+        parts.push(flex("Reply", n, 1));
     }
     if let Some(o) = &r.outcome {
         let v = format::money(o.value_cents, &r.lead.currency);
-        lines.push(field(
-            theme,
+        parts.push(one(
             "Outcome",
             format!("{} {v}", r.status.as_str()),
+            theme.text,
         ));
         if let Some(n) = &o.note {
-            multiline(theme, "", n, theme.text, &mut lines);
+            parts.push(flex("", n, 1));
         }
     }
     if let Some(child) = &r.forwarded_to {
-        lines.push(field(theme, "Forwarded", format!("as {child}")));
+        parts.push(one("Forwarded", format!("as {child}"), theme.text));
     }
     if r.contact_masked {
-        lines.push(field(
-            theme,
-            "Contact",
-            Span::styled("contact shown after you accept", theme.placeholder),
-        ));
+        let why = if state.role() == Some(Role::Operator) {
+            "hidden from exchange operators"
+        } else if r.to_partner.as_str() == me.unwrap_or_default() {
+            "contact shown after you accept"
+        } else {
+            "contact shown to the partner who accepts"
+        };
+        parts.push(one("Contact", why.to_string(), theme.placeholder));
     } else {
-        let parts: Vec<&str> = [
+        let given: Vec<&str> = [
             &r.lead.contact_name,
             &r.lead.contact_email,
             &r.lead.contact_phone,
@@ -148,20 +206,157 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .into_iter()
         .filter_map(|x| x.as_deref())
         .collect();
-        let contact = if parts.is_empty() {
+        let contact = if given.is_empty() {
             "none given".to_string()
         } else {
-            parts.join(" · ")
+            given.join(" · ")
         };
-        lines.push(field(theme, "Contact", contact));
+        parts.push(one("Contact", contact, theme.text));
     }
-    if let Some(s) = &r.lead.summary {
-        multiline(theme, "Summary", s, theme.text, &mut lines);
+
+    fit_parts(&mut parts, (inner.height as usize).saturating_sub(1));
+    let mut lines = vec![Line::from(title)];
+    for p in &parts {
+        for (i, row) in p.rows.iter().enumerate() {
+            let label = if i == 0 { p.label } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{label:<LABEL_W$}"), theme.detail_label),
+                Span::styled(fit_row(row, text_w), p.style),
+            ]));
+        }
     }
-    if let Some(n) = &r.note {
-        multiline(theme, "Note", n, theme.text, &mut lines);
+    Paragraph::new(lines).render(inner, buf);
+}
+
+/// A row cut to `w` cells with `…` when longer (fixed parts are one row).
+fn fit_row(row: &str, w: usize) -> String {
+    if width(row) <= w {
+        row.to_string()
+    } else {
+        fit(row, w).trim_end().to_string()
     }
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .render(inner, buf);
+}
+
+/// Cuts the flexible parts so that all parts fit in `room` rows: each
+/// flexible part keeps at least one row (ending in `…` when cut) while
+/// there is room, spare rows go to the lower ranks first (the sender's note
+/// before the summary), and when even one row each does not fit, the
+/// highest-ranked flexible parts go first.
+fn fit_parts(parts: &mut Vec<Part>, room: usize) {
+    let total: usize = parts.iter().map(|p| p.rows.len()).sum();
+    if total <= room {
+        return;
+    }
+    let fixed: usize = parts
+        .iter()
+        .filter(|p| !p.flexible)
+        .map(|p| p.rows.len())
+        .sum();
+    let mut order: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].flexible).collect();
+    order.sort_by_key(|&i| parts[i].rank);
+    // One row each, in rank order, as long as they fit.
+    let mut budget = vec![0usize; parts.len()];
+    let mut left = room.saturating_sub(fixed);
+    for &i in &order {
+        if left == 0 {
+            break;
+        }
+        budget[i] = 1;
+        left -= 1;
+    }
+    // Spare rows, lower ranks first.
+    for &i in &order {
+        let more = (parts[i].rows.len() - budget[i].min(parts[i].rows.len())).min(left);
+        if budget[i] > 0 {
+            budget[i] += more;
+            left -= more;
+        }
+    }
+    for &i in &order {
+        let keep = budget[i];
+        let p = &mut parts[i];
+        if keep < p.rows.len() && keep > 0 {
+            p.rows.truncate(keep);
+            let last = p.rows.last_mut().expect("kept one");
+            last.push('…');
+        } else {
+            p.rows.truncate(keep);
+        }
+    }
+    parts.retain(|p| !p.rows.is_empty());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Part, fit_parts, wrap};
+    use ratatui::style::Style;
+
+    #[test]
+    fn wrap_breaks_at_spaces_newlines_and_inside_long_words() {
+        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
+        assert_eq!(wrap("a\nb", 7), ["a", "b"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("日本語の文", 4), ["日本", "語の", "文"]);
+        assert_eq!(wrap("", 4), [""]);
+    }
+
+    fn part(label: &'static str, rows: usize, flexible: bool, rank: u8) -> Part {
+        Part {
+            label,
+            rows: (0..rows).map(|i| format!("{label}{i}")).collect(),
+            style: Style::default(),
+            flexible,
+            rank,
+        }
+    }
+
+    fn shape(parts: &[Part]) -> Vec<(&str, usize)> {
+        parts.iter().map(|p| (p.label, p.rows.len())).collect()
+    }
+
+    #[test]
+    fn flexible_parts_are_cut_note_first_fixed_parts_never() {
+        let parts = || {
+            vec![
+                part("Lead", 1, false, 0),
+                part("Summary", 5, true, 3),
+                part("Note", 4, true, 0),
+                part("Chain", 1, false, 0),
+                part("Contact", 1, false, 0),
+            ]
+        };
+        let mut p = parts();
+        fit_parts(&mut p, 20);
+        assert_eq!(
+            shape(&p),
+            [
+                ("Lead", 1),
+                ("Summary", 5),
+                ("Note", 4),
+                ("Chain", 1),
+                ("Contact", 1)
+            ]
+        );
+        // 8 rows: 3 fixed, one each, then the spare to the note first.
+        let mut p = parts();
+        fit_parts(&mut p, 8);
+        assert_eq!(
+            shape(&p),
+            [
+                ("Lead", 1),
+                ("Summary", 1),
+                ("Note", 4),
+                ("Chain", 1),
+                ("Contact", 1)
+            ]
+        );
+        assert!(p[1].rows[0].ends_with('…'), "a cut part says so");
+        // 4 rows: only the note gets its one row; the summary goes.
+        let mut p = parts();
+        fit_parts(&mut p, 4);
+        assert_eq!(
+            shape(&p),
+            [("Lead", 1), ("Note", 1), ("Chain", 1), ("Contact", 1)]
+        );
+    }
 }

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use super::put_run;
 use crate::inbox::state::State;
 use crate::inbox::theme::Theme;
+use crate::sanitize::{fit, width};
 
 /// Draws the header.
 pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -88,6 +89,46 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         }
         x = put_run(buf, x, y, max, " ", theme.header);
     }
-    let server = format!("│ {} ", state.server);
-    put_run(buf, x, y, max, &server, theme.header);
+    put_run(
+        buf,
+        x,
+        y,
+        max,
+        &server_words(&state.server, max.saturating_sub(x)),
+        theme.header,
+    );
+}
+
+/// `│ URL ` in at most `room` cells: without the scheme when the whole URL
+/// does not fit, then cut with `…`; nothing when even that would mislead
+/// (a port or host cut short without a sign reads as another address).
+fn server_words(url: &str, room: u16) -> String {
+    let room = room as usize;
+    let full = format!("│ {url} ");
+    if width(&full) <= room {
+        return full;
+    }
+    let bare = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let short = format!("│ {bare} ");
+    if width(&short) <= room {
+        return short;
+    }
+    if room < 8 {
+        return String::new();
+    }
+    format!("│ {}", fit(bare, room - 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_words;
+
+    #[test]
+    fn the_server_is_shortened_visibly_never_cut_silently() {
+        let url = "http://127.0.0.1:38063";
+        assert_eq!(server_words(url, 40), "│ http://127.0.0.1:38063 ");
+        assert_eq!(server_words(url, 20), "│ 127.0.0.1:38063 ");
+        assert_eq!(server_words(url, 12), "│ 127.0.0.1…");
+        assert_eq!(server_words(url, 7), "");
+    }
 }

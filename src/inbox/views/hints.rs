@@ -4,19 +4,32 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use super::put_run;
-use crate::inbox::command::Context;
-use crate::inbox::state::State;
+use crate::inbox::command::{Command, Context};
+use crate::inbox::state::{CloseStep, Pane, Popup, State};
 use crate::inbox::theme::Theme;
 
 /// The `(keys, label)` pairs shown for the current context.
 pub fn hints(state: &State) -> Vec<(String, &'static str)> {
     let ctx = state.context();
-    let mut out = state.keymap.hints(ctx, state.may_act());
+    // Only the actions the protocol allows in the active pane: the
+    // recipient accepts, rejects, forwards and closes; the sender withdraws.
+    let incoming = state.active == Pane::Incoming;
+    let mut out = state.keymap.hints_where(ctx, state.may_act(), |c| match c {
+        Command::Accept | Command::Reject | Command::Forward | Command::Close => incoming,
+        Command::Withdraw => !incoming,
+        _ => true,
+    });
+    let closing = |step| matches!(&state.popup, Some(Popup::Close(p)) if p.step == step);
     let fixed: &[(&str, &'static str)] = match ctx {
         Context::List => &[],
         Context::Filter => &[("Enter", "keep filter"), ("Esc", "clear")],
+        // Won or lost: no numbered reasons here.
+        Context::Choice if closing(CloseStep::Choose) => {
+            &[("↑/↓", "move"), ("Enter", "pick"), ("Esc", "cancel")]
+        }
         Context::Choice => &[("Enter", "pick"), ("1-5", "reason"), ("Esc", "cancel")],
         Context::Picker => &[("type", "narrow"), ("Enter", "pick"), ("Esc", "cancel")],
+        Context::Note if closing(CloseStep::Value) => &[("Enter", "next"), ("Esc", "back")],
         Context::Note => &[("Enter", "send"), ("Esc", "back")],
         Context::Help => &[("Esc/q", "close"), ("↑/↓", "scroll")],
         Context::Confirm => &[("y", "quit"), ("n", "stay")],
@@ -27,7 +40,7 @@ pub fn hints(state: &State) -> Vec<(String, &'static str)> {
             ("Esc", "cancel"),
         ],
         Context::Batch => {
-            if matches!(state.popup, Some(crate::inbox::state::Popup::BatchConfirm)) {
+            if matches!(state.popup, Some(Popup::BatchConfirm)) {
                 &[("y/Enter", "go"), ("n/Esc", "cancel")]
             } else {
                 &[("Esc", "close"), ("↑/↓", "scroll")]

@@ -10,7 +10,8 @@ use tui_input::Input;
 use super::{centered, help};
 use crate::inbox::state::{ClosePopup, CloseStep, ForwardPopup, Popup, RejectPopup, State};
 use crate::inbox::theme::Theme;
-use crate::wire::ReasonCode;
+use crate::sanitize::{fit, width};
+use crate::wire::{Partner, ReasonCode};
 
 /// Draws the open popup, if any.
 pub fn render(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
@@ -186,6 +187,13 @@ fn forward(state: &State, p: &ForwardPopup, theme: &Theme, area: Rect, frame: &m
     } else {
         0
     };
+    // Columns as wide as the directory's longest id and name (within
+    // bounds), measured in cells, so a long one never shifts the rest.
+    let col = |f: fn(&Partner) -> &str, max: usize| {
+        let w = state.partners.iter().map(|x| width(f(x))).max();
+        w.unwrap_or(0).clamp(4, max)
+    };
+    let (id_w, name_w) = (col(|x| &x.id, 24), col(|x| &x.name, 28));
     let lines: Vec<Line> = p
         .matches
         .iter()
@@ -195,9 +203,9 @@ fn forward(state: &State, p: &ForwardPopup, theme: &Theme, area: Rect, frame: &m
         .map(|(i, &pi)| {
             let x = &state.partners[pi];
             let text = format!(
-                "{:<18} {:<24} {:<10} {}",
-                x.id,
-                x.name,
+                "{} {} {:<10} {}",
+                fit(&x.id, id_w),
+                fit(&x.name, name_w),
                 x.kind.as_str(),
                 x.categories.join(",")
             );
@@ -234,7 +242,7 @@ fn close(p: &ClosePopup, theme: &Theme, area: Rect, frame: &mut Frame) {
                 ]),
                 Line::from(Span::styled(
                     if p.step == CloseStep::Value {
-                        "Deal value (e.g. 12000 or 12.5k), optional. Enter goes on."
+                        "Deal value, optional (12000 or 12.5k). Enter: next"
                     } else {
                         "Optional note. Enter sends, Esc goes back."
                     },

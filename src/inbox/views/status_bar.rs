@@ -6,12 +6,15 @@ use ratatui::style::Modifier;
 
 use super::put_run;
 use crate::inbox::format;
+use crate::inbox::power::BatchPhase;
 use crate::inbox::state::{Conn, Level, OFFLINE_AFTER_SECS, State};
 use crate::inbox::theme::Theme;
+use crate::sanitize::{fit, width};
 
 /// The connection words: `● live`, `◌ reconnecting in 3s`, `✕ offline since 10:42`.
 pub fn connection(state: &State) -> String {
     match &state.conn {
+        Conn::Connecting if state.refused.is_some() => "✕ token refused".to_string(),
         Conn::Connecting => "◌ connecting".to_string(),
         Conn::Live { .. } => "● live".to_string(),
         Conn::Reconnecting {
@@ -71,6 +74,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let y = area.y;
     let conn_style = match &state.conn {
         Conn::Live { .. } if !state.stale => theme.conn_live,
+        Conn::Connecting if state.refused.is_some() => theme.conn_offline,
         Conn::Live { .. } | Conn::Connecting => theme.conn_reconnecting,
         Conn::Reconnecting { since, .. } => {
             if (state.now - *since).num_seconds() >= OFFLINE_AFTER_SECS {
@@ -100,29 +104,51 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         );
     }
     let mut parts: Vec<String> = Vec::new();
-    if let Some(t) = state.last_event_at {
-        parts.push(format!(
-            "last event {}",
-            format::clock_secs(t, state.utc_offset)
-        ));
+    let last_event = state
+        .last_event_at
+        .map(|t| format!("last event {}", format::clock_secs(t, state.utc_offset)));
+    // Sent and not answered; failed at least once and queued again. A
+    // batch in its undo window is not sent yet: its banner counts it.
+    let undo = match &state.batch {
+        Some(b) if matches!(b.phase, BatchPhase::Undo { .. }) => b.items.len(),
+        _ => 0,
+    };
+    let unsent = state.unsent();
+    let sending = state.in_flight().saturating_sub(undo + unsent);
+    if sending > 0 {
+        parts.push(format!("{sending} in flight"));
     }
-    let n = state.in_flight();
-    if n > 0 {
-        let unsent = state.unsent();
-        if unsent > 0 {
-            parts.push(format!("{n} in flight, {unsent} unsent"));
-        } else {
-            parts.push(format!("{n} in flight"));
-        }
+    if unsent > 0 {
+        parts.push(format!("{unsent} unsent"));
     }
     if let Some(m) = crate::inbox::power::marks_words(state) {
         parts.push(m);
+    }
+    let filter_shown = !state.filter.value().is_empty() || state.filter_editing;
+    // When everything does not fit, the time of the last event gives way
+    // first, so that the message (why an action was refused) can be read.
+    let needed = x - area.x
+        + parts.iter().map(|p| 3 + width(p) as u16).sum::<u16>()
+        + last_event.as_ref().map_or(0, |t| 3 + width(t) as u16)
+        + if filter_shown {
+            12 + width(state.filter.value()) as u16
+        } else {
+            0
+        }
+        + state
+            .status
+            .as_ref()
+            .map_or(0, |m| 3 + width(&m.text) as u16);
+    if let Some(t) = last_event
+        && needed <= area.width
+    {
+        parts.insert(0, t);
     }
     for p in parts {
         x = put_run(buf, x, y, max, " │ ", theme.status_bar);
         x = put_run(buf, x, y, max, &p, theme.status_bar);
     }
-    if !state.filter.value().is_empty() || state.filter_editing {
+    if filter_shown {
         x = put_run(buf, x, y, max, " │ filter: ", theme.status_bar);
         x = filter_text(state, theme, x, y, max, buf);
     }
@@ -136,6 +162,12 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 .add_modifier(Modifier::BOLD),
         };
         x = put_run(buf, x, y, max, " │ ", theme.status_bar);
-        put_run(buf, x, y, max, &m.text, style);
+        // Cut with an ellipsis, never silently.
+        let room = max.saturating_sub(x) as usize;
+        if width(&m.text) > room && room > 0 {
+            put_run(buf, x, y, max, fit(&m.text, room).trim_end(), style);
+        } else {
+            put_run(buf, x, y, max, &m.text, style);
+        }
     }
 }

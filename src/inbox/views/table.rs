@@ -74,6 +74,8 @@ const COMPANY_ROOMY: u16 = 34;
 const PARTNER_MIN: u16 = 16;
 /// The partner column's widest.
 const PARTNER_MAX: u16 = 26;
+/// ... when it shows both partners (`from → to`, the operator's view).
+const PAIR_MAX: u16 = 2 * PARTNER_MAX + 3;
 /// Marker columns: cursor and in-flight / new.
 const MARKERS: u16 = 2;
 /// Display order.
@@ -90,7 +92,9 @@ const ORDER: [Col; 9] = [
 ];
 
 /// The columns that fit in `width`, with their widths, in display order.
-pub fn columns(width: u16) -> Vec<(Col, u16)> {
+/// `pair`: the partner column shows `from → to` and may grow wider.
+pub fn columns(width: u16, pair: bool) -> Vec<(Col, u16)> {
+    let partner_max = if pair { PAIR_MAX } else { PARTNER_MAX };
     let mut keep = FIXED.len();
     loop {
         let fixed: u16 = FIXED[..keep].iter().map(|(_, w)| w + 1).sum();
@@ -99,7 +103,7 @@ pub fn columns(width: u16) -> Vec<(Col, u16)> {
             // Spare width goes to the partner column first (ids up to 40 chars).
             let mut partner_extra = 0;
             if company > COMPANY_ROOMY {
-                partner_extra = (company - COMPANY_ROOMY).min(PARTNER_MAX - PARTNER_MIN);
+                partner_extra = (company - COMPANY_ROOMY).min(partner_max - PARTNER_MIN);
                 company -= partner_extra;
             }
             let kept = &FIXED[..keep];
@@ -226,7 +230,7 @@ pub fn render(state: &State, theme: &Theme, pane: Pane, area: Rect, buf: &mut Bu
     if inner.height == 0 || inner.width == 0 {
         return;
     }
-    let cols = columns(inner.width);
+    let cols = columns(inner.width, state.role() == Some(Role::Operator));
     // Column header.
     let y = inner.y;
     buf.set_style(Rect::new(inner.x, y, inner.width, 1), theme.table_header);
@@ -243,7 +247,14 @@ pub fn render(state: &State, theme: &Theme, pane: Pane, area: Rect, buf: &mut Bu
         inner.height.saturating_sub(1),
     );
     if p.rows.is_empty() {
-        let msg = if state.me.is_none() || !state.listing.is_empty() {
+        let refused;
+        let msg = if let Some(why) = &state.refused {
+            refused = format!(
+                "the server refused this token ({why}): fix server.token or \
+                 --token-file, then start leadx again"
+            );
+            refused.as_str()
+        } else if state.me.is_none() || !state.listing.is_empty() {
             "loading…"
         } else if !state.filter_applied.is_empty() {
             "no referral matches the filter (Esc clears it)"
@@ -377,9 +388,9 @@ fn row(
                 let s = if state.role() == Some(Role::Operator) {
                     format!("{} → {}", r.from_partner, r.to_partner)
                 } else if r.to_partner == me {
-                    r.from_partner.clone()
+                    r.from_partner.to_string()
                 } else {
-                    r.to_partner.clone()
+                    r.to_partner.to_string()
                 };
                 put(buf, x, y, w, &s, base);
             }
@@ -403,9 +414,9 @@ mod tests {
 
     #[test]
     fn narrow_tables_drop_the_least_useful_columns_first() {
-        let wide = columns(200);
+        let wide = columns(200, false);
         assert_eq!(wide.len(), 9);
-        let narrow = columns(78);
+        let narrow = columns(78, false);
         let names: Vec<Col> = narrow.iter().map(|(c, _)| *c).collect();
         assert!(names.contains(&Col::Company) && names.contains(&Col::Status));
         assert!(!names.contains(&Col::Commission));
@@ -413,5 +424,18 @@ mod tests {
         assert!(used <= 79, "{used}");
         let company = narrow.iter().find(|(c, _)| *c == Col::Company).unwrap().1;
         assert!(company >= COMPANY_MIN);
+    }
+
+    #[test]
+    fn the_operators_from_to_column_takes_spare_width_before_company() {
+        let width = |cols: &[(Col, u16)], c: Col| cols.iter().find(|(k, _)| *k == c).unwrap().1;
+        let (one, pair) = (columns(196, false), columns(196, true));
+        assert_eq!(width(&one, Col::Partner), PARTNER_MAX);
+        assert_eq!(width(&pair, Col::Partner), PAIR_MAX);
+        assert!(width(&pair, Col::Company) >= COMPANY_ROOMY);
+        let used = |cols: &[(Col, u16)]| cols.iter().map(|(_, w)| w + 1).sum::<u16>();
+        assert_eq!(used(&one), used(&pair), "the same total width");
+        // Narrow: nothing to spare, the same columns either way.
+        assert_eq!(columns(78, true), columns(78, false));
     }
 }
