@@ -481,10 +481,13 @@ impl Session {
                 .send(&request, &new_idempotency_key())
                 .await
                 .expect("send lead");
-            // The pane's title counts it ("· 3 new") whether or not its row is in view.
-            let counted = format!("· {} new", k + 1);
-            if settle(&self.out, Duration::from_secs(20), |s| s.contains(&counted)).is_none() {
-                self.fail(&format!("lead {company} was never counted"));
+            // Its row is drawn, or it lands above the view and the pane's
+            // title counts it ("· 3 new" counts only the leads not drawn).
+            let counted = format!("· {} new", k - shown + 1);
+            let arrived =
+                |s: &str| s.matches("Bytecount").count() > drawn_before || s.contains(&counted);
+            if settle(&self.out, Duration::from_secs(20), arrived).is_none() {
+                self.fail(&format!("lead {company} was neither drawn nor counted"));
             }
             let (bytes, first, _) = since(&self.out, sent);
             let in_view = drawn(&self.out) > drawn_before;
