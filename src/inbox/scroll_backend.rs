@@ -235,8 +235,55 @@ fn put(buf: &mut Buffer, prints: Option<&mut Prints>, x: u16, y: u16, cell: &Cel
 /// diff.
 fn encode_diff(prev: &mut Buffer, next: &Buffer, out: &mut Vec<u8>) -> io::Result<()> {
     repair_wide(prev, next);
-    encode_cells(&bridged(next, prev.diff_iter(next)), out);
+    encode_best(&bridged(next, prev.diff_iter(next)), out);
     Ok(())
+}
+
+/// The shorter of [`encode_cells`] in the diff's order (row by row) and in
+/// [`by_style`] order.
+fn encode_best(cells: &[(u16, u16, &Cell)], out: &mut Vec<u8>) {
+    let start = out.len();
+    encode_cells(cells, out);
+    if let Some(grouped) = by_style(cells) {
+        let mut other = Vec::with_capacity(out.len() - start);
+        encode_cells(&grouped, &mut other);
+        if other.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(&other);
+        }
+    }
+}
+
+/// `cells` regrouped so that runs of one style are written together
+/// (first the runs in the style met first, row by row, then the next
+/// style's): one colour change per style instead of one per run, for a
+/// cursor move per run. `None` when a cell is wide or there are not two
+/// styles: only narrow cells may be written in any order (a write that
+/// splits a wide symbol on screen is paired with a rewrite of the
+/// symbol's other column, [`repair_wide`], so both end right whatever
+/// comes first).
+fn by_style<'a>(cells: &[(u16, u16, &'a Cell)]) -> Option<Vec<(u16, u16, &'a Cell)>> {
+    if cells.iter().any(|(_, _, c)| c.symbol().cell_width() != 1) {
+        return None;
+    }
+    let mut styles: Vec<Pen> = Vec::new();
+    let mut keyed: Vec<(usize, usize, (u16, u16, &'a Cell))> = Vec::with_capacity(cells.len());
+    for (i, &(x, y, c)) in cells.iter().enumerate() {
+        let pen = Pen::of(c);
+        let k = match styles.iter().position(|p| *p == pen) {
+            Some(k) => k,
+            None => {
+                styles.push(pen);
+                styles.len() - 1
+            }
+        };
+        keyed.push((k, i, (x, y, c)));
+    }
+    if styles.len() < 2 {
+        return None;
+    }
+    keyed.sort_by_key(|(k, i, _)| (*k, *i));
+    Some(keyed.into_iter().map(|(_, _, c)| c).collect())
 }
 
 /// The terminal's colours and attributes (SGR state) while encoding.
@@ -869,7 +916,7 @@ fn plan_in_place(
         encode_diff(shown, next, &mut best)?;
     } else {
         // The common case: ratatui's own updates, bridged.
-        encode_cells(&bridged(next, updates.iter().copied()), &mut best);
+        encode_best(&bridged(next, updates.iter().copied()), &mut best);
     }
     let mut chosen = None;
     if let Some(shift) = candidates_of(old, new).into_iter().next() {
