@@ -235,18 +235,18 @@ fn put(buf: &mut Buffer, prints: Option<&mut Prints>, x: u16, y: u16, cell: &Cel
 /// diff.
 fn encode_diff(prev: &mut Buffer, next: &Buffer, out: &mut Vec<u8>) -> io::Result<()> {
     repair_wide(prev, next);
-    encode_best(&bridged(next, prev.diff_iter(next)), out);
+    encode_best(&bridged(next, prev.diff_iter(next)), next.area.width, out);
     Ok(())
 }
 
 /// The shorter of [`encode_cells`] in the diff's order (row by row) and in
 /// [`by_style`] order.
-fn encode_best(cells: &[(u16, u16, &Cell)], out: &mut Vec<u8>) {
+fn encode_best(cells: &[(u16, u16, &Cell)], width: u16, out: &mut Vec<u8>) {
     let start = out.len();
-    encode_cells(cells, out);
+    encode_cells(cells, width, out);
     if let Some(grouped) = by_style(cells) {
         let mut other = Vec::with_capacity(out.len() - start);
-        encode_cells(&grouped, &mut other);
+        encode_cells(&grouped, width, &mut other);
         if other.len() < out.len() - start {
             out.truncate(start);
             out.extend_from_slice(&other);
@@ -399,17 +399,57 @@ fn sgr(from: Pen, to: Pen, out: &mut Vec<u8>) {
     out.push(b'm');
 }
 
-/// Moves the cursor from `cursor` (when known) to (x, y): forward on the
-/// same row (`CSI n C`) when that is shorter than `CSI row;col H`.
+/// Moves the cursor from `cursor` (when known) to (x, y) with the
+/// shortest of `CSI row;col H` and relative moves: up/down (`CSI n A`,
+/// `CSI n B`), then forward/back (`CSI n C`, `CSI n D`), column (`CSI n
+/// G`) or carriage return. Relative moves stop at the screen's edges and
+/// no scroll region is set while cells are written, so they land exactly.
 fn move_to(cursor: Option<(u16, u16)>, x: u16, y: u16, out: &mut Vec<u8>) {
-    // Writing to a Vec cannot fail.
-    match cursor {
-        Some((cx, cy)) if cy == y && cx < x && forward_len(x - cx) < jump_len(x, y) => {
-            let _ = write!(out, "\x1b[{}C", x - cx);
+    let absolute = format!("\x1b[{};{}H", y + 1, x + 1);
+    let Some((cx, cy)) = cursor else {
+        out.extend_from_slice(absolute.as_bytes());
+        return;
+    };
+    let csi = |n: u16, op: char| {
+        if n == 1 {
+            format!("\x1b[{op}")
+        } else {
+            format!("\x1b[{n}{op}")
         }
-        _ => {
-            let _ = write!(out, "\x1b[{};{}H", y + 1, x + 1);
+    };
+    let vertical = match y.cmp(&cy) {
+        std::cmp::Ordering::Greater => csi(y - cy, 'B'),
+        std::cmp::Ordering::Less => csi(cy - y, 'A'),
+        std::cmp::Ordering::Equal => String::new(),
+    };
+    let horizontal = match x.cmp(&cx) {
+        std::cmp::Ordering::Equal => String::new(),
+        std::cmp::Ordering::Greater => csi(x - cx, 'C'),
+        std::cmp::Ordering::Less => {
+            let back = csi(cx - x, 'D');
+            let home = if x == 0 {
+                "\r".to_string()
+            } else {
+                format!("\r{}", csi(x, 'C'))
+            };
+            if home.len() < back.len() { home } else { back }
         }
+    };
+    let column = if x == cx {
+        String::new()
+    } else {
+        format!("\x1b[{}G", x + 1)
+    };
+    let horizontal = if !column.is_empty() && column.len() < horizontal.len() {
+        column
+    } else {
+        horizontal
+    };
+    let relative = vertical + &horizontal;
+    if relative.len() < absolute.len() {
+        out.extend_from_slice(relative.as_bytes());
+    } else {
+        out.extend_from_slice(absolute.as_bytes());
     }
 }
 
@@ -456,7 +496,7 @@ fn erasable(c: &Cell) -> bool {
 /// change of colours or attributes (only what changed), long runs of blank
 /// cells erased, and the attributes reset at the end (ratatui assumes a
 /// reset terminal between frames).
-pub fn encode_cells(cells: &[(u16, u16, &Cell)], out: &mut Vec<u8>) {
+pub fn encode_cells(cells: &[(u16, u16, &Cell)], width: u16, out: &mut Vec<u8>) {
     let mut pen = Pen::RESET;
     let mut cursor: Option<(u16, u16)> = None;
     let mut i = 0;
@@ -495,8 +535,9 @@ pub fn encode_cells(cells: &[(u16, u16, &Cell)], out: &mut Vec<u8>) {
         pen = to;
         out.extend_from_slice(cell.symbol().as_bytes());
         // After a wide symbol the cursor's column depends on the terminal's
-        // idea of its width: move explicitly before the next cell.
-        cursor = (cell.symbol().cell_width() == 1).then_some((x + 1, y));
+        // idea of its width, and after the last column a wrap is pending:
+        // move explicitly before the next cell.
+        cursor = (cell.symbol().cell_width() == 1 && x + 1 < width).then_some((x + 1, y));
         i += 1;
     }
     if pen != Pen::RESET {
@@ -916,7 +957,11 @@ fn plan_in_place(
         encode_diff(shown, next, &mut best)?;
     } else {
         // The common case: ratatui's own updates, bridged.
-        encode_best(&bridged(next, updates.iter().copied()), &mut best);
+        encode_best(
+            &bridged(next, updates.iter().copied()),
+            next.area.width,
+            &mut best,
+        );
     }
     let mut chosen = None;
     if let Some(shift) = candidates_of(old, new).into_iter().next() {
@@ -1127,15 +1172,27 @@ mod tests {
 
     #[test]
     fn cursor_moves_forward_on_a_row_and_jumps_elsewhere() {
-        let mut v = Vec::new();
-        move_to(Some((10, 4)), 30, 4, &mut v);
-        move_to(Some((10, 4)), 3, 4, &mut v);
-        move_to(None, 30, 4, &mut v);
-        move_to(Some((10, 3)), 30, 4, &mut v);
-        assert_eq!(
-            String::from_utf8(v).expect("ascii"),
-            "\x1b[20C\x1b[5;4H\x1b[5;31H\x1b[5;31H"
-        );
+        let moves = [
+            (Some((10, 4)), 30, 4, "\x1b[20C"),
+            (Some((10, 4)), 3, 4, "\x1b[7D"),
+            (Some((10, 4)), 0, 4, "\r"),
+            (Some((50, 4)), 2, 4, "\x1b[3G"),
+            (Some((50, 4)), 1, 4, "\r\x1b[C"),
+            (None, 30, 4, "\x1b[5;31H"),
+            (Some((30, 3)), 30, 4, "\x1b[B"),
+            (Some((31, 16)), 30, 14, "\x1b[2A\x1b[D"),
+            (Some((33, 9)), 30, 4, "\x1b[5;31H"),
+            (Some((10, 3)), 120, 30, "\x1b[31;121H"),
+        ];
+        for (from, x, y, want) in moves {
+            let mut v = Vec::new();
+            move_to(from, x, y, &mut v);
+            assert_eq!(
+                String::from_utf8(v).expect("ascii"),
+                want,
+                "{from:?} to ({x},{y})"
+            );
+        }
     }
 
     #[test]
@@ -1148,7 +1205,7 @@ mod tests {
         next.set_string(0, 0, "ab", Style::default());
         let cells: Vec<_> = prev.diff_iter(&next).collect();
         let mut v = Vec::new();
-        encode_cells(&cells, &mut v);
+        encode_cells(&cells, 40, &mut v);
         let text = String::from_utf8(v.clone()).expect("utf-8");
         // 38 blanks on row 0 are erased; the 10 on row 1 are written.
         assert!(text.contains("\x1b[38X"), "{text:?}");
@@ -1157,6 +1214,7 @@ mod tests {
         let mut first = Vec::new();
         encode_cells(
             &Buffer::empty(area).diff_iter(&prev).collect::<Vec<_>>(),
+            40,
             &mut first,
         );
         parser.process(&first);
