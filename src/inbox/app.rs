@@ -143,7 +143,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
 
 /// The terminal: ratatui over a backend that moves shifted rows with the
 /// terminal's scrolling when that writes fewer bytes, and encodes cells
-/// compactly (a new lead in a short list at 200x50: 1.3–1.9 KB instead of
+/// compactly (a new lead in a short list at 200x50: 0.9–1.4 KB instead of
 /// 3.9 KB; see docs/PERFORMANCE.md).
 type Term = Terminal<ScrollBackend<BufWriter<Stdout>>>;
 
