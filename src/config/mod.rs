@@ -85,7 +85,7 @@ pub const COMMANDS: &[&str] = &[
 ];
 
 const TOP_KEYS: &[&str] = &[
-    "server", "profiles", "theme", "readonly", "log_file", "keys", "views", "batch",
+    "server", "profiles", "theme", "readonly", "layout", "log_file", "keys", "views", "batch",
 ];
 const SERVER_KEYS: &[&str] = &["url", "token", "token_file", "allow_plain_http"];
 const BATCH_KEYS: &[&str] = &["confirm_over", "undo_seconds"];
@@ -111,6 +111,38 @@ pub struct Overrides {
     pub theme: Option<String>,
     /// `--readonly` (false means "not given", not "read-write").
     pub readonly: bool,
+}
+
+/// `layout`: how the two panes share a large screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// Side by side from 160 columns, else stacked from 40 rows, else one.
+    #[default]
+    Auto,
+    /// Side by side from 160 columns, else one pane at a time.
+    SideBySide,
+    /// Stacked from 40 rows, else one pane at a time: every table row is
+    /// the full width, so a new lead in a short list is moved in by the
+    /// terminal's own scrolling (the fewest bytes on a slow link).
+    Stacked,
+    /// One pane at a time (`Tab`, `1`, `2`).
+    Single,
+}
+
+impl Layout {
+    /// The config spellings.
+    pub const NAMES: [&str; 4] = ["auto", "side-by-side", "stacked", "single"];
+
+    /// Parses a config value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(Self::Auto),
+            "side-by-side" => Some(Self::SideBySide),
+            "stacked" => Some(Self::Stacked),
+            "single" => Some(Self::Single),
+            _ => None,
+        }
+    }
 }
 
 /// `[batch]`: multi-select actions.
@@ -144,6 +176,8 @@ pub struct Settings {
     pub theme: String,
     /// Hide and refuse every action.
     pub readonly: bool,
+    /// How the panes share a large screen.
+    pub layout: Layout,
     /// Where logs go.
     pub log_file: PathBuf,
     /// Key bindings the user configured: command → key strings (each parses
@@ -167,6 +201,7 @@ impl Default for Settings {
             allow_plain_http: false,
             theme: DEFAULT_THEME.to_string(),
             readonly: false,
+            layout: Layout::Auto,
             log_file: default_log_file(&HashMap::new()),
             keys: BTreeMap::new(),
             views: BTreeMap::new(),
@@ -797,6 +832,14 @@ fn load_inner(
         Some(v) => as_bool(v, "readonly")?,
         None => false,
     };
+    let layout = match root.get("layout") {
+        Some(v) => {
+            let expected = "one of \"auto\", \"side-by-side\", \"stacked\", \"single\"";
+            let s = as_string(v, "layout", expected)?;
+            Layout::parse(s.trim()).ok_or_else(|| invalid(v, "layout", expected))?
+        }
+        None => Layout::Auto,
+    };
     let log_file = match root.get("log_file") {
         Some(v) => {
             let s = as_string(v, "log_file", "a path")?;
@@ -938,6 +981,7 @@ fn load_inner(
         allow_plain_http,
         theme: theme_item.value,
         readonly,
+        layout,
         log_file,
         keys: keymap,
         views,

@@ -906,3 +906,27 @@ fn tables_without_values_are_blamed_on_the_file() {
         format!("{}: unknown key 'colours'", p.display())
     );
 }
+
+#[test]
+fn layout_from_the_file_or_the_environment() {
+    use super::Layout;
+    let mut fx = Fx::new();
+    fx.set("LEADX_SERVER__TOKEN", "t");
+    assert_eq!(fx.ok(&none()).layout, Layout::Auto);
+    fx.config("layout = \"stacked\"\n");
+    assert_eq!(fx.ok(&none()).layout, Layout::Stacked);
+    fx.set("LEADX_LAYOUT", "single");
+    assert_eq!(fx.ok(&none()).layout, Layout::Single, "env over file");
+    fx.env.remove("LEADX_LAYOUT");
+    let p = fx.config("layout = \"sideways\"\n");
+    assert_eq!(
+        fx.err(&none()),
+        format!(
+            "{}: key 'layout': expected one of \"auto\", \"side-by-side\", \"stacked\", \"single\", found \"sideways\"",
+            p.display()
+        )
+    );
+    for name in Layout::NAMES {
+        assert!(Layout::parse(name).is_some(), "{name}");
+    }
+}

@@ -105,6 +105,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     );
     state.utc_offset = chrono::Local::now().offset().fix();
     state.batch_settings = settings.batch;
+    state.layout = settings.layout;
     state.views = settings
         .views
         .iter()

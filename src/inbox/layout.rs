@@ -4,6 +4,7 @@
 use ratatui::layout::Rect;
 
 use super::state::{Pane, State};
+use crate::config::Layout;
 
 /// Below this size the app draws only "terminal too small".
 pub const MIN_WIDTH: u16 = 60;
@@ -114,7 +115,13 @@ pub fn layout_for(state: &State, active: Pane) -> AppLayout {
     };
 
     let both = state.pane_count() == 2;
-    let panes = if both && w >= SIDE_BY_SIDE_WIDTH {
+    let (side, stack) = match state.layout {
+        Layout::Auto => (true, true),
+        Layout::SideBySide => (true, false),
+        Layout::Stacked => (false, true),
+        Layout::Single => (false, false),
+    };
+    let panes = if both && side && w >= SIDE_BY_SIDE_WIDTH {
         let left = w / 2;
         vec![
             (
@@ -126,7 +133,7 @@ pub fn layout_for(state: &State, active: Pane) -> AppLayout {
                 Rect::new(left, panes_area.y, w - left, panes_area.height),
             ),
         ]
-    } else if both && h >= STACKED_HEIGHT {
+    } else if both && stack && h >= STACKED_HEIGHT {
         let top = panes_area.height / 2;
         vec![
             (Pane::Incoming, Rect::new(0, panes_area.y, w, top)),

@@ -597,6 +597,8 @@ pub struct State {
     pub filter_text: FilterText,
     /// The shared copies of the referrals' repeated values.
     pub interner: Interner,
+    /// How the panes share a large screen (`layout` in the config).
+    pub layout: crate::config::Layout,
     /// The server refused the token (401), with its reason.
     pub refused: Option<String>,
     /// Entries that arrived live and have not been on screen yet (each
@@ -700,6 +702,7 @@ impl State {
             by_id: IdIndex::default(),
             filter_text: FilterText::default(),
             interner: Interner::default(),
+            layout: crate::config::Layout::Auto,
             refused: None,
             unseen: HashSet::new(),
             panes: [PaneState::default(), PaneState::default()],

@@ -412,3 +412,35 @@ fn a_refused_token_says_so_instead_of_loading_forever() {
     );
     assert!(s2.refused.is_none());
 }
+
+#[test]
+fn the_layout_setting_picks_how_the_panes_share_the_screen() {
+    use super::layout::layout;
+    use super::state::Pane;
+    use crate::config::Layout;
+    let shape = |pref: Layout, w: u16, h: u16| {
+        let mut s = loaded_sized(Role::Agent, sample(), w, h);
+        s.layout = pref;
+        let l = layout(&s);
+        let rects: Vec<_> = l.panes.iter().map(|(_, r)| *r).collect();
+        match rects.as_slice() {
+            [_] => "single",
+            [a, b] if a.y == b.y => "side-by-side",
+            [_, _] => "stacked",
+            _ => "none",
+        }
+    };
+    assert_eq!(shape(Layout::Auto, 200, 50), "side-by-side");
+    assert_eq!(shape(Layout::Auto, 120, 50), "stacked");
+    assert_eq!(shape(Layout::Auto, 80, 24), "single");
+    assert_eq!(shape(Layout::Stacked, 200, 50), "stacked");
+    assert_eq!(shape(Layout::Stacked, 200, 30), "single");
+    assert_eq!(shape(Layout::SideBySide, 200, 30), "side-by-side");
+    assert_eq!(shape(Layout::SideBySide, 120, 50), "single");
+    assert_eq!(shape(Layout::Single, 200, 50), "single");
+    // One pane: the hidden one's counts stay in the title.
+    let mut s = loaded_sized(Role::Agent, sample(), 200, 50);
+    s.layout = Layout::Single;
+    assert!(screen(&s).contains("2: Outgoing"));
+    assert_eq!(s.active, Pane::Incoming);
+}
