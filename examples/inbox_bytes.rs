@@ -382,6 +382,10 @@ impl Session {
         cmd.env("COLORTERM", "truecolor");
         cmd.env("LANG", "C.UTF-8");
         cmd.env("PATH", "/usr/bin:/bin");
+        // `LEADX_LAYOUT=stacked cargo run ... inbox_bytes`: measure a layout.
+        if let Ok(layout) = std::env::var("LEADX_LAYOUT") {
+            cmd.env("LEADX_LAYOUT", layout);
+        }
         cmd.cwd(&home);
         let started = Instant::now();
         let mut child = pair.slave.spawn_command(cmd).expect("spawn leadx");
