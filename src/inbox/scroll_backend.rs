@@ -671,9 +671,10 @@ fn color_bits(c: ratatui::style::Color) -> u64 {
     }
 }
 
-fn named_index(c: ratatui::style::Color) -> u64 {
+/// The sixteen named colours in their ANSI order (`38;5;N` writes them).
+pub(crate) const NAMED_COLORS: [ratatui::style::Color; 16] = {
     use ratatui::style::Color;
-    let named = [
+    [
         Color::Black,
         Color::Red,
         Color::Green,
@@ -690,8 +691,11 @@ fn named_index(c: ratatui::style::Color) -> u64 {
         Color::LightMagenta,
         Color::LightCyan,
         Color::White,
-    ];
-    named.iter().position(|n| *n == c).unwrap_or(16) as u64
+    ]
+};
+
+fn named_index(c: ratatui::style::Color) -> u64 {
+    NAMED_COLORS.iter().position(|n| *n == c).unwrap_or(16) as u64
 }
 
 /// The fingerprints of a buffer's cells, row after row, with each

@@ -43,24 +43,7 @@ fn vt_color(c: Color) -> vt100::Color {
         Color::Rgb(r, g, b) => vt100::Color::Rgb(r, g, b),
         // The sixteen named colours are written as `38;5;N` (crossterm).
         named => {
-            let order = [
-                Color::Black,
-                Color::Red,
-                Color::Green,
-                Color::Yellow,
-                Color::Blue,
-                Color::Magenta,
-                Color::Cyan,
-                Color::Gray,
-                Color::DarkGray,
-                Color::LightRed,
-                Color::LightGreen,
-                Color::LightYellow,
-                Color::LightBlue,
-                Color::LightMagenta,
-                Color::LightCyan,
-                Color::White,
-            ];
+            let order = super::scroll_backend::NAMED_COLORS;
             let i = order
                 .iter()
                 .position(|c| *c == named)
