@@ -194,6 +194,9 @@ impl Drop for TerminalGuard {
 fn restore_terminal() {
     let _ = disable_raw_mode();
     let mut out = std::io::stdout();
+    // A frame cut short may have left a scroll region (ScrollBackend) or
+    // colours set; xterm would carry the region over to the main screen.
+    let _ = out.write_all(b"\x1b[r\x1b[0m");
     let _ = execute!(
         out,
         EndSynchronizedUpdate,
@@ -206,12 +209,17 @@ fn restore_terminal() {
 /// Wakes the loop when any thread panicked: the hook has already restored
 /// the terminal, so the app must stop rather than draw on the main screen.
 static PANICKED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+/// Set with [`PANICKED`]: checked before every frame, so that no frame is
+/// drawn on the restored (main) screen while the loop has not yet seen the
+/// notification.
+static PANIC_SEEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            PANIC_SEEN.store(true, std::sync::atomic::Ordering::SeqCst);
             restore_terminal();
             let backtrace = std::backtrace::Backtrace::force_capture();
             tracing::error!(panic = %info, %backtrace, "panic");
@@ -688,6 +696,11 @@ async fn run_loop(
                 if drain(state, &mut runner, &mut rx) {
                     break Ok(());
                 }
+            }
+            if PANIC_SEEN.load(std::sync::atomic::Ordering::SeqCst) {
+                break Err(anyhow::anyhow!(
+                    "a task panicked (see the log); the terminal was restored"
+                ));
             }
             if let Err(e) = draw(term, state, &theme) {
                 break Err(e);

@@ -243,6 +243,8 @@ fn encode_diff(prev: &mut Buffer, next: &Buffer, out: &mut Vec<u8>) -> io::Resul
 /// The shorter of [`encode_cells`] in the diff's order (row by row) and in
 /// [`by_style`] order.
 fn encode_best(cells: &[(u16, u16, &Cell)], width: u16, out: &mut Vec<u8>) {
+    let reordered = trailing_first(cells);
+    let cells = reordered.as_deref().unwrap_or(cells);
     let start = out.len();
     encode_cells(cells, width, out);
     if let Some(grouped) = by_style(cells) {
@@ -253,6 +255,33 @@ fn encode_best(cells: &[(u16, u16, &Cell)], width: u16, out: &mut Vec<u8>) {
             out.extend_from_slice(&other);
         }
     }
+}
+
+/// `cells` with each update that falls inside a wide symbol written in the
+/// same frame moved before that symbol. ratatui follows an emoji with
+/// VS16 (`❤️`) with a blank for the column after it, for terminals that
+/// draw it one column wide; a terminal that draws it two wide would let
+/// that later blank erase the emoji. Written first, the blank is right on
+/// both: covered by a wide emoji, or left blank beside a narrow one.
+fn trailing_first<'a>(cells: &[(u16, u16, &'a Cell)]) -> Option<Vec<(u16, u16, &'a Cell)>> {
+    let inside = |a: &(u16, u16, &Cell), b: &(u16, u16, &Cell)| {
+        let w = a.2.symbol().cell_width();
+        w > 1 && a.1 == b.1 && b.0 > a.0 && b.0 < a.0 + w
+    };
+    if !cells.windows(2).any(|p| inside(&p[0], &p[1])) {
+        return None;
+    }
+    let mut v = cells.to_vec();
+    let mut i = 0;
+    while i + 1 < v.len() {
+        if inside(&v[i], &v[i + 1]) {
+            v.swap(i, i + 1);
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    Some(v)
 }
 
 /// `cells` regrouped so that runs of one style are written together
@@ -1020,7 +1049,12 @@ impl<W: Write> Backend for ScrollBackend<W> {
         } = &mut sc;
         let ((bytes, shift), touched) =
             plan_in_place(shown, next, shown_prints, next_prints, &updates)?;
-        self.inner.write_all(&bytes)?;
+        if let Err(e) = self.inner.write_all(&bytes) {
+            // Part of the frame may be on screen: the model is no longer
+            // known to match; write plainly until the next full clear.
+            self.trusted = false;
+            return Err(e);
+        }
         // The shown screen is now the frame.
         if touched {
             shown.clone_from(next);

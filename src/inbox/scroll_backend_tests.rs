@@ -931,3 +931,35 @@ mod inbox_screens {
         }
     }
 }
+
+/// ratatui follows a VS16 emoji with a blank for its second column; written
+/// after the emoji, that blank would erase it on terminals that draw it two
+/// columns wide. It must go first.
+#[test]
+fn the_blank_after_a_vs16_emoji_is_written_before_the_emoji() {
+    let area = Rect::new(0, 0, 10, 1);
+    let mut prev = Buffer::empty(area);
+    prev.set_string(0, 0, "abcdef", Style::default());
+    let mut next = Buffer::empty(area);
+    next.set_string(0, 0, "\u{2764}\u{fe0f}cdef", Style::default());
+    let updates: Vec<_> = prev
+        .diff(&next)
+        .into_iter()
+        .map(|(x, _, c)| (x, c.symbol().to_string()))
+        .collect();
+    // What ratatui asks for: the emoji at 0, then the blank at 1.
+    assert_eq!(
+        updates[0],
+        (0, "\u{2764}\u{fe0f}".to_string()),
+        "{updates:?}"
+    );
+    assert!(
+        updates.iter().any(|(x, s)| *x == 1 && s == " "),
+        "{updates:?}"
+    );
+    let (bytes, _) = plan(&prev, &next).expect("plan");
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let emoji = text.find('\u{2764}').expect("the emoji is written");
+    let blank = text.find(' ').expect("the blank is written");
+    assert!(blank < emoji, "blank after the emoji: {text:?}");
+}
