@@ -77,7 +77,9 @@ pub fn layout_for(state: &State, active: Pane) -> AppLayout {
     let body = Rect::new(0, 1, w, h - 3);
 
     // The read-only monitor keeps a queue summary in sight: at the right
-    // when wide, else under the panes when tall enough.
+    // when wide, else under the panes when tall enough (and not while the
+    // detail pane needs those rows: below 30 rows it would cut the
+    // detail's note and contact).
     let (body, summary) = if !state.monitor() {
         (body, None)
     } else if w >= 110 {
@@ -86,7 +88,7 @@ pub fn layout_for(state: &State, active: Pane) -> AppLayout {
             Rect::new(0, body.y, w - sw, body.height),
             Some(Rect::new(w - sw, body.y, sw, body.height)),
         )
-    } else if body.height >= 18 {
+    } else if body.height >= 18 && !(state.show_detail && body.height < 30) {
         let sh = 7;
         (
             Rect::new(0, body.y, w, body.height - sh),

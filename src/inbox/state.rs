@@ -601,6 +601,8 @@ pub struct State {
     pub layout: crate::config::Layout,
     /// The server refused the token (401), with its reason.
     pub refused: Option<String>,
+    /// Why `GET /v1/me` definitely failed (shown while nothing is loaded).
+    pub load_error: Option<String>,
     /// Entries that arrived live and have not been on screen yet (each
     /// pane's `new_count` counts those among its rows).
     pub unseen: HashSet<u32>,
@@ -704,6 +706,7 @@ impl State {
             interner: Interner::default(),
             layout: crate::config::Layout::Auto,
             refused: None,
+            load_error: None,
             unseen: HashSet::new(),
             panes: [PaneState::default(), PaneState::default()],
             active: Pane::Incoming,

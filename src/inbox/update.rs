@@ -118,6 +118,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let operator = me.user.role == Role::Operator;
             state.me = Some(me);
             state.refused = None;
+            state.load_error = None;
             if operator {
                 state.active = Pane::Incoming;
             }
@@ -127,6 +128,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Me(Err(e)) => {
             note_refusal(state, &e);
+            state.load_error = Some(sanitize::clean_line(&e));
             say(
                 state,
                 Level::Error,

@@ -444,3 +444,52 @@ fn the_layout_setting_picks_how_the_panes_share_the_screen() {
     assert!(screen(&s).contains("2: Outgoing"));
     assert_eq!(s.active, Pane::Incoming);
 }
+
+#[test]
+fn second_qa_pass_detail_and_empty_table_fixes() {
+    // A long company: the title is cut with "…", the status still shows.
+    let long = "The Extraordinarily Long-Named Consolidated Regional Veterinary Hospital Group";
+    let mut r = referral("r_70", "northwind-net", "acme-web", long, 5);
+    r.note = Some("call Tuesday".into());
+    let mut s = loaded(Role::Agent, vec![r.clone()]);
+    update(&mut s, code(KeyCode::Enter));
+    let out = screen(&s);
+    let title = out
+        .lines()
+        .find(|l| l.contains("The Extraordinarily"))
+        .unwrap();
+    assert!(title.contains('…') && title.contains("pending"), "{title}");
+    // A close's note is shown once (the server repeats it as the reply).
+    let mut won = decided(r.clone(), crate::wire::Status::Won, 3);
+    won.decision_note = Some("Signed a 6-month retainer".into());
+    won.outcome = Some(Box::new(crate::wire::Outcome {
+        value_cents: Some(500_000),
+        note: Some("Signed a 6-month retainer".into()),
+    }));
+    let mut s = loaded_sized(Role::Agent, vec![won], 200, 50);
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(screen(&s).matches("Signed a 6-month retainer").count(), 1);
+    // A read-only monitor at 80x24: the detail keeps its note and contact
+    // (the queue summary gives way while the detail is open).
+    let mut s = loaded(Role::Operator, vec![r]);
+    update(&mut s, code(KeyCode::Enter));
+    let out = screen(&s);
+    assert!(out.contains("Note      call Tuesday"), "{out}");
+    assert!(out.contains("hidden from exchange operators"), "{out}");
+    // A wrong server path: the reason stays on screen, not "loading…".
+    let mut s = State::new(
+        "http://localhost:7955/exchange",
+        false,
+        super::keymap::KeyMap::defaults(),
+        "k",
+        t(NOW),
+    );
+    super::update::init(&mut s);
+    update(&mut s, Msg::Resize(80, 24));
+    update(&mut s, Msg::Me(Err("not found: no such route".into())));
+    update(&mut s, Msg::Tick(t(NOW) + chrono::Duration::seconds(60)));
+    let out = screen(&s);
+    assert!(out.contains("cannot load your account: not found"), "{out}");
+    assert!(out.contains("✕ cannot load your account"), "{out}");
+    assert!(!out.contains("loading…"), "{out}");
+}

@@ -120,6 +120,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         format!("  {} v{}", r.id, r.version),
         theme.dim,
     ));
+    fit_title(&mut title, r.lead.domain.is_some(), inner.width as usize);
 
     // The rest in the order: the lead, the note, the chain, the
     // decision, the contact.
@@ -181,7 +182,10 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
             format!("{} {v}", r.status.as_str()),
             theme.text,
         ));
-        if let Some(n) = &o.note {
+        // The server repeats a close's note as the decision note (Reply).
+        if let Some(n) = &o.note
+            && r.decision_note.as_ref() != Some(n)
+        {
             parts.push(flex("", n, 1));
         }
     }
@@ -226,6 +230,25 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         }
     }
     Paragraph::new(lines).render(inner, buf);
+}
+
+/// The title in `w` cells: without the id, then without the domain, then
+/// with the company cut with `…` (the status always shows). `title` is
+/// `[company, domain (when has_domain), gap, status, in flight?, id]`.
+fn fit_title(title: &mut Vec<Span<'_>>, has_domain: bool, w: usize) {
+    let total = |t: &[Span<'_>]| t.iter().map(|s| width(&s.content)).sum::<usize>();
+    if total(title) > w {
+        title.pop();
+    }
+    if total(title) > w && has_domain {
+        title.remove(1);
+    }
+    let over = total(title).saturating_sub(w);
+    if over > 0 {
+        let company = title[0].content.to_string();
+        let keep = width(&company).saturating_sub(over).max(1);
+        title[0].content = fit(&company, keep).trim_end().to_string().into();
+    }
 }
 
 /// A row cut to `w` cells with `…` when longer (fixed parts are one row).

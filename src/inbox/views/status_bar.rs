@@ -15,6 +15,9 @@ use crate::sanitize::{fit, width};
 pub fn connection(state: &State) -> String {
     match &state.conn {
         Conn::Connecting if state.refused.is_some() => "✕ token refused".to_string(),
+        Conn::Connecting if state.me.is_none() && state.load_error.is_some() => {
+            "✕ cannot load your account".to_string()
+        }
         Conn::Connecting => "◌ connecting".to_string(),
         Conn::Live { .. } => "● live".to_string(),
         Conn::Reconnecting {
@@ -74,7 +77,9 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let y = area.y;
     let conn_style = match &state.conn {
         Conn::Live { .. } if !state.stale => theme.conn_live,
-        Conn::Connecting if state.refused.is_some() => theme.conn_offline,
+        Conn::Connecting if state.refused.is_some() || state.load_error.is_some() => {
+            theme.conn_offline
+        }
         Conn::Live { .. } | Conn::Connecting => theme.conn_reconnecting,
         Conn::Reconnecting { since, .. } => {
             if (state.now - *since).num_seconds() >= OFFLINE_AFTER_SECS {

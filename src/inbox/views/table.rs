@@ -247,25 +247,35 @@ pub fn render(state: &State, theme: &Theme, pane: Pane, area: Rect, buf: &mut Bu
         inner.height.saturating_sub(1),
     );
     if p.rows.is_empty() {
-        let refused;
-        let msg = if let Some(why) = &state.refused {
-            refused = format!(
-                "the server refused this token ({why}): fix server.token or \
-                 --token-file, then start leadx again"
-            );
-            refused.as_str()
+        // Why the table is empty, one line each, so nothing is lost to a
+        // narrow pane (each line is cut with "…" at worst).
+        let lines: Vec<String> = if let Some(why) = &state.refused {
+            vec![
+                format!("the server refused this token: {why}"),
+                "set server.token, server.token_file (--token-file) or".to_string(),
+                "LEADX_SERVER__TOKEN, then start leadx again".to_string(),
+            ]
+        } else if let (None, Some(why)) = (&state.me, &state.load_error) {
+            vec![
+                format!("cannot load your account: {why}"),
+                format!("is {} the exchange's address (server.url)?", state.server),
+            ]
         } else if state.me.is_none() || !state.listing.is_empty() {
-            "loading…"
+            vec!["loading…".to_string()]
         } else if !state.filter_applied.is_empty() {
-            "no referral matches the filter (Esc clears it)"
+            vec!["no referral matches the filter (Esc clears it)".to_string()]
         } else {
-            "no referrals yet"
+            vec!["no referrals yet".to_string()]
         };
-        if body.height > 0 {
+        for (k, msg) in lines.iter().enumerate() {
+            let y = body.y + k as u16;
+            if y >= body.bottom() {
+                break;
+            }
             put(
                 buf,
                 body.x + 2,
-                body.y,
+                y,
                 body.width.saturating_sub(2),
                 msg,
                 theme.placeholder,
