@@ -64,7 +64,7 @@ fn outgoing_pane_with_new_count() {
     let out = screen(&s);
     assert!(out.contains("Incoming 6 · 5 pending"));
     assert!(
-        out.contains("2: Outgoing 4 · 3 pending · 1 new"),
+        out.contains("2: Outgoing 4 · 1 new · 3 pending"),
         "the hidden pane's news shows"
     );
     update(&mut s, key('2'));

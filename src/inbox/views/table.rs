@@ -218,10 +218,24 @@ pub fn render(state: &State, theme: &Theme, pane: Pane, area: Rect, buf: &mut Bu
         } else {
             theme.dim
         };
-        block.title(ratatui::text::Span::styled(
-            format!(" {key}{}", title(state, other).trim_start()),
-            style,
-        ))
+        // Compact, "new" first, and cut visibly in what the first title
+        // leaves of the top border.
+        let o = state.pane(other);
+        let mut text = format!(" {key}{} {}", state.pane_title(other), o.all.len());
+        if o.new_count > 0 {
+            text.push_str(&format!(" · {} new", o.new_count));
+        }
+        text.push_str(&format!(" · {} pending ", o.pending));
+        let first = 1 + crate::sanitize::width(&title(state, pane));
+        let room = (area.width as usize).saturating_sub(2 + first + 1);
+        if crate::sanitize::width(&text) > room {
+            text = if room >= 8 {
+                format!("{} ", crate::sanitize::fit(&text, room - 1).trim_end())
+            } else {
+                String::new()
+            };
+        }
+        block.title(ratatui::text::Span::styled(text, style))
     } else {
         block
     };
