@@ -1360,9 +1360,17 @@ fn past_tense(kind: ActionKind) -> &'static str {
 
 /// "accepted by Dana (acme-web) at 10:42", from a referral's decision.
 pub fn describe_decision(state: &State, r: &Referral) -> String {
+    // The time alone today; the date too on any other day.
+    let today = state.now.with_timezone(&state.utc_offset).date_naive();
     let when = r
         .decided_at
-        .map(|t| format!(" at {}", format::clock(t, state.utc_offset)))
+        .map(|t| {
+            if t.with_timezone(&state.utc_offset).date_naive() == today {
+                format!(" at {}", format::clock(t, state.utc_offset))
+            } else {
+                format!(" on {}", format::date_time(t, state.utc_offset))
+            }
+        })
         .unwrap_or_default();
     match &r.decided_by {
         Some(d) => format!("{} by {} ({}){when}", r.status.as_str(), d.name, d.partner),
