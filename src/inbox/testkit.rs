@@ -133,17 +133,17 @@ pub fn loaded(role: Role, refs: Vec<Referral>) -> State {
     loaded_sized(role, refs, 80, 24)
 }
 
-/// [`loaded`] at a given size.
-pub fn loaded_sized(role: Role, refs: Vec<Referral>, w: u16, h: u16) -> State {
-    let mut s = State::new(
-        "https://leadx.example",
-        false,
-        KeyMap::defaults(),
-        "key",
-        t(NOW),
-    );
+/// A state for `server` at `w`x`h`, started, nothing loaded yet.
+pub fn started(server: &str, w: u16, h: u16) -> State {
+    let mut s = State::new(server, false, KeyMap::defaults(), "key", t(NOW));
     init(&mut s);
     update(&mut s, Msg::Resize(w, h));
+    s
+}
+
+/// [`loaded`] at a given size.
+pub fn loaded_sized(role: Role, refs: Vec<Referral>, w: u16, h: u16) -> State {
+    let mut s = started("https://leadx.example", w, h);
     update(&mut s, Msg::Me(Ok(me("acme-web", role))));
     update(&mut s, Msg::Partners(Ok(directory())));
     let (inc, out): (Vec<_>, Vec<_>) = refs.into_iter().partition(|r| r.to_partner == "acme-web");

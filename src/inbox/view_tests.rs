@@ -383,15 +383,7 @@ fn at_80x24_the_detail_keeps_the_note_decision_and_contact_and_cuts_the_rest_vis
 
 #[test]
 fn a_refused_token_says_so_instead_of_loading_forever() {
-    let mut s = State::new(
-        "https://leadx.example",
-        false,
-        super::keymap::KeyMap::defaults(),
-        "k",
-        t(NOW),
-    );
-    super::update::init(&mut s);
-    update(&mut s, Msg::Resize(80, 24));
+    let mut s = started("https://leadx.example", 80, 24);
     update(
         &mut s,
         Msg::Me(Err("unauthenticated: missing or unknown token".into())),
@@ -477,15 +469,7 @@ fn second_qa_pass_detail_and_empty_table_fixes() {
     assert!(out.contains("Note      call Tuesday"), "{out}");
     assert!(out.contains("hidden from exchange operators"), "{out}");
     // A wrong server path: the reason stays on screen, not "loading…".
-    let mut s = State::new(
-        "http://localhost:7955/exchange",
-        false,
-        super::keymap::KeyMap::defaults(),
-        "k",
-        t(NOW),
-    );
-    super::update::init(&mut s);
-    update(&mut s, Msg::Resize(80, 24));
+    let mut s = started("http://localhost:7955/exchange", 80, 24);
     update(&mut s, Msg::Me(Err("not found: no such route".into())));
     update(&mut s, Msg::Tick(t(NOW) + chrono::Duration::seconds(60)));
     let out = screen(&s);
