@@ -15,7 +15,9 @@ pub mod too_small;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Clear};
 
 use super::layout::layout;
 use super::state::State;
@@ -70,6 +72,22 @@ pub(crate) fn put_run(buf: &mut Buffer, x: u16, y: u16, max_x: u16, s: &str, sty
     }
     let (nx, _) = buf.set_stringn(x, y, s, (max_x - x) as usize, style);
     nx
+}
+
+/// Clears `rect` and draws a popup's bordered box titled `title` there;
+/// returns the inside.
+pub(crate) fn popup_box(theme: &Theme, title: String, rect: Rect, frame: &mut Frame) -> Rect {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.popup_border)
+        .title(Span::styled(
+            title,
+            theme.popup_title.add_modifier(Modifier::BOLD),
+        ));
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block.style(theme.text), rect);
+    inner
 }
 
 /// A rectangle of `w`x`h` centred in `area` (clamped to it).

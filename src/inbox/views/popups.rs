@@ -4,10 +4,10 @@ use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 
-use super::{centered, help};
+use super::{centered, help, popup_box};
 use crate::inbox::state::{ClosePopup, CloseStep, ForwardPopup, Popup, RejectPopup, State};
 use crate::inbox::theme::Theme;
 use crate::sanitize::{fit, width};
@@ -35,20 +35,6 @@ pub fn render(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
             }
         }
     }
-}
-
-fn frame_box(theme: &Theme, title: String, rect: Rect, frame: &mut Frame) -> Rect {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.popup_border)
-        .title(Span::styled(
-            title,
-            theme.popup_title.add_modifier(Modifier::BOLD),
-        ));
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block.style(theme.text), rect);
-    inner
 }
 
 /// A choice line: `▶ 1 Unclear need` (cursor glyph and style).
@@ -92,7 +78,7 @@ fn error_line<'a>(theme: &Theme, e: &Option<String>) -> Line<'a> {
 
 fn reject(p: &RejectPopup, theme: &Theme, area: Rect, frame: &mut Frame) {
     let rect = centered(area, 60, 12);
-    let inner = frame_box(theme, format!(" Reject {} ", p.company), rect, frame);
+    let inner = popup_box(theme, format!(" Reject {} ", p.company), rect, frame);
     let mut lines: Vec<Line> = Vec::new();
     match &p.note {
         None => {
@@ -135,7 +121,7 @@ fn reject(p: &RejectPopup, theme: &Theme, area: Rect, frame: &mut Frame) {
 
 fn forward(state: &State, p: &ForwardPopup, theme: &Theme, area: Rect, frame: &mut Frame) {
     let rect = centered(area, 72, area.height.saturating_sub(4).min(20));
-    let inner = frame_box(theme, format!(" Forward {} ", p.company), rect, frame);
+    let inner = popup_box(theme, format!(" Forward {} ", p.company), rect, frame);
     if let Some((to, note)) = &p.picked {
         let name = state
             .partners
@@ -220,7 +206,7 @@ fn forward(state: &State, p: &ForwardPopup, theme: &Theme, area: Rect, frame: &m
 
 fn close(p: &ClosePopup, theme: &Theme, area: Rect, frame: &mut Frame) {
     let rect = centered(area, 56, 10);
-    let inner = frame_box(theme, format!(" Close {} ", p.company), rect, frame);
+    let inner = popup_box(theme, format!(" Close {} ", p.company), rect, frame);
     let outcome = if p.selected == 0 { "won" } else { "lost" };
     match p.step {
         CloseStep::Choose => {
@@ -272,7 +258,7 @@ fn close(p: &ClosePopup, theme: &Theme, area: Rect, frame: &mut Frame) {
 
 fn confirm_quit(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
     let rect = centered(area, 52, 7);
-    let inner = frame_box(theme, " Quit? ".to_string(), rect, frame);
+    let inner = popup_box(theme, " Quit? ".to_string(), rect, frame);
     let n = state.in_flight();
     let unsent = state.unsent();
     let mut text = format!(

@@ -9,32 +9,18 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
-use super::{centered, put, put_run};
+use super::{centered, popup_box, put, put_run};
 use crate::inbox::format;
 use crate::inbox::power::{self, Batch};
 use crate::inbox::state::State;
 use crate::inbox::theme::Theme;
-
-fn boxed(theme: &Theme, title: String, rect: Rect, frame: &mut Frame) -> Rect {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.popup_border)
-        .title(Span::styled(
-            title,
-            theme.popup_title.add_modifier(Modifier::BOLD),
-        ));
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block.style(theme.text), rect);
-    inner
-}
 
 /// The confirmation: `Accept 214 referrals (3 skipped: not pending)?`.
 pub fn confirm(state: &State, batch: &Batch, theme: &Theme, area: Rect, frame: &mut Frame) {
     let q = batch.question();
     let w = (q.chars().count() as u16 + 6).clamp(44, area.width.saturating_sub(4));
     let rect = centered(area, w, 7);
-    let inner = boxed(theme, " Batch ".to_string(), rect, frame);
+    let inner = popup_box(theme, " Batch ".to_string(), rect, frame);
     let undo = state.batch_settings.undo_seconds;
     let after = if undo > 0 {
         format!("then {undo}s to undo with {}", undo_key(state))
@@ -70,7 +56,7 @@ pub fn results(batch: &Batch, scroll: usize, theme: &Theme, area: Rect, frame: &
             "with failures"
         }
     );
-    let inner = boxed(theme, title, rect, frame);
+    let inner = popup_box(theme, title, rect, frame);
     let mut lines = vec![Line::from(Span::styled(
         batch.summary(),
         theme.text.add_modifier(Modifier::BOLD),
