@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::{World, id, lead_body, populate, reply};
-use e2e::{Options, Serve, Tui, contains, count, cursor_row, rfind};
+use e2e::{Options, Serve, Tui, contains, count, cursor_row, rfind, status_line};
 use leadx::clock;
 use leadx::sanitize::{clean_line, clean_text};
 use leadx::store::sqlite::SqliteStore;
@@ -44,36 +44,6 @@ async fn referral(w: &World, token: &str, rid: &str) -> Value {
     w.get(token, &format!("/v1/referrals/{rid}")).await.ok()
 }
 
-/// Every referral of one box, as `token`'s partner sees it.
-async fn boxed(w: &World, token: &str, which: &str) -> Vec<Value> {
-    let page = w
-        .get(token, &format!("/v1/referrals?box={which}&limit=5000"))
-        .await
-        .ok();
-    assert!(page["next_cursor"].is_null(), "one page is enough here");
-    page["items"].as_array().expect("items").clone()
-}
-
-/// Waits until the inbox has loaded and is live.
-#[track_caller]
-fn until_live(t: &mut Tui, first_company: &str) -> String {
-    t.until(
-        &format!("the inbox to be live and show {first_company:?}"),
-        |s| s.contains(first_company) && status_line(s).contains("● live"),
-    )
-}
-
-/// The status bar of a screen (second line from the bottom).
-fn status_line(screen: &str) -> String {
-    let lines: Vec<&str> = screen.lines().collect();
-    // vt100 drops trailing empty rows; the hints line is never empty.
-    lines
-        .len()
-        .checked_sub(2)
-        .map(|i| lines[i].to_owned())
-        .unwrap_or_default()
-}
-
 /// Waits until the row under the cursor satisfies `pred`.
 #[track_caller]
 fn until_cursor(t: &mut Tui, what: &str, pred: impl Fn(&str) -> bool) -> String {
@@ -89,12 +59,12 @@ async fn inbox_shows_header_incoming_referrals_and_live() {
     // Sent by acme-web: outgoing, never in the incoming pane.
     w.send(&w.t.acme, "northwind-net", "Outbound Oak", None)
         .await;
-    let incoming = boxed(&w, &w.t.acme, "incoming").await;
+    let incoming = w.boxed(&w.t.acme, "incoming").await;
     assert_eq!(incoming.len(), 3);
 
     for (cols, rows) in [WIDE, SMALL] {
         let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-        let s = until_live(&mut t, "Alpha Bakery");
+        let s = t.until_live("Alpha Bakery");
         let lines: Vec<&str> = s.lines().collect();
         let header = lines[0];
         for part in ["Acme Web Studio (acme-web)", "Dana Reyes", "agent"] {
@@ -142,7 +112,7 @@ async fn accept_the_row_under_the_cursor() {
     let (w, ids) = world_with(&["Alpha Bakery", "Bravo Dental", "Charlie Cafe"]).await;
     let (cols, rows) = WIDE;
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     t.send("j");
     until_cursor(&mut t, "be Bravo Dental", |r| r.contains("Bravo Dental"));
     t.send("a");
@@ -172,7 +142,7 @@ async fn reject_with_a_reason_and_a_note() {
     let (w, ids) = world_with(&["Alpha Bakery", "Bravo Dental"]).await;
     let (cols, rows) = SMALL;
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     until_cursor(&mut t, "be Bravo Dental", |r| r.contains("Bravo Dental"));
     t.send("r");
     t.until_shows("Why?");
@@ -205,7 +175,7 @@ async fn forward_to_a_partner_picked_by_typing() {
     let (w, ids) = world_with(&["Alpha Bakery", "Bravo Dental"]).await;
     let (cols, rows) = WIDE;
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     t.send("f");
     t.until_shows("Forward Bravo Dental");
     // The directory is loaded: every partner but acme-web and northwind-net
@@ -268,7 +238,7 @@ async fn withdraw_an_outgoing_pending_referral() {
     let newer = id(&w.send(&w.t.acme, "pixel-forge", "Pine Pottery", None).await);
     let (cols, rows) = SMALL;
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     // Withdrawing is for senders: on an incoming row it says why not.
     t.send("w");
     t.until("the status bar to say why not", |s| {
@@ -309,7 +279,7 @@ async fn a_live_lead_appears_without_moving_the_cursor() {
     let (w, _) = world_with(&["Alpha Bakery", "Bravo Dental", "Charlie Cafe"]).await;
     let (cols, rows) = WIDE;
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     t.send("j");
     let before = until_cursor(&mut t, "be Bravo Dental", |r| r.contains("Bravo Dental"));
     let bytes_before = t.raw_len();
@@ -346,7 +316,7 @@ async fn a_live_lead_appears_without_moving_the_cursor() {
         r.contains("Bravo Dental") && r.contains("accepted")
     });
 
-    let listed = boxed(&w, &w.t.acme, "incoming").await;
+    let listed = w.boxed(&w.t.acme, "incoming").await;
     assert_eq!(listed.len(), 4);
     assert_eq!(referral(&w, &w.t.acme, &new).await["status"], "pending");
     assert_eq!(t.quit().exit_code(), 0);
@@ -357,7 +327,7 @@ async fn resizing_keeps_the_place_and_too_small_says_so() {
     let (w, _) = world_with(&["Alpha Bakery", "Bravo Dental", "Charlie Cafe"]).await;
     let (cols, rows) = WIDE;
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     t.send("j");
     until_cursor(&mut t, "be Bravo Dental", |r| r.contains("Bravo Dental"));
     t.send("\r");
@@ -391,7 +361,7 @@ async fn close_an_accepted_referral_as_won() {
         .ok();
     let (cols, rows) = SMALL;
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     // Only accepted referrals can be closed.
     t.send("c");
     t.until("the status bar to say why not", |s| {
@@ -436,7 +406,7 @@ async fn filter_as_you_type_then_act_on_a_filtered_row() {
     .await;
     let (cols, rows) = WIDE;
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     t.send("/");
     t.until("the filter prompt", |s| status_line(s).contains("filter:"));
     t.send("dental");
@@ -478,7 +448,7 @@ async fn help_lists_the_keys_and_a_stray_q_only_closes_it() {
     let (w, ids) = world_with(&["Alpha Bakery"]).await;
     let (cols, rows) = WIDE;
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     t.send("?");
     let s = t.until_shows("Keys");
     for line in ["Move down one row", "Accept the pending", "Forward it"] {
@@ -503,7 +473,7 @@ async fn no_color_sends_no_colour_and_keeps_the_cursor_visible() {
     let (w, _) = world_with(&["Alpha Bakery", "Bravo Dental"]).await;
     let (cols, rows) = SMALL;
     let mut t = Tui::start(Options::new(&w.url, &w.t.acme, cols, rows).env("NO_COLOR", "1"));
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     t.send("j");
     let s = until_cursor(&mut t, "be Alpha Bakery", |r| r.contains("Alpha Bakery"));
     let raw = t.whole_frames();
@@ -533,7 +503,7 @@ async fn idle_draws_nothing() {
     let (w, _) = world_with(&["Alpha Bakery"]).await;
     let (cols, rows) = SMALL;
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-    until_live(&mut t, "Alpha Bakery");
+    t.until_live("Alpha Bakery");
     t.send("j");
     t.until("the key's frame", |s| status_line(s).contains("● live"));
     // Let the key's frame reach the pty.
@@ -566,7 +536,7 @@ async fn a_new_lead_costs_less_than_2kb_of_output() {
         }
         let (cols, rows) = WIDE;
         let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-        until_live(&mut t, &format!("Company {:02}", n - 1));
+        t.until_live(&format!("Company {:02}", n - 1));
         let before = t.raw_len();
         w.send(&w.t.pixel, "acme-web", "Newcomer Inc", None).await;
         // Fits: drawn (not counted). Does not fit: counted above the view.
@@ -598,13 +568,13 @@ async fn a_new_lead_costs_less_than_2kb_of_output() {
             assert!(contains(frame, b"Newcomer Inc"), "drawn on top");
         }
         assert_eq!(t.quit().exit_code(), 0);
-        assert_eq!(boxed(&w, &w.t.acme, "incoming").await.len(), n + 1);
+        assert_eq!(w.boxed(&w.t.acme, "incoming").await.len(), n + 1);
     }
 }
 
 /// How many referrals acme-web sees.
 async fn referral_count(w: &World) -> usize {
-    boxed(w, &w.t.acme, "all").await.len()
+    w.boxed(&w.t.acme, "all").await.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -675,7 +645,7 @@ async fn the_server_killed_and_restarted() {
 
     let (cols, rows) = SMALL;
     let mut t = Tui::spawn(&url, &tokens.acme, cols, rows);
-    until_live(&mut t, "Echo Bakery");
+    t.until_live("Echo Bakery");
 
     server.kill();
     t.until("the status bar to say the feed is down", |s| {
@@ -760,7 +730,7 @@ async fn a_queued_action_that_lost_the_race_shows_who_won() {
 
     let (cols, rows) = WIDE;
     let mut t = Tui::spawn(&url, &tokens.acme, cols, rows);
-    until_live(&mut t, "Echo Co");
+    t.until_live("Echo Co");
     server.kill();
     t.until("the feed to be down", |s| {
         let st = status_line(s);
@@ -839,7 +809,7 @@ async fn a_hostile_lead_never_reaches_the_terminal_raw() {
     let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
     let shown_company = clean_line(company);
     assert_eq!(shown_company, "Evil␛Corp␛");
-    until_live(&mut t, &shown_company);
+    t.until_live(&shown_company);
     let mark = t.raw_len();
     t.send("\r");
     let s = t.until("the detail pane of the hostile lead", |s| {
@@ -944,7 +914,7 @@ async fn hostile_names_from_the_server_are_made_safe_too() {
 
     let (cols, rows) = WIDE;
     let mut t = Tui::spawn(&w.url, &token, cols, rows);
-    let s = until_live(&mut t, "Plain Bakery");
+    let s = t.until_live("Plain Bakery");
     let header = s.lines().next().unwrap();
     assert!(header.contains(&clean_line(user_name)), "{header:?}");
     assert!(header.contains("Eve␛ Agent"), "{header:?}");
@@ -1000,13 +970,10 @@ async fn wide_and_combining_text_keeps_the_borders_aligned() {
         w.send(&w.t.northwind, "acme-web", c, None).await;
         w.clock.advance(chrono::Duration::minutes(10));
     }
-    assert_eq!(
-        boxed(&w, &w.t.acme, "incoming").await.len(),
-        companies.len()
-    );
+    assert_eq!(w.boxed(&w.t.acme, "incoming").await.len(), companies.len());
     for (cols, rows) in [SMALL, WIDE] {
         let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-        let s = until_live(&mut t, "Sushi Bar");
+        let s = t.until_live("Sushi Bar");
         assert!(s.contains("Tab␉here"), "{}", e2e::frame(&s));
         // Every row of the pane ends on its border, in the last column.
         let lines = t.lines();
@@ -1033,7 +1000,7 @@ async fn quitting_restores_the_terminal() {
     for (key, name) in [("q", "q"), ("\x03", "Ctrl-C")] {
         let (cols, rows) = SMALL;
         let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-        until_live(&mut t, "Alpha Bakery");
+        t.until_live("Alpha Bakery");
         assert!(
             t.raw_mode(),
             "raw mode while running: {:?}",
@@ -1053,7 +1020,7 @@ async fn sigterm_and_sighup_restore_the_terminal() {
     for signal in ["TERM", "HUP"] {
         let (cols, rows) = WIDE;
         let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
-        until_live(&mut t, "Alpha Bakery");
+        t.until_live("Alpha Bakery");
         assert!(t.raw_mode());
         let pid = t.pid().to_string();
         let ok = Command::new("kill")
@@ -1120,7 +1087,7 @@ async fn a_viewer_cannot_act_and_is_told_why() {
     let (w, ids) = world_with(&["Alpha Bakery"]).await;
     let (cols, rows) = SMALL;
     let mut t = Tui::spawn(&w.url, &w.t.acme_viewer, cols, rows);
-    let s = until_live(&mut t, "Alpha Bakery");
+    let s = t.until_live("Alpha Bakery");
     assert!(s.lines().next().unwrap().contains("Vic Viewer · viewer"));
     t.send("a");
     t.until("the status bar to say why", |s| {
@@ -1148,7 +1115,7 @@ async fn readonly_refuses_actions_and_says_why() {
     let (w, ids) = world_with(&["Alpha Bakery"]).await;
     let (cols, rows) = WIDE;
     let mut t = Tui::start(Options::new(&w.url, &w.t.acme, cols, rows).arg("--readonly"));
-    let s = until_live(&mut t, "Alpha Bakery");
+    let s = t.until_live("Alpha Bakery");
     assert!(s.lines().next().unwrap().contains("READ-ONLY"));
     t.send("a");
     t.until("the status bar to say why", |s| {

@@ -11,7 +11,7 @@ mod e2e;
 use std::time::Duration;
 
 use common::{World, id, lead_body, populate, reply};
-use e2e::{Options, Serve, Tui};
+use e2e::{Options, Serve, Tui, status_line};
 use leadx::clock;
 use leadx::store::sqlite::SqliteStore;
 use serde_json::{Value, json};
@@ -22,39 +22,12 @@ const ROWS: u16 = 32;
 
 const LONG: Duration = Duration::from_secs(60);
 
-/// The status bar of a screen (second line from the bottom).
-fn status_line(screen: &str) -> String {
-    let lines: Vec<&str> = screen.lines().collect();
-    lines
-        .len()
-        .checked_sub(2)
-        .map(|i| lines[i].to_owned())
-        .unwrap_or_default()
-}
-
 /// Sends Esc and waits until `gone` is no longer on screen (so that the
 /// next key is not read as Alt+key).
 #[track_caller]
 fn esc_until_gone(t: &mut Tui, gone: &str) {
     t.send("\x1b");
     t.until(&format!("{gone:?} to go away"), |s| !s.contains(gone));
-}
-
-#[track_caller]
-fn until_live(t: &mut Tui, company: &str) -> String {
-    t.until(&format!("live with {company:?}"), |s| {
-        s.contains(company) && status_line(s).contains("● live")
-    })
-}
-
-/// Every referral of one box, as `token`'s partner sees it.
-async fn boxed(w: &World, token: &str, which: &str) -> Vec<Value> {
-    let page = w
-        .get(token, &format!("/v1/referrals?box={which}&limit=5000"))
-        .await
-        .ok();
-    assert!(page["next_cursor"].is_null(), "one page is enough here");
-    page["items"].as_array().expect("items").clone()
 }
 
 /// `n` referrals northwind-net sends acme-web, `Lead 000`...; their ids.
@@ -87,7 +60,7 @@ async fn select_by_query_and_batch_accept_200_while_someone_else_decides_a_few()
 
     let mut t =
         Tui::start(Options::new(&w.url, &w.t.acme, COLS, ROWS).config(&batch_config(10, 8)));
-    until_live(&mut t, "Old Deal Inc");
+    t.until_live("Old Deal Inc");
     t.send(":select status:pending\r");
     t.until("200 marked by the query", |s| {
         status_line(s).contains("200 selected")
@@ -128,7 +101,7 @@ async fn select_by_query_and_batch_accept_200_while_someone_else_decides_a_few()
         status_line(&s)
     );
 
-    let all = boxed(&w, &w.t.acme, "incoming").await;
+    let all = w.boxed(&w.t.acme, "incoming").await;
     let mine: Vec<&Value> = all
         .iter()
         .filter(|r| {
@@ -163,7 +136,7 @@ async fn an_undone_batch_changes_nothing_on_the_server() {
     let ids = send_many(&w, 20).await;
     let mut t =
         Tui::start(Options::new(&w.url, &w.t.acme, COLS, ROWS).config(&batch_config(10, 4)));
-    until_live(&mut t, "Lead 019");
+    t.until_live("Lead 019");
     t.send("*");
     t.until("every row marked", |s| {
         status_line(s).contains("20 selected")
@@ -180,7 +153,7 @@ async fn an_undone_batch_changes_nothing_on_the_server() {
     tokio::time::sleep(Duration::from_secs(6)).await;
     let s = t.screen();
     assert!(!s.contains("accepted"), "{s}");
-    for r in boxed(&w, &w.t.acme, "incoming").await {
+    for r in w.boxed(&w.t.acme, "incoming").await {
         assert_eq!(r["status"], "pending");
         assert_eq!(r["version"], 1);
     }
@@ -224,7 +197,7 @@ async fn a_batch_interrupted_by_a_server_restart_applies_each_item_once() {
 
     let mut t =
         Tui::start(Options::new(&url, &tokens.acme, COLS, ROWS).config(&batch_config(10, 3)));
-    until_live(&mut t, "Lead 029");
+    t.until_live("Lead 029");
     t.send("*");
     t.until("every row marked", |s| {
         status_line(s).contains("30 selected")
@@ -279,7 +252,7 @@ async fn command_history_survives_a_restart_and_export_writes_the_view() {
 
     let mut t =
         Tui::start(Options::new(&w.url, &w.t.acme, COLS, ROWS).env("XDG_STATE_HOME", &state_dir));
-    until_live(&mut t, "Lead 004");
+    t.until_live("Lead 004");
     t.send(":filter company:\"lead 00\" -company:\"lead 003\"\r");
     t.until("the filter from the line", |s| {
         s.contains("4 shown") && !s.contains("Lead 003")
@@ -301,7 +274,7 @@ async fn command_history_survives_a_restart_and_export_writes_the_view() {
 
     let mut t =
         Tui::start(Options::new(&w.url, &w.t.acme, COLS, ROWS).env("XDG_STATE_HOME", &state_dir));
-    until_live(&mut t, "Lead 004");
+    t.until_live("Lead 004");
     t.send(":");
     t.send("\x1b[A");
     t.until("the last command recalled", |s| {
@@ -320,7 +293,7 @@ async fn the_read_only_monitor_shows_live_queues_and_no_action() {
     let w = World::start().await;
     send_many(&w, 3).await;
     let mut t = Tui::start(Options::new(&w.url, &w.t.operator, COLS, ROWS).arg("--readonly"));
-    let s = until_live(&mut t, "Lead 002");
+    let s = t.until_live("Lead 002");
     assert!(s.contains("Queues (live)"), "{s}");
     let row = |s: &str| {
         s.lines()
@@ -350,7 +323,7 @@ async fn batch_reject_and_forward_from_the_command_line() {
     let ids = send_many(&w, 4).await;
     let mut t =
         Tui::start(Options::new(&w.url, &w.t.acme, COLS, ROWS).config(&batch_config(10, 0)));
-    until_live(&mut t, "Lead 003");
+    t.until_live("Lead 003");
     // Newest first: Lead 003 and Lead 002 are the top two rows.
     t.send("  ");
     t.until("two marked", |s| status_line(s).contains("2 selected"));
@@ -382,7 +355,7 @@ async fn batch_reject_and_forward_from_the_command_line() {
             assert_eq!(r["version"], 2);
         }
     }
-    let pixel = boxed(&w, &w.t.pixel, "incoming").await;
+    let pixel = w.boxed(&w.t.pixel, "incoming").await;
     assert_eq!(pixel.len(), 2);
     assert!(pixel.iter().all(|r| r["note"] == "please take these"));
 }

@@ -192,6 +192,17 @@ impl World {
         }
     }
 
+    /// Every referral of one box (`incoming`, `outgoing`, `all`), as
+    /// `token`'s partner sees it, in one page.
+    pub async fn boxed(&self, token: &str, which: &str) -> Vec<Value> {
+        let page = self
+            .get(token, &format!("/v1/referrals?box={which}&limit=5000"))
+            .await
+            .ok();
+        assert!(page["next_cursor"].is_null(), "one page is enough here");
+        page["items"].as_array().expect("items").clone()
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> Reply {
         let r = self
             .http

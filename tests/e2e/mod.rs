@@ -430,8 +430,15 @@ impl Tui {
 
     /// The status bar (second line from the bottom).
     pub fn status_bar(&self) -> String {
-        let lines = self.lines();
-        lines[lines.len().saturating_sub(2)].clone()
+        status_line(&self.screen())
+    }
+
+    /// Waits until the inbox has loaded, shows `company` and is live.
+    #[track_caller]
+    pub fn until_live(&mut self, company: &str) -> String {
+        self.until(&format!("the inbox to be live and show {company:?}"), |s| {
+            s.contains(company) && status_line(s).contains("● live")
+        })
     }
 
     /// The child's process id.
@@ -550,6 +557,17 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// The status bar of `screen` (second line from the bottom).
+pub fn status_line(screen: &str) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    // vt100 drops trailing empty rows; the hints line is never empty.
+    lines
+        .len()
+        .checked_sub(2)
+        .map(|i| lines[i].to_owned())
+        .unwrap_or_default()
 }
 
 /// The line of `screen` marked with the cursor glyph `▶`.
