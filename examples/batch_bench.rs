@@ -28,7 +28,7 @@
 
 mod support;
 
-use support::{ME, leadx_bin, verdict};
+use support::{ME, leadx_bin, spawn_pty_reader, verdict};
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -87,36 +87,29 @@ struct Output {
 
 type Shared = Arc<Mutex<Output>>;
 
-fn spawn_reader(mut reader: Box<dyn Read + Send>, out: Shared) {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 65536];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) | Err(_) => {
-                    out.lock().expect("output").closed = true;
-                    return;
-                }
-                Ok(n) => {
-                    let at = Instant::now();
-                    let mut o = out.lock().expect("output");
-                    o.last_chunk = Some(at);
-                    if let Some((from, first @ None)) = o.first_after.as_mut()
-                        && at >= *from
-                    {
-                        *first = Some(at);
-                    }
-                    let Output { screen, watch, .. } = &mut *o;
-                    let p = screen.as_mut().expect("screen");
-                    p.process(&buf[..n]);
-                    if let Some((text, seen @ None)) = watch.as_mut()
-                        && p.screen().contents().contains(text.as_str())
-                    {
-                        *seen = Some(at);
-                    }
-                }
+fn spawn_reader(reader: Box<dyn Read + Send>, out: Shared) {
+    let closing = out.clone();
+    spawn_pty_reader(
+        reader,
+        move |at, bytes| {
+            let mut o = out.lock().expect("output");
+            o.last_chunk = Some(at);
+            if let Some((from, first @ None)) = o.first_after.as_mut()
+                && at >= *from
+            {
+                *first = Some(at);
             }
-        }
-    });
+            let Output { screen, watch, .. } = &mut *o;
+            let p = screen.as_mut().expect("screen");
+            p.process(bytes);
+            if let Some((text, seen @ None)) = watch.as_mut()
+                && p.screen().contents().contains(text.as_str())
+            {
+                *seen = Some(at);
+            }
+        },
+        move || closing.lock().expect("output").closed = true,
+    );
 }
 
 fn screen_text(out: &Shared) -> String {

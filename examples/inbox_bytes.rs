@@ -25,7 +25,7 @@
 
 mod support;
 
-use support::{ME, leadx_bin, verdict};
+use support::{ME, leadx_bin, spawn_pty_reader, verdict};
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -73,27 +73,20 @@ struct Output {
 
 type Shared = Arc<Mutex<Output>>;
 
-fn spawn_reader(mut reader: Box<dyn Read + Send>, out: Shared) {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 65536];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) | Err(_) => {
-                    out.lock().expect("output").closed = true;
-                    return;
-                }
-                Ok(n) => {
-                    let at = Instant::now();
-                    let mut o = out.lock().expect("output");
-                    o.chunks.push((at, n));
-                    o.total += n;
-                    if let Some(p) = o.screen.as_mut() {
-                        p.process(&buf[..n]);
-                    }
-                }
+fn spawn_reader(reader: Box<dyn Read + Send>, out: Shared) {
+    let closing = out.clone();
+    spawn_pty_reader(
+        reader,
+        move |at, bytes| {
+            let mut o = out.lock().expect("output");
+            o.chunks.push((at, bytes.len()));
+            o.total += bytes.len();
+            if let Some(p) = o.screen.as_mut() {
+                p.process(bytes);
             }
-        }
-    });
+        },
+        move || closing.lock().expect("output").closed = true,
+    );
 }
 
 fn total(out: &Shared) -> usize {

@@ -3,8 +3,10 @@
 //! `Store` trait. Each example includes it with `mod support;`.
 #![allow(dead_code)]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::Utc;
 use leadx::clock::{ManualClock, SharedClock};
@@ -171,4 +173,25 @@ pub fn seed(dir: &std::path::Path, n: usize, partners: &[Partner]) -> Seeded {
         clock,
         token,
     }
+}
+
+/// Reads a pseudo-terminal's output on its own thread until it closes:
+/// `chunk` gets each read with when it arrived, then `closed` runs once.
+pub fn spawn_pty_reader(
+    mut reader: Box<dyn Read + Send>,
+    mut chunk: impl FnMut(Instant, &[u8]) + Send + 'static,
+    closed: impl FnOnce() + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    closed();
+                    return;
+                }
+                Ok(n) => chunk(Instant::now(), &buf[..n]),
+            }
+        }
+    });
 }
