@@ -526,7 +526,7 @@ fn erasable(c: &Cell) -> bool {
 /// change of colours or attributes (only what changed), long runs of blank
 /// cells erased, and the attributes reset at the end (ratatui assumes a
 /// reset terminal between frames).
-pub fn encode_cells(cells: &[(u16, u16, &Cell)], width: u16, out: &mut Vec<u8>) {
+fn encode_cells(cells: &[(u16, u16, &Cell)], width: u16, out: &mut Vec<u8>) {
     let mut pen = Pen::RESET;
     let mut cursor: Option<(u16, u16)> = None;
     let mut i = 0;
@@ -620,7 +620,7 @@ fn bridged<'a>(
 /// stray coloured blank (vt100 shows one). An unknown cell differs from
 /// every cell, so the diff writes it again, right after the write that
 /// erased it. Repeated until no write splits a symbol.
-pub fn repair_wide(prev: &mut Buffer, next: &Buffer) -> bool {
+fn repair_wide(prev: &mut Buffer, next: &Buffer) -> bool {
     let mut any = false;
     loop {
         let writes: Vec<(u16, u16, u16)> = prev
@@ -955,19 +955,6 @@ pub fn plan(prev: &Buffer, next: &Buffer) -> io::Result<(Vec<u8>, Option<Shift>)
     let (old, new) = (Prints::of(prev), Prints::of(next));
     let updates: Vec<(u16, u16, &Cell)> = prev.diff_iter(next).collect();
     Ok(plan_in_place(&mut shown, next, &old, &new, &updates)?.0)
-}
-
-/// The bytes written for `prev` → `next` when `shift` (if any) moves a
-/// band first: what [`plan`] compares.
-pub fn encode_with(prev: &Buffer, next: &Buffer, shift: Option<Shift>) -> io::Result<Vec<u8>> {
-    let mut shown = prev.clone();
-    let mut out = Vec::new();
-    if let Some(s) = shift {
-        s.apply(&mut shown);
-        s.encode(&mut out);
-    }
-    encode_diff(&mut shown, next, &mut out)?;
-    Ok(out)
 }
 
 /// [`plan`] over `shown`, given `updates` = `shown.diff(next)`; true as
