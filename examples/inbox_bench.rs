@@ -32,7 +32,7 @@ use leadx::inbox::theme::{self, Theme};
 use leadx::inbox::update::{init, update};
 use leadx::inbox::views;
 use leadx::server::{ServerConfig, start};
-use leadx::store::{SharedStore, Store};
+use leadx::store::SharedStore;
 use leadx::wire::{
     DecidedBy, Me, MePartner, MeUser, Name, Partner, ReasonCode, Referral, ReferralBox, Role,
     Status, Timestamp, now_seconds,
@@ -578,15 +578,10 @@ async fn loopback(n: usize, partners: &[Partner]) -> bool {
             .await
             .expect("seed")
     };
-    let counts = seeded.store.count_by_status().expect("counts");
-    let counts: Vec<String> = counts
-        .iter()
-        .map(|(s, k)| format!("{} {k}", s.as_str()))
-        .collect();
     println!(
         "seeded {n} referrals through Store::create/apply in {:.1} s (not timed): {}",
         t.elapsed().as_secs_f64(),
-        counts.join(", ")
+        seeded.status_words()
     );
     let clock: SharedClock = seeded.clock.clone();
     let store: SharedStore = seeded.store.clone();

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use leadx::clock::SharedClock;
 use leadx::demo::world::trading_partners;
 use leadx::server::{ServerConfig, start};
-use leadx::store::{SharedStore, Store};
+use leadx::store::SharedStore;
 
 /// utime + stime of a finished child (all its threads), from `wait4`'s rusage.
 #[repr(C)]
@@ -139,17 +139,10 @@ async fn main() {
             .await
             .expect("seed")
     };
-    let counts: Vec<String> = seeded
-        .store
-        .count_by_status()
-        .expect("counts")
-        .iter()
-        .map(|(s, k)| format!("{} {k}", s.as_str()))
-        .collect();
     println!(
         "seeded {n} referrals through Store::create/apply in {:.1} s (not timed): {}",
         t.elapsed().as_secs_f64(),
-        counts.join(", ")
+        seeded.status_words()
     );
     let clock: SharedClock = seeded.clock.clone();
     let store: SharedStore = seeded.store.clone();

@@ -55,6 +55,18 @@ pub struct Seeded {
     pub token: String,
 }
 
+impl Seeded {
+    /// What the store holds by status: `pending 3600, accepted 40000, ...`.
+    pub fn status_words(&self) -> String {
+        let counts = self.store.count_by_status().expect("counts");
+        let words: Vec<String> = counts
+            .iter()
+            .map(|(s, k)| format!("{} {k}", s.as_str()))
+            .collect();
+        words.join(", ")
+    }
+}
+
 /// A real SQLite store with `n` referrals to or from acme-web, created
 /// through `Store::create` over 30 simulated days, many decided through
 /// `Store::apply`, the overdue ones expired.
