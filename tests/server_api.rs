@@ -177,7 +177,9 @@ async fn list_pages_boxes_and_statuses() {
     expected.push(out1.clone());
     expected.sort();
     assert_eq!(seen, expected, "every match exactly once, ordered by id");
-    assert!(as_of.unwrap() >= 9);
+    // Nine sends and one accept: ten events, the last one's seq is as_of
+    // (another partner's events count too; as_of is the log's position).
+    assert_eq!(as_of, Some(10));
 
     let inbox = w.get(&w.t.acme, "/v1/referrals?box=incoming").await.ok();
     assert_eq!(inbox["items"].as_array().unwrap().len(), 7);
@@ -706,10 +708,142 @@ async fn duplicate_domains() {
         .await;
 }
 
-#[tokio::test]
+/// A lead has at most one accepted hop. Its hops form one line (a forward
+/// closes the hop it leaves), so the rule holds when the last open hop can
+/// end only one way: here its recipient accepts and forwards it at once,
+/// exactly one of the two applies, and afterwards no hop of the lead can
+/// be accepted again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_one_accepted_hop() {
     let w = World::start().await;
-    // Accepted hop, then the lead is open (accepted): duplicates refused.
+    let token = |partner: &str| match partner {
+        "acme-web" => w.t.acme.clone(),
+        "pixel-forge" => w.t.pixel.clone(),
+        "harbor-host" => w.t.harbor.clone(),
+        "blue-design" => w.t.blue.clone(),
+        other => panic!("no token for {other}"),
+    };
+    // northwind-net → acme-web → pixel-forge → harbor-host.
+    let h1 = id(&w.send(&w.t.northwind, "acme-web", "Line Co", None).await);
+    let h2 = w
+        .act(
+            &w.t.acme,
+            &h1,
+            "forward",
+            json!({"version": 1, "to_partner": "pixel-forge"}),
+        )
+        .await
+        .ok();
+    let h3 = w
+        .act(
+            &w.t.pixel,
+            &id(&h2["forwarded"]),
+            "forward",
+            json!({"version": 1, "to_partner": "harbor-host"}),
+        )
+        .await
+        .ok();
+    let h3 = id(&h3["forwarded"]);
+    // Both at version 1, at the same time: one applies, the other is 409.
+    let (accepted, forwarded) = tokio::join!(
+        w.act(&w.t.harbor, &h3, "accept", json!({"version": 1})),
+        w.act(
+            &w.t.harbor,
+            &h3,
+            "forward",
+            json!({"version": 1, "to_partner": "blue-design"})
+        ),
+    );
+    let mut hops = 3;
+    match (accepted.status.as_u16(), forwarded.status.as_u16()) {
+        (200, 409) => {
+            assert_eq!(forwarded.code(), "conflict", "{}", forwarded.body);
+            assert_eq!(forwarded.body["error"]["current"]["status"], "accepted");
+        }
+        (409, 200) => {
+            assert_eq!(accepted.code(), "conflict", "{}", accepted.body);
+            assert_eq!(accepted.body["error"]["current"]["status"], "forwarded");
+            // The new hop is the lead's only open one; blue-design accepts it.
+            let h4 = id(&forwarded.body["forwarded"]);
+            w.act(&w.t.blue, &h4, "accept", json!({"version": 1}))
+                .await
+                .ok();
+            hops = 4;
+        }
+        other => panic!("exactly one of accept and forward applies: {other:?}"),
+    }
+    let lead = |all: Vec<Value>| -> Vec<Value> {
+        all.into_iter()
+            .filter(|r| r["lead"]["company"] == "Line Co")
+            .collect()
+    };
+    let statuses = |hops: &[Value]| -> Vec<String> {
+        hops.iter()
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = lead(w.boxed(&w.t.operator, "all").await);
+    assert_eq!(all.len(), hops);
+    let s = statuses(&all);
+    assert_eq!(s.iter().filter(|s| *s == "accepted").count(), 1, "{s:?}");
+    assert_eq!(
+        s.iter().filter(|s| *s == "forwarded").count(),
+        hops - 1,
+        "{s:?}"
+    );
+    // No hop can be accepted now: each recipient tries, at its version.
+    for r in &all {
+        let to = r["to_partner"].as_str().unwrap();
+        let body = w
+            .act(&token(to), &id(r), "accept", json!({"version": version(r)}))
+            .await
+            .expect(409, "conflict");
+        assert_eq!(body["error"]["current"]["status"], r["status"]);
+    }
+    // Nor can the accepted hop be forwarded to open a new one.
+    let acc = all.iter().find(|r| r["status"] == "accepted").unwrap();
+    let to = acc["to_partner"].as_str().unwrap();
+    // (A fifth hop is refused first, as 422, when the line is full.)
+    let (status, code) = if hops == 3 {
+        (409, "conflict")
+    } else {
+        (422, "invalid")
+    };
+    w.act(
+        &token(to),
+        &id(acc),
+        "forward",
+        json!({"version": version(acc), "to_partner": "exchange"}),
+    )
+    .await
+    .expect(status, code);
+    // Closing it does not free the lead for a second accept.
+    w.act(
+        &token(to),
+        &id(acc),
+        "close",
+        json!({"version": version(acc), "status": "won"}),
+    )
+    .await
+    .ok();
+    let after = lead(w.boxed(&w.t.operator, "all").await);
+    assert_eq!(after.len(), hops, "no hop was added");
+    for r in &after {
+        let to = r["to_partner"].as_str().unwrap();
+        w.act(&token(to), &id(r), "accept", json!({"version": version(r)}))
+            .await
+            .expect(409, "conflict");
+    }
+    let s = statuses(&after);
+    assert_eq!(s.iter().filter(|s| *s == "won").count(), 1, "{s:?}");
+    assert_eq!(s.iter().filter(|s| *s == "accepted").count(), 0, "{s:?}");
+}
+
+/// While a lead has an accepted hop, its domain stays taken: a send of the
+/// same domain, by anyone, is 409 `duplicate`.
+#[tokio::test]
+async fn an_accepted_hop_keeps_its_domain_taken() {
+    let w = World::start().await;
     let r = w
         .send(&w.t.northwind, "acme-web", "One Co", Some("one.example"))
         .await;
