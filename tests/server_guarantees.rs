@@ -276,17 +276,26 @@ async fn idempotent_replay_and_mismatch() {
         .expect(400, "bad_request");
 }
 
-/// The real store, slowed down on writes so that a second request with the
-/// same key arrives while the first is still running.
-struct SlowStore(SharedStore);
+/// The real store, whose first `apply` says that it has begun and then
+/// waits until the test releases it: a second request with the same key
+/// is sure to arrive while the first is still running.
+struct GatedStore {
+    inner: SharedStore,
+    gate: std::sync::Mutex<Option<Gate>>,
+}
+
+struct Gate {
+    entered: std::sync::mpsc::Sender<()>,
+    release: std::sync::mpsc::Receiver<()>,
+}
 
 macro_rules! delegate {
     ($($name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty;)*) => {
-        $(fn $name(&self $(, $arg: $ty)*) -> $ret { self.0.$name($($arg),*) })*
+        $(fn $name(&self $(, $arg: $ty)*) -> $ret { self.inner.$name($($arg),*) })*
     };
 }
 
-impl Store for SlowStore {
+impl Store for GatedStore {
     delegate! {
         add_partner(&self, p: &leadx::wire::Partner) -> leadx::store::StoreResult<()>;
         list_partners(&self, q: Option<&str>) -> leadx::store::StoreResult<Vec<leadx::wire::Partner>>;
@@ -317,16 +326,29 @@ impl Store for SlowStore {
         items: Vec<ActionItem>,
         idem: Option<IdemSave>,
     ) -> leadx::store::StoreResult<Vec<ItemResult>> {
-        std::thread::sleep(Duration::from_millis(600));
-        self.0.apply(actor, items, idem)
+        let gate = self.gate.lock().unwrap().take();
+        if let Some(g) = gate {
+            g.entered.send(()).unwrap();
+            g.release.recv().unwrap();
+        }
+        self.inner.apply(actor, items, idem)
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idempotency_in_flight() {
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel();
+    let gate = Gate {
+        entered: entered_tx,
+        release: release_rx,
+    };
     let w = Arc::new(
         World::start_with(ServerConfig::for_tests(), |s| {
-            Arc::new(SlowStore(s)) as SharedStore
+            Arc::new(GatedStore {
+                inner: s,
+                gate: std::sync::Mutex::new(Some(gate)),
+            }) as SharedStore
         })
         .await,
     );
@@ -340,10 +362,15 @@ async fn idempotency_in_flight() {
                 .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The first request holds its key and is inside the store.
+    tokio::task::spawn_blocking(move || entered.recv_timeout(Duration::from_secs(20)))
+        .await
+        .unwrap()
+        .expect("the first request reaches the store");
     w.post_key(&w.t.acme, &path, &json!({"version": 1}), "slow-key")
         .await
         .expect(409, "idempotency_in_flight");
+    release.send(()).unwrap();
     let first = first.await.unwrap();
     assert_eq!(first.status, 200);
     // Once finished, the same key replays.
