@@ -871,9 +871,33 @@ mod tests {
         );
         let c = Client::new(ClientConfig::new("http://h:1", "t")).unwrap();
         assert_eq!(c.url(&["v1", "me"]).as_str(), "http://h:1/v1/me");
-        assert!(check_id("..").is_err() && check_id("").is_err() && check_id("r_1").is_ok());
-        assert!(Client::new(ClientConfig::new("ftp://h", "t")).is_err());
-        assert!(Client::new(ClientConfig::new("http://h", "bad\ntoken")).is_err());
+        for bad in ["..", ""] {
+            match check_id(bad) {
+                Err(ClientError::Api { status, error, .. }) => assert_eq!(
+                    (status, error.code, error.message),
+                    (
+                        404,
+                        ErrorCode::NotFound,
+                        format!("no referral has the id {bad:?}")
+                    )
+                ),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+        check_id("r_1").unwrap();
+        let refused = |url: &str, token: &str| match Client::new(ClientConfig::new(url, token)) {
+            Err(ClientError::Network(m)) => m,
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("{url} with {token:?} was accepted"),
+        };
+        assert_eq!(
+            refused("ftp://h", "t"),
+            "bad server URL \"ftp://h\": expected http:// or https://"
+        );
+        assert_eq!(
+            refused("http://h", "bad\ntoken"),
+            "the token is not printable ASCII"
+        );
         assert!(!format!("{:?}", ClientConfig::new("http://h", "secret")).contains("secret"));
     }
 
