@@ -69,7 +69,10 @@ fn a_panicking_render_rolls_back_only_itself() {
     let (entered_tx, entered) = mpsc::channel::<()>();
     let (release, released) = mpsc::channel::<()>();
     let store = &w.store;
+    let queued = store.queued.load(Ordering::Acquire);
     let outcomes = std::thread::scope(|s| {
+        // Owned here, so that a failing assertion drops it and frees the gate.
+        let release = release;
         // Hold the writer inside a job of its own group...
         let gate = s.spawn(move || {
             store.submit(1, move |_| {
@@ -80,7 +83,6 @@ fn a_panicking_render_rolls_back_only_itself() {
         });
         entered.recv().unwrap();
         let commits = store.group_commits();
-        let queued = store.queued.load(Ordering::Acquire);
         // ...while the four queue up behind it, from four threads.
         let callers: Vec<_> = rs
             .iter()
@@ -108,7 +110,8 @@ fn a_panicking_render_rolls_back_only_itself() {
                 })
             })
             .collect();
-        until_queued(store, queued, 4);
+        // (The gate's own job counts as queued too, maybe only now.)
+        until_queued(store, queued, 1 + 4);
         release.send(()).unwrap();
         gate.join().unwrap().unwrap();
         let outcomes: Vec<_> = callers.into_iter().map(|c| c.join().unwrap()).collect();
