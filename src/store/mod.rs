@@ -8,6 +8,7 @@
 //! PostgreSQL store would be another implementation of this trait; routes
 //! do not change.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
