@@ -12,10 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::{World, id, version};
+use leadx::domain::{Action, ActionItem, Actor, ItemResult};
 use leadx::server::ServerConfig;
-use leadx::store::{
-    Action, ActionItem, Actor, IdemSave, ItemResult, SharedStore, Store, StoreError, StoreResult,
-};
+use leadx::store::{IdemSave, SharedStore, Store, StoreError, StoreResult};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -958,7 +957,7 @@ impl Store for RiggedStore {
         create(&self, a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> StoreResult<ItemResult>;
         save_response(&self, u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> StoreResult<()>;
         idem_lookup(&self, u: &str, k: &str, h: &str) -> StoreResult<leadx::store::IdemLookup>;
-        get(&self, id: &str) -> StoreResult<Option<leadx::store::StoredReferral>>;
+        get(&self, id: &str) -> StoreResult<Option<leadx::domain::StoredReferral>>;
         list(&self, q: &leadx::store::ListQuery) -> StoreResult<leadx::store::ListPage>;
         expire_due(&self) -> StoreResult<usize>;
         next_expiry(&self) -> StoreResult<Option<leadx::wire::Timestamp>>;

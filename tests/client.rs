@@ -13,9 +13,10 @@ use leadx::client::{
     new_idempotency_key, retry_until_definite, watch,
 };
 use leadx::clock::{ManualClock, SharedClock};
+use leadx::domain::{Action, ActionItem};
 use leadx::server::{RunningServer, ServerConfig, start};
+use leadx::store::SharedStore;
 use leadx::store::sqlite::SqliteStore;
-use leadx::store::{Action, ActionItem, SharedStore};
 use leadx::wire::{
     AcceptRequest, BatchAction, BatchItem, BatchOutcome, BatchRequest, CloseRequest, CloseStatus,
     CreateReferral, ErrorCode, ForwardRequest, LeadInput, OutcomeInput, Partner, PartnerKind,

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{World, id, lead_body, version};
+use leadx::domain::{ActionItem, Actor, ItemResult};
 use leadx::server::ServerConfig;
-use leadx::store::{ActionItem, Actor, IdemSave, ItemResult, SharedStore, Store};
+use leadx::store::{IdemSave, SharedStore, Store};
 use serde_json::{Value, json};
 
 /// For every endpoint, a user of a partner that is not a party gets 404,
@@ -298,7 +299,7 @@ impl Store for SlowStore {
         create(&self, a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> leadx::store::StoreResult<ItemResult>;
         save_response(&self, u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> leadx::store::StoreResult<()>;
         idem_lookup(&self, u: &str, k: &str, h: &str) -> leadx::store::StoreResult<leadx::store::IdemLookup>;
-        get(&self, id: &str) -> leadx::store::StoreResult<Option<leadx::store::StoredReferral>>;
+        get(&self, id: &str) -> leadx::store::StoreResult<Option<leadx::domain::StoredReferral>>;
         list(&self, q: &leadx::store::ListQuery) -> leadx::store::StoreResult<leadx::store::ListPage>;
         expire_due(&self) -> leadx::store::StoreResult<usize>;
         next_expiry(&self) -> leadx::store::StoreResult<Option<leadx::wire::Timestamp>>;

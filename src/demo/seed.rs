@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use super::world::{self, DEMO_PARTNER, LeadFactory, STAFF_PARTNER, WORLD_SEED, pick_weighted};
 use crate::clock::ManualClock;
-use crate::store::{Action, ActionItem, Actor, DomainError, ItemResult, Store};
+use crate::domain::{Action, ActionItem, Actor, DomainError, ItemResult};
+use crate::store::Store;
 use crate::wire::{
     CloseStatus, CreateReferral, LeadInput, OutcomeInput, Partner, PartnerKind, ReasonCode,
     ReasonInput, Role, Timestamp,
@@ -674,7 +675,7 @@ pub fn seed_world(
     })
 }
 
-fn first(results: Vec<ItemResult>) -> Result<crate::store::Applied, String> {
+fn first(results: Vec<ItemResult>) -> Result<crate::domain::Applied, String> {
     match results.into_iter().next() {
         Some(Ok(applied)) => Ok(applied),
         Some(Err(e)) => Err(describe_error(&e)),

@@ -18,10 +18,8 @@ use tokio::sync::watch;
 
 use super::seed::DemoTokens;
 use super::world::{self, DEMO_PARTNER, LeadFactory, STAFF_PARTNER, pick_weighted};
-use crate::store::{
-    Action, ActionItem, Actor, DomainError, ItemResult, ListQuery, Scope, SharedStore, Store,
-    StoredReferral,
-};
+use crate::domain::{Action, ActionItem, Actor, DomainError, ItemResult, StoredReferral};
+use crate::store::{ListQuery, Scope, SharedStore, Store};
 use crate::wire::{
     CloseStatus, CreateReferral, MAX_CHAIN, OutcomeInput, Partner, ReasonCode, ReasonInput,
     ReferralBox, Role, Status,

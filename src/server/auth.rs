@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 
 use super::AppState;
 use super::error::HttpError;
-use crate::store::Actor;
+use crate::domain::Actor;
 use crate::wire::ErrorCode;
 
 /// The authenticated user of a request.

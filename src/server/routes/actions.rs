@@ -16,11 +16,12 @@ use axum::response::{IntoResponse, Response};
 
 use super::body;
 use crate::domain::visibility::render_for;
+use crate::domain::{ActionItem, Actor, Applied, DomainError, ItemResult};
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{HttpError, json_response};
 use crate::server::idempotency::{self, Claim};
-use crate::store::{ActionItem, Actor, Applied, DomainError, ItemResult, StoredResponse};
+use crate::store::StoredResponse;
 use crate::wire::{
     ActionKind, ApiError, BatchOutcome, BatchResponse, BatchResult, BatchSummary, CreateReferral,
     ErrorCode, ForwardResponse, MAX_BATCH_ITEMS,

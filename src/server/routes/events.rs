@@ -21,11 +21,12 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
+use crate::domain::Actor;
 use crate::domain::visibility::{can_see, sees_contact};
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::HttpError;
-use crate::store::{Actor, StoredEvent};
+use crate::store::StoredEvent;
 use crate::wire::ErrorCode;
 
 /// Events read from the log per query while replaying.

@@ -23,11 +23,12 @@ use tokio::sync::broadcast;
 
 use self::writer::{Ctx, Finish, IDEM_RETENTION_SECS, Job, Queued, backend};
 use super::{
-    ActionItem, Actor, IdemLookup, IdemSave, ItemResult, ListPage, ListQuery, Store, StoreError,
-    StoreResult, StoredEvent, StoredReferral, StoredResponse, UserRecord,
+    IdemLookup, IdemSave, ListPage, ListQuery, Store, StoreError, StoreResult, StoredEvent,
+    StoredResponse, UserRecord,
 };
 use crate::clock::SharedClock;
 use crate::domain::validate::{validate_partner, validate_user_name};
+use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
 /// Capacity of the live event channel.

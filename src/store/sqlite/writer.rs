@@ -14,10 +14,8 @@ use super::read::{self, secs, status_code};
 use crate::clock::SharedClock;
 use crate::domain::rules;
 use crate::domain::validate::normalize_domain;
-use crate::store::{
-    ActionItem, Actor, Applied, DomainError, IdemSave, ItemResult, StoreError, StoredEvent,
-    StoredReferral, StoredResponse,
-};
+use crate::domain::{ActionItem, Actor, Applied, DomainError, ItemResult, StoredReferral};
+use crate::store::{IdemSave, StoreError, StoredEvent, StoredResponse};
 use crate::wire::{CreateReferral, Timestamp};
 
 /// A group stops taking jobs once their weights (items) reach this, so
@@ -311,14 +309,14 @@ impl Ctx<'_> {
             current
         };
         let target_known = match &item.action {
-            crate::store::Action::Forward { to_partner, .. } => {
+            crate::domain::Action::Forward { to_partner, .. } => {
                 read::partner_exists(self.conn, to_partner).map_err(backend)?
             }
             _ => false,
         };
         let known = |p: &str| {
             target_known
-                && matches!(&item.action, crate::store::Action::Forward { to_partner, .. } if to_partner == p)
+                && matches!(&item.action, crate::domain::Action::Forward { to_partner, .. } if to_partner == p)
         };
         let ids = &mut *self.ids;
         let mut new_id = || {
