@@ -166,7 +166,7 @@ pub async fn catch_up(pool: &deadpool_postgres::Pool, feed: &Feed) -> StoreResul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::StoredReferral;
+    use crate::domain::StoredReferral;
 
     fn ev(seq: u64) -> Arc<StoredEvent> {
         let referral: crate::wire::Referral = serde_json::from_value(serde_json::json!({

@@ -1,5 +1,40 @@
-//! The PostgreSQL store (work in progress: the connection, schema, reads,
-//! write transaction and live feed).
+//! The PostgreSQL store: any number of `leadx serve` processes on one
+//! database act as one exchange.
+//!
+//! - [`conn`]: the URL (`sslmode`, TLS through rustls; a password is never
+//!   shown), the pool (deadpool-postgres).
+//! - [`schema`]: versioned migrations in `schema_version`, run once under
+//!   an advisory lock however many servers start at once; a database newer
+//!   than this code is refused.
+//! - [`write`]: one write transaction, the primitives the shared write
+//!   orchestration runs over.
+//! - [`read`]: queries; a list page and its `as_of` come from one
+//!   REPEATABLE READ snapshot.
+//! - [`listen`]: the live feed across servers (`LISTEN`/`NOTIFY`).
+//!
+//! **Event sequence numbers follow commit order** (a reader that has seen
+//! seq N never later finds a new event below N). A `BIGSERIAL` would not:
+//! numbers are taken when rows are inserted, and transactions commit in
+//! another order. Here the numbers come from a one-row counter table,
+//! `event_seq(last)`, *at the very end* of each write transaction: its
+//! buffered events are written in one statement that runs
+//! `UPDATE event_seq SET last = last + n RETURNING last`, inserts the
+//! events as `last - n + 1 ..= last` and calls
+//! `pg_notify('leadx_events', last)`; then the transaction commits. The
+//! counter's row lock is held from that statement until the commit is
+//! visible, so the next transaction gets its numbers only after this one
+//! committed: numbering order is commit order, with no gaps (a rolled back
+//! transaction gives its numbers back). The cost: commits that write events
+//! go one at a time through that row, a short window (one statement and the
+//! commit's flush).
+//!
+//! Other contracts: an idempotency claim is a row of `idempotency` with
+//! status 0 (so two servers given one key at once run it once; a claim
+//! older than [`CLAIM_TIMEOUT_SECS`] is abandoned and may be taken over);
+//! the expiry sweep runs on one server at a time
+//! (`pg_try_advisory_xact_lock`, [`SWEEP_LOCK`]); creations of leads with
+//! one domain are serialised by a transaction lock on the domain, so two
+//! servers cannot both miss a duplicate.
 
 pub mod conn;
 pub mod listen;
@@ -8,3 +43,306 @@ pub mod schema;
 #[doc(hidden)]
 pub mod test_db;
 pub mod write;
+
+use std::sync::Arc;
+
+use subtle::ConstantTimeEq;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use self::conn::Target;
+use self::listen::Feed;
+use self::read::{exec, row};
+use crate::clock::SharedClock;
+use crate::domain::Actor;
+use crate::domain::StoredReferral;
+use crate::domain::validate::{validate_partner, validate_user_name};
+use crate::store::sqlite::read::secs;
+use crate::store::sqlite::writer::IDEM_RETENTION_SECS;
+use crate::store::sqlite::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
+use crate::store::{
+    ListPage, ListQuery, StoreError, StoreResult, StoredEvent, StoredResponse, UserRecord,
+};
+use crate::wire::{Partner, Role, Status, Timestamp};
+
+/// An idempotency claim older than this (seconds) was abandoned (its
+/// server died) and may be taken over.
+pub const CLAIM_TIMEOUT_SECS: i64 = 60;
+/// `pg_try_advisory_xact_lock` key of the expiry sweep ("leadx sw").
+pub const SWEEP_LOCK: i64 = 0x6c65_6164_7820_7377;
+/// Rows one housekeeping transaction touches at most.
+const CHUNK: usize = 2000;
+
+/// The exchange's state in a PostgreSQL database.
+pub struct PgStore {
+    pool: deadpool_postgres::Pool,
+    target: Target,
+    clock: SharedClock,
+    feed: Arc<Feed>,
+    listener: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("server", &self.target.shown)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://...`), migrates it
+    /// (once, whoever else starts at the same time) and starts listening
+    /// for events. Time is read only from `clock`. An unreachable database
+    /// is an error naming its host and port, never the password.
+    pub async fn connect(url: &str, clock: SharedClock) -> StoreResult<PgStore> {
+        let target = conn::parse(url)?;
+        let (mut client, connection) = conn::connect_one(&target, "leadx-migrate").await?;
+        let driver = tokio::spawn(connection);
+        let migrated = schema::migrate(&mut client).await;
+        drop(client);
+        let _ = driver.await;
+        migrated?;
+        let pool = conn::pool(&target)?;
+        let start = read::last_seq(&conn::get(&pool).await?).await?;
+        let feed = Arc::new(Feed::new(EVENT_CHANNEL, start));
+        let listener = tokio::spawn(listen::run(target.clone(), pool.clone(), feed.clone()));
+        Ok(PgStore {
+            pool,
+            target,
+            clock,
+            feed,
+            listener,
+        })
+    }
+
+    /// `host:port` of the database (never the password).
+    pub fn server(&self) -> &str {
+        &self.target.shown
+    }
+
+    async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
+        conn::get(&self.pool).await
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Runs `f` in a write transaction, commits it, and publishes its
+    /// events (after the commit).
+    async fn write<T>(
+        &self,
+        f: impl AsyncFnOnce(&mut write::PgTx<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut conn = self.conn().await?;
+        let mut tx = write::PgTx::begin(&mut conn, self.now()).await?;
+        let out = f(&mut tx).await?;
+        let events = tx.commit().await?;
+        self.feed.publish_committed(&events);
+        Ok(out)
+    }
+}
+
+/// Directory, users, reads and housekeeping.
+impl PgStore {
+    pub async fn add_partner(&self, partner: &Partner) -> StoreResult<()> {
+        validate_partner(partner).map_err(StoreError::Rejected)?;
+        let categories = serde_json::to_string(&partner.categories).map_err(backend)?;
+        let regions = serde_json::to_string(&partner.regions).map_err(backend)?;
+        let now = secs(self.now());
+        let n = exec(
+            &self.conn().await?,
+            "INSERT INTO partners (id, name, kind, categories, regions, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            &[
+                &partner.id,
+                &partner.name,
+                &partner.kind.as_str(),
+                &categories,
+                &regions,
+                &now,
+            ],
+        )
+        .await?;
+        if n == 0 {
+            return Err(StoreError::Rejected(format!(
+                "partner {:?} already exists",
+                partner.id
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>> {
+        read::partners(&self.conn().await?, q).await
+    }
+
+    pub async fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>> {
+        read::partner(&self.conn().await?, id).await
+    }
+
+    pub async fn add_user(
+        &self,
+        partner_id: &str,
+        name: &str,
+        role: Role,
+    ) -> StoreResult<(UserRecord, String)> {
+        validate_user_name(name).map_err(StoreError::Rejected)?;
+        let token = new_token();
+        let user = UserRecord {
+            id: format!("u_{}", ulid::Ulid::new()),
+            partner_id: partner_id.to_string(),
+            name: name.to_string(),
+            role,
+            created_at: chrono::SubsecRound::trunc_subsecs(self.now(), 0),
+            revoked_at: None,
+        };
+        let n = exec(
+            &self.conn().await?,
+            "INSERT INTO users (id, partner_id, name, role, token_hash, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM partners WHERE id = $2)",
+            &[
+                &user.id,
+                &user.partner_id,
+                &user.name,
+                &user.role.as_str(),
+                &&token_hash(&token)[..],
+                &secs(user.created_at),
+            ],
+        )
+        .await?;
+        if n == 0 {
+            return Err(StoreError::Rejected(format!(
+                "no partner {partner_id:?} on the exchange"
+            )));
+        }
+        Ok((user, token))
+    }
+
+    pub async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        read::users(&self.conn().await?).await
+    }
+
+    pub async fn revoke_user(&self, user_id: &str) -> StoreResult<bool> {
+        let n = exec(
+            &self.conn().await?,
+            "UPDATE users SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            &[&secs(self.now()), &user_id],
+        )
+        .await?;
+        Ok(n == 1)
+    }
+
+    pub async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
+        let hash = token_hash(token);
+        let found = read::user_by_token_hash(&self.conn().await?, &hash).await?;
+        Ok(found.and_then(|(user, partner_name, stored)| {
+            let same: bool = stored.as_slice().ct_eq(&hash[..]).into();
+            same.then_some(Actor {
+                user_id: user.id,
+                user_name: user.name,
+                partner_id: user.partner_id,
+                partner_name,
+                role: user.role,
+            })
+        }))
+    }
+
+    pub async fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>> {
+        Ok(read::referral_with_lead(&self.conn().await?, id, false)
+            .await?
+            .map(|(r, _)| r))
+    }
+
+    pub async fn list(&self, query: &ListQuery) -> StoreResult<ListPage> {
+        read::list(&mut self.conn().await?, query).await
+    }
+
+    pub async fn next_expiry(&self) -> StoreResult<Option<Timestamp>> {
+        read::next_expiry(&self.conn().await?).await
+    }
+
+    pub async fn events_after(&self, seq: u64, limit: usize) -> StoreResult<Vec<Arc<StoredEvent>>> {
+        read::events_after(&self.conn().await?, seq, limit).await
+    }
+
+    pub async fn resume_floor(&self) -> StoreResult<u64> {
+        read::resume_floor(&self.conn().await?).await
+    }
+
+    pub async fn last_seq(&self) -> StoreResult<u64> {
+        read::last_seq(&self.conn().await?).await
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.feed.subscribe()
+    }
+
+    pub async fn prune(&self) -> StoreResult<()> {
+        let conn = self.conn().await?;
+        let now = secs(self.now());
+        loop {
+            let last = read::last_seq(&conn).await?;
+            let keep_from = last.saturating_sub(KEEP_EVENTS) as i64;
+            let events = exec(
+                &conn,
+                "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
+                 WHERE seq <= $1 AND at < $2 ORDER BY seq LIMIT $3)",
+                &[&keep_from, &(now - KEEP_EVENTS_SECS), &read::limit(CHUNK)],
+            )
+            .await?;
+            // Finished responses past retention, and claims abandoned long ago.
+            let idem = exec(
+                &conn,
+                "DELETE FROM idempotency WHERE (user_id, key) IN (SELECT user_id, key \
+                 FROM idempotency WHERE created_at <= $1 LIMIT $2)",
+                &[&(now - IDEM_RETENTION_SECS), &read::limit(CHUNK)],
+            )
+            .await?;
+            if events.max(idem) < CHUNK as u64 {
+                return Ok(());
+            }
+        }
+    }
+
+    pub async fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>> {
+        read::count_by_status(&self.conn().await?).await
+    }
+
+    pub async fn health(&self) -> StoreResult<()> {
+        row(&self.conn().await?, "SELECT 1", &[]).await?;
+        if self.listener.is_finished() {
+            return Err(StoreError::Backend("the event listener has stopped".into()));
+        }
+        Ok(())
+    }
+
+    /// Keeps a response for a request that never reached a write.
+    pub async fn save_response(
+        &self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+        response: StoredResponse,
+    ) -> StoreResult<()> {
+        self.write(async |tx| {
+            tx.save_response(user_id, key, request_hash, &response)
+                .await
+        })
+        .await
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -7,11 +7,10 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::conn::error_text;
-use crate::domain::rules::OpenHop;
+use crate::domain::OpenHop;
+use crate::domain::StoredReferral;
 use crate::store::sqlite::read::{from_secs, status_code, status_from_code};
-use crate::store::{
-    ListPage, ListQuery, Scope, StoreError, StoreResult, StoredEvent, StoredReferral, UserRecord,
-};
+use crate::store::{ListPage, ListQuery, Scope, StoreError, StoreResult, StoredEvent, UserRecord};
 use crate::wire::{Partner, PartnerKind, Referral, ReferralBox, Role, Status, Timestamp};
 
 /// A driver error as the store reports it.

@@ -15,11 +15,12 @@ use std::sync::Arc;
 use deadpool_postgres::Transaction;
 
 use super::read::{self, exec, limit, pg, row, rows};
-use crate::domain::rules::OpenHop;
+use crate::domain::OpenHop;
+use crate::domain::StoredReferral;
 use crate::domain::validate::normalize_domain;
 use crate::store::sqlite::read::{secs, status_code};
 use crate::store::sqlite::writer::IDEM_RETENTION_SECS;
-use crate::store::{StoreError, StoreResult, StoredEvent, StoredReferral, StoredResponse};
+use crate::store::{StoreError, StoreResult, StoredEvent, StoredResponse};
 use crate::wire::Timestamp;
 
 /// First key of the `pg_advisory_xact_lock(int, int)` that serialises
