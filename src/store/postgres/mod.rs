@@ -37,6 +37,7 @@
 //! servers cannot both miss a duplicate.
 
 pub mod conn;
+pub mod group;
 pub mod listen;
 pub mod read;
 pub mod schema;
@@ -80,6 +81,7 @@ pub struct PgStore {
     clock: SharedClock,
     feed: Arc<Feed>,
     listener: JoinHandle<()>,
+    writer: group::Writer,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -113,12 +115,14 @@ impl PgStore {
         let start = read::last_seq(&conn::get(&pool).await?).await?;
         let feed = Arc::new(Feed::new(EVENT_CHANNEL, start));
         let listener = tokio::spawn(listen::run(target.clone(), pool.clone(), feed.clone()));
+        let writer = group::Writer::start(pool.clone(), clock.clone(), feed.clone());
         Ok(PgStore {
             pool,
             target,
             clock,
             feed,
             listener,
+            writer,
         })
     }
 
@@ -133,20 +137,6 @@ impl PgStore {
 
     fn now(&self) -> Timestamp {
         self.clock.now()
-    }
-
-    /// Runs `f` in a write transaction, commits it, and publishes its
-    /// events (after the commit).
-    async fn write<T>(
-        &self,
-        f: impl AsyncFnOnce(&mut write::PgTx<'_>) -> StoreResult<T>,
-    ) -> StoreResult<T> {
-        let mut conn = self.conn().await?;
-        let mut tx = write::PgTx::begin(&mut conn, self.now()).await?;
-        let out = f(&mut tx).await?;
-        let events = tx.commit().await?;
-        self.feed.publish_committed(&events);
-        Ok(out)
     }
 }
 
@@ -318,9 +308,86 @@ impl PgStore {
 
     pub async fn health(&self) -> StoreResult<()> {
         row(&self.conn().await?, "SELECT 1", &[]).await?;
+        if self.writer.stopped() {
+            return Err(StoreError::Backend(
+                "the store's writers have stopped".into(),
+            ));
+        }
         if self.listener.is_finished() {
             return Err(StoreError::Backend("the event listener has stopped".into()));
         }
+        Ok(())
+    }
+
+    /// Claims an idempotency key for a request about to run: a row with
+    /// status 0 (in flight), inserted on its own, committed at once, so
+    /// that every server sees it. A claim older than
+    /// [`CLAIM_TIMEOUT_SECS`] or a response past retention is taken over.
+    pub async fn idem_claim(
+        &self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> StoreResult<IdemClaim> {
+        let conn = self.conn().await?;
+        let now = secs(self.now());
+        // A row can vanish between the two statements (released, pruned):
+        // then claim again.
+        for _ in 0..3 {
+            let claimed = exec(
+                &conn,
+                "INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) \
+                 VALUES ($1, $2, $3, 0, '', $4) \
+                 ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
+                 status = 0, body = '', created_at = excluded.created_at \
+                 WHERE (idempotency.status = 0 AND idempotency.created_at <= $5) \
+                 OR (idempotency.status <> 0 AND idempotency.created_at <= $6)",
+                &[
+                    &user_id,
+                    &key,
+                    &request_hash,
+                    &now,
+                    &(now - CLAIM_TIMEOUT_SECS),
+                    &(now - IDEM_RETENTION_SECS),
+                ],
+            )
+            .await?;
+            if claimed == 1 {
+                return Ok(IdemClaim::Claimed);
+            }
+            let held = row(
+                &conn,
+                "SELECT request_hash, status, body FROM idempotency WHERE user_id = $1 AND key = $2",
+                &[&user_id, &key],
+            )
+            .await?;
+            let Some(held) = held else { continue };
+            let (hash, status, body): (String, i32, Vec<u8>) =
+                (held.get(0), held.get(1), held.get(2));
+            return Ok(if status == 0 {
+                IdemClaim::InFlight
+            } else if hash == request_hash {
+                IdemClaim::Replay(StoredResponse {
+                    status: u16::try_from(status).map_err(backend)?,
+                    body,
+                })
+            } else {
+                IdemClaim::Mismatch
+            });
+        }
+        Err(StoreError::Backend(format!(
+            "idempotency key {key:?} keeps changing under the claim"
+        )))
+    }
+
+    /// Drops a claim that kept no response (the request failed with a 5xx).
+    pub async fn idem_release(&self, user_id: &str, key: &str) -> StoreResult<()> {
+        exec(
+            &self.conn().await?,
+            "DELETE FROM idempotency WHERE user_id = $1 AND key = $2 AND status = 0",
+            &[&user_id, &key],
+        )
+        .await?;
         Ok(())
     }
 
@@ -332,12 +399,26 @@ impl PgStore {
         request_hash: &str,
         response: StoredResponse,
     ) -> StoreResult<()> {
-        self.write(async |tx| {
-            tx.save_response(user_id, key, request_hash, &response)
-                .await
-        })
-        .await
+        let (user_id, key, hash) = (
+            user_id.to_string(),
+            key.to_string(),
+            request_hash.to_string(),
+        );
+        self.writer
+            .submit(1, move |tx| {
+                Box::pin(async move { tx.save_response(&user_id, &key, &hash, &response).await })
+            })
+            .await
     }
+}
+
+/// What a claim on an idempotency key found (placeholder until the seam).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdemClaim {
+    Claimed,
+    InFlight,
+    Replay(StoredResponse),
+    Mismatch,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {

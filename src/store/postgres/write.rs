@@ -238,6 +238,30 @@ impl<'c> PgTx<'c> {
         Ok(found.iter().map(|r| r.get(0)).collect())
     }
 
+    /// Opens the savepoint one job of a group runs in; returns the mark
+    /// to roll its events back to.
+    pub async fn savepoint(&mut self) -> StoreResult<usize> {
+        self.tx.batch_execute("SAVEPOINT job").await.map_err(pg)?;
+        Ok(self.events.len())
+    }
+
+    /// Keeps what the job since [`PgTx::savepoint`] did.
+    pub async fn release(&mut self) -> StoreResult<()> {
+        self.tx
+            .batch_execute("RELEASE SAVEPOINT job")
+            .await
+            .map_err(pg)
+    }
+
+    /// Undoes what the job since [`PgTx::savepoint`] did, events included.
+    pub async fn rollback_to(&mut self, mark: usize) -> StoreResult<()> {
+        self.events.truncate(mark);
+        self.tx
+            .batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")
+            .await
+            .map_err(pg)
+    }
+
     /// Numbers and writes the buffered events, notifies the listeners and
     /// commits; returns the events as committed, in order.
     pub async fn commit(self) -> StoreResult<Vec<Arc<StoredEvent>>> {
