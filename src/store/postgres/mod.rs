@@ -425,5 +425,3 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-#[cfg(test)]
-mod tests;
