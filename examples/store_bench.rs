@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use leadx::clock;
 use leadx::domain::{Action, ActionItem, Actor};
-use leadx::store::Store;
 use leadx::store::sqlite::SqliteStore;
 use leadx::wire::{CreateReferral, LeadInput, Partner, PartnerKind, Role};
 

@@ -12,7 +12,6 @@ use chrono::Utc;
 use leadx::clock::{ManualClock, SharedClock};
 use leadx::demo::world::{LeadFactory, commission, lead_region, sender_note};
 use leadx::domain::{Action, ActionItem, Actor};
-use leadx::store::Store;
 use leadx::store::sqlite::SqliteStore;
 use leadx::wire::{CreateReferral, Partner, ReasonCode, ReasonInput, Role};
 use rand::SeedableRng;

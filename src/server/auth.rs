@@ -40,11 +40,10 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .filter(|t| !t.is_empty())
             .ok_or_else(HttpError::unauthenticated)?
             .to_owned();
-        // One indexed read on a pooled reader (WAL readers never wait for
-        // the writer): cheaper inline than a hop to a blocking thread.
         let actor = state
             .store
-            .authenticate(&token)?
+            .authenticate(&token)
+            .await?
             .ok_or_else(HttpError::unauthenticated)?;
         state.limiter.charge(&actor.user_id)?;
         Ok(Caller(actor))

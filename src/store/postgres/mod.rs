@@ -55,16 +55,16 @@ use self::conn::Target;
 use self::listen::Feed;
 use self::read::{exec, row};
 use crate::clock::SharedClock;
-use crate::domain::Actor;
-use crate::domain::StoredReferral;
 use crate::domain::validate::{validate_partner, validate_user_name};
+use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::store::sqlite::read::secs;
-use crate::store::sqlite::writer::IDEM_RETENTION_SECS;
 use crate::store::sqlite::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
+use crate::store::write::{self as write_ops, IDEM_RETENTION_SECS, WriteTx};
 use crate::store::{
-    ListPage, ListQuery, StoreError, StoreResult, StoredEvent, StoredResponse, UserRecord,
+    IdemClaim, IdemSave, ListPage, ListQuery, Store, StoreError, StoreResult, StoredEvent,
+    StoredResponse, UserRecord,
 };
-use crate::wire::{Partner, Role, Status, Timestamp};
+use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
 /// An idempotency claim older than this (seconds) was abandoned (its
 /// server died) and may be taken over.
@@ -140,9 +140,9 @@ impl PgStore {
     }
 }
 
-/// Directory, users, reads and housekeeping.
-impl PgStore {
-    pub async fn add_partner(&self, partner: &Partner) -> StoreResult<()> {
+#[async_trait::async_trait]
+impl Store for PgStore {
+    async fn add_partner(&self, partner: &Partner) -> StoreResult<()> {
         validate_partner(partner).map_err(StoreError::Rejected)?;
         let categories = serde_json::to_string(&partner.categories).map_err(backend)?;
         let regions = serde_json::to_string(&partner.regions).map_err(backend)?;
@@ -170,15 +170,15 @@ impl PgStore {
         Ok(())
     }
 
-    pub async fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>> {
+    async fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>> {
         read::partners(&self.conn().await?, q).await
     }
 
-    pub async fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>> {
+    async fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>> {
         read::partner(&self.conn().await?, id).await
     }
 
-    pub async fn add_user(
+    async fn add_user(
         &self,
         partner_id: &str,
         name: &str,
@@ -216,11 +216,11 @@ impl PgStore {
         Ok((user, token))
     }
 
-    pub async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
         read::users(&self.conn().await?).await
     }
 
-    pub async fn revoke_user(&self, user_id: &str) -> StoreResult<bool> {
+    async fn revoke_user(&self, user_id: &str) -> StoreResult<bool> {
         let n = exec(
             &self.conn().await?,
             "UPDATE users SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
@@ -230,7 +230,7 @@ impl PgStore {
         Ok(n == 1)
     }
 
-    pub async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
+    async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
         let found = read::user_by_token_hash(&self.conn().await?, &hash).await?;
         Ok(found.and_then(|(user, partner_name, stored)| {
@@ -245,37 +245,37 @@ impl PgStore {
         }))
     }
 
-    pub async fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>> {
+    async fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>> {
         Ok(read::referral_with_lead(&self.conn().await?, id, false)
             .await?
             .map(|(r, _)| r))
     }
 
-    pub async fn list(&self, query: &ListQuery) -> StoreResult<ListPage> {
+    async fn list(&self, query: &ListQuery) -> StoreResult<ListPage> {
         read::list(&mut self.conn().await?, query).await
     }
 
-    pub async fn next_expiry(&self) -> StoreResult<Option<Timestamp>> {
+    async fn next_expiry(&self) -> StoreResult<Option<Timestamp>> {
         read::next_expiry(&self.conn().await?).await
     }
 
-    pub async fn events_after(&self, seq: u64, limit: usize) -> StoreResult<Vec<Arc<StoredEvent>>> {
+    async fn events_after(&self, seq: u64, limit: usize) -> StoreResult<Vec<Arc<StoredEvent>>> {
         read::events_after(&self.conn().await?, seq, limit).await
     }
 
-    pub async fn resume_floor(&self) -> StoreResult<u64> {
+    async fn resume_floor(&self) -> StoreResult<u64> {
         read::resume_floor(&self.conn().await?).await
     }
 
-    pub async fn last_seq(&self) -> StoreResult<u64> {
+    async fn last_seq(&self) -> StoreResult<u64> {
         read::last_seq(&self.conn().await?).await
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+    fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
         self.feed.subscribe()
     }
 
-    pub async fn prune(&self) -> StoreResult<()> {
+    async fn prune(&self) -> StoreResult<()> {
         let conn = self.conn().await?;
         let now = secs(self.now());
         loop {
@@ -302,11 +302,11 @@ impl PgStore {
         }
     }
 
-    pub async fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>> {
+    async fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>> {
         read::count_by_status(&self.conn().await?).await
     }
 
-    pub async fn health(&self) -> StoreResult<()> {
+    async fn health(&self) -> StoreResult<()> {
         row(&self.conn().await?, "SELECT 1", &[]).await?;
         if self.writer.stopped() {
             return Err(StoreError::Backend(
@@ -323,7 +323,7 @@ impl PgStore {
     /// status 0 (in flight), inserted on its own, committed at once, so
     /// that every server sees it. A claim older than
     /// [`CLAIM_TIMEOUT_SECS`] or a response past retention is taken over.
-    pub async fn idem_claim(
+    async fn idem_claim(
         &self,
         user_id: &str,
         key: &str,
@@ -381,7 +381,7 @@ impl PgStore {
     }
 
     /// Drops a claim that kept no response (the request failed with a 5xx).
-    pub async fn idem_release(&self, user_id: &str, key: &str) -> StoreResult<()> {
+    async fn idem_release(&self, user_id: &str, key: &str) -> StoreResult<()> {
         exec(
             &self.conn().await?,
             "DELETE FROM idempotency WHERE user_id = $1 AND key = $2 AND status = 0",
@@ -391,8 +391,72 @@ impl PgStore {
         Ok(())
     }
 
+    async fn create(
+        &self,
+        actor: &Actor,
+        request: CreateReferral,
+        idem: Option<IdemSave>,
+    ) -> StoreResult<ItemResult> {
+        let actor = actor.clone();
+        self.writer
+            .submit(1, move |tx| {
+                Box::pin(async move { write_ops::create(tx, &actor, &request, idem).await })
+            })
+            .await
+    }
+
+    async fn apply(
+        &self,
+        actor: &Actor,
+        items: Vec<ActionItem>,
+        idem: Option<IdemSave>,
+    ) -> StoreResult<Vec<ItemResult>> {
+        let actor = actor.clone();
+        self.writer
+            .submit(items.len(), move |tx| {
+                Box::pin(async move { write_ops::apply(tx, &actor, &items, idem).await })
+            })
+            .await
+    }
+
+    /// Expires what is due, in chunks, if no other server is sweeping:
+    /// each chunk's transaction first takes `pg_try_advisory_xact_lock`
+    /// ([`SWEEP_LOCK`]) and does nothing without it.
+    async fn expire_due(&self) -> StoreResult<usize> {
+        let mut total = 0;
+        loop {
+            let swept = self
+                .writer
+                .submit(CHUNK, |tx| {
+                    Box::pin(async move {
+                        let leased = row(
+                            tx.client(),
+                            "SELECT pg_try_advisory_xact_lock($1)",
+                            &[&SWEEP_LOCK],
+                        )
+                        .await?
+                        .is_some_and(|r| r.get::<_, bool>(0));
+                        if !leased {
+                            return Ok(None);
+                        }
+                        write_ops::expire_due(tx, CHUNK).await.map(Some)
+                    })
+                })
+                .await?;
+            match swept {
+                Some(n) => {
+                    total += n;
+                    if n < CHUNK {
+                        return Ok(total);
+                    }
+                }
+                None => return Ok(total),
+            }
+        }
+    }
+
     /// Keeps a response for a request that never reached a write.
-    pub async fn save_response(
+    async fn save_response(
         &self,
         user_id: &str,
         key: &str,
@@ -412,16 +476,9 @@ impl PgStore {
     }
 }
 
-/// What a claim on an idempotency key found (placeholder until the seam).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdemClaim {
-    Claimed,
-    InFlight,
-    Replay(StoredResponse),
-    Mismatch,
-}
-
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+#[cfg(test)]
+mod tests;

@@ -2,12 +2,15 @@
 //! database (see [`super::test_db`]) and passes vacuously, saying so once,
 //! when no PostgreSQL is reachable (unless `LEADX_REQUIRE_PG=1`).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::test_db::TestDb;
 use super::*;
 use crate::clock::ManualClock;
-use crate::wire::parse_timestamp;
+use crate::domain::{Action, DomainError};
+use crate::store::Scope;
+use crate::wire::{LeadInput, PartnerKind, ReferralBox, parse_timestamp};
 
 /// A fresh database, or an early (passing) return without PostgreSQL.
 macro_rules! db_or_skip {
@@ -200,10 +203,7 @@ impl World {
 }
 
 /// The next event on a subscription, waiting at most `secs`.
-async fn next_event(
-    rx: &mut broadcast::Receiver<Arc<StoredEvent>>,
-    secs: u64,
-) -> Arc<StoredEvent> {
+async fn next_event(rx: &mut broadcast::Receiver<Arc<StoredEvent>>, secs: u64) -> Arc<StoredEvent> {
     tokio::time::timeout(std::time::Duration::from_secs(secs), rx.recv())
         .await
         .expect("no event in time")
@@ -219,18 +219,21 @@ async fn rules_run_on_postgres_send_accept_forward_list() {
     // A duplicate domain, seen from the other server.
     match w
         .b
-        .create(w.actor("blue"), request("acme-web", Some("bakery.example")), None)
+        .create(
+            w.actor("blue"),
+            request("acme-web", Some("bakery.example")),
+            None,
+        )
         .await
         .unwrap()
     {
         Err(DomainError::Duplicate { existing_id, .. }) => assert_eq!(existing_id, None),
         other => panic!("{other:?}"),
     }
-    let done = w
-        .b
-        .apply(w.actor("acme"), accept(&r.referral.id, 1), None)
-        .await
-        .unwrap();
+    let done =
+        w.b.apply(w.actor("acme"), accept(&r.referral.id, 1), None)
+            .await
+            .unwrap();
     let accepted = done[0].as_ref().unwrap().referral.clone();
     assert_eq!(accepted.referral.status, Status::Accepted);
     assert_eq!(accepted.accepted_partner.as_deref(), Some("acme-web"));
@@ -244,9 +247,8 @@ async fn rules_run_on_postgres_send_accept_forward_list() {
         Err(DomainError::Conflict { current, .. }) => assert_eq!(**current, accepted),
         other => panic!("{other:?}"),
     }
-    let page = w
-        .a
-        .list(&ListQuery {
+    let page =
+        w.a.list(&ListQuery {
             scope: Scope::Partner("acme-web".into()),
             box_: ReferralBox::All,
             statuses: vec![Status::Accepted],
@@ -374,9 +376,12 @@ async fn one_idempotency_key_sent_to_two_servers_at_once_runs_once() {
     got.sort_by_key(|c| format!("{c:?}"));
     assert_eq!(got, [IdemClaim::Claimed, IdemClaim::InFlight]);
     // The claimer's write keeps the response in its own transaction.
-    let made = w
-        .a
-        .create(w.actor("north"), request("acme-web", None), Some(idem(&user, "k1", "h1")))
+    let made =
+        w.a.create(
+            w.actor("north"),
+            request("acme-web", None),
+            Some(idem(&user, "k1", "h1")),
+        )
         .await
         .unwrap();
     assert!(made.is_ok());
@@ -394,16 +399,35 @@ async fn one_idempotency_key_sent_to_two_servers_at_once_runs_once() {
     // Nothing ran twice.
     assert_eq!(w.a.last_seq().await.unwrap(), 1);
     // A released claim (the request failed) may be claimed again.
-    assert_eq!(w.a.idem_claim(&user, "k2", "h").await.unwrap(), IdemClaim::Claimed);
-    assert_eq!(w.b.idem_claim(&user, "k2", "h").await.unwrap(), IdemClaim::InFlight);
+    assert_eq!(
+        w.a.idem_claim(&user, "k2", "h").await.unwrap(),
+        IdemClaim::Claimed
+    );
+    assert_eq!(
+        w.b.idem_claim(&user, "k2", "h").await.unwrap(),
+        IdemClaim::InFlight
+    );
     w.a.idem_release(&user, "k2").await.unwrap();
-    assert_eq!(w.b.idem_claim(&user, "k2", "h").await.unwrap(), IdemClaim::Claimed);
+    assert_eq!(
+        w.b.idem_claim(&user, "k2", "h").await.unwrap(),
+        IdemClaim::Claimed
+    );
     // A claim abandoned by a server that died is taken over after 60 s.
-    assert_eq!(w.a.idem_claim(&user, "k3", "h").await.unwrap(), IdemClaim::Claimed);
-    w.clock.advance(chrono::Duration::seconds(CLAIM_TIMEOUT_SECS - 1));
-    assert_eq!(w.b.idem_claim(&user, "k3", "h").await.unwrap(), IdemClaim::InFlight);
+    assert_eq!(
+        w.a.idem_claim(&user, "k3", "h").await.unwrap(),
+        IdemClaim::Claimed
+    );
+    w.clock
+        .advance(chrono::Duration::seconds(CLAIM_TIMEOUT_SECS - 1));
+    assert_eq!(
+        w.b.idem_claim(&user, "k3", "h").await.unwrap(),
+        IdemClaim::InFlight
+    );
     w.clock.advance(chrono::Duration::seconds(2));
-    assert_eq!(w.b.idem_claim(&user, "k3", "h").await.unwrap(), IdemClaim::Claimed);
+    assert_eq!(
+        w.b.idem_claim(&user, "k3", "h").await.unwrap(),
+        IdemClaim::Claimed
+    );
     // Releasing never drops a kept response.
     w.b.idem_release(&user, "k1").await.unwrap();
     assert!(matches!(
@@ -431,8 +455,16 @@ async fn contested_writes_on_two_servers_have_one_winner() {
     );
     // Two servers creating one domain at once: one lead, one duplicate.
     let (x, y) = tokio::join!(
-        w.a.create(w.actor("north"), request("acme-web", Some("same.example")), None),
-        w.b.create(w.actor("blue"), request("acme-web", Some("same.example")), None)
+        w.a.create(
+            w.actor("north"),
+            request("acme-web", Some("same.example")),
+            None
+        ),
+        w.b.create(
+            w.actor("blue"),
+            request("acme-web", Some("same.example")),
+            None
+        )
     );
     let results = [x.unwrap(), y.unwrap()];
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
@@ -454,11 +486,10 @@ async fn a_write_on_one_server_reaches_subscribers_of_another() {
     let ev = next_event(&mut on_b, 5).await;
     assert_eq!((ev.seq, &ev.referral), (1, &r));
     assert_eq!(next_event(&mut on_a, 5).await.seq, 1);
-    let done = w
-        .b
-        .apply(w.actor("acme"), accept(&r.referral.id, 1), None)
-        .await
-        .unwrap();
+    let done =
+        w.b.apply(w.actor("acme"), accept(&r.referral.id, 1), None)
+            .await
+            .unwrap();
     assert!(done[0].is_ok());
     assert_eq!(next_event(&mut on_a, 5).await.seq, 2);
     assert_eq!(next_event(&mut on_b, 5).await.seq, 2);

@@ -19,7 +19,7 @@ use crate::domain::OpenHop;
 use crate::domain::StoredReferral;
 use crate::domain::validate::normalize_domain;
 use crate::store::sqlite::read::{secs, status_code};
-use crate::store::sqlite::writer::IDEM_RETENTION_SECS;
+use crate::store::write::{IDEM_RETENTION_SECS, WriteTx};
 use crate::store::{StoreError, StoreResult, StoredEvent, StoredResponse};
 use crate::wire::Timestamp;
 
@@ -62,180 +62,6 @@ impl<'c> PgTx<'c> {
     /// The transaction, for statements of the store's own.
     pub fn client(&self) -> &Transaction<'c> {
         &self.tx
-    }
-
-    /// The transaction's time, whole seconds.
-    pub fn now(&self) -> Timestamp {
-        self.now
-    }
-
-    /// A fresh increasing id with this prefix (`r_`, `u_`).
-    pub fn new_id(&mut self, prefix: &str) -> String {
-        let id = self.ids.generate().unwrap_or_else(|_| ulid::Ulid::new());
-        format!("{prefix}{id}")
-    }
-
-    pub async fn partner_exists(&mut self, id: &str) -> StoreResult<bool> {
-        read::partner_exists(&self.tx, id).await
-    }
-
-    /// Open hops of leads with this domain. Takes a transaction-long lock
-    /// on the domain first, so that a concurrent creation with the same
-    /// domain (on any server) waits for this transaction and then sees
-    /// its hop.
-    pub async fn open_hops(&mut self, domain_norm: &str) -> StoreResult<Vec<OpenHop>> {
-        exec(
-            &self.tx,
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            &[&DOMAIN_LOCK, &domain_norm],
-        )
-        .await?;
-        read::open_hops(&self.tx, domain_norm).await
-    }
-
-    /// The referral and its lead id, its row locked until the transaction ends.
-    pub async fn referral_for_update(
-        &mut self,
-        id: &str,
-    ) -> StoreResult<Option<(StoredReferral, String)>> {
-        read::referral_with_lead(&self.tx, id, true).await
-    }
-
-    /// Inserts a new hop (and its lead when it is the first hop) and
-    /// appends its event.
-    pub async fn insert(&mut self, stored: &StoredReferral, lead_id: &str) -> StoreResult<()> {
-        let r = &stored.referral;
-        let body = serde_json::to_string(r).map_err(backend)?;
-        if r.parent_id.is_none() {
-            exec(
-                &self.tx,
-                "INSERT INTO leads (id, accepted_partner) VALUES ($1, $2)",
-                &[&lead_id, &stored.accepted_partner],
-            )
-            .await?;
-        }
-        let domain = r.lead.domain.as_deref().and_then(normalize_domain);
-        exec(
-            &self.tx,
-            "INSERT INTO referrals (id, lead_id, status, from_partner, to_partner, \
-             domain_norm, expires_at, version, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                &r.id,
-                &lead_id,
-                &(status_code(r.status) as i16),
-                &r.from_partner.as_str(),
-                &r.to_partner.as_str(),
-                &domain,
-                &secs(r.expires_at),
-                &(r.version as i64),
-                &body,
-            ],
-        )
-        .await?;
-        self.events.push((stored.clone(), body));
-        Ok(())
-    }
-
-    /// Writes a changed hop guarded by the version it was read at, the
-    /// lead's accepted partner when it changed, and appends its event.
-    pub async fn update(
-        &mut self,
-        before: &StoredReferral,
-        after: &StoredReferral,
-        lead_id: &str,
-    ) -> StoreResult<()> {
-        let r = &after.referral;
-        let body = serde_json::to_string(r).map_err(backend)?;
-        let n = exec(
-            &self.tx,
-            "UPDATE referrals SET status = $1, version = $2, body = $3 \
-             WHERE id = $4 AND version = $5",
-            &[
-                &(status_code(r.status) as i16),
-                &(r.version as i64),
-                &body,
-                &r.id,
-                &(before.referral.version as i64),
-            ],
-        )
-        .await?;
-        if n != 1 {
-            return Err(backend(format!(
-                "referral {} changed under the writer",
-                r.id
-            )));
-        }
-        if after.accepted_partner != before.accepted_partner {
-            exec(
-                &self.tx,
-                "UPDATE leads SET accepted_partner = $1 WHERE id = $2",
-                &[&after.accepted_partner, &lead_id],
-            )
-            .await?;
-        }
-        self.events.push((after.clone(), body));
-        Ok(())
-    }
-
-    /// created_at (unix seconds) of a finished response kept under this
-    /// key (not an in-flight claim), if any.
-    pub async fn idem_response_at(&mut self, user_id: &str, key: &str) -> StoreResult<Option<i64>> {
-        let found = row(
-            &self.tx,
-            "SELECT created_at FROM idempotency WHERE user_id = $1 AND key = $2 AND status <> 0",
-            &[&user_id, &key],
-        )
-        .await?;
-        Ok(found.map(|r| r.get(0)))
-    }
-
-    /// Keeps a response under a key, replacing an in-flight claim or an
-    /// expired response; an error when a fresh response is already kept.
-    pub async fn save_response(
-        &mut self,
-        user_id: &str,
-        key: &str,
-        request_hash: &str,
-        response: &StoredResponse,
-    ) -> StoreResult<()> {
-        let now = secs(self.now);
-        let n = exec(
-            &self.tx,
-            "INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
-             status = excluded.status, body = excluded.body, created_at = excluded.created_at \
-             WHERE idempotency.status = 0 OR idempotency.created_at <= $7",
-            &[
-                &user_id,
-                &key,
-                &request_hash,
-                &i32::from(response.status),
-                &response.body,
-                &now,
-                &(now - IDEM_RETENTION_SECS),
-            ],
-        )
-        .await?;
-        if n == 0 {
-            return Err(backend(format!(
-                "idempotency key {key:?} already holds a response"
-            )));
-        }
-        Ok(())
-    }
-
-    /// Ids of pending referrals due now, oldest first, at most `max`.
-    pub async fn due_ids(&mut self, max: usize) -> StoreResult<Vec<String>> {
-        let found = rows(
-            &self.tx,
-            "SELECT id FROM referrals WHERE status = 0 AND expires_at <= $1 \
-             ORDER BY expires_at, id LIMIT $2",
-            &[&secs(self.now), &limit(max)],
-        )
-        .await?;
-        Ok(found.iter().map(|r| r.get(0)).collect())
     }
 
     /// Opens the savepoint one job of a group runs in; returns the mark
@@ -304,5 +130,181 @@ impl<'c> PgTx<'c> {
             .await
             .map_err(|e| backend(format!("commit failed: {}", super::conn::error_text(&e))))?;
         Ok(committed)
+    }
+}
+
+impl WriteTx for PgTx<'_> {
+    /// The transaction's time, whole seconds.
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// A fresh increasing id with this prefix (`r_`, `u_`).
+    fn new_id(&mut self, prefix: &str) -> String {
+        let id = self.ids.generate().unwrap_or_else(|_| ulid::Ulid::new());
+        format!("{prefix}{id}")
+    }
+
+    async fn partner_exists(&mut self, id: &str) -> StoreResult<bool> {
+        read::partner_exists(&self.tx, id).await
+    }
+
+    /// Open hops of leads with this domain. Takes a transaction-long lock
+    /// on the domain first, so that a concurrent creation with the same
+    /// domain (on any server) waits for this transaction and then sees
+    /// its hop.
+    async fn open_hops(&mut self, domain_norm: &str) -> StoreResult<Vec<OpenHop>> {
+        exec(
+            &self.tx,
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&DOMAIN_LOCK, &domain_norm],
+        )
+        .await?;
+        read::open_hops(&self.tx, domain_norm).await
+    }
+
+    /// The referral and its lead id, its row locked until the transaction ends.
+    async fn referral_for_update(
+        &mut self,
+        id: &str,
+    ) -> StoreResult<Option<(StoredReferral, String)>> {
+        read::referral_with_lead(&self.tx, id, true).await
+    }
+
+    /// Inserts a new hop (and its lead when it is the first hop) and
+    /// appends its event.
+    async fn insert(&mut self, stored: &StoredReferral, lead_id: &str) -> StoreResult<()> {
+        let r = &stored.referral;
+        let body = serde_json::to_string(r).map_err(backend)?;
+        if r.parent_id.is_none() {
+            exec(
+                &self.tx,
+                "INSERT INTO leads (id, accepted_partner) VALUES ($1, $2)",
+                &[&lead_id, &stored.accepted_partner],
+            )
+            .await?;
+        }
+        let domain = r.lead.domain.as_deref().and_then(normalize_domain);
+        exec(
+            &self.tx,
+            "INSERT INTO referrals (id, lead_id, status, from_partner, to_partner, \
+             domain_norm, expires_at, version, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &r.id,
+                &lead_id,
+                &(status_code(r.status) as i16),
+                &r.from_partner.as_str(),
+                &r.to_partner.as_str(),
+                &domain,
+                &secs(r.expires_at),
+                &(r.version as i64),
+                &body,
+            ],
+        )
+        .await?;
+        self.events.push((stored.clone(), body));
+        Ok(())
+    }
+
+    /// Writes a changed hop guarded by the version it was read at, the
+    /// lead's accepted partner when it changed, and appends its event.
+    async fn update(
+        &mut self,
+        before: &StoredReferral,
+        after: &StoredReferral,
+        lead_id: &str,
+    ) -> StoreResult<()> {
+        let r = &after.referral;
+        let body = serde_json::to_string(r).map_err(backend)?;
+        let n = exec(
+            &self.tx,
+            "UPDATE referrals SET status = $1, version = $2, body = $3 \
+             WHERE id = $4 AND version = $5",
+            &[
+                &(status_code(r.status) as i16),
+                &(r.version as i64),
+                &body,
+                &r.id,
+                &(before.referral.version as i64),
+            ],
+        )
+        .await?;
+        if n != 1 {
+            return Err(backend(format!(
+                "referral {} changed under the writer",
+                r.id
+            )));
+        }
+        if after.accepted_partner != before.accepted_partner {
+            exec(
+                &self.tx,
+                "UPDATE leads SET accepted_partner = $1 WHERE id = $2",
+                &[&after.accepted_partner, &lead_id],
+            )
+            .await?;
+        }
+        self.events.push((after.clone(), body));
+        Ok(())
+    }
+
+    /// created_at (unix seconds) of a finished response kept under this
+    /// key (not an in-flight claim), if any.
+    async fn idem_response_at(&mut self, user_id: &str, key: &str) -> StoreResult<Option<i64>> {
+        let found = row(
+            &self.tx,
+            "SELECT created_at FROM idempotency WHERE user_id = $1 AND key = $2 AND status <> 0",
+            &[&user_id, &key],
+        )
+        .await?;
+        Ok(found.map(|r| r.get(0)))
+    }
+
+    /// Keeps a response under a key, replacing an in-flight claim or an
+    /// expired response; an error when a fresh response is already kept.
+    async fn save_response(
+        &mut self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
+        let now = secs(self.now);
+        let n = exec(
+            &self.tx,
+            "INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
+             status = excluded.status, body = excluded.body, created_at = excluded.created_at \
+             WHERE idempotency.status = 0 OR idempotency.created_at <= $7",
+            &[
+                &user_id,
+                &key,
+                &request_hash,
+                &i32::from(response.status),
+                &response.body,
+                &now,
+                &(now - IDEM_RETENTION_SECS),
+            ],
+        )
+        .await?;
+        if n == 0 {
+            return Err(backend(format!(
+                "idempotency key {key:?} already holds a response"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Ids of pending referrals due now, oldest first, at most `max`.
+    async fn due_ids(&mut self, max: usize) -> StoreResult<Vec<String>> {
+        let found = rows(
+            &self.tx,
+            "SELECT id FROM referrals WHERE status = 0 AND expires_at <= $1 \
+             ORDER BY expires_at, id LIMIT $2",
+            &[&secs(self.now), &limit(max)],
+        )
+        .await?;
+        Ok(found.iter().map(|r| r.get(0)).collect())
     }
 }
