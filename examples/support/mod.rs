@@ -26,6 +26,111 @@ pub fn verdict(ok: bool) -> &'static str {
     if ok { "PASS" } else { "MISS" }
 }
 
+/// Quick mode (`LEADX_BENCH_QUICK=1`, as `.ci/run` runs every example): a
+/// small N and a few seconds, so the benchmark's code and its checks of the
+/// result keep working; its figures mean nothing.
+pub fn quick() -> bool {
+    std::env::var("LEADX_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `full` normally, `small` in quick mode.
+pub fn scaled<T>(full: T, small: T) -> T {
+    if quick() { small } else { full }
+}
+
+/// The first line of every benchmark's output: what ran, on what.
+pub fn banner(what: &str) {
+    println!(
+        "{what}; {} cores, {} build{}, load average {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        if cfg!(debug_assertions) {
+            "DEBUG"
+        } else {
+            "release"
+        },
+        if quick() {
+            ", QUICK mode (small N: checks only, the figures mean nothing)"
+        } else {
+            ""
+        },
+        load_average()
+    );
+}
+
+/// A check of the result (counts, statuses) failed: say so and exit 1.
+/// Targets missed are figures (MISS), not failed checks.
+pub fn check(ok: bool, what: &str) {
+    if !ok {
+        eprintln!("CHECK FAILED: {what}");
+        std::process::exit(1);
+    }
+}
+
+/// Milliseconds, as a float.
+pub fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The 1, 5 and 15 minute load averages.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// A `kB` field of `/proc/PID/status` (`VmRSS`, `VmHWM`: the peak), in KiB.
+pub fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// `1634` → `1,634`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One case's bytes per new lead against the 2 KB target, with its
+/// verdict: `case NAME: 1,634–2,128 B  MISS (limit 2,048)`. Any lead over
+/// the limit makes the case a MISS.
+pub fn bytes_case(name: &str, per_lead: &[usize]) -> bool {
+    const LIMIT: usize = 2048;
+    let (lo, hi) = (
+        per_lead.iter().min().copied().unwrap_or(0),
+        per_lead.iter().max().copied().unwrap_or(0),
+    );
+    let over = per_lead.iter().filter(|&&b| b > LIMIT).count();
+    let ok = over == 0;
+    println!(
+        "case {name}: {}–{} B over {} leads  {} (limit {}{})",
+        thousands(lo),
+        thousands(hi),
+        per_lead.len(),
+        verdict(ok),
+        thousands(LIMIT),
+        if ok {
+            String::new()
+        } else {
+            format!("; {over} lead(s) over")
+        }
+    );
+    ok
+}
+
 /// The `leadx` binary: `$LEADX_BIN`, else the one built next to this example.
 pub fn leadx_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("LEADX_BIN") {
