@@ -131,19 +131,21 @@ pub fn bytes_case(name: &str, per_lead: &[usize]) -> bool {
     ok
 }
 
-/// The `leadx` binary: `$LEADX_BIN`, else the one built next to this example.
+/// The `leadx` binary (an absolute path): `$LEADX_BIN`, else the one built
+/// next to this example.
 pub fn leadx_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("LEADX_BIN") {
-        return p.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/examples/<name> → target/<profile>/leadx
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join("leadx"))
-        .expect("target dir");
-    if !bin.exists() {
+    let bin = match std::env::var_os("LEADX_BIN") {
+        Some(p) => PathBuf::from(p),
+        // target/<profile>/examples/<name> → target/<profile>/leadx
+        None => std::env::current_exe()
+            .expect("current exe")
+            .parent()
+            .and_then(Path::parent)
+            .map(|d| d.join("leadx"))
+            .expect("target dir"),
+    };
+    let bin = std::fs::canonicalize(&bin).unwrap_or(bin);
+    if !bin.is_file() {
         eprintln!(
             "{} is missing: run `cargo build --release --bin leadx` first (or set LEADX_BIN)",
             bin.display()
