@@ -31,7 +31,8 @@
 mod support;
 
 use support::{
-    ME, banner, check, leadx_bin, load_average, ms, quick, scaled, spawn_pty_reader, verdict,
+    ME, banner, check, inbox_command, leadx_bin, load_average, ms, quick, scaled, spawn_pty_reader,
+    verdict,
 };
 
 use std::collections::HashMap;
@@ -50,7 +51,7 @@ use leadx::store::{Action, ActionItem, Actor, SharedStore, Store};
 use leadx::wire::{
     AcceptRequest, BatchAction, BatchItem, BatchRequest, CreateReferral, Partner, Role, Status,
 };
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{PtySize, native_pty_system};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -296,22 +297,6 @@ async fn run(bin: &Path, round: usize) -> (Duration, Option<Duration>) {
         .await
         .expect("server");
 
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, &world.token).expect("token file");
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))
-            .expect("chmod");
-    }
-    let home = dir.path().join("home");
-    let config = home.join(".config");
-    std::fs::create_dir_all(config.join("leadx")).expect("config dir");
-    std::fs::write(
-        config.join("leadx").join("config.toml"),
-        "[batch]\nundo_seconds = 0\n",
-    )
-    .expect("config file");
-
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: ROWS,
@@ -320,23 +305,13 @@ async fn run(bin: &Path, round: usize) -> (Duration, Option<Duration>) {
             pixel_height: 0,
         })
         .expect("openpty");
-    let mut cmd = CommandBuilder::new(bin);
-    cmd.args([
-        "inbox",
-        "--server",
+    let cmd = inbox_command(
+        bin,
         &server.url,
-        "--token-file",
-        token_file.to_str().expect("utf-8 path"),
-    ]);
-    cmd.env_clear();
-    cmd.env("HOME", &home);
-    cmd.env("XDG_CONFIG_HOME", &config);
-    cmd.env("XDG_STATE_HOME", home.join(".state"));
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("COLORTERM", "truecolor");
-    cmd.env("LANG", "C.UTF-8");
-    cmd.env("PATH", "/usr/bin:/bin");
-    cmd.cwd(&home);
+        &world.token,
+        dir.path(),
+        Some("[batch]\nundo_seconds = 0\n"),
+    );
     let mut child = pair.slave.spawn_command(cmd).expect("spawn leadx");
     drop(pair.slave);
     let out: Shared = Arc::new(Mutex::new(Output {

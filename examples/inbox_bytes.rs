@@ -32,7 +32,8 @@
 mod support;
 
 use support::{
-    ME, banner, bytes_case, check, leadx_bin, ms, quick, spawn_pty_reader, status_kib, verdict,
+    ME, banner, bytes_case, check, cpu_ticks, inbox_command, leadx_bin, ms, quick,
+    spawn_pty_reader, status_kib, verdict,
 };
 
 use std::io::{Read, Write};
@@ -48,7 +49,7 @@ use leadx::server::{ServerConfig, start};
 use leadx::store::sqlite::SqliteStore;
 use leadx::store::{Action, ActionItem, Actor, SharedStore, Store};
 use leadx::wire::{CreateReferral, LeadInput, Partner, ReasonCode, ReasonInput, Role};
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{PtySize, native_pty_system};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -134,16 +135,6 @@ fn since(out: &Shared, from: Instant) -> (usize, Option<Instant>, Option<Instant
         after.first().map(|c| c.0),
         after.last().map(|c| c.0),
     )
-}
-
-/// utime + stime of a process (all its threads), in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
-    // Fields after the command name (which may hold spaces) start at state.
-    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // state is field 3; utime 14, stime 15 → indices 11 and 12 here.
-    f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime")
 }
 
 struct World {
@@ -332,16 +323,6 @@ impl Session {
             .await
             .expect("server");
 
-        let token_file = dir.path().join("token");
-        std::fs::write(&token_file, &world.inbox_token).expect("token file");
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))
-                .expect("chmod");
-        }
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("home");
-
         let (cols, rows) = screen_size();
         let pair = native_pty_system()
             .openpty(PtySize {
@@ -351,27 +332,7 @@ impl Session {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut cmd = CommandBuilder::new(bin);
-        cmd.args([
-            "inbox",
-            "--server",
-            &server.url,
-            "--token-file",
-            token_file.to_str().expect("utf-8 path"),
-        ]);
-        cmd.env_clear();
-        cmd.env("HOME", &home);
-        cmd.env("XDG_CONFIG_HOME", home.join(".config"));
-        cmd.env("XDG_STATE_HOME", home.join(".state"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("COLORTERM", "truecolor");
-        cmd.env("LANG", "C.UTF-8");
-        cmd.env("PATH", "/usr/bin:/bin");
-        // `LEADX_LAYOUT=stacked cargo run ... inbox_bytes`: measure a layout.
-        if let Ok(layout) = std::env::var("LEADX_LAYOUT") {
-            cmd.env("LEADX_LAYOUT", layout);
-        }
-        cmd.cwd(&home);
+        let cmd = inbox_command(bin, &server.url, &world.inbox_token, dir.path(), None);
         let started = Instant::now();
         let mut child = pair.slave.spawn_command(cmd).expect("spawn leadx");
         drop(pair.slave);

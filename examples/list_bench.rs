@@ -20,7 +20,7 @@
 
 mod support;
 
-use support::{banner, check, leadx_bin, load_average, scaled, seed, verdict};
+use support::{banner, check, cpu_ticks, leadx_bin, load_average, scaled, seed, verdict};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -106,12 +106,7 @@ fn run_list(bin: &Path, url: &str, token: &str, config_home: &Path, out: Stdio) 
 /// utime + stime of this process (the in-process server and its
 /// runtime: the example does nothing else while a run lasts).
 fn own_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime");
-    // 100 ticks a second on Linux.
-    Duration::from_millis(ticks * 10)
+    Duration::from_millis(cpu_ticks(std::process::id()) * 10)
 }
 
 #[tokio::main]

@@ -91,6 +91,16 @@ pub fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// utime + stime of a process (all its threads), in clock ticks (10 ms).
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command name (which may hold spaces) start at state.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // state is field 3; utime 14, stime 15 → indices 11 and 12 here.
+    f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime")
+}
+
 /// `1634` → `1,634`.
 pub fn thousands(n: usize) -> String {
     let s = n.to_string();
@@ -292,6 +302,51 @@ pub fn seed(dir: &std::path::Path, n: usize, partners: &[Partner]) -> Seeded {
         clock,
         token,
     }
+}
+
+/// `leadx inbox` against `url` as the holder of `token`, as a user would
+/// start it: the token in a 0600 file, a fresh home under `dir` with
+/// `config_toml` (if any) as its config file, `TERM=xterm-256color`,
+/// truecolor, nothing else from this environment but `LEADX_LAYOUT`
+/// (`LEADX_LAYOUT=stacked cargo run ...`: measure a layout).
+pub fn inbox_command(
+    bin: &Path,
+    url: &str,
+    token: &str,
+    dir: &Path,
+    config_toml: Option<&str>,
+) -> portable_pty::CommandBuilder {
+    use std::os::unix::fs::PermissionsExt;
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, token).expect("token file");
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let home = dir.join("home");
+    let config = home.join(".config");
+    std::fs::create_dir_all(config.join("leadx")).expect("config dir");
+    if let Some(toml) = config_toml {
+        std::fs::write(config.join("leadx").join("config.toml"), toml).expect("config file");
+    }
+    let mut cmd = portable_pty::CommandBuilder::new(bin);
+    cmd.args([
+        "inbox",
+        "--server",
+        url,
+        "--token-file",
+        token_file.to_str().expect("utf-8 path"),
+    ]);
+    cmd.env_clear();
+    cmd.env("HOME", &home);
+    cmd.env("XDG_CONFIG_HOME", &config);
+    cmd.env("XDG_STATE_HOME", home.join(".state"));
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("COLORTERM", "truecolor");
+    cmd.env("LANG", "C.UTF-8");
+    cmd.env("PATH", "/usr/bin:/bin");
+    if let Ok(layout) = std::env::var("LEADX_LAYOUT") {
+        cmd.env("LEADX_LAYOUT", layout);
+    }
+    cmd.cwd(&home);
+    cmd
 }
 
 /// Reads a pseudo-terminal's output on its own thread until it closes:
