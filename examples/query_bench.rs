@@ -493,7 +493,7 @@ fn against_fzf(
         ratio(search_only, warm_index)
     );
     println!(
-        "  (fzf's times include its process start and reading the lines from a pipe; leadx's are in memory, \
+        "  (fzf's times include its process start and reading the file on its standard input; leadx's are in memory, \
          the referrals already parsed)"
     );
     Ok(())
