@@ -128,13 +128,14 @@ async fn a_new_lead_beside_a_long_outgoing_pane_counts_every_frame() {
     // band too, and each must be put back (~90 bytes a row).
     //
     // This is the recorded MISS of docs/PERFORMANCE.md ("One new lead
-    // ≤ 2 KB", side by side: 1,634–2,128 B with 32 incoming beside 16
-    // outgoing, 2,133–2,538 B with 40 beside 20; this test's case measured
-    // 2,216–2,279 B in 2 frames, 2026-12-06). The test holds that measured
-    // truth, not the target: the lead must be drawn and cost no more than
-    // the largest recorded miss, RECORDED_MISS. It does not hide the miss:
-    // the day the encoder meets 2 KB here, this bound becomes TWO_KB.
-    const RECORDED_MISS: usize = 2538;
+    // ≤ 2 KB", side by side, 2026-12-06: 1,607–2,130 B with 32 incoming
+    // beside 16 outgoing, up to 2,540 B with 40 beside 20; this test's
+    // case measured 2,216–2,279 B in 2 frames). The test holds that
+    // measured truth, not the target: the lead must be drawn and cost no
+    // more than the largest recorded miss, RECORDED_MISS. It does not hide
+    // the miss: the day the encoder meets 2 KB here, this bound becomes
+    // TWO_KB.
+    const RECORDED_MISS: usize = 2540;
     let w = short_beside_long(32).await;
     let (side, frames, drawn) = one_lead(&w, "", "side").await;
     assert!(drawn, "side by side: a frame drew the new row");
