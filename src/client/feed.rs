@@ -191,7 +191,9 @@ async fn connect(
     backoff: &mut Backoff,
 ) -> End {
     let after = last_seq.load(Ordering::SeqCst);
-    let request = client.events_request(after).send();
+    // On the live server, or the next when it cannot be reached: sequence
+    // numbers are the exchange's, so any server resumes after `after`.
+    let request = client.open_events(after);
     let resp = match tokio::time::timeout(options.open_timeout, request).await {
         Err(_) => {
             return End::Dropped {
@@ -202,7 +204,7 @@ async fn connect(
         }
         Ok(Err(e)) => {
             return End::Dropped {
-                reason: network_error(e).to_string(),
+                reason: e.to_string(),
                 opened: false,
                 retry_after: None,
             };
