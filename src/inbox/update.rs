@@ -79,6 +79,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             advance(state, at);
             power::on_done(state, batch, chunk, result)
         }
+        Msg::ServerMoved {
+            from,
+            to,
+            reason,
+            at,
+        } => {
+            advance(state, at);
+            on_server_moved(state, &from, &to, &reason);
+            true
+        }
         Msg::Exported(r) => {
             match r {
                 Ok((path, n)) => say(
@@ -248,6 +258,27 @@ fn advance(state: &mut State, now: Timestamp) {
 
 fn say(state: &mut State, level: Level, text: String) {
     state.status = Some(StatusMessage::new(text, level, state.now));
+}
+
+/// The client moved on: the header and status bar follow the live server,
+/// and the message says where to first (a narrow line cuts the end), then
+/// which one could not be reached and why.
+fn on_server_moved(state: &mut State, from: &str, to: &str, reason: &str) {
+    state.server = sanitize::clean_line(to.trim_end_matches('/'));
+    let label = |u: &str| sanitize::clean_line(&crate::client::server_label(u));
+    let why = reason
+        .strip_prefix("server unreachable: ")
+        .unwrap_or(reason);
+    say(
+        state,
+        Level::Info,
+        format!(
+            "moved to {}: {} unreachable ({})",
+            label(to),
+            label(from),
+            sanitize::clean_line(why)
+        ),
+    );
 }
 
 /// A load answered 401: the token is wrong, and retrying will not help.
