@@ -347,3 +347,38 @@ async fn a_write_whose_answer_is_lost_is_answered_by_the_next_server_once() {
     assert_eq!(again.value.version, 2);
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_headless_cli_says_once_that_it_moved() {
+    let w = World::start().await;
+    w.send(&w.t.northwind, "acme-web", "Cli Co", None).await;
+    let home = tempfile::tempdir().expect("home");
+    let dead = closed_port();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_leadx"))
+        .args(["list", "--format", "csv"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("LEADX_SERVER__URL", format!("{dead},{}", w.url))
+        .env("LEADX_SERVER__TOKEN", &w.t.acme)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), out)
+        .await
+        .expect("leadx finished within 60 s")
+        .expect("leadx runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Cli Co"), "{stdout}");
+    assert_eq!(
+        stderr,
+        format!(
+            "leadx: server {} unreachable (connection refused); using {}\n",
+            label(&dead),
+            label(&w.url)
+        )
+    );
+}

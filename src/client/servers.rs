@@ -47,6 +47,19 @@ impl ServerMove {
     pub fn to_label(&self) -> String {
         server_label(&self.to)
     }
+
+    /// The reason without its "server unreachable: " (said already by a
+    /// line about a move): `connection refused`, `timed out`.
+    pub fn why(&self) -> &str {
+        unreachable_why(&self.reason)
+    }
+}
+
+/// A network error's text without its "server unreachable: ".
+pub fn unreachable_why(reason: &str) -> &str {
+    reason
+        .strip_prefix("server unreachable: ")
+        .unwrap_or(reason)
 }
 
 /// Called on every move, from the task whose request moved.

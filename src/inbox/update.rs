@@ -266,9 +266,7 @@ fn say(state: &mut State, level: Level, text: String) {
 fn on_server_moved(state: &mut State, from: &str, to: &str, reason: &str) {
     state.server = sanitize::clean_line(to.trim_end_matches('/'));
     let label = |u: &str| sanitize::clean_line(&crate::client::server_label(u));
-    let why = reason
-        .strip_prefix("server unreachable: ")
-        .unwrap_or(reason);
+    let why = crate::client::servers::unreachable_why(reason);
     say(
         state,
         Level::Info,

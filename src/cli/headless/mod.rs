@@ -223,7 +223,7 @@ fn client_for(settings: Settings) -> Result<Client, Failure> {
         say_err!(
             "leadx: server {} unreachable ({}); using {}",
             clean_line(&m.from_label()),
-            clean_line(&m.reason),
+            clean_line(m.why()),
             clean_line(&m.to_label())
         );
     });
