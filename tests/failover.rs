@@ -348,20 +348,18 @@ async fn a_write_whose_answer_is_lost_is_answered_by_the_next_server_once() {
     b.shutdown().await;
 }
 
-#[tokio::test]
-async fn the_headless_cli_says_once_that_it_moved() {
-    let w = World::start().await;
-    w.send(&w.t.northwind, "acme-web", "Cli Co", None).await;
+/// `leadx list --format csv` against `servers` (comma-separated) as `token`:
+/// exit status, stdout, stderr.
+async fn cli_list(servers: &str, token: &str) -> (Option<i32>, String, String) {
     let home = tempfile::tempdir().expect("home");
-    let dead = closed_port();
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_leadx"))
         .args(["list", "--format", "csv"])
         .env_clear()
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join("config"))
         .env("XDG_STATE_HOME", home.path().join("state"))
-        .env("LEADX_SERVER__URL", format!("{dead},{}", w.url))
-        .env("LEADX_SERVER__TOKEN", &w.t.acme)
+        .env("LEADX_SERVER__URL", servers)
+        .env("LEADX_SERVER__TOKEN", token)
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output();
@@ -369,9 +367,20 @@ async fn the_headless_cli_says_once_that_it_moved() {
         .await
         .expect("leadx finished within 60 s")
         .expect("leadx runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_headless_cli_says_once_that_it_moved() {
+    let w = World::start().await;
+    w.send(&w.t.northwind, "acme-web", "Cli Co", None).await;
+    let dead = closed_port();
+    let (code, stdout, stderr) = cli_list(&format!("{dead},{}", w.url), &w.t.acme).await;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("Cli Co"), "{stdout}");
     assert_eq!(
         stderr,
@@ -381,4 +390,23 @@ async fn the_headless_cli_says_once_that_it_moved() {
             label(&w.url)
         )
     );
+}
+
+#[tokio::test]
+async fn with_every_server_down_the_cli_says_so_once_and_exits_two() {
+    let (a, b) = (closed_port(), closed_port());
+    let (code, stdout, stderr) = cli_list(&format!("{a},{b}"), "tok").await;
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "leadx: server {} unreachable (connection refused); using {}",
+            label(&a),
+            label(&b)
+        )
+    );
+    assert_eq!(lines.len(), 2, "one move line, then the error: {stderr}");
+    assert!(lines[1].contains("connection refused"), "{stderr}");
 }

@@ -35,6 +35,10 @@ pub struct ServerMove {
     pub to: String,
     /// Why the first could not be reached, for a person.
     pub reason: String,
+    /// No server has answered since every one of them was found
+    /// unreachable: this move only picks the next one to try. Someone
+    /// who heard of the earlier moves need not hear of this one.
+    pub all_down: bool,
 }
 
 impl ServerMove {
@@ -84,6 +88,8 @@ pub fn server_label(url: &str) -> String {
 pub(crate) struct Servers {
     urls: Vec<Url>,
     live: AtomicUsize,
+    /// Moves since a server last answered (anything, even an error).
+    moves_unanswered: AtomicUsize,
     hook: Mutex<Option<MoveHook>>,
 }
 
@@ -94,6 +100,7 @@ impl Servers {
         Self {
             urls,
             live: AtomicUsize::new(0),
+            moves_unanswered: AtomicUsize::new(0),
             hook: Mutex::new(None),
         }
     }
@@ -124,10 +131,12 @@ impl Servers {
             .compare_exchange(index, next, Ordering::SeqCst, Ordering::SeqCst)
         {
             Ok(_) if next != index => {
+                let unanswered = self.moves_unanswered.fetch_add(1, Ordering::SeqCst) + 1;
                 let moved = ServerMove {
                     from: self.urls[index].to_string(),
                     to: self.urls[next].to_string(),
                     reason: reason.to_string(),
+                    all_down: unanswered >= self.urls.len(),
                 };
                 tracing::warn!(from = %moved.from, to = %moved.to, %reason, "server unreachable; moving to the next");
                 let hook = self.hook.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -163,7 +172,10 @@ impl Servers {
         let mut tried = 1;
         loop {
             let error = match build(url.clone()).send().await {
-                Ok(resp) => return Ok(resp),
+                Ok(resp) => {
+                    self.moves_unanswered.store(0, Ordering::SeqCst);
+                    return Ok(resp);
+                }
                 Err(e) => e,
             };
             let Some(i) = index.filter(|_| is_unreachable(&error) && tried < self.urls.len())
@@ -248,8 +260,10 @@ mod tests {
         let m = ServerMove {
             from: "http://a:1/".into(),
             to: "http://b:2/".into(),
-            reason: "r".into(),
+            reason: "server unreachable: connection refused".into(),
+            all_down: false,
         };
+        assert_eq!(m.why(), "connection refused");
         assert_eq!((m.from_label(), m.to_label()), ("a:1".into(), "b:2".into()));
     }
 
@@ -272,10 +286,18 @@ mod tests {
         assert_eq!(s.unreachable(0, "refused"), 1);
         assert_eq!(s.live().as_str(), "http://b:2/");
         assert_eq!(heard.load(Ordering::SeqCst), 1);
-        // The last wraps around to the first.
+        // The last wraps around to the first; once every server failed
+        // with none answering, a move says the whole list is down.
         let s = servers(&["http://a:1", "http://b:2"]);
+        let all_down = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&all_down);
+        s.set_hook(Arc::new(move |m: &ServerMove| {
+            seen.lock().unwrap().push(m.all_down)
+        }));
         s.unreachable(0, "x");
         assert_eq!(s.unreachable(1, "x"), 0);
+        s.unreachable(0, "x");
+        assert_eq!(*all_down.lock().unwrap(), [false, true, true]);
         // One server: nowhere to go.
         let one = servers(&["http://a:1"]);
         assert_eq!(one.unreachable(0, "x"), 0);

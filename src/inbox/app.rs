@@ -639,6 +639,7 @@ async fn run_loop(
             from: m.from.clone(),
             to: m.to.clone(),
             reason: m.reason.clone(),
+            all_down: m.all_down,
             at: now_seconds(),
         });
     });

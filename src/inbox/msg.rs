@@ -108,6 +108,9 @@ pub enum Msg {
         to: String,
         /// Why the first could not be reached.
         reason: String,
+        /// Every server failed and none has answered since: this move only
+        /// picks the next one to try.
+        all_down: bool,
         /// When.
         at: Timestamp,
     },

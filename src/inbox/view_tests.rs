@@ -508,6 +508,7 @@ fn the_status_bar_names_the_live_server_when_there_are_several() {
             from: "https://leadx.example/".into(),
             to: "https://leadx-b.example:8443/".into(),
             reason: "server unreachable: connection refused".into(),
+            all_down: false,
             at: t(NOW),
         },
     );
@@ -548,6 +549,7 @@ fn the_status_bar_names_the_live_server_when_there_are_several() {
             from: "https://leadx-b.example:8443".into(),
             to: "https://leads-eu-west-2.internal.corp.example:7878".into(),
             reason: "server unreachable: timed out\x1b[31m".into(),
+            all_down: false,
             at: t(NOW),
         },
     );
@@ -558,4 +560,32 @@ fn the_status_bar_names_the_live_server_when_there_are_several() {
     );
     assert!(!line.contains('\x1b'), "{line:?}");
     assert_eq!(crate::sanitize::width(&line), 80);
+
+    // Every server has failed: the message says none answers, and which
+    // one is tried next.
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Disconnected {
+            reason: "server unreachable: connection refused".into(),
+            retry_in_ms: 5000,
+            at: t(NOW),
+        }),
+    );
+    update(
+        &mut s,
+        Msg::ServerMoved {
+            from: "https://leads-eu-west-2.internal.corp.example:7878".into(),
+            to: "https://leadx.example".into(),
+            reason: "server unreachable: connection refused".into(),
+            all_down: true,
+            at: t(NOW),
+        },
+    );
+    let line = status(&s);
+    assert!(
+        line.contains(
+            "◌ reconnecting in 5s → leadx.example │ no server answers; next try leadx.ex"
+        ),
+        "{line}"
+    );
 }

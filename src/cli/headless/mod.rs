@@ -218,8 +218,12 @@ fn client_for(settings: Settings) -> Result<Client, Failure> {
         settings.token,
     ))
     .map_err(|e| Failure::usage(clean_line(&e.to_string())))?;
-    // With several servers, a script's log says which one answered.
+    // With several servers, a script's log says which one it moved to;
+    // while every one is down, once is enough.
     client.on_move(|m| {
+        if m.all_down {
+            return;
+        }
         say_err!(
             "leadx: server {} unreachable ({}); using {}",
             clean_line(&m.from_label()),
