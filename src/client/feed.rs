@@ -1,6 +1,8 @@
 //! The live feed: a task that follows `GET /v1/events` forever, resuming
 //! with `Last-Event-ID` after every drop, and hands [`FeedEvent`]s to the
-//! caller on a channel. It dedups nothing: the caller applies an event only
+//! caller on a channel. A reconnect that cannot reach the live server moves
+//! to the next one the client knows ([`super::servers`]) and resumes there:
+//! sequence numbers are the exchange's, not one server's. It dedups nothing: the caller applies an event only
 //! if its `version` is higher than the one it holds.
 
 use std::sync::Arc;

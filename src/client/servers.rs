@@ -150,12 +150,20 @@ impl Servers {
         }
     }
 
-    /// Which server `url` was built on (its base is a prefix of it).
+    /// Which server `url` was built on: same origin, and the longest base
+    /// path that is a whole-segment prefix of its path.
     fn index_of(&self, url: &Url) -> Option<usize> {
-        self.urls.iter().position(|base| {
-            base.origin() == url.origin()
-                && url.path().starts_with(base.path().trim_end_matches('/'))
-        })
+        self.urls
+            .iter()
+            .enumerate()
+            .filter(|(_, base)| base.origin() == url.origin())
+            .filter_map(|(i, base)| {
+                let prefix = base.path().trim_end_matches('/');
+                let rest = url.path().strip_prefix(prefix)?;
+                (rest.is_empty() || rest.starts_with('/')).then_some((i, prefix.len()))
+            })
+            .max_by_key(|&(_, len)| len)
+            .map(|(i, _)| i)
     }
 
     /// Sends the request `build` makes for `url` (built on one of the
@@ -178,12 +186,11 @@ impl Servers {
                 }
                 Err(e) => e,
             };
-            let Some(i) = index.filter(|_| is_unreachable(&error) && tried < self.urls.len())
-            else {
-                if let Some(i) = index.filter(|_| is_unreachable(&error)) {
-                    tracing::debug!(server = %self.urls[i], error = %error, "last server unreachable too");
-                }
-                return Err(network_error(error));
+            // Another server is worth a try only when this one was not
+            // reached, and each is tried once per request.
+            let i = match index {
+                Some(i) if is_unreachable(&error) && tried < self.urls.len() => i,
+                _ => return Err(network_error(error)),
             };
             let next = self.unreachable(i, &network_error(error).to_string());
             url = rebase(&url, &self.urls[i], &self.urls[next]);
@@ -317,8 +324,10 @@ mod tests {
             rebase(&Url::parse("https://b:2/v1/me").unwrap(), &b, &a).as_str(),
             "http://a:1/prefix/v1/me"
         );
-        let s = servers(&["http://a:1/prefix/", "https://b:2"]);
+        let s = servers(&["http://a:1/prefix/", "https://b:2", "http://a:1/"]);
         assert_eq!(s.index_of(&u), Some(0));
+        let other = Url::parse("http://a:1/prefixed/v1/me").unwrap();
+        assert_eq!(s.index_of(&other), Some(2), "whole segments only");
         assert_eq!(
             s.index_of(&Url::parse("https://b:2/v1/me").unwrap()),
             Some(1)
