@@ -165,6 +165,25 @@ async fn http_errors_never_move_to_another_server() {
     assert_eq!(c.base_url(), format!("{busy_url}/"));
     assert!(moves.lock().unwrap().is_empty());
     assert!(busy_moves.lock().unwrap().is_empty());
+
+    // A server that took the connection and is slow to answer is there:
+    // the request times out on it (for the retry loop), it does not move.
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = silent.accept().await {
+            tokio::spawn(async move {
+                let _ = read_request(&mut sock).await;
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            });
+        }
+    });
+    let mut config = ClientConfig::with_servers(&[silent_url.clone(), b.url.clone()], &w.t.acme);
+    config.request_timeout = Duration::from_millis(300);
+    let c = Client::new(config).expect("client");
+    let e = c.me().await.unwrap_err();
+    assert_eq!(e.to_string(), "server did not answer in time");
+    assert_eq!(c.base_url(), format!("{silent_url}/"));
     b.shutdown().await;
 }
 
