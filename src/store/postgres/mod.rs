@@ -323,6 +323,10 @@ impl Store for PgStore {
     /// status 0 (in flight), inserted on its own, committed at once, so
     /// that every server sees it. A claim older than
     /// [`CLAIM_TIMEOUT_SECS`] or a response past retention is taken over.
+    fn describe(&self) -> String {
+        format!("postgresql {}", self.target.shown)
+    }
+
     async fn idem_claim(
         &self,
         user_id: &str,
