@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod idempotency;
 pub mod metrics;
+pub mod revocation;
 pub mod routes;
 
 use std::net::{SocketAddr, TcpListener};
@@ -85,6 +86,8 @@ pub struct AppState {
     pub renders: routes::RenderCache,
     /// Flips to true when the server shuts down; feed tasks end on it.
     pub shutdown: watch::Receiver<bool>,
+    /// Users revoked while their feeds are open.
+    pub revocations: Arc<revocation::Revocations>,
 }
 
 /// A server that is serving.
@@ -153,6 +156,7 @@ pub async fn start(
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let revocations = Arc::new(revocation::Revocations::default());
     let state = Arc::new(AppState {
         store: store.clone(),
         clock: clock.clone(),
@@ -161,6 +165,7 @@ pub async fn start(
         renders: routes::RenderCache::default(),
         shutdown: shutdown_rx,
         config: config.clone(),
+        revocations: revocations.clone(),
     });
     let app = routes::router(state).into_make_service();
     let handle = axum_server::Handle::new();
@@ -176,6 +181,7 @@ pub async fn start(
         }
     };
     let background = vec![
+        tokio::spawn(revocation::watch(store.clone(), clock.clone(), revocations)),
         tokio::spawn(sweep_expired(store.clone(), clock, config.sweep_interval)),
         tokio::spawn(prune(store, config.prune_interval)),
     ];

@@ -242,6 +242,19 @@ impl Store for PgStore {
         Ok(n == 1)
     }
 
+    async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
+        let rows = self
+            .conn()
+            .await?
+            .query(
+                "SELECT id FROM users WHERE revoked_at >= $1",
+                &[&secs(since)],
+            )
+            .await
+            .map_err(read::pg)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
         let found = read::user_by_token_hash(&self.conn().await?, &hash).await?;

@@ -381,6 +381,14 @@ impl SqliteStore {
         })
     }
 
+    pub fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
+        self.readers.with(|c| {
+            let mut st = c.prepare_cached("SELECT id FROM users WHERE revoked_at >= ?1")?;
+            st.query_map([read::secs(since)], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()
+        })
+    }
+
     pub fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
         let found = self.readers.with(|c| read::user_by_token_hash(c, &hash))?;
