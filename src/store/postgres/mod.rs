@@ -57,8 +57,9 @@ use self::read::{exec, row};
 use crate::clock::SharedClock;
 use crate::domain::validate::{validate_partner, validate_user_name};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
-use crate::store::sqlite::read::secs;
-use crate::store::sqlite::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
+use crate::store::common::{
+    EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, secs, token_hash,
+};
 use crate::store::write::{self as write_ops, IDEM_RETENTION_SECS, WriteTx};
 use crate::store::{
     IdemClaim, IdemSave, ListPage, ListQuery, Store, StoreError, StoreResult, StoredEvent,

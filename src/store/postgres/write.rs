@@ -18,7 +18,7 @@ use super::read::{self, exec, limit, pg, row, rows};
 use crate::domain::OpenHop;
 use crate::domain::StoredReferral;
 use crate::domain::validate::normalize_domain;
-use crate::store::sqlite::read::{secs, status_code};
+use crate::store::common::{secs, status_code};
 use crate::store::write::{IDEM_RETENTION_SECS, WriteTx};
 use crate::store::{StoreError, StoreResult, StoredEvent, StoredResponse};
 use crate::wire::Timestamp;
