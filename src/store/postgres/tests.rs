@@ -595,3 +595,33 @@ async fn tls_when_the_url_asks_for_it() {
     let shown = conn::parse(&db.url).unwrap().shown;
     assert!(e.contains(&shown), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_fails_publishes_nothing_and_takes_no_seq() {
+    let w = world_or_skip!();
+    let mut feed = w.a.subscribe();
+    let r = w.send(&w.a, "north", None).await;
+    assert_eq!(next_event(&mut feed, 5).await.seq, 1);
+    // The response renderer panics after the accept was written: the job
+    // is rolled back alone, its event with it.
+    let boom = IdemSave {
+        user_id: w.actor("acme").user_id.clone(),
+        key: "boom".into(),
+        request_hash: "h".into(),
+        render: Box::new(|_| panic!("render failed")),
+    };
+    assert!(
+        w.a.apply(w.actor("acme"), accept(&r.referral.id, 1), Some(boom))
+            .await
+            .is_err()
+    );
+    assert_eq!(w.b.get(&r.referral.id).await.unwrap().unwrap(), r);
+    assert_eq!(w.a.last_seq().await.unwrap(), 1);
+    let done =
+        w.b.apply(w.actor("acme"), accept(&r.referral.id, 1), None)
+            .await
+            .unwrap();
+    assert!(done[0].is_ok());
+    let ev = next_event(&mut feed, 5).await;
+    assert_eq!((ev.seq, ev.referral.referral.version), (2, 2));
+}
