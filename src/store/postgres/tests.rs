@@ -624,4 +624,32 @@ async fn a_job_that_fails_publishes_nothing_and_takes_no_seq() {
     assert!(done[0].is_ok());
     let ev = next_event(&mut feed, 5).await;
     assert_eq!((ev.seq, ev.referral.referral.version), (2, 2));
+    // The same inside a group: many writes at once, one of them failing.
+    let w = Arc::new(w);
+    let writes: Vec<_> = (0..12)
+        .map(|i| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                let actor = w.actor("north");
+                let idem = (i == 5).then(|| IdemSave {
+                    user_id: actor.user_id.clone(),
+                    key: "boom2".into(),
+                    request_hash: "h".into(),
+                    render: Box::new(|_| panic!("render failed")),
+                });
+                w.a.create(actor, request("acme-web", None), idem).await
+            })
+        })
+        .collect();
+    let mut failed = 0;
+    for h in writes {
+        failed += usize::from(h.await.unwrap().is_err());
+    }
+    assert_eq!(failed, 1);
+    let mut got = Vec::new();
+    for _ in 0..11 {
+        got.push(next_event(&mut feed, 5).await.seq);
+    }
+    assert_eq!(got, (3..=13).collect::<Vec<_>>());
+    assert_eq!(w.b.last_seq().await.unwrap(), 13);
 }
