@@ -94,7 +94,7 @@ pub fn prepare(settings: &Settings) -> Result<(KeyMap, Theme), SetupError> {
 pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     let (keymap, theme) = prepare(&settings)?;
     let _log_guard = init_logging(&settings.log_file);
-    tracing::info!(server = %settings.server_url, readonly = settings.readonly, "inbox starting");
+    tracing::info!(server = %settings.server_url, fallbacks = ?settings.fallback_urls, readonly = settings.readonly, "inbox starting");
 
     let mut state = State::new(
         crate::sanitize::clean_line(&settings.server_url),
@@ -104,6 +104,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
         now_seconds(),
     );
     state.utc_offset = chrono::Local::now().offset().fix();
+    state.servers = client.server_urls().len();
     state.batch_settings = settings.batch;
     state.layout = settings.layout;
     state.views = settings
@@ -584,9 +585,15 @@ async fn read_input(tx: UnboundedSender<Msg>) {
 }
 
 fn instant_of(t: crate::wire::Timestamp) -> Instant {
-    let wait = (t - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    instant_at(t, Utc::now(), Instant::now())
+}
+
+/// The instant at which the wall clock reads `t`, given that it reads
+/// `wall` at `mono`; a time already past is `mono`.
+fn instant_at(t: crate::wire::Timestamp, wall: chrono::DateTime<Utc>, mono: Instant) -> Instant {
+    let wait = (t - wall).to_std().unwrap_or(Duration::ZERO);
     // Wake just after the second turns, so `now_seconds()` has moved.
-    Instant::now() + wait + Duration::from_millis(5)
+    mono + wait + Duration::from_millis(5)
 }
 
 fn draw(term: &mut Term, state: &State, theme: &Theme) -> anyhow::Result<()> {
@@ -630,6 +637,18 @@ async fn run_loop(
     guard: &mut TerminalGuard,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = unbounded_channel();
+    // Which server answers is the client's to decide; the reducer hears of
+    // each move as a message, like every other effect's outcome.
+    let moved = tx.clone();
+    client.on_move(move |m| {
+        let _ = moved.send(Msg::ServerMoved {
+            from: m.from.clone(),
+            to: m.to.clone(),
+            reason: m.reason.clone(),
+            all_down: m.all_down,
+            at: now_seconds(),
+        });
+    });
     let mut runner = Runner {
         client,
         history: extras.history,
@@ -766,16 +785,21 @@ mod tests {
 
     #[test]
     fn wakeups_are_just_after_the_second() {
-        let t = now_seconds() + chrono::Duration::seconds(2);
-        let i = instant_of(t);
-        let d = i - Instant::now();
-        assert!(
-            d > Duration::from_millis(1000) && d <= Duration::from_millis(2010),
-            "{d:?}"
+        let wall = crate::wire::parse_timestamp("2026-11-26T09:14:03Z").unwrap()
+            + chrono::Duration::milliseconds(300);
+        let mono = Instant::now();
+        let at = |t: &str| instant_at(crate::wire::parse_timestamp(t).unwrap(), wall, mono);
+        // 09:14:05 is 1.7 s after 09:14:03.3: wake 5 ms after it.
+        assert_eq!(
+            at("2026-11-26T09:14:05Z") - mono,
+            Duration::from_millis(1705)
         );
-        assert!(
-            instant_of(now_seconds() - chrono::Duration::seconds(5))
-                <= Instant::now() + Duration::from_millis(6)
+        assert_eq!(
+            at("2026-11-26T09:14:04Z") - mono,
+            Duration::from_millis(705)
         );
+        // A time already past (or this very second) wakes at once, 5 ms on.
+        assert_eq!(at("2026-11-26T09:13:58Z") - mono, Duration::from_millis(5));
+        assert_eq!(at("2026-11-26T09:14:03Z") - mono, Duration::from_millis(5));
     }
 }
