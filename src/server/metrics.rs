@@ -25,6 +25,8 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     pub subscribers: AtomicI64,
     pub events_sent: AtomicU64,
+    /// Live feeds dropped because their connection stopped reading.
+    pub feeds_dropped: AtomicU64,
 }
 
 impl Metrics {
@@ -108,6 +110,15 @@ impl Metrics {
             out,
             "leadx_events_sent_total {}",
             self.events_sent.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP leadx_feeds_dropped_total Live feeds dropped because they stopped reading.\n",
+        );
+        out.push_str("# TYPE leadx_feeds_dropped_total counter\n");
+        let _ = writeln!(
+            out,
+            "leadx_feeds_dropped_total {}",
+            self.feeds_dropped.load(Ordering::Relaxed)
         );
         out
     }

@@ -86,6 +86,8 @@ pub struct AppState {
     pub renders: routes::RenderCache,
     /// Flips to true when the server shuts down; feed tasks end on it.
     pub shutdown: watch::Receiver<bool>,
+    /// Open live feeds per user and partner, and replay permits.
+    pub feed_limits: Arc<routes::FeedLimits>,
     /// Users revoked while their feeds are open.
     pub revocations: Arc<revocation::Revocations>,
 }
@@ -166,6 +168,7 @@ pub async fn start(
         shutdown: shutdown_rx,
         config: config.clone(),
         revocations: revocations.clone(),
+        feed_limits: Arc::default(),
     });
     let app = routes::router(state).into_make_service();
     let handle = axum_server::Handle::new();

@@ -4,6 +4,7 @@ mod actions;
 mod body;
 mod directory;
 mod events;
+pub mod feed_limits;
 mod ops;
 mod referrals;
 
@@ -17,6 +18,7 @@ use super::AppState;
 use crate::wire::MAX_BODY_BYTES;
 
 pub use events::RenderCache;
+pub use feed_limits::FeedLimits;
 pub use referrals::encode_cursor;
 
 /// Every route, with request metrics and logging around them.
