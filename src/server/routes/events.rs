@@ -90,16 +90,12 @@ pub async fn events(
     let revoked = state.revocations.subscribe();
     let token = crate::server::auth::bearer_token(&headers).unwrap_or_default();
     let out = Out { tx, budget };
-    tokio::spawn(pump(
-        state.clone(),
+    let who = Who {
         actor,
         token,
-        start,
-        live,
-        revoked,
-        out,
-        slot,
-    ));
+        _slot: slot,
+    };
+    tokio::spawn(pump(state.clone(), who, start, live, revoked, out));
     let ping = state.config.ping_interval;
     let stream = ReceiverStream::new(rx).map(|(event, _permit)| Ok::<_, Infallible>(event));
     Ok(Sse::new(stream)
@@ -125,16 +121,24 @@ impl Drop for Subscriber {
     }
 }
 
-async fn pump(
-    state: Arc<AppState>,
+/// Whose stream it is: the user, the token it came with (checked again if
+/// the stream misses revocations), and its place among open streams.
+struct Who {
     actor: Actor,
     token: String,
+    _slot: StreamSlot,
+}
+
+async fn pump(
+    state: Arc<AppState>,
+    who: Who,
     mut last: u64,
     mut live: broadcast::Receiver<Arc<StoredEvent>>,
     mut revoked: broadcast::Receiver<Arc<str>>,
     tx: Out,
-    _slot: StreamSlot,
 ) {
+    let Who { actor, token, .. } = &who;
+    let actor = actor.clone();
     state.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
     let _guard = Subscriber(state.clone());
     let mut shutdown = state.shutdown.clone();
@@ -150,7 +154,7 @@ async fn pump(
                 Ok(_) | Err(broadcast::error::RecvError::Closed) => {}
                 // Missed some: ask the store whether this token still holds.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    if !matches!(state.store.authenticate(&token).await, Ok(Some(a)) if a == actor) {
+                    if !matches!(state.store.authenticate(token).await, Ok(Some(a)) if a == actor) {
                         return;
                     }
                 }
