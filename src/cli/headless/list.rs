@@ -231,7 +231,11 @@ pub(super) struct CsvCells {
 /// as a formula gets a leading `'` unless `raw`; on a terminal (`clean`)
 /// every cell goes through the sanitizer first. Otherwise the data goes
 /// out as the server sent it.
-pub(super) fn write_csv(out: &mut dyn Write, items: &[Referral], cells: CsvCells) -> io::Result<()> {
+pub(super) fn write_csv(
+    out: &mut dyn Write,
+    items: &[Referral],
+    cells: CsvCells,
+) -> io::Result<()> {
     write_csv_record(out, &CSV_HEADER)?;
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
     for r in items {

@@ -190,13 +190,11 @@ impl<W: Write> Write for Lenient<W> {
 /// plain number such as `-1200` or `-1.5` is left as it is.
 pub fn neutralize_formula(cell: &str) -> std::borrow::Cow<'_, str> {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let plain_number = cell
-        .strip_prefix(['-', '+'])
-        .is_some_and(|digits| {
-            digits.starts_with(|c: char| c.is_ascii_digit())
-                && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-                && digits.matches('.').count() <= 1
-        });
+    let plain_number = cell.strip_prefix(['-', '+']).is_some_and(|digits| {
+        digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && digits.matches('.').count() <= 1
+    });
     if risky && !plain_number {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
@@ -435,7 +433,10 @@ mod tests {
     #[test]
     fn formulas_get_a_leading_quote_and_numbers_do_not() {
         for (cell, want) in [
-            ("=HYPERLINK(\"http://x.example\",\"x\")", "'=HYPERLINK(\"http://x.example\",\"x\")"),
+            (
+                "=HYPERLINK(\"http://x.example\",\"x\")",
+                "'=HYPERLINK(\"http://x.example\",\"x\")",
+            ),
             ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
             ("-2+3", "'-2+3"),
             ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
