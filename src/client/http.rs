@@ -268,6 +268,10 @@ impl Client {
             .user_agent(user_agent)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
+            // Below `leadx serve`'s idle limit (--header-timeout, 10 s), so
+            // a kept-alive connection is dropped here before the server
+            // closes it under a request.
+            .pool_idle_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| ClientError::Network(format!("cannot build HTTP client: {e}")))?;
         let stream_http = reqwest::Client::builder()
