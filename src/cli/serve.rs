@@ -38,9 +38,53 @@ pub struct ServeArgs {
     /// Seed a demo world (if the database is empty) and run its simulator.
     #[arg(long)]
     pub demo: bool,
-    /// Seconds between the demo simulator's moves.
-    #[arg(long, value_name = "SECS", default_value_t = 4.0, requires = "demo")]
-    pub demo_interval: f64,
+    /// Seconds between the demo simulator's moves (0.2 to 86400).
+    #[arg(long, value_name = "SECS", default_value = "4", requires = "demo", value_parser = demo_interval)]
+    pub demo_interval: Duration,
+    /// Require `Authorization: Bearer <token>` on /metrics, the token being
+    /// this file's content (surrounding whitespace ignored).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_token_file: Option<PathBuf>,
+    /// Serve /metrics on this address instead of --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Seconds a connection has to send a whole request head; also the
+    /// longest a kept-alive connection may sit idle.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = timeout_secs)]
+    pub header_timeout: Duration,
+    /// Seconds a request body may pause between chunks.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = timeout_secs)]
+    pub body_timeout: Duration,
+    /// Connections held at once (default: the open-files limit less 64);
+    /// the last sixteenth serves /healthz only.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
+    pub max_connections: Option<u32>,
+    /// Failed authentications allowed per source address a minute; 0 turns
+    /// the throttle off.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub auth_failures_per_minute: u32,
+}
+
+/// Seconds, a finite number within `min..=max`.
+fn secs_within(value: &str, min: f64, max: f64) -> Result<Duration, String> {
+    let secs: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number of seconds"))?;
+    if !secs.is_finite() || secs < min || secs > max {
+        return Err(format!(
+            "give a number of seconds from {min} to {max}, not {value:?}"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn demo_interval(value: &str) -> Result<Duration, String> {
+    secs_within(value, 0.2, 86_400.0)
+}
+
+fn timeout_secs(value: &str) -> Result<Duration, String> {
+    secs_within(value, 0.1, 3_600.0)
 }
 
 /// Runs until SIGINT or SIGTERM.
@@ -77,14 +121,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .zip(args.tls_key.clone())
             .map(|(cert, key)| TlsFiles { cert, key }),
         allow_plain_http: args.allow_plain_http,
+        metrics_token: match &args.metrics_token_file {
+            Some(path) => Some(read_token(path)?),
+            None => None,
+        },
+        metrics_listen: args.metrics_listen,
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        max_connections: args.max_connections.map(|n| n as usize),
+        auth_failures_per_minute: args.auth_failures_per_minute,
         ..ServerConfig::default()
     };
     let running = server::start(store.clone(), clock, config).await?;
     println!("listening on {}", running.url);
+    if let Some(at) = running.metrics_addr {
+        println!("metrics on {at}");
+    }
     let (stop_sim, sim_stopped) = tokio::sync::watch::channel(false);
     if let Some(tokens) = &demo_tokens {
         println!("{}", crate::demo::describe(tokens, &running.url));
-        let interval = Duration::from_secs_f64(args.demo_interval.max(0.2));
+        let interval = args.demo_interval;
         tokio::spawn(crate::demo::run_simulator_with(
             store.clone(),
             tokens.clone(),
@@ -99,6 +155,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _ = stop_sim.send(true);
     running.shutdown().await;
     Ok(())
+}
+
+/// The metrics token from its file: one line, at least 16 characters.
+fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the metrics token file {}", path.display()))?;
+    let token = text.trim();
+    if token.len() < 16 || token.chars().any(|c| c.is_control() || c == ' ') {
+        anyhow::bail!(
+            "the metrics token in {} must be one word of at least 16 characters",
+            path.display()
+        );
+    }
+    Ok(token.to_owned())
 }
 
 /// A directory removed when dropped.
