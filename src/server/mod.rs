@@ -167,6 +167,15 @@ pub async fn start(
             config.listen
         );
     }
+    if let Some(at) = config.metrics_listen
+        && config.tls.is_none()
+        && !at.ip().is_loopback()
+        && !config.allow_plain_http
+    {
+        bail!(
+            "refusing to serve metrics over plain HTTP on {at}: give --tls-cert and --tls-key, or --allow-plain-http"
+        );
+    }
     let tls = match &config.tls {
         Some(files) => {
             // Several rustls providers may be compiled in; pick one.
