@@ -40,9 +40,10 @@ use chrono::Utc;
 use leadx::client::{Client, ClientConfig};
 use leadx::clock::{ManualClock, SharedClock};
 use leadx::demo::world::{LeadFactory, commission, lead_region, sender_note, trading_partners};
+use leadx::domain::{Action, ActionItem, Actor};
 use leadx::server::{ServerConfig, start};
+use leadx::store::SharedStore;
 use leadx::store::sqlite::SqliteStore;
-use leadx::store::{Action, ActionItem, Actor, SharedStore, Store};
 use leadx::wire::{
     AcceptRequest, BatchAction, BatchItem, BatchRequest, CreateReferral, Partner, Role, Status,
 };

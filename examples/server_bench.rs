@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use leadx::clock;
 use leadx::server::{ServerConfig, start};
+use leadx::store::SharedStore;
 use leadx::store::sqlite::SqliteStore;
-use leadx::store::{SharedStore, Store};
 use leadx::wire::{Partner, PartnerKind, Role};
 use serde_json::{Value, json};
 

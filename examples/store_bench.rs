@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use leadx::clock;
+use leadx::domain::{Action, ActionItem, Actor};
 use leadx::store::sqlite::SqliteStore;
-use leadx::store::{Action, ActionItem, Actor, Store};
 use leadx::wire::{CreateReferral, LeadInput, Partner, PartnerKind, Role};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -3,7 +3,6 @@
 
 use std::process::Command;
 
-use leadx::store::Store;
 use leadx::{clock, domain, store, wire};
 
 struct Out {

@@ -2,6 +2,7 @@
 //! world, and the real `leadx` binary talking to it over HTTP. Every test
 //! asserts what the command printed and its exit status.
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
@@ -12,10 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::{World, id, version};
+use leadx::domain::{Action, ActionItem, Actor, ItemResult};
 use leadx::server::ServerConfig;
-use leadx::store::{
-    Action, ActionItem, Actor, IdemSave, ItemResult, SharedStore, Store, StoreError, StoreResult,
-};
+use leadx::store::{IdemSave, SharedStore, StoreError, StoreResult};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -762,7 +762,12 @@ async fn watch_line_format_filters_by_query_and_survives_a_server_restart() {
     .await;
     // The accept happens while the server is down (straight into its
     // database), then a new server opens on the same port.
-    let actor = f.w.store.authenticate(&f.w.t.acme).unwrap().expect("acme");
+    let actor =
+        f.w.store
+            .authenticate(&f.w.t.acme)
+            .await
+            .unwrap()
+            .expect("acme");
     let results =
         f.w.store
             .apply(
@@ -774,6 +779,7 @@ async fn watch_line_format_filters_by_query_and_survives_a_server_restart() {
                 }],
                 None,
             )
+            .await
             .unwrap();
     assert!(results[0].is_ok());
     let mut config = leadx::server::ServerConfig::for_tests();
@@ -929,6 +935,10 @@ impl RiggedStore {
         self.inner.as_ref().expect("wrapped store")
     }
 
+    fn inner_store(&self) -> &SharedStore {
+        self.inner()
+    }
+
     /// Shares the knobs with a new wrapper around `inner`.
     fn wrap(&self, inner: SharedStore) -> SharedStore {
         Arc::new(RiggedStore {
@@ -940,37 +950,30 @@ impl RiggedStore {
     }
 }
 
-macro_rules! delegate {
-    ($($name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty;)*) => {
-        $(fn $name(&self $(, $arg: $ty)*) -> $ret { self.inner().$name($($arg),*) })*
-    };
-}
-
-impl Store for RiggedStore {
-    delegate! {
-        add_partner(&self, p: &leadx::wire::Partner) -> StoreResult<()>;
-        list_partners(&self, q: Option<&str>) -> StoreResult<Vec<leadx::wire::Partner>>;
-        get_partner(&self, id: &str) -> StoreResult<Option<leadx::wire::Partner>>;
-        add_user(&self, p: &str, n: &str, r: leadx::wire::Role) -> StoreResult<(leadx::store::UserRecord, String)>;
-        list_users(&self) -> StoreResult<Vec<leadx::store::UserRecord>>;
-        revoke_user(&self, u: &str) -> StoreResult<bool>;
-        authenticate(&self, t: &str) -> StoreResult<Option<Actor>>;
-        create(&self, a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> StoreResult<ItemResult>;
-        save_response(&self, u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> StoreResult<()>;
-        idem_lookup(&self, u: &str, k: &str, h: &str) -> StoreResult<leadx::store::IdemLookup>;
-        get(&self, id: &str) -> StoreResult<Option<leadx::store::StoredReferral>>;
-        list(&self, q: &leadx::store::ListQuery) -> StoreResult<leadx::store::ListPage>;
-        expire_due(&self) -> StoreResult<usize>;
-        next_expiry(&self) -> StoreResult<Option<leadx::wire::Timestamp>>;
-        events_after(&self, s: u64, l: usize) -> StoreResult<Vec<Arc<leadx::store::StoredEvent>>>;
-        last_seq(&self) -> StoreResult<u64>;
-        subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<leadx::store::StoredEvent>>;
-        prune(&self) -> StoreResult<()>;
-        count_by_status(&self) -> StoreResult<Vec<(leadx::wire::Status, u64)>>;
-        health(&self) -> StoreResult<()>;
-    }
-
-    fn apply(
+delegate_store! {
+    RiggedStore;
+    add_partner(p: &leadx::wire::Partner) -> StoreResult<()>;
+    list_partners(q: Option<&str>) -> StoreResult<Vec<leadx::wire::Partner>>;
+    get_partner(id: &str) -> StoreResult<Option<leadx::wire::Partner>>;
+    add_user(p: &str, n: &str, r: leadx::wire::Role) -> StoreResult<(leadx::store::UserRecord, String)>;
+    list_users() -> StoreResult<Vec<leadx::store::UserRecord>>;
+    revoke_user(u: &str) -> StoreResult<bool>;
+    authenticate(t: &str) -> StoreResult<Option<Actor>>;
+    create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> StoreResult<ItemResult>;
+    save_response(u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> StoreResult<()>;
+    idem_claim(u: &str, k: &str, h: &str) -> StoreResult<leadx::store::IdemClaim>;
+    idem_release(u: &str, k: &str) -> StoreResult<()>;
+    get(id: &str) -> StoreResult<Option<leadx::domain::StoredReferral>>;
+    list(q: &leadx::store::ListQuery) -> StoreResult<leadx::store::ListPage>;
+    expire_due() -> StoreResult<usize>;
+    next_expiry() -> StoreResult<Option<leadx::wire::Timestamp>>;
+    events_after(s: u64, l: usize) -> StoreResult<Vec<Arc<leadx::store::StoredEvent>>>;
+    last_seq() -> StoreResult<u64>;
+    prune() -> StoreResult<()>;
+    count_by_status() -> StoreResult<Vec<(leadx::wire::Status, u64)>>;
+    health() -> StoreResult<()>;
+    ;;
+    async fn apply(
         &self,
         actor: &Actor,
         items: Vec<ActionItem>,
@@ -978,17 +981,18 @@ impl Store for RiggedStore {
     ) -> StoreResult<Vec<ItemResult>> {
         let n = items.len();
         self.sizes.lock().unwrap().push(n);
-        let results = self.inner().apply(actor, items, idem)?;
+        let results = self.inner().apply(actor, items, idem).await?;
         if n > 1 && self.lose_next.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Backend("the answer was lost".into()));
         }
         Ok(results)
     }
 
-    fn resume_floor(&self) -> StoreResult<u64> {
+    async fn resume_floor(&self) -> StoreResult<u64> {
         Ok(self
             .inner()
-            .resume_floor()?
+            .resume_floor()
+            .await?
             .max(self.floor.load(Ordering::SeqCst)))
     }
 }
@@ -1070,7 +1074,12 @@ async fn watch_lists_again_when_the_server_no_longer_holds_its_resume_point() {
         l.contains("disconnected")
     })
     .await;
-    let actor = f.w.store.authenticate(&f.w.t.acme).unwrap().expect("acme");
+    let actor =
+        f.w.store
+            .authenticate(&f.w.t.acme)
+            .await
+            .unwrap()
+            .expect("acme");
     let results =
         f.w.store
             .apply(
@@ -1082,10 +1091,11 @@ async fn watch_lists_again_when_the_server_no_longer_holds_its_resume_point() {
                 }],
                 None,
             )
+            .await
             .unwrap();
     assert!(results[0].is_ok());
     rig.floor
-        .store(f.w.store.last_seq().unwrap(), Ordering::SeqCst);
+        .store(f.w.store.last_seq().await.unwrap(), Ordering::SeqCst);
     let mut config = ServerConfig::for_tests();
     config.listen = addr;
     let clock: leadx::clock::SharedClock = f.w.clock.clone();

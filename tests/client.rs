@@ -13,9 +13,10 @@ use leadx::client::{
     new_idempotency_key, retry_until_definite, watch,
 };
 use leadx::clock::{ManualClock, SharedClock};
+use leadx::domain::{Action, ActionItem};
 use leadx::server::{RunningServer, ServerConfig, start};
+use leadx::store::SharedStore;
 use leadx::store::sqlite::SqliteStore;
-use leadx::store::{Action, ActionItem, SharedStore};
 use leadx::wire::{
     AcceptRequest, BatchAction, BatchItem, BatchOutcome, BatchRequest, CloseRequest, CloseStatus,
     CreateReferral, ErrorCode, ForwardRequest, LeadInput, OutcomeInput, Partner, PartnerKind,
@@ -75,13 +76,14 @@ impl World {
                 &["hosting"],
             ),
         ] {
-            store.add_partner(&p).expect("add partner");
+            store.add_partner(&p).await.expect("add partner");
         }
-        let user = |p: &str, n: &str, r: Role| store.add_user(p, n, r).expect("add user").1;
-        let acme = user("acme-web", "Dana Reyes", Role::Agent);
-        let acme_viewer = user("acme-web", "Vic Viewer", Role::Viewer);
-        let northwind = user("northwind-net", "Nia North", Role::Agent);
-        let harbor = user("harbor-host", "Hal Harbor", Role::Agent);
+        let user =
+            async |p: &str, n: &str, r: Role| store.add_user(p, n, r).await.expect("add user").1;
+        let acme = user("acme-web", "Dana Reyes", Role::Agent).await;
+        let acme_viewer = user("acme-web", "Vic Viewer", Role::Viewer).await;
+        let northwind = user("northwind-net", "Nia North", Role::Agent).await;
+        let harbor = user("harbor-host", "Hal Harbor", Role::Agent).await;
         let server = start(store.clone(), clock.clone(), ServerConfig::for_tests())
             .await
             .expect("server starts");
@@ -732,8 +734,8 @@ async fn watch_resumes_across_a_server_restart_without_missing_anything() {
     }
 
     // Changes while it is down (straight into the same database).
-    let actor = w.store.authenticate(&w.acme).unwrap().expect("acme");
-    let r2 = w.send_from_northwind_direct("acme-web", "While down");
+    let actor = w.store.authenticate(&w.acme).await.unwrap().expect("acme");
+    let r2 = w.send_from_northwind_direct("acme-web", "While down").await;
     let results = w
         .store
         .apply(
@@ -745,6 +747,7 @@ async fn watch_resumes_across_a_server_restart_without_missing_anything() {
             }],
             None,
         )
+        .await
         .unwrap();
     assert!(results[0].is_ok());
 
@@ -778,15 +781,17 @@ async fn watch_resumes_across_a_server_restart_without_missing_anything() {
 
 impl World {
     /// northwind sends a lead through the store, not over HTTP.
-    fn send_from_northwind_direct(&self, to: &str, company: &str) -> String {
+    async fn send_from_northwind_direct(&self, to: &str, company: &str) -> String {
         let actor = self
             .store
             .authenticate(&self.northwind)
+            .await
             .unwrap()
             .expect("northwind");
         let applied = self
             .store
             .create(&actor, lead(to, company, None), None)
+            .await
             .unwrap()
             .expect("created");
         applied.referral.referral.id

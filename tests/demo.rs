@@ -10,8 +10,10 @@ use chrono::{Timelike, Utc};
 use leadx::clock;
 use leadx::demo::world::{DEMO_PARTNER, STAFF_PARTNER};
 use leadx::demo::{self, DemoTokens, SimActors, seed_if_empty, simulator_step, tokens_path};
+use leadx::domain::StoredReferral;
 use leadx::domain::visibility;
-use leadx::store::{ListQuery, Scope, SharedStore, SqliteStore, Store, StoredReferral};
+use leadx::store::blocking::BlockingStore;
+use leadx::store::{ListQuery, Scope, SharedStore, SqliteStore};
 use leadx::wire::{ReasonCode, ReferralBox, Role, Status};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -26,7 +28,7 @@ fn open(path: &Path) -> SqliteStore {
 
 /// Every referral in `scope`/`box_`, following pages of `limit`.
 fn list_all(
-    store: &dyn Store,
+    store: &SqliteStore,
     scope: Scope,
     box_: ReferralBox,
     statuses: Vec<Status>,
@@ -52,7 +54,7 @@ fn list_all(
     }
 }
 
-fn everything(store: &dyn Store) -> Vec<StoredReferral> {
+fn everything(store: &SqliteStore) -> Vec<StoredReferral> {
     list_all(store, Scope::Everything, ReferralBox::All, vec![], 500)
 }
 
@@ -299,7 +301,8 @@ fn seeding_twice_changes_nothing_and_a_lost_tokens_file_gets_new_users() {
 fn simulator_steps_keep_the_queue_moving() {
     let (_dir, path, tokens) = seeded();
     let store = open(&path);
-    let actors = SimActors::load(&store, &tokens).expect("actors");
+    let blocking = BlockingStore::anywhere(Arc::new(open(&path))).expect("runtime");
+    let actors = SimActors::load(&blocking, &tokens).expect("actors");
     assert!(
         !actors.actors.contains_key(DEMO_PARTNER),
         "the human acts for the demo integrator"
@@ -322,7 +325,7 @@ fn simulator_steps_keep_the_queue_moving() {
     let mut rng = StdRng::seed_from_u64(42);
     let mut log = Vec::new();
     for i in 0..50 {
-        let what = simulator_step(&store, &mut rng, &actors)
+        let what = simulator_step(&blocking, &mut rng, &actors)
             .unwrap_or_else(|e| panic!("step {i} failed: {e:#}"));
         assert!(!what.is_empty());
         log.push(what);
@@ -355,8 +358,8 @@ fn simulator_steps_keep_the_queue_moving() {
 async fn runs_until_told_to_stop(with_tokens: bool) -> (usize, usize) {
     let (_dir, path, tokens) = seeded();
     let store: SharedStore = Arc::new(open(&path));
-    let users_before = store.list_users().unwrap().len();
-    let seq_before = store.last_seq().unwrap();
+    let users_before = store.list_users().await.unwrap().len();
+    let seq_before = store.last_seq().await.unwrap();
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let interval = Duration::from_millis(20);
     let task = if with_tokens {
@@ -370,7 +373,7 @@ async fn runs_until_told_to_stop(with_tokens: bool) -> (usize, usize) {
         tokio::spawn(demo::run_simulator(store.clone(), interval, shutdown))
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while store.last_seq().unwrap() < seq_before + 5 {
+    while store.last_seq().await.unwrap() < seq_before + 5 {
         assert!(tokio::time::Instant::now() < deadline, "the simulator acts");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -380,7 +383,7 @@ async fn runs_until_told_to_stop(with_tokens: bool) -> (usize, usize) {
         .expect("stops promptly")
         .unwrap()
         .expect("stops cleanly");
-    (users_before, store.list_users().unwrap().len())
+    (users_before, store.list_users().await.unwrap().len())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -425,8 +428,9 @@ fn the_seed_plays_every_story_without_a_refusal_and_is_deterministic() {
     let companies = |dir: &tempfile::TempDir| {
         let now = Utc::now().with_nanosecond(0).unwrap();
         let clock = leadx::clock::ManualClock::new(now);
-        let store = SqliteStore::open(&db_in(dir), clock.clone()).unwrap();
-        let report = demo::seed::seed_world(&store, &clock, now).expect("seed");
+        let store = Arc::new(SqliteStore::open(&db_in(dir), clock.clone()).unwrap());
+        let blocking = BlockingStore::anywhere(store.clone()).expect("runtime");
+        let report = demo::seed::seed_world(&blocking, &clock, now).expect("seed");
         assert!(report.failures.is_empty(), "{:#?}", report.failures);
         assert!(report.leads >= 200 && report.referrals > report.leads);
         assert_eq!(

@@ -14,9 +14,9 @@ use chrono::Utc;
 use common::{World, id, lead_body, populate, reply};
 use e2e::{Options, Serve, Tui, contains, count, cursor_row, rfind, status_line};
 use leadx::clock;
+use leadx::domain::{Action, ActionItem};
 use leadx::sanitize::{clean_line, clean_text};
 use leadx::store::sqlite::SqliteStore;
-use leadx::store::{Action, ActionItem, Store};
 use leadx::wire::{PartnerKind, Role};
 use leadx::wire::{ReasonCode, ReasonInput};
 use serde_json::{Value, json};
@@ -625,7 +625,7 @@ async fn the_server_killed_and_restarted() {
     let db = dir.path().join("leadx.db");
     let tokens = {
         let store = SqliteStore::open(&db, clock::system()).unwrap();
-        populate(&store)
+        populate(&store).await
     };
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -711,7 +711,7 @@ async fn a_queued_action_that_lost_the_race_shows_who_won() {
     let db = dir.path().join("leadx.db");
     let tokens = {
         let store = SqliteStore::open(&db, clock::system()).unwrap();
-        populate(&store)
+        populate(&store).await
     };
     let port = e2e::free_port();
     let (server, url) = Serve::start(&db, port);
@@ -903,11 +903,13 @@ async fn hostile_names_from_the_server_are_made_safe_too() {
             &["design"],
             &["EU-Central"],
         ))
+        .await
         .unwrap();
     let user_name = "Eve\x1b]52;c;SGVsbG8=\x07 Agent";
     let (_, token) = w
         .store
         .add_user("acme-web", user_name, Role::Agent)
+        .await
         .unwrap();
     w.send(&w.t.northwind, "acme-web", "Plain Bakery", None)
         .await;

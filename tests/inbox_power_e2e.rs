@@ -172,7 +172,7 @@ async fn a_batch_interrupted_by_a_server_restart_applies_each_item_once() {
     let db = dir.path().join("leadx.db");
     let tokens = {
         let store = SqliteStore::open(&db, clock::system()).unwrap();
-        populate(&store)
+        populate(&store).await
     };
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))

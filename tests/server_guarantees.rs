@@ -1,14 +1,16 @@
 //! Authorization, one winner among concurrent decisions, idempotency and
 //! the batch: the guarantees a partner trusts its pipeline to.
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::{World, id, lead_body, version};
+use leadx::domain::{ActionItem, Actor, ItemResult};
 use leadx::server::ServerConfig;
-use leadx::store::{ActionItem, Actor, IdemSave, ItemResult, SharedStore, Store};
+use leadx::store::{IdemSave, SharedStore};
 use serde_json::{Value, json};
 
 /// For every endpoint, a user of a partner that is not a party gets 404,
@@ -276,60 +278,76 @@ async fn idempotent_replay_and_mismatch() {
         .expect(400, "bad_request");
 }
 
-/// The real store, slowed down on writes so that a second request with the
-/// same key arrives while the first is still running.
-struct SlowStore(SharedStore);
-
-macro_rules! delegate {
-    ($($name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty;)*) => {
-        $(fn $name(&self $(, $arg: $ty)*) -> $ret { self.0.$name($($arg),*) })*
-    };
+/// The real store, with its writes held at a gate the test opens: the
+/// first request with a key is certainly still running when the second
+/// one arrives.
+struct GatedStore {
+    inner: SharedStore,
+    /// Told when a write reaches the gate.
+    arrived: tokio::sync::Notify,
+    /// Writes wait here for a permit.
+    gate: tokio::sync::Semaphore,
 }
 
-impl Store for SlowStore {
-    delegate! {
-        add_partner(&self, p: &leadx::wire::Partner) -> leadx::store::StoreResult<()>;
-        list_partners(&self, q: Option<&str>) -> leadx::store::StoreResult<Vec<leadx::wire::Partner>>;
-        get_partner(&self, id: &str) -> leadx::store::StoreResult<Option<leadx::wire::Partner>>;
-        add_user(&self, p: &str, n: &str, r: leadx::wire::Role) -> leadx::store::StoreResult<(leadx::store::UserRecord, String)>;
-        list_users(&self) -> leadx::store::StoreResult<Vec<leadx::store::UserRecord>>;
-        revoke_user(&self, u: &str) -> leadx::store::StoreResult<bool>;
-        authenticate(&self, t: &str) -> leadx::store::StoreResult<Option<Actor>>;
-        create(&self, a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> leadx::store::StoreResult<ItemResult>;
-        save_response(&self, u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> leadx::store::StoreResult<()>;
-        idem_lookup(&self, u: &str, k: &str, h: &str) -> leadx::store::StoreResult<leadx::store::IdemLookup>;
-        get(&self, id: &str) -> leadx::store::StoreResult<Option<leadx::store::StoredReferral>>;
-        list(&self, q: &leadx::store::ListQuery) -> leadx::store::StoreResult<leadx::store::ListPage>;
-        expire_due(&self) -> leadx::store::StoreResult<usize>;
-        next_expiry(&self) -> leadx::store::StoreResult<Option<leadx::wire::Timestamp>>;
-        events_after(&self, s: u64, l: usize) -> leadx::store::StoreResult<Vec<Arc<leadx::store::StoredEvent>>>;
-        resume_floor(&self) -> leadx::store::StoreResult<u64>;
-        last_seq(&self) -> leadx::store::StoreResult<u64>;
-        subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<leadx::store::StoredEvent>>;
-        prune(&self) -> leadx::store::StoreResult<()>;
-        count_by_status(&self) -> leadx::store::StoreResult<Vec<(leadx::wire::Status, u64)>>;
-        health(&self) -> leadx::store::StoreResult<()>;
+impl GatedStore {
+    fn inner_store(&self) -> &SharedStore {
+        &self.inner
     }
+}
 
-    fn apply(
+delegate_store! {
+    GatedStore;
+        add_partner(p: &leadx::wire::Partner) -> leadx::store::StoreResult<()>;
+        list_partners(q: Option<&str>) -> leadx::store::StoreResult<Vec<leadx::wire::Partner>>;
+        get_partner(id: &str) -> leadx::store::StoreResult<Option<leadx::wire::Partner>>;
+        add_user(p: &str, n: &str, r: leadx::wire::Role) -> leadx::store::StoreResult<(leadx::store::UserRecord, String)>;
+        list_users() -> leadx::store::StoreResult<Vec<leadx::store::UserRecord>>;
+        revoke_user(u: &str) -> leadx::store::StoreResult<bool>;
+        authenticate(t: &str) -> leadx::store::StoreResult<Option<Actor>>;
+        create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> leadx::store::StoreResult<ItemResult>;
+        save_response(u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> leadx::store::StoreResult<()>;
+        idem_claim(u: &str, k: &str, h: &str) -> leadx::store::StoreResult<leadx::store::IdemClaim>;
+        idem_release(u: &str, k: &str) -> leadx::store::StoreResult<()>;
+        get(id: &str) -> leadx::store::StoreResult<Option<leadx::domain::StoredReferral>>;
+        list(q: &leadx::store::ListQuery) -> leadx::store::StoreResult<leadx::store::ListPage>;
+        expire_due() -> leadx::store::StoreResult<usize>;
+        next_expiry() -> leadx::store::StoreResult<Option<leadx::wire::Timestamp>>;
+        events_after(s: u64, l: usize) -> leadx::store::StoreResult<Vec<Arc<leadx::store::StoredEvent>>>;
+        resume_floor() -> leadx::store::StoreResult<u64>;
+        last_seq() -> leadx::store::StoreResult<u64>;
+        prune() -> leadx::store::StoreResult<()>;
+        count_by_status() -> leadx::store::StoreResult<Vec<(leadx::wire::Status, u64)>>;
+        health() -> leadx::store::StoreResult<()>;
+    ;;
+    async fn apply(
         &self,
         actor: &Actor,
         items: Vec<ActionItem>,
         idem: Option<IdemSave>,
     ) -> leadx::store::StoreResult<Vec<ItemResult>> {
-        std::thread::sleep(Duration::from_millis(600));
-        self.0.apply(actor, items, idem)
+        self.arrived.notify_one();
+        self.gate.acquire().await.expect("gate open").forget();
+        self.inner.apply(actor, items, idem).await
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idempotency_in_flight() {
+    let gated = Arc::new(std::sync::OnceLock::<Arc<GatedStore>>::new());
+    let keep = gated.clone();
     let w = Arc::new(
-        World::start_with(ServerConfig::for_tests(), |s| {
-            Arc::new(SlowStore(s)) as SharedStore
+        World::start_with(ServerConfig::for_tests(), move |s| {
+            let store = Arc::new(GatedStore {
+                inner: s,
+                arrived: tokio::sync::Notify::new(),
+                gate: tokio::sync::Semaphore::new(0),
+            });
+            keep.set(store.clone()).ok();
+            store as SharedStore
         })
         .await,
     );
+    let gated = gated.get().expect("store wrapped").clone();
     let r = id(&w.send(&w.t.northwind, "acme-web", "Slow Co", None).await);
     let path = format!("/v1/referrals/{r}/accept");
     let first = {
@@ -340,13 +358,16 @@ async fn idempotency_in_flight() {
                 .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The first request is inside the store's write, held at the gate.
+    gated.arrived.notified().await;
     w.post_key(&w.t.acme, &path, &json!({"version": 1}), "slow-key")
         .await
         .expect(409, "idempotency_in_flight");
+    gated.gate.add_permits(1);
     let first = first.await.unwrap();
     assert_eq!(first.status, 200);
-    // Once finished, the same key replays.
+    // Once finished, the same key replays (and reaches no write: the gate
+    // has no permit left).
     let again = w
         .post_key(&w.t.acme, &path, &json!({"version": 1}), "slow-key")
         .await;

@@ -43,7 +43,7 @@ async fn acknowledged_actions_survive_sigkill() {
     let db = dir.path().join("leadx.db");
     let t = {
         let store = SqliteStore::open(&db, clock::system()).unwrap();
-        populate(&store)
+        populate(&store).await
     };
     let http = reqwest::Client::new();
     let (mut child, url) = serve(&db, &[]);
@@ -123,7 +123,7 @@ async fn serves_https_with_a_certificate() {
     let db = dir.path().join("leadx.db");
     let t = {
         let store = SqliteStore::open(&db, clock::system()).unwrap();
-        populate(&store)
+        populate(&store).await
     };
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let cert = fixtures.join("test-cert.pem");

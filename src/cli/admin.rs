@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use crate::clock;
+use crate::store::StoreError;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{Store, StoreError};
 use crate::wire::{Partner, PartnerKind, Role, format_timestamp};
 
 /// `leadx admin`.

@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use super::world::{self, DEMO_PARTNER, LeadFactory, STAFF_PARTNER, WORLD_SEED, pick_weighted};
 use crate::clock::ManualClock;
-use crate::store::{Action, ActionItem, Actor, DomainError, ItemResult, Store};
+use crate::domain::{Action, ActionItem, Actor, DomainError, ItemResult};
+use crate::store::blocking::BlockingStore;
 use crate::wire::{
     CloseStatus, CreateReferral, LeadInput, OutcomeInput, Partner, PartnerKind, ReasonCode,
     ReasonInput, Role, Timestamp,
@@ -84,21 +85,28 @@ pub fn tokens_path(db_path: &Path) -> PathBuf {
 /// Seeds the demo world into the database at `db_path` if it holds no
 /// partners yet, and returns the demo's tokens (reused from the tokens file
 /// beside the database when they still authenticate, created otherwise).
-/// Synchronous: call it before the server opens the database, or from
-/// `spawn_blocking`.
+/// Synchronous: call it before the server opens the database.
 pub fn seed_if_empty(db_path: &Path) -> anyhow::Result<DemoTokens> {
     let clock = ManualClock::new(Utc::now().trunc_subsecs(0));
     let store = crate::store::sqlite::SqliteStore::open(db_path, clock.clone())
         .with_context(|| format!("opening {}", db_path.display()))?;
-    let tokens = seed_store_if_empty(&store, &clock, &tokens_path(db_path))?;
-    drop(store);
-    Ok(tokens)
+    // On a thread of its own, with a runtime of its own: callable from a
+    // plain thread, a blocking task or (as tests do) an async one.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let store = BlockingStore::anywhere(std::sync::Arc::new(store))?;
+                seed_store_if_empty(&store, &clock, &tokens_path(db_path))
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// [`seed_if_empty`] on an open store whose clock is `clock`, keeping the
 /// tokens in `tokens_file`. Leaves the clock at the current time.
 pub fn seed_store_if_empty(
-    store: &dyn Store,
+    store: &BlockingStore,
     clock: &ManualClock,
     tokens_file: &Path,
 ) -> anyhow::Result<DemoTokens> {
@@ -162,7 +170,7 @@ pub fn write_tokens(file: &Path, tokens: &DemoTokens) -> anyhow::Result<()> {
 }
 
 /// Whether `token` belongs to an active user of `partner` with `role`.
-fn token_is(store: &dyn Store, token: &str, partner: &str, role: Role) -> anyhow::Result<bool> {
+fn token_is(store: &BlockingStore, token: &str, partner: &str, role: Role) -> anyhow::Result<bool> {
     if token.is_empty() {
         return Ok(false);
     }
@@ -176,7 +184,7 @@ fn token_is(store: &dyn Store, token: &str, partner: &str, role: Role) -> anyhow
 /// should and creating users for the rest. Returns the tokens and whether
 /// anything was created.
 pub fn ensure_demo_users(
-    store: &dyn Store,
+    store: &BlockingStore,
     existing: Option<DemoTokens>,
     rng: &mut impl Rng,
 ) -> anyhow::Result<(DemoTokens, bool)> {
@@ -240,7 +248,7 @@ pub fn ensure_demo_users(
 
 /// The actors behind `tokens.partner_agents`, by partner id.
 pub fn partner_actors(
-    store: &dyn Store,
+    store: &BlockingStore,
     tokens: &DemoTokens,
 ) -> anyhow::Result<BTreeMap<String, Actor>> {
     let mut actors = BTreeMap::new();
@@ -559,7 +567,7 @@ struct Progress {
 
 /// Moves the clock to `t`, expiring on the way (at their own `expires_at`)
 /// every pending referral that runs out before it.
-fn advance_to(store: &dyn Store, clock: &ManualClock, t: Timestamp) -> anyhow::Result<usize> {
+fn advance_to(store: &BlockingStore, clock: &ManualClock, t: Timestamp) -> anyhow::Result<usize> {
     let mut expired = 0;
     while let Some(due) = store.next_expiry()? {
         if due > t {
@@ -593,7 +601,7 @@ fn describe_error(e: &DomainError) -> String {
 /// moving `clock` (the store's clock) forward as they play out. Leaves the
 /// clock at `now` with everything due expired.
 pub fn seed_world(
-    store: &dyn Store,
+    store: &BlockingStore,
     clock: &ManualClock,
     now: Timestamp,
 ) -> anyhow::Result<SeedReport> {
@@ -674,7 +682,7 @@ pub fn seed_world(
     })
 }
 
-fn first(results: Vec<ItemResult>) -> Result<crate::store::Applied, String> {
+fn first(results: Vec<ItemResult>) -> Result<crate::domain::Applied, String> {
     match results.into_iter().next() {
         Some(Ok(applied)) => Ok(applied),
         Some(Err(e)) => Err(describe_error(&e)),
@@ -686,7 +694,7 @@ fn first(results: Vec<ItemResult>) -> Result<crate::store::Applied, String> {
 /// On success: where the story's current hop now stands, and how many
 /// referrals the step created.
 fn play(
-    store: &dyn Store,
+    store: &BlockingStore,
     actors: &BTreeMap<String, Actor>,
     partners: &[Partner],
     rng: &mut impl Rng,

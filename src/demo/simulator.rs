@@ -18,10 +18,9 @@ use tokio::sync::watch;
 
 use super::seed::DemoTokens;
 use super::world::{self, DEMO_PARTNER, LeadFactory, STAFF_PARTNER, pick_weighted};
-use crate::store::{
-    Action, ActionItem, Actor, DomainError, ItemResult, ListQuery, Scope, SharedStore, Store,
-    StoredReferral,
-};
+use crate::domain::{Action, ActionItem, Actor, DomainError, ItemResult, StoredReferral};
+use crate::store::blocking::BlockingStore;
+use crate::store::{ListQuery, Scope, SharedStore};
 use crate::wire::{
     CloseStatus, CreateReferral, MAX_CHAIN, OutcomeInput, Partner, ReasonCode, ReasonInput,
     ReferralBox, Role, Status,
@@ -49,18 +48,18 @@ pub struct SimActors {
 impl SimActors {
     /// Authenticates the partner agents of `tokens`; a partner whose token
     /// is missing or revoked gets a fresh agent user.
-    pub fn load(store: &dyn Store, tokens: &DemoTokens) -> anyhow::Result<SimActors> {
+    pub fn load(store: &BlockingStore, tokens: &DemoTokens) -> anyhow::Result<SimActors> {
         Self::set_up(store, &tokens.agent_partner, &tokens.partner_agents)
     }
 
     /// A fresh agent user for every partner but `demo_partner` (and the
     /// staff): for a simulator that has no seeded tokens at hand.
-    pub fn fresh(store: &dyn Store, demo_partner: &str) -> anyhow::Result<SimActors> {
+    pub fn fresh(store: &BlockingStore, demo_partner: &str) -> anyhow::Result<SimActors> {
         Self::set_up(store, demo_partner, &BTreeMap::new())
     }
 
     fn set_up(
-        store: &dyn Store,
+        store: &BlockingStore,
         demo_partner: &str,
         tokens: &BTreeMap<String, String>,
     ) -> anyhow::Result<SimActors> {
@@ -122,7 +121,7 @@ enum Move {
 /// of the story and come back as `Ok`; only a failure of the store itself
 /// is an error.
 pub fn simulator_step(
-    store: &dyn Store,
+    store: &BlockingStore,
     rng: &mut impl Rng,
     actors: &SimActors,
 ) -> anyhow::Result<String> {
@@ -175,7 +174,7 @@ fn company(r: &StoredReferral) -> &str {
 
 /// Pending or accepted referrals of `partner` in `box_`, oldest first.
 fn open_of(
-    store: &dyn Store,
+    store: &BlockingStore,
     partner: &str,
     box_: ReferralBox,
     status: Status,
@@ -193,7 +192,7 @@ fn open_of(
 
 /// Sends a new lead to `to`, from a partner other than `to`.
 fn send(
-    store: &dyn Store,
+    store: &BlockingStore,
     rng: &mut impl Rng,
     actors: &SimActors,
     to: &str,
@@ -255,7 +254,7 @@ fn send(
 }
 
 fn apply_one(
-    store: &dyn Store,
+    store: &BlockingStore,
     actor: &Actor,
     r: &StoredReferral,
     action: Action,
@@ -274,7 +273,7 @@ fn apply_one(
 
 /// The recipient of `r` decides on it: accept, reject or forward.
 fn decide(
-    store: &dyn Store,
+    store: &BlockingStore,
     rng: &mut impl Rng,
     actors: &SimActors,
     r: &StoredReferral,
@@ -360,7 +359,7 @@ fn decide(
 
 /// A partner decides on a lead the demo integrator sent it.
 fn decide_outgoing(
-    store: &dyn Store,
+    store: &BlockingStore,
     rng: &mut impl Rng,
     actors: &SimActors,
 ) -> anyhow::Result<Option<String>> {
@@ -382,7 +381,7 @@ fn decide_outgoing(
 
 /// A sender takes back a lead it sent the demo integrator (an older one).
 fn withdraw_incoming(
-    store: &dyn Store,
+    store: &BlockingStore,
     rng: &mut impl Rng,
     actors: &SimActors,
 ) -> anyhow::Result<Option<String>> {
@@ -412,7 +411,7 @@ fn withdraw_incoming(
 
 /// A partner closes, won or lost, a lead the demo integrator sent it.
 fn close_outgoing(
-    store: &dyn Store,
+    store: &BlockingStore,
     rng: &mut impl Rng,
     actors: &SimActors,
 ) -> anyhow::Result<Option<String>> {
@@ -462,7 +461,7 @@ fn close_outgoing(
 
 /// Trade among the other partners: a lead sent, or one decided.
 fn background(
-    store: &dyn Store,
+    store: &BlockingStore,
     rng: &mut impl Rng,
     actors: &SimActors,
 ) -> anyhow::Result<Option<String>> {
@@ -490,8 +489,8 @@ pub async fn run_simulator(
     interval: Duration,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let setup = store.clone();
-    let actors = tokio::task::spawn_blocking(move || SimActors::fresh(&*setup, DEMO_PARTNER))
+    let setup = BlockingStore::on_current(store.clone());
+    let actors = tokio::task::spawn_blocking(move || SimActors::fresh(&setup, DEMO_PARTNER))
         .await
         .context("simulator setup panicked")??;
     simulate(store, actors, interval, shutdown).await
@@ -505,8 +504,8 @@ pub async fn run_simulator_with(
     interval: Duration,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let setup = store.clone();
-    let actors = tokio::task::spawn_blocking(move || SimActors::load(&*setup, &tokens))
+    let setup = BlockingStore::on_current(store.clone());
+    let actors = tokio::task::spawn_blocking(move || SimActors::load(&setup, &tokens))
         .await
         .context("simulator setup panicked")??;
     simulate(store, actors, interval, shutdown).await
@@ -520,6 +519,7 @@ async fn simulate(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let actors = Arc::new(actors);
+    let store = BlockingStore::on_current(store);
     let mut rng = StdRng::from_os_rng();
     tracing::debug!(partners = actors.actors.len(), "demo simulator running");
     loop {
@@ -539,7 +539,7 @@ async fn simulate(
         let (store, actors) = (store.clone(), actors.clone());
         let mut step_rng = StdRng::seed_from_u64(rng.random());
         let step =
-            tokio::task::spawn_blocking(move || simulator_step(&*store, &mut step_rng, &actors))
+            tokio::task::spawn_blocking(move || simulator_step(&store, &mut step_rng, &actors))
                 .await;
         match step {
             Ok(Ok(what)) => tracing::debug!("demo simulator: {what}"),

@@ -3,5 +3,10 @@
 //! transactions; nothing here touches a disk or a socket.
 
 pub mod rules;
+pub mod types;
 pub mod validate;
 pub mod visibility;
+
+pub use types::{
+    Action, ActionItem, Actor, Applied, DomainError, ItemResult, OpenHop, StoredReferral,
+};

@@ -11,27 +11,16 @@ use std::sync::Arc;
 
 use chrono::{Duration, Timelike};
 
+use super::types::{Action, ActionItem, Actor, Applied, DomainError, OpenHop, StoredReferral};
 use super::validate::{
     check_cents, check_commission, check_expires, check_text, invalid, normalize_domain,
     validate_lead,
 };
 use super::visibility::can_see;
-use crate::store::{Action, ActionItem, Actor, Applied, DomainError, StoredReferral};
 use crate::wire::{
     CloseStatus, CreateReferral, DecidedBy, MAX_CHAIN, Name, Outcome, Reason, ReasonCode, Referral,
     Status, Timestamp,
 };
-
-/// An open (`pending` or `accepted`) hop of a lead with a given domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenHop {
-    /// The hop's referral id.
-    pub id: String,
-    /// Its sender.
-    pub from_partner: String,
-    /// Its recipient.
-    pub to_partner: String,
-}
 
 /// `decided_by` for this actor.
 pub fn decided_by(actor: &Actor) -> Arc<DecidedBy> {

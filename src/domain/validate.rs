@@ -4,7 +4,7 @@
 //! Every failure is a [`DomainError::Invalid`] naming the field as a dotted
 //! path (`lead.company`, `reason.note`), which the server sends as 422.
 
-use crate::store::DomainError;
+use crate::domain::DomainError;
 use crate::wire::{
     DEFAULT_EXPIRES_IN_HOURS, Lead, LeadInput, MAX_EXPIRES_IN_HOURS, MAX_LINE_CHARS,
     MAX_TEXT_CHARS, Name, Partner,

@@ -6,7 +6,7 @@
 //! hop of the lead; everyone else, forwarders and operators included, gets
 //! them masked.
 
-use crate::store::{Actor, StoredReferral};
+use crate::domain::{Actor, StoredReferral};
 use crate::wire::{Referral, Role};
 
 /// Whether the actor may know this referral exists.

@@ -24,7 +24,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use super::AppState;
 use super::error::HttpError;
-use crate::store::Actor;
+use crate::domain::Actor;
 use crate::wire::ErrorCode;
 
 /// The authenticated user of a request.
@@ -54,11 +54,10 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| state.failures.failed(source))?
             .to_owned();
-        // One indexed read on a pooled reader (WAL readers never wait for
-        // the writer): cheaper inline than a hop to a blocking thread.
         let actor = state
             .store
-            .authenticate(&token)?
+            .authenticate(&token)
+            .await?
             .ok_or_else(|| state.failures.failed(source))?;
         state.limiter.charge(&actor.user_id)?;
         Ok(Caller(actor))

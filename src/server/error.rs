@@ -5,7 +5,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::domain::visibility::render_for;
-use crate::store::{Actor, DomainError, StoreError};
+use crate::domain::{Actor, DomainError};
+use crate::store::StoreError;
 use crate::wire::{ApiError, ErrorBody, ErrorCode};
 
 /// An error answer: status, body, and for 429 the `Retry-After` seconds.

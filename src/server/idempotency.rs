@@ -2,15 +2,14 @@
 //!
 //! Per user and key the store keeps a hash of the request (method, path and
 //! the parsed JSON body, keys sorted) and the response, for 24 hours. A key
-//! still running answers 409 `idempotency_in_flight` (tracked in memory:
-//! after a crash nothing is in flight); a finished key with the same
+//! still running answers 409 `idempotency_in_flight` (the claim is the
+//! store's, so it holds across servers sharing one database); a finished key with the same
 //! request replays the stored answer with `Idempotent-Replayed: true`; with
 //! a different request it is 422 `idempotency_mismatch`. Writes keep their
 //! answer in the same transaction as the action (see [`IdemSave`]); answers
 //! decided before the store (400, 413) are kept with `save_response`.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -18,26 +17,49 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::{HttpError, json_response};
-use crate::store::{IdemLookup, IdemSave, RenderResponse, StoredResponse};
+use crate::store::{IdemClaim, IdemSave, RenderResponse, SharedStore, StoredResponse};
 use crate::wire::{ErrorCode, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 
-/// Keys being worked on right now, per user.
-#[derive(Debug, Default)]
-pub struct InFlight(Mutex<HashSet<(String, String)>>);
-
-/// A claimed key: released when dropped.
-#[derive(Debug)]
+/// A claimed key: given back to the store when dropped (a kept response
+/// is never dropped by that; see [`crate::store::Store::idem_release`]).
 pub struct Claim {
     pub user_id: String,
     pub key: String,
     pub request_hash: String,
-    in_flight: Arc<InFlight>,
+    store: SharedStore,
+}
+
+impl std::fmt::Debug for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claim")
+            .field("user_id", &self.user_id)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        let mut set = self.in_flight.0.lock().expect("in-flight lock");
-        set.remove(&(self.user_id.clone(), self.key.clone()));
+        let store = self.store.clone();
+        let (user_id, key) = (
+            std::mem::take(&mut self.user_id),
+            std::mem::take(&mut self.key),
+        );
+        let release = async move {
+            if let Err(e) = store.idem_release(&user_id, &key).await {
+                tracing::warn!(error = %e, "could not release an idempotency claim");
+            }
+        };
+        // A store whose release is immediate (SQLite's claims are in
+        // memory) releases before the answer leaves, so a retry right
+        // after it replays instead of meeting its own claim; a networked
+        // store's release finishes in a task.
+        let mut release = Box::pin(release);
+        if futures::FutureExt::now_or_never(release.as_mut()).is_none()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(release);
+        }
     }
 }
 
@@ -54,7 +76,7 @@ impl Claim {
 }
 
 /// Reads and claims the request's key, or answers for it (replay, mismatch,
-/// in flight, bad key). `Ok(None)`: the request carries no key.
+/// in flight on any server, bad key). `Ok(None)`: the request carries no key.
 pub async fn begin(
     state: &Arc<AppState>,
     user_id: &str,
@@ -76,30 +98,24 @@ pub async fn begin(
         })?
         .to_owned();
     let request_hash = request_hash("POST", path, body);
-    {
-        let mut set = state.in_flight.0.lock().expect("in-flight lock");
-        if !set.insert((user_id.to_owned(), key.clone())) {
-            return Err(axum::response::IntoResponse::into_response(HttpError::new(
-                ErrorCode::IdempotencyInFlight,
-                "a request with this Idempotency-Key is still running",
-            )));
-        }
-    }
-    let claim = Claim {
-        user_id: user_id.to_owned(),
-        key,
-        request_hash,
-        in_flight: state.in_flight.clone(),
-    };
-    // One indexed read, inline (see `auth::Caller`).
-    let lookup = state
+    let claimed = state
         .store
-        .idem_lookup(&claim.user_id, &claim.key, &claim.request_hash)
+        .idem_claim(user_id, &key, &request_hash)
+        .await
         .map_err(|e| axum::response::IntoResponse::into_response(HttpError::from(e)))?;
-    match lookup {
-        IdemLookup::Miss => Ok(Some(claim)),
-        IdemLookup::Replay(stored) => Err(replayed(stored)),
-        IdemLookup::Mismatch => Err(axum::response::IntoResponse::into_response(HttpError::new(
+    match claimed {
+        IdemClaim::Claimed => Ok(Some(Claim {
+            user_id: user_id.to_owned(),
+            key,
+            request_hash,
+            store: state.store.clone(),
+        })),
+        IdemClaim::InFlight => Err(axum::response::IntoResponse::into_response(HttpError::new(
+            ErrorCode::IdempotencyInFlight,
+            "a request with this Idempotency-Key is still running",
+        ))),
+        IdemClaim::Replay(stored) => Err(replayed(stored)),
+        IdemClaim::Mismatch => Err(axum::response::IntoResponse::into_response(HttpError::new(
             ErrorCode::IdempotencyMismatch,
             "this Idempotency-Key was used with a different request",
         ))),
@@ -113,16 +129,15 @@ pub async fn finish_error(state: &Arc<AppState>, claim: Option<Claim>, err: Http
     if let Some(claim) = claim
         && keeps(status.as_u16())
     {
-        let store = state.store.clone();
         let response = StoredResponse {
             status: status.as_u16(),
             body: body.clone(),
         };
-        let saved = tokio::task::spawn_blocking(move || {
-            store.save_response(&claim.user_id, &claim.key, &claim.request_hash, response)
-        })
-        .await;
-        if !matches!(saved, Ok(Ok(()))) {
+        let saved = state
+            .store
+            .save_response(&claim.user_id, &claim.key, &claim.request_hash, response)
+            .await;
+        if saved.is_err() {
             tracing::warn!("could not keep an idempotent error response");
         }
     }

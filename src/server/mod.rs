@@ -105,7 +105,6 @@ pub struct AppState {
     pub limiter: auth::RateLimiter,
     /// Failed authentications per source address.
     pub failures: auth::FailureThrottle,
-    pub in_flight: Arc<idempotency::InFlight>,
     pub metrics: metrics::Metrics,
     /// Events rendered once per form, shared by the feed's subscribers.
     pub renders: routes::RenderCache,
@@ -213,7 +212,6 @@ pub async fn start(
         clock: clock.clone(),
         limiter: auth::RateLimiter::new(config.rate_limit),
         failures: auth::FailureThrottle::new(config.auth_failures_per_minute),
-        in_flight: Arc::default(),
         metrics: metrics::Metrics::default(),
         renders: routes::RenderCache::default(),
         shutdown: shutdown_rx,
@@ -301,23 +299,17 @@ fn serve_app(
 /// due (at most `interval`), then asks the store to expire what is due.
 async fn sweep_expired(store: SharedStore, clock: SharedClock, interval: Duration) {
     loop {
-        let s = store.clone();
-        let next = match tokio::task::spawn_blocking(move || {
-            let n = s.expire_due()?;
+        let swept = async {
+            let n = store.expire_due().await?;
             if n > 0 {
                 tracing::debug!(expired = n, "expiry sweep");
             }
-            s.next_expiry()
-        })
-        .await
-        {
-            Ok(Ok(next)) => next,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "expiry sweep failed");
-                None
-            }
+            store.next_expiry().await
+        };
+        let next = match swept.await {
+            Ok(next) => next,
             Err(e) => {
-                tracing::warn!(error = %e, "expiry sweep panicked");
+                tracing::warn!(error = %e, "expiry sweep failed");
                 None
             }
         };
@@ -332,11 +324,8 @@ async fn sweep_expired(store: SharedStore, clock: SharedClock, interval: Duratio
 async fn prune(store: SharedStore, interval: Duration) {
     loop {
         tokio::time::sleep(interval).await;
-        let s = store.clone();
-        match tokio::task::spawn_blocking(move || s.prune()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "prune failed"),
-            Err(e) => tracing::warn!(error = %e, "prune panicked"),
+        if let Err(e) = store.prune().await {
+            tracing::warn!(error = %e, "prune failed");
         }
     }
 }

@@ -4,11 +4,13 @@
 //! referrals, the event log and idempotency records, applies the exchange's
 //! rules (see [`crate::domain`]) inside its transactions, and publishes
 //! committed events in sequence order. [`Store`] is object safe and
-//! synchronous: callers on an async runtime use `spawn_blocking`. A
-//! PostgreSQL store would be another implementation of this trait; routes
-//! do not change.
+//! async, so that a networked database blocks no runtime thread; the
+//! write orchestration every store shares is [`write`]; code that runs on
+//! plain threads (the demo's seeding) uses [`blocking::BlockingStore`].
 
+pub mod blocking;
 pub mod sqlite;
+pub mod write;
 
 use std::sync::Arc;
 
@@ -16,20 +18,8 @@ use tokio::sync::broadcast;
 
 pub use sqlite::SqliteStore;
 
-use crate::wire::{
-    CloseStatus, CreateReferral, OutcomeInput, Partner, ReasonInput, Referral, ReferralBox, Role,
-    Status, Timestamp,
-};
-
-/// Who is calling: the authenticated user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: String,
-    pub user_name: String,
-    pub partner_id: String,
-    pub partner_name: String,
-    pub role: Role,
-}
+use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
+use crate::wire::{CreateReferral, Partner, ReferralBox, Role, Status, Timestamp};
 
 /// A user as the admin CLI lists it (never the token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,16 +32,6 @@ pub struct UserRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
-/// A referral as stored: unmasked (`contact_masked` false, contacts
-/// present), with what visibility and masking need to know.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredReferral {
-    pub referral: Referral,
-    /// The partner that accepted a hop of this lead (that hop is
-    /// `accepted`, `won` or `lost`), if any.
-    pub accepted_partner: Option<String>,
-}
-
 /// One committed change, as the event log holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
@@ -59,74 +39,6 @@ pub struct StoredEvent {
     pub seq: u64,
     pub referral: StoredReferral,
 }
-
-/// An action on one referral, already parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    Accept {
-        note: Option<String>,
-    },
-    Reject {
-        reason: ReasonInput,
-    },
-    Forward {
-        to_partner: String,
-        note: Option<String>,
-        commission_pct: Option<u32>,
-        expires_in_hours: Option<u32>,
-    },
-    Withdraw,
-    Close {
-        status: CloseStatus,
-        outcome: OutcomeInput,
-    },
-}
-
-/// An action with the referral and the version the user saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionItem {
-    pub id: String,
-    pub version: u64,
-    pub action: Action,
-}
-
-/// Why one action or creation was not applied. The variants map one to one
-/// onto the protocol's per-item outcomes and error codes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DomainError {
-    /// No such referral, or not visible to the caller (404).
-    NotFound,
-    /// Wrong role or wrong side (403).
-    Forbidden { message: String },
-    /// A rule is broken (422), with the field to blame where there is one.
-    Invalid {
-        field: Option<String>,
-        message: String,
-    },
-    /// Stale version or a status the action does not allow (409), with the
-    /// referral as it is now; the message says who decided and when.
-    Conflict {
-        message: String,
-        current: Box<StoredReferral>,
-    },
-    /// A lead with that domain is open (409); `existing_id` only when the
-    /// caller's partner is a party to that open hop.
-    Duplicate {
-        message: String,
-        existing_id: Option<String>,
-    },
-}
-
-/// An applied action (or a created referral).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
-    pub referral: StoredReferral,
-    /// On a forward: the new hop.
-    pub forwarded: Option<StoredReferral>,
-}
-
-/// One item's result.
-pub type ItemResult = Result<Applied, DomainError>;
 
 /// A response kept for an idempotency key: opaque to the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,33 +123,61 @@ pub enum StoreError {
 /// What every store call returns.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What [`Store::idem_claim`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdemClaim {
+    /// The key is now this caller's until the write that uses it finishes
+    /// (or [`Store::idem_release`]).
+    Claimed,
+    /// Another request with this key is still running (on any server).
+    InFlight,
+    /// Finished with the same request: answer this again.
+    Replay(StoredResponse),
+    /// Finished with a different request.
+    Mismatch,
+}
+
 /// The exchange's durable state.
+///
+/// Contracts every implementation keeps (one conformance suite,
+/// `tests/store_contract.rs`, holds both stores to them):
+/// - **Event order is commit order.** A reader that has seen event `N`
+///   never later finds a new event below `N`, however writes interleave.
+/// - **A page's `as_of`** is read in the same snapshot as its items.
+/// - **Events are published after their transaction commits** (through
+///   [`Store::subscribe`]), in sequence order, once.
+/// - **Idempotency claims are the store's**: the same key sent to two
+///   servers at once is claimed by one; the write that finishes it keeps
+///   its response in the same transaction as the action.
+/// - **Writes are judged by [`crate::domain::rules`]** through the one
+///   orchestration in [`write`]; a store adds only its primitives.
+#[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     // -- directory and users --------------------------------------------
     /// Adds a partner; `Rejected` on a duplicate id or bad slug.
-    fn add_partner(&self, partner: &Partner) -> StoreResult<()>;
+    async fn add_partner(&self, partner: &Partner) -> StoreResult<()>;
     /// The directory; `q` filters by id, name or category (case-insensitive substring).
-    fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>>;
+    async fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>>;
     /// One partner by id.
-    fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>>;
+    async fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>>;
     /// Adds a user and returns it with its new bearer token (shown once).
-    fn add_user(
+    async fn add_user(
         &self,
         partner_id: &str,
         name: &str,
         role: Role,
     ) -> StoreResult<(UserRecord, String)>;
     /// Every user (revoked ones too), never a token.
-    fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
     /// Revokes a user's token; false when there is no such active user.
-    fn revoke_user(&self, user_id: &str) -> StoreResult<bool>;
+    async fn revoke_user(&self, user_id: &str) -> StoreResult<bool>;
     /// The user holding this token, if it is known and not revoked
     /// (hash lookup, constant-time comparison).
-    fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>>;
+    async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>>;
 
     // -- referrals --------------------------------------------------------
     /// Sends a lead. One `ItemResult` (the new hop in `Applied::referral`).
-    fn create(
+    async fn create(
         &self,
         actor: &Actor,
         request: CreateReferral,
@@ -245,7 +185,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<ItemResult>;
     /// Applies actions, each all-or-nothing and independent, in one durable
     /// commit; results in request order. Used for single actions too.
-    fn apply(
+    async fn apply(
         &self,
         actor: &Actor,
         items: Vec<ActionItem>,
@@ -253,45 +193,55 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<ItemResult>>;
     /// Keeps a response for a request that never reached a write (a 400,
     /// 404 or 422 decided before the store).
-    fn save_response(
+    async fn save_response(
         &self,
         user_id: &str,
         key: &str,
         request_hash: &str,
         response: StoredResponse,
     ) -> StoreResult<()>;
-    /// What is kept under this user\'s key: miss, replay or mismatch.
-    fn idem_lookup(&self, user_id: &str, key: &str, request_hash: &str) -> StoreResult<IdemLookup>;
+    /// Claims this user's key for a request with this hash, or says why
+    /// not (in flight, replay, mismatch).
+    async fn idem_claim(
+        &self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> StoreResult<IdemClaim>;
+    /// Gives up a claim whose request kept no response (a 5xx, a 401); a
+    /// kept response is never dropped by this.
+    async fn idem_release(&self, user_id: &str, key: &str) -> StoreResult<()>;
     /// One referral as stored (unmasked), if it exists.
-    fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>>;
+    async fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>>;
     /// One page of referrals ordered by id, with `as_of` read in the same
     /// snapshot. `Scope::Everything` ignores `box_`.
-    fn list(&self, query: &ListQuery) -> StoreResult<ListPage>;
+    async fn list(&self, query: &ListQuery) -> StoreResult<ListPage>;
     /// Expires every referral still pending at or after its `expires_at`;
-    /// returns how many.
-    fn expire_due(&self) -> StoreResult<usize>;
+    /// returns how many. Stores shared by several servers let one sweep
+    /// at a time.
+    async fn expire_due(&self) -> StoreResult<usize>;
     /// The earliest `expires_at` among pending referrals.
-    fn next_expiry(&self) -> StoreResult<Option<Timestamp>>;
+    async fn next_expiry(&self) -> StoreResult<Option<Timestamp>>;
 
     // -- events -----------------------------------------------------------
     /// Committed events after `seq`, in order, at most `limit`.
-    fn events_after(&self, seq: u64, limit: usize) -> StoreResult<Vec<Arc<StoredEvent>>>;
+    async fn events_after(&self, seq: u64, limit: usize) -> StoreResult<Vec<Arc<StoredEvent>>>;
     /// The lowest `after` a subscriber may resume from: resuming from an
     /// older point is 410.
-    fn resume_floor(&self) -> StoreResult<u64>;
+    async fn resume_floor(&self) -> StoreResult<u64>;
     /// The newest committed event's seq (0 when none).
-    fn last_seq(&self) -> StoreResult<u64>;
+    async fn last_seq(&self) -> StoreResult<u64>;
     /// Live committed events, in order. A lagging receiver falls back to
     /// [`Store::events_after`].
     fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>>;
 
     // -- housekeeping -----------------------------------------------------
     /// Drops idempotency records older than 24 h and events beyond retention.
-    fn prune(&self) -> StoreResult<()>;
+    async fn prune(&self) -> StoreResult<()>;
     /// Referral counts by status, for `/metrics`.
-    fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>>;
+    async fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>>;
     /// Cheap check that the store answers (`/healthz`).
-    fn health(&self) -> StoreResult<()>;
+    async fn health(&self) -> StoreResult<()>;
 }
 
 /// The handle the server and demo hold.

@@ -2,6 +2,26 @@
 //! temporary directory, a manual clock, and a few partners and users.
 #![allow(dead_code)]
 
+/// `impl Store for $ty` passing every listed method to
+/// `self.inner_store()`, with the items after `;;` (the methods a test
+/// store changes) written as they are. `async_trait` must see the methods
+/// themselves, so the macro writes the whole impl.
+#[allow(unused_macros)]
+macro_rules! delegate_store {
+    ($ty:ty; $($name:ident($($arg:ident : $argty:ty),*) -> $ret:ty;)* ;; $($rest:tt)*) => {
+        #[async_trait::async_trait]
+        impl leadx::store::Store for $ty {
+            $(async fn $name(&self $(, $arg: $argty)*) -> $ret {
+                self.inner_store().$name($($arg),*).await
+            })*
+            fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<leadx::store::StoredEvent>> {
+                self.inner_store().subscribe()
+            }
+            $($rest)*
+        }
+    };
+}
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -94,7 +114,7 @@ pub fn partner(
 }
 
 /// Adds the test partners and users to a store; returns the tokens.
-pub fn populate(store: &dyn Store) -> Tokens {
+pub async fn populate(store: &dyn Store) -> Tokens {
     for p in [
         partner(
             "acme-web",
@@ -139,20 +159,46 @@ pub fn populate(store: &dyn Store) -> Tokens {
             &[],
         ),
     ] {
-        store.add_partner(&p).expect("add partner");
+        store.add_partner(&p).await.expect("add partner");
     }
-    let user = |partner: &str, name: &str, role: Role| {
-        store.add_user(partner, name, role).expect("add user").1
-    };
+    let mut tokens = Vec::new();
+    for (partner, name, role) in [
+        ("acme-web", "Dana Reyes", Role::Agent),
+        ("acme-web", "Vic Viewer", Role::Viewer),
+        ("acme-web", "Ada Admin", Role::Admin),
+        ("northwind-net", "Nia North", Role::Agent),
+        ("blue-design", "Bo Blue", Role::Agent),
+        ("harbor-host", "Hal Harbor", Role::Agent),
+        ("pixel-forge", "Pia Pixel", Role::Agent),
+        ("exchange", "Otto Operator", Role::Operator),
+    ] {
+        tokens.push(
+            store
+                .add_user(partner, name, role)
+                .await
+                .expect("add user")
+                .1,
+        );
+    }
+    let [
+        acme,
+        acme_viewer,
+        acme_admin,
+        northwind,
+        blue,
+        harbor,
+        pixel,
+        operator,
+    ] = <[String; 8]>::try_from(tokens).expect("eight users");
     Tokens {
-        acme: user("acme-web", "Dana Reyes", Role::Agent),
-        acme_viewer: user("acme-web", "Vic Viewer", Role::Viewer),
-        acme_admin: user("acme-web", "Ada Admin", Role::Admin),
-        northwind: user("northwind-net", "Nia North", Role::Agent),
-        blue: user("blue-design", "Bo Blue", Role::Agent),
-        harbor: user("harbor-host", "Hal Harbor", Role::Agent),
-        pixel: user("pixel-forge", "Pia Pixel", Role::Agent),
-        operator: user("exchange", "Otto Operator", Role::Operator),
+        acme,
+        acme_viewer,
+        acme_admin,
+        northwind,
+        blue,
+        harbor,
+        pixel,
+        operator,
     }
 }
 
@@ -172,7 +218,7 @@ impl World {
         let store: SharedStore = Arc::new(
             SqliteStore::open(&dir.path().join("leadx.db"), shared.clone()).expect("open store"),
         );
-        let t = populate(store.as_ref());
+        let t = populate(store.as_ref()).await;
         let store = wrap(store);
         let server = start(store.clone(), shared, config)
             .await

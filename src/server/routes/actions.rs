@@ -16,11 +16,12 @@ use axum::response::{IntoResponse, Response};
 
 use super::body;
 use crate::domain::visibility::render_for;
+use crate::domain::{ActionItem, Actor, Applied, DomainError, ItemResult};
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{HttpError, json_response};
 use crate::server::idempotency::{self, Claim};
-use crate::store::{ActionItem, Actor, Applied, DomainError, ItemResult, StoredResponse};
+use crate::store::StoredResponse;
 use crate::wire::{
     ActionKind, ApiError, BatchOutcome, BatchResponse, BatchResult, BatchSummary, CreateReferral,
     ErrorCode, ForwardResponse, MAX_BATCH_ITEMS,
@@ -44,11 +45,9 @@ pub async fn create(
     let render_actor = actor.clone();
     let render = move |results: &[ItemResult]| render_created(&render_actor, &results[0]);
     let idem = claim.as_ref().map(|c| c.save_with(Box::new(render)));
-    let store = state.store.clone();
-    let who = actor.clone();
-    let result = tokio::task::spawn_blocking(move || store.create(&who, request, idem)).await;
+    let result = state.store.create(&actor, request, idem).await;
     drop(claim);
-    match flatten(result) {
+    match result.map_err(HttpError::from) {
         Ok(item) => to_response(render_created(&actor, &item)),
         Err(e) => e.into_response(),
     }
@@ -251,27 +250,21 @@ async fn apply(
     items: Vec<ActionItem>,
     idem: Option<crate::store::IdemSave>,
 ) -> Result<Vec<ItemResult>, HttpError> {
-    let store = state.store.clone();
-    let who = actor.clone();
-    let results = tokio::task::spawn_blocking(move || store.apply(&who, items, idem)).await;
-    flatten(results)
-}
-
-fn flatten<T>(
-    r: Result<Result<T, crate::store::StoreError>, tokio::task::JoinError>,
-) -> Result<T, HttpError> {
-    Ok(r??)
+    Ok(state.store.apply(actor, items, idem).await?)
 }
 
 async fn keep(state: &Arc<AppState>, claim: Option<Claim>, response: &StoredResponse) {
     let Some(claim) = claim else { return };
-    let store = state.store.clone();
-    let response = response.clone();
-    let saved = tokio::task::spawn_blocking(move || {
-        store.save_response(&claim.user_id, &claim.key, &claim.request_hash, response)
-    })
-    .await;
-    if !matches!(saved, Ok(Ok(()))) {
+    let saved = state
+        .store
+        .save_response(
+            &claim.user_id,
+            &claim.key,
+            &claim.request_hash,
+            response.clone(),
+        )
+        .await;
+    if saved.is_err() {
         tracing::warn!("could not keep an idempotent batch response");
     }
 }

@@ -5,8 +5,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
+use crate::domain::Action;
 use crate::server::error::HttpError;
-use crate::store::Action;
 use crate::wire::{
     AcceptRequest, ActionKind, CloseRequest, ErrorCode, ForwardRequest, MAX_BODY_BYTES, ReasonCode,
     RejectRequest, WithdrawRequest,

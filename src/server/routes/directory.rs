@@ -41,7 +41,6 @@ pub async fn partners(
         .get("q")
         .map(|q| q.trim().to_owned())
         .filter(|q| !q.is_empty());
-    let store = state.store.clone();
-    let items = tokio::task::spawn_blocking(move || store.list_partners(q.as_deref())).await??;
+    let items = state.store.list_partners(q.as_deref()).await?;
     Ok(Json(PartnerList { items }))
 }

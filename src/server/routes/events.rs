@@ -21,11 +21,12 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
+use crate::domain::Actor;
 use crate::domain::visibility::{can_see, sees_contact};
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::HttpError;
-use crate::store::{Actor, StoredEvent};
+use crate::store::StoredEvent;
 use crate::wire::ErrorCode;
 
 /// Events read from the log per query while replaying.
@@ -55,13 +56,12 @@ pub async fn events(
             ))
         })?),
     };
-    let store = state.store.clone();
     // Subscribe before reading the log so that nothing falls in between.
-    let live = store.subscribe();
-    let (floor, last) = tokio::task::spawn_blocking(move || {
-        Ok::<_, crate::store::StoreError>((store.resume_floor()?, store.last_seq()?))
-    })
-    .await??;
+    let live = state.store.subscribe();
+    let (floor, last) = (
+        state.store.resume_floor().await?,
+        state.store.last_seq().await?,
+    );
     let start = match after {
         Some(a) if a < floor || a > last => {
             return Err(HttpError::new(
@@ -138,17 +138,13 @@ async fn pump(
 /// or the log cannot be read.
 async fn replay(state: &Arc<AppState>, actor: &Actor, last: &mut u64, tx: &Tx) -> bool {
     loop {
-        let store = state.store.clone();
-        let from = *last;
-        let chunk =
-            match tokio::task::spawn_blocking(move || store.events_after(from, REPLAY_CHUNK)).await
-            {
-                Ok(Ok(chunk)) => chunk,
-                _ => {
-                    tracing::warn!("event replay failed; closing the stream");
-                    return false;
-                }
-            };
+        let chunk = match state.store.events_after(*last, REPLAY_CHUNK).await {
+            Ok(chunk) => chunk,
+            Err(_) => {
+                tracing::warn!("event replay failed; closing the stream");
+                return false;
+            }
+        };
         for event in &chunk {
             *last = event.seq;
             if !send(state, actor, event, tx).await {

@@ -16,9 +16,8 @@ use crate::wire::ErrorCode;
 
 /// `GET /healthz`: 200 when the store answers, 503 otherwise.
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.health()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ok\n").into_response(),
+    match state.store.health().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         _ => HttpError::new(ErrorCode::Unavailable, "the store is not answering").into_response(),
     }
 }
@@ -41,12 +40,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
                 .into_response();
         }
     }
-    let store = state.store.clone();
-    let counts = tokio::task::spawn_blocking(move || store.count_by_status())
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
+    let counts = state.store.count_by_status().await.unwrap_or_default();
     let mut response = state.metrics.render(&counts).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

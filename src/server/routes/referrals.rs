@@ -73,9 +73,7 @@ pub async fn list(
     if actor.role == Role::Operator && query.box_ == ReferralBox::All {
         query.scope = Scope::Everything;
     }
-    let store = state.store.clone();
-    let q = query.clone();
-    let page = tokio::task::spawn_blocking(move || store.list(&q)).await??;
+    let page = state.store.list(&query).await?;
     let next_cursor = if page.has_more {
         page.items.last().map(|s| encode_cursor(&s.referral.id))
     } else {
@@ -99,8 +97,7 @@ pub async fn get(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Referral>, HttpError> {
-    let store = state.store.clone();
-    let stored = tokio::task::spawn_blocking(move || store.get(&id)).await??;
+    let stored = state.store.get(&id).await?;
     stored
         .as_ref()
         .and_then(|s| render_for(s, &actor))

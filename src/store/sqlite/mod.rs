@@ -9,6 +9,7 @@
 
 pub mod read;
 pub mod schema;
+mod store_impl;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -23,11 +24,12 @@ use tokio::sync::broadcast;
 
 use self::writer::{Ctx, Finish, IDEM_RETENTION_SECS, Job, Queued, backend};
 use super::{
-    ActionItem, Actor, IdemLookup, IdemSave, ItemResult, ListPage, ListQuery, Store, StoreError,
-    StoreResult, StoredEvent, StoredReferral, StoredResponse, UserRecord,
+    IdemLookup, IdemSave, ListPage, ListQuery, StoreError, StoreResult, StoredEvent,
+    StoredResponse, UserRecord, write,
 };
 use crate::clock::SharedClock;
 use crate::domain::validate::{validate_partner, validate_user_name};
+use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
 /// Capacity of the live event channel.
@@ -87,6 +89,24 @@ impl Readers {
     }
 }
 
+/// Idempotency keys in flight, per user: one process owns the file, so
+/// its memory is where claims live.
+#[derive(Debug, Default)]
+struct Claims(Mutex<std::collections::HashSet<(String, String)>>);
+
+impl Claims {
+    /// Takes the key; false when it is already taken.
+    fn claim(&self, user_id: &str, key: &str) -> bool {
+        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        set.insert((user_id.to_owned(), key.to_owned()))
+    }
+
+    fn release(&self, user_id: &str, key: &str) {
+        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        set.remove(&(user_id.to_owned(), key.to_owned()));
+    }
+}
+
 /// The exchange's state in one SQLite file.
 pub struct SqliteStore {
     jobs: Option<mpsc::Sender<Queued>>,
@@ -95,6 +115,8 @@ pub struct SqliteStore {
     stop_checkpoints: Option<mpsc::Sender<()>>,
     checkpointer: Option<JoinHandle<()>>,
     readers: Readers,
+    /// Idempotency keys being worked on now (see `Store::idem_claim`).
+    claims: Claims,
     clock: SharedClock,
     events: broadcast::Sender<Arc<StoredEvent>>,
 }
@@ -138,6 +160,7 @@ impl SqliteStore {
             writer: Some(writer),
             stop_checkpoints: Some(stop_checkpoints),
             checkpointer: Some(checkpointer),
+            claims: Claims::default(),
             readers: Readers {
                 path: path.to_path_buf(),
                 idle: Mutex::new(Vec::new()),
@@ -147,24 +170,23 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `f` in the writer's next group transaction (in its own
-    /// savepoint) and waits until the group has committed. `weight`: about
-    /// how many rows it changes.
-    fn submit<T: Send + 'static>(
+    /// Queues `f` for the writer's next group transaction (in its own
+    /// savepoint); `reply` gets its result once the group has committed.
+    /// `weight`: about how many rows it changes.
+    fn enqueue<T: Send + 'static>(
         &self,
         weight: usize,
         f: impl FnOnce(&mut Ctx<'_>) -> StoreResult<T> + Send + 'static,
-    ) -> StoreResult<T> {
-        let (tx, rx) = mpsc::sync_channel::<StoreResult<T>>(1);
+        reply: impl FnOnce(StoreResult<T>) + Send + 'static,
+    ) -> StoreResult<()> {
         let job: Job = Box::new(move |ctx| {
             let result = f(ctx);
             let ok = result.is_ok();
             let finish: Finish = Box::new(move |commit_error| {
-                let out = match commit_error {
+                reply(match commit_error {
                     Some(e) if ok => Err(StoreError::Backend(format!("commit failed: {e}"))),
                     _ => result,
-                };
-                let _ = tx.send(out);
+                });
             });
             (ok, finish)
         });
@@ -173,8 +195,36 @@ impl SqliteStore {
             .as_ref()
             .ok_or_else(|| StoreError::Backend("store is closed".into()))?;
         jobs.send(Queued { weight, job })
-            .map_err(|_| StoreError::Backend("the store's writer has stopped".into()))?;
+            .map_err(|_| StoreError::Backend("the store's writer has stopped".into()))
+    }
+
+    /// Runs `f` in the writer's next group transaction and waits (on this
+    /// thread) until the group has committed.
+    fn submit<T: Send + 'static>(
+        &self,
+        weight: usize,
+        f: impl FnOnce(&mut Ctx<'_>) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (tx, rx) = mpsc::sync_channel::<StoreResult<T>>(1);
+        self.enqueue(weight, f, move |out| {
+            let _ = tx.send(out);
+        })?;
         rx.recv()
+            .map_err(|_| StoreError::Backend("the store's writer did not answer".into()))?
+    }
+
+    /// [`SqliteStore::submit`] for async callers: the task waits, no
+    /// thread does.
+    async fn submit_async<T: Send + 'static>(
+        &self,
+        weight: usize,
+        f: impl FnOnce(&mut Ctx<'_>) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel::<StoreResult<T>>();
+        self.enqueue(weight, f, move |out| {
+            let _ = tx.send(out);
+        })?;
+        rx.await
             .map_err(|_| StoreError::Backend("the store's writer did not answer".into()))?
     }
 
@@ -209,8 +259,11 @@ fn checkpoints(conn: Connection, stop: mpsc::Receiver<()>) {
     }
 }
 
-impl Store for SqliteStore {
-    fn add_partner(&self, partner: &Partner) -> StoreResult<()> {
+/// The blocking API: what the async [`Store`] implementation
+/// (`store_impl.rs`) runs, and what the store's own tests and the
+/// benchmarks' seeding call directly.
+impl SqliteStore {
+    pub fn add_partner(&self, partner: &Partner) -> StoreResult<()> {
         validate_partner(partner).map_err(StoreError::Rejected)?;
         let p = partner.clone();
         self.submit(1, move |ctx| {
@@ -240,15 +293,15 @@ impl Store for SqliteStore {
         })
     }
 
-    fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>> {
+    pub fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>> {
         self.readers.with(|c| read::partners(c, q))
     }
 
-    fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>> {
+    pub fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>> {
         self.readers.with(|c| read::partner(c, id))
     }
 
-    fn add_user(
+    pub fn add_user(
         &self,
         partner_id: &str,
         name: &str,
@@ -290,11 +343,11 @@ impl Store for SqliteStore {
         })
     }
 
-    fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+    pub fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
         self.readers.with(read::users)
     }
 
-    fn revoke_user(&self, user_id: &str) -> StoreResult<bool> {
+    pub fn revoke_user(&self, user_id: &str) -> StoreResult<bool> {
         let user_id = user_id.to_string();
         self.submit(1, move |ctx| {
             let n = ctx
@@ -308,7 +361,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
+    pub fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
         let found = self.readers.with(|c| read::user_by_token_hash(c, &hash))?;
         Ok(found.and_then(|(user, partner_name, stored)| {
@@ -323,27 +376,31 @@ impl Store for SqliteStore {
         }))
     }
 
-    fn create(
+    pub fn create(
         &self,
         actor: &Actor,
         request: CreateReferral,
         idem: Option<IdemSave>,
     ) -> StoreResult<ItemResult> {
         let actor = actor.clone();
-        self.submit(1, move |ctx| ctx.create(&actor, &request, idem))
+        self.submit(1, move |ctx| {
+            writer::drive(write::create(ctx, &actor, &request, idem))
+        })
     }
 
-    fn apply(
+    pub fn apply(
         &self,
         actor: &Actor,
         items: Vec<ActionItem>,
         idem: Option<IdemSave>,
     ) -> StoreResult<Vec<ItemResult>> {
         let actor = actor.clone();
-        self.submit(items.len(), move |ctx| ctx.apply(&actor, &items, idem))
+        self.submit(items.len(), move |ctx| {
+            writer::drive(write::apply(ctx, &actor, &items, idem))
+        })
     }
 
-    fn save_response(
+    pub fn save_response(
         &self,
         user_id: &str,
         key: &str,
@@ -360,7 +417,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn idem_lookup(&self, user_id: &str, key: &str, request_hash: &str) -> StoreResult<IdemLookup> {
+    pub fn idem_lookup(
+        &self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> StoreResult<IdemLookup> {
         let fresh_after = self.now_secs() - IDEM_RETENTION_SECS;
         let row = self.readers.with(|c| {
             let mut st = c.prepare_cached(
@@ -391,18 +453,18 @@ impl Store for SqliteStore {
         })
     }
 
-    fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>> {
+    pub fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>> {
         self.readers.with(|c| read::referral(c, id))
     }
 
-    fn list(&self, query: &ListQuery) -> StoreResult<ListPage> {
+    pub fn list(&self, query: &ListQuery) -> StoreResult<ListPage> {
         self.readers.with(|c| read::list(c, query))
     }
 
-    fn expire_due(&self) -> StoreResult<usize> {
+    pub fn expire_due(&self) -> StoreResult<usize> {
         let mut total = 0;
         loop {
-            let n = self.submit(CHUNK, |ctx| ctx.expire_due(CHUNK))?;
+            let n = self.submit(CHUNK, |ctx| writer::drive(write::expire_due(ctx, CHUNK)))?;
             total += n;
             if n < CHUNK {
                 return Ok(total);
@@ -410,27 +472,27 @@ impl Store for SqliteStore {
         }
     }
 
-    fn next_expiry(&self) -> StoreResult<Option<Timestamp>> {
+    pub fn next_expiry(&self) -> StoreResult<Option<Timestamp>> {
         self.readers.with(read::next_expiry)
     }
 
-    fn events_after(&self, seq: u64, limit: usize) -> StoreResult<Vec<Arc<StoredEvent>>> {
+    pub fn events_after(&self, seq: u64, limit: usize) -> StoreResult<Vec<Arc<StoredEvent>>> {
         self.readers.with(|c| read::events_after(c, seq, limit))
     }
 
-    fn resume_floor(&self) -> StoreResult<u64> {
-        self.readers.with(read::resume_floor)
-    }
-
-    fn last_seq(&self) -> StoreResult<u64> {
-        self.readers.with(read::last_seq)
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
         self.events.subscribe()
     }
 
-    fn prune(&self) -> StoreResult<()> {
+    pub fn resume_floor(&self) -> StoreResult<u64> {
+        self.readers.with(read::resume_floor)
+    }
+
+    pub fn last_seq(&self) -> StoreResult<u64> {
+        self.readers.with(read::last_seq)
+    }
+
+    pub fn prune(&self) -> StoreResult<()> {
         loop {
             let n = self.submit(CHUNK, |ctx| {
                 let now = read::secs(ctx.now);
@@ -460,11 +522,11 @@ impl Store for SqliteStore {
         }
     }
 
-    fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>> {
+    pub fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>> {
         self.readers.with(read::count_by_status)
     }
 
-    fn health(&self) -> StoreResult<()> {
+    pub fn health(&self) -> StoreResult<()> {
         if self.jobs.is_none() || self.writer.as_ref().is_some_and(|w| w.is_finished()) {
             return Err(StoreError::Backend("the store's writer has stopped".into()));
         }

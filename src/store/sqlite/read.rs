@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::rules::OpenHop;
-use crate::store::{ListPage, ListQuery, Scope, StoredEvent, StoredReferral, UserRecord};
+use crate::domain::OpenHop;
+use crate::domain::StoredReferral;
+use crate::store::{ListPage, ListQuery, Scope, StoredEvent, UserRecord};
 use crate::wire::{Partner, PartnerKind, Referral, ReferralBox, Role, Status, Timestamp};
 
 /// Column value of a status: its index in [`Status::ALL`].

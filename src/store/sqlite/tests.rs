@@ -8,7 +8,8 @@ use chrono::Duration;
 
 use super::*;
 use crate::clock::{Clock, ManualClock};
-use crate::store::{Action, Applied, DomainError, Scope};
+use crate::domain::{Action, Applied, DomainError};
+use crate::store::Scope;
 use crate::wire::{
     CloseStatus, LeadInput, OutcomeInput, PartnerKind, ReasonCode, ReasonInput, ReferralBox,
     parse_timestamp,

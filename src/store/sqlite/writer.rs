@@ -12,21 +12,18 @@ use tokio::sync::broadcast;
 
 use super::read::{self, secs, status_code};
 use crate::clock::SharedClock;
-use crate::domain::rules;
 use crate::domain::validate::normalize_domain;
-use crate::store::{
-    ActionItem, Actor, Applied, DomainError, IdemSave, ItemResult, StoreError, StoredEvent,
-    StoredReferral, StoredResponse,
-};
-use crate::wire::{CreateReferral, Timestamp};
+use crate::domain::{OpenHop, StoredReferral};
+use crate::store::write::WriteTx;
+use crate::store::{StoreError, StoreResult, StoredEvent, StoredResponse};
+use crate::wire::Timestamp;
 
 /// A group stops taking jobs once their weights (items) reach this, so
 /// that a burst of large batches cannot make one huge transaction that
 /// every small write queued behind it waits for.
 const MAX_GROUP_WEIGHT: usize = 2048;
 
-/// How long idempotency records are kept, in seconds.
-pub const IDEM_RETENTION_SECS: i64 = 24 * 3600;
+pub use crate::store::write::IDEM_RETENTION_SECS;
 
 /// What a job tells the writer: whether it succeeded (else its savepoint is
 /// rolled back), and how to answer its caller once the group's commit is
@@ -164,27 +161,6 @@ impl Ctx<'_> {
         self.event(after, &body).map_err(backend)
     }
 
-    /// Refuses a key that already holds a fresh response: the action must
-    /// not run twice (the caller's in-flight guard normally prevents this).
-    fn idem_guard(&self, idem: &Option<IdemSave>) -> Result<(), StoreError> {
-        let Some(idem) = idem else { return Ok(()) };
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT created_at FROM idempotency WHERE user_id = ?1 AND key = ?2")
-            .map_err(backend)?;
-        let found: Option<i64> = rusqlite::OptionalExtension::optional(
-            st.query_row(params![idem.user_id, idem.key], |r| r.get(0)),
-        )
-        .map_err(backend)?;
-        match found {
-            Some(at) if at > secs(self.now) - IDEM_RETENTION_SECS => Err(backend(format!(
-                "idempotency key {:?} already holds a response",
-                idem.key
-            ))),
-            _ => Ok(()),
-        }
-    }
-
     /// Keeps a response under an idempotency key (replacing an expired one).
     pub fn save_response(
         &self,
@@ -222,166 +198,86 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
 
-    fn finish_idem(
-        &self,
-        idem: Option<IdemSave>,
-        results: &[ItemResult],
-    ) -> Result<(), StoreError> {
-        if let Some(idem) = idem {
-            let response = (idem.render)(results);
-            self.save_response(&idem.user_id, &idem.key, &idem.request_hash, &response)?;
-        }
-        Ok(())
+impl WriteTx for Ctx<'_> {
+    fn now(&self) -> Timestamp {
+        self.now
     }
 
-    /// Sends a lead.
-    pub fn create(
-        &mut self,
-        actor: &Actor,
-        request: &CreateReferral,
-        idem: Option<IdemSave>,
-    ) -> Result<ItemResult, StoreError> {
-        self.idem_guard(&idem)?;
-        let failure = std::cell::RefCell::new(None);
-        let note = |e: rusqlite::Error| {
-            failure.borrow_mut().get_or_insert(backend(e));
-        };
-        let conn = self.conn;
-        let known = |p: &str| {
-            read::partner_exists(conn, p).unwrap_or_else(|e| {
-                note(e);
-                false
-            })
-        };
-        let open = |d: &str| {
-            read::open_hops(conn, d).unwrap_or_else(|e| {
-                note(e);
-                Vec::new()
-            })
-        };
-        let id = self.new_id("r_");
-        let decided = rules::decide_create(actor, request, self.now, &known, &open, id);
-        if let Some(e) = failure.into_inner() {
-            return Err(e);
-        }
-        let result = match decided {
-            Ok(stored) => {
-                let lead_id = stored.referral.id.clone();
-                self.insert(&stored, &lead_id)?;
-                Ok(Applied {
-                    referral: stored,
-                    forwarded: None,
-                })
-            }
-            Err(e) => Err(e),
-        };
-        let results = [result];
-        self.finish_idem(idem, &results)?;
-        let [result] = results;
-        Ok(result)
+    fn new_id(&mut self, prefix: &str) -> String {
+        Ctx::new_id(self, prefix)
     }
 
-    /// Expires a due pending referral in place; returns it as it is now.
-    fn expire_if_due(
+    async fn partner_exists(&mut self, id: &str) -> StoreResult<bool> {
+        read::partner_exists(self.conn, id).map_err(backend)
+    }
+
+    async fn open_hops(&mut self, domain_norm: &str) -> StoreResult<Vec<OpenHop>> {
+        read::open_hops(self.conn, domain_norm).map_err(backend)
+    }
+
+    async fn referral_for_update(
         &mut self,
-        current: StoredReferral,
+        id: &str,
+    ) -> StoreResult<Option<(StoredReferral, String)>> {
+        // The writer holds the only write transaction: nothing else changes
+        // the row before the commit.
+        read::referral_with_lead(self.conn, id).map_err(backend)
+    }
+
+    async fn insert(&mut self, stored: &StoredReferral, lead_id: &str) -> StoreResult<()> {
+        Ctx::insert(self, stored, lead_id)
+    }
+
+    async fn update(
+        &mut self,
+        before: &StoredReferral,
+        after: &StoredReferral,
         lead_id: &str,
-    ) -> Result<StoredReferral, StoreError> {
-        match rules::expire(&current, self.now) {
-            Some(expired) => {
-                self.update(&current, &expired, lead_id)?;
-                Ok(expired)
-            }
-            None => Ok(current),
-        }
+    ) -> StoreResult<()> {
+        Ctx::update(self, before, after, lead_id)
     }
 
-    fn apply_one(&mut self, actor: &Actor, item: &ActionItem) -> Result<ItemResult, StoreError> {
-        let Some((current, lead_id)) =
-            read::referral_with_lead(self.conn, &item.id).map_err(backend)?
-        else {
-            return Ok(Err(DomainError::NotFound));
-        };
-        // A referral past its expiry is expired first (the sweeper may lag),
-        // so that the action meets it as it really is.
-        let current = if crate::domain::visibility::can_see(&current, actor) {
-            self.expire_if_due(current, &lead_id)?
-        } else {
-            current
-        };
-        let target_known = match &item.action {
-            crate::store::Action::Forward { to_partner, .. } => {
-                read::partner_exists(self.conn, to_partner).map_err(backend)?
-            }
-            _ => false,
-        };
-        let known = |p: &str| {
-            target_known
-                && matches!(&item.action, crate::store::Action::Forward { to_partner, .. } if to_partner == p)
-        };
-        let ids = &mut *self.ids;
-        let mut new_id = || {
-            let id = ids.generate().unwrap_or_else(|_| ulid::Ulid::new());
-            format!("r_{id}")
-        };
-        let decided = rules::decide(&current, actor, item, self.now, &known, &mut new_id);
-        match decided {
-            Ok(applied) => {
-                self.update(&current, &applied.referral, &lead_id)?;
-                if let Some(child) = &applied.forwarded {
-                    self.insert(child, &lead_id)?;
-                }
-                Ok(Ok(applied))
-            }
-            Err(e) => Ok(Err(e)),
-        }
+    async fn idem_response_at(&mut self, user_id: &str, key: &str) -> StoreResult<Option<i64>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT created_at FROM idempotency WHERE user_id = ?1 AND key = ?2")
+            .map_err(backend)?;
+        rusqlite::OptionalExtension::optional(st.query_row(params![user_id, key], |r| r.get(0)))
+            .map_err(backend)
     }
 
-    /// Applies actions in order, each independent.
-    pub fn apply(
+    async fn save_response(
         &mut self,
-        actor: &Actor,
-        items: &[ActionItem],
-        idem: Option<IdemSave>,
-    ) -> Result<Vec<ItemResult>, StoreError> {
-        self.idem_guard(&idem)?;
-        let mut results = Vec::with_capacity(items.len());
-        for item in items {
-            results.push(self.apply_one(actor, item)?);
-        }
-        self.finish_idem(idem, &results)?;
-        Ok(results)
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
+        Ctx::save_response(self, user_id, key, request_hash, response)
     }
 
-    /// Expires up to `limit` due referrals; returns how many.
-    pub fn expire_due(&mut self, limit: usize) -> Result<usize, StoreError> {
-        let ids: Vec<String> = {
-            let mut st = self
-                .conn
-                .prepare_cached(
-                    "SELECT id FROM referrals WHERE status = 0 AND expires_at <= ?1 \
-                     ORDER BY expires_at, id LIMIT ?2",
-                )
-                .map_err(backend)?;
-            st.query_map(params![secs(self.now), limit as i64], |r| r.get(0))
-                .map_err(backend)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(backend)?
-        };
-        let mut n = 0;
-        for id in ids {
-            if let Some((current, lead_id)) =
-                read::referral_with_lead(self.conn, &id).map_err(backend)?
-            {
-                let version = current.referral.version;
-                if self.expire_if_due(current, &lead_id)?.referral.version != version {
-                    n += 1;
-                }
-            }
-        }
-        Ok(n)
+    async fn due_ids(&mut self, limit: usize) -> StoreResult<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM referrals WHERE status = 0 AND expires_at <= ?1 \
+                 ORDER BY expires_at, id LIMIT ?2",
+            )
+            .map_err(backend)?;
+        st.query_map(params![secs(self.now), limit as i64], |r| r.get(0))
+            .map_err(backend)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(backend)
     }
+}
+
+/// Runs one of [`crate::store::write`]'s orchestrations over the writer's
+/// transaction. Every primitive of [`Ctx`] is a plain call, so the future
+/// is ready at once.
+pub fn drive<F: std::future::Future>(orchestration: F) -> F::Output {
+    futures::executor::block_on(orchestration)
 }
 
 /// The writer thread's loop: runs until every sender is gone.

@@ -1,0 +1,227 @@
+//! How a write runs, written once for every store.
+//!
+//! A store gives a transaction with a few small primitives ([`WriteTx`]:
+//! read a referral for update, insert or update a hop and append its
+//! event, keep an idempotent response); the orchestration here judges each
+//! request with [`crate::domain::rules`], writes what the rules decided,
+//! and keeps the idempotent response in the same transaction. Committing,
+//! and publishing the events only after the commit, is the store's (the
+//! SQLite writer thread, the PostgreSQL group writer), because that is
+//! where the stores differ.
+//!
+//! The primitives are `async` so that a networked store does not block a
+//! thread on a round trip; SQLite's are plain calls inside an `async fn`
+//! and its writer thread drives them with `futures::executor::block_on`
+//! (every future is ready at once).
+
+use super::{IdemSave, StoreError, StoreResult, StoredResponse};
+use crate::domain::{
+    Action, ActionItem, Actor, Applied, DomainError, ItemResult, OpenHop, StoredReferral, rules,
+    validate::normalize_domain, visibility::can_see,
+};
+use crate::wire::{CreateReferral, Timestamp};
+
+/// How long idempotency records are kept, in seconds.
+pub const IDEM_RETENTION_SECS: i64 = 24 * 3600;
+
+/// The primitives one write transaction offers the orchestration.
+#[allow(async_fn_in_trait)]
+pub trait WriteTx {
+    /// The transaction's time (whole seconds).
+    fn now(&self) -> Timestamp;
+    /// A fresh, increasing id with this prefix (`r_`).
+    fn new_id(&mut self, prefix: &str) -> String;
+    /// Whether a partner with this id exists.
+    async fn partner_exists(&mut self, id: &str) -> StoreResult<bool>;
+    /// The open (`pending` or `accepted`) hops whose lead has this
+    /// normalised domain.
+    async fn open_hops(&mut self, domain_norm: &str) -> StoreResult<Vec<OpenHop>>;
+    /// The referral and its lead's id, locked for the rest of the
+    /// transaction where the store has row locks.
+    async fn referral_for_update(
+        &mut self,
+        id: &str,
+    ) -> StoreResult<Option<(StoredReferral, String)>>;
+    /// Inserts a new hop (and its lead when it is the first hop) and
+    /// appends its event.
+    async fn insert(&mut self, stored: &StoredReferral, lead_id: &str) -> StoreResult<()>;
+    /// Writes a changed hop, guarded by the version `before` has (an error
+    /// when it changed meanwhile), records the lead's accepted partner when
+    /// it changed, and appends the event.
+    async fn update(
+        &mut self,
+        before: &StoredReferral,
+        after: &StoredReferral,
+        lead_id: &str,
+    ) -> StoreResult<()>;
+    /// When a finished response was kept under this user's key (Unix
+    /// seconds), if one was.
+    async fn idem_response_at(&mut self, user_id: &str, key: &str) -> StoreResult<Option<i64>>;
+    /// Keeps a response under a key, replacing a claim or an expired
+    /// response; an error when a fresh response is already there.
+    async fn save_response(
+        &mut self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()>;
+    /// Ids of pending referrals due at `now()`, oldest deadline first.
+    async fn due_ids(&mut self, limit: usize) -> StoreResult<Vec<String>>;
+}
+
+/// Refuses a key that already holds a fresh response: the action must not
+/// run twice (the claim normally prevents this).
+async fn idem_guard<T: WriteTx>(tx: &mut T, idem: &Option<IdemSave>) -> StoreResult<()> {
+    let Some(idem) = idem else { return Ok(()) };
+    let now = tx.now().timestamp();
+    match tx.idem_response_at(&idem.user_id, &idem.key).await? {
+        Some(at) if at > now - IDEM_RETENTION_SECS => Err(StoreError::Backend(format!(
+            "idempotency key {:?} already holds a response",
+            idem.key
+        ))),
+        _ => Ok(()),
+    }
+}
+
+async fn finish_idem<T: WriteTx>(
+    tx: &mut T,
+    idem: Option<IdemSave>,
+    results: &[ItemResult],
+) -> StoreResult<()> {
+    if let Some(idem) = idem {
+        let response = (idem.render)(results);
+        tx.save_response(&idem.user_id, &idem.key, &idem.request_hash, &response)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sends a lead: judged by [`rules::decide_create`], inserted, its answer
+/// kept under the key.
+pub async fn create<T: WriteTx>(
+    tx: &mut T,
+    actor: &Actor,
+    request: &CreateReferral,
+    idem: Option<IdemSave>,
+) -> StoreResult<ItemResult> {
+    idem_guard(tx, &idem).await?;
+    // What the rules may ask, read first: the recipient, and the open hops
+    // of the lead's domain.
+    let to_known = tx.partner_exists(&request.to_partner).await?;
+    let domain = request.lead.domain.as_deref().and_then(normalize_domain);
+    let open = match &domain {
+        Some(d) => tx.open_hops(d).await?,
+        None => Vec::new(),
+    };
+    let known = |p: &str| to_known && p == request.to_partner;
+    let open_hops = |d: &str| {
+        if domain.as_deref() == Some(d) {
+            open.clone()
+        } else {
+            Vec::new()
+        }
+    };
+    let id = tx.new_id("r_");
+    let result = match rules::decide_create(actor, request, tx.now(), &known, &open_hops, id) {
+        Ok(stored) => {
+            let lead_id = stored.referral.id.clone();
+            tx.insert(&stored, &lead_id).await?;
+            Ok(Applied {
+                referral: stored,
+                forwarded: None,
+            })
+        }
+        Err(e) => Err(e),
+    };
+    let results = [result];
+    finish_idem(tx, idem, &results).await?;
+    let [result] = results;
+    Ok(result)
+}
+
+/// Expires a due pending referral in place; returns it as it is now.
+async fn expire_if_due<T: WriteTx>(
+    tx: &mut T,
+    current: StoredReferral,
+    lead_id: &str,
+) -> StoreResult<StoredReferral> {
+    match rules::expire(&current, tx.now()) {
+        Some(expired) => {
+            tx.update(&current, &expired, lead_id).await?;
+            Ok(expired)
+        }
+        None => Ok(current),
+    }
+}
+
+async fn apply_one<T: WriteTx>(
+    tx: &mut T,
+    actor: &Actor,
+    item: &ActionItem,
+) -> StoreResult<ItemResult> {
+    let Some((current, lead_id)) = tx.referral_for_update(&item.id).await? else {
+        return Ok(Err(DomainError::NotFound));
+    };
+    // A referral past its expiry is expired first (the sweeper may lag), so
+    // that the action meets it as it really is.
+    let current = if can_see(&current, actor) {
+        expire_if_due(tx, current, &lead_id).await?
+    } else {
+        current
+    };
+    // The one lookup the rules may ask for: whether a forward's target exists.
+    let target = match &item.action {
+        Action::Forward { to_partner, .. } => Some(to_partner.as_str()),
+        _ => None,
+    };
+    let target_known = match target {
+        Some(p) => tx.partner_exists(p).await?,
+        None => false,
+    };
+    let known = |p: &str| target_known && target == Some(p);
+    let now = tx.now();
+    let mut fresh = || tx.new_id("r_");
+    let decided = rules::decide(&current, actor, item, now, &known, &mut fresh);
+    match decided {
+        Ok(applied) => {
+            tx.update(&current, &applied.referral, &lead_id).await?;
+            if let Some(child) = &applied.forwarded {
+                tx.insert(child, &lead_id).await?;
+            }
+            Ok(Ok(applied))
+        }
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// Applies actions in order, each independent; the answer is kept under
+/// the key with them.
+pub async fn apply<T: WriteTx>(
+    tx: &mut T,
+    actor: &Actor,
+    items: &[ActionItem],
+    idem: Option<IdemSave>,
+) -> StoreResult<Vec<ItemResult>> {
+    idem_guard(tx, &idem).await?;
+    let mut results = Vec::with_capacity(items.len());
+    for item in items {
+        results.push(apply_one(tx, actor, item).await?);
+    }
+    finish_idem(tx, idem, &results).await?;
+    Ok(results)
+}
+
+/// Expires up to `limit` due referrals; returns how many.
+pub async fn expire_due<T: WriteTx>(tx: &mut T, limit: usize) -> StoreResult<usize> {
+    let mut n = 0;
+    for id in tx.due_ids(limit).await? {
+        if let Some((current, lead_id)) = tx.referral_for_update(&id).await? {
+            let version = current.referral.version;
+            if expire_if_due(tx, current, &lead_id).await?.referral.version != version {
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
