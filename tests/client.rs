@@ -230,10 +230,7 @@ async fn list_all_over_many_pages_returns_each_referral_once() {
         items.iter().map(|r| &r.id).collect::<Vec<_>>(),
         "ordered by id"
     );
-    assert!(
-        as_of >= 23,
-        "as_of is the event seq at the first page: {as_of}"
-    );
+    assert_eq!(as_of, 23, "as_of is the event seq at the first page");
 
     // The default page size, and a box and status filter.
     let (all, _) = c.list_all(ReferralBox::All).await.unwrap();
@@ -643,7 +640,7 @@ async fn watch_receives_a_live_event_after_an_accept() {
         .await
         .unwrap();
     let (seq, got) = next_event(&mut feed).await;
-    assert!(seq > as_of);
+    assert_eq!(seq, as_of + 1, "the accept is the next event");
     assert_eq!(
         (got.id.as_str(), got.version, got.status),
         (r.id.as_str(), 2, Status::Accepted)
@@ -718,6 +715,7 @@ async fn watch_resumes_across_a_server_restart_without_missing_anything() {
         .unwrap();
     let (seen_seq, got) = next_event(&mut feed).await;
     assert_eq!((got.id.as_str(), got.version), (r1.id.as_str(), 2));
+    assert_eq!(seen_seq, as_of + 1);
 
     // The server goes away: the feed reports it and keeps trying.
     let addr = w.server.as_ref().unwrap().addr;
@@ -762,7 +760,7 @@ async fn watch_resumes_across_a_server_restart_without_missing_anything() {
     // The feed reconnects with Last-Event-ID and replays what it missed, in order.
     let (s1, e1) = next_event(&mut feed).await;
     let (s2, e2) = next_event(&mut feed).await;
-    assert!(seen_seq < s1 && s1 < s2, "{seen_seq} < {s1} < {s2}");
+    assert_eq!((s1, s2), (seen_seq + 1, seen_seq + 2), "nothing missed");
     assert_eq!(
         (e1.id.as_str(), e1.version, e1.status),
         (r2.as_str(), 1, Status::Pending)
@@ -776,7 +774,7 @@ async fn watch_resumes_across_a_server_restart_without_missing_anything() {
     let r3 = w.send_from_northwind("acme-web", "After", None).await;
     let (_, e3) = next_event(&mut feed).await;
     assert_eq!(e3.id, r3.id);
-    assert!(feed.last_seq() > s2);
+    assert_eq!(feed.last_seq(), s2 + 1);
 }
 
 impl World {

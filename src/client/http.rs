@@ -648,12 +648,18 @@ pub(crate) fn api_error(
 
 /// `Retry-After` as seconds or an HTTP date.
 pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    retry_after_at(headers, chrono::Utc::now())
+}
+
+/// [`parse_retry_after`] with the current time given (a date is a wait
+/// from `now`; one already past is no wait).
+fn retry_after_at(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    let delta = when.with_timezone(&chrono::Utc) - now;
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -818,14 +824,15 @@ mod tests {
             HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
         );
         assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
-        let later = chrono::Utc::now() + chrono::Duration::seconds(120);
-        let v = later.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-        h.insert(RETRY_AFTER, HeaderValue::from_str(&v).unwrap());
-        let got = parse_retry_after(&h).unwrap();
-        assert!(
-            got > Duration::from_secs(100) && got <= Duration::from_secs(120),
-            "{got:?}"
+        // A date is a wait from now (given here, so the wait is exact).
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Dec 2026 12:02:00 GMT"),
         );
+        let now = crate::wire::parse_timestamp("2026-12-06T12:00:00Z").unwrap();
+        assert_eq!(retry_after_at(&h, now), Some(Duration::from_secs(120)));
+        let past = now + chrono::Duration::seconds(121);
+        assert_eq!(retry_after_at(&h, past), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(parse_retry_after(&h), None);
     }
@@ -849,9 +856,33 @@ mod tests {
         );
         let c = Client::new(ClientConfig::new("http://h:1", "t")).unwrap();
         assert_eq!(c.url(&["v1", "me"]).as_str(), "http://h:1/v1/me");
-        assert!(check_id("..").is_err() && check_id("").is_err() && check_id("r_1").is_ok());
-        assert!(Client::new(ClientConfig::new("ftp://h", "t")).is_err());
-        assert!(Client::new(ClientConfig::new("http://h", "bad\ntoken")).is_err());
+        for bad in ["..", ""] {
+            match check_id(bad) {
+                Err(ClientError::Api { status, error, .. }) => assert_eq!(
+                    (status, error.code, error.message),
+                    (
+                        404,
+                        ErrorCode::NotFound,
+                        format!("no referral has the id {bad:?}")
+                    )
+                ),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+        check_id("r_1").unwrap();
+        let refused = |url: &str, token: &str| match Client::new(ClientConfig::new(url, token)) {
+            Err(ClientError::Network(m)) => m,
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("{url} with {token:?} was accepted"),
+        };
+        assert_eq!(
+            refused("ftp://h", "t"),
+            "bad server URL \"ftp://h\": expected http:// or https://"
+        );
+        assert_eq!(
+            refused("http://h", "bad\ntoken"),
+            "the token is not printable ASCII"
+        );
         assert!(!format!("{:?}", ClientConfig::new("http://h", "secret")).contains("secret"));
     }
 

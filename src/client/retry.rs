@@ -302,10 +302,8 @@ mod tests {
         assert_eq!(attempts, [1, 2, 3, 4]);
         assert_eq!(seen[0].1, None);
         assert_eq!(seen[1].1, Some(503));
-        assert!(
-            seen[3].2 >= Duration::from_millis(30),
-            "Retry-After honoured"
-        );
+        // The jitter (at most 8 ms here) is under the server's 30 ms.
+        assert_eq!(seen[3].2, Duration::from_millis(30), "Retry-After honoured");
     }
 
     #[tokio::test]
@@ -393,26 +391,52 @@ mod tests {
     #[tokio::test]
     async fn a_cancel_token_stops_waiting_and_returns_the_last_error() {
         let token = CancelToken::new();
-        let t2 = token.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            t2.cancel();
-        });
+        // The third failure asks for a 5-minute wait; as soon as it has
+        // begun, another task cancels. Only the cancel can end that wait
+        // within the test's timeout.
+        let (waiting, begun) = tokio::sync::oneshot::channel::<Duration>();
+        let canceller = {
+            let t = token.clone();
+            tokio::spawn(async move {
+                let wait = begun.await.expect("a third retry");
+                t.cancel();
+                wait
+            })
+        };
+        let mut waiting = Some(waiting);
         let calls = AtomicU32::new(0);
-        let result: Result<(), _> = retry_until_definite_or_cancelled(
-            Backoff::new(Duration::from_millis(5), Duration::from_millis(10)),
-            token.cancelled(),
-            || {
-                calls.fetch_add(1, Ordering::SeqCst);
-                async { Err(api(503, ErrorCode::Unavailable, None)) }
-            },
-            |_, _, _| {},
+        let attempts = tokio::time::timeout(
+            Duration::from_secs(20),
+            retry_until_definite_or_cancelled(
+                fast(),
+                token.cancelled(),
+                || {
+                    let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                    async move {
+                        match n {
+                            1 | 2 => Err(api(503, ErrorCode::Unavailable, None)),
+                            3 => Err(api(
+                                429,
+                                ErrorCode::RateLimited,
+                                Some(Duration::from_secs(300)),
+                            )),
+                            _ => Ok(()),
+                        }
+                    }
+                },
+                |n, _, wait| {
+                    if n == 3 {
+                        waiting.take().unwrap().send(wait).unwrap();
+                    }
+                },
+            ),
         )
-        .await;
-        assert_eq!(result.unwrap_err().status(), Some(503));
+        .await
+        .expect("the cancel ended the 5-minute wait");
+        assert_eq!(canceller.await.unwrap(), Duration::from_secs(300));
+        assert_eq!(attempts.unwrap_err().status(), Some(429), "the last error");
         assert!(token.is_cancelled());
-        let n = calls.load(Ordering::SeqCst);
-        assert!(n >= 3, "kept retrying until cancelled: {n}");
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "retried until the wait");
     }
 
     #[tokio::test]
@@ -443,10 +467,14 @@ mod tests {
             tokio::spawn(async move { t.cancelled().await })
         };
         tokio::task::yield_now().await;
-        let t0 = Instant::now();
         token.cancel();
-        waiter.await.unwrap();
-        token.cancelled().await;
-        assert!(t0.elapsed() < Duration::from_secs(1));
+        let deadline = Duration::from_secs(20);
+        tokio::time::timeout(deadline, waiter)
+            .await
+            .expect("a waiter from before wakes")
+            .unwrap();
+        tokio::time::timeout(deadline, token.cancelled())
+            .await
+            .expect("a waiter from after returns at once");
     }
 }

@@ -791,7 +791,14 @@ fn demo_needs_no_server_settings() {
     assert_eq!(s.theme, "light");
     // The rest is still checked.
     fx.config("[batch]\nconfirm_over = \"x\"\n");
-    assert!(load_for_demo_from(&none(), &fx.env).is_err());
+    let e = load_for_demo_from(&none(), &fx.env).expect_err("a bad number");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: key 'batch.confirm_over': expected a whole number, found \"x\"",
+            fx.home().join(".config/leadx/config.toml").display()
+        )
+    );
 }
 
 /// `key = value` or `[table]`: a commented-out setting, not prose.

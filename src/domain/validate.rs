@@ -211,7 +211,10 @@ mod tests {
             "lead.company"
         );
         assert!(check_text("note", Some(&"x".repeat(4000))).is_ok());
-        assert!(check_text("note", Some(&"x".repeat(4001))).is_err());
+        assert_eq!(
+            field_of(check_text("note", Some(&"x".repeat(4001))).unwrap_err()),
+            "note"
+        );
         assert!(check_line("lead.region", None).is_ok());
     }
 
@@ -292,7 +295,8 @@ mod tests {
         assert_eq!(check_currency("lead.currency", None).unwrap(), "USD");
         assert_eq!(check_currency("lead.currency", Some("EUR")).unwrap(), "EUR");
         for bad in ["EU", "EURO", "eur", "E1R", "ÉUR", ""] {
-            assert!(check_currency("lead.currency", Some(bad)).is_err(), "{bad}");
+            let e = check_currency("lead.currency", Some(bad)).expect_err(bad);
+            assert_eq!(field_of(e), "lead.currency", "{bad}");
         }
         let stored = validate_lead(&lead()).unwrap();
         assert_eq!(stored.currency, "USD");
@@ -302,14 +306,22 @@ mod tests {
     fn ranges() {
         assert!(check_commission("commission_pct", Some(0)).is_ok());
         assert!(check_commission("commission_pct", Some(100)).is_ok());
-        assert!(check_commission("commission_pct", Some(101)).is_err());
+        assert_eq!(
+            field_of(check_commission("commission_pct", Some(101)).unwrap_err()),
+            "commission_pct"
+        );
         assert_eq!(check_expires("expires_in_hours", None).unwrap(), 72);
         assert_eq!(check_expires("expires_in_hours", Some(1)).unwrap(), 1);
         assert_eq!(check_expires("expires_in_hours", Some(720)).unwrap(), 720);
-        assert!(check_expires("expires_in_hours", Some(0)).is_err());
-        assert!(check_expires("expires_in_hours", Some(721)).is_err());
+        for hours in [0, 721] {
+            let e = check_expires("expires_in_hours", Some(hours)).unwrap_err();
+            assert_eq!(field_of(e), "expires_in_hours", "{hours}");
+        }
         assert!(check_cents("outcome.value_cents", Some(0)).is_ok());
-        assert!(check_cents("outcome.value_cents", Some(-5)).is_err());
+        assert_eq!(
+            field_of(check_cents("outcome.value_cents", Some(-5)).unwrap_err()),
+            "outcome.value_cents"
+        );
     }
 
     #[test]
@@ -362,12 +374,24 @@ mod tests {
         assert!(validate_partner(&p).unwrap_err().contains("bad partner id"));
         p.id = "acme".into();
         p.name = " ".into();
-        assert!(validate_partner(&p).is_err());
+        assert_eq!(
+            validate_partner(&p).unwrap_err(),
+            "partner name must not be empty"
+        );
         p.name = "Acme".into();
         p.categories = vec![String::new()];
-        assert!(validate_partner(&p).is_err());
+        assert_eq!(
+            validate_partner(&p).unwrap_err(),
+            format!("bad category \"\": 1 to {MAX_LINE_CHARS} characters")
+        );
         assert!(validate_user_name("Dana Reyes").is_ok());
-        assert!(validate_user_name("").is_err());
-        assert!(validate_user_name(&"n".repeat(201)).is_err());
+        assert_eq!(
+            validate_user_name("").unwrap_err(),
+            "user name must not be empty"
+        );
+        assert_eq!(
+            validate_user_name(&"n".repeat(201)).unwrap_err(),
+            format!("user name is longer than {MAX_LINE_CHARS} characters")
+        );
     }
 }

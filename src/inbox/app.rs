@@ -584,9 +584,15 @@ async fn read_input(tx: UnboundedSender<Msg>) {
 }
 
 fn instant_of(t: crate::wire::Timestamp) -> Instant {
-    let wait = (t - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    instant_at(t, Utc::now(), Instant::now())
+}
+
+/// The instant at which the wall clock reads `t`, given that it reads
+/// `wall` at `mono`; a time already past is `mono`.
+fn instant_at(t: crate::wire::Timestamp, wall: chrono::DateTime<Utc>, mono: Instant) -> Instant {
+    let wait = (t - wall).to_std().unwrap_or(Duration::ZERO);
     // Wake just after the second turns, so `now_seconds()` has moved.
-    Instant::now() + wait + Duration::from_millis(5)
+    mono + wait + Duration::from_millis(5)
 }
 
 fn draw(term: &mut Term, state: &State, theme: &Theme) -> anyhow::Result<()> {
@@ -766,16 +772,21 @@ mod tests {
 
     #[test]
     fn wakeups_are_just_after_the_second() {
-        let t = now_seconds() + chrono::Duration::seconds(2);
-        let i = instant_of(t);
-        let d = i - Instant::now();
-        assert!(
-            d > Duration::from_millis(1000) && d <= Duration::from_millis(2010),
-            "{d:?}"
+        let wall = crate::wire::parse_timestamp("2026-11-26T09:14:03Z").unwrap()
+            + chrono::Duration::milliseconds(300);
+        let mono = Instant::now();
+        let at = |t: &str| instant_at(crate::wire::parse_timestamp(t).unwrap(), wall, mono);
+        // 09:14:05 is 1.7 s after 09:14:03.3: wake 5 ms after it.
+        assert_eq!(
+            at("2026-11-26T09:14:05Z") - mono,
+            Duration::from_millis(1705)
         );
-        assert!(
-            instant_of(now_seconds() - chrono::Duration::seconds(5))
-                <= Instant::now() + Duration::from_millis(6)
+        assert_eq!(
+            at("2026-11-26T09:14:04Z") - mono,
+            Duration::from_millis(705)
         );
+        // A time already past (or this very second) wakes at once, 5 ms on.
+        assert_eq!(at("2026-11-26T09:13:58Z") - mono, Duration::from_millis(5));
+        assert_eq!(at("2026-11-26T09:14:03Z") - mono, Duration::from_millis(5));
     }
 }

@@ -227,7 +227,13 @@ mod tests {
         assert_eq!(parse_money("12.5k"), Ok(Some(1_250_000)));
         assert_eq!(parse_money(" 12,000 "), Ok(Some(1_200_000)));
         assert_eq!(parse_money(""), Ok(None));
-        assert!(parse_money("lots").is_err());
-        assert!(parse_money("-5").is_err());
+        assert_eq!(
+            parse_money("lots").unwrap_err(),
+            "not an amount: \"lots\" (e.g. 12000, 12.5k)"
+        );
+        assert_eq!(
+            parse_money("-5").unwrap_err(),
+            "the value must be a positive amount"
+        );
     }
 }

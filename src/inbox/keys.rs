@@ -300,7 +300,12 @@ mod tests {
         for s in [
             "", "  ", "f13", "f0", "ctrl-", "hyper-x", "enterr", "\x07", "jj",
         ] {
-            assert!(parse(s).is_err(), "{s:?} parsed");
+            let e = parse(s).expect_err(s);
+            if s.trim().is_empty() {
+                assert_eq!(e, "empty key");
+            } else {
+                assert!(e.starts_with(&format!("unknown key {s:?} (")), "{e}");
+            }
         }
         let e = parse("enterr").expect_err("bad");
         assert!(e.contains("\"enterr\"") && e.contains("ctrl-"), "{e}");

@@ -971,7 +971,13 @@ mod tests {
         std::fs::write(d.join("g.toml"), "extends = \"h\"\n").expect("w");
         std::fs::write(d.join("h.toml"), "extends = \"g\"\n").expect("w");
         // g → h → g: the inner g is not a user theme again, nor a built-in.
-        assert!(load("g", Some(d), ColorDepth::TrueColor).is_err());
+        let e = load("g", Some(d), ColorDepth::TrueColor).expect_err("a loop");
+        let cut = format!(
+            "theme file {}: key 'extends': theme file {}: key 'extends': unknown theme 'g';",
+            d.join("g.toml").display(),
+            d.join("h.toml").display()
+        );
+        assert!(e.starts_with(&cut), "{e}");
         std::fs::write(
             d.join("i.toml"),
             "extends = \"default\"\ntext = { colour = \"red\" }\n",

@@ -6,6 +6,8 @@ use proptest::prelude::*;
 use super::*;
 use crate::wire::{Lead, Referral, Status, Timestamp};
 
+mod index;
+
 fn now() -> Timestamp {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
 }
@@ -519,7 +521,9 @@ fn text_field() -> impl Strategy<Value = TextField> {
     ]
 }
 
-fn term() -> impl Strategy<Value = Term> {
+/// A term whose text comes from `needle`; a text term is `text_weight`
+/// times as likely as each other kind.
+fn term_from(needle: BoxedStrategy<String>, text_weight: u32) -> impl Strategy<Value = Term> {
     let amount = prop_oneof![0i64..1_000_000_000, 0i64..=i64::MAX];
     let secs = prop_oneof![
         0i64..10_000_000,
@@ -527,25 +531,38 @@ fn term() -> impl Strategy<Value = Term> {
         0i64..=i64::MAX
     ];
     let kind = prop_oneof![
-        needle_text().prop_map(|t| Kind::Any(Needle::new(&t))),
-        (text_field(), needle_text()).prop_map(|(f, t)| Kind::Text(f, Needle::new(&t))),
-        (1u16..256).prop_map(Kind::Status),
-        (cmp(), amount).prop_map(|(c, v)| Kind::Value(c, v)),
-        (cmp(), 0i64..=i64::MAX).prop_map(|(c, v)| Kind::Commission(c, v)),
-        (cmp(), secs.clone()).prop_map(|(c, v)| Kind::Age(c, v)),
-        (cmp(), secs).prop_map(|(c, v)| Kind::Expires(c, v)),
+        text_weight => needle.clone().prop_map(|t| Kind::Any(Needle::new(&t))),
+        text_weight => (text_field(), needle).prop_map(|(f, t)| Kind::Text(f, Needle::new(&t))),
+        1 => (1u16..256).prop_map(Kind::Status),
+        1 => (cmp(), amount).prop_map(|(c, v)| Kind::Value(c, v)),
+        1 => (cmp(), 0i64..=i64::MAX).prop_map(|(c, v)| Kind::Commission(c, v)),
+        1 => (cmp(), secs.clone()).prop_map(|(c, v)| Kind::Age(c, v)),
+        1 => (cmp(), secs).prop_map(|(c, v)| Kind::Expires(c, v)),
     ];
     (any::<bool>(), kind).prop_map(|(negated, kind)| Term { negated, kind })
 }
 
 fn query() -> impl Strategy<Value = Query> {
+    query_from(needle_text().boxed(), 1, 0..6)
+}
+
+/// A query of `terms` terms (see [`term_from`]).
+fn query_from(
+    needle: BoxedStrategy<String>,
+    text_weight: u32,
+    terms: std::ops::Range<usize>,
+) -> impl Strategy<Value = Query> {
     let sort = prop::option::of((0..SortField::ALL.len(), any::<bool>()).prop_map(
         |(i, descending)| SortSpec {
             field: SortField::ALL[i],
             descending,
         },
     ));
-    (prop::collection::vec(term(), 0..6), sort).prop_map(|(terms, sort)| Query { terms, sort })
+    (
+        prop::collection::vec(term_from(needle, text_weight), terms),
+        sort,
+    )
+        .prop_map(|(terms, sort)| Query { terms, sort })
 }
 
 /// Inputs that look like queries, so that the parser's deeper paths run.
@@ -636,104 +653,4 @@ fn apply_agrees_with_matches_over_many_rows() {
     }
     // Multiples of 3 (17), and of 5 but not of 3 (6).
     assert_eq!(q("harbor").apply(&rs, now()).len(), 17 + 6);
-}
-
-#[test]
-fn indexed_filter_agrees_with_matches() {
-    let companies = [
-        "Harbor Dental",
-        "ÉCOLE du Lac",
-        "Summit Motors",
-        "Café Lumière",
-        "x",
-    ];
-    let rs: Vec<Referral> = (0..60)
-        .map(|i| {
-            let mut r = referral(&format!("r{i:02}"));
-            r.lead.company = companies[i % companies.len()].into();
-            r.lead.summary = (i % 7 == 0).then(|| "Harbor view, near the \u{212A}ELVIN lab".into());
-            r.note = (i % 4 == 0).then(|| "call at 10:30".into());
-            r.status = Status::ALL[i % Status::ALL.len()];
-            r.lead.region = (i % 3 != 0).then(|| "EU-West".into());
-            r
-        })
-        .collect();
-    let index = TextIndex::new(&rs);
-    assert_eq!(index.len(), rs.len());
-    assert!(
-        index.row(1).starts_with("école du lac\0"),
-        "{:?}",
-        index.row(1)
-    );
-    for text in [
-        "",
-        "harbor",
-        "-harbor",
-        "école",
-        "ÉCOLE -café",
-        "\"du lac\"",
-        "kelvin",
-        "\"10:30\"",
-        "pending",
-        "eu-west status:pending,won",
-        "harbor value:>10 -status:expired",
-        // A word never spans two fields.
-        "\"dental acme\"",
-        "company:harbor",
-        "-company:école partner:acme",
-        "from:north",
-        "to:north category:host",
-        "region:west",
-        "-region:eu",
-    ] {
-        let query = q(text);
-        let expected: Vec<usize> = (0..rs.len())
-            .filter(|&i| query.matches(&rs[i], now()))
-            .collect();
-        assert_eq!(query.filter_indexed(&rs, &index, now()), expected, "{text}");
-    }
-    assert!(
-        q("\"dental acme\"")
-            .filter_indexed(&rs, &index, now())
-            .is_empty()
-    );
-    assert_eq!(q("kelvin").filter_indexed(&rs, &index, now()).len(), 9);
-    // A NUL inside a field does not shift the fields after it.
-    let mut odd = referral("odd");
-    odd.lead.company = "a\0b".into();
-    odd.from_partner = "Zed\0é".into();
-    let odd = vec![odd];
-    let index = TextIndex::new(&odd);
-    for text in [
-        "to:northwind",
-        "from:zed",
-        "company:a",
-        "-from:northwind",
-        "category:hosting",
-    ] {
-        assert_eq!(q(text).filter_indexed(&odd, &index, now()), [0], "{text}");
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
-
-    #[test]
-    fn indexed_filter_agrees_with_matches_for_any_query(query in query()) {
-        let rs: Vec<Referral> = (0..12)
-            .map(|i| {
-                let mut r = referral(&format!("r{i}"));
-                r.lead.company = ["Ab Cd", "ÉCOLE", "x:y \"z\"", "-!"][i % 4].into();
-                r.lead.region = ["EU", "Ab", "é"].get(i % 4).map(|s| (*s).into());
-                r.from_partner = ["ab", "cd", "x y"][i % 3].into();
-                r.status = Status::ALL[i % Status::ALL.len()];
-                r.lead.est_value_cents = (i % 3 != 0).then_some(i as i64 * 1_000_000);
-                r.created_at = now() - Duration::hours(i as i64 * 7);
-                r
-            })
-            .collect();
-        let index = TextIndex::new(&rs);
-        let expected: Vec<usize> = (0..rs.len()).filter(|&i| query.matches(&rs[i], now())).collect();
-        prop_assert_eq!(query.filter_indexed(&rs, &index, now()), expected);
-    }
 }

@@ -71,17 +71,25 @@ pub trait WriteTx {
 }
 
 /// Refuses a key that already holds a fresh response: the action must not
-/// run twice (the claim normally prevents this).
-async fn idem_guard<T: WriteTx>(tx: &mut T, idem: &Option<IdemSave>) -> StoreResult<()> {
-    let Some(idem) = idem else { return Ok(()) };
+/// run twice (the claim normally prevents this). Takes the user and key,
+/// not `&IdemSave`: a reference to it (its render is not `Sync`) would make
+/// the write's future not `Send`, and PostgreSQL's writers run it on tasks.
+async fn idem_guard<T: WriteTx>(tx: &mut T, idem: Option<(String, String)>) -> StoreResult<()> {
+    let Some((user_id, key)) = idem else {
+        return Ok(());
+    };
     let now = tx.now().timestamp();
-    match tx.idem_response_at(&idem.user_id, &idem.key).await? {
+    match tx.idem_response_at(&user_id, &key).await? {
         Some(at) if at > now - IDEM_RETENTION_SECS => Err(StoreError::Backend(format!(
-            "idempotency key {:?} already holds a response",
-            idem.key
+            "idempotency key {key:?} already holds a response"
         ))),
         _ => Ok(()),
     }
+}
+
+/// The user and key an idempotent write keeps its answer under.
+fn idem_key(idem: &Option<IdemSave>) -> Option<(String, String)> {
+    idem.as_ref().map(|i| (i.user_id.clone(), i.key.clone()))
 }
 
 async fn finish_idem<T: WriteTx>(
@@ -105,7 +113,7 @@ pub async fn create<T: WriteTx>(
     request: &CreateReferral,
     idem: Option<IdemSave>,
 ) -> StoreResult<ItemResult> {
-    idem_guard(tx, &idem).await?;
+    idem_guard(tx, idem_key(&idem)).await?;
     // What the rules may ask, read first: the recipient, and the open hops
     // of the lead's domain.
     let to_known = tx.partner_exists(&request.to_partner).await?;
@@ -203,7 +211,7 @@ pub async fn apply<T: WriteTx>(
     items: &[ActionItem],
     idem: Option<IdemSave>,
 ) -> StoreResult<Vec<ItemResult>> {
-    idem_guard(tx, &idem).await?;
+    idem_guard(tx, idem_key(&idem)).await?;
     let mut results = Vec::with_capacity(items.len());
     for item in items {
         results.push(apply_one(tx, actor, item).await?);

@@ -158,11 +158,17 @@ mod tests {
         assert_eq!(parse_value("0"), Ok(0));
         assert_eq!(parse_value("0.01"), Ok(1));
         assert_eq!(parse_value(".5k"), Ok(50_000));
-        assert!(parse_value("0.001").is_err());
-        assert!(parse_value("12x").is_err());
-        assert!(parse_value("").is_err());
-        assert!(parse_value("k").is_err());
-        assert!(parse_value("-5").is_err());
-        assert!(parse_value("99999999999999999999m").is_err());
+        let expected = "expected an amount like 12000, 12k, 2.5m or 1,200.50";
+        for bad in ["12x", "", "k", "-5"] {
+            assert_eq!(parse_value(bad).unwrap_err(), expected, "{bad:?}");
+        }
+        assert_eq!(
+            parse_value("0.001").unwrap_err(),
+            "the amount has more precision than a cent"
+        );
+        assert_eq!(
+            parse_value("99999999999999999999m").unwrap_err(),
+            "the amount is too large"
+        );
     }
 }

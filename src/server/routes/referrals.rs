@@ -144,8 +144,18 @@ mod tests {
         let id = format!("r_{}", ulid::Ulid::new());
         let c = encode_cursor(&id);
         assert_eq!(decode_cursor(&c).unwrap(), id);
-        assert!(decode_cursor("!!!").is_err());
-        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("nope")).is_err());
+        // Not base64, and base64 of something else: both the same 400.
+        for garbage in ["!!!".to_string(), URL_SAFE_NO_PAD.encode("nope")] {
+            let e = decode_cursor(&garbage).unwrap_err().error;
+            assert_eq!(
+                (e.code, e.message.as_str()),
+                (
+                    crate::wire::ErrorCode::BadRequest,
+                    "cursor is not one this server gave out"
+                ),
+                "{garbage}"
+            );
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod store_impl;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -119,6 +120,11 @@ pub struct SqliteStore {
     claims: Claims,
     clock: SharedClock,
     events: broadcast::Sender<Arc<StoredEvent>>,
+    /// Group transactions the writer has committed.
+    commits: Arc<AtomicU64>,
+    /// Jobs handed to the writer, so a test can tell they are queued.
+    #[cfg(test)]
+    queued: AtomicU64,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -151,9 +157,11 @@ impl SqliteStore {
         let (jobs, rx) = mpsc::channel::<Queued>();
         let writer_events = events.clone();
         let writer_clock = clock.clone();
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer_commits = commits.clone();
         let writer = std::thread::Builder::new()
             .name("leadx-store-writer".into())
-            .spawn(move || writer::run(conn, rx, writer_clock, writer_events))
+            .spawn(move || writer::run(conn, rx, writer_clock, writer_events, writer_commits))
             .map_err(backend)?;
         Ok(SqliteStore {
             jobs: Some(jobs),
@@ -167,7 +175,16 @@ impl SqliteStore {
             },
             clock,
             events,
+            commits,
+            #[cfg(test)]
+            queued: AtomicU64::new(0),
         })
+    }
+
+    /// How many group transactions the writer has committed since the
+    /// store was opened (each is one fsync, however many jobs it held).
+    pub fn group_commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     /// Queues `f` for the writer's next group transaction (in its own
@@ -195,7 +212,10 @@ impl SqliteStore {
             .as_ref()
             .ok_or_else(|| StoreError::Backend("store is closed".into()))?;
         jobs.send(Queued { weight, job })
-            .map_err(|_| StoreError::Backend("the store's writer has stopped".into()))
+            .map_err(|_| StoreError::Backend("the store's writer has stopped".into()))?;
+        #[cfg(test)]
+        self.queued.fetch_add(1, Ordering::Release);
+        Ok(())
     }
 
     /// Runs `f` in the writer's next group transaction and waits (on this

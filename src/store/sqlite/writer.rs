@@ -5,6 +5,7 @@
 //! publishes the group's events in sequence order and answers each caller.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 
 use rusqlite::{Connection, params};
@@ -281,11 +282,13 @@ pub fn drive<F: std::future::Future>(orchestration: F) -> F::Output {
 }
 
 /// The writer thread's loop: runs until every sender is gone.
+/// `commits` counts the group transactions it has committed.
 pub fn run(
     mut conn: Connection,
     jobs: Receiver<Queued>,
     clock: SharedClock,
     events: broadcast::Sender<Arc<StoredEvent>>,
+    commits: Arc<AtomicU64>,
 ) {
     let mut ids = ulid::Generator::new();
     while let Ok(first) = jobs.recv() {
@@ -300,7 +303,7 @@ pub fn run(
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        run_group(&mut conn, &mut ids, group, &clock, &events);
+        run_group(&mut conn, &mut ids, group, &clock, &events, &commits);
     }
 }
 
@@ -310,6 +313,7 @@ fn run_group(
     group: Vec<Job>,
     clock: &SharedClock,
     events: &broadcast::Sender<Arc<StoredEvent>>,
+    commits: &AtomicU64,
 ) {
     let started = std::time::Instant::now();
     let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
@@ -374,6 +378,8 @@ fn run_group(
     );
     match committed {
         Ok(()) => {
+            // Counted before anyone is answered, so a caller reads it current.
+            commits.fetch_add(1, Ordering::Release);
             for ev in group_events {
                 let _ = events.send(ev);
             }

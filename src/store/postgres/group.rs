@@ -1,0 +1,215 @@
+//! Group commit: a few writer tasks per server, each taking every queued
+//! write job, running them in one transaction, each job inside its own
+//! SAVEPOINT (a job that fails rolls back only itself), and committing
+//! once: one round of event numbering and one flush for the whole group.
+//! Callers are answered once the commit is known; the group's events are
+//! published after it.
+//!
+//! A job runs on the writer's task, not its caller's: a caller that goes
+//! away (a client disconnecting) cannot leave a transaction half done.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::listen::Feed;
+use super::write::PgTx;
+use crate::clock::SharedClock;
+use crate::store::{StoreError, StoreResult};
+
+/// Writer tasks per server (each holds one pooled connection while it
+/// runs a group).
+pub const WRITERS: usize = 4;
+/// A group stops taking jobs once their weights (items) reach this, so
+/// that a burst of large batches cannot make one huge transaction.
+const MAX_GROUP_WEIGHT: usize = 2048;
+
+/// How a job's caller is answered once the commit is known
+/// (`Some(error)` when the commit failed).
+type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// A unit of work run inside a group's transaction: whether it succeeded
+/// (else its savepoint is rolled back) and how to answer its caller.
+type Job = Box<dyn for<'a, 'c> FnOnce(&'a mut PgTx<'c>) -> BoxFuture<'a, (bool, Finish)> + Send>;
+
+struct Queued {
+    weight: usize,
+    job: Job,
+}
+
+/// The queue in front of the writer tasks. Dropping it closes the queue:
+/// the tasks run what is queued and end (nothing is cut off mid-transaction).
+pub struct Writer {
+    jobs: mpsc::UnboundedSender<Queued>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Starts the writer tasks.
+    pub fn start(pool: deadpool_postgres::Pool, clock: SharedClock, feed: Arc<Feed>) -> Writer {
+        let (jobs, queue) = mpsc::unbounded_channel();
+        let queue = Arc::new(Mutex::new(queue));
+        let tasks = (0..WRITERS)
+            .map(|_| {
+                tokio::spawn(run(
+                    queue.clone(),
+                    pool.clone(),
+                    clock.clone(),
+                    feed.clone(),
+                ))
+            })
+            .collect();
+        Writer { jobs, tasks }
+    }
+
+    /// Whether every writer task has stopped.
+    pub fn stopped(&self) -> bool {
+        self.tasks.iter().all(|t| t.is_finished())
+    }
+
+    /// Runs `f` in a group's transaction (in its own savepoint) and waits
+    /// until the group has committed. `weight`: about how many rows it
+    /// changes.
+    pub async fn submit<T: Send + 'static>(
+        &self,
+        weight: usize,
+        f: impl for<'a, 'c> FnOnce(&'a mut PgTx<'c>) -> BoxFuture<'a, StoreResult<T>> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (answer, answered) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(move |tx| {
+            Box::pin(async move {
+                let result = f(tx).await;
+                let ok = result.is_ok();
+                let finish: Finish = Box::new(move |commit_error| {
+                    let out = match commit_error {
+                        Some(e) if ok => Err(StoreError::Backend(format!("commit failed: {e}"))),
+                        _ => result,
+                    };
+                    let _ = answer.send(out);
+                });
+                (ok, finish)
+            })
+        });
+        self.jobs
+            .send(Queued { weight, job })
+            .map_err(|_| StoreError::Backend("the store's writers have stopped".into()))?;
+        answered.await.map_err(|_| {
+            StoreError::Backend("PostgreSQL unavailable: the write did not run".into())
+        })?
+    }
+}
+
+async fn run(
+    queue: Arc<Mutex<mpsc::UnboundedReceiver<Queued>>>,
+    pool: deadpool_postgres::Pool,
+    clock: SharedClock,
+    feed: Arc<Feed>,
+) {
+    loop {
+        let group = {
+            let mut queue = queue.lock().await;
+            let Some(first) = queue.recv().await else {
+                return;
+            };
+            let mut weight = first.weight.max(1);
+            let mut group = vec![first.job];
+            while weight < MAX_GROUP_WEIGHT {
+                match queue.try_recv() {
+                    Ok(q) => {
+                        weight += q.weight.max(1);
+                        group.push(q.job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            group
+        };
+        run_group(&pool, &clock, &feed, group).await;
+    }
+}
+
+async fn run_group(
+    pool: &deadpool_postgres::Pool,
+    clock: &SharedClock,
+    feed: &Feed,
+    group: Vec<Job>,
+) {
+    let started = std::time::Instant::now();
+    let mut conn = match super::conn::get(pool).await {
+        Ok(c) => c,
+        Err(e) => {
+            // The jobs never run; dropping them answers each caller.
+            tracing::warn!(error = %e, jobs = group.len(), "store: cannot write");
+            return;
+        }
+    };
+    let mut tx = match PgTx::begin(&mut conn, clock.now()).await {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::warn!(error = %e, jobs = group.len(), "store: cannot begin a write");
+            return;
+        }
+    };
+    let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
+    let mut jobs = group.into_iter();
+    for job in jobs.by_ref() {
+        let mark = match tx.savepoint().await {
+            Ok(mark) => mark,
+            Err(e) => {
+                tracing::warn!(error = %e, "store: savepoint");
+                break;
+            }
+        };
+        // A job that panics (a caller's render, say) is rolled back alone;
+        // its caller's answer channel is dropped, which answers it with an
+        // error, and the writer lives on.
+        let (ok, finish) = match AssertUnwindSafe(job(&mut tx)).catch_unwind().await {
+            Ok((ok, finish)) => (ok, Some(finish)),
+            Err(_) => {
+                tracing::warn!("store: a write job panicked; rolled back");
+                (false, None)
+            }
+        };
+        finishes.extend(finish);
+        let ended = if ok {
+            tx.release().await
+        } else {
+            tx.rollback_to(mark).await
+        };
+        if let Err(e) = ended {
+            tracing::warn!(error = %e, "store: savepoint");
+            break;
+        }
+    }
+    // Jobs left after a broken transaction are dropped: their callers get
+    // an error and may retry.
+    drop(jobs);
+    let ran = started.elapsed();
+    let committed = tx.commit().await;
+    drop(conn);
+    tracing::debug!(
+        jobs = finishes.len(),
+        run_us = ran.as_micros() as u64,
+        commit_us = (started.elapsed() - ran).as_micros() as u64,
+        "store: PostgreSQL group commit"
+    );
+    match committed {
+        Ok(events) => {
+            feed.publish_committed(&events);
+            for f in finishes {
+                f(None);
+            }
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            tracing::warn!(error = %msg, "store: group commit failed");
+            for f in finishes {
+                f(Some(&msg));
+            }
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! The PostgreSQL store: any number of `leadx serve` processes on one
+//! database act as one exchange.
+//!
+//! - [`conn`]: the URL (`sslmode`, TLS through rustls; a password is never
+//!   shown), the pool (deadpool-postgres).
+//! - [`schema`]: versioned migrations in `schema_version`, run once under
+//!   an advisory lock however many servers start at once; a database newer
+//!   than this code is refused.
+//! - [`write`]: one write transaction, the primitives the shared write
+//!   orchestration runs over.
+//! - [`read`]: queries; a list page and its `as_of` come from one
+//!   REPEATABLE READ snapshot.
+//! - [`listen`]: the live feed across servers (`LISTEN`/`NOTIFY`).
+//!
+//! **Event sequence numbers follow commit order** (a reader that has seen
+//! seq N never later finds a new event below N). A `BIGSERIAL` would not:
+//! numbers are taken when rows are inserted, and transactions commit in
+//! another order. Here the numbers come from a one-row counter table,
+//! `event_seq(last)`, *at the very end* of each write transaction: its
+//! buffered events are written in one statement that runs
+//! `UPDATE event_seq SET last = last + n RETURNING last`, inserts the
+//! events as `last - n + 1 ..= last` and calls
+//! `pg_notify('leadx_events', last)`; then the transaction commits. The
+//! counter's row lock is held from that statement until the commit is
+//! visible, so the next transaction gets its numbers only after this one
+//! committed: numbering order is commit order, with no gaps (a rolled back
+//! transaction gives its numbers back). The cost: commits that write events
+//! go one at a time through that row, a short window (one statement and the
+//! commit's flush).
+//!
+//! Other contracts: an idempotency claim is a row of `idempotency` with
+//! status 0 (so two servers given one key at once run it once; a claim
+//! older than [`CLAIM_TIMEOUT_SECS`] is abandoned and may be taken over);
+//! the expiry sweep runs on one server at a time
+//! (`pg_try_advisory_xact_lock`, [`SWEEP_LOCK`]); creations of leads with
+//! one domain are serialised by a transaction lock on the domain, so two
+//! servers cannot both miss a duplicate.
+
+pub mod conn;
+pub mod group;
+pub mod listen;
+pub mod read;
+pub mod schema;
+#[doc(hidden)]
+pub mod test_db;
+pub mod write;
+
+use std::sync::Arc;
+
+use subtle::ConstantTimeEq;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use self::conn::Target;
+use self::listen::Feed;
+use self::read::{exec, row};
+use crate::clock::SharedClock;
+use crate::domain::validate::{validate_partner, validate_user_name};
+use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
+use crate::store::sqlite::read::secs;
+use crate::store::sqlite::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
+use crate::store::write::{self as write_ops, IDEM_RETENTION_SECS, WriteTx};
+use crate::store::{
+    IdemClaim, IdemSave, ListPage, ListQuery, Store, StoreError, StoreResult, StoredEvent,
+    StoredResponse, UserRecord,
+};
+use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
+
+/// An idempotency claim older than this (seconds) was abandoned (its
+/// server died) and may be taken over.
+pub const CLAIM_TIMEOUT_SECS: i64 = 60;
+/// `pg_try_advisory_xact_lock` key of the expiry sweep ("leadx sw").
+pub const SWEEP_LOCK: i64 = 0x6c65_6164_7820_7377;
+/// Rows one housekeeping transaction touches at most.
+const CHUNK: usize = 2000;
+
+/// The exchange's state in a PostgreSQL database.
+pub struct PgStore {
+    pool: deadpool_postgres::Pool,
+    target: Target,
+    clock: SharedClock,
+    feed: Arc<Feed>,
+    listener: JoinHandle<()>,
+    writer: group::Writer,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("server", &self.target.shown)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://...`), migrates it
+    /// (once, whoever else starts at the same time) and starts listening
+    /// for events. Time is read only from `clock`. An unreachable database
+    /// is an error naming its host and port, never the password.
+    pub async fn connect(url: &str, clock: SharedClock) -> StoreResult<PgStore> {
+        let target = conn::parse(url)?;
+        let (mut client, connection) = conn::connect_one(&target, "leadx-migrate").await?;
+        let driver = tokio::spawn(connection);
+        let migrated = schema::migrate(&mut client).await;
+        drop(client);
+        let _ = driver.await;
+        migrated?;
+        let pool = conn::pool(&target)?;
+        let start = read::last_seq(&conn::get(&pool).await?).await?;
+        let feed = Arc::new(Feed::new(EVENT_CHANNEL, start));
+        let listener = tokio::spawn(listen::run(target.clone(), pool.clone(), feed.clone()));
+        let writer = group::Writer::start(pool.clone(), clock.clone(), feed.clone());
+        Ok(PgStore {
+            pool,
+            target,
+            clock,
+            feed,
+            listener,
+            writer,
+        })
+    }
+
+    /// `host:port` of the database (never the password).
+    pub fn server(&self) -> &str {
+        &self.target.shown
+    }
+
+    async fn conn(&self) -> StoreResult<deadpool_postgres::Client> {
+        conn::get(&self.pool).await
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    async fn add_partner(&self, partner: &Partner) -> StoreResult<()> {
+        validate_partner(partner).map_err(StoreError::Rejected)?;
+        let categories = serde_json::to_string(&partner.categories).map_err(backend)?;
+        let regions = serde_json::to_string(&partner.regions).map_err(backend)?;
+        let now = secs(self.now());
+        let n = exec(
+            &self.conn().await?,
+            "INSERT INTO partners (id, name, kind, categories, regions, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            &[
+                &partner.id,
+                &partner.name,
+                &partner.kind.as_str(),
+                &categories,
+                &regions,
+                &now,
+            ],
+        )
+        .await?;
+        if n == 0 {
+            return Err(StoreError::Rejected(format!(
+                "partner {:?} already exists",
+                partner.id
+            )));
+        }
+        Ok(())
+    }
+
+    async fn list_partners(&self, q: Option<&str>) -> StoreResult<Vec<Partner>> {
+        read::partners(&self.conn().await?, q).await
+    }
+
+    async fn get_partner(&self, id: &str) -> StoreResult<Option<Partner>> {
+        read::partner(&self.conn().await?, id).await
+    }
+
+    async fn add_user(
+        &self,
+        partner_id: &str,
+        name: &str,
+        role: Role,
+    ) -> StoreResult<(UserRecord, String)> {
+        validate_user_name(name).map_err(StoreError::Rejected)?;
+        let token = new_token();
+        let user = UserRecord {
+            id: format!("u_{}", ulid::Ulid::new()),
+            partner_id: partner_id.to_string(),
+            name: name.to_string(),
+            role,
+            created_at: chrono::SubsecRound::trunc_subsecs(self.now(), 0),
+            revoked_at: None,
+        };
+        let n = exec(
+            &self.conn().await?,
+            "INSERT INTO users (id, partner_id, name, role, token_hash, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM partners WHERE id = $2)",
+            &[
+                &user.id,
+                &user.partner_id,
+                &user.name,
+                &user.role.as_str(),
+                &&token_hash(&token)[..],
+                &secs(user.created_at),
+            ],
+        )
+        .await?;
+        if n == 0 {
+            return Err(StoreError::Rejected(format!(
+                "no partner {partner_id:?} on the exchange"
+            )));
+        }
+        Ok((user, token))
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        read::users(&self.conn().await?).await
+    }
+
+    async fn revoke_user(&self, user_id: &str) -> StoreResult<bool> {
+        let n = exec(
+            &self.conn().await?,
+            "UPDATE users SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            &[&secs(self.now()), &user_id],
+        )
+        .await?;
+        Ok(n == 1)
+    }
+
+    async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
+        let hash = token_hash(token);
+        let found = read::user_by_token_hash(&self.conn().await?, &hash).await?;
+        Ok(found.and_then(|(user, partner_name, stored)| {
+            let same: bool = stored.as_slice().ct_eq(&hash[..]).into();
+            same.then_some(Actor {
+                user_id: user.id,
+                user_name: user.name,
+                partner_id: user.partner_id,
+                partner_name,
+                role: user.role,
+            })
+        }))
+    }
+
+    async fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>> {
+        Ok(read::referral_with_lead(&self.conn().await?, id, false)
+            .await?
+            .map(|(r, _)| r))
+    }
+
+    async fn list(&self, query: &ListQuery) -> StoreResult<ListPage> {
+        read::list(&mut self.conn().await?, query).await
+    }
+
+    async fn next_expiry(&self) -> StoreResult<Option<Timestamp>> {
+        read::next_expiry(&self.conn().await?).await
+    }
+
+    async fn events_after(&self, seq: u64, limit: usize) -> StoreResult<Vec<Arc<StoredEvent>>> {
+        read::events_after(&self.conn().await?, seq, limit).await
+    }
+
+    async fn resume_floor(&self) -> StoreResult<u64> {
+        read::resume_floor(&self.conn().await?).await
+    }
+
+    async fn last_seq(&self) -> StoreResult<u64> {
+        read::last_seq(&self.conn().await?).await
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.feed.subscribe()
+    }
+
+    async fn prune(&self) -> StoreResult<()> {
+        let conn = self.conn().await?;
+        let now = secs(self.now());
+        loop {
+            let last = read::last_seq(&conn).await?;
+            let keep_from = last.saturating_sub(KEEP_EVENTS) as i64;
+            let events = exec(
+                &conn,
+                "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
+                 WHERE seq <= $1 AND at < $2 ORDER BY seq LIMIT $3)",
+                &[&keep_from, &(now - KEEP_EVENTS_SECS), &read::limit(CHUNK)],
+            )
+            .await?;
+            // Finished responses past retention, and claims abandoned long ago.
+            let idem = exec(
+                &conn,
+                "DELETE FROM idempotency WHERE (user_id, key) IN (SELECT user_id, key \
+                 FROM idempotency WHERE created_at <= $1 LIMIT $2)",
+                &[&(now - IDEM_RETENTION_SECS), &read::limit(CHUNK)],
+            )
+            .await?;
+            if events.max(idem) < CHUNK as u64 {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>> {
+        read::count_by_status(&self.conn().await?).await
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        row(&self.conn().await?, "SELECT 1", &[]).await?;
+        if self.writer.stopped() {
+            return Err(StoreError::Backend(
+                "the store's writers have stopped".into(),
+            ));
+        }
+        if self.listener.is_finished() {
+            return Err(StoreError::Backend("the event listener has stopped".into()));
+        }
+        Ok(())
+    }
+
+    /// Claims an idempotency key for a request about to run: a row with
+    /// status 0 (in flight), inserted on its own, committed at once, so
+    /// that every server sees it. A claim older than
+    /// [`CLAIM_TIMEOUT_SECS`] or a response past retention is taken over.
+    async fn idem_claim(
+        &self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> StoreResult<IdemClaim> {
+        let conn = self.conn().await?;
+        let now = secs(self.now());
+        // A row can vanish between the two statements (released, pruned):
+        // then claim again.
+        for _ in 0..3 {
+            let claimed = exec(
+                &conn,
+                "INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) \
+                 VALUES ($1, $2, $3, 0, '', $4) \
+                 ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
+                 status = 0, body = '', created_at = excluded.created_at \
+                 WHERE (idempotency.status = 0 AND idempotency.created_at <= $5) \
+                 OR (idempotency.status <> 0 AND idempotency.created_at <= $6)",
+                &[
+                    &user_id,
+                    &key,
+                    &request_hash,
+                    &now,
+                    &(now - CLAIM_TIMEOUT_SECS),
+                    &(now - IDEM_RETENTION_SECS),
+                ],
+            )
+            .await?;
+            if claimed == 1 {
+                return Ok(IdemClaim::Claimed);
+            }
+            let held = row(
+                &conn,
+                "SELECT request_hash, status, body FROM idempotency WHERE user_id = $1 AND key = $2",
+                &[&user_id, &key],
+            )
+            .await?;
+            let Some(held) = held else { continue };
+            let (hash, status, body): (String, i32, Vec<u8>) =
+                (held.get(0), held.get(1), held.get(2));
+            return Ok(if status == 0 {
+                IdemClaim::InFlight
+            } else if hash == request_hash {
+                IdemClaim::Replay(StoredResponse {
+                    status: u16::try_from(status).map_err(backend)?,
+                    body,
+                })
+            } else {
+                IdemClaim::Mismatch
+            });
+        }
+        Err(StoreError::Backend(format!(
+            "idempotency key {key:?} keeps changing under the claim"
+        )))
+    }
+
+    /// Drops a claim that kept no response (the request failed with a 5xx).
+    async fn idem_release(&self, user_id: &str, key: &str) -> StoreResult<()> {
+        exec(
+            &self.conn().await?,
+            "DELETE FROM idempotency WHERE user_id = $1 AND key = $2 AND status = 0",
+            &[&user_id, &key],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn create(
+        &self,
+        actor: &Actor,
+        request: CreateReferral,
+        idem: Option<IdemSave>,
+    ) -> StoreResult<ItemResult> {
+        let actor = actor.clone();
+        self.writer
+            .submit(1, move |tx| {
+                Box::pin(async move { write_ops::create(tx, &actor, &request, idem).await })
+            })
+            .await
+    }
+
+    async fn apply(
+        &self,
+        actor: &Actor,
+        items: Vec<ActionItem>,
+        idem: Option<IdemSave>,
+    ) -> StoreResult<Vec<ItemResult>> {
+        let actor = actor.clone();
+        self.writer
+            .submit(items.len(), move |tx| {
+                Box::pin(async move { write_ops::apply(tx, &actor, &items, idem).await })
+            })
+            .await
+    }
+
+    /// Expires what is due, in chunks, if no other server is sweeping:
+    /// each chunk's transaction first takes `pg_try_advisory_xact_lock`
+    /// ([`SWEEP_LOCK`]) and does nothing without it.
+    async fn expire_due(&self) -> StoreResult<usize> {
+        let mut total = 0;
+        loop {
+            let swept = self
+                .writer
+                .submit(CHUNK, |tx| {
+                    Box::pin(async move {
+                        let leased = row(
+                            tx.client(),
+                            "SELECT pg_try_advisory_xact_lock($1)",
+                            &[&SWEEP_LOCK],
+                        )
+                        .await?
+                        .is_some_and(|r| r.get::<_, bool>(0));
+                        if !leased {
+                            return Ok(None);
+                        }
+                        write_ops::expire_due(tx, CHUNK).await.map(Some)
+                    })
+                })
+                .await?;
+            match swept {
+                Some(n) => {
+                    total += n;
+                    if n < CHUNK {
+                        return Ok(total);
+                    }
+                }
+                None => return Ok(total),
+            }
+        }
+    }
+
+    /// Keeps a response for a request that never reached a write.
+    async fn save_response(
+        &self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+        response: StoredResponse,
+    ) -> StoreResult<()> {
+        let (user_id, key, hash) = (
+            user_id.to_string(),
+            key.to_string(),
+            request_hash.to_string(),
+        );
+        self.writer
+            .submit(1, move |tx| {
+                Box::pin(async move { tx.save_response(&user_id, &key, &hash, &response).await })
+            })
+            .await
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+#[cfg(test)]
+mod tests;
