@@ -24,11 +24,16 @@
 //! ```
 //!
 //! The binary is taken from next to this example (`target/release/leadx`)
-//! or from `$LEADX_BIN`.
+//! or from `$LEADX_BIN`. `LEADX_BENCH_QUICK=1` (for CI): one run with 100
+//! pending and 100 of each background kind, the same checks (exit 1 if one
+//! fails); the figures mean nothing.
 
 mod support;
 
-use support::{ME, leadx_bin, spawn_pty_reader, verdict};
+use support::{
+    ME, banner, check, inbox_command, leadx_bin, load_average, ms, quick, scaled, spawn_pty_reader,
+    verdict,
+};
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -47,7 +52,7 @@ use leadx::store::sqlite::SqliteStore;
 use leadx::wire::{
     AcceptRequest, BatchAction, BatchItem, BatchRequest, CreateReferral, Partner, Role, Status,
 };
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{PtySize, native_pty_system};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -55,21 +60,15 @@ use rand::seq::IndexedRandom;
 const COLS: u16 = 200;
 const ROWS: u16 = 50;
 /// Pending incoming referrals to accept.
-const PENDING: usize = 1000;
+fn pending_n() -> usize {
+    scaled(1000, 100)
+}
 /// Incoming referrals already accepted, and outgoing ones: background.
-const BACKGROUND: usize = 1000;
+fn background_n() -> usize {
+    scaled(1000, 100)
+}
 /// The inbox's batch chunk (`inbox::power::CHUNK`).
 const CHUNK: usize = 500;
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
 
 // ------------------------------------------------------------------ the pty
 
@@ -152,8 +151,8 @@ struct World {
     incoming: usize,
 }
 
-/// A fresh store: `PENDING` pending referrals sent to acme-web, and
-/// `BACKGROUND` each of ones it accepted and ones it sent.
+/// A fresh store: `pending_n()` pending referrals sent to acme-web, and
+/// `background_n()` each of ones it accepted and ones it sent.
 fn seed(dir: &Path, tag: &str) -> World {
     let partners = trading_partners();
     let now = Utc::now();
@@ -177,10 +176,10 @@ fn seed(dir: &Path, tag: &str) -> World {
     }
     let others: Vec<&Partner> = partners.iter().filter(|p| p.id != ME).collect();
     // 0 = pending incoming, 1 = incoming to accept now, 2 = outgoing.
-    let kinds: Vec<usize> = (0..PENDING)
+    let kinds: Vec<usize> = (0..pending_n())
         .map(|_| 0)
-        .chain((0..BACKGROUND).map(|_| 1))
-        .chain((0..BACKGROUND).map(|_| 2))
+        .chain((0..background_n()).map(|_| 1))
+        .chain((0..background_n()).map(|_| 2))
         .collect();
     const THREADS: usize = 16;
     let created: Vec<(usize, String, String, u64)> = std::thread::scope(|scope| {
@@ -260,7 +259,7 @@ fn seed(dir: &Path, tag: &str) -> World {
         clock,
         token,
         pending,
-        incoming: PENDING + BACKGROUND,
+        incoming: pending_n() + background_n(),
     }
 }
 
@@ -277,6 +276,7 @@ fn count(store: &SqliteStore, status: Status) -> u64 {
 
 /// One end-to-end run; returns (y → results line, y → first byte back).
 async fn run(bin: &Path, round: usize) -> (Duration, Option<Duration>) {
+    let pending = pending_n();
     let dir = tempfile::tempdir().expect("tempdir");
     let t = Instant::now();
     let world = {
@@ -298,22 +298,6 @@ async fn run(bin: &Path, round: usize) -> (Duration, Option<Duration>) {
         .await
         .expect("server");
 
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, &world.token).expect("token file");
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))
-            .expect("chmod");
-    }
-    let home = dir.path().join("home");
-    let config = home.join(".config");
-    std::fs::create_dir_all(config.join("leadx")).expect("config dir");
-    std::fs::write(
-        config.join("leadx").join("config.toml"),
-        "[batch]\nundo_seconds = 0\n",
-    )
-    .expect("config file");
-
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: ROWS,
@@ -322,23 +306,13 @@ async fn run(bin: &Path, round: usize) -> (Duration, Option<Duration>) {
             pixel_height: 0,
         })
         .expect("openpty");
-    let mut cmd = CommandBuilder::new(bin);
-    cmd.args([
-        "inbox",
-        "--server",
+    let cmd = inbox_command(
+        bin,
         &server.url,
-        "--token-file",
-        token_file.to_str().expect("utf-8 path"),
-    ]);
-    cmd.env_clear();
-    cmd.env("HOME", &home);
-    cmd.env("XDG_CONFIG_HOME", &config);
-    cmd.env("XDG_STATE_HOME", home.join(".state"));
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("COLORTERM", "truecolor");
-    cmd.env("LANG", "C.UTF-8");
-    cmd.env("PATH", "/usr/bin:/bin");
-    cmd.cwd(&home);
+        &world.token,
+        dir.path(),
+        Some("[batch]\nundo_seconds = 0\n"),
+    );
     let mut child = pair.slave.spawn_command(cmd).expect("spawn leadx");
     drop(pair.slave);
     let out: Shared = Arc::new(Mutex::new(Output {
@@ -362,7 +336,7 @@ async fn run(bin: &Path, round: usize) -> (Duration, Option<Duration>) {
     }
     keys.write_all(b":select status:pending\r").expect("keys");
     keys.flush().expect("flush");
-    let marked = format!("marked {PENDING} matching");
+    let marked = format!("marked {pending} matching");
     if !settle(&out, Duration::from_secs(20), quiet, |s| {
         s.contains(&marked)
     }) {
@@ -370,14 +344,14 @@ async fn run(bin: &Path, round: usize) -> (Duration, Option<Duration>) {
     }
     keys.write_all(b"a").expect("keys");
     keys.flush().expect("flush");
-    let question = format!("Accept {PENDING} referrals?");
+    let question = format!("Accept {pending} referrals?");
     if !settle(&out, Duration::from_secs(20), quiet, |s| {
         s.contains(&question) && s.contains("sent at once")
     }) {
         fail("no confirmation popup");
     }
     let load = load_average();
-    let results_line = format!("{PENDING} accepted");
+    let results_line = format!("{pending} accepted");
     let t0 = {
         let mut o = out.lock().expect("output");
         o.watch = Some((results_line.clone(), None));
@@ -411,13 +385,13 @@ async fn run(bin: &Path, round: usize) -> (Duration, Option<Duration>) {
             .expect("get")
             .is_some_and(|r| r.referral.status == Status::Accepted)
     });
-    let server_ok = accepted_after == accepted_before + PENDING as u64
-        && pending_after + PENDING as u64 == pending_before
+    let server_ok = accepted_after == accepted_before + pending as u64
+        && pending_after + pending as u64 == pending_before
         && each_accepted;
     println!(
         "  y → results line \"{results_line}\": {:.0} ms (first byte back after {:.1} ms); \
          server: accepted {accepted_before} → {accepted_after}, pending {pending_before} → {pending_after}, \
-         each of the {PENDING} selected accepted: {}; load average before {load}",
+         each of the {pending} selected accepted: {}; load average before {load}",
         ms(took),
         first.map_or(f64::NAN, ms),
         if server_ok { "yes" } else { "NO" }
@@ -442,6 +416,7 @@ async fn run(bin: &Path, round: usize) -> (Duration, Option<Duration>) {
 /// The server's share: the same 1,000 accepts straight over HTTP, in two
 /// concurrent chunks of 500, as the inbox sends them.
 async fn direct() -> Duration {
+    let pending = pending_n();
     let dir = tempfile::tempdir().expect("tempdir");
     let world = {
         let d = dir.path().to_path_buf();
@@ -477,7 +452,7 @@ async fn direct() -> Duration {
     let answers = send_chunks(&client, &requests).await;
     let took = t.elapsed();
     let applied: usize = answers.iter().map(|a| a.summary.applied as usize).sum();
-    assert_eq!(applied, PENDING, "every accept applied");
+    check(applied == pending, "every accept applied");
     server.shutdown().await;
     took
 }
@@ -509,30 +484,35 @@ async fn send_chunks(
 #[tokio::main]
 async fn main() {
     let bin = leadx_bin();
-    println!(
-        "leadx batch benchmark: accept {PENDING} selected referrals in the real inbox, pty {COLS}x{ROWS}, {} cores, binary {}",
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    let pending = pending_n();
+    banner(&format!(
+        "leadx batch benchmark: accept {pending} selected referrals in the real inbox, pty {COLS}x{ROWS}, binary {}",
         bin.display()
-    );
+    ));
     let mut runs = Vec::new();
     let mut firsts = Vec::new();
-    for round in 1..=3 {
+    let rounds = scaled(3, 1);
+    for round in 1..=rounds {
         let (took, first) = run(&bin, round).await;
         runs.push(took);
         firsts.extend(first);
     }
     runs.sort();
-    let median = runs[1];
+    let median = runs[runs.len() / 2];
     let server = direct().await;
     println!(
-        "  server's share: the same {PENDING} accepts straight with Client::batch (2 chunks of {CHUNK}, concurrent): {:.0} ms",
+        "  server's share: the same {pending} accepts straight with Client::batch ({} chunk(s) of up to {CHUNK}, concurrent): {:.0} ms",
+        pending.div_ceil(CHUNK),
         ms(server)
     );
     println!(
-        "batch-accept {PENDING} selected, confirm key → results line: median {:.0} ms of 3 (min {:.0} ms, max {:.0} ms)  (target ≤ 1500 ms) {}",
+        "batch-accept {pending} selected, confirm key → results line: median {:.0} ms of {rounds} (min {:.0} ms, max {:.0} ms)  (target ≤ 1500 ms) {}",
         ms(median),
         ms(runs[0]),
-        ms(runs[2]),
+        ms(runs[rounds - 1]),
         verdict(median <= Duration::from_millis(1500))
     );
+    if quick() {
+        println!("quick mode: every check passed");
+    }
 }

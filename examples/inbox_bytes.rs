@@ -9,10 +9,16 @@
 //! cargo run --release --example inbox_bytes [-- N [COLSxROWS]]  # N referrals (default 300), size (default 200x50)
 //! ```
 //!
-//! The second session always holds 24 referrals: at 200x50 and at 80x24
-//! every incoming row fits, so a new lead's row is drawn and the rows below
-//! it move down (the inbox moves them with the terminal's scrolling,
-//! `inbox::scroll_backend`).
+//! Then three short sessions, 24, 48 and 60 referrals: at 200x50 their
+//! incoming rows fit (16, 32, 40 of them, beside 8, 16, 20 outgoing), so a
+//! new lead's row is drawn and the rows below it move down (the inbox moves
+//! them with the terminal's scrolling, `inbox::scroll_backend`). Each
+//! session prints one `case ...` line with its bytes per new lead and its
+//! verdict: a case with any lead over 2,048 bytes is a MISS.
+//!
+//! `LEADX_BENCH_QUICK=1` (for CI): one session of 24 referrals, 2 leads,
+//! 5 key presses; it checks that each lead is drawn or counted and that
+//! leadx exits cleanly (exit 1 if not); the figures mean nothing.
 //!
 //! The binary is taken from next to this example (`target/release/leadx`)
 //! or from `$LEADX_BIN`.
@@ -25,7 +31,10 @@
 
 mod support;
 
-use support::{ME, leadx_bin, spawn_pty_reader, verdict};
+use support::{
+    ME, banner, bytes_case, check, cpu_ticks, inbox_command, leadx_bin, ms, quick,
+    spawn_pty_reader, status_kib, verdict,
+};
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -41,7 +50,7 @@ use leadx::server::{ServerConfig, start};
 use leadx::store::SharedStore;
 use leadx::store::sqlite::SqliteStore;
 use leadx::wire::{CreateReferral, LeadInput, Partner, ReasonCode, ReasonInput, Role};
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{PtySize, native_pty_system};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -58,10 +67,6 @@ fn screen_size() -> (u16, u16) {
 }
 /// No output for this long: the screen has settled.
 const QUIET: Duration = Duration::from_millis(1000);
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
 
 /// Everything the inbox wrote, chunk by chunk, with when it arrived.
 #[derive(Default)]
@@ -131,28 +136,6 @@ fn since(out: &Shared, from: Instant) -> (usize, Option<Instant>, Option<Instant
         after.first().map(|c| c.0),
         after.last().map(|c| c.0),
     )
-}
-
-/// utime + stime of a process (all its threads), in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
-    // Fields after the command name (which may hold spaces) start at state.
-    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // state is field 3; utime 14, stime 15 → indices 11 and 12 here.
-    f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime")
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 struct World {
@@ -341,16 +324,6 @@ impl Session {
             .await
             .expect("server");
 
-        let token_file = dir.path().join("token");
-        std::fs::write(&token_file, &world.inbox_token).expect("token file");
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))
-                .expect("chmod");
-        }
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("home");
-
         let (cols, rows) = screen_size();
         let pair = native_pty_system()
             .openpty(PtySize {
@@ -360,27 +333,7 @@ impl Session {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut cmd = CommandBuilder::new(bin);
-        cmd.args([
-            "inbox",
-            "--server",
-            &server.url,
-            "--token-file",
-            token_file.to_str().expect("utf-8 path"),
-        ]);
-        cmd.env_clear();
-        cmd.env("HOME", &home);
-        cmd.env("XDG_CONFIG_HOME", home.join(".config"));
-        cmd.env("XDG_STATE_HOME", home.join(".state"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("COLORTERM", "truecolor");
-        cmd.env("LANG", "C.UTF-8");
-        cmd.env("PATH", "/usr/bin:/bin");
-        // `LEADX_LAYOUT=stacked cargo run ... inbox_bytes`: measure a layout.
-        if let Ok(layout) = std::env::var("LEADX_LAYOUT") {
-            cmd.env("LEADX_LAYOUT", layout);
-        }
-        cmd.cwd(&home);
+        let cmd = inbox_command(bin, &server.url, &world.inbox_token, dir.path(), None);
         let started = Instant::now();
         let mut child = pair.slave.spawn_command(cmd).expect("spawn leadx");
         drop(pair.slave);
@@ -407,7 +360,7 @@ impl Session {
             seeded.as_secs_f64(),
             ms(last - started),
             total(&out),
-            rss_kib(pid) as f64 / 1024.0
+            status_kib(pid, "VmRSS") as f64 / 1024.0
         );
         Session {
             n,
@@ -523,27 +476,28 @@ impl Session {
         v
     }
 
+    /// Reads the inbox's peak memory (VmHWM: the most it was resident at
+    /// any time in the run), then quits it; exits 1 unless it exits cleanly.
     async fn quit(mut self) {
+        let peak = status_kib(self.pid, "VmHWM") as f64 / 1024.0;
+        println!(
+            "  peak resident memory of leadx over the run (VmHWM), {} referrals: {peak:.1} MiB  \
+             (target < 150 MB) {}",
+            self.n,
+            verdict(peak < 150.0)
+        );
         self.keys.write_all(b"q").expect("q");
         self.keys.flush().expect("flush");
         let t = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                println!(
-                    "  quit: leadx exited in {:.0} ms ({})",
-                    ms(t.elapsed()),
-                    if status.success() {
-                        "success"
-                    } else {
-                        "failure"
-                    }
-                );
+                println!("  quit: leadx exited in {:.0} ms", ms(t.elapsed()));
+                check(status.success(), "leadx exited with a failure");
                 break;
             }
             if t.elapsed() > Duration::from_secs(5) {
-                println!("  quit: still running after 5 s; killed");
                 let _ = self.child.kill();
-                break;
+                check(false, "leadx still running 5 s after q");
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -556,6 +510,30 @@ fn pct(v: &mut [Duration], p: f64) -> Duration {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// One short session of `n` referrals whose rows all fit: the bytes its
+/// new leads cost, as one `case` line; whether it passed.
+async fn short_case(bin: &Path, n: usize, leads: usize, tag: &str) -> bool {
+    let (cols, rows) = screen_size();
+    let mut s = Session::open(bin, n).await;
+    let (per_lead, drawn) = s.new_leads(leads, tag).await;
+    let incoming = s.world.incoming;
+    let layout = match std::env::var("LEADX_LAYOUT") {
+        Ok(l) if !l.is_empty() => format!("LEADX_LAYOUT={l}"),
+        _ if cols >= 160 => "side by side".to_string(),
+        _ => "one pane".to_string(),
+    };
+    let ok = bytes_case(
+        &format!(
+            "{n} referrals at {cols}x{rows}, {layout}: {incoming} incoming, {} outgoing; \
+             {drawn} of {leads} new rows drawn, the rest above the view",
+            n - incoming
+        ),
+        &per_lead,
+    );
+    s.quit().await;
+    ok
+}
+
 #[tokio::main]
 async fn main() {
     let n: usize = std::env::args()
@@ -563,19 +541,29 @@ async fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
     let bin = leadx_bin();
-    // Stay clear of the hour, when every age on screen turns.
+    // Stay clear of the hour, when every age on screen turns (quick mode
+    // only checks, so it does not wait).
     let m = Utc::now().minute();
-    if m >= 58 {
+    if m >= 58 && !quick() {
         let wait = (60 - m as u64) * 60 + 5 - Utc::now().second() as u64;
         println!("waiting {wait} s for the hour to pass (ages on screen turn on the hour)");
         tokio::time::sleep(Duration::from_secs(wait)).await;
     }
-    println!(
+    banner(&format!(
         "leadx inbox in a pseudo-terminal at {}x{}, binary {}",
         screen_size().0,
         screen_size().1,
         bin.display()
-    );
+    ));
+    if quick() {
+        short_case(&bin, 24, 2, "q").await;
+        let mut s = Session::open(&bin, 24).await;
+        let presses = s.keys(5);
+        println!("  {} of 5 key presses drew a frame", presses.len());
+        s.quit().await;
+        println!("quick mode: every check passed");
+        return;
+    }
 
     // A busy inbox: more rows than fit, the cursor on the top row.
     let mut s = Session::open(&bin, n).await;
@@ -586,14 +574,16 @@ async fn main() {
         verdict(ticks == 0 && bytes == 0)
     );
     let (busy, drawn) = s.new_leads(5, "a").await;
-    let worst_busy = *busy.iter().max().expect("leads");
-    println!(
-        "bytes per new lead, {} referrals ({drawn} of their rows drawn, the others above the view): \
-         max {worst_busy} B over {}  (target ≤ 2048 B) {}",
-        s.n,
-        busy.len(),
-        verdict(worst_busy <= 2048)
-    );
+    let (cols, rows) = screen_size();
+    let mut cases = vec![(
+        format!("{n} referrals"),
+        bytes_case(
+            &format!(
+                "{n} referrals at {cols}x{rows}: {drawn} of 5 new rows drawn, the rest above the view"
+            ),
+            &busy,
+        ),
+    )];
     let presses = s.keys(40);
     let mut first: Vec<Duration> = presses.iter().map(|p| p.0).collect();
     let mut whole: Vec<Duration> = presses.iter().map(|p| p.1).collect();
@@ -613,17 +603,25 @@ async fn main() {
     );
     s.quit().await;
 
-    // A short inbox: every row fits, so a new lead's row is drawn at the top
-    // and the rows below it move down one line.
-    let mut s = Session::open(&bin, 24).await;
-    let (short, drawn) = s.new_leads(5, "b").await;
-    let worst_short = *short.iter().max().expect("leads");
+    // Short inboxes: every incoming row fits, so a new lead's row is drawn
+    // at the top and the rows below it move down one line.
+    for (k, short) in [24, 48, 60].into_iter().enumerate() {
+        let ok = short_case(&bin, short, 5, &format!("s{k}")).await;
+        cases.push((format!("{short} referrals"), ok));
+    }
+    let missed: Vec<&str> = cases
+        .iter()
+        .filter(|c| !c.1)
+        .map(|c| c.0.as_str())
+        .collect();
     println!(
-        "bytes per new lead, {} referrals ({drawn} of their rows drawn, the rows below moving down): \
-         max {worst_short} B over {}  (target ≤ 2048 B) {}",
-        s.n,
-        short.len(),
-        verdict(worst_short <= 2048)
+        "one new lead ≤ 2 KB: {} of {} cases pass; {}",
+        cases.len() - missed.len(),
+        cases.len(),
+        if missed.is_empty() {
+            "PASS".to_string()
+        } else {
+            format!("MISS ({})", missed.join(", "))
+        }
     );
-    s.quit().await;
 }

@@ -1,9 +1,16 @@
 //! Query speed over 100,000 referrals held in memory (the inbox's `/`
 //! filter, selection by query, `leadx list --query`), and the same bare word
-//! through `fzf --filter` over the same rows rendered as text, if `fzf` is
-//! on PATH.
+//! through `fzf -e +s --filter WORD` (exact, unsorted: the same job) over
+//! exactly the text leadx searches, one row a line, if `fzf` is on PATH
+//! (it is needed for nothing else; the run says so when it is absent).
+//! Both must find the same number of rows, else the run exits 1.
 //!
-//! `cargo run --release --example query_bench [-- ROWS]`
+//! `cargo run --release --example query_bench [-- ROWS]`;
+//! `LEADX_BENCH_QUICK=1`: 5,000 rows, 3 runs a query.
+
+mod support;
+
+use support::{banner, check, ms, scaled};
 
 use std::io::{BufWriter, Write};
 use std::process::{Command, Stdio};
@@ -14,9 +21,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use leadx::query::{Query, SortField, SortSpec, TextIndex, sort_referrals};
-use leadx::wire::{Lead, Referral, Status, Timestamp, format_timestamp};
+use leadx::wire::{Lead, Referral, Status, Timestamp};
 
-const RUNS: usize = 20;
 const BARE_WORD: &str = "harbor";
 
 const PREFIXES: &[&str] = &[
@@ -177,13 +183,14 @@ fn build(rows: usize, now: Timestamp) -> Vec<Referral> {
         .collect()
 }
 
+/// Runs a query this many times; the median is reported.
+fn runs() -> usize {
+    scaled(20, 3)
+}
+
 fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
     xs[xs.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 /// Nanoseconds this thread has spent on a CPU (Linux), to tell the work
@@ -200,17 +207,17 @@ fn time_query(
     query: &Query,
     now: Timestamp,
 ) -> (Duration, Option<Duration>, usize) {
-    let mut times = Vec::with_capacity(RUNS);
+    let mut times = Vec::with_capacity(runs());
     let mut count = 0;
     let cpu_start = cpu_ns();
-    for _ in 0..RUNS {
+    for _ in 0..runs() {
         let t = Instant::now();
         count = rows.iter().filter(|r| query.matches(r, now)).count();
         times.push(t.elapsed());
     }
     let cpu = cpu_start
         .zip(cpu_ns())
-        .map(|(a, b)| Duration::from_nanos(b.saturating_sub(a) / RUNS as u64));
+        .map(|(a, b)| Duration::from_nanos(b.saturating_sub(a) / runs() as u64));
     (median(times), cpu, count)
 }
 
@@ -221,9 +228,9 @@ fn time_indexed(
     query: &Query,
     now: Timestamp,
 ) -> (Duration, usize) {
-    let mut times = Vec::with_capacity(RUNS);
+    let mut times = Vec::with_capacity(runs());
     let mut count = 0;
-    for _ in 0..RUNS {
+    for _ in 0..runs() {
         let t = Instant::now();
         count = query.filter_indexed(rows, index, now).len();
         times.push(t.elapsed());
@@ -233,9 +240,9 @@ fn time_indexed(
 
 /// The same through `Query::apply`.
 fn time_apply(rows: &[Referral], query: &Query, now: Timestamp) -> (Duration, usize) {
-    let mut times = Vec::with_capacity(RUNS);
+    let mut times = Vec::with_capacity(runs());
     let mut count = 0;
-    for _ in 0..RUNS {
+    for _ in 0..runs() {
         let t = Instant::now();
         count = query.apply(rows, now).len();
         times.push(t.elapsed());
@@ -243,26 +250,17 @@ fn time_apply(rows: &[Referral], query: &Query, now: Timestamp) -> (Duration, us
     (median(times), count)
 }
 
-/// One row as text, the fields a bare word searches, tab-separated.
-fn render(r: &Referral) -> String {
-    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
-    format!(
-        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-        r.id,
-        r.status.as_str(),
-        r.from_partner,
-        r.to_partner,
-        r.lead.company,
-        opt(&r.lead.domain),
-        r.lead.category,
-        r.lead.region.as_deref().unwrap_or_default(),
-        r.lead
-            .est_value_cents
-            .map_or(String::new(), |c| (c / 100).to_string()),
-        opt(&r.lead.summary),
-        opt(&r.note),
-        format_timestamp(&r.created_at),
-    )
+/// Row `i` as one line for fzf: exactly the text leadx's bare word
+/// searches (`TextIndex::row`: the searched fields, lower-cased), the
+/// fields separated by tabs instead of NUL. No needle holds a tab, so a
+/// match never spans two fields, as in leadx.
+fn line(index: &TextIndex, i: usize) -> String {
+    let row = index.row(i);
+    check(
+        !row.contains('\n') && !row.contains('\t'),
+        "a searched field holds a newline or a tab",
+    );
+    row.trim_end_matches('\0').replace('\0', "\t")
 }
 
 fn on_path(program: &str) -> bool {
@@ -273,14 +271,16 @@ fn on_path(program: &str) -> bool {
 fn main() -> anyhow::Result<()> {
     let rows: usize = match std::env::args().nth(1) {
         Some(n) => n.parse()?,
-        None => 100_000,
+        None => scaled(100_000, 5_000),
     };
+    banner("leadx query benchmark");
     let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
     let t = Instant::now();
     let refs = build(rows, now);
     println!(
-        "built {rows} referrals in {:.0} ms; median of {RUNS} runs per query\n",
-        ms(t.elapsed())
+        "built {rows} referrals in {:.0} ms; median of {} runs per query\n",
+        ms(t.elapsed()),
+        runs()
     );
 
     let t = Instant::now();
@@ -306,15 +306,19 @@ fn main() -> anyhow::Result<()> {
         "kind", "query", "matches", "wall ms", "cpu ms", "apply ms", "index ms"
     );
     let mut bare = (Duration::ZERO, 0, Duration::ZERO);
+    let bare_query = Query::parse(BARE_WORD).map_err(|e| anyhow::anyhow!("{BARE_WORD}: {e}"))?;
     for (kind, text) in &queries {
         let query = Query::parse(text).map_err(|e| anyhow::anyhow!("{text}: {e}"))?;
         let (time, cpu, count) = time_query(&refs, &query, now);
         let (apply, applied) = time_apply(&refs, &query.clone().with_sort(None), now);
-        assert_eq!(applied, count, "apply and matches disagree on {text}");
+        check(
+            applied == count,
+            &format!("apply and matches disagree on {text}"),
+        );
         let (indexed, found) = time_indexed(&refs, &index, &query, now);
-        assert_eq!(
-            found, count,
-            "filter_indexed and matches disagree on {text}"
+        check(
+            found == count,
+            &format!("filter_indexed and matches disagree on {text}"),
         );
         if text == BARE_WORD {
             bare = (time, count, indexed);
@@ -328,8 +332,9 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!(
-        "(wall: median of {RUNS} runs of a `matches` loop; cpu: its mean time on a core per run; \
-         apply: median wall time of `Query::apply`; index: of `Query::filter_indexed`)"
+        "(wall: median of {} runs of a `matches` loop; cpu: its mean time on a core per run; \
+         apply: median wall time of `Query::apply`; index: of `Query::filter_indexed`)",
+        runs()
     );
 
     let mut all: Vec<&Referral> = refs.iter().collect();
@@ -345,56 +350,151 @@ fn main() -> anyhow::Result<()> {
         ms(median(times))
     );
 
+    check(bare.1 > 0, &format!("`{BARE_WORD}` matched no row"));
+    // The first query a user types pays for the index: build it, then search.
+    let mut firsts = Vec::new();
+    for _ in 0..scaled(5, 1) {
+        let t = Instant::now();
+        let index = TextIndex::new(&refs);
+        let found = bare_query.filter_indexed(&refs, &index, now).len();
+        firsts.push(t.elapsed());
+        check(found == bare.1, "a fresh index finds another count");
+    }
+    let first = median(firsts);
+    println!(
+        "\nleadx `{BARE_WORD}`: {} rows; warm `matches` loop {:.2} ms; warm index {:.2} ms; \
+         first query (build the TextIndex, then search) {:.2} ms",
+        bare.1,
+        ms(bare.0),
+        ms(bare.2),
+        ms(first)
+    );
+    against_fzf(&index, bare, first)
+}
+
+/// The same bare word through `fzf -e +s --filter` over the same text; the
+/// counts must agree.
+fn against_fzf(
+    index: &TextIndex,
+    (warm_loop, count, warm_index): (Duration, usize, Duration),
+    first: Duration,
+) -> anyhow::Result<()> {
+    if !on_path("fzf") {
+        println!(
+            "\nfzf is not on PATH: no comparison with `fzf -e +s --filter` in this run \
+             (install it, e.g. `apt-get install fzf`, for the full benchmark)"
+        );
+        return Ok(());
+    }
     let file = tempfile::NamedTempFile::new()?;
     {
         let mut w = BufWriter::new(file.as_file());
-        for r in &refs {
-            writeln!(w, "{}", render(r))?;
+        for i in 0..index.len() {
+            writeln!(w, "{}", line(index, i))?;
         }
         w.flush()?;
     }
-    if !on_path("fzf") {
-        println!("\nfzf is not on PATH: no comparison with `fzf --filter` in this run");
-        return Ok(());
-    }
-    let mut times = Vec::new();
-    let mut fzf_count = 0;
-    for _ in 0..5 {
-        let input = std::fs::File::open(file.path())?;
+    let size = std::fs::metadata(file.path())?.len();
+    let needle = BARE_WORD.to_lowercase();
+    let lines_with_word = std::fs::read_to_string(file.path())?
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .count();
+    check(
+        lines_with_word == count,
+        &format!("the lines hold {lines_with_word} rows with `{BARE_WORD}`, leadx found {count}"),
+    );
+    let fzf_runs = scaled(5, 1);
+    // One run of fzf over `input`: (wall time, lines it printed).
+    let fzf = |input: Stdio, args: &[&str]| -> anyhow::Result<(Duration, usize)> {
         let t = Instant::now();
         let out = Command::new("fzf")
-            .args(["--filter", BARE_WORD])
-            .stdin(Stdio::from(input))
+            .args(args)
+            .stdin(input)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .output()?;
-        times.push(t.elapsed());
-        fzf_count = out.stdout.iter().filter(|&&b| b == b'\n').count();
+        let took = t.elapsed();
+        anyhow::ensure!(
+            out.status.success() || out.status.code() == Some(1),
+            "fzf failed: {}",
+            out.status
+        );
+        Ok((took, out.stdout.iter().filter(|&&b| b == b'\n').count()))
+    };
+    let args = ["-e", "+s", "--filter", BARE_WORD];
+    let (mut version, mut empty, mut full, mut reads) = (vec![], vec![], vec![], vec![]);
+    let mut fzf_count = 0;
+    for _ in 0..fzf_runs {
+        version.push(fzf(Stdio::null(), &["--version"])?.0);
+        empty.push(fzf(Stdio::null(), &args)?.0);
+        let t = Instant::now();
+        let bytes = std::fs::read(file.path())?;
+        reads.push(t.elapsed());
+        check(bytes.len() as u64 == size, "read the whole file");
+        let (took, n) = fzf(Stdio::from(std::fs::File::open(file.path())?), &args)?;
+        full.push(took);
+        fzf_count = n;
     }
-    let fzf = median(times);
-    let version = Command::new("fzf")
+    let (version_t, empty_t, full_t, read_t) =
+        (median(version), median(empty), median(full), median(reads));
+    let name = Command::new("fzf")
         .arg("--version")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
     println!(
-        "\nfzf {version} --filter {BARE_WORD} over the same {rows} rows as text (median of 5): \
-         {:.2} ms, {fzf_count} lines (fuzzy, so it may match more)",
-        ms(fzf)
+        "\nfzf {name}, `fzf -e +s --filter {BARE_WORD}` (exact, unsorted) over the same {} rows \
+         as {:.1} MB of lines (the text leadx searches), median of {fzf_runs}:",
+        index.len(),
+        size as f64 / 1e6
     );
     println!(
-        "leadx bare word `{BARE_WORD}`: {:.2} ms, {} matches; fzf / leadx = {:.1}x",
-        ms(bare.0),
-        bare.1,
-        fzf.as_secs_f64() / bare.0.as_secs_f64().max(1e-9)
+        "  start-up: `fzf --version` {:.2} ms; the same filter over empty input {:.2} ms; \
+         reading the file into memory (in Rust, from the page cache) {:.2} ms",
+        ms(version_t),
+        ms(empty_t),
+        ms(read_t)
     );
     println!(
-        "leadx bare word `{BARE_WORD}` with the TextIndex: {:.2} ms; fzf / leadx = {:.1}x",
-        ms(bare.2),
-        fzf.as_secs_f64() / bare.2.as_secs_f64().max(1e-9)
+        "  over the rows: {:.2} ms, {fzf_count} lines; leadx {count} rows: {}",
+        ms(full_t),
+        if fzf_count == count {
+            "the same count"
+        } else {
+            "DIFFERENT COUNTS"
+        }
+    );
+    check(
+        fzf_count == count,
+        &format!("fzf found {fzf_count} lines, leadx {count} rows"),
+    );
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
+    let search_only = full_t.saturating_sub(empty_t);
+    println!(
+        "  fzf {:.2} ms / leadx first query (index build + search) {:.2} ms = {:.1}x",
+        ms(full_t),
+        ms(first),
+        ratio(full_t, first)
     );
     println!(
-        "(fzf's time includes starting the process and reading the file; leadx's is in memory)"
+        "  fzf {:.2} ms / leadx warm `matches` loop {:.2} ms = {:.1}x; / leadx warm index {:.2} ms = {:.1}x",
+        ms(full_t),
+        ms(warm_loop),
+        ratio(full_t, warm_loop),
+        ms(warm_index),
+        ratio(full_t, warm_index)
+    );
+    println!(
+        "  fzf less its start-up over empty input ({:.2} ms: reading and matching) / leadx first query = {:.1}x; \
+         / warm index = {:.1}x",
+        ms(search_only),
+        ratio(search_only, first),
+        ratio(search_only, warm_index)
+    );
+    println!(
+        "  (fzf's times include its process start and reading the file on its standard input; leadx's are in memory, \
+         the referrals already parsed)"
     );
     Ok(())
 }

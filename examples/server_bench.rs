@@ -6,16 +6,34 @@
 //! single accepts/s and p50/p99 latency with 1 and 64 concurrent clients,
 //! the latency of 500-item batches, and event fan-out latency (action
 //! POST sent → event received, slowest subscriber too) with 1,000 live subscribers.
+//! It does so twice, and says which is which:
+//!
+//! * **unlimited, one token**: `rate_limit: 0` and every client using the
+//!   same receiver's token (the configuration of the first recorded figures);
+//! * **stock `leadx serve`**: `ServerConfig::default()` (as `leadx serve`
+//!   starts it: 100 requests a second per token, bursts of 200), every
+//!   client a user of its own with its own token. A client refused with 429
+//!   waits out `Retry-After` and sends the same request again, as
+//!   `leadx::client` does; the 429s are counted.
+//!
+//! The referrals to accept are created straight in the store (not timed;
+//! the stock rate limit would make seeding over HTTP take minutes).
+//! `LEADX_BENCH_QUICK=1`: a few requests of each kind, checks only.
 //! Figures go to stdout; docs/PERFORMANCE.md records them.
+
+mod support;
+
+use support::{banner, check, quick, scaled};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use leadx::clock;
+use leadx::domain::Actor;
 use leadx::server::{ServerConfig, start};
 use leadx::store::SharedStore;
 use leadx::store::sqlite::SqliteStore;
-use leadx::wire::{Partner, PartnerKind, Role};
+use leadx::wire::{CreateReferral, LeadInput, Partner, PartnerKind, Role, Status};
 use serde_json::{Value, json};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -33,74 +51,135 @@ fn ms(d: Duration) -> String {
 struct Bench {
     url: String,
     http: reqwest::Client,
-    sender: String,
-    receiver: String,
+    store: SharedStore,
+    /// northwind-net's agent: creates the referrals.
+    sender: (Actor, String),
+    /// acme-web's agents' tokens: client `c` uses `receivers[c % len]`.
+    receivers: Vec<String>,
+}
+
+/// Sends one request built by `req`, again (the same request) after
+/// `Retry-After` while the server answers 429, as `leadx::client` does.
+/// Returns the answer and how many 429s came first.
+async fn send_retrying(req: impl Fn() -> reqwest::RequestBuilder) -> (reqwest::Response, usize) {
+    let mut refused = 0;
+    loop {
+        let r = req().send().await.expect("request");
+        if r.status() != 429 {
+            return (r, refused);
+        }
+        refused += 1;
+        let wait = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .unwrap_or(1);
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+    }
 }
 
 impl Bench {
-    /// Sends `n` leads (in batches of parallel requests) and returns their ids.
+    /// Creates `n` pending referrals to acme-web straight in the store
+    /// (16 threads, so the writer commits them in groups); their ids.
     async fn seed(&self, n: usize) -> Vec<String> {
-        let mut ids = Vec::with_capacity(n);
-        let mut pending = Vec::new();
-        for i in 0..n {
-            let http = self.http.clone();
-            let url = format!("{}/v1/referrals", self.url);
-            let token = self.sender.clone();
-            pending.push(tokio::spawn(async move {
-                let body = json!({"to_partner": "acme-web", "lead": {"company": format!("Bench {i}"), "category": "hosting"}});
-                let r: Value = http.post(url).bearer_auth(token).json(&body).send().await.unwrap().json().await.unwrap();
-                r["id"].as_str().unwrap().to_owned()
-            }));
-            if pending.len() == 64 {
-                for p in pending.drain(..) {
-                    ids.push(p.await.unwrap());
-                }
+        let (store, actor) = (&self.store, &self.sender.0);
+        // 16 writers at once, so the store's group commit batches them.
+        let writers = (0..16).map(|t| async move {
+            let mut ids = Vec::new();
+            for i in (t..n).step_by(16) {
+                let request = CreateReferral {
+                    to_partner: "acme-web".into(),
+                    lead: LeadInput {
+                        company: Some(format!("Bench {i}")),
+                        category: Some("hosting".into()),
+                        ..LeadInput::default()
+                    },
+                    commission_pct: None,
+                    note: None,
+                    expires_in_hours: None,
+                };
+                let created = store
+                    .create(actor, request, None)
+                    .await
+                    .expect("store")
+                    .expect("created");
+                ids.push(created.referral.referral.id);
             }
-        }
-        for p in pending {
-            ids.push(p.await.unwrap());
-        }
-        ids
+            ids
+        });
+        futures::future::join_all(writers)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    async fn accepted(&self) -> u64 {
+        self.store
+            .count_by_status()
+            .await
+            .expect("counts")
+            .iter()
+            .find(|(s, _)| *s == Status::Accepted)
+            .map_or(0, |(_, k)| *k)
     }
 
     async fn accepts(&self, clients: usize, per_client: usize) {
         let ids = self.seed(clients * per_client).await;
         let ids = Arc::new(ids);
+        let accepted_before = self.accepted().await;
         let started = Instant::now();
         let mut tasks = Vec::new();
         for c in 0..clients {
             let ids = ids.clone();
             let http = self.http.clone();
             let url = self.url.clone();
-            let token = self.receiver.clone();
+            let token = self.receivers[c % self.receivers.len()].clone();
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(per_client);
+                let mut refused = 0;
                 for i in 0..per_client {
                     let id = &ids[c * per_client + i];
                     let t = Instant::now();
-                    let r = http
-                        .post(format!("{url}/v1/referrals/{id}/accept"))
-                        .bearer_auth(&token)
-                        .header("Idempotency-Key", format!("bench-{id}"))
-                        .json(&json!({"version": 1}))
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status(), 200);
+                    let (r, n) = send_retrying(|| {
+                        http.post(format!("{url}/v1/referrals/{id}/accept"))
+                            .bearer_auth(&token)
+                            .header("Idempotency-Key", format!("bench-{id}"))
+                            .json(&json!({"version": 1}))
+                    })
+                    .await;
+                    refused += n;
+                    check(
+                        r.status() == 200,
+                        &format!("accept answered {}", r.status()),
+                    );
                     let _ = r.bytes().await.unwrap();
                     lat.push(t.elapsed());
                 }
-                lat
+                (lat, refused)
             }));
         }
         let mut all = Vec::new();
+        let mut refused = 0;
         for t in tasks {
-            all.extend(t.await.unwrap());
+            let (lat, n) = t.await.unwrap();
+            all.extend(lat);
+            refused += n;
         }
         let elapsed = started.elapsed();
         all.sort();
+        let accepted = self.accepted().await - accepted_before;
+        check(
+            accepted == (clients * per_client) as u64,
+            &format!(
+                "the store has {accepted} more accepted, not {}",
+                clients * per_client
+            ),
+        );
         println!(
-            "single accepts, {clients:>2} client(s): {:>7.0} accepts/s  p50 {}  p99 {}  ({} accepts in {:.2} s)",
+            "single accepts, {clients:>2} client(s), {} token(s): {:>7.0} accepts/s  p50 {}  p99 {}  \
+             ({} accepts in {:.2} s; {refused} answered 429 first and were sent again after Retry-After)",
+            clients.min(self.receivers.len()),
             all.len() as f64 / elapsed.as_secs_f64(),
             ms(percentile(&all, 0.50)),
             ms(percentile(&all, 0.99)),
@@ -109,10 +188,10 @@ impl Bench {
         );
     }
 
-    async fn batches(&self, rounds: usize) {
+    async fn batches(&self, rounds: usize, size: usize) {
         let mut lat = Vec::new();
         for _ in 0..rounds {
-            let ids = self.seed(500).await;
+            let ids = self.seed(size).await;
             let items: Vec<Value> = ids
                 .iter()
                 .map(|id| json!({"id": id, "action": "accept", "version": 1}))
@@ -121,7 +200,7 @@ impl Bench {
             let r: Value = self
                 .http
                 .post(format!("{}/v1/referrals/batch", self.url))
-                .bearer_auth(&self.receiver)
+                .bearer_auth(&self.receivers[0])
                 .json(&json!({"items": items}))
                 .send()
                 .await
@@ -130,11 +209,14 @@ impl Bench {
                 .await
                 .unwrap();
             lat.push(t.elapsed());
-            assert_eq!(r["summary"]["applied"], 500);
+            check(
+                r["summary"]["applied"] == size,
+                &format!("batch answered {}", r["summary"]),
+            );
         }
         lat.sort();
         println!(
-            "500-item batch accept ({rounds} rounds): p50 {}  max {}",
+            "{size}-item batch accept ({rounds} rounds): p50 {}  max {}",
             ms(percentile(&lat, 0.5)),
             ms(*lat.last().unwrap())
         );
@@ -148,11 +230,15 @@ impl Bench {
         for s in 0..subscribers {
             let http = self.http.clone();
             let url = format!("{}/v1/events", self.url);
-            let token = self.receiver.clone();
+            let token = self.receivers[s % self.receivers.len()].clone();
             let tx = tx.clone();
             let ready = ready.clone();
             handles.push(tokio::spawn(async move {
-                let mut resp = http.get(url).bearer_auth(token).send().await.unwrap();
+                let (mut resp, _) = send_retrying(|| http.get(&url).bearer_auth(&token)).await;
+                check(
+                    resp.status() == 200,
+                    &format!("/v1/events answered {}", resp.status()),
+                );
                 ready.add_permits(1);
                 let mut buf = String::new();
                 while let Ok(Some(chunk)) = resp.chunk().await {
@@ -187,7 +273,7 @@ impl Bench {
             let r: Value = self
                 .http
                 .post(format!("{}/v1/referrals", self.url))
-                .bearer_auth(&self.sender)
+                .bearer_auth(&self.sender.1)
                 .json(&body)
                 .send()
                 .await
@@ -222,7 +308,9 @@ impl Bench {
         lat.sort();
         slowest.sort();
         println!(
-            "event fan-out to {subscribers} subscribers ({} events after a warm-up, {} deliveries), POST sent -> event received: p50 {}  p99 {}  slowest subscriber per event: p50 {} max {}",
+            "event fan-out to {subscribers} subscribers, {} token(s) ({} events after a warm-up, {} deliveries), \
+             POST sent -> event received: p50 {}  p99 {}  slowest subscriber per event: p50 {} max {}",
+            subscribers.min(self.receivers.len()),
             events - 1,
             lat.len(),
             ms(percentile(&lat, 0.5)),
@@ -233,11 +321,11 @@ impl Bench {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let dir = std::env::temp_dir().join(format!("leadx-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = SqliteStore::open(&dir.join("bench.db"), clock::system()).unwrap();
+/// One full run against a fresh store and server: `config`, and `tokens`
+/// users of acme-web (clients and subscribers take them in turn).
+async fn run(label: &str, config: ServerConfig, tokens: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("bench.db"), clock::system()).unwrap();
     for (id, kind) in [
         ("northwind-net", PartnerKind::Provider),
         ("acme-web", PartnerKind::Integrator),
@@ -256,40 +344,76 @@ async fn main() {
         .add_user("northwind-net", "Sender", Role::Agent)
         .unwrap()
         .1;
-    let receiver = store
-        .add_user("acme-web", "Receiver", Role::Agent)
-        .unwrap()
-        .1;
+    let receivers: Vec<String> = (0..tokens)
+        .map(|k| {
+            store
+                .add_user("acme-web", &format!("Receiver {k}"), Role::Agent)
+                .unwrap()
+                .1
+        })
+        .collect();
+    let actor = store.authenticate(&sender).unwrap().expect("sender");
     let store: SharedStore = Arc::new(store);
-    let server = start(
-        store,
-        clock::system(),
-        ServerConfig {
-            rate_limit: 0,
-            ..ServerConfig::for_tests()
-        },
-    )
-    .await
-    .unwrap();
+    println!(
+        "\n== {label}: rate limit {}, {tokens} receiver token(s)",
+        if config.rate_limit == 0 {
+            "off (0)".to_string()
+        } else {
+            format!(
+                "{}/s per token, bursts of {}",
+                config.rate_limit,
+                2 * config.rate_limit
+            )
+        }
+    );
+    let server = start(store.clone(), clock::system(), config).await.unwrap();
     let bench = Bench {
         url: server.url.clone(),
         http: reqwest::Client::builder()
             .pool_max_idle_per_host(1100)
             .build()
             .unwrap(),
-        sender,
-        receiver,
+        store,
+        sender: (actor, sender),
+        receivers,
     };
-    println!(
-        "leadx server benchmark: {} cores, SQLite WAL synchronous=FULL, loopback HTTP/1.1",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    );
-    bench.accepts(1, 500).await;
-    bench.accepts(64, 100).await;
-    bench.batches(10).await;
-    bench.fanout(1000, 51).await;
+    bench.accepts(1, scaled(500, 20)).await;
+    bench.accepts(64, scaled(100, 5)).await;
+    if tokens > 1 && !quick() {
+        // 400 each: every token's bucket (bursts of 200) runs dry, so the
+        // limit of 100/s per token can show.
+        bench.accepts(64, 400).await;
+    }
+    bench.batches(scaled(10, 2), scaled(500, 50)).await;
+    bench.fanout(scaled(1000, 50), scaled(51, 4)).await;
     server.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::main]
+async fn main() {
+    banner("leadx server benchmark: SQLite WAL synchronous=FULL, loopback HTTP/1.1");
+    // The first recorded figures' configuration, kept to compare.
+    run(
+        "unlimited, one token (rate_limit 0, every client on the same receiver's token)",
+        ServerConfig {
+            rate_limit: 0,
+            ..ServerConfig::for_tests()
+        },
+        1,
+    )
+    .await;
+    // As `leadx serve` starts: its default limits; a user and token per client.
+    let stock = ServerConfig {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..ServerConfig::default()
+    };
+    run(
+        "stock `leadx serve` (ServerConfig::default(): its limits; a token per client)",
+        stock,
+        scaled(1000, 64),
+    )
+    .await;
+    if quick() {
+        println!("quick mode: every check passed");
+    }
 }

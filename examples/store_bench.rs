@@ -1,7 +1,12 @@
 //! Store-level load: single accepts from N concurrent callers (p50/p99,
 //! throughput) and a 500-item batch, straight against `SqliteStore`
 //! (no HTTP). `cargo run --release --example store_bench [-- CALLERS N]`;
-//! `RUST_LOG=leadx=debug` adds a line per group commit.
+//! `RUST_LOG=leadx=debug` adds a line per group commit;
+//! `LEADX_BENCH_QUICK=1`: 8 callers, 400 accepts, a 50-item batch, checks only.
+
+mod support;
+
+use support::{banner, check, scaled};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -75,8 +80,16 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let args: Vec<String> = std::env::args().collect();
-    let callers: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
-    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let callers: usize = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(scaled(64, 8));
+    let n: usize = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(scaled(20_000, 400));
+    let batch = scaled(500, 50);
+    banner("leadx store benchmark: SqliteStore, no HTTP");
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("bench.db"), clock::system()).unwrap());
     for id in ["northwind-net", "acme-web"] {
@@ -100,9 +113,10 @@ fn main() {
     let to = store.authenticate(&t2).unwrap().unwrap();
 
     let t = Instant::now();
-    let ids = send_many(&store, &from, "acme-web", n + 500, 64);
+    let ids = send_many(&store, &from, "acme-web", n + batch, 64);
     println!("seeded {} referrals in {:?}", ids.len(), t.elapsed());
-    let (batch_ids, ids) = ids.split_at(500);
+    check(ids.len() == n + batch, "every referral created");
+    let (batch_ids, ids) = ids.split_at(batch);
 
     let chunks: Vec<Vec<String>> = ids
         .chunks(n.div_ceil(callers))
@@ -124,7 +138,7 @@ fn main() {
                         action: Action::Accept { note: None },
                     };
                     let r = store.apply(&to, vec![item], None).unwrap();
-                    assert!(r[0].is_ok());
+                    check(r[0].is_ok(), &format!("accept failed: {:?}", r[0]));
                     lat.push(s.elapsed());
                 }
                 lat
@@ -156,9 +170,8 @@ fn main() {
         .collect();
     let t = Instant::now();
     let r = store.apply(&to, items, None).unwrap();
-    println!(
-        "500-item batch: {:?} ({} applied)",
-        t.elapsed(),
-        r.iter().filter(|r| r.is_ok()).count()
-    );
+    let applied = r.iter().filter(|r| r.is_ok()).count();
+    println!("{batch}-item batch: {:?} ({applied} applied)", t.elapsed());
+    check(applied == batch, "every batch item applied");
+    check(lat.len() == n, "every single accept timed");
 }

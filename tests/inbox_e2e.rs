@@ -532,6 +532,8 @@ async fn idle_draws_nothing() {
 async fn a_new_lead_costs_less_than_2kb_of_output() {
     // 20 rows fit the 100x30 pane: the new one shifts them all down. 40 do
     // not: it lands above the viewport and only the counts change.
+    // One pane only; tests/inbox_bytes_e2e.rs covers 200x50 side by side
+    // (the recorded miss) and stacked, counting every frame.
     for n in [20usize, 40] {
         let w = World::start().await;
         w.clock.set(Utc::now() - chrono::Duration::hours(10));

@@ -26,19 +26,136 @@ pub fn verdict(ok: bool) -> &'static str {
     if ok { "PASS" } else { "MISS" }
 }
 
-/// The `leadx` binary: `$LEADX_BIN`, else the one built next to this example.
-pub fn leadx_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("LEADX_BIN") {
-        return p.into();
+/// Quick mode (`LEADX_BENCH_QUICK=1`, as `.ci/run` runs every example): a
+/// small N and a few seconds, so the benchmark's code and its checks of the
+/// result keep working; its figures mean nothing.
+pub fn quick() -> bool {
+    std::env::var("LEADX_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `full` normally, `small` in quick mode.
+pub fn scaled<T>(full: T, small: T) -> T {
+    if quick() { small } else { full }
+}
+
+/// The first line of every benchmark's output: what ran, on what.
+pub fn banner(what: &str) {
+    println!(
+        "{what}; {} cores, {} build{}, load average {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        if cfg!(debug_assertions) {
+            "DEBUG"
+        } else {
+            "release"
+        },
+        if quick() {
+            ", QUICK mode (small N: checks only, the figures mean nothing)"
+        } else {
+            ""
+        },
+        load_average()
+    );
+}
+
+/// A check of the result (counts, statuses) failed: say so and exit 1.
+/// Targets missed are figures (MISS), not failed checks.
+pub fn check(ok: bool, what: &str) {
+    if !ok {
+        eprintln!("CHECK FAILED: {what}");
+        std::process::exit(1);
     }
-    let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/examples/<name> → target/<profile>/leadx
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join("leadx"))
-        .expect("target dir");
-    if !bin.exists() {
+}
+
+/// Milliseconds, as a float.
+pub fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The 1, 5 and 15 minute load averages.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// A `kB` field of `/proc/PID/status` (`VmRSS`, `VmHWM`: the peak), in KiB.
+pub fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// utime + stime of a process (all its threads), in clock ticks (10 ms).
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command name (which may hold spaces) start at state.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // state is field 3; utime 14, stime 15 → indices 11 and 12 here.
+    f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime")
+}
+
+/// `1634` → `1,634`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One case's bytes per new lead against the 2 KB target, with its
+/// verdict: `case NAME: 1,634–2,128 B  MISS (limit 2,048)`. Any lead over
+/// the limit makes the case a MISS.
+pub fn bytes_case(name: &str, per_lead: &[usize]) -> bool {
+    const LIMIT: usize = 2048;
+    let (lo, hi) = (
+        per_lead.iter().min().copied().unwrap_or(0),
+        per_lead.iter().max().copied().unwrap_or(0),
+    );
+    let over = per_lead.iter().filter(|&&b| b > LIMIT).count();
+    let ok = over == 0;
+    println!(
+        "case {name}: {}–{} B over {} leads  {} (limit {}{})",
+        thousands(lo),
+        thousands(hi),
+        per_lead.len(),
+        verdict(ok),
+        thousands(LIMIT),
+        if ok {
+            String::new()
+        } else {
+            format!("; {over} lead(s) over")
+        }
+    );
+    ok
+}
+
+/// The `leadx` binary (an absolute path): `$LEADX_BIN`, else the one built
+/// next to this example.
+pub fn leadx_bin() -> PathBuf {
+    let bin = match std::env::var_os("LEADX_BIN") {
+        Some(p) => PathBuf::from(p),
+        // target/<profile>/examples/<name> → target/<profile>/leadx
+        None => std::env::current_exe()
+            .expect("current exe")
+            .parent()
+            .and_then(Path::parent)
+            .map(|d| d.join("leadx"))
+            .expect("target dir"),
+    };
+    let bin = std::fs::canonicalize(&bin).unwrap_or(bin);
+    if !bin.is_file() {
         eprintln!(
             "{} is missing: run `cargo build --release --bin leadx` first (or set LEADX_BIN)",
             bin.display()
@@ -185,6 +302,51 @@ pub fn seed(dir: &std::path::Path, n: usize, partners: &[Partner]) -> Seeded {
         clock,
         token,
     }
+}
+
+/// `leadx inbox` against `url` as the holder of `token`, as a user would
+/// start it: the token in a 0600 file, a fresh home under `dir` with
+/// `config_toml` (if any) as its config file, `TERM=xterm-256color`,
+/// truecolor, nothing else from this environment but `LEADX_LAYOUT`
+/// (`LEADX_LAYOUT=stacked cargo run ...`: measure a layout).
+pub fn inbox_command(
+    bin: &Path,
+    url: &str,
+    token: &str,
+    dir: &Path,
+    config_toml: Option<&str>,
+) -> portable_pty::CommandBuilder {
+    use std::os::unix::fs::PermissionsExt;
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, token).expect("token file");
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let home = dir.join("home");
+    let config = home.join(".config");
+    std::fs::create_dir_all(config.join("leadx")).expect("config dir");
+    if let Some(toml) = config_toml {
+        std::fs::write(config.join("leadx").join("config.toml"), toml).expect("config file");
+    }
+    let mut cmd = portable_pty::CommandBuilder::new(bin);
+    cmd.args([
+        "inbox",
+        "--server",
+        url,
+        "--token-file",
+        token_file.to_str().expect("utf-8 path"),
+    ]);
+    cmd.env_clear();
+    cmd.env("HOME", &home);
+    cmd.env("XDG_CONFIG_HOME", &config);
+    cmd.env("XDG_STATE_HOME", home.join(".state"));
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("COLORTERM", "truecolor");
+    cmd.env("LANG", "C.UTF-8");
+    cmd.env("PATH", "/usr/bin:/bin");
+    if let Ok(layout) = std::env::var("LEADX_LAYOUT") {
+        cmd.env("LEADX_LAYOUT", layout);
+    }
+    cmd.cwd(&home);
+    cmd
 }
 
 /// Reads a pseudo-terminal's output on its own thread until it closes:

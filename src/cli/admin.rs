@@ -3,22 +3,28 @@
 //! and exit status 2; a failing database is exit status 1.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
 use crate::clock;
 use crate::store::StoreError;
-use crate::store::sqlite::SqliteStore;
+use crate::store::open::Location;
 use crate::wire::{Partner, PartnerKind, Role, format_timestamp};
 
 /// `leadx admin`.
 #[derive(Debug, Args)]
 pub struct AdminArgs {
-    /// The exchange's database file (created if missing).
-    #[arg(long)]
-    pub db: PathBuf,
+    /// The exchange's database: a SQLite file (created if missing) or a
+    /// PostgreSQL URL. LEADX_DB keeps a URL with a password off the
+    /// command line.
+    #[arg(
+        long,
+        env = "LEADX_DB",
+        hide_env_values = true,
+        value_name = "PATH|URL"
+    )]
+    pub db: String,
     /// What to do.
     #[command(subcommand)]
     pub cmd: AdminCommand,
@@ -133,7 +139,9 @@ fn execute(args: AdminArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         }
         _ => {}
     }
-    let store = SqliteStore::open(&args.db, clock::system())?;
+    let store = Location::parse(&args.db)
+        .open_blocking(clock::system())
+        .map_err(|e| Failure::Store(format!("{e:#}")))?;
     match args.cmd {
         AdminCommand::Partner(PartnerCommand::Add {
             id,

@@ -96,6 +96,19 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A start that cannot go on for a reason the user must fix (a database
+/// that cannot be opened, flags that do not go together): exit status 2.
+#[derive(Debug)]
+pub struct BadSetup(pub String);
+
+impl std::fmt::Display for BadSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadSetup {}
+
 pub(crate) fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -110,6 +123,10 @@ pub(crate) fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()
     runtime.shutdown_timeout(std::time::Duration::from_millis(250));
     match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) if e.is::<BadSetup>() => {
+            say_err!("leadx: {e}");
+            ExitCode::from(2)
+        }
         Ok(Err(e)) => {
             say_err!("leadx: {e:#}");
             ExitCode::FAILURE

@@ -2,24 +2,32 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 
+use super::BadSetup;
 use crate::clock;
 use crate::server::{self, ServerConfig, TlsFiles};
 use crate::store::SharedStore;
-use crate::store::sqlite::SqliteStore;
+use crate::store::open::Location;
 
-/// `leadx serve --db PATH [--listen ADDR] ...`
+/// `leadx serve --db PATH|URL [--listen ADDR] ...`
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The SQLite database file (created if missing). With --demo, a fresh
-    /// temporary one when omitted.
-    #[arg(long, value_name = "PATH", required_unless_present = "demo")]
-    pub db: Option<PathBuf>,
+    /// The SQLite database file (created if missing), or a PostgreSQL URL
+    /// (`postgres://user@host:5432/leadx`, for several servers sharing one
+    /// exchange). With --demo, a fresh temporary SQLite file when omitted.
+    /// LEADX_DB keeps a URL with a password off the command line.
+    #[arg(
+        long,
+        env = "LEADX_DB",
+        hide_env_values = true,
+        value_name = "PATH|URL",
+        required_unless_present = "demo"
+    )]
+    pub db: Option<String>,
     /// Address to listen on; port 0 picks a free one.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
     pub listen: SocketAddr,
@@ -90,15 +98,20 @@ fn timeout_secs(value: &str) -> Result<Duration, String> {
 /// Runs until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let temp_dir;
-    let db = match (&args.db, args.demo) {
-        (Some(db), _) => db.clone(),
-        (None, _) => {
+    let location = match &args.db {
+        Some(db) => Location::parse(db),
+        None => {
             temp_dir = TempDir::new("leadx-demo")?;
-            temp_dir.path.join("demo.db")
+            Location::Sqlite(temp_dir.path.join("demo.db"))
         }
     };
     let demo_tokens = if args.demo {
-        let db = db.clone();
+        let Location::Sqlite(db) = location.clone() else {
+            return Err(BadSetup(
+                "--demo seeds a SQLite file: give --db a path, or no --db".into(),
+            )
+            .into());
+        };
         Some(
             tokio::task::spawn_blocking(move || crate::demo::seed_if_empty(&db))
                 .await?
@@ -108,10 +121,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         None
     };
     let clock = clock::system();
-    let store: SharedStore = Arc::new(
-        SqliteStore::open(&db, clock.clone())
-            .with_context(|| format!("opening the database {}", db.display()))?,
-    );
+    let store: SharedStore = location
+        .open(clock.clone())
+        .await
+        .map_err(|e| BadSetup(format!("{e:#}")))?;
+    tracing::info!(db = %location.shown(), "store open");
     let config = ServerConfig {
         listen: args.listen,
         rate_limit: args.rate_limit,

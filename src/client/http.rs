@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 
 use super::one_line;
 use super::paging::ListLimits;
+use super::servers::{MoveHook, ServerMove, Servers};
 use crate::wire::{
     AcceptRequest, ApiError, BatchRequest, BatchResponse, CloseRequest, CreateReferral, ErrorBody,
     ErrorCode, ForwardRequest, ForwardResponse, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, Me, Partner,
@@ -33,6 +34,9 @@ pub const LIST_ALL_PAGE: u32 = 500;
 pub struct ClientConfig {
     /// `http://host:port` (a path prefix is allowed: `https://host/leadx`).
     pub base_url: String,
+    /// Other servers of the same exchange, tried in order when the live
+    /// one cannot be reached (see [`super::servers`]).
+    pub fallback_urls: Vec<String>,
     /// The bearer token.
     pub token: String,
     /// Whole-request limit for ordinary requests (not the live feed).
@@ -49,11 +53,20 @@ impl ClientConfig {
     pub fn new(base_url: impl Into<String>, token: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into(),
+            fallback_urls: Vec::new(),
             token: token.into(),
             request_timeout: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(5),
             list_limits: ListLimits::default(),
         }
+    }
+
+    /// A config for several servers, tried in this order (the first is
+    /// `base_url`); at least one.
+    pub fn with_servers(urls: &[String], token: impl Into<String>) -> Self {
+        let mut config = Self::new(urls.first().cloned().unwrap_or_default(), token);
+        config.fallback_urls = urls.iter().skip(1).cloned().collect();
+        config
     }
 }
 
@@ -61,6 +74,7 @@ impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
             .field("base_url", &self.base_url)
+            .field("fallback_urls", &self.fallback_urls)
             .field("token", &"<redacted>")
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -228,12 +242,14 @@ struct Inner {
     http: reqwest::Client,
     /// The live feed: no whole-request timeout (the stream is endless).
     stream_http: reqwest::Client,
-    base: Url,
+    /// The servers and which one is live.
+    servers: Servers,
     auth: HeaderValue,
     config: ClientConfig,
 }
 
-/// An HTTP client of one server as one user. Cheap to clone (one `Arc`).
+/// An HTTP client of one exchange (one server, or several that fail over)
+/// as one user. Cheap to clone (one `Arc`); clones share the live server.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -242,23 +258,25 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base.as_str())
+            .field("base_url", &self.inner.servers.live().as_str())
             .finish_non_exhaustive()
     }
 }
 
 impl Client {
-    /// Builds a client; fails on a base URL that is not `http(s)://...` or
-    /// a token that cannot be a header value.
+    /// Builds a client; fails on a server URL that is not `http(s)://...`
+    /// or a token that cannot be a header value.
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
-        let base = Url::parse(config.base_url.trim()).map_err(|e| {
-            ClientError::Network(format!("bad server URL {:?}: {e}", config.base_url))
-        })?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(ClientError::Network(format!(
-                "bad server URL {:?}: expected http:// or https://",
-                config.base_url
-            )));
+        let mut urls = Vec::with_capacity(1 + config.fallback_urls.len());
+        for raw in std::iter::once(&config.base_url).chain(&config.fallback_urls) {
+            let base = Url::parse(raw.trim())
+                .map_err(|e| ClientError::Network(format!("bad server URL {raw:?}: {e}")))?;
+            if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+                return Err(ClientError::Network(format!(
+                    "bad server URL {raw:?}: expected http:// or https://"
+                )));
+            }
+            urls.push(base);
         }
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token))
             .map_err(|_| ClientError::Network("the token is not printable ASCII".into()))?;
@@ -284,7 +302,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 stream_http,
-                base,
+                servers: Servers::new(urls),
                 auth,
                 config,
             }),
@@ -296,14 +314,32 @@ impl Client {
         &self.inner.config
     }
 
-    /// The server's base URL.
+    /// The live server's base URL.
     pub fn base_url(&self) -> &str {
-        self.inner.base.as_str()
+        self.inner.servers.live().as_str()
     }
 
-    /// `base` + the path segments, each percent-encoded.
+    /// Every server's base URL, in the order they are tried.
+    pub fn server_urls(&self) -> Vec<String> {
+        self.inner
+            .servers
+            .urls()
+            .iter()
+            .map(|u| u.to_string())
+            .collect()
+    }
+
+    /// Calls `hook` each time a request (or the live feed) moves to the
+    /// next server because the live one could not be reached; replaces an
+    /// earlier hook. Shared by every clone.
+    pub fn on_move(&self, hook: impl Fn(&ServerMove) + Send + Sync + 'static) {
+        let hook: MoveHook = Arc::new(hook);
+        self.inner.servers.set_hook(hook);
+    }
+
+    /// The live server's base URL + the path segments, each percent-encoded.
     pub(crate) fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.base.clone();
+        let mut url = self.inner.servers.live().clone();
         {
             // cannot_be_a_base was refused in `new`, so this is infallible.
             let mut path = url
@@ -323,24 +359,30 @@ impl Client {
             .header(ACCEPT, "application/json")
     }
 
-    /// Opens `GET /v1/events` with `Last-Event-ID: after` (no whole-request
+    /// Opens `GET /v1/events` with `Last-Event-ID: after` on the live
+    /// server, moving on when it cannot be reached (no whole-request
     /// timeout: the feed bounds the wait for headers itself).
-    pub(crate) fn events_request(&self, after: u64) -> RequestBuilder {
+    pub(crate) async fn open_events(&self, after: u64) -> Result<Response, ClientError> {
         self.inner
-            .stream_http
-            .get(self.url(&["v1", "events"]))
-            .header(AUTHORIZATION, self.inner.auth.clone())
-            .header(ACCEPT, "text/event-stream")
-            .header(CACHE_CONTROL, "no-cache")
-            .header("Last-Event-ID", after.to_string())
+            .servers
+            .send(self.url(&["v1", "events"]), |url| {
+                self.inner
+                    .stream_http
+                    .get(url)
+                    .header(AUTHORIZATION, self.inner.auth.clone())
+                    .header(ACCEPT, "text/event-stream")
+                    .header(CACHE_CONTROL, "no-cache")
+                    .header("Last-Event-ID", after.to_string())
+            })
+            .await
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ClientError> {
         let resp = self
-            .request(Method::GET, url)
-            .send()
-            .await
-            .map_err(network_error)?;
+            .inner
+            .servers
+            .send(url, |url| self.request(Method::GET, url))
+            .await?;
         Ok(read_answer(resp).await?.value)
     }
 
@@ -356,13 +398,17 @@ impl Client {
         let key = HeaderValue::from_str(key).map_err(|_| {
             ClientError::Network("the idempotency key is not printable ASCII".into())
         })?;
+        // The same key on every server: a write that reached one before
+        // its connection dropped is answered by the next from the record.
         let resp = self
-            .request(Method::POST, self.url(segments))
-            .header(IDEMPOTENCY_KEY, key)
-            .json(body)
-            .send()
-            .await
-            .map_err(network_error)?;
+            .inner
+            .servers
+            .send(self.url(segments), |url| {
+                self.request(Method::POST, url)
+                    .header(IDEMPOTENCY_KEY, key.clone())
+                    .json(body)
+            })
+            .await?;
         read_answer(resp).await
     }
 
@@ -426,11 +472,13 @@ impl Client {
                 q.append_pair("cursor", cursor);
             }
         }
+        // Through the server list, as every read: a page may come from
+        // the next server of the exchange (cursors hold across servers).
         let resp = self
-            .request(Method::GET, url)
-            .send()
-            .await
-            .map_err(network_error)?;
+            .inner
+            .servers
+            .send(url, |url| self.request(Method::GET, url))
+            .await?;
         let (answer, size) = read_answer_sized(resp).await?;
         Ok((answer.value, size))
     }
@@ -515,11 +563,9 @@ impl Client {
     pub async fn healthz(&self) -> Result<(), ClientError> {
         let resp = self
             .inner
-            .http
-            .get(self.url(&["healthz"]))
-            .send()
-            .await
-            .map_err(network_error)?;
+            .servers
+            .send(self.url(&["healthz"]), |url| self.inner.http.get(url))
+            .await?;
         let status = resp.status();
         if status.is_success() {
             return Ok(());

@@ -23,6 +23,11 @@
 //! - Relative paths in the file are relative to the file's directory; `~/`
 //!   is the home directory.
 //!
+//! - `server.url` may name several servers, tried in order when the one in
+//!   use is unreachable: a TOML array, or (from the environment or
+//!   `--server`) a comma-separated list; each is checked on its own and a
+//!   bad one is named by its index (`server.url[1]`). See [`urls`].
+//!
 //! Every error names where the value came from, the key and what was
 //! expected; unknown keys are errors (with "did you mean"). A token file
 //! readable by group or others is refused, and so is plain `http://` to a
@@ -31,9 +36,11 @@
 mod error;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod url_tests;
+mod urls;
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use ::config::{FileFormat, Format, Map, Source, Value, ValueKind};
@@ -41,6 +48,7 @@ use ::config::{FileFormat, Format, Map, Source, Value, ValueKind};
 pub use error::ConfigError;
 
 use crate::inbox::{keys, theme};
+use urls::{URL_EXPECTED, Urls, check_url, url_list};
 
 /// The default server.
 pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:7878";
@@ -166,8 +174,13 @@ impl Default for BatchSettings {
 /// The resolved configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// The server's base URL (checked: http(s), and https unless loopback or allowed).
+    /// The server's base URL (checked: http(s), and https unless loopback or
+    /// allowed); with several, the first.
     pub server_url: String,
+    /// The other servers when `server.url` names several (each checked as
+    /// `server_url` is), in order: the client moves to the next one when
+    /// the one it uses is unreachable.
+    pub fallback_urls: Vec<String>,
     /// The bearer token (trimmed; empty only from [`load_for_demo`]).
     pub token: String,
     /// Whether plain http to a non-loopback host was allowed.
@@ -197,6 +210,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             server_url: DEFAULT_SERVER_URL.to_string(),
+            fallback_urls: Vec::new(),
             token: String::new(),
             allow_plain_http: false,
             theme: DEFAULT_THEME.to_string(),
@@ -208,6 +222,15 @@ impl Default for Settings {
             batch: BatchSettings::default(),
             config_file: None,
         }
+    }
+}
+
+impl Settings {
+    /// Every server, in the order they are tried: `server_url` first.
+    pub fn server_urls(&self) -> Vec<String> {
+        std::iter::once(self.server_url.clone())
+            .chain(self.fallback_urls.iter().cloned())
+            .collect()
     }
 }
 
@@ -584,23 +607,18 @@ impl<T> Item<T> {
 /// `[server]` or one `[profiles.NAME]` as written.
 #[derive(Debug, Clone, Default)]
 struct ServerRaw {
-    url: Option<Item<String>>,
+    url: Option<Item<Urls>>,
     token: Option<Item<String>>,
     token_file: Option<Item<String>>,
     allow_plain_http: Option<Item<bool>>,
 }
-
-const URL_EXPECTED: &str = "a URL like https://leads.example.com or http://127.0.0.1:7878";
 
 fn server_raw(v: &Value, prefix: &str) -> Result<ServerRaw, ConfigError> {
     let t = as_table(v, prefix)?;
     check_keys(t, prefix, SERVER_KEYS)?;
     let mut raw = ServerRaw::default();
     if let Some(v) = t.get("url") {
-        raw.url = Some(Item::of(
-            as_string(v, &join(prefix, "url"), URL_EXPECTED)?,
-            v,
-        ));
+        raw.url = Some(Item::of(url_list(v, &join(prefix, "url"))?, v));
     }
     if let Some(v) = t.get("token") {
         raw.token = Some(Item::of(
@@ -716,52 +734,6 @@ fn read_token_file(path: &Path, origin: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(token.to_string())
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host_str() {
-        None => false,
-        Some(h) => {
-            let h = h.trim_start_matches('[').trim_end_matches(']');
-            if h.eq_ignore_ascii_case("localhost") || h.eq_ignore_ascii_case("localhost.") {
-                return true;
-            }
-            match h.parse::<IpAddr>() {
-                Ok(IpAddr::V4(ip)) => ip.is_loopback(),
-                Ok(IpAddr::V6(ip)) => {
-                    ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-                }
-                Err(_) => false,
-            }
-        }
-    }
-}
-
-fn check_url(
-    item: &Item<String>,
-    key: &str,
-    allow_plain: bool,
-    allow_key: &str,
-) -> Result<String, ConfigError> {
-    let bad = || ConfigError::Invalid {
-        origin: item.origin.clone(),
-        key: key.to_string(),
-        expected: URL_EXPECTED.to_string(),
-        found: format!("{:?}", item.value),
-    };
-    let url = reqwest::Url::parse(item.value.trim()).map_err(|_| bad())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(bad());
-    }
-    if url.scheme() == "http" && !allow_plain && !is_loopback(&url) {
-        return Err(ConfigError::PlainHttp {
-            origin: item.origin.clone(),
-            key: key.to_string(),
-            host: url.host_str().unwrap_or_default().to_string(),
-            allow_key: allow_key.to_string(),
-        });
-    }
-    Ok(item.value.trim().trim_end_matches('/').to_string())
 }
 
 fn load_inner(
@@ -947,19 +919,33 @@ fn load_inner(
             |p| p.display().to_string(),
         );
 
-    let (server_url, token) = if need_server {
+    let (server_url, fallback_urls, token) = if need_server {
         let url_item = raw.url.clone().ok_or_else(|| ConfigError::Invalid {
             origin: config_shown.clone(),
             key: format!("{prefix}.url"),
             expected: URL_EXPECTED.into(),
             found: "nothing".into(),
         })?;
-        let url = check_url(
-            &url_item,
-            &format!("{prefix}.url"),
-            allow_plain_http,
-            &format!("{prefix}.allow_plain_http"),
-        )?;
+        let urls = &url_item.value;
+        let mut checked = urls
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let key = if urls.listed {
+                    format!("{prefix}.url[{i}]")
+                } else {
+                    format!("{prefix}.url")
+                };
+                check_url(
+                    item,
+                    &key,
+                    allow_plain_http,
+                    &format!("{prefix}.allow_plain_http"),
+                )
+            })
+            .collect::<Result<Vec<String>, _>>()?;
+        let url = checked.remove(0);
         let token = resolve_token(&raw, &prefix, home.as_deref(), config_file.as_deref())?
             .ok_or_else(|| ConfigError::NoToken {
                 server: url.clone(),
@@ -967,16 +953,18 @@ fn load_inner(
                 env_prefix: env_prefix.clone(),
                 config: config_shown.clone(),
             })?;
-        (url, token)
+        (url, checked, token)
     } else {
         let url = raw
             .url
+            .and_then(|i| i.value.items.into_iter().next())
             .map_or_else(|| DEFAULT_SERVER_URL.to_string(), |i| i.value);
-        (url, String::new())
+        (url, Vec::new(), String::new())
     };
 
     Ok(Settings {
         server_url,
+        fallback_urls,
         token,
         allow_plain_http,
         theme: theme_item.value,

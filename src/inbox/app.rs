@@ -94,7 +94,7 @@ pub fn prepare(settings: &Settings) -> Result<(KeyMap, Theme), SetupError> {
 pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     let (keymap, theme) = prepare(&settings)?;
     let _log_guard = init_logging(&settings.log_file);
-    tracing::info!(server = %settings.server_url, readonly = settings.readonly, "inbox starting");
+    tracing::info!(server = %settings.server_url, fallbacks = ?settings.fallback_urls, readonly = settings.readonly, "inbox starting");
 
     let mut state = State::new(
         crate::sanitize::clean_line(&settings.server_url),
@@ -104,6 +104,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
         now_seconds(),
     );
     state.utc_offset = chrono::Local::now().offset().fix();
+    state.servers = client.server_urls().len();
     state.batch_settings = settings.batch;
     state.layout = settings.layout;
     state.views = settings
@@ -636,6 +637,18 @@ async fn run_loop(
     guard: &mut TerminalGuard,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = unbounded_channel();
+    // Which server answers is the client's to decide; the reducer hears of
+    // each move as a message, like every other effect's outcome.
+    let moved = tx.clone();
+    client.on_move(move |m| {
+        let _ = moved.send(Msg::ServerMoved {
+            from: m.from.clone(),
+            to: m.to.clone(),
+            reason: m.reason.clone(),
+            all_down: m.all_down,
+            at: now_seconds(),
+        });
+    });
     let mut runner = Runner {
         client,
         history: extras.history,

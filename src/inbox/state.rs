@@ -612,8 +612,11 @@ pub struct State {
     pub active: Pane,
     /// Who I am, once known (sanitized).
     pub me: Option<Me>,
-    /// The server's URL, for the header.
+    /// The live server's URL, for the header (sanitized).
     pub server: String,
+    /// How many servers the client may use (`server.url` may name several);
+    /// with more than one, the status bar names the live one.
+    pub servers: usize,
     /// `--readonly`: no actions at all.
     pub readonly: bool,
     /// The partner directory (sanitized).
@@ -712,6 +715,7 @@ impl State {
             active: Pane::Incoming,
             me: None,
             server: server.into(),
+            servers: 1,
             readonly,
             partners: Vec::new(),
             now,

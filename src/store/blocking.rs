@@ -57,6 +57,15 @@ impl BlockingStore {
         Self::new(store, Handle::current())
     }
 
+    /// Wraps a store opened on `runtime`, which it keeps (and drops last).
+    pub fn owning(store: SharedStore, runtime: tokio::runtime::Runtime) -> Self {
+        Self {
+            store,
+            runtime: runtime.handle().clone(),
+            _owned: Some(Arc::new(runtime)),
+        }
+    }
+
     /// Wraps a store, running its calls on the current runtime (from a
     /// blocking thread of it, or from async code before moving the result
     /// to one), or on a small runtime of its own when there is none.

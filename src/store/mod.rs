@@ -9,6 +9,7 @@
 //! plain threads (the demo's seeding) uses [`blocking::BlockingStore`].
 
 pub mod blocking;
+pub mod open;
 pub mod postgres;
 pub mod sqlite;
 pub mod write;

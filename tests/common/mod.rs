@@ -52,6 +52,35 @@ pub struct Tokens {
     pub operator: String,
 }
 
+/// The store the HTTP suites run against: `LEADX_TEST_STORE=postgres`
+/// runs them on a throwaway PostgreSQL database (see
+/// `leadx::store::postgres::test_db`); anything else, SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("LEADX_TEST_STORE").is_ok_and(|v| v == "postgres")
+}
+
+/// A fresh store for one test: a SQLite file in `dir`, or a throwaway
+/// PostgreSQL database (kept alive by the returned guard). On PostgreSQL
+/// without a reachable server the test cannot run: it panics, since a
+/// caller asked for PostgreSQL by name.
+pub async fn fresh_store(
+    dir: &std::path::Path,
+    clock: SharedClock,
+) -> (SharedStore, Option<leadx::store::postgres::test_db::TestDb>) {
+    if on_postgres() {
+        let db = leadx::store::postgres::test_db::TestDb::create()
+            .await
+            .expect("LEADX_TEST_STORE=postgres needs a reachable PostgreSQL (LEADX_TEST_PG)");
+        let store = leadx::store::postgres::PgStore::connect(&db.url, clock)
+            .await
+            .expect("open the PostgreSQL store");
+        (Arc::new(store), Some(db))
+    } else {
+        let store = SqliteStore::open(&dir.join("leadx.db"), clock).expect("open store");
+        (Arc::new(store), None)
+    }
+}
+
 pub struct World {
     pub dir: tempfile::TempDir,
     pub store: SharedStore,
@@ -60,6 +89,9 @@ pub struct World {
     pub url: String,
     pub http: reqwest::Client,
     pub t: Tokens,
+    /// The PostgreSQL database under test: last, so it is dropped after
+    /// the server and the store.
+    pub pg: Option<leadx::store::postgres::test_db::TestDb>,
 }
 
 /// A reply: status, headers, JSON body (Null when not JSON).
@@ -215,9 +247,7 @@ impl World {
         let dir = tempfile::tempdir().expect("tempdir");
         let clock = ManualClock::new(chrono::Utc::now().trunc_subsecs(0));
         let shared: SharedClock = clock.clone();
-        let store: SharedStore = Arc::new(
-            SqliteStore::open(&dir.path().join("leadx.db"), shared.clone()).expect("open store"),
-        );
+        let (store, pg) = fresh_store(dir.path(), shared.clone()).await;
         let t = populate(store.as_ref()).await;
         let store = wrap(store);
         let server = start(store.clone(), shared, config)
@@ -225,6 +255,7 @@ impl World {
             .expect("server starts");
         let url = server.url.clone();
         World {
+            pg,
             dir,
             store,
             clock,

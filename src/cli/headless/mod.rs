@@ -213,8 +213,25 @@ fn load_settings(args: &ConnectArgs) -> Result<Settings, Failure> {
 }
 
 fn client_for(settings: Settings) -> Result<Client, Failure> {
-    Client::new(ClientConfig::new(settings.server_url, settings.token))
-        .map_err(|e| Failure::usage(clean_line(&e.to_string())))
+    let client = Client::new(ClientConfig::with_servers(
+        &settings.server_urls(),
+        settings.token,
+    ))
+    .map_err(|e| Failure::usage(clean_line(&e.to_string())))?;
+    // With several servers, a script's log says which one it moved to;
+    // while every one is down, once is enough.
+    client.on_move(|m| {
+        if m.all_down {
+            return;
+        }
+        say_err!(
+            "leadx: server {} unreachable ({}); using {}",
+            clean_line(&m.from_label()),
+            clean_line(m.why()),
+            clean_line(&m.to_label())
+        );
+    });
+    Ok(client)
 }
 
 /// Page size of the CLI's lists: the protocol's largest, so that 100,000
