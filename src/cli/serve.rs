@@ -68,9 +68,28 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
     pub max_connections: Option<u32>,
     /// Failed authentications allowed per source address a minute; 0 turns
-    /// the throttle off.
-    #[arg(long, value_name = "N", default_value_t = 30)]
-    pub auth_failures_per_minute: u32,
+    /// the throttle off. Default 30, or off with --allow-plain-http on a
+    /// non-loopback address (behind a proxy every client has its address).
+    #[arg(long, value_name = "N")]
+    pub auth_failures_per_minute: Option<u32>,
+}
+
+/// The failed-login throttle: as given, else 30 a minute, except behind a
+/// proxy (`--allow-plain-http` on a public address), where every request
+/// comes from the proxy's address and one client's failures would refuse
+/// everyone: there it is off unless given.
+fn auth_failures_per_minute(args: &ServeArgs) -> u32 {
+    match args.auth_failures_per_minute {
+        Some(n) => n,
+        None if args.allow_plain_http && !args.listen.ip().is_loopback() => {
+            tracing::info!(
+                "failed-login throttle off: behind a proxy every client shares its address \
+                 (give --auth-failures-per-minute to turn it on)"
+            );
+            0
+        }
+        None => ServerConfig::default().auth_failures_per_minute,
+    }
 }
 
 /// Seconds, a finite number within `min..=max`.
@@ -143,7 +162,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         header_timeout: args.header_timeout,
         body_timeout: args.body_timeout,
         max_connections: args.max_connections.map(|n| n as usize),
-        auth_failures_per_minute: args.auth_failures_per_minute,
+        auth_failures_per_minute: auth_failures_per_minute(&args),
         ..ServerConfig::default()
     };
     let running = server::start(store.clone(), clock, config).await?;
@@ -202,5 +221,54 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn args(extra: &[&str]) -> ServeArgs {
+        let mut argv = vec!["leadx", "--db", "x.db"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).expect("parses").serve
+    }
+
+    #[test]
+    fn the_failed_login_throttle_is_off_behind_a_proxy_unless_given() {
+        assert_eq!(auth_failures_per_minute(&args(&[])), 30);
+        let proxied = ["--listen", "10.0.0.5:7878", "--allow-plain-http"];
+        assert_eq!(auth_failures_per_minute(&args(&proxied)), 0);
+        let mut given = proxied.to_vec();
+        given.extend(["--auth-failures-per-minute", "12"]);
+        assert_eq!(auth_failures_per_minute(&args(&given)), 12);
+        // --allow-plain-http on loopback: no proxy in between.
+        let local = ["--listen", "127.0.0.1:7878", "--allow-plain-http"];
+        assert_eq!(auth_failures_per_minute(&args(&local)), 30);
+    }
+
+    #[test]
+    fn timeouts_and_the_demo_interval_are_checked() {
+        assert_eq!(
+            args(&["--header-timeout", "2.5"]).header_timeout,
+            Duration::from_millis(2500)
+        );
+        for bad in ["inf", "NaN", "0", "-1", "99999"] {
+            let argv = ["leadx", "--db", "x.db", "--body-timeout", bad];
+            assert!(Cli::try_parse_from(argv).is_err(), "{bad}");
+        }
+        let argv = ["leadx", "--demo", "--demo-interval", "inf"];
+        let err = Cli::try_parse_from(argv)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("from 0.2 to 86400"), "{err}");
     }
 }
