@@ -84,6 +84,11 @@ impl BlockingStore {
         })
     }
 
+    /// [`Store::describe`].
+    pub fn describe(&self) -> String {
+        self.store.describe()
+    }
+
     /// The async store inside.
     pub fn inner(&self) -> &SharedStore {
         &self.store

@@ -242,8 +242,11 @@ pub trait Store: Send + Sync + 'static {
     async fn prune(&self) -> StoreResult<()>;
     /// Referral counts by status, for `/metrics`.
     async fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>>;
-    /// Cheap check that the store answers (`/healthz`).
+    /// Cheap check that the store answers and can write (`/healthz`).
     async fn health(&self) -> StoreResult<()>;
+    /// Which store this is, for `/healthz` and logs: its kind and where
+    /// it is (a path, or `host:port`; never a password).
+    fn describe(&self) -> String;
 }
 
 /// The handle the server and demo hold.

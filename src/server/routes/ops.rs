@@ -16,9 +16,21 @@ use crate::wire::ErrorCode;
 
 /// `GET /healthz`: 200 when the store answers, 503 otherwise.
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let store = state.store.describe();
     match state.store.health().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        _ => HttpError::new(ErrorCode::Unavailable, "the store is not answering").into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "store": store})),
+        )
+            .into_response(),
+        Err(e) => {
+            let mut err = HttpError::new(
+                ErrorCode::Unavailable,
+                format!("the store ({store}) is not answering: {e}"),
+            );
+            err.retry_after = Some(1);
+            err.into_response()
+        }
     }
 }
 

@@ -46,6 +46,7 @@ pub mod test_db;
 pub mod write;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
@@ -66,8 +67,9 @@ use crate::store::{
 };
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
-/// An idempotency claim older than this (seconds) was abandoned (its
-/// server died) and may be taken over.
+/// An idempotency claim older than this (seconds) was abandoned and may be
+/// taken over. A claim whose server's session is gone (the server died) is
+/// taken over at once: see `holder_pid`.
 pub const CLAIM_TIMEOUT_SECS: i64 = 60;
 /// `pg_try_advisory_xact_lock` key of the expiry sweep ("leadx sw").
 pub const SWEEP_LOCK: i64 = 0x6c65_6164_7820_7377;
@@ -82,6 +84,9 @@ pub struct PgStore {
     feed: Arc<Feed>,
     listener: JoinHandle<()>,
     writer: group::Writer,
+    /// The backend pid of this server's LISTEN session (0 until it is
+    /// connected): the holder of this server's idempotency claims.
+    holder: Arc<AtomicI32>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -114,7 +119,13 @@ impl PgStore {
         let pool = conn::pool(&target)?;
         let start = read::last_seq(&conn::get(&pool).await?).await?;
         let feed = Arc::new(Feed::new(EVENT_CHANNEL, start));
-        let listener = tokio::spawn(listen::run(target.clone(), pool.clone(), feed.clone()));
+        let holder = Arc::new(AtomicI32::new(0));
+        let listener = tokio::spawn(listen::run(
+            target.clone(),
+            pool.clone(),
+            feed.clone(),
+            holder.clone(),
+        ));
         let writer = group::Writer::start(pool.clone(), clock.clone(), feed.clone());
         Ok(PgStore {
             pool,
@@ -123,6 +134,7 @@ impl PgStore {
             feed,
             listener,
             writer,
+            holder,
         })
     }
 
@@ -323,6 +335,10 @@ impl Store for PgStore {
     /// status 0 (in flight), inserted on its own, committed at once, so
     /// that every server sees it. A claim older than
     /// [`CLAIM_TIMEOUT_SECS`] or a response past retention is taken over.
+    fn describe(&self) -> String {
+        format!("postgresql {}", self.target.shown)
+    }
+
     async fn idem_claim(
         &self,
         user_id: &str,
@@ -336,11 +352,15 @@ impl Store for PgStore {
         for _ in 0..3 {
             let claimed = exec(
                 &conn,
-                "INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) \
-                 VALUES ($1, $2, $3, 0, '', $4) \
+                "INSERT INTO idempotency \
+                 (user_id, key, request_hash, status, body, created_at, holder_pid) \
+                 VALUES ($1, $2, $3, 0, '', $4, $7) \
                  ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
-                 status = 0, body = '', created_at = excluded.created_at \
-                 WHERE (idempotency.status = 0 AND idempotency.created_at <= $5) \
+                 status = 0, body = '', created_at = excluded.created_at, \
+                 holder_pid = excluded.holder_pid \
+                 WHERE (idempotency.status = 0 AND (idempotency.created_at <= $5 \
+                   OR (COALESCE(idempotency.holder_pid, 0) <> 0 AND NOT EXISTS \
+                     (SELECT 1 FROM pg_stat_activity a WHERE a.pid = idempotency.holder_pid)))) \
                  OR (idempotency.status <> 0 AND idempotency.created_at <= $6)",
                 &[
                     &user_id,
@@ -349,6 +369,7 @@ impl Store for PgStore {
                     &now,
                     &(now - CLAIM_TIMEOUT_SECS),
                     &(now - IDEM_RETENTION_SECS),
+                    &self.holder.load(Ordering::Acquire),
                 ],
             )
             .await?;

@@ -169,4 +169,8 @@ impl Store for SqliteStore {
     async fn health(&self) -> StoreResult<()> {
         SqliteStore::health(self)
     }
+
+    fn describe(&self) -> String {
+        format!("sqlite {}", self.readers.path.display())
+    }
 }
