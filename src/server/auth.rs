@@ -27,6 +27,19 @@ use super::error::HttpError;
 use crate::domain::Actor;
 use crate::wire::ErrorCode;
 
+/// The request's bearer token, if it carries a non-empty one.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
 /// The authenticated user of a request.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Actor);
@@ -43,17 +56,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
         state.failures.check(source)?;
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| state.failures.failed(source))?
-            .to_owned();
+        let token = bearer_token(&parts.headers).ok_or_else(|| state.failures.failed(source))?;
         let actor = state
             .store
             .authenticate(&token)

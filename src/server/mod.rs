@@ -9,6 +9,7 @@ pub mod conn;
 pub mod error;
 pub mod idempotency;
 pub mod metrics;
+pub mod revocation;
 pub mod routes;
 
 use std::net::{SocketAddr, TcpListener};
@@ -110,6 +111,8 @@ pub struct AppState {
     pub renders: routes::RenderCache,
     /// Flips to true when the server shuts down; feed tasks end on it.
     pub shutdown: watch::Receiver<bool>,
+    /// Users revoked while their feeds are open.
+    pub revocations: Arc<revocation::Revocations>,
 }
 
 /// A server that is serving.
@@ -207,6 +210,7 @@ pub async fn start(
         .max_connections
         .unwrap_or_else(|| conn::default_max_connections(open_files));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let revocations = Arc::new(revocation::Revocations::default());
     let state = Arc::new(AppState {
         store: store.clone(),
         clock: clock.clone(),
@@ -216,6 +220,7 @@ pub async fn start(
         renders: routes::RenderCache::default(),
         shutdown: shutdown_rx,
         config: config.clone(),
+        revocations: revocations.clone(),
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let cap = conn::CapAcceptor::new(max_connections, conn::reserve_for(max_connections));
@@ -246,6 +251,7 @@ pub async fn start(
         None => None,
     };
     let background = vec![
+        tokio::spawn(revocation::watch(store.clone(), clock.clone(), revocations)),
         tokio::spawn(sweep_expired(store.clone(), clock, config.sweep_interval)),
         tokio::spawn(prune(store, config.prune_interval)),
     ];

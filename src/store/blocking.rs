@@ -106,6 +106,7 @@ impl BlockingStore {
         add_user(partner_id: &str, name: &str, role: Role) -> StoreResult<(UserRecord, String)>;
         list_users() -> StoreResult<Vec<UserRecord>>;
         revoke_user(user_id: &str) -> StoreResult<bool>;
+        revoked_since(since: Timestamp) -> StoreResult<Vec<String>>;
         authenticate(token: &str) -> StoreResult<Option<Actor>>;
         create(actor: &Actor, request: CreateReferral, idem: Option<IdemSave>) -> StoreResult<ItemResult>;
         apply(actor: &Actor, items: Vec<ActionItem>, idem: Option<IdemSave>) -> StoreResult<Vec<ItemResult>>;

@@ -9,6 +9,7 @@
 //! plain threads (the demo's seeding) uses [`blocking::BlockingStore`].
 
 pub mod blocking;
+pub mod common;
 pub mod open;
 pub mod postgres;
 pub mod sqlite;
@@ -173,6 +174,9 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
     /// Revokes a user's token; false when there is no such active user.
     async fn revoke_user(&self, user_id: &str) -> StoreResult<bool>;
+    /// Ids of the users revoked at or after `since` (by any server or the
+    /// admin CLI): what the server watches to end their open feeds.
+    async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>>;
     /// The user holding this token, if it is known and not revoked
     /// (hash lookup, constant-time comparison).
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>>;

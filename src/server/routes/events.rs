@@ -78,7 +78,9 @@ pub async fn events(
     let _ = tx
         .send(Ok(Event::default().retry(Duration::from_millis(2000))))
         .await;
-    tokio::spawn(pump(state.clone(), actor, start, live, tx));
+    let revoked = state.revocations.subscribe();
+    let token = crate::server::auth::bearer_token(&headers).unwrap_or_default();
+    tokio::spawn(pump(state.clone(), actor, token, start, live, revoked, tx));
     let ping = state.config.ping_interval;
     Ok(Sse::new(ReceiverStream::new(rx))
         .keep_alive(KeepAlive::new().interval(ping).text("ping"))
@@ -99,8 +101,10 @@ impl Drop for Subscriber {
 async fn pump(
     state: Arc<AppState>,
     actor: Actor,
+    token: String,
     mut last: u64,
     mut live: broadcast::Receiver<Arc<StoredEvent>>,
+    mut revoked: broadcast::Receiver<Arc<str>>,
     tx: Tx,
 ) {
     state.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
@@ -113,6 +117,16 @@ async fn pump(
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tx.closed() => return,
+            heard = revoked.recv() => match heard {
+                Ok(user) if *user == *actor.user_id => return,
+                Ok(_) | Err(broadcast::error::RecvError::Closed) => {}
+                // Missed some: ask the store whether this token still holds.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if !matches!(state.store.authenticate(&token).await, Ok(Some(a)) if a == actor) {
+                        return;
+                    }
+                }
+            },
             received = live.recv() => match received {
                 Ok(event) => {
                     if event.seq <= last {

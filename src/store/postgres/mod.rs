@@ -58,8 +58,9 @@ use self::read::{exec, row};
 use crate::clock::SharedClock;
 use crate::domain::validate::{validate_partner, validate_user_name};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
-use crate::store::sqlite::read::secs;
-use crate::store::sqlite::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
+use crate::store::common::{
+    EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, secs, token_hash,
+};
 use crate::store::write::{self as write_ops, IDEM_RETENTION_SECS, WriteTx};
 use crate::store::{
     IdemClaim, IdemSave, ListPage, ListQuery, Store, StoreError, StoreResult, StoredEvent,
@@ -242,6 +243,19 @@ impl Store for PgStore {
         Ok(n == 1)
     }
 
+    async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
+        let rows = self
+            .conn()
+            .await?
+            .query(
+                "SELECT id FROM users WHERE revoked_at >= $1",
+                &[&secs(since)],
+            )
+            .await
+            .map_err(read::pg)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
         let found = read::user_by_token_hash(&self.conn().await?, &hash).await?;
@@ -331,14 +345,15 @@ impl Store for PgStore {
         Ok(())
     }
 
-    /// Claims an idempotency key for a request about to run: a row with
-    /// status 0 (in flight), inserted on its own, committed at once, so
-    /// that every server sees it. A claim older than
-    /// [`CLAIM_TIMEOUT_SECS`] or a response past retention is taken over.
     fn describe(&self) -> String {
         format!("postgresql {}", self.target.shown)
     }
 
+    /// Claims an idempotency key for a request about to run: a row with
+    /// status 0 (in flight), inserted on its own, committed at once, so
+    /// that every server sees it. A claim older than
+    /// [`CLAIM_TIMEOUT_SECS`], a claim whose holder's session is gone, or a
+    /// response past retention is taken over.
     async fn idem_claim(
         &self,
         user_id: &str,

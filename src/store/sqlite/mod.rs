@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags, params};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
 
@@ -33,27 +32,12 @@ use crate::domain::validate::{validate_partner, validate_user_name};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
-/// Capacity of the live event channel.
-pub const EVENT_CHANNEL: usize = 16 * 1024;
-/// Events kept at least, whatever their age.
-pub const KEEP_EVENTS: u64 = 100_000;
-/// Seconds events are kept at least, however many.
-pub const KEEP_EVENTS_SECS: i64 = 24 * 3600;
+pub use super::common::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
+
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 32;
 /// Rows one housekeeping job touches at most (keeps the writer responsive).
 const CHUNK: usize = 2000;
-
-/// A new bearer token: `lx_` + 32 random bytes in hex.
-pub fn new_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    format!("lx_{}", hex::encode(bytes))
-}
-
-/// SHA-256 of a token, as stored.
-pub fn token_hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
 
 struct Readers {
     path: PathBuf,
@@ -378,6 +362,14 @@ impl SqliteStore {
                 )
                 .map_err(backend)?;
             Ok(n == 1)
+        })
+    }
+
+    pub fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
+        self.readers.with(|c| {
+            let mut st = c.prepare_cached("SELECT id FROM users WHERE revoked_at >= ?1")?;
+            st.query_map([read::secs(since)], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()
         })
     }
 

@@ -58,6 +58,10 @@ impl Store for SqliteStore {
         off_runtime(|| SqliteStore::revoke_user(self, user_id))
     }
 
+    async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
+        SqliteStore::revoked_since(self, since)
+    }
+
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
         SqliteStore::authenticate(self, token)
     }
