@@ -197,3 +197,18 @@ fn serve_without_db_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--db"));
     let _ = Duration::ZERO;
 }
+
+#[test]
+fn a_demo_interval_that_is_not_a_finite_number_is_a_usage_error() {
+    for bad in ["inf", "NaN", "-1", "0", "1e300", "soon"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_leadx"))
+            .args(["serve", "--demo", &format!("--demo-interval={bad}")])
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("--demo-interval"), "{bad}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{bad}: {stderr}");
+    }
+}

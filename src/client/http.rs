@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::one_line;
+use super::paging::ListLimits;
 use super::servers::{MoveHook, ServerMove, Servers};
 use crate::wire::{
     AcceptRequest, ApiError, BatchRequest, BatchResponse, CloseRequest, CreateReferral, ErrorBody,
@@ -42,6 +43,9 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Limit for opening a TCP (and TLS) connection.
     pub connect_timeout: Duration,
+    /// What one list load (`list_all*`) may read before it stops with an
+    /// error: a server that never ends pagination cannot grow the client.
+    pub list_limits: ListLimits,
 }
 
 impl ClientConfig {
@@ -53,6 +57,7 @@ impl ClientConfig {
             token: token.into(),
             request_timeout: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(5),
+            list_limits: ListLimits::default(),
         }
     }
 
@@ -281,6 +286,10 @@ impl Client {
             .user_agent(user_agent)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
+            // Below `leadx serve`'s idle limit (--header-timeout, 10 s), so
+            // a kept-alive connection is dropped here before the server
+            // closes it under a request.
+            .pool_idle_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| ClientError::Network(format!("cannot build HTTP client: {e}")))?;
         let stream_http = reqwest::Client::builder()
@@ -439,6 +448,17 @@ impl Client {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<ReferralPage, ClientError> {
+        Ok(self.list_page_sized(box_, statuses, cursor, limit).await?.0)
+    }
+
+    /// [`Client::list_page`] with the size of the body read, in bytes.
+    pub(crate) async fn list_page_sized(
+        &self,
+        box_: ReferralBox,
+        statuses: &[Status],
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(ReferralPage, usize), ClientError> {
         let mut url = self.url(&["v1", "referrals"]);
         {
             let mut q = url.query_pairs_mut();
@@ -452,63 +472,15 @@ impl Client {
                 q.append_pair("cursor", cursor);
             }
         }
-        self.get_json(url).await
-    }
-
-    /// Every referral of `box_`, following `next_cursor` until it is null,
-    /// with the `as_of` of the first page (watch from there to miss nothing).
-    pub async fn list_all(&self, box_: ReferralBox) -> Result<(Vec<Referral>, u64), ClientError> {
-        self.list_all_with(box_, &[], LIST_ALL_PAGE).await
-    }
-
-    /// [`Client::list_all`] with a status filter and page size.
-    pub async fn list_all_with(
-        &self,
-        box_: ReferralBox,
-        statuses: &[Status],
-        limit: u32,
-    ) -> Result<(Vec<Referral>, u64), ClientError> {
-        let mut items = Vec::new();
-        let as_of = self
-            .list_all_each(box_, statuses, limit, |page| items.extend(page))
+        // Through the server list, as every read: a page may come from
+        // the next server of the exchange (cursors hold across servers).
+        let resp = self
+            .inner
+            .servers
+            .send(url, |url| self.request(Method::GET, url))
             .await?;
-        Ok((items, as_of))
-    }
-
-    /// [`Client::list_all_with`] handing each page's referrals to `each` as
-    /// it arrives instead of collecting them: a caller that keeps its own
-    /// copy never holds the whole list twice. Returns the first page's
-    /// `as_of`. On an error, the pages already handed over stay handed over.
-    pub async fn list_all_each(
-        &self,
-        box_: ReferralBox,
-        statuses: &[Status],
-        limit: u32,
-        mut each: impl FnMut(Vec<Referral>),
-    ) -> Result<u64, ClientError> {
-        let first = self.list_page(box_, statuses, None, limit).await?;
-        let as_of = first.as_of;
-        each(first.items);
-        let mut cursor = first.next_cursor;
-        let mut seen = std::collections::HashSet::new();
-        while let Some(c) = cursor {
-            // A server that hands out the same cursor twice would loop forever.
-            if !seen.insert(c.clone()) {
-                return Err(ClientError::Decode(format!(
-                    "the server repeated the list cursor {:?}",
-                    one_line(&c, 60)
-                )));
-            }
-            let page = self.list_page(box_, statuses, Some(&c), limit).await?;
-            if page.items.is_empty() && page.next_cursor.is_some() {
-                return Err(ClientError::Decode(
-                    "the server sent an empty page with a next cursor".into(),
-                ));
-            }
-            each(page.items);
-            cursor = page.next_cursor;
-        }
-        Ok(as_of)
+        let (answer, size) = read_answer_sized(resp).await?;
+        Ok((answer.value, size))
     }
 
     /// `GET /v1/referrals/{id}`.
@@ -624,6 +596,13 @@ fn check_id(id: &str) -> Result<(), ClientError> {
 pub(crate) async fn read_answer<T: DeserializeOwned>(
     resp: Response,
 ) -> Result<Answer<T>, ClientError> {
+    Ok(read_answer_sized(resp).await?.0)
+}
+
+/// [`read_answer`] with the size of the body, in bytes.
+async fn read_answer_sized<T: DeserializeOwned>(
+    resp: Response,
+) -> Result<(Answer<T>, usize), ClientError> {
     let status = resp.status();
     let retry_after = parse_retry_after(resp.headers());
     let replayed = resp
@@ -639,11 +618,12 @@ pub(crate) async fn read_answer<T: DeserializeOwned>(
                 status.as_u16()
             ))
         })?;
-        Ok(Answer {
+        let answer = Answer {
             value,
             status: status.as_u16(),
             replayed,
-        })
+        };
+        Ok((answer, body.len()))
     } else {
         Err(api_error(status, &body, retry_after))
     }

@@ -25,7 +25,7 @@ mod power_tests;
 #[cfg(test)]
 mod scroll_backend_tests;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 #[cfg(test)]
 mod update_tests;
 #[cfg(test)]

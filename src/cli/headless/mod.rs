@@ -255,7 +255,8 @@ where
 }
 
 /// Writes referrals as `leadx list --format csv|json` does (`json`: one
-/// array), for the inbox's `:export`: same columns, same escaping.
+/// array), for the inbox's `:export`: same columns, same escaping, and the
+/// same neutralized formulas (a file goes to a spreadsheet; never raw).
 pub fn export_referrals(
     out: &mut dyn std::io::Write,
     items: &[crate::wire::Referral],
@@ -265,6 +266,6 @@ pub fn export_referrals(
         output::write_json(out, items)?;
         writeln!(out)
     } else {
-        list::write_csv(out, items, false)
+        list::write_csv(out, items, list::CsvCells::default())
     }
 }
