@@ -973,6 +973,7 @@ delegate_store! {
     prune() -> StoreResult<()>;
     count_by_status() -> StoreResult<Vec<(leadx::wire::Status, u64)>>;
     health() -> StoreResult<()>;
+    writable() -> StoreResult<()>;
     ;;
     async fn apply(
         &self,

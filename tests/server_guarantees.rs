@@ -319,6 +319,7 @@ delegate_store! {
         prune() -> leadx::store::StoreResult<()>;
         count_by_status() -> leadx::store::StoreResult<Vec<(leadx::wire::Status, u64)>>;
         health() -> leadx::store::StoreResult<()>;
+        writable() -> leadx::store::StoreResult<()>;
     ;;
     async fn apply(
         &self,

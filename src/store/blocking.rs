@@ -123,5 +123,6 @@ impl BlockingStore {
         prune() -> StoreResult<()>;
         count_by_status() -> StoreResult<Vec<(Status, u64)>>;
         health() -> StoreResult<()>;
+        writable() -> StoreResult<()>;
     }
 }

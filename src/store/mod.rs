@@ -248,6 +248,9 @@ pub trait Store: Send + Sync + 'static {
     async fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>>;
     /// Cheap check that the store answers and can write (`/healthz`).
     async fn health(&self) -> StoreResult<()>;
+    /// Whether the store can write now (`/readyz`): a read-only file or a
+    /// database in recovery is not ready.
+    async fn writable(&self) -> StoreResult<()>;
     /// Which store this is, for `/healthz` and logs: its kind and where
     /// it is (a path, or `host:port`; never a password).
     fn describe(&self) -> String;

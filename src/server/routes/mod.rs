@@ -34,7 +34,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/referrals/{id}", get(referrals::get))
         .route("/v1/referrals/{id}/{action}", post(actions::act))
         .route("/v1/events", get(events::events))
-        .route("/healthz", get(ops::healthz));
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz));
     if state.config.metrics_listen.is_none() {
         router = router.route("/metrics", get(ops::metrics));
     }

@@ -34,6 +34,27 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// `GET /readyz`: 200 when the store can write now (a load balancer sends
+/// writes only to a ready server), 503 naming the store otherwise.
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let store = state.store.describe();
+    match state.store.writable().await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ready", "store": store})),
+        )
+            .into_response(),
+        Err(e) => {
+            let mut err = HttpError::new(
+                ErrorCode::Unavailable,
+                format!("the store ({store}) cannot write: {e}"),
+            );
+            err.retry_after = Some(1);
+            err.into_response()
+        }
+    }
+}
+
 /// `GET /metrics`: Prometheus text format. With `--metrics-token-file`,
 /// only for `Authorization: Bearer <that token>` (401 otherwise).
 pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {

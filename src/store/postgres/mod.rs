@@ -345,6 +345,24 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn writable(&self) -> StoreResult<()> {
+        let row = self
+            .conn()
+            .await?
+            .query_one(
+                "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'",
+                &[],
+            )
+            .await
+            .map_err(read::pg)?;
+        if row.get::<_, bool>(0) {
+            return Err(StoreError::Backend(
+                "the database is read-only (in recovery or a standby)".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn describe(&self) -> String {
         format!("postgresql {}", self.target.shown)
     }

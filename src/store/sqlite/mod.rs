@@ -123,9 +123,28 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, migrates it and
     /// starts the writer thread. Time is read only from `clock`.
     pub fn open(path: &Path, clock: SharedClock) -> StoreResult<SqliteStore> {
+        // A file that is there but empty is not a new exchange: it is a
+        // database lost (a failed copy, a full disk). Refuse it rather than
+        // start an empty exchange in its place.
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(StoreError::Backend(format!(
+                "{} is an empty file, not a leadx database; remove it to start a new exchange there",
+                path.display()
+            )));
+        }
         let mut conn = Connection::open(path)
             .map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
         schema::configure(&conn).map_err(backend)?;
+        // A quick integrity check before serving anything from it.
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| StoreError::Backend(format!("{} cannot be read: {e}", path.display())))?;
+        if check != "ok" {
+            return Err(StoreError::Backend(format!(
+                "{} fails its integrity check: {check}",
+                path.display()
+            )));
+        }
         schema::migrate(&mut conn).map_err(StoreError::Backend)?;
         // Checkpoints run on their own thread, not inside the writer's commits.
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")
@@ -536,6 +555,12 @@ impl SqliteStore {
 
     pub fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>> {
         self.readers.with(read::count_by_status)
+    }
+
+    /// Whether the store can write now: an empty write transaction on the
+    /// writer (a read-only or locked file fails it).
+    pub fn writable(&self) -> StoreResult<()> {
+        self.submit(1, |_| Ok(()))
     }
 
     pub fn health(&self) -> StoreResult<()> {

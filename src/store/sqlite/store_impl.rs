@@ -174,6 +174,10 @@ impl Store for SqliteStore {
         SqliteStore::health(self)
     }
 
+    async fn writable(&self) -> StoreResult<()> {
+        self.submit_async(1, |_| Ok(())).await
+    }
+
     fn describe(&self) -> String {
         format!("sqlite {}", self.readers.path.display())
     }
