@@ -71,6 +71,7 @@ pub const COMMANDS: &[&str] = &[
     "close",
     "filter",
     "reload",
+    "redraw",
     "help",
     "quit",
     "command",

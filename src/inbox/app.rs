@@ -23,10 +23,10 @@ use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use ratatui::crossterm::terminal::{
-    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
-    disable_raw_mode, enable_raw_mode,
+    EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
+    enable_raw_mode,
 };
-use ratatui::crossterm::{cursor, execute, queue};
+use ratatui::crossterm::{cursor, execute};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
@@ -166,10 +166,9 @@ impl TerminalGuard {
             restore_terminal();
             return Err(e.into());
         }
-        let terminal = match Terminal::new(ScrollBackend::new(BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stdout(),
-        ))) {
+        let backend = ScrollBackend::new(BufWriter::with_capacity(64 * 1024, std::io::stdout()))
+            .synchronized();
+        let terminal = match Terminal::new(backend) {
             Ok(t) => t,
             Err(e) => {
                 restore_terminal();
@@ -595,11 +594,17 @@ fn instant_at(t: crate::wire::Timestamp, wall: chrono::DateTime<Utc>, mono: Inst
     mono + wait + Duration::from_millis(5)
 }
 
-fn draw(term: &mut Term, state: &State, theme: &Theme) -> anyhow::Result<()> {
-    queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
+/// Draws a frame: the backend wraps it in synchronized output, and writes
+/// nothing at all when nothing changed. After `Ctrl-L` the screen is
+/// cleared first and drawn whole (ratatui's `resize` to the same size
+/// clears the terminal and forgets the previous frame, without asking the
+/// terminal where its cursor is as `clear` would).
+fn draw(term: &mut Term, state: &mut State, theme: &Theme) -> anyhow::Result<()> {
+    if std::mem::take(&mut state.repaint) {
+        let size = term.size()?;
+        term.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+    }
     term.draw(|f| views::render(state, theme, f))?;
-    queue!(term.backend_mut(), EndSynchronizedUpdate)?;
-    term.backend_mut().flush()?;
     Ok(())
 }
 

@@ -41,6 +41,7 @@ use ratatui::crossterm::cursor::MoveTo;
 use ratatui::crossterm::queue;
 use ratatui::layout::{Position, Rect, Size};
 
+#[cfg(test)]
 pub(crate) use plan::NAMED_COLORS;
 use plan::{Prints, plan_in_place};
 pub use plan::{Shift, candidates, plan};
@@ -52,6 +53,8 @@ pub struct ScrollStats {
     pub frames: u64,
     /// Frames that moved a band with the terminal's scrolling.
     pub scrolled: u64,
+    /// Bytes of cells and moves written by `draw` (no wrapper, no cursor).
+    pub bytes: u64,
 }
 
 /// A [`CrosstermBackend`] that moves shifted rows with scroll regions
@@ -68,7 +71,14 @@ pub struct ScrollBackend<W: Write> {
     fixed_size: Option<Size>,
     /// Where the caller last put the cursor.
     cursor: Option<Position>,
+    /// Whether the terminal's cursor is still where the caller put it
+    /// (nothing was written since): setting it there again writes nothing.
+    cursor_in_place: bool,
     cursor_visible: bool,
+    /// Wrap each frame's bytes in synchronized output (mode 2026).
+    synchronized: bool,
+    /// A synchronized frame was opened and not yet closed (by `flush`).
+    frame_open: bool,
     stats: ScrollStats,
 }
 
@@ -81,9 +91,31 @@ impl<W: Write> ScrollBackend<W> {
             trusted: true,
             fixed_size: None,
             cursor: None,
+            cursor_in_place: false,
             cursor_visible: true,
+            synchronized: false,
+            frame_open: false,
             stats: ScrollStats::default(),
         }
+    }
+
+    /// Wraps what each frame writes in synchronized output (mode 2026):
+    /// opened before the frame's first byte, closed by `flush`. A frame
+    /// that changes nothing writes nothing at all, not even the wrapper.
+    pub fn synchronized(mut self) -> Self {
+        self.synchronized = true;
+        self
+    }
+
+    /// Called before anything is written: opens the synchronized frame
+    /// and notes that the cursor moved.
+    fn begin(&mut self) -> io::Result<()> {
+        self.cursor_in_place = false;
+        if self.synchronized && !self.frame_open {
+            self.inner.write_all(SYNC_BEGIN)?;
+            self.frame_open = true;
+        }
+        Ok(())
     }
 
     /// Wraps a writer and reports `size` instead of asking a terminal.
@@ -108,6 +140,10 @@ impl<W: Write> ScrollBackend<W> {
         Ok(Screens::blank(Rect::new(0, 0, size.width, size.height)))
     }
 }
+
+/// Begin and end synchronized update (mode 2026).
+const SYNC_BEGIN: &[u8] = b"\x1b[?2026h";
+const SYNC_END: &[u8] = b"\x1b[?2026l";
 
 /// The screen as shown and the frame being drawn, with their cells'
 /// fingerprints. Between frames `next` equals `shown`.
@@ -170,6 +206,11 @@ impl<W: Write> Backend for ScrollBackend<W> {
     {
         self.stats.frames += 1;
         if !self.trusted {
+            let mut content = content.peekable();
+            if content.peek().is_none() {
+                return Ok(());
+            }
+            self.begin()?;
             return self.inner.draw(content);
         }
         let mut sc = match self.screens.take() {
@@ -185,6 +226,7 @@ impl<W: Write> Backend for ScrollBackend<W> {
             // The caller's screen is not the model's: write what it asks
             // and stop modelling until the next full clear.
             self.trusted = false;
+            self.begin()?;
             return self.inner.draw(updates.into_iter());
         }
         for (x, y, cell) in &updates {
@@ -198,7 +240,13 @@ impl<W: Write> Backend for ScrollBackend<W> {
         } = &mut sc;
         let ((bytes, shift), touched) =
             plan_in_place(shown, next, shown_prints, next_prints, &updates)?;
-        if let Err(e) = self.inner.write_all(&bytes) {
+        let written = if bytes.is_empty() {
+            Ok(())
+        } else {
+            self.stats.bytes += bytes.len() as u64;
+            self.begin().and_then(|()| self.inner.write_all(&bytes))
+        };
+        if let Err(e) = written {
             // Part of the frame may be on screen: the model is no longer
             // known to match; write plainly until the next full clear.
             self.trusted = false;
@@ -222,6 +270,7 @@ impl<W: Write> Backend for ScrollBackend<W> {
                 && let Some(p) = self.cursor
             {
                 queue!(self.inner, MoveTo(p.x, p.y))?;
+                self.cursor_in_place = true;
             }
         }
         self.screens = Some(sc);
@@ -233,16 +282,30 @@ impl<W: Write> Backend for ScrollBackend<W> {
         // model does not follow: pass frames through until a full clear.
         self.trusted = false;
         self.screens = None;
+        self.begin()?;
         self.inner.append_lines(n)
     }
 
     fn hide_cursor(&mut self) -> io::Result<()> {
+        // ratatui hides it on every frame; once is enough.
+        if !self.cursor_visible {
+            return Ok(());
+        }
         self.cursor_visible = false;
+        let in_place = self.cursor_in_place;
+        self.begin()?;
+        self.cursor_in_place = in_place;
         self.inner.hide_cursor()
     }
 
     fn show_cursor(&mut self) -> io::Result<()> {
+        if self.cursor_visible {
+            return Ok(());
+        }
         self.cursor_visible = true;
+        let in_place = self.cursor_in_place;
+        self.begin()?;
+        self.cursor_in_place = in_place;
         self.inner.show_cursor()
     }
 
@@ -252,11 +315,18 @@ impl<W: Write> Backend for ScrollBackend<W> {
 
     fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
         let p = position.into();
+        if self.cursor_in_place && self.cursor == Some(p) {
+            return Ok(());
+        }
+        self.begin()?;
         self.cursor = Some(p);
-        self.inner.set_cursor_position(p)
+        self.inner.set_cursor_position(p)?;
+        self.cursor_in_place = true;
+        Ok(())
     }
 
     fn clear(&mut self) -> io::Result<()> {
+        self.begin()?;
         self.inner.clear()?;
         self.screens = Some(self.blank_screens()?);
         self.trusted = true;
@@ -264,6 +334,7 @@ impl<W: Write> Backend for ScrollBackend<W> {
     }
 
     fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        self.begin()?;
         self.inner.clear_region(clear_type)?;
         if clear_type == ClearType::All {
             self.screens = Some(self.blank_screens()?);
@@ -295,6 +366,10 @@ impl<W: Write> Backend for ScrollBackend<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        if self.frame_open {
+            self.frame_open = false;
+            self.inner.write_all(SYNC_END)?;
+        }
         Backend::flush(&mut self.inner)
     }
 }
