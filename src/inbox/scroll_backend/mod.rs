@@ -31,6 +31,8 @@
 //! plain diff.
 
 mod encode;
+#[cfg(test)]
+mod fidelity_tests;
 mod plan;
 
 use std::io::{self, Write};

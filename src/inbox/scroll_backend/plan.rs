@@ -448,6 +448,12 @@ pub(super) fn plan_in_place(
     new: &Prints,
     updates: &[(u16, u16, &Cell)],
 ) -> io::Result<((Vec<u8>, Option<Shift>), bool)> {
+    // The move is planned from the screen as it is: the plain plan below
+    // marks unknown the wide symbols its writes would split, which a move
+    // carries along intact (marked, every moved wide symbol would be
+    // written again).
+    let shift = candidates_of(old, new).into_iter().next();
+    let mut moved = shift.map(|_| shown.clone());
     let mut best = Vec::new();
     let writes: Vec<(u16, u16, u16)> = updates
         .iter()
@@ -465,12 +471,13 @@ pub(super) fn plan_in_place(
         );
     }
     let mut chosen = None;
-    if let Some(shift) = candidates_of(old, new).into_iter().next() {
+    if let (Some(shift), Some(moved)) = (shift, moved.as_mut()) {
+        // `shown` becomes `next` either way (the caller copies it).
         touched = true;
-        shift.apply(shown);
+        shift.apply(moved);
         let mut bytes = Vec::with_capacity(best.len());
         shift.encode(&mut bytes);
-        encode_diff(shown, next, &mut bytes)?;
+        encode_diff(moved, next, &mut bytes)?;
         if bytes.len() < best.len() {
             best = bytes;
             chosen = Some(shift);
