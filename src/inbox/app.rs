@@ -5,8 +5,11 @@
 //!   a task relays the live feed, one task per load or action (retrying
 //!   with the same idempotency key until the answer is definite).
 //! - No frame loop: a frame is drawn only when `state.dirty`, after
-//!   draining the channel (bursts coalesce), at most one per ~10 ms, wrapped
-//!   in synchronized output. The only timer is [`State::next_wakeup`]:
+//!   draining the channel (bursts coalesce), at most one per ~10 ms (or the
+//!   `[ui] max_fps` ceiling), and not while the terminal's output queue
+//!   still holds a frame ([`super::pace`]: on a slow link the newest state
+//!   is drawn once the last frame has drained), wrapped in synchronized
+//!   output. The only timer is [`State::next_wakeup`]:
 //!   something visible counting down.
 //! - The terminal is restored on quit, on error, on panic (hook), and on
 //!   SIGTERM / SIGHUP / SIGINT. Logs go to `settings.log_file`, never the screen.
@@ -34,6 +37,7 @@ use tokio::time::Instant;
 
 use super::keymap::{KeyMap, KeymapError};
 use super::msg::{ActionOutcome, ActionRequest, Effect, ExportFormat, FeedMsg, Msg, OpId};
+use super::pace::{Pace, Pacer, output_queue};
 use super::scroll_backend::ScrollBackend;
 use super::state::State;
 use super::theme::{self, Theme};
@@ -125,6 +129,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     }
     let depth = theme::detect(&|k: &str| env.get(k).cloned());
     let extras = Extras {
+        max_fps: settings.max_fps,
         history,
         theme_dir,
         depth,
@@ -247,9 +252,6 @@ fn init_logging(path: &std::path::Path) -> Option<tracing_appender::non_blocking
     // Someone (the demo) already set a subscriber: its output goes where it says.
     ok.then_some(guard)
 }
-
-/// Shortest time between two frames.
-const FRAME_GAP: Duration = Duration::from_millis(10);
 
 /// The effect runner: spawns tasks that answer with `Msg`s.
 struct Runner {
@@ -628,6 +630,8 @@ fn drain(state: &mut State, runner: &mut Runner, rx: &mut UnboundedReceiver<Msg>
 
 /// What the runner needs besides the client.
 struct Extras {
+    /// `ui.max_fps`.
+    max_fps: Option<u32>,
     history: Option<PathBuf>,
     theme_dir: Option<PathBuf>,
     depth: theme::ColorDepth,
@@ -641,6 +645,7 @@ async fn run_loop(
     guard: &mut TerminalGuard,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = unbounded_channel();
+    let max_fps = extras.max_fps;
     let mut runner = Runner {
         client,
         history: extras.history,
@@ -666,6 +671,9 @@ async fn run_loop(
     draw(term, state, &theme)?;
     state.dirty = false;
     let mut last_frame = Instant::now();
+    let mut pacer = Pacer::new(max_fps);
+    // A dirty state waiting for the pacer: when to look again.
+    let mut retry: Option<Instant> = None;
 
     let outcome = loop {
         let wake = state.next_wakeup().map(instant_of);
@@ -677,6 +685,7 @@ async fn run_loop(
             () = async { tokio::time::sleep_until(wake.expect("guarded")).await }, if wake.is_some() => {
                 step(state, &mut runner, Msg::Tick(now_seconds()))
             }
+            () = async { tokio::time::sleep_until(retry.expect("guarded")).await }, if retry.is_some() => false,
             () = PANICKED.notified() => {
                 break Err(anyhow::anyhow!("a task panicked (see the log); the terminal was restored"));
             }
@@ -700,13 +709,15 @@ async fn run_loop(
             theme = t;
             state.dirty = true;
         }
+        retry = None;
         if state.dirty {
-            let gap = last_frame.elapsed();
-            if gap < FRAME_GAP {
-                tokio::time::sleep(FRAME_GAP - gap).await;
-                if drain(state, &mut runner, &mut rx) {
-                    break Ok(());
-                }
+            // The newest state is drawn once the link can take it; keys
+            // that come meanwhile fold into that one frame.
+            let queued = output_queue(libc::STDOUT_FILENO);
+            let now = Instant::now();
+            if let Pace::Wait(d) = pacer.decide(now.into_std(), now - last_frame, queued) {
+                retry = Some(now + d);
+                continue;
             }
             if PANIC_SEEN.load(std::sync::atomic::Ordering::SeqCst) {
                 break Err(anyhow::anyhow!(
