@@ -90,7 +90,7 @@ const TOP_KEYS: &[&str] = &[
 ];
 const SERVER_KEYS: &[&str] = &["url", "token", "token_file", "allow_plain_http"];
 const BATCH_KEYS: &[&str] = &["confirm_over", "undo_seconds"];
-const UI_KEYS: &[&str] = &["max_fps"];
+const UI_KEYS: &[&str] = &["max_fps", "link_baud"];
 /// The largest `ui.max_fps` (a frame every 10 ms is the runtime's floor).
 pub const MAX_FPS_LIMIT: u64 = 100;
 const VIEW_KEYS: &[&str] = &["query"];
@@ -196,6 +196,10 @@ pub struct Settings {
     /// runtime's own pacing, at most one frame per 10 ms and none while the
     /// terminal's output queue is still draining).
     pub max_fps: Option<u32>,
+    /// `ui.link_baud`: the link's speed in bits a second, when slow and
+    /// known (frames are then spaced by the time the link takes to carry
+    /// them).
+    pub link_baud: Option<u32>,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -215,6 +219,7 @@ impl Default for Settings {
             views: BTreeMap::new(),
             batch: BatchSettings::default(),
             max_fps: None,
+            link_baud: None,
             config_file: None,
         }
     }
@@ -920,7 +925,7 @@ fn load_inner(
         }
     }
 
-    let mut max_fps = None;
+    let (mut max_fps, mut link_baud) = (None, None);
     if let Some(v) = root.get("ui") {
         let t = as_table(v, "ui")?;
         check_keys(t, "ui", UI_KEYS)?;
@@ -931,6 +936,15 @@ fn load_inner(
                 return Err(invalid(n, "ui.max_fps", expected));
             }
             max_fps = Some(fps as u32);
+        }
+        if let Some(n) = t.get("link_baud") {
+            let expected = "a whole number of bits a second, 300 to 100000000";
+            let baud =
+                as_uint(n, "ui.link_baud").map_err(|_| invalid(n, "ui.link_baud", expected))?;
+            if !(300..=100_000_000).contains(&baud) {
+                return Err(invalid(n, "ui.link_baud", expected));
+            }
+            link_baud = Some(baud as u32);
         }
     }
 
@@ -1010,6 +1024,7 @@ fn load_inner(
         views,
         batch,
         max_fps,
+        link_baud,
         config_file,
     })
 }

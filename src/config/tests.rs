@@ -246,6 +246,12 @@ fn the_documented_error_format() {
     assert!(fx.err(&none()).contains("key 'ui.max_fps'"));
     fx.config("[ui]\nmax_fps = 12\n[server]\ntoken = \"t\"\n");
     assert_eq!(fx.ok(&none()).max_fps, Some(12));
+    fx.config("[ui]\nlink_baud = 9600\n[server]\ntoken = \"t\"\n");
+    assert_eq!(fx.ok(&none()).link_baud, Some(9600));
+    fx.config("[ui]\nlink_baud = 56\n");
+    assert!(fx.err(&none()).ends_with(
+        "key 'ui.link_baud': expected a whole number of bits a second, 300 to 100000000, found 56"
+    ));
     fx.config("[ui]\nmax_fp = 12\n");
     assert!(fx.err(&none()).contains("ui.max_fp"), "{}", fx.err(&none()));
     fx.config("readonly = \"maybe\"\n");

@@ -37,7 +37,7 @@ use tokio::time::Instant;
 
 use super::keymap::{KeyMap, KeymapError};
 use super::msg::{ActionOutcome, ActionRequest, Effect, ExportFormat, FeedMsg, Msg, OpId};
-use super::pace::{Pace, Pacer, output_queue};
+use super::pace::{Counted, Pace, Pacer, output_queue};
 use super::scroll_backend::ScrollBackend;
 use super::state::State;
 use super::theme::{self, Theme};
@@ -130,6 +130,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     let depth = theme::detect(&|k: &str| env.get(k).cloned());
     let extras = Extras {
         max_fps: settings.max_fps,
+        link_baud: settings.link_baud,
         history,
         theme_dir,
         depth,
@@ -151,7 +152,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
 /// terminal's scrolling when that writes fewer bytes, and encodes cells
 /// compactly (a new lead in a short list at 200x50: 0.9–1.4 KB instead of
 /// 3.9 KB; see docs/PERFORMANCE.md).
-type Term = Terminal<ScrollBackend<BufWriter<Stdout>>>;
+type Term = Terminal<ScrollBackend<Counted<BufWriter<Stdout>>>>;
 
 /// Owns the terminal while the inbox runs; restores it when dropped.
 ///
@@ -161,6 +162,8 @@ type Term = Terminal<ScrollBackend<BufWriter<Stdout>>>;
 /// dropped; [`restore_terminal`] does its work, ignoring errors.
 struct TerminalGuard {
     terminal: std::mem::ManuallyDrop<Term>,
+    /// Bytes written to the terminal so far (frames' sizes, for pacing).
+    written: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl TerminalGuard {
@@ -171,8 +174,8 @@ impl TerminalGuard {
             restore_terminal();
             return Err(e.into());
         }
-        let backend = ScrollBackend::new(BufWriter::with_capacity(64 * 1024, std::io::stdout()))
-            .synchronized();
+        let (out, written) = Counted::new(BufWriter::with_capacity(64 * 1024, std::io::stdout()));
+        let backend = ScrollBackend::new(out).synchronized();
         let terminal = match Terminal::new(backend) {
             Ok(t) => t,
             Err(e) => {
@@ -182,6 +185,7 @@ impl TerminalGuard {
         };
         Ok(Self {
             terminal: std::mem::ManuallyDrop::new(terminal),
+            written,
         })
     }
 }
@@ -632,6 +636,8 @@ fn drain(state: &mut State, runner: &mut Runner, rx: &mut UnboundedReceiver<Msg>
 struct Extras {
     /// `ui.max_fps`.
     max_fps: Option<u32>,
+    /// `ui.link_baud`.
+    link_baud: Option<u32>,
     history: Option<PathBuf>,
     theme_dir: Option<PathBuf>,
     depth: theme::ColorDepth,
@@ -645,7 +651,7 @@ async fn run_loop(
     guard: &mut TerminalGuard,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = unbounded_channel();
-    let max_fps = extras.max_fps;
+    let mut pacer = Pacer::new(extras.max_fps, extras.link_baud);
     let mut runner = Runner {
         client,
         history: extras.history,
@@ -667,11 +673,13 @@ async fn run_loop(
     for e in init(state) {
         runner.run(e);
     }
+    let written = guard.written.clone();
+    let bytes = || written.load(std::sync::atomic::Ordering::Relaxed);
     let term = &mut guard.terminal;
     draw(term, state, &theme)?;
     state.dirty = false;
     let mut last_frame = Instant::now();
-    let mut pacer = Pacer::new(max_fps);
+    pacer.drawn(last_frame.into_std(), bytes());
     // A dirty state waiting for the pacer: when to look again.
     let mut retry: Option<Instant> = None;
 
@@ -724,11 +732,13 @@ async fn run_loop(
                     "a task panicked (see the log); the terminal was restored"
                 ));
             }
+            let before = bytes();
             if let Err(e) = draw(term, state, &theme) {
                 break Err(e);
             }
             state.dirty = false;
             last_frame = Instant::now();
+            pacer.drawn(last_frame.into_std(), bytes() - before);
         }
     };
     input.abort();

@@ -15,10 +15,19 @@
 //!   drain at the rate it was seen draining, polled again (2–100 ms), so a
 //!   draining link costs a few wakeups and an idle one none.
 //!
-//! Over SSH the pseudo-terminal is read at once by the server and the queue
-//! is never seen; there the ceiling paces (and a front end that owns the
+//! - with `[ui] link_baud` set, never before the link has had the time to
+//!   carry the frames already written (bytes × 10 bits / baud, 8N1).
+//!
+//! The queue is only seen on a real serial line: a pseudo-terminal moves
+//! what the inbox writes straight to the other side's input (Linux reports
+//! an empty output queue on the pty however much is unread), and over SSH
+//! the server reads it at once and the backlog waits in the network. There
+//! the ceiling and the link's speed pace (and a front end that owns the
 //! channel paces by its window).
 
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Shortest time between two frames.
@@ -47,17 +56,32 @@ pub struct Pacer {
     min_gap: Duration,
     /// The queue as last seen while waiting for it: when, and how full.
     seen: Option<(Instant, usize)>,
+    /// The link's speed in bytes a second, when configured.
+    link: Option<f64>,
+    /// When the link will have carried every frame written (with `link`).
+    busy_until: Option<Instant>,
 }
 
 impl Pacer {
-    /// A pacer with an optional ceiling of `max_fps` frames a second.
-    pub fn new(max_fps: Option<u32>) -> Pacer {
+    /// A pacer with an optional ceiling of `max_fps` frames a second and
+    /// an optional link speed in baud (bits a second, 10 bits a byte).
+    pub fn new(max_fps: Option<u32>, link_baud: Option<u32>) -> Pacer {
         let ceiling = max_fps
             .filter(|f| *f > 0)
             .map_or(Duration::ZERO, |f| Duration::from_secs(1) / f);
         Pacer {
             min_gap: ceiling.max(FRAME_GAP),
             seen: None,
+            link: link_baud.filter(|b| *b > 0).map(|b| f64::from(b) / 10.0),
+            busy_until: None,
+        }
+    }
+
+    /// Notes that a frame of `bytes` was written at `now`.
+    pub fn drawn(&mut self, now: Instant, bytes: u64) {
+        if let Some(rate) = self.link {
+            let from = self.busy_until.filter(|b| *b > now).unwrap_or(now);
+            self.busy_until = Some(from + Duration::from_secs_f64(bytes as f64 / rate));
         }
     }
 
@@ -71,6 +95,13 @@ impl Pacer {
     pub fn decide(&mut self, now: Instant, since: Duration, queued: Option<usize>) -> Pace {
         if since < self.min_gap {
             return Pace::Wait(self.min_gap - since);
+        }
+        if let (Some(busy), Some(rate)) = (self.busy_until, self.link) {
+            // The link still carries more than the slack.
+            let slack = Duration::from_secs_f64(QUEUE_SLACK as f64 / rate);
+            if busy > now + slack {
+                return Pace::Wait(busy - now - slack);
+            }
         }
         let Some(q) = queued.filter(|q| *q > QUEUE_SLACK) else {
             self.seen = None;
@@ -86,6 +117,39 @@ impl Pacer {
         };
         self.seen = Some((now, q));
         Pace::Wait(wait.clamp(POLL_MIN, POLL_MAX))
+    }
+}
+
+/// A writer that counts the bytes written through it (the frames' sizes,
+/// for [`Pacer::drawn`]).
+pub struct Counted<W> {
+    inner: W,
+    count: Arc<AtomicU64>,
+}
+
+impl<W> Counted<W> {
+    /// Wraps `inner`; the count is read through the returned handle.
+    pub fn new(inner: W) -> (Counted<W>, Arc<AtomicU64>) {
+        let count = Arc::new(AtomicU64::new(0));
+        (
+            Counted {
+                inner,
+                count: count.clone(),
+            },
+            count,
+        )
+    }
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -116,21 +180,21 @@ mod tests {
     #[test]
     fn frames_keep_the_gap_and_the_ceiling() {
         let now = Instant::now();
-        let mut p = Pacer::new(None);
+        let mut p = Pacer::new(None, None);
         assert_eq!(p.decide(now, 3 * MS, Some(0)), Pace::Wait(7 * MS));
         assert_eq!(p.decide(now, 10 * MS, Some(0)), Pace::Draw);
-        let mut p = Pacer::new(Some(20));
+        let mut p = Pacer::new(Some(20), None);
         assert_eq!(p.min_gap(), 50 * MS);
         assert_eq!(p.decide(now, 20 * MS, None), Pace::Wait(30 * MS));
         assert_eq!(p.decide(now, 50 * MS, None), Pace::Draw);
         // A ceiling above 100 fps is the 10 ms floor.
-        assert_eq!(Pacer::new(Some(1000)).min_gap(), FRAME_GAP);
+        assert_eq!(Pacer::new(Some(1000), None).min_gap(), FRAME_GAP);
     }
 
     #[test]
     fn a_draining_queue_holds_the_frame_until_it_has_drained() {
         let t0 = Instant::now();
-        let mut p = Pacer::new(None);
+        let mut p = Pacer::new(None, None);
         let idle = Duration::from_secs(1);
         // Unknown rate: look again soon.
         assert_eq!(p.decide(t0, idle, Some(464)), Pace::Wait(POLL));
@@ -148,6 +212,37 @@ mod tests {
         assert_eq!(p.decide(t2 + 21 * MS, idle, Some(QUEUE_SLACK)), Pace::Draw);
         // The queue not known (not a terminal, not Linux): draw.
         assert_eq!(p.decide(t2, idle, None), Pace::Draw);
+    }
+
+    #[test]
+    fn with_the_link_speed_a_frame_waits_for_the_ones_before_it() {
+        let t0 = Instant::now();
+        // 9600 baud: 960 bytes a second; the 64 bytes of slack take 66.7 ms.
+        let mut p = Pacer::new(None, Some(9600));
+        let idle = Duration::from_secs(1);
+        assert_eq!(p.decide(t0, idle, None), Pace::Draw);
+        p.drawn(t0, 480); // 500 ms on the line
+        let wait = |p: &mut Pacer, t: Instant| match p.decide(t, idle, Some(0)) {
+            Pace::Wait(d) => d.as_millis(),
+            Pace::Draw => 0,
+        };
+        assert_eq!(wait(&mut p, t0 + 100 * MS), 333);
+        // A second frame written before the first was carried queues behind it.
+        p.drawn(t0 + 100 * MS, 96); // until 600 ms
+        assert_eq!(wait(&mut p, t0 + 200 * MS), 333);
+        assert_eq!(wait(&mut p, t0 + 534 * MS), 0);
+        // Without a link speed nothing is assumed.
+        let mut q = Pacer::new(None, None);
+        q.drawn(t0, 100_000);
+        assert_eq!(q.decide(t0, idle, None), Pace::Draw);
+    }
+
+    #[test]
+    fn counted_counts_what_went_through() {
+        let (mut w, n) = Counted::new(Vec::new());
+        w.write_all(b"\x1b[?2026h").unwrap();
+        w.write_all(b"abc").unwrap();
+        assert_eq!(n.load(Ordering::Relaxed), 11);
     }
 
     #[test]
