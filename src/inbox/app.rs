@@ -38,7 +38,7 @@ use tokio::time::Instant;
 use super::keymap::{KeyMap, KeymapError};
 use super::msg::{ActionOutcome, ActionRequest, Effect, ExportFormat, FeedMsg, Msg, OpId};
 use super::pace::{Counted, Pace, Pacer, output_queue};
-use super::scroll_backend::ScrollBackend;
+use super::scroll_backend::{ScrollBackend, term_erases_with_background};
 use super::state::State;
 use super::theme::{self, Theme};
 use super::update::{init, update};
@@ -175,7 +175,10 @@ impl TerminalGuard {
             return Err(e.into());
         }
         let (out, written) = Counted::new(BufWriter::with_capacity(64 * 1024, std::io::stdout()));
-        let backend = ScrollBackend::new(out).synchronized();
+        let bce = std::env::var("TERM").is_ok_and(|t| term_erases_with_background(&t));
+        let backend = ScrollBackend::new(out)
+            .synchronized()
+            .erase_with_background(bce);
         let terminal = match Terminal::new(backend) {
             Ok(t) => t,
             Err(e) => {

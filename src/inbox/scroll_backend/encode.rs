@@ -10,14 +10,14 @@ use ratatui::style::{Color, Modifier};
 
 /// The shorter of [`encode_cells`] in the diff's order (row by row) and in
 /// [`by_style`] order.
-pub(super) fn encode_best(cells: &[(u16, u16, &Cell)], width: u16, out: &mut Vec<u8>) {
+pub(super) fn encode_best(cells: &[(u16, u16, &Cell)], width: u16, bce: bool, out: &mut Vec<u8>) {
     let reordered = trailing_first(cells);
     let cells = reordered.as_deref().unwrap_or(cells);
     let start = out.len();
-    encode_cells(cells, width, out);
+    encode_cells(cells, width, bce, out);
     if let Some(grouped) = by_style(cells) {
         let mut other = Vec::with_capacity(out.len() - start);
-        encode_cells(&grouped, width, &mut other);
+        encode_cells(&grouped, width, bce, &mut other);
         if other.len() < out.len() - start {
             out.truncate(start);
             out.extend_from_slice(&other);
@@ -276,15 +276,16 @@ const VISIBLE_ON_BLANK: Modifier = Modifier::REVERSED
     .union(Modifier::RAPID_BLINK)
     .union(Modifier::CROSSED_OUT);
 
-/// A cell `CSI n X` shows exactly: a blank on the default background with
+/// A cell `CSI n X` shows exactly: a blank on the default background (any
+/// background on a terminal that erases with the current one, `bce`) with
 /// no attribute that shows on a blank. Its foreground colour (and bold,
 /// dim, italic) cannot be seen, and terminals differ in what they erase
 /// to (tmux keeps no foreground, vt100 the current one). The model keeps
 /// the frame's cell; a later frame that makes the difference visible
 /// changes the cell, so the diff writes it.
-fn erasable(c: &Cell) -> bool {
+fn erasable(c: &Cell, bce: bool) -> bool {
     c.symbol() == " "
-        && c.bg == Color::Reset
+        && (bce || c.bg == Color::Reset)
         && !c.modifier.intersects(VISIBLE_ON_BLANK)
         && c.diff_option == CellDiffOption::None
 }
@@ -293,8 +294,11 @@ fn erasable(c: &Cell) -> bool {
 /// only where a cell does not follow the one before, one SGR sequence per
 /// change of colours or attributes (only what changed), long runs of blank
 /// cells erased, and the attributes reset at the end (ratatui assumes a
-/// reset terminal between frames).
-fn encode_cells(cells: &[(u16, u16, &Cell)], width: u16, out: &mut Vec<u8>) {
+/// reset terminal between frames). With `bce` the terminal erases with the
+/// current background (xterm, tmux, VTE, kitty, the Linux console; not GNU
+/// screen unless `defbce on`), so a long run of blanks on a coloured
+/// background (the cursor row, the status and hint bars) is erased too.
+fn encode_cells(cells: &[(u16, u16, &Cell)], width: u16, bce: bool, out: &mut Vec<u8>) {
     let mut pen = Pen::RESET;
     let mut cursor: Option<(u16, u16)> = None;
     let mut i = 0;
@@ -303,19 +307,22 @@ fn encode_cells(cells: &[(u16, u16, &Cell)], width: u16, out: &mut Vec<u8>) {
         if cursor != Some((x, y)) {
             move_to(cursor, x, y, out);
         }
-        if erasable(cell) {
+        if erasable(cell, bce) {
             let run = cells[i..]
                 .iter()
                 .enumerate()
                 .take_while(|(k, (cx, cy, c))| {
-                    *cy == y && usize::from(*cx) == usize::from(x) + k && erasable(c)
+                    *cy == y
+                        && usize::from(*cx) == usize::from(x) + k
+                        && erasable(c, bce)
+                        && c.bg == cell.bg
                 })
                 .count();
             if run >= ERASE_MIN {
                 // Only the background and the attributes that show on a
                 // blank matter to the erase.
                 let to = Pen {
-                    bg: Color::Reset,
+                    bg: cell.bg,
                     modifier: pen.modifier - VISIBLE_ON_BLANK,
                     ..pen
                 };
@@ -473,7 +480,7 @@ mod tests {
         next.set_string(0, 0, "ab", Style::default());
         let cells: Vec<_> = prev.diff_iter(&next).collect();
         let mut v = Vec::new();
-        encode_cells(&cells, 40, &mut v);
+        encode_cells(&cells, 40, false, &mut v);
         let text = String::from_utf8(v.clone()).expect("utf-8");
         // 38 blanks on row 0 are erased; the 10 on row 1 are written.
         assert!(text.contains("\x1b[38X"), "{text:?}");
@@ -483,6 +490,7 @@ mod tests {
         encode_cells(
             &Buffer::empty(area).diff_iter(&prev).collect::<Vec<_>>(),
             40,
+            false,
             &mut first,
         );
         parser.process(&first);

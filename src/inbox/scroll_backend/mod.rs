@@ -34,6 +34,8 @@ mod encode;
 #[cfg(test)]
 mod fidelity_tests;
 mod plan;
+#[cfg(test)]
+mod repaint_tests;
 
 use std::io::{self, Write};
 
@@ -81,6 +83,8 @@ pub struct ScrollBackend<W: Write> {
     synchronized: bool,
     /// A synchronized frame was opened and not yet closed (by `flush`).
     frame_open: bool,
+    /// The terminal erases with the current background (BCE).
+    bce: bool,
     stats: ScrollStats,
 }
 
@@ -97,6 +101,7 @@ impl<W: Write> ScrollBackend<W> {
             cursor_visible: true,
             synchronized: false,
             frame_open: false,
+            bce: false,
             stats: ScrollStats::default(),
         }
     }
@@ -106,6 +111,15 @@ impl<W: Write> ScrollBackend<W> {
     /// that changes nothing writes nothing at all, not even the wrapper.
     pub fn synchronized(mut self) -> Self {
         self.synchronized = true;
+        self
+    }
+
+    /// Tells the encoder that the terminal erases with the current
+    /// background (back-colour erase, `bce` in terminfo): long blank runs
+    /// on a coloured background are then erased (`CSI n X`) rather than
+    /// written.
+    pub fn erase_with_background(mut self, bce: bool) -> Self {
+        self.bce = bce;
         self
     }
 
@@ -141,6 +155,27 @@ impl<W: Write> ScrollBackend<W> {
         let size = self.size()?;
         Ok(Screens::blank(Rect::new(0, 0, size.width, size.height)))
     }
+}
+
+/// Whether the terminal `TERM` names erases with the current background
+/// (back-colour erase): xterm and its kin, tmux, rxvt, the Linux console,
+/// kitty, foot, Alacritty, WezTerm, Ghostty. GNU screen (`screen*`) does
+/// not by default, and nothing unknown is assumed to.
+pub fn term_erases_with_background(term: &str) -> bool {
+    const BCE: [&str; 11] = [
+        "xterm",
+        "tmux",
+        "rxvt",
+        "linux",
+        "kitty",
+        "foot",
+        "alacritty",
+        "wezterm",
+        "ghostty",
+        "vte",
+        "gnome",
+    ];
+    BCE.iter().any(|t| term.starts_with(t))
 }
 
 /// Begin and end synchronized update (mode 2026).
@@ -241,7 +276,7 @@ impl<W: Write> Backend for ScrollBackend<W> {
             next_prints,
         } = &mut sc;
         let ((bytes, shift), touched) =
-            plan_in_place(shown, next, shown_prints, next_prints, &updates)?;
+            plan_in_place(shown, next, shown_prints, next_prints, &updates, self.bce)?;
         let written = if bytes.is_empty() {
             Ok(())
         } else {

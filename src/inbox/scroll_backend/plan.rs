@@ -85,9 +85,14 @@ impl Shift {
 /// The bytes to write for `prev` → `next`: [`repair_wide`] (which may
 /// mark cells of `prev` unknown), then [`encode_cells`] of the [`bridged`]
 /// diff.
-fn encode_diff(prev: &mut Buffer, next: &Buffer, out: &mut Vec<u8>) -> io::Result<()> {
+fn encode_diff(prev: &mut Buffer, next: &Buffer, bce: bool, out: &mut Vec<u8>) -> io::Result<()> {
     repair_wide(prev, next);
-    encode_best(&bridged(next, prev.diff_iter(next)), next.area.width, out);
+    encode_best(
+        &bridged(next, prev.diff_iter(next)),
+        next.area.width,
+        bce,
+        out,
+    );
     Ok(())
 }
 
@@ -434,7 +439,7 @@ pub fn plan(prev: &Buffer, next: &Buffer) -> io::Result<(Vec<u8>, Option<Shift>)
     let mut shown = prev.clone();
     let (old, new) = (Prints::of(prev), Prints::of(next));
     let updates: Vec<(u16, u16, &Cell)> = prev.diff_iter(next).collect();
-    Ok(plan_in_place(&mut shown, next, &old, &new, &updates)?.0)
+    Ok(plan_in_place(&mut shown, next, &old, &new, &updates, false)?.0)
 }
 
 /// [`plan`] over `shown`, given `updates` = `shown.diff(next)`; true as
@@ -447,6 +452,7 @@ pub(super) fn plan_in_place(
     old: &Prints,
     new: &Prints,
     updates: &[(u16, u16, &Cell)],
+    bce: bool,
 ) -> io::Result<((Vec<u8>, Option<Shift>), bool)> {
     // The move is planned from the screen as it is: the plain plan below
     // marks unknown the wide symbols its writes would split, which a move
@@ -461,12 +467,13 @@ pub(super) fn plan_in_place(
         .collect();
     let mut touched = mark_split_wide(shown, &writes);
     if touched {
-        encode_diff(shown, next, &mut best)?;
+        encode_diff(shown, next, bce, &mut best)?;
     } else {
         // The common case: ratatui's own updates, bridged.
         encode_best(
             &bridged(next, updates.iter().copied()),
             next.area.width,
+            bce,
             &mut best,
         );
     }
@@ -477,7 +484,7 @@ pub(super) fn plan_in_place(
         shift.apply(moved);
         let mut bytes = Vec::with_capacity(best.len());
         shift.encode(&mut bytes);
-        encode_diff(moved, next, &mut bytes)?;
+        encode_diff(moved, next, bce, &mut bytes)?;
         if bytes.len() < best.len() {
             best = bytes;
             chosen = Some(shift);
