@@ -217,7 +217,7 @@ async fn measure(baud: u32, (cols, rows): (u16, u16), pacing: &str) -> Figures {
     };
     let quiet = Duration::from_millis(1500);
     let limit = Duration::from_secs(180);
-    if settle(&out, quiet, limit, |s| s.contains("live")).is_none() {
+    if settle(&out, 0, quiet, limit, |s| s.contains("live")).is_none() {
         let _ = child.kill();
         panic!("the inbox did not settle:\n{}", screen(&out));
     }
@@ -225,13 +225,13 @@ async fn measure(baud: u32, (cols, rows): (u16, u16), pacing: &str) -> Figures {
     // A full repaint.
     let b0 = total(&out);
     send(b"\x0c");
-    settle(&out, quiet, limit, |_| true).expect("repaint");
+    settle(&out, b0, quiet, limit, |_| true).expect("repaint");
     let repaint = total(&out) - b0;
 
     // One key alone: its frame, and the time the link takes to carry it.
     let b0 = total(&out);
     send(b"j");
-    settle(&out, quiet, limit, |_| true).expect("key");
+    settle(&out, b0, quiet, limit, |_| true).expect("key");
     let key = total(&out) - b0;
     let frame_time = Duration::from_secs_f64(key as f64 * 10.0 / f64::from(baud));
 
@@ -274,7 +274,7 @@ async fn measure(baud: u32, (cols, rows): (u16, u16), pacing: &str) -> Figures {
         last_key = Instant::now();
         std::thread::sleep(Duration::from_millis(30));
     }
-    let last = settle(&out, quiet, limit, |_| true).expect("burst");
+    let last = settle(&out, b0, quiet, limit, |_| true).expect("burst");
     let burst_bytes = total(&out) - b0;
     send(b"q");
     let t = Instant::now();
