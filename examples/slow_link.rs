@@ -55,11 +55,13 @@ fn relay(reader: Box<dyn std::io::Read + Send>, baud: u32, out: Shared) {
     std::thread::spawn(move || {
         let rate = f64::from(baud) / 10.0;
         let chunk = ((rate / 100.0) as usize).max(1); // ~10 ms of line
+        // When the line is next free: it cannot bank idle time, and a
+        // sleep that overshoots is made up by the next one (the rate holds).
         let mut free = Instant::now();
         while let Ok(buf) = rx.recv() {
+            free = free.max(Instant::now());
             for piece in buf.chunks(chunk) {
-                free =
-                    free.max(Instant::now()) + Duration::from_secs_f64(piece.len() as f64 / rate);
+                free += Duration::from_secs_f64(piece.len() as f64 / rate);
                 let now = Instant::now();
                 if free > now {
                     std::thread::sleep(free - now);
@@ -89,15 +91,23 @@ fn screen(out: &Shared) -> String {
         .unwrap_or_default()
 }
 
-/// Waits until no byte has come for `quiet` (and `pred` holds of the
-/// screen); the time of the last byte, or `None` after `limit`.
+/// Waits until more than `after` bytes have come, then until no byte has
+/// come for `quiet` and `pred` holds of the screen; the time of the last
+/// byte, or `None` after `limit`.
 fn settle(
     out: &Shared,
+    after: usize,
     quiet: Duration,
     limit: Duration,
     pred: impl Fn(&str) -> bool,
 ) -> Option<Instant> {
     let start = Instant::now();
+    while total(out) <= after {
+        if start.elapsed() > limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
     loop {
         {
             let l = out.0.lock().expect("lock");
@@ -260,10 +270,7 @@ async fn measure(baud: u32, (cols, rows): (u16, u16), pacing: &str) -> Figures {
         .send(&request, &new_idempotency_key())
         .await
         .expect("send lead");
-    settle(&out, quiet, limit, |s| {
-        s.contains("1 new") || s.contains("Incoming 2")
-    })
-    .expect("lead");
+    settle(&out, b0, quiet, limit, |_| true).expect("lead");
     let lead_bytes = total(&out) - b0;
 
     // A burst of 20 keys, 30 ms apart.
