@@ -79,6 +79,7 @@ pub const COMMANDS: &[&str] = &[
     "close",
     "filter",
     "reload",
+    "redraw",
     "help",
     "quit",
     "command",
@@ -93,13 +94,16 @@ pub const COMMANDS: &[&str] = &[
 ];
 
 const TOP_KEYS: &[&str] = &[
-    "server", "profiles", "theme", "readonly", "layout", "log_file", "keys", "views", "batch",
+    "server", "profiles", "theme", "readonly", "layout", "log_file", "keys", "views", "batch", "ui",
 ];
 const SERVER_KEYS: &[&str] = &["url", "token", "token_file", "allow_plain_http"];
 const BATCH_KEYS: &[&str] = &["confirm_over", "undo_seconds"];
+const UI_KEYS: &[&str] = &["max_fps", "link_baud"];
+/// The largest `ui.max_fps` (a frame every 10 ms is the runtime's floor).
+pub const MAX_FPS_LIMIT: u64 = 100;
 const VIEW_KEYS: &[&str] = &["query"];
 /// Top-level keys whose value is a table (an env var cannot set them whole).
-const TABLE_KEYS: &[&str] = &["server", "profiles", "keys", "views", "batch"];
+const TABLE_KEYS: &[&str] = &["server", "profiles", "keys", "views", "batch", "ui"];
 
 const DEFAULT_ORIGIN: &str = "built-in default";
 const ENV_ORIGIN: &str = "environment variable ";
@@ -201,6 +205,14 @@ pub struct Settings {
     pub views: BTreeMap<String, String>,
     /// `[batch]`.
     pub batch: BatchSettings,
+    /// `ui.max_fps`: at most this many frames a second (`None`: only the
+    /// runtime's own pacing, at most one frame per 10 ms and none while the
+    /// terminal's output queue is still draining).
+    pub max_fps: Option<u32>,
+    /// `ui.link_baud`: the link's speed in bits a second, when slow and
+    /// known (frames are then spaced by the time the link takes to carry
+    /// them).
+    pub link_baud: Option<u32>,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -220,6 +232,8 @@ impl Default for Settings {
             keys: BTreeMap::new(),
             views: BTreeMap::new(),
             batch: BatchSettings::default(),
+            max_fps: None,
+            link_baud: None,
             config_file: None,
         }
     }
@@ -883,6 +897,29 @@ fn load_inner(
         }
     }
 
+    let (mut max_fps, mut link_baud) = (None, None);
+    if let Some(v) = root.get("ui") {
+        let t = as_table(v, "ui")?;
+        check_keys(t, "ui", UI_KEYS)?;
+        if let Some(n) = t.get("max_fps") {
+            let expected = "a whole number of frames a second, 1 to 100";
+            let fps = as_uint(n, "ui.max_fps").map_err(|_| invalid(n, "ui.max_fps", expected))?;
+            if !(1..=MAX_FPS_LIMIT).contains(&fps) {
+                return Err(invalid(n, "ui.max_fps", expected));
+            }
+            max_fps = Some(fps as u32);
+        }
+        if let Some(n) = t.get("link_baud") {
+            let expected = "a whole number of bits a second, 300 to 100000000";
+            let baud =
+                as_uint(n, "ui.link_baud").map_err(|_| invalid(n, "ui.link_baud", expected))?;
+            if !(300..=100_000_000).contains(&baud) {
+                return Err(invalid(n, "ui.link_baud", expected));
+            }
+            link_baud = Some(baud as u32);
+        }
+    }
+
     // Which server: [server], or the profile as a whole (flags still win).
     let (raw, prefix, env_prefix) = match &o.profile {
         None => (server, "server".to_string(), "LEADX_SERVER".to_string()),
@@ -974,6 +1011,8 @@ fn load_inner(
         keys: keymap,
         views,
         batch,
+        max_fps,
+        link_baud,
         config_file,
     })
 }

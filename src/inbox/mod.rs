@@ -14,6 +14,7 @@ pub mod format;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod pace;
 pub mod power;
 pub mod scroll_backend;
 pub mod state;

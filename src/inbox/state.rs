@@ -663,6 +663,8 @@ pub struct State {
     pub watch_after_list: bool,
     /// Something visible changed since the last frame.
     pub dirty: bool,
+    /// The next frame clears the screen and draws everything (`Ctrl-L`).
+    pub repaint: bool,
     /// The user chose to leave.
     pub quitting: bool,
     /// Marked referrals, by id: kept across updates, reloads and filters.
@@ -739,6 +741,7 @@ impl State {
             list_as_of: None,
             watch_after_list: true,
             dirty: true,
+            repaint: false,
             quitting: false,
             marks: HashSet::new(),
             range: None,

@@ -680,6 +680,9 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     }
     let ctx = state.context();
     let cmd = state.keymap.command_for(&ev, ctx);
+    if cmd == Some(Command::Redraw) {
+        return redraw(state);
+    }
     match ctx {
         Context::List => match cmd {
             Some(c) => on_list_command(state, c, fx),
@@ -851,6 +854,12 @@ pub(super) fn list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>
     on_list_command(state, cmd, fx)
 }
 
+/// `Ctrl-L`: the runtime clears the screen and draws it all again.
+fn redraw(state: &mut State) -> bool {
+    state.repaint = true;
+    true
+}
+
 fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> bool {
     let batchable = matches!(
         cmd,
@@ -997,6 +1006,7 @@ fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> boo
             }
             true
         }
+        Command::Redraw => redraw(state),
         Command::Help => {
             state.popup = Some(Popup::Help { scroll: 0 });
             true
