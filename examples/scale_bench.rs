@@ -256,7 +256,18 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
     let me_before = support::status_kib(std::process::id(), "VmRSS");
     let addrs: Vec<_> = servers.iter().map(|s| s.addr).collect();
     let within = scaled(Duration::from_secs(90), Duration::from_secs(30));
-    let mut subs = Subscribers::connect(&addrs, &world.receivers, n, sources, 256, within).await;
+    // Half, then the rest: the second half's growth is the marginal cost
+    // of a subscriber, without what the first ones started (pools, caches).
+    let mut subs = Subscribers::new(&addrs, &world.receivers, sources);
+    let started = Instant::now();
+    subs.open(0..n / 2, 256, within).await;
+    let half: Vec<(usize, u64)> = servers
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (subs.connected[k], s.rss_kib()))
+        .collect();
+    let left = within.saturating_sub(started.elapsed());
+    subs.open(n / 2..n, 256, left).await;
     let total = subs.total();
     println!(
         "   connected {} of {} in {:.1} s ({} per server; {} failed{}); load {}",
@@ -286,16 +297,23 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
     for (k, s) in servers.iter().enumerate() {
         let after = s.rss_kib();
         let per = (after.saturating_sub(before[k]) * 1024) as f64 / subs.connected[k].max(1) as f64;
+        let (half_n, half_kib) = half[k];
+        let marginal = (after.saturating_sub(half_kib) * 1024) as f64
+            / subs.connected[k].saturating_sub(half_n).max(1) as f64;
         worst_bytes = worst_bytes.max(per);
         println!(
-            "   server {k} (pid {}): VmRSS {:.1} MiB before, {:.1} MiB with {} idle subscribers \
-             ({} fds): {:.1} KB per subscriber",
+            "   server {k} (pid {}): VmRSS {:.1} MiB before, {:.1} MiB with {} subscribers, \
+             {:.1} MiB with {} idle subscribers ({} fds): {:.1} KB per subscriber \
+             (the second half alone: {:.1} KB each)",
             s.pid(),
             before[k] as f64 / 1024.0,
+            half_kib as f64 / 1024.0,
+            thousands(half_n),
             after as f64 / 1024.0,
             thousands(subs.connected[k]),
             s.fds(),
-            per / 1024.0
+            per / 1024.0,
+            marginal / 1024.0
         );
     }
     let me_after = support::status_kib(std::process::id(), "VmRSS");

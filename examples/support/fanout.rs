@@ -145,9 +145,13 @@ pub struct Subscribers {
     /// How many failed, and the first reasons.
     pub failed: usize,
     pub reasons: Vec<String>,
-    /// How long connecting them all took.
+    /// How long connecting them took, in all.
     pub connect_time: Duration,
+    servers: Vec<SocketAddr>,
+    tokens: Vec<Arc<str>>,
+    sources: u8,
     events: mpsc::UnboundedReceiver<(String, Instant)>,
+    events_tx: mpsc::UnboundedSender<(String, Instant)>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -246,62 +250,71 @@ async fn subscriber(
 }
 
 impl Subscribers {
-    /// Opens `n` subscribers: subscriber `s` on `servers[s % len]` with
-    /// `tokens[s % len]`, from source address 127.0.0.(2 + s % sources),
-    /// at most `in_flight` connecting at once; waits until each is
-    /// connected or failed, or `within` has passed.
-    pub async fn connect(
-        servers: &[SocketAddr],
-        tokens: &[String],
-        n: usize,
-        sources: u8,
+    /// No subscribers yet, for `servers`, with `tokens` taken in turn,
+    /// from `sources` source addresses (127.0.0.2 and up).
+    pub fn new(servers: &[SocketAddr], tokens: &[String], sources: u8) -> Subscribers {
+        check(
+            !servers.is_empty() && !tokens.is_empty() && sources > 0,
+            "subscribers need a server, a token and a source address",
+        );
+        let (events_tx, events) = mpsc::unbounded_channel();
+        Subscribers {
+            connected: vec![0; servers.len()],
+            failed: 0,
+            reasons: Vec::new(),
+            connect_time: Duration::ZERO,
+            servers: servers.to_vec(),
+            tokens: tokens.iter().map(|t| Arc::from(t.as_str())).collect(),
+            sources,
+            events,
+            events_tx,
+            tasks: Vec::new(),
+        }
+    }
+
+    /// Opens subscribers `range`: subscriber `s` on `servers[s % len]`
+    /// with `tokens[s % len]`, from source address 127.0.0.(2 + s %
+    /// sources), at most `in_flight` connecting at once; waits until each
+    /// is connected or failed, or `within` has passed.
+    pub async fn open(
+        &mut self,
+        range: std::ops::Range<usize>,
         in_flight: usize,
         within: Duration,
-    ) -> Subscribers {
+    ) {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + within;
         let gate = Arc::new(Semaphore::new(in_flight));
-        let tokens: Vec<Arc<str>> = tokens.iter().map(|t| Arc::from(t.as_str())).collect();
         let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
-        let (events_tx, events) = mpsc::unbounded_channel();
-        let mut tasks = Vec::with_capacity(n);
-        for s in 0..n {
-            let k = s % servers.len();
-            let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (s % sources as usize) as u8));
-            tasks.push(tokio::spawn(subscriber(
-                (k, servers[k]),
-                source,
-                tokens[s % tokens.len()].clone(),
+        let n = range.len();
+        for s in range {
+            let k = s % self.servers.len();
+            let host = 2 + (s % self.sources as usize) as u8;
+            self.tasks.push(tokio::spawn(subscriber(
+                (k, self.servers[k]),
+                IpAddr::V4(Ipv4Addr::new(127, 0, 0, host)),
+                self.tokens[s % self.tokens.len()].clone(),
                 gate.clone(),
                 deadline,
                 ready_tx.clone(),
-                events_tx.clone(),
+                self.events_tx.clone(),
             )));
         }
-        drop((ready_tx, events_tx));
-        let mut connected = vec![0; servers.len()];
-        let (mut failed, mut reasons) = (0, Vec::new());
+        drop(ready_tx);
         for _ in 0..n {
             match tokio::time::timeout_at(deadline + Duration::from_secs(1), ready_rx.recv()).await
             {
-                Ok(Some(Ok(k))) => connected[k] += 1,
+                Ok(Some(Ok(k))) => self.connected[k] += 1,
                 Ok(Some(Err(e))) => {
-                    failed += 1;
-                    if reasons.len() < 5 {
-                        reasons.push(e);
+                    self.failed += 1;
+                    if self.reasons.len() < 5 {
+                        self.reasons.push(e);
                     }
                 }
                 _ => break,
             }
         }
-        Subscribers {
-            connected,
-            failed,
-            reasons,
-            connect_time: started.elapsed(),
-            events,
-            tasks,
-        }
+        self.connect_time += started.elapsed();
     }
 
     pub fn total(&self) -> usize {
