@@ -403,7 +403,8 @@ async fn fanout(n: usize, pg: Option<&TestDb>) {
         let world = populate(&store, 1000).await;
         drop(store);
         // Spawned from the main thread (so PR_SET_PDEATHSIG holds them to
-        // this process's life), after the limit was raised: they inherit it.
+        // this process's life), with the open-files limit this process
+        // started with (not the raised one).
         let servers: Vec<Serve> = (0..3).map(|_| Serve::start(&bin, &db.url)).collect();
         fanout_case("PostgreSQL, 3 servers", &servers, &world, n).await;
     }

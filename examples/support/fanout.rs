@@ -19,8 +19,19 @@ use tokio::task::JoinHandle;
 
 use super::{check, status_kib};
 
+/// The open-files limit this process started with, read by the first
+/// call of [`nofile`] or [`raise_nofile`]: what a `leadx serve` started
+/// from the same shell would have.
+static AT_START: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+
 /// The open-files limit of this process: `(soft, hard)`.
 pub fn nofile() -> (u64, u64) {
+    let now = current_nofile();
+    let _ = AT_START.get_or_init(|| now);
+    now
+}
+
+fn current_nofile() -> (u64, u64) {
     let mut r = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -36,6 +47,7 @@ pub fn nofile() -> (u64, u64) {
 /// (root). Returns the limits after, and a sentence saying what was done.
 pub fn raise_nofile(want: u64) -> ((u64, u64), String) {
     let before = nofile();
+    let _ = AT_START.get_or_init(|| before);
     let set = |soft: u64, hard: u64| {
         let r = libc::rlimit {
             rlim_cur: soft,
@@ -52,13 +64,15 @@ pub fn raise_nofile(want: u64) -> ((u64, u64), String) {
     } else if before.0 < before.1 && set(before.1, before.1) {
         how.push_str("; soft raised to the hard limit");
     }
-    let after = nofile();
+    let after = current_nofile();
     how.push_str(&format!(" → soft {} / hard {}", after.0, after.1));
     (after, how)
 }
 
 /// A `leadx serve` process, killed (SIGKILL) when dropped, and also when
 /// this process dies (`PR_SET_PDEATHSIG`: spawn it from the main thread).
+/// It runs with the open-files limit this process started with, not the
+/// one [`raise_nofile`] set: as if started from the same shell.
 pub struct Serve {
     pub child: Child,
     pub url: String,
@@ -78,10 +92,17 @@ impl Serve {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        // SAFETY: prctl is async-signal-safe; nothing else runs in the child.
+        let (soft, hard) = *AT_START.get().unwrap_or(&current_nofile());
+        let limit = libc::rlimit {
+            rlim_cur: soft,
+            rlim_max: hard,
+        };
+        // SAFETY: prctl and setrlimit are async-signal-safe system calls on
+        // memory owned by the closure; nothing else runs in the child.
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
                 Ok(())
             });
         }
