@@ -19,7 +19,10 @@
 //!    Latency from the POST being sent to each subscriber reading the
 //!    event; each server's VmRSS before the subscribers and after they are
 //!    connected and idle. Then one SQLite `leadx serve` with N/3
-//!    subscribers (as many as each PostgreSQL server held).
+//!    subscribers (as many as each PostgreSQL server held). One subscriber
+//!    is one socket here: N needs N + 1,024 open files in this process
+//!    (it raises its soft limit to the hard one, and the hard one when
+//!    allowed; where the hard limit is 20,000, N ≤ 18,976).
 //!
 //! The subscribers are raw HTTP/1.1 over tokio `TcpStream`s from several
 //! 127.0.0.x source addresses (support/fanout.rs). Everything is loopback,
@@ -390,7 +393,8 @@ async fn fanout(n: usize, pg: Option<&TestDb>) {
     check(
         limits.0 >= n as u64 + 1024,
         &format!(
-            "{n} subscribers need {n}+ open files; the limit is {}",
+            "{n} subscribers need {} open files here; the limit is {} (see above; run with a smaller N)",
+            n + 1024,
             limits.0
         ),
     );

@@ -26,12 +26,12 @@ static AT_START: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
 
 /// The open-files limit of this process: `(soft, hard)`.
 pub fn nofile() -> (u64, u64) {
-    let now = current_nofile();
+    let now = nofile_now();
     let _ = AT_START.get_or_init(|| now);
     now
 }
 
-fn current_nofile() -> (u64, u64) {
+fn nofile_now() -> (u64, u64) {
     let mut r = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -57,14 +57,24 @@ pub fn raise_nofile(want: u64) -> ((u64, u64), String) {
         unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) == 0 }
     };
     let mut how = format!("open files: soft {} / hard {} at start", before.0, before.1);
-    if before.1 < want && set(want, want) {
-        how.push_str(&format!(
-            "; hard limit below the {want} needed, raised both to {want} (allowed as root)"
-        ));
-    } else if before.0 < before.1 && set(before.1, before.1) {
+    if before.1 < want {
+        if set(want, want) {
+            how.push_str(&format!(
+                "; hard limit below the {want} needed, raised both to {want}"
+            ));
+        } else {
+            how.push_str(&format!(
+                "; hard limit below the {want} needed and not raisable here ({}: \
+                 raising it needs CAP_SYS_RESOURCE)",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    let now = nofile_now();
+    if now.0 < now.1 && set(now.1, now.1) {
         how.push_str("; soft raised to the hard limit");
     }
-    let after = current_nofile();
+    let after = nofile_now();
     how.push_str(&format!(" → soft {} / hard {}", after.0, after.1));
     (after, how)
 }
@@ -92,7 +102,7 @@ impl Serve {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        let (soft, hard) = *AT_START.get().unwrap_or(&current_nofile());
+        let (soft, hard) = *AT_START.get().unwrap_or(&nofile_now());
         let limit = libc::rlimit {
             rlim_cur: soft,
             rlim_max: hard,
