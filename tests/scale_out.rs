@@ -11,12 +11,10 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Reply, Tokens, id, lead_body, populate, reply};
+use common::{Reply, Tokens, id, lead_body, populate, reply, serve_process};
 use futures::StreamExt;
 use leadx::clock;
 use leadx::server::{RunningServer, ServerConfig, start};
@@ -353,27 +351,6 @@ async fn a_killed_listen_connection_loses_no_event_for_any_subscriber() {
     c.shutdown().await;
 }
 
-/// Starts `leadx serve` on the database and returns it with its URL.
-fn serve(db_url: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leadx"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
-        .env("LEADX_DB", db_url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn leadx serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("first line");
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, url)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_mid_batch_loses_and_doubles_nothing() {
     let Some(db) = TestDb::create().await else {
@@ -383,8 +360,8 @@ async fn kill_9_mid_batch_loses_and_doubles_nothing() {
         let store = PgStore::connect(&db.url, clock::system()).await.unwrap();
         populate(&store).await
     };
-    let (mut a, url_a) = serve(&db.url);
-    let (mut b, url_b) = serve(&db.url);
+    let (mut a, url_a) = serve_process(&db.url, &[]);
+    let (mut b, url_b) = serve_process(&db.url, &[]);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -14,27 +13,9 @@ use leadx::clock;
 use leadx::store::sqlite::SqliteStore;
 use serde_json::json;
 
-/// Starts `leadx serve` and returns it with its URL.
+/// Starts `leadx serve` on the SQLite file `db` and returns it with its URL.
 fn serve(db: &Path, extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leadx"))
-        .args(["serve", "--db"])
-        .arg(db)
-        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn leadx serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("first line");
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, url)
+    common::serve_process(db.to_str().expect("a UTF-8 path"), extra)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

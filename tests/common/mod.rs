@@ -375,3 +375,28 @@ pub fn id(v: &Value) -> String {
 pub fn version(v: &Value) -> u64 {
     v["version"].as_u64().expect("version")
 }
+
+/// Starts the real `leadx serve` process on the database `db` (a SQLite
+/// path or a PostgreSQL URL, given as `LEADX_DB`) on a free loopback port,
+/// with no rate limit and `extra` flags; returns it with its URL.
+pub fn serve_process(db: &str, extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leadx"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+        .args(extra)
+        .env("LEADX_DB", db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn leadx serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, url)
+}
