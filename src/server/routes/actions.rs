@@ -164,6 +164,20 @@ enum Slot {
     Invalid { id: String, error: ApiError },
 }
 
+/// How the server reads a batch body, without running anything: 400/413/422
+/// for the whole request, else per item in order its id and version, or the
+/// error that item is reported with (public so that `tests/fuzz.rs` can
+/// fuzz the decoding the route really does).
+pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Result<(String, u64), ApiError>>, HttpError> {
+    Ok(plan_batch(bytes)?
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::Run(item) => Ok((item.id, item.version)),
+            Slot::Invalid { error, .. } => Err(error),
+        })
+        .collect())
+}
+
 fn plan_batch(bytes: &[u8]) -> Result<Vec<Slot>, HttpError> {
     let value: serde_json::Value = body::json(bytes)?;
     let object = value

@@ -16,8 +16,10 @@ use axum::routing::{get, post};
 use super::AppState;
 use crate::wire::MAX_BODY_BYTES;
 
+pub use actions::decode_batch;
+pub use body::{action as decode_action, json as decode_json};
 pub use events::RenderCache;
-pub use referrals::encode_cursor;
+pub use referrals::{decode_cursor, encode_cursor};
 
 /// Every route, with request metrics and logging around them.
 pub fn router(state: Arc<AppState>) -> Router {
