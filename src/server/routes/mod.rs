@@ -4,6 +4,7 @@ mod actions;
 mod body;
 mod directory;
 mod events;
+mod openapi;
 mod ops;
 mod referrals;
 
@@ -19,6 +20,7 @@ use crate::wire::MAX_BODY_BYTES;
 pub use actions::decode_batch;
 pub use body::{action as decode_action, json as decode_json};
 pub use events::RenderCache;
+pub use openapi::{document as openapi_document, document_json as openapi_json};
 pub use referrals::{decode_cursor, encode_cursor};
 
 /// Every route, with request metrics and logging around them.
@@ -31,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/referrals/{id}", get(referrals::get))
         .route("/v1/referrals/{id}/{action}", post(actions::act))
         .route("/v1/events", get(events::events))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(ops::no_route)

@@ -13,6 +13,8 @@ use crate::server::error::HttpError;
 use crate::wire::ErrorCode;
 
 /// `GET /healthz`: 200 when the store answers, 503 otherwise.
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses((status = 200, description = "`{\"status\": \"ok\", \"store\": <which store>}`: the store answers.", body = Object)))]
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let store = state.store.describe();
     match state.store.health().await {
@@ -33,6 +35,8 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// `GET /metrics`: Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text format 0.0.4.", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let counts = state.store.count_by_status().await.unwrap_or_default();
     let mut response = state.metrics.render(&counts).into_response();
