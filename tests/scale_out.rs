@@ -479,7 +479,9 @@ async fn kill_9_mid_batch_loses_and_doubles_nothing() {
     eprintln!(
         "A answered: {:?}; B said in flight {in_flight} times, then {:?}",
         answered_by_a.as_ref().map(|r| r.status()),
-        result.as_ref().map(|r| (r.status, r.headers.get("idempotent-replayed").cloned())),
+        result
+            .as_ref()
+            .map(|r| (r.status, r.headers.get("idempotent-replayed").cloned())),
     );
     if let Some(r) = &result {
         let outcomes: HashMap<String, usize> =
