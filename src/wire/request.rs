@@ -184,11 +184,56 @@ impl ActionKind {
 /// One batch item as a client builds it: `{"id", "action", "version", ...}`.
 /// (The server reads items loosely, so that one malformed item is reported
 /// as `invalid` while the others still run.)
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchItem {
     pub id: String,
     #[serde(flatten)]
     pub action: BatchAction,
+}
+
+/// In the OpenAPI document a batch item is `id`, `action` and `version`
+/// plus that action's fields, as loosely as the server reads it (a derived
+/// schema of the flattened, tagged [`BatchAction`] would forbid the tag
+/// itself, as each request type denies unknown fields).
+impl utoipa::PartialSchema for BatchItem {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .description(Some(
+                "One batch item: `id`, `action`, `version`, and the other fields of that \
+                 action's request (AcceptRequest, RejectRequest, ForwardRequest, \
+                 WithdrawRequest, CloseRequest). Items are read loosely: a malformed one gets \
+                 outcome `invalid` and the others still run.",
+            ))
+            .property("id", ObjectBuilder::new().schema_type(Type::String))
+            .required("id")
+            .property(
+                "action",
+                utoipa::openapi::Ref::from_schema_name("ActionKind"),
+            )
+            .required("action")
+            .property(
+                "version",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            )
+            .required("version")
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for BatchItem {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push(("ActionKind".to_owned(), ActionKind::schema()));
+    }
 }
 
 /// The action of a batch item with its fields.
