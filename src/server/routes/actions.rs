@@ -181,11 +181,15 @@ enum Slot {
     Invalid { id: String, error: ApiError },
 }
 
+/// One batch item as [`decode_batch`] reads it: its id and version, or
+/// the error it is reported with.
+pub type DecodedItem = Result<(String, u64), ApiError>;
+
 /// How the server reads a batch body, without running anything: 400/413/422
 /// for the whole request, else per item in order its id and version, or the
 /// error that item is reported with (public so that `tests/fuzz.rs` can
 /// fuzz the decoding the route really does).
-pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Result<(String, u64), ApiError>>, HttpError> {
+pub fn decode_batch(bytes: &[u8]) -> Result<Vec<DecodedItem>, HttpError> {
     Ok(plan_batch(bytes)?
         .into_iter()
         .map(|slot| match slot {
