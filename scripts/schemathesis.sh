@@ -74,6 +74,7 @@ status=0
     --exclude-checks positive_data_acceptance \
     --request-timeout 10 \
     --seed 1 \
+    --generation-database none \
     --no-color \
     --report junit --report-dir "$WORK/report" \
     || status=$?
