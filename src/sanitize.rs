@@ -57,6 +57,7 @@
 //! style placeholders use [`is_placeholder`] (and the theme's `placeholder`
 //! slot), which styles both alike, harmlessly.
 
+use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use std::sync::Arc;
@@ -109,9 +110,13 @@ pub fn is_forbidden(c: char) -> bool {
 }
 
 /// Display width of `s` in terminal columns (Unicode widths: wide characters
-/// count 2, combining marks 0).
+/// count 2, combining marks 0), measured grapheme by grapheme as ratatui's
+/// buffer and a terminal lay text out: one cell run per grapheme cluster.
+/// (unicode-width's whole-string width joins a few sequences across
+/// clusters, such as Arabic lam + alef as one column, which the terminal
+/// draws in two; the fuzz harness found it.)
 pub fn width(s: &str) -> usize {
-    UnicodeWidthStr::width(s)
+    s.graphemes(true).map(UnicodeWidthStr::width).sum()
 }
 
 /// `s` fitted to exactly `w` columns: cut with `…` when it is wider (never
@@ -779,6 +784,29 @@ mod tests {
         );
         assert_eq!(fit("e\u{301}e\u{301}e\u{301}x", 3), "e\u{301}e\u{301}…");
         assert_eq!(width("東京"), 4);
+    }
+
+    /// Found by tests/fuzz: unicode-width counts Arabic lam + alef as one
+    /// column (a ligature), but they are two grapheme clusters and ratatui's
+    /// buffer and the terminal give each its own cell, so a lead's company
+    /// name could overflow its column by one per pair.
+    #[test]
+    fn width_is_what_the_buffer_takes_for_lam_alef() {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        use ratatui::style::Style;
+        for s in ["\u{644}\u{671}", "\u{644}\u{627}", "a\u{644}\u{627}b"] {
+            let mut buf = Buffer::empty(Rect::new(0, 0, 20, 1));
+            let (x, _) = buf.set_stringn(0, 0, s, 20, Style::default());
+            assert_eq!(width(s), usize::from(x), "{s:?}");
+            for w in 0..6 {
+                let fitted = fit(s, w);
+                let mut buf = Buffer::empty(Rect::new(0, 0, 20, 1));
+                let (x, _) = buf.set_stringn(0, 0, &fitted, 20, Style::default());
+                assert_eq!(usize::from(x), w, "fit({s:?}, {w}) = {fitted:?}");
+            }
+        }
+        assert_eq!(width("\u{644}\u{627}"), 2);
     }
 
     fn hostile_char() -> impl Strategy<Value = char> {

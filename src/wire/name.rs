@@ -133,6 +133,15 @@ impl<'de> Deserialize<'de> for Name {
     }
 }
 
+/// In the OpenAPI document a `Name` is a plain string.
+impl utoipa::PartialSchema for Name {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <String as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for Name {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use super::name::Name;
 use super::time::{Timestamp, serde_secs};
 
 /// What a partner is on the exchange.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PartnerKind {
     Provider,
@@ -34,7 +34,7 @@ impl PartnerKind {
 }
 
 /// An organisation on the exchange.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Partner {
     pub id: String,
     pub name: String,
@@ -46,13 +46,13 @@ pub struct Partner {
 }
 
 /// `GET /v1/partners`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PartnerList {
     pub items: Vec<Partner>,
 }
 
 /// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Agent,
@@ -84,27 +84,27 @@ impl Role {
 }
 
 /// `GET /v1/me`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Me {
     pub user: MeUser,
     pub partner: MePartner,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MeUser {
     pub id: String,
     pub name: String,
     pub role: Role,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MePartner {
     pub id: String,
     pub name: String,
 }
 
 /// The prospective customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Lead {
     pub company: String,
     pub domain: Option<String>,
@@ -119,7 +119,19 @@ pub struct Lead {
 }
 
 /// A referral's status. `pending` and `accepted` are open; the rest are final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pending,
@@ -168,7 +180,7 @@ impl Status {
 }
 
 /// Why a referral was rejected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
     UnclearNeed,
@@ -214,21 +226,21 @@ impl ReasonCode {
 }
 
 /// `reason` on a rejected referral.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     pub code: ReasonCode,
     pub note: Option<String>,
 }
 
 /// `outcome` on a won or lost referral.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcome {
     pub value_cents: Option<i64>,
     pub note: Option<String>,
 }
 
 /// Who took a referral out of `pending` (or closed it).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecidedBy {
     pub user: Name,
     pub name: Name,
@@ -236,7 +248,7 @@ pub struct DecidedBy {
 }
 
 /// One hop of a lead from one partner to another.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Referral {
     pub id: String,
     pub version: u64,
@@ -250,12 +262,16 @@ pub struct Referral {
     pub note: Option<String>,
     pub decision_note: Option<String>,
     #[serde(with = "serde_secs")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[serde(with = "serde_secs")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
     #[serde(with = "serde_secs")]
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
     #[serde(with = "serde_secs::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<Timestamp>,
     /// Shared: a client holding many referrals keeps one per decider.
     pub decided_by: Option<Arc<DecidedBy>>,
@@ -266,6 +282,7 @@ pub struct Referral {
     pub parent_id: Option<String>,
     pub forwarded_to: Option<String>,
     /// Shared: many referrals travel the same path.
+    #[schema(value_type = Vec<String>)]
     pub chain: Arc<[Name]>,
 }
 
@@ -280,7 +297,7 @@ impl Referral {
 }
 
 /// Which side of the caller's referrals to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Box {
     Incoming,
@@ -309,7 +326,7 @@ impl Box {
 }
 
 /// `GET /v1/referrals`: one page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReferralPage {
     pub items: Vec<Referral>,
     pub next_cursor: Option<String>,

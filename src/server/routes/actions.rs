@@ -23,11 +23,17 @@ use crate::server::error::{HttpError, json_response};
 use crate::server::idempotency::{self, Claim};
 use crate::store::StoredResponse;
 use crate::wire::{
-    ActionKind, ApiError, BatchOutcome, BatchResponse, BatchResult, BatchSummary, CreateReferral,
-    ErrorCode, ForwardResponse, MAX_BATCH_ITEMS,
+    AcceptRequest, ActionKind, ApiError, BatchOutcome, BatchRequest, BatchResponse, BatchResult,
+    BatchSummary, CreateReferral, ErrorBody, ErrorCode, ForwardResponse, MAX_BATCH_ITEMS, Referral,
 };
 
 /// `POST /v1/referrals`.
+#[utoipa::path(post, path = "/v1/referrals", tag = "referrals",
+    request_body = CreateReferral,
+    responses(
+        (status = 201, description = "The new referral.", body = Referral),
+        (status = 403, description = "`forbidden`: a viewer or operator may not send.", body = ErrorBody),
+    ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Caller(actor): Caller,
@@ -53,7 +59,15 @@ pub async fn create(
     }
 }
 
-/// `POST /v1/referrals/{id}/{action}`.
+/// `POST /v1/referrals/{id}/{action}` (documented as one path per action).
+#[utoipa::path(post, path = "/v1/referrals/{id}/accept", tag = "referrals",
+    params(("id" = String, Path, description = "The referral's id.")),
+    request_body = AcceptRequest,
+    responses(
+        (status = 200, description = "The updated referral.", body = Referral),
+        (status = 403, description = "`forbidden`: wrong role or wrong side.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such referral, or not the caller's partner's.", body = ErrorBody),
+    ))]
 pub async fn act(
     State(state): State<Arc<AppState>>,
     Caller(actor): Caller,
@@ -97,6 +111,9 @@ pub async fn act(
 }
 
 /// `POST /v1/referrals/batch`.
+#[utoipa::path(post, path = "/v1/referrals/batch", tag = "referrals",
+    request_body = BatchRequest,
+    responses((status = 200, description = "One result per item, in request order; items are independent.", body = BatchResponse)))]
 pub async fn batch(
     State(state): State<Arc<AppState>>,
     Caller(actor): Caller,
@@ -162,6 +179,24 @@ async fn begin(
 enum Slot {
     Run(ActionItem),
     Invalid { id: String, error: ApiError },
+}
+
+/// One batch item as [`decode_batch`] reads it: its id and version, or
+/// the error it is reported with.
+pub type DecodedItem = Result<(String, u64), ApiError>;
+
+/// How the server reads a batch body, without running anything: 400/413/422
+/// for the whole request, else per item in order its id and version, or the
+/// error that item is reported with (public so that `tests/fuzz.rs` can
+/// fuzz the decoding the route really does).
+pub fn decode_batch(bytes: &[u8]) -> Result<Vec<DecodedItem>, HttpError> {
+    Ok(plan_batch(bytes)?
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::Run(item) => Ok((item.id, item.version)),
+            Slot::Invalid { error, .. } => Err(error),
+        })
+        .collect())
 }
 
 fn plan_batch(bytes: &[u8]) -> Result<Vec<Slot>, HttpError> {

@@ -12,6 +12,8 @@ use crate::server::error::HttpError;
 use crate::wire::{Me, MePartner, MeUser, PartnerList};
 
 /// `GET /v1/me`.
+#[utoipa::path(get, path = "/v1/me", tag = "directory",
+    responses((status = 200, description = "The caller and its partner.", body = Me)))]
 pub async fn me(Caller(actor): Caller) -> Json<Me> {
     Json(Me {
         user: MeUser {
@@ -27,6 +29,9 @@ pub async fn me(Caller(actor): Caller) -> Json<Me> {
 }
 
 /// `GET /v1/partners?q=`: the directory, filtered by id, name or category.
+#[utoipa::path(get, path = "/v1/partners", tag = "directory",
+    params(("q" = Option<String>, Query, description = "Filters by id, name or category.")),
+    responses((status = 200, description = "The partner directory.", body = PartnerList)))]
 pub async fn partners(
     State(state): State<Arc<AppState>>,
     Caller(_): Caller,

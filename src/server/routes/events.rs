@@ -31,12 +31,21 @@ use crate::server::routes::feed_limits::{
     EVENTS_PER_CHARGE, STREAM_BUDGET_BYTES, StreamSlot, WRITE_TIMEOUT,
 };
 use crate::store::StoredEvent;
-use crate::wire::ErrorCode;
+use crate::wire::{ErrorBody, ErrorCode};
 
 /// Events read from the log per query while replaying.
 const REPLAY_CHUNK: usize = 1000;
 
 /// `GET /v1/events` (`Last-Event-ID` or `?after=`).
+#[utoipa::path(get, path = "/v1/events", tag = "events",
+    params(
+        ("after" = Option<u64>, Query, description = "Resume after this sequence number (as Last-Event-ID)."),
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this sequence number: the log after it is replayed, then live events follow. Without it (or `after`) the stream starts live from now."),
+    ),
+    responses(
+        (status = 200, content_type = "text/event-stream", body = String, description = "Server-Sent Events, open until the client leaves. First `retry: 2000`, then one event per change to a referral the caller may see, rendered as the caller may see it: `id: <seq>` (a server-wide, strictly increasing sequence number), `event: referral`, `data: <Referral as JSON>`, a blank line. A `: ping` comment at least every 15 s. Delivery is at least once: apply an event only if its `version` is higher than the one held."),
+        (status = 410, description = "`gone`: the server no longer holds events that far back; list again and watch from the new `as_of`.", body = ErrorBody),
+    ))]
 pub async fn events(
     State(state): State<Arc<AppState>>,
     Caller(actor): Caller,

@@ -5,6 +5,7 @@ mod body;
 mod directory;
 mod events;
 pub mod feed_limits;
+mod openapi;
 mod ops;
 mod referrals;
 
@@ -19,9 +20,12 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use super::{AppState, conn};
 use crate::wire::MAX_BODY_BYTES;
 
+pub use actions::decode_batch;
+pub use body::{action as decode_action, json as decode_json};
 pub use events::RenderCache;
 pub use feed_limits::FeedLimits;
-pub use referrals::encode_cursor;
+pub use openapi::{document as openapi_document, document_json as openapi_json};
+pub use referrals::{decode_cursor, encode_cursor};
 
 /// Every route, with request metrics and logging around them. `/metrics`
 /// is here unless it has an address of its own (`metrics_listen`).
@@ -34,6 +38,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/referrals/{id}", get(referrals::get))
         .route("/v1/referrals/{id}/{action}", post(actions::act))
         .route("/v1/events", get(events::events))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz));
     if state.config.metrics_listen.is_none() {

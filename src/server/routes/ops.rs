@@ -15,6 +15,8 @@ use crate::server::{AppState, metrics};
 use crate::wire::ErrorCode;
 
 /// `GET /healthz`: 200 when the store answers, 503 otherwise.
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses((status = 200, description = "`{\"status\": \"ok\", \"store\": <which store>}`: the store answers.", body = Object)))]
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let store = state.store.describe();
     match state.store.health().await {
@@ -36,6 +38,8 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 
 /// `GET /readyz`: 200 when the store can write now (a load balancer sends
 /// writes only to a ready server), 503 naming the store otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "ops",
+    responses((status = 200, description = "`{\"status\": \"ready\", \"store\": <which store>}`: the store can write now.", body = Object)))]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let store = state.store.describe();
     match state.store.writable().await {
@@ -57,6 +61,8 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 
 /// `GET /metrics`: Prometheus text format. With `--metrics-token-file`,
 /// only for `Authorization: Bearer <that token>` (401 otherwise).
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text format 0.0.4.", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if let Some(expected) = &state.config.metrics_token {
         let given = headers

@@ -13,13 +13,21 @@ use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::HttpError;
 use crate::store::{ListQuery, Scope};
-use crate::wire::{Referral, ReferralBox, ReferralPage, Role, Status};
+use crate::wire::{ErrorBody, Referral, ReferralBox, ReferralPage, Role, Status};
 
 /// Default and largest page sizes.
 const DEFAULT_LIMIT: usize = 500;
 const MAX_LIMIT: usize = 5000;
 
 /// `GET /v1/referrals?box=&status=&limit=&cursor=`.
+#[utoipa::path(get, path = "/v1/referrals", tag = "referrals",
+    params(
+        ("box" = Option<ReferralBox>, Query, description = "incoming, outgoing or all (the default; for operators, every partner's)."),
+        ("status" = Option<String>, Query, description = "Comma-separated statuses, e.g. `pending,accepted`."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 5000, description = "Page size, default 500."),
+        ("cursor" = Option<String>, Query, description = "Opaque: the `next_cursor` of the previous page."),
+    ),
+    responses((status = 200, description = "One page, ordered by id; follow `next_cursor` until null.", body = ReferralPage)))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     Caller(actor): Caller,
@@ -92,6 +100,12 @@ pub async fn list(
 }
 
 /// `GET /v1/referrals/{id}`.
+#[utoipa::path(get, path = "/v1/referrals/{id}", tag = "referrals",
+    params(("id" = String, Path, description = "The referral's id.")),
+    responses(
+        (status = 200, description = "The referral, as the caller may see it.", body = Referral),
+        (status = 404, description = "`not_found`: no such referral, or not the caller's partner's.", body = ErrorBody),
+    ))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Caller(actor): Caller,
@@ -112,8 +126,8 @@ pub fn encode_cursor(last_id: &str) -> String {
 
 /// A cursor is valid only as this server writes them: canonical base64url
 /// of `after:` and a referral id (`r_` and a ULID). Anything else, a forged
-/// position included, is 400.
-fn decode_cursor(cursor: &str) -> Result<String, HttpError> {
+/// position included, is 400 (public so that `tests/fuzz` can fuzz it).
+pub fn decode_cursor(cursor: &str) -> Result<String, HttpError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
