@@ -47,7 +47,7 @@ pub struct ActArgs {
     /// Act on the caller's referrals that match this query and that the
     /// action applies to (pending incoming; pending outgoing for withdraw).
     /// Acts only with --yes.
-    #[arg(long, short = 'q', value_name = "QUERY")]
+    #[arg(long, short = 'q', value_name = "QUERY", allow_hyphen_values = true)]
     pub query: Option<String>,
     /// reject: unclear_need, unable_to_support, duplicate, wrong_partner or
     /// other (other needs --note).
