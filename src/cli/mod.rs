@@ -29,13 +29,14 @@ use crate::wire::ActionKind;
     name = "leadx",
     version,
     about,
-    long_about = None,
-    args_conflicts_with_subcommands = true
+    long_about = None
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// With no subcommand: the inbox, with these flags.
+    /// With no subcommand: the inbox, with these flags. The connection
+    /// flags (`--server`, `--token-file`, `--config`, `--profile`) may also
+    /// come before any subcommand that talks to a server.
     #[command(flatten)]
     pub inbox: inbox::InboxArgs,
 }
@@ -72,27 +73,107 @@ pub enum Command {
 /// Parses the command line and runs it; the process's exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Admin(args)) => admin::run(args),
-        Some(Command::List(a)) => headless::run(headless::Invocation::List(a)),
-        Some(Command::Show(a)) => headless::run(headless::Invocation::Show(a)),
-        Some(Command::Accept(a)) => headless::run(headless::Invocation::Act(ActionKind::Accept, a)),
-        Some(Command::Reject(a)) => headless::run(headless::Invocation::Act(ActionKind::Reject, a)),
-        Some(Command::Forward(a)) => {
-            headless::run(headless::Invocation::Act(ActionKind::Forward, a))
+    let outer = cli.inbox.clone();
+    let Some(command) = cli.command else {
+        return inbox::run(outer);
+    };
+    let command = match merge_outer_flags(command, &outer) {
+        Ok(command) => command,
+        Err(message) => {
+            say_err!("leadx: {message}");
+            return ExitCode::from(2);
         }
-        Some(Command::Withdraw(a)) => {
-            headless::run(headless::Invocation::Act(ActionKind::Withdraw, a))
-        }
-        Some(Command::Send(a)) => headless::run(headless::Invocation::Send(a)),
-        Some(Command::Watch(a)) => headless::run(headless::Invocation::Watch(a)),
-        Some(Command::Serve(args)) => {
+    };
+    match command {
+        Command::Admin(args) => admin::run(args),
+        Command::List(a) => headless::run(headless::Invocation::List(a)),
+        Command::Show(a) => headless::run(headless::Invocation::Show(a)),
+        Command::Accept(a) => headless::run(headless::Invocation::Act(ActionKind::Accept, a)),
+        Command::Reject(a) => headless::run(headless::Invocation::Act(ActionKind::Reject, a)),
+        Command::Forward(a) => headless::run(headless::Invocation::Act(ActionKind::Forward, a)),
+        Command::Withdraw(a) => headless::run(headless::Invocation::Act(ActionKind::Withdraw, a)),
+        Command::Send(a) => headless::run(headless::Invocation::Send(a)),
+        Command::Watch(a) => headless::run(headless::Invocation::Watch(a)),
+        Command::Serve(args) => {
             init_stderr_logging();
             run_async(serve::run(args))
         }
-        Some(Command::Inbox(args)) => inbox::run(args),
-        Some(Command::Demo(args)) => demo::run(args),
-        None => inbox::run(cli.inbox),
+        Command::Inbox(args) => inbox::run(args),
+        Command::Demo(args) => demo::run(args),
+    }
+}
+
+/// Gives a subcommand the flags written before it (`leadx --server URL
+/// list`): the connection flags to every command that talks to a server
+/// (its own flags win), `--theme` and `--readonly` to the inbox. A flag
+/// before a command that does not take it is a usage error, not ignored.
+fn merge_outer_flags(command: Command, outer: &inbox::InboxArgs) -> Result<Command, String> {
+    let c = &outer.connect;
+    let inbox_only = [
+        (outer.theme.is_some(), "--theme"),
+        (outer.readonly, "--readonly"),
+    ]
+    .into_iter()
+    .find_map(|(given, flag)| given.then_some(flag));
+    let not_for = |flag: &str, name: &str| {
+        format!("{flag} does not apply to `leadx {name}`; see `leadx {name} --help`")
+    };
+    let command = match command {
+        Command::Inbox(mut a) => {
+            a.connect = a.connect.or(c);
+            a.theme = a.theme.or_else(|| outer.theme.clone());
+            a.readonly |= outer.readonly;
+            return Ok(Command::Inbox(a));
+        }
+        Command::Serve(_) | Command::Admin(_) | Command::Demo(_) => {
+            let name = match &command {
+                Command::Serve(_) => "serve",
+                Command::Admin(_) => "admin",
+                _ => "demo",
+            };
+            if let Some(flag) = c.first_given().or(inbox_only) {
+                return Err(not_for(flag, name));
+            }
+            return Ok(command);
+        }
+        Command::List(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::List(a)
+        }
+        Command::Show(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Show(a)
+        }
+        Command::Accept(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Accept(a)
+        }
+        Command::Reject(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Reject(a)
+        }
+        Command::Forward(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Forward(a)
+        }
+        Command::Withdraw(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Withdraw(a)
+        }
+        Command::Send(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Send(a)
+        }
+        Command::Watch(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Watch(a)
+        }
+    };
+    match inbox_only {
+        Some(flag) => Err(format!(
+            "{flag} goes with the inbox (`leadx {flag} ...`), not with a headless command"
+        )),
+        None => Ok(command),
     }
 }
 

@@ -37,8 +37,10 @@ use crate::config::{self, Overrides, Settings};
 use crate::sanitize::clean_line;
 use crate::wire::{ActionKind, ErrorCode};
 
-/// Flags every headless command takes: where the server is and who we are.
-#[derive(Debug, Clone, Default, Args)]
+/// Flags every headless command and the inbox take: where the server is
+/// and who we are. `leadx --server URL list` and `leadx list --server URL`
+/// are the same (`cli::main` merges the two places, the later one winning).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct ConnectArgs {
     /// The server's URL (overrides the config file and LEADX_SERVER__URL).
     #[arg(long, value_name = "URL")]
@@ -196,6 +198,29 @@ pub(crate) fn connect_to_act(args: &ConnectArgs, what: &str) -> Result<Client, F
 }
 
 impl ConnectArgs {
+    /// These flags, each one given here winning over `outer`'s (the flags
+    /// written before the subcommand).
+    pub fn or(self, outer: &ConnectArgs) -> ConnectArgs {
+        ConnectArgs {
+            server: self.server.or_else(|| outer.server.clone()),
+            token_file: self.token_file.or_else(|| outer.token_file.clone()),
+            config: self.config.or_else(|| outer.config.clone()),
+            profile: self.profile.or_else(|| outer.profile.clone()),
+        }
+    }
+
+    /// The first flag given, as written (`--server`), if any.
+    pub fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.server.is_some(), "--server"),
+            (self.token_file.is_some(), "--token-file"),
+            (self.config.is_some(), "--config"),
+            (self.profile.is_some(), "--profile"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
     /// The command line's layer of the configuration.
     pub fn overrides(&self) -> Overrides {
         Overrides {

@@ -1,0 +1,192 @@
+//! What a newcomer trips over on the command line (issue 9): queries that
+//! start with `-`, connection flags before the subcommand, errors that say
+//! where a setting came from. A real server in-process and the real
+//! `leadx` binary.
+
+#[macro_use]
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{World, id};
+use serde_json::Value;
+use tokio::process::Command;
+
+/// The binary with a clean environment (no server, no token) and empty
+/// config and state folders under `home`.
+fn leadx(home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadx"));
+    cmd.args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("COLUMNS", "100")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+async fn run(mut cmd: Command) -> Run {
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("leadx finished within 60 s")
+        .expect("leadx runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// A token file (mode 0600) in `home`.
+fn token_file(home: &Path, name: &str, token: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = home.join(name);
+    std::fs::write(&path, format!("{token}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn ids(json: &str) -> Vec<String> {
+    let items: Vec<Value> = serde_json::from_str(json).expect("a JSON array");
+    items.iter().map(id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_may_start_with_a_dash_everywhere() {
+    let w = World::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let bakery = w
+        .send(&w.t.northwind, "acme-web", "Main Street Bakery", None)
+        .await;
+    let garage = w
+        .send(&w.t.northwind, "acme-web", "Corner Garage", None)
+        .await;
+    let tf = token_file(home, "acme.token", &w.t.acme);
+    let base = ["--server", w.url.as_str(), "--token-file", tf.as_str()];
+
+    fn with<'a>(base: &[&'a str], rest: &[&'a str]) -> Vec<&'a str> {
+        [base, rest].concat()
+    }
+    let args = |rest: &[&'static str]| with(&base, rest);
+    let r = run(leadx(
+        home,
+        &args(&["list", "--query", "-company:bakery", "--format", "json"]),
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(ids(&r.stdout), vec![id(&garage)]);
+    let r = run(leadx(
+        home,
+        &args(&["list", "-q", "-category:hosting", "--format", "json"]),
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(ids(&r.stdout).is_empty(), "{r:?}");
+    // accept (a plan without --yes) and watch take it too.
+    let r = run(leadx(
+        home,
+        &args(&["accept", "--query", "-company:garage", "--dry-run"]),
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(&id(&bakery)) && !r.stdout.contains(&id(&garage)),
+        "{r:?}"
+    );
+    let mut watch = leadx(home, &args(&["watch", "--query", "-status:expired"]));
+    watch.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = watch.spawn().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "watch runs with a -query"
+    );
+    child.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_flags_go_before_or_after_the_subcommand() {
+    let w = World::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let a = w.send(&w.t.northwind, "acme-web", "Flagged Co", None).await;
+    let tf = token_file(home, "acme.token", &w.t.acme);
+
+    // Before the subcommand.
+    let r = run(leadx(
+        home,
+        &["--token-file", &tf, "--server", &w.url, "accept", &id(&a)],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("accepted"), "{r:?}");
+    let r = run(leadx(
+        home,
+        &[
+            "--server",
+            &w.url,
+            "list",
+            "--token-file",
+            &tf,
+            "--format",
+            "json",
+        ],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(ids(&r.stdout), vec![id(&a)]);
+    // After it wins over before it.
+    let r = run(leadx(
+        home,
+        &[
+            "--server",
+            "http://127.0.0.1:9",
+            "show",
+            &id(&a),
+            "--server",
+            &w.url,
+            "--token-file",
+            &tf,
+        ],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    // Inbox-only flags before a headless command are refused, not ignored.
+    let r = run(leadx(
+        home,
+        &["--theme", "mono", "list", "--server", &w.url],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--theme goes with the inbox"), "{r:?}");
+    let missing = home.join("missing/x.db");
+    let missing = missing.to_str().unwrap();
+    let r = run(leadx(home, &["--profile", "x", "serve", "--db", missing])).await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("--profile does not apply to `leadx serve`"),
+        "{r:?}"
+    );
+}
