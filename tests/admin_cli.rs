@@ -470,3 +470,18 @@ fn partner_edit_remove_and_user_rotate_and_out() {
         "{list}"
     );
 }
+
+#[test]
+fn a_missing_database_folder_is_named_once_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("missing/leadx.db");
+    let db = db.to_str().unwrap();
+    for argv in [
+        &["serve", "--db", db][..],
+        &["admin", "--db", db, "partner", "list"][..],
+    ] {
+        let o = leadx_raw(argv, &[]);
+        assert_bad_input(&o, "does not exist (create it with `mkdir -p");
+        assert_eq!(o.stderr.matches("leadx.db").count(), 1, "{:?}", o.stderr);
+    }
+}

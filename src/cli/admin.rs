@@ -196,7 +196,9 @@ fn execute(args: AdminArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             "which database? give --db PATH|URL (anywhere after `admin`) or set LEADX_DB".into(),
         ));
     };
-    let store = Location::parse(db)
+    let location = Location::parse(db);
+    super::check_db_folder(&location).map_err(Failure::Input)?;
+    let store = location
         .open_blocking(clock::system())
         .map_err(|e| Failure::Store(format!("{e:#}")))?;
     match args.cmd {

@@ -190,6 +190,33 @@ impl std::fmt::Display for BadSetup {
 
 impl std::error::Error for BadSetup {}
 
+/// A SQLite `--db` whose folder is missing (or is not a folder): the cause
+/// once and what to do, instead of SQLite's "unable to open database file"
+/// with the path repeated. Other locations pass.
+pub(crate) fn check_db_folder(location: &crate::store::open::Location) -> Result<(), String> {
+    let crate::store::open::Location::Sqlite(path) = location else {
+        return Ok(());
+    };
+    let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if folder.is_dir() {
+        return Ok(());
+    }
+    let shown = folder.display();
+    if folder.exists() {
+        return Err(format!(
+            "cannot create the database {}: {shown} is not a folder",
+            path.display()
+        ));
+    }
+    Err(format!(
+        "cannot create the database {}: the folder {shown} does not exist \
+         (create it with `mkdir -p {shown}`, or give --db a file in an existing folder)",
+        path.display()
+    ))
+}
+
 pub(crate) fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

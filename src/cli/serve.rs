@@ -61,6 +61,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             Location::Sqlite(temp_dir.path.join("demo.db"))
         }
     };
+    super::check_db_folder(&location).map_err(BadSetup)?;
     let demo_tokens = if args.demo {
         let Location::Sqlite(db) = location.clone() else {
             return Err(BadSetup(
