@@ -39,7 +39,7 @@ pub fn run(args: InboxArgs) -> ExitCode {
     let settings = match config::load(&args.overrides()) {
         Ok(s) => s,
         Err(e) => {
-            say_err!("leadx: {e}");
+            say_err!("leadx: {}", super::headless::clean_lines(&e.to_string()));
             return ExitCode::from(2);
         }
     };

@@ -3,13 +3,13 @@ use super::*;
 use std::fs;
 
 /// A fake home with its own environment; nothing touches the real one.
-struct Fx {
+pub(super) struct Fx {
     dir: tempfile::TempDir,
-    env: HashMap<String, String>,
+    pub(super) env: HashMap<String, String>,
 }
 
 impl Fx {
-    fn new() -> Fx {
+    pub(super) fn new() -> Fx {
         let dir = tempfile::tempdir().expect("tempdir");
         let home = dir.path().join("home");
         fs::create_dir_all(&home).expect("home");
@@ -18,29 +18,29 @@ impl Fx {
         Fx { dir, env }
     }
 
-    fn home(&self) -> PathBuf {
+    pub(super) fn home(&self) -> PathBuf {
         self.dir.path().join("home")
     }
 
-    fn config_path(&self) -> PathBuf {
+    pub(super) fn config_path(&self) -> PathBuf {
         self.home().join(".config/leadx/config.toml")
     }
 
     /// Writes the default config file.
-    fn config(&self, text: &str) -> PathBuf {
+    pub(super) fn config(&self, text: &str) -> PathBuf {
         let p = self.config_path();
         fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         fs::write(&p, text).expect("write config");
         p
     }
 
-    fn set(&mut self, k: &str, v: &str) -> &mut Fx {
+    pub(super) fn set(&mut self, k: &str, v: &str) -> &mut Fx {
         self.env.insert(k.to_string(), v.to_string());
         self
     }
 
     /// Writes a token file with the given mode.
-    fn token_file(&self, name: &str, content: &str, mode: u32) -> PathBuf {
+    pub(super) fn token_file(&self, name: &str, content: &str, mode: u32) -> PathBuf {
         let p = self.dir.path().join(name);
         fs::write(&p, content).expect("write token");
         #[cfg(unix)]
@@ -53,16 +53,16 @@ impl Fx {
         p
     }
 
-    fn load(&self, o: &Overrides) -> Result<Settings, ConfigError> {
+    pub(super) fn load(&self, o: &Overrides) -> Result<Settings, ConfigError> {
         load_from(o, &self.env)
     }
 
-    fn ok(&self, o: &Overrides) -> Settings {
+    pub(super) fn ok(&self, o: &Overrides) -> Settings {
         self.load(o)
             .unwrap_or_else(|e| panic!("unexpected error: {e}"))
     }
 
-    fn err(&self, o: &Overrides) -> String {
+    pub(super) fn err(&self, o: &Overrides) -> String {
         match self.load(o) {
             Ok(s) => panic!("expected an error, got {s:?}"),
             Err(e) => e.to_string(),

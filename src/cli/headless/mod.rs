@@ -234,7 +234,21 @@ impl ConnectArgs {
 }
 
 fn load_settings(args: &ConnectArgs) -> Result<Settings, Failure> {
-    config::load(&args.overrides()).map_err(|e| Failure::usage(clean_line(&e.to_string())))
+    let settings = config::load_for_scripts(&args.overrides())
+        .map_err(|e| Failure::usage(clean_lines(&e.to_string())))?;
+    if let Some(problem) = &settings.theme_problem {
+        say_err!(
+            "leadx: warning: {} (ignored here; the inbox would refuse it)",
+            clean_lines(&problem.to_string())
+        );
+    }
+    Ok(settings)
+}
+
+/// A message of several lines (a TOML parser's, several configuration
+/// errors) made safe line by line, its line breaks kept.
+pub(crate) fn clean_lines(text: &str) -> String {
+    text.lines().map(clean_line).collect::<Vec<_>>().join("\n")
 }
 
 fn client_for(settings: Settings) -> Result<Client, Failure> {
