@@ -22,4 +22,5 @@ pub mod query;
 pub mod sanitize;
 pub mod server;
 pub mod store;
+pub mod suggest;
 pub mod wire;

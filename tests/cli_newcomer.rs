@@ -190,3 +190,242 @@ async fn connection_flags_go_before_or_after_the_subcommand() {
         "{r:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typos_and_bad_values_are_refused_with_what_to_type() {
+    let w = World::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let tf = token_file(home, "northwind.token", &w.t.northwind);
+    let a = w.send(&w.t.northwind, "acme-web", "Typo Co", None).await;
+    let acme_tf = token_file(home, "acme.token", &w.t.acme);
+    let send = |extra: &[&str]| {
+        let mut args = vec![
+            "--server",
+            &w.url,
+            "--token-file",
+            &tf,
+            "send",
+            "--company",
+            "Bakery",
+            "--category",
+            "hosting",
+        ];
+        args.extend_from_slice(extra);
+        leadx(home, &args)
+    };
+
+    let r = run(send(&["--to", "acme-web", "--contact-email", "notanemail"])).await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("not an email address (it has no @)"),
+        "{r:?}"
+    );
+    for (value, needle) in [
+        ("1,20", "for a decimal type 1.20, for thousands type 120"),
+        ("12,5k", "for a decimal type 12.5k"),
+        ("99999999999k", "above the largest amount accepted"),
+    ] {
+        let r = run(send(&["--to", "acme-web", "--value", value])).await;
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains(needle), "{value}: {r:?}");
+    }
+    let r = run(send(&["--to", "acme-wbe"])).await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("(did you mean 'acme-web'?)"), "{r:?}");
+
+    // --currency usd is USD.
+    let r = run(send(&[
+        "--to",
+        "acme-web",
+        "--currency",
+        "usd",
+        "--value",
+        "12,500",
+    ]))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let rid = r.stdout.trim().to_owned();
+    let got = w
+        .get(&w.t.northwind, &format!("/v1/referrals/{rid}"))
+        .await
+        .ok();
+    assert_eq!(got["lead"]["currency"], "USD", "{got}");
+    assert_eq!(got["lead"]["est_value_cents"], 1_250_000, "{got}");
+
+    // A misspelt query field and partner id get a suggestion.
+    let r = run(leadx(
+        home,
+        &[
+            "--server",
+            &w.url,
+            "--token-file",
+            &acme_tf,
+            "list",
+            "-q",
+            "catgory:x",
+        ],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("unknown field 'catgory' (did you mean 'category'?)"),
+        "{r:?}"
+    );
+    let r = run(leadx(
+        home,
+        &[
+            "--server",
+            &w.url,
+            "--token-file",
+            &acme_tf,
+            "forward",
+            &id(&a),
+            "--to",
+            "harbor-hots",
+        ],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("no partner \"harbor-hots\" on the exchange (did you mean 'harbor-host'?)"),
+        "{r:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_problems_read_well_and_the_inbox_asks_for_a_terminal() {
+    let w = World::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let tf = token_file(home, "acme.token", &w.t.acme);
+    let config = home.join("leadx.toml");
+    let config_s = config.to_str().unwrap();
+
+    // An unknown theme: headless commands warn and go on.
+    std::fs::write(&config, "theme = \"solarised\"\n").unwrap();
+    let r = run(leadx(
+        home,
+        &[
+            "--config",
+            config_s,
+            "--server",
+            &w.url,
+            "--token-file",
+            &tf,
+            "list",
+        ],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.starts_with("leadx: warning: "), "{r:?}");
+    assert!(r.stderr.contains("unknown theme 'solarised'"), "{r:?}");
+
+    // A TOML error is printed as the parser's lines; every problem is listed.
+    std::fs::write(&config, "[server]\nurl = \"http://x\n").unwrap();
+    let r = run(leadx(home, &["--config", config_s, "list"])).await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        !r.stderr.contains('␊') && r.stderr.lines().count() > 2,
+        "{r:?}"
+    );
+    std::fs::write(&config, "colour = 1\nlayout = \"wat\"\n").unwrap();
+    let r = run(leadx(
+        home,
+        &["--config", config_s, "--token-file", &tf, "list"],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .starts_with("leadx: 2 problems in the configuration:"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("unknown key 'colour'") && r.stderr.contains("'layout'"),
+        "{r:?}"
+    );
+
+    // The inbox without a terminal says so and names the headless commands.
+    std::fs::write(&config, "").unwrap();
+    let r = run(leadx(
+        home,
+        &[
+            "--config",
+            config_s,
+            "--server",
+            &w.url,
+            "--token-file",
+            &tf,
+        ],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("the inbox needs a terminal"), "{r:?}");
+    assert!(r.stderr.contains("for scripts use `leadx list`"), "{r:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_for_covers_the_first_read_and_listen_takes_host_names() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let tf = token_file(home, "t.token", "lx_nothing");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    let r = run(leadx(
+        home,
+        &[
+            "--server",
+            &down,
+            "--token-file",
+            &tf,
+            "accept",
+            "r_X",
+            "--retry-for",
+            "2",
+        ],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("leadx: reading, attempt 1:"), "{r:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1900),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let db = home.join("x.db");
+    let mut serve = leadx(
+        home,
+        &[
+            "serve",
+            "--db",
+            db.to_str().unwrap(),
+            "--listen",
+            "localhost:0",
+        ],
+    );
+    serve.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = serve.spawn().unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut line),
+    )
+    .await
+    .expect("serve prints its address")
+    .unwrap();
+    assert!(
+        line.starts_with("listening on http://127.0.0.1:"),
+        "{line:?}"
+    );
+    child.kill().await.unwrap();
+}

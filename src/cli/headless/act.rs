@@ -18,7 +18,8 @@ use clap::{Args, ValueEnum};
 use super::output::{Lenient, money, write_json};
 use super::select::Selector;
 use super::{
-    ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, LIST_PAGE, client_failure, connect_to_act, read,
+    ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, LIST_PAGE, client_failure, connect_to_act,
+    read_within,
 };
 use crate::client::{
     Backoff, Client, ClientError, new_idempotency_key, retry_until_definite_or_cancelled,
@@ -30,6 +31,9 @@ use crate::wire::{
     BatchResult, ErrorCode, ForwardRequest, MAX_BATCH_ITEMS, ReasonCode, ReasonInput, Referral,
     ReferralBox, RejectRequest, Status, Timestamp, WithdrawRequest, now_seconds,
 };
+
+/// How long a batch is retried when `--retry-for` is not given.
+const DEFAULT_BATCH_RETRY_SECS: u64 = 120;
 
 /// Ids up to this many are read one by one; more, with one list.
 const GET_EACH_UP_TO: usize = 50;
@@ -69,9 +73,11 @@ pub struct ActArgs {
     /// of the per-item results (json; with --dry-run, of the referrals).
     #[arg(long, value_enum, default_value = "text")]
     pub format: ActFormat,
-    /// How long to keep retrying a batch the server does not answer.
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    pub retry_for: u64,
+    /// How long to keep retrying when the server does not answer: given,
+    /// it covers the first read of the referrals as well as each batch;
+    /// not given, the read is tried 3 times and each batch for 120 s.
+    #[arg(long, value_name = "SECS")]
+    pub retry_for: Option<u64>,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -301,10 +307,15 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
     let verb = Verb::from_args(kind, &args)?;
     let selector = args.query.as_deref().map(Selector::parse).transpose()?;
     let client = connect_to_act(&args.connect, kind.as_str())?;
+    if kind == ActionKind::Forward
+        && let Some(to) = &args.to
+    {
+        check_partner(&client, to.trim(), args.retry_for).await?;
+    }
     let now = now_seconds();
     let plan = match &selector {
-        Some(s) => plan_query(&client, kind, s, now).await?,
-        None => plan_ids(&client, &args.ids).await?,
+        Some(s) => plan_query(&client, kind, s, now, args.retry_for).await?,
+        None => plan_ids(&client, &args.ids, args.retry_for).await?,
     };
     // Once acting has begun, a closed stdout must not stop it or turn
     // its exit status into success.
@@ -355,7 +366,7 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
         .map(|r| verb.item(&r.id, r.version))
         .collect();
     let chunks: Vec<&[BatchItem]> = items.chunks(MAX_BATCH_ITEMS).collect();
-    let retry_for = Duration::from_secs(args.retry_for);
+    let retry_for = Duration::from_secs(args.retry_for.unwrap_or(DEFAULT_BATCH_RETRY_SECS));
     for (n, chunk) in chunks.iter().enumerate() {
         let results = match send_chunk(&client, chunk, n + 1, chunks.len(), retry_for).await {
             Ok(r) => r,
@@ -502,16 +513,38 @@ fn local_result(id: &str, outcome: BatchOutcome, e: &ClientError) -> BatchResult
     }
 }
 
+/// A forward to a partner the directory does not hold is refused before
+/// anything is read or sent, with the closest id when it looks like a typo.
+async fn check_partner(client: &Client, to: &str, retry_for: Option<u64>) -> Result<(), Failure> {
+    let partners = read_within(retry_for, || client.partners(None))
+        .await
+        .map_err(|e| client_failure("reading the partner directory", &e))?;
+    if partners.iter().any(|p| p.id == to) {
+        return Ok(());
+    }
+    let hint = crate::suggest::did_you_mean(to, partners.iter().map(|p| p.id.as_str()));
+    Err(Failure::usage(format!(
+        "forward: no partner {} on the exchange{hint}",
+        clean_line(&format!("{to:?}"))
+    )))
+}
+
 /// Reads each id (one list when there are many), in the order given,
 /// each once.
-async fn plan_ids(client: &Client, ids: &[String]) -> Result<Plan, Failure> {
+async fn plan_ids(
+    client: &Client,
+    ids: &[String],
+    retry_for: Option<u64>,
+) -> Result<Plan, Failure> {
     let mut seen = HashSet::new();
     let ids: Vec<&String> = ids.iter().filter(|id| seen.insert(id.as_str())).collect();
     let mut known: HashMap<String, Referral> = HashMap::new();
     if ids.len() > GET_EACH_UP_TO {
-        let (items, _) = read(|| client.list_all_with(ReferralBox::All, &[], LIST_PAGE))
-            .await
-            .map_err(|e| client_failure("reading the referrals", &e))?;
+        let (items, _) = read_within(retry_for, || {
+            client.list_all_with(ReferralBox::All, &[], LIST_PAGE)
+        })
+        .await
+        .map_err(|e| client_failure("reading the referrals", &e))?;
         known = items.into_iter().map(|r| (r.id.clone(), r)).collect();
     }
     let mut plan = Plan {
@@ -524,7 +557,7 @@ async fn plan_ids(client: &Client, ids: &[String]) -> Result<Plan, Failure> {
             plan.targets.push(r);
             continue;
         }
-        match read(|| client.get(id)).await {
+        match read_within(retry_for, || client.get(id)).await {
             Ok(r) => plan.targets.push(r),
             Err(e) if e.code() == Some(ErrorCode::NotFound) => {
                 plan.missing
@@ -547,10 +580,13 @@ async fn plan_query(
     kind: ActionKind,
     selector: &Selector,
     now: Timestamp,
+    retry_for: Option<u64>,
 ) -> Result<Plan, Failure> {
-    let (items, _) = read(|| client.list_all_with(box_for(kind), &[], LIST_PAGE))
-        .await
-        .map_err(|e| client_failure("reading the referrals", &e))?;
+    let (items, _) = read_within(retry_for, || {
+        client.list_all_with(box_for(kind), &[], LIST_PAGE)
+    })
+    .await
+    .map_err(|e| client_failure("reading the referrals", &e))?;
     let matched = selector.select(items, now);
     let (targets, rest): (Vec<Referral>, Vec<Referral>) = matched
         .into_iter()
@@ -650,7 +686,7 @@ mod tests {
             dry_run: false,
             yes: false,
             format: ActFormat::Text,
-            retry_for: 1,
+            retry_for: Some(1),
             connect: ConnectArgs::default(),
         }
     }

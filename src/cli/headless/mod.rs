@@ -32,7 +32,10 @@ pub use send::SendArgs;
 pub use show::{ShowArgs, ShowFormat};
 pub use watch::{WatchArgs, WatchFormat};
 
-use crate::client::{Backoff, Client, ClientConfig, ClientError, retry_until_definite};
+use crate::client::{
+    Backoff, Client, ClientConfig, ClientError, retry_until_definite,
+    retry_until_definite_or_cancelled,
+};
 use crate::config::{self, Overrides, Settings};
 use crate::sanitize::clean_line;
 use crate::wire::{ActionKind, ErrorCode};
@@ -274,6 +277,35 @@ where
     Fut: Future<Output = Result<T, ClientError>>,
 {
     retry_until_definite(read_backoff(), attempt, |_, _, _| {}).await
+}
+
+/// A read retried until `retry_for` seconds have passed when given (then
+/// network errors, 5xx and 429 are tried again with the usual backoff,
+/// each retry said on stderr), else as [`read`].
+pub(crate) async fn read_within<T, F, Fut>(
+    retry_for: Option<u64>,
+    attempt: F,
+) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ClientError>>,
+{
+    let Some(secs) = retry_for else {
+        return read(attempt).await;
+    };
+    retry_until_definite_or_cancelled(
+        Backoff::default(),
+        tokio::time::sleep(Duration::from_secs(secs)),
+        attempt,
+        |n, error, wait| {
+            say_err!(
+                "leadx: reading, attempt {n}: {}; retrying in {:.1}s",
+                clean_line(&error.to_string()),
+                wait.as_secs_f64()
+            );
+        },
+    )
+    .await
 }
 
 /// Writes referrals as `leadx list --format csv|json` does (`json`: one

@@ -30,7 +30,7 @@ pub struct SendArgs {
     #[arg(long)]
     pub contact_name: Option<String>,
     /// The contact's email.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_email)]
     pub contact_email: Option<String>,
     /// The contact's phone.
     #[arg(long)]
@@ -41,8 +41,8 @@ pub struct SendArgs {
     /// Estimated value: `12000`, `12k`, `2.5m`, `1,200.50`.
     #[arg(long, value_parser = parse_value)]
     pub value: Option<i64>,
-    /// ISO 4217 currency (USD when not given).
-    #[arg(long)]
+    /// ISO 4217 currency, any case (USD when not given).
+    #[arg(long, value_parser = parse_currency)]
     pub currency: Option<String>,
     /// The customer's region.
     #[arg(long)]
@@ -66,6 +66,27 @@ pub struct SendArgs {
 /// An amount as `--value` takes it, in cents: [`crate::money::parse_amount`].
 pub(super) fn parse_value(text: &str) -> Result<i64, String> {
     crate::money::parse_amount(text)
+}
+
+/// `--contact-email`: refused when it cannot be an address.
+fn parse_email(text: &str) -> Result<String, String> {
+    let email = text.trim();
+    match crate::domain::validate::email_problem(email) {
+        None => Ok(email.to_owned()),
+        Some(why) => Err(format!("not an email address ({why}): {email:?}")),
+    }
+}
+
+/// `--currency`: three letters, upper-cased (`usd` is USD).
+fn parse_currency(text: &str) -> Result<String, String> {
+    let code = text.trim().to_ascii_uppercase();
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(format!(
+            "expected a three-letter ISO 4217 currency such as USD or EUR, not {text:?}"
+        ))
+    }
 }
 
 pub(super) async fn run(args: SendArgs) -> Result<u8, Failure> {
@@ -111,6 +132,9 @@ pub(super) async fn run(args: SendArgs) -> Result<u8, Failure> {
         }
         Err(e) => {
             let mut context = "send".to_owned();
+            if e.to_string().contains("no partner") {
+                context.push_str(&partner_hint(&client, &request.to_partner).await);
+            }
             if e.code() == Some(ErrorCode::Duplicate)
                 && let ClientError::Api { error, .. } = &e
                 && let Some(existing) = &error.existing_id
@@ -122,9 +146,40 @@ pub(super) async fn run(args: SendArgs) -> Result<u8, Failure> {
     }
 }
 
+/// ` (did you mean 'acme-web'?)` for a partner id the exchange does not
+/// know, from its directory (nothing when it cannot be read).
+pub(super) async fn partner_hint(client: &crate::client::Client, typed: &str) -> String {
+    match client.partners(None).await {
+        Ok(partners) => crate::suggest::did_you_mean(typed, partners.iter().map(|p| p.id.as_str())),
+        Err(_) => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_value;
+    use super::{parse_currency, parse_email, parse_value};
+
+    #[test]
+    fn emails_and_currencies_are_checked_before_sending() {
+        assert_eq!(parse_email(" jo@example.com "), Ok("jo@example.com".into()));
+        for bad in [
+            "notanemail",
+            "@example.com",
+            "jo@example",
+            "jo@@example.com",
+            "j o@x.com",
+        ] {
+            assert!(
+                parse_email(bad)
+                    .unwrap_err()
+                    .starts_with("not an email address"),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_currency("usd"), Ok("USD".into()));
+        assert_eq!(parse_currency("Eur"), Ok("EUR".into()));
+        assert!(parse_currency("dollars").is_err());
+    }
 
     #[test]
     fn values_parse_to_cents_and_commas_are_never_decimals() {
