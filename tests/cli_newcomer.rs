@@ -429,3 +429,66 @@ async fn retry_for_covers_the_first_read_and_listen_takes_host_names() {
     );
     child.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_port_or_token_names_where_it_came_from() {
+    let w = World::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let tf = token_file(home, "acme.token", &w.t.acme);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = format!("http://127.0.0.1:{port}");
+
+    let r = run(leadx(
+        home,
+        &["--server", &down, "--token-file", &tf, "list"],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(r.stderr.lines().count(), 1, "one line: {r:?}");
+    assert!(
+        r.stderr.contains(&format!(
+            "cannot reach the server at {down} (from --server)"
+        )),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("or change --server"), "{r:?}");
+
+    let mut cmd = leadx(home, &["--token-file", &tf, "show", "r_X"]);
+    cmd.env("LEADX_SERVER__URL", &down);
+    let r = run(cmd).await;
+    assert!(
+        r.stderr
+            .contains("(from environment variable LEADX_SERVER__URL)")
+            && r.stderr
+                .contains("or change environment variable LEADX_SERVER__URL"),
+        "{r:?}"
+    );
+
+    let bad = token_file(home, "old.token", "lx_0000");
+    let r = run(leadx(
+        home,
+        &["--server", &w.url, "--token-file", &bad, "list"],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(r.stderr.lines().count(), 1, "one line: {r:?}");
+    let bad_path = home.join("old.token");
+    assert!(
+        r.stderr.contains(&format!(
+            "refused the token from the token file {} (from --token-file)",
+            bad_path.display()
+        )),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .trim_end()
+            .ends_with("ask your exchange's admin for a new token"),
+        "{r:?}"
+    );
+}

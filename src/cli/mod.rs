@@ -15,6 +15,7 @@ pub mod admin;
 pub mod demo;
 pub mod headless;
 pub mod inbox;
+pub mod reach;
 pub mod serve;
 
 use std::process::ExitCode;

@@ -174,10 +174,18 @@ pub(crate) fn client_failure(context: &str, e: &ClientError) -> Failure {
     };
     // ClientError's Display already makes server text one safe line.
     let text = clean_line(&e.to_string());
-    let message = if matches!(e, ClientError::Network(_)) {
-        format!("{context}: cannot reach the server: {text}")
-    } else {
-        format!("{context}: {text}")
+    let origins = crate::cli::reach::remembered();
+    let unauthenticated = matches!(e, ClientError::Api { error, .. }
+        if error.code == ErrorCode::Unauthenticated);
+    let message = match (e, origins) {
+        (ClientError::Network(_), Some(o)) => {
+            format!("{context}: {}", clean_line(&o.unreachable(&text)))
+        }
+        (ClientError::Network(_), None) => format!("{context}: cannot reach the server: {text}"),
+        (_, Some(o)) if unauthenticated => {
+            format!("{context}: {}", clean_line(&o.refused_token(&text)))
+        }
+        _ => format!("{context}: {text}"),
     };
     Failure::Message { code, message }
 }
@@ -239,6 +247,7 @@ impl ConnectArgs {
 fn load_settings(args: &ConnectArgs) -> Result<Settings, Failure> {
     let settings = config::load_for_scripts(&args.overrides())
         .map_err(|e| Failure::usage(clean_lines(&e.to_string())))?;
+    crate::cli::reach::remember(&settings);
     if let Some(problem) = &settings.theme_problem {
         say_err!(
             "leadx: warning: {} (ignored here; the inbox would refuse it)",
