@@ -492,3 +492,132 @@ async fn a_wrong_port_or_token_names_where_it_came_from() {
         "{r:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_and_the_manual_page() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    for (shell, marker) in [
+        ("bash", "complete -F _leadx"),
+        ("zsh", "#compdef leadx"),
+        ("fish", "complete -c leadx"),
+    ] {
+        let r = run(leadx(home, &["completions", shell])).await;
+        assert_eq!(r.code, 0, "{shell}: {r:?}");
+        assert!(
+            r.stdout.contains(marker),
+            "{shell}: {}",
+            &r.stdout[..200.min(r.stdout.len())]
+        );
+        for sub in ["list", "accept", "admin", "doctor"] {
+            assert!(r.stdout.contains(sub), "{shell} completes {sub}");
+        }
+    }
+    let r = run(leadx(home, &["completions", "tcsh"])).await;
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = run(leadx(home, &["man"])).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains(".TH leadx 1"), "{}", &r.stdout[..200]);
+    assert!(
+        r.stdout.contains(".SH SUBCOMMANDS") && r.stdout.contains("completions"),
+        "roff"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_shows_the_setup_and_checks_the_server_and_token() {
+    let w = World::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let tf = token_file(home, "acme.token", &w.t.acme);
+
+    let r = run(leadx(
+        home,
+        &["doctor", "--server", &w.url, "--token-file", &tf],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains(&format!("server       {} (from --server)", w.url)),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("(from the token file") && r.stdout.contains("(from --token-file))"),
+        "{r:?}"
+    );
+    assert!(
+        !r.stdout.contains(&w.t.acme),
+        "the token is never shown whole"
+    );
+    assert!(
+        r.stdout.contains("log file     ") && r.stdout.contains("leadx.log"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("✓ GET /healthz: the server answers"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("✓ GET /v1/me: the token is accepted: ")
+            && r.stdout.contains("of acme-web"),
+        "{r:?}"
+    );
+
+    let bad = token_file(home, "old.token", "lx_0000");
+    let r = run(leadx(
+        home,
+        &["--token-file", &bad, "--server", &w.url, "doctor"],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("✓ GET /healthz"), "{r:?}");
+    assert!(
+        r.stdout.contains("✗ GET /v1/me: the server at")
+            && r.stdout
+                .contains("ask your exchange's admin for a new token"),
+        "{r:?}"
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = leadx(home, &["doctor", "--token-file", &tf]);
+    cmd.env("LEADX_SERVER__URL", format!("http://127.0.0.1:{port}"));
+    let r = run(cmd).await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("(from environment variable LEADX_SERVER__URL)"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("✗ GET /healthz: cannot reach the server at"),
+        "{r:?}"
+    );
+    assert!(!r.stdout.contains("/v1/me"), "{r:?}");
+
+    // A configuration that cannot be used is shown, every problem.
+    let config = home.join("bad.toml");
+    std::fs::write(&config, "colour = 1\n").unwrap();
+    let r = run(leadx(
+        home,
+        &[
+            "doctor",
+            "--config",
+            config.to_str().unwrap(),
+            "--token-file",
+            &tf,
+        ],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout.contains("✗ the configuration cannot be used:")
+            && r.stdout.contains("unknown key 'colour'"),
+        "{r:?}"
+    );
+}

@@ -69,6 +69,17 @@ pub enum Command {
     Send(headless::SendArgs),
     /// Print changes to referrals as they happen, until interrupted.
     Watch(headless::WatchArgs),
+    /// Check the setup: the configuration and where each value came from,
+    /// the log file, and whether the server answers and takes the token.
+    Doctor(headless::DoctorArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `leadx man | man -l -`.
+    Man,
 }
 
 /// Parses the command line and runs it; the process's exit status.
@@ -95,12 +106,44 @@ pub fn main() -> ExitCode {
         Command::Withdraw(a) => headless::run(headless::Invocation::Act(ActionKind::Withdraw, a)),
         Command::Send(a) => headless::run(headless::Invocation::Send(a)),
         Command::Watch(a) => headless::run(headless::Invocation::Watch(a)),
+        Command::Doctor(a) => headless::run(headless::Invocation::Doctor(a)),
         Command::Serve(args) => {
             init_stderr_logging();
             run_async(serve::run(args))
         }
         Command::Inbox(args) => inbox::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "leadx", &mut script);
+            print_bytes(&script, "the completion script")
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(command).render(&mut page) {
+                Ok(()) => print_bytes(&page, "the manual page"),
+                Err(e) => {
+                    say_err!("leadx: cannot render the manual page: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+/// Writes generated text to stdout; a closed pipe (`| head`) is fine.
+fn print_bytes(bytes: &[u8], what: &str) -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            say_err!("leadx: cannot write {what}: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -126,11 +169,17 @@ fn merge_outer_flags(command: Command, outer: &inbox::InboxArgs) -> Result<Comma
             a.readonly |= outer.readonly;
             return Ok(Command::Inbox(a));
         }
-        Command::Serve(_) | Command::Admin(_) | Command::Demo(_) => {
+        Command::Serve(_)
+        | Command::Admin(_)
+        | Command::Demo(_)
+        | Command::Completions { .. }
+        | Command::Man => {
             let name = match &command {
                 Command::Serve(_) => "serve",
                 Command::Admin(_) => "admin",
-                _ => "demo",
+                Command::Demo(_) => "demo",
+                Command::Completions { .. } => "completions",
+                _ => "man",
             };
             if let Some(flag) = c.first_given().or(inbox_only) {
                 return Err(not_for(flag, name));
@@ -168,6 +217,10 @@ fn merge_outer_flags(command: Command, outer: &inbox::InboxArgs) -> Result<Comma
         Command::Watch(mut a) => {
             a.connect = a.connect.or(c);
             Command::Watch(a)
+        }
+        Command::Doctor(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Doctor(a)
         }
     };
     match inbox_only {

@@ -12,6 +12,7 @@
 //! terminal could act on.
 
 mod act;
+mod doctor;
 mod list;
 mod output;
 mod select;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use clap::Args;
 
 pub use act::{ActArgs, ActFormat};
+pub use doctor::DoctorArgs;
 pub use list::{BoxArg, ListArgs, ListFormat};
 pub use send::SendArgs;
 pub use show::{ShowArgs, ShowFormat};
@@ -72,6 +74,8 @@ pub enum Invocation {
     Send(SendArgs),
     /// `leadx watch`.
     Watch(WatchArgs),
+    /// `leadx doctor`.
+    Doctor(DoctorArgs),
 }
 
 /// Runs one headless command; the process's exit status.
@@ -93,6 +97,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
             Invocation::Act(kind, args) => act::run(kind, args).await,
             Invocation::Send(args) => send::run(args).await,
             Invocation::Watch(args) => watch::run(args).await,
+            Invocation::Doctor(args) => doctor::run(args).await,
         }
     });
     match result {
@@ -263,7 +268,7 @@ pub(crate) fn clean_lines(text: &str) -> String {
     text.lines().map(clean_line).collect::<Vec<_>>().join("\n")
 }
 
-fn client_for(settings: Settings) -> Result<Client, Failure> {
+pub(crate) fn client_for(settings: Settings) -> Result<Client, Failure> {
     Client::new(ClientConfig::new(settings.server_url, settings.token))
         .map_err(|e| Failure::usage(clean_line(&e.to_string())))
 }
