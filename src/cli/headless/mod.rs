@@ -15,6 +15,7 @@ mod act;
 mod doctor;
 mod list;
 mod output;
+mod plan;
 mod select;
 mod send;
 mod show;
