@@ -621,3 +621,40 @@ async fn doctor_shows_the_setup_and_checks_the_server_and_token() {
         "{r:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_action_help_lists_only_its_own_options() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    for (action, shown, hidden) in [
+        (
+            "accept",
+            &["--note", "--query"][..],
+            &["--reason", "--to "][..],
+        ),
+        ("reject", &["--reason", "--note"][..], &["--to "][..]),
+        ("forward", &["--to ", "--note"][..], &["--reason"][..]),
+        (
+            "withdraw",
+            &["--query"][..],
+            &["--reason", "--to ", "--note"][..],
+        ),
+    ] {
+        let r = run(leadx(home, &[action, "--help"])).await;
+        assert_eq!(r.code, 0, "{r:?}");
+        for flag in shown {
+            assert!(
+                r.stdout.contains(flag),
+                "{action} --help shows {flag}:\n{}",
+                r.stdout
+            );
+        }
+        for flag in hidden {
+            assert!(
+                !r.stdout.contains(flag),
+                "{action} --help hides {flag}:\n{}",
+                r.stdout
+            );
+        }
+    }
+}

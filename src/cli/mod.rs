@@ -58,12 +58,20 @@ pub enum Command {
     /// Show one referral.
     Show(headless::ShowArgs),
     /// Accept referrals (by id or --query).
+    #[command(mut_arg("reason", |a| a.hide(true)), mut_arg("to", |a| a.hide(true)))]
     Accept(headless::ActArgs),
     /// Reject referrals with a reason (by id or --query).
+    #[command(mut_arg("to", |a| a.hide(true)))]
     Reject(headless::ActArgs),
     /// Forward referrals to another partner (by id or --query).
+    #[command(mut_arg("reason", |a| a.hide(true)))]
     Forward(headless::ActArgs),
     /// Withdraw referrals your partner sent (by id or --query).
+    #[command(
+        mut_arg("reason", |a| a.hide(true)),
+        mut_arg("to", |a| a.hide(true)),
+        mut_arg("note", |a| a.hide(true))
+    )]
     Withdraw(headless::ActArgs),
     /// Send a lead to a partner; prints the new referral's id.
     Send(headless::SendArgs),
