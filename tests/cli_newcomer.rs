@@ -658,3 +658,52 @@ async fn each_action_help_lists_only_its_own_options() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_again_what_you_accepted_is_done() {
+    let w = World::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let tf = token_file(home, "acme.token", &w.t.acme);
+    let a = w.send(&w.t.northwind, "acme-web", "Twice Co", None).await;
+    let accept = |extra: &[&str]| {
+        let mut args = vec![
+            "--server",
+            w.url.as_str(),
+            "--token-file",
+            tf.as_str(),
+            "accept",
+        ];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<String>>()
+    };
+    let rid = id(&a);
+    let first = accept(&[&rid]);
+    let r = run(leadx(
+        home,
+        &first.iter().map(String::as_str).collect::<Vec<_>>(),
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = run(leadx(
+        home,
+        &first.iter().map(String::as_str).collect::<Vec<_>>(),
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        format!("{rid} already accepted by you\n0 applied · 1 already done by you\n"),
+        "{r:?}"
+    );
+    let json = accept(&[&rid, "--format", "json"]);
+    let r = run(leadx(
+        home,
+        &json.iter().map(String::as_str).collect::<Vec<_>>(),
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let items: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(items[0]["outcome"], "applied", "{r:?}");
+    assert_eq!(items[0]["referral"]["status"], "accepted", "{r:?}");
+}

@@ -25,8 +25,8 @@ use crate::domain::rules::describe;
 use crate::sanitize::clean_line;
 use crate::wire::{
     AcceptRequest, ActionKind, BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult,
-    ForwardRequest, MAX_BATCH_ITEMS, ReasonCode, ReasonInput, RejectRequest, Status, Timestamp,
-    WithdrawRequest, now_seconds,
+    ForwardRequest, MAX_BATCH_ITEMS, ReasonCode, ReasonInput, Referral, RejectRequest, Status,
+    Timestamp, WithdrawRequest, now_seconds,
 };
 
 /// How long a batch is retried when `--retry-for` is not given.
@@ -195,6 +195,8 @@ pub(super) struct Tally {
     invalid: usize,
     forbidden: usize,
     not_sent: usize,
+    /// Already done by the caller before (re-running an accept).
+    already: usize,
 }
 
 impl Tally {
@@ -217,6 +219,7 @@ impl Tally {
     pub(super) fn line(&self) -> String {
         let mut parts = vec![format!("{} applied", self.applied)];
         for (n, label) in [
+            (self.already, "already done by you"),
             (self.conflict, "conflict"),
             (self.not_found, "not found"),
             (self.invalid, "invalid"),
@@ -254,6 +257,28 @@ impl<W: Write> Report<W> {
         Ok(())
     }
 
+    /// A referral the caller had already accepted: done, not a conflict.
+    fn already(&mut self, referral: Referral) -> io::Result<()> {
+        self.tally.already += 1;
+        match self.format {
+            ActFormat::Text => writeln!(
+                self.out,
+                "{} already accepted by you",
+                clean_line(&referral.id)
+            ),
+            ActFormat::Json => {
+                self.results.push(BatchResult {
+                    id: referral.id.clone(),
+                    outcome: BatchOutcome::Applied,
+                    referral: Some(referral),
+                    forwarded: None,
+                    error: None,
+                });
+                Ok(())
+            }
+        }
+    }
+
     fn note(&mut self, line: &str) -> io::Result<()> {
         match self.format {
             ActFormat::Text => writeln!(self.out, "{line}"),
@@ -287,9 +312,14 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
         check_partner(&client, to.trim(), args.retry_for).await?;
     }
     let now = now_seconds();
-    let plan = match &selector {
+    let mut plan = match &selector {
         Some(s) => plan_query(&client, kind, s, now, args.retry_for).await?,
         None => plan_ids(&client, &args.ids, args.retry_for).await?,
+    };
+    let already = if kind == ActionKind::Accept {
+        mine_already(&client, &mut plan, args.retry_for).await?
+    } else {
+        Vec::new()
     };
     // Once acting has begun, a closed stdout must not stop it or turn
     // its exit status into success.
@@ -333,6 +363,9 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
     for missing in plan.missing {
         report.item(missing)?;
     }
+    for referral in already {
+        report.already(referral)?;
+    }
     report.out.flush()?;
     let items: Vec<BatchItem> = plan
         .targets
@@ -373,6 +406,31 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
     } else {
         EXIT_REFUSED
     })
+}
+
+/// Takes out of the plan the referrals the caller had already accepted
+/// (so that re-running an accept is done, not a conflict), and returns them.
+async fn mine_already(
+    client: &Client,
+    plan: &mut Plan,
+    retry_for: Option<u64>,
+) -> Result<Vec<Referral>, Failure> {
+    if !plan.targets.iter().any(|r| r.status == Status::Accepted) {
+        return Ok(Vec::new());
+    }
+    let me = super::read_within(retry_for, || client.me())
+        .await
+        .map_err(|e| client_failure("reading who you are", &e))?;
+    let (mine, rest): (Vec<Referral>, Vec<Referral>) = std::mem::take(&mut plan.targets)
+        .into_iter()
+        .partition(|r| {
+            r.status == Status::Accepted
+                && r.decided_by
+                    .as_ref()
+                    .is_some_and(|d| *d.user == *me.user.id)
+        });
+    plan.targets = rest;
+    Ok(mine)
 }
 
 /// Sends one chunk with one idempotency key until the server gives a
