@@ -16,6 +16,7 @@ mod doctor;
 mod list;
 mod output;
 mod plan;
+mod report;
 mod select;
 mod send;
 mod show;
