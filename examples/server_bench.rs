@@ -23,6 +23,7 @@
 
 mod support;
 
+use support::accepts::{self, percentile, send_retrying};
 use support::{banner, check, quick, scaled};
 
 use std::sync::Arc;
@@ -33,16 +34,8 @@ use leadx::domain::Actor;
 use leadx::server::{ServerConfig, start};
 use leadx::store::SharedStore;
 use leadx::store::sqlite::SqliteStore;
-use leadx::wire::{CreateReferral, LeadInput, Partner, PartnerKind, Role, Status};
+use leadx::wire::{Partner, PartnerKind, Role};
 use serde_json::{Value, json};
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
@@ -58,133 +51,34 @@ struct Bench {
     receivers: Vec<String>,
 }
 
-/// Sends one request built by `req`, again (the same request) after
-/// `Retry-After` while the server answers 429, as `leadx::client` does.
-/// Returns the answer and how many 429s came first.
-async fn send_retrying(req: impl Fn() -> reqwest::RequestBuilder) -> (reqwest::Response, usize) {
-    let mut refused = 0;
-    loop {
-        let r = req().send().await.expect("request");
-        if r.status() != 429 {
-            return (r, refused);
-        }
-        refused += 1;
-        let wait = r
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-            .unwrap_or(1);
-        tokio::time::sleep(Duration::from_secs(wait)).await;
-    }
-}
-
 impl Bench {
-    /// Creates `n` pending referrals to acme-web straight in the store
-    /// (16 threads, so the writer commits them in groups); their ids.
+    /// Creates `n` pending referrals to acme-web straight in the store.
     async fn seed(&self, n: usize) -> Vec<String> {
-        let (store, actor) = (&self.store, &self.sender.0);
-        // 16 writers at once, so the store's group commit batches them.
-        let writers = (0..16).map(|t| async move {
-            let mut ids = Vec::new();
-            for i in (t..n).step_by(16) {
-                let request = CreateReferral {
-                    to_partner: "acme-web".into(),
-                    lead: LeadInput {
-                        company: Some(format!("Bench {i}")),
-                        category: Some("hosting".into()),
-                        ..LeadInput::default()
-                    },
-                    commission_pct: None,
-                    note: None,
-                    expires_in_hours: None,
-                };
-                let created = store
-                    .create(actor, request, None)
-                    .await
-                    .expect("store")
-                    .expect("created");
-                ids.push(created.referral.referral.id);
-            }
-            ids
-        });
-        futures::future::join_all(writers)
-            .await
-            .into_iter()
-            .flatten()
-            .collect()
-    }
-
-    async fn accepted(&self) -> u64 {
-        self.store
-            .count_by_status()
-            .await
-            .expect("counts")
-            .iter()
-            .find(|(s, _)| *s == Status::Accepted)
-            .map_or(0, |(_, k)| *k)
+        accepts::seed_pending(&self.store, &self.sender.0, "acme-web", n).await
     }
 
     async fn accepts(&self, clients: usize, per_client: usize) {
         let ids = self.seed(clients * per_client).await;
-        let ids = Arc::new(ids);
-        let accepted_before = self.accepted().await;
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for c in 0..clients {
-            let ids = ids.clone();
-            let http = self.http.clone();
-            let url = self.url.clone();
-            let token = self.receivers[c % self.receivers.len()].clone();
-            tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(per_client);
-                let mut refused = 0;
-                for i in 0..per_client {
-                    let id = &ids[c * per_client + i];
-                    let t = Instant::now();
-                    let (r, n) = send_retrying(|| {
-                        http.post(format!("{url}/v1/referrals/{id}/accept"))
-                            .bearer_auth(&token)
-                            .header("Idempotency-Key", format!("bench-{id}"))
-                            .json(&json!({"version": 1}))
-                    })
-                    .await;
-                    refused += n;
-                    check(
-                        r.status() == 200,
-                        &format!("accept answered {}", r.status()),
-                    );
-                    let _ = r.bytes().await.unwrap();
-                    lat.push(t.elapsed());
-                }
-                (lat, refused)
-            }));
-        }
-        let mut all = Vec::new();
-        let mut refused = 0;
-        for t in tasks {
-            let (lat, n) = t.await.unwrap();
-            all.extend(lat);
-            refused += n;
-        }
-        let elapsed = started.elapsed();
-        all.sort();
-        let accepted = self.accepted().await - accepted_before;
-        check(
-            accepted == (clients * per_client) as u64,
-            &format!(
-                "the store has {accepted} more accepted, not {}",
-                clients * per_client
-            ),
-        );
+        let f = accepts::run(
+            &self.http,
+            &self.store,
+            std::slice::from_ref(&self.url),
+            &self.receivers,
+            ids,
+            clients,
+            per_client,
+        )
+        .await;
         println!(
             "single accepts, {clients:>2} client(s), {} token(s): {:>7.0} accepts/s  p50 {}  p99 {}  \
-             ({} accepts in {:.2} s; {refused} answered 429 first and were sent again after Retry-After)",
+             ({} accepts in {:.2} s; {} answered 429 first and were sent again after Retry-After)",
             clients.min(self.receivers.len()),
-            all.len() as f64 / elapsed.as_secs_f64(),
-            ms(percentile(&all, 0.50)),
-            ms(percentile(&all, 0.99)),
-            all.len(),
-            elapsed.as_secs_f64()
+            f.per_sec(),
+            ms(f.p50()),
+            ms(f.p99()),
+            f.accepts,
+            f.elapsed.as_secs_f64(),
+            f.refused
         );
     }
 

@@ -19,9 +19,25 @@
 //! | line/paragraph separator U+2028, U+2029 | `␤` (U+2424) in one-line fields, a line break in text |
 //! | bidi controls (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C), zero-width and other invisible format characters (every general category Cf character: U+200B..U+200D, U+2060..U+2064, U+FEFF, U+00AD, U+180E, U+FFF9..U+FFFB, tag characters U+E0000..U+E007F, ...), the rest of the Default_Ignorable code points (Hangul fillers U+115F, U+1160, U+3164, U+FFA0, U+FFF0..U+FFF8, U+E0080..U+E0FFF) | `�` (U+FFFD) |
 //!
-//! Combining marks and variation selectors are zero-width and legitimate
-//! (accents, emoji presentation), so they stay, with three rules that keep
-//! them from hiding or smearing text:
+//! Emoji whose width terminals disagree on are given their plain form, so
+//! that every terminal draws them in the columns the views measured
+//! (wcwidth terminals such as tmux, GNU screen and xterm.js measure each
+//! code point, others each grapheme cluster; a row measured one way and
+//! drawn the other keeps stale cells or loses one):
+//!
+//! | input | becomes |
+//! |---|---|
+//! | the emoji and text presentation selectors U+FE0F, U+FE0E after a base (`❤️` `✔️` `⚠️`) | dropped: `❤` `✔` `⚠`, the base in its default presentation |
+//! | the combining keycap U+20E3 (`1️⃣`) | dropped: `1` |
+//! | skin-tone modifiers U+1F3FB..U+1F3FF (`👍🏽`) | dropped: `👍` |
+//! | regional indicators U+1F1E6..U+1F1FF (flags, `🇸🇪`) | their letters: `SE` |
+//!
+//! (A zero-width joiner is an invisible format character, so a ZWJ
+//! sequence already comes apart into its emoji around a `�`.)
+//!
+//! Combining marks and the other variation selectors are zero-width and
+//! legitimate (accents, CJK variants), so they stay, with three rules that
+//! keep them from hiding or smearing text:
 //!
 //! - a variation selector (U+FE00..U+FE0F, U+E0100..U+E01EF, Mongolian
 //!   U+180B..U+180D, U+180F) stays only directly after a base character
@@ -378,6 +394,14 @@ fn clean(s: &str, multiline: bool) -> String {
             _ if c.is_control() || is_invisible(c) => {
                 base(&mut out, &mut marks, INVISIBLE_PLACEHOLDER)
             }
+            // Emoji whose width terminals disagree on get their plain
+            // form (see the module docs).
+            '\u{FE0E}' | '\u{FE0F}' if marks == Some(0) => marks = Some(1),
+            '\u{20E3}' | '\u{1F3FB}'..='\u{1F3FF}' => {}
+            '\u{1F1E6}'..='\u{1F1FF}' => {
+                let letter = (b'A' + (c as u32 - 0x1F1E6) as u8) as char;
+                base(&mut out, &mut marks, letter);
+            }
             _ if is_variation_selector(c) => {
                 if marks == Some(0) {
                     out.push(c);
@@ -591,14 +615,46 @@ mod tests {
     }
 
     #[test]
+    fn emoji_terminals_measure_differently_get_their_plain_form() {
+        let cases = [
+            ("\u{2764}\u{fe0f} Heart", "\u{2764} Heart"),
+            ("\u{2714}\u{fe0f}\u{26a0}\u{fe0f}", "\u{2714}\u{26a0}"),
+            ("\u{263a}\u{fe0e}", "\u{263a}"),
+            ("1\u{fe0f}\u{20e3} First", "1 First"),
+            ("#\u{20e3}", "#"),
+            ("\u{1f44d}\u{1f3fd}Thumbs", "\u{1f44d}Thumbs"),
+            ("\u{1f1f8}\u{1f1ea} AB", "SE AB"),
+            ("\u{1f1fa}", "U"),
+            (
+                "\u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467}",
+                "\u{1f468}�\u{1f469}�\u{1f467}",
+            ),
+            ("\u{1f3f3}\u{fe0f}\u{200d}\u{1f308}", "\u{1f3f3}�\u{1f308}"),
+        ];
+        for (raw, plain) in cases {
+            let cleaned = clean_line(raw);
+            assert_eq!(cleaned, plain, "{raw:?}");
+            assert_eq!(clean_line(&cleaned), cleaned, "stable: {raw:?}");
+            // Each grapheme now measures the same per code point (tmux,
+            // screen, xterm.js) and per cluster (ratatui, kitty, WezTerm).
+            let per_char: usize = cleaned.chars().map(|c| c.width().unwrap_or(0)).sum();
+            assert_eq!(per_char, width(&cleaned), "{raw:?} -> {cleaned:?}");
+        }
+    }
+
+    #[test]
     fn combining_marks_and_variation_selectors() {
         // A decomposed accent stays on its base.
         assert_eq!(clean_line("Cafe\u{301}"), "Cafe\u{301}");
-        // Emoji presentation selector after a base stays.
-        assert_eq!(clean_line("\u{2764}\u{fe0f}"), "\u{2764}\u{fe0f}");
+        // Another variation selector after a base stays.
+        assert_eq!(clean_line("\u{845b}\u{e0100}"), "\u{845b}\u{e0100}");
         // A lone selector, or one after another, does not.
         assert_eq!(clean_line("\u{fe0f}x"), "�x");
-        assert_eq!(clean_line("x\u{fe0f}\u{fe0f}"), "x\u{fe0f}�");
+        assert_eq!(clean_line("x\u{fe0f}\u{fe0f}"), "x�");
+        assert_eq!(
+            clean_line("\u{845b}\u{e0100}\u{e0100}"),
+            "\u{845b}\u{e0100}�"
+        );
         // An orphan mark gets a visible base.
         assert_eq!(clean_line("\u{301}abc"), "\u{25cc}\u{301}abc");
         assert_eq!(clean_text("a\n\u{301}b"), "a\n\u{25cc}\u{301}b");

@@ -961,6 +961,7 @@ delegate_store! {
     update_partner(p: &leadx::wire::Partner) -> StoreResult<bool>;
     remove_partner(id: &str) -> StoreResult<bool>;
     rotate_user(u: &str) -> StoreResult<Option<(leadx::store::UserRecord, String)>>;
+    revoked_since(s: leadx::wire::Timestamp) -> StoreResult<Vec<String>>;
     authenticate(t: &str) -> StoreResult<Option<Actor>>;
     create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> StoreResult<ItemResult>;
     save_response(u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> StoreResult<()>;
@@ -975,6 +976,7 @@ delegate_store! {
     prune() -> StoreResult<()>;
     count_by_status() -> StoreResult<Vec<(leadx::wire::Status, u64)>>;
     health() -> StoreResult<()>;
+    writable() -> StoreResult<()>;
     ;;
     async fn apply(
         &self,

@@ -280,3 +280,37 @@ async fn pending_referrals_expire_at_expires_at() {
         .await
         .expect(409, "conflict");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_loses_its_open_feed_within_seconds() {
+    let w = World::start().await;
+    let mut feed = Feed::open(&w, &w.t.acme, None).await;
+    let mut other = Feed::open(&w, &w.t.acme_viewer, None).await;
+    let first = id(&w.send(&w.t.northwind, "acme-web", "Before Co", None).await);
+    assert_eq!(id(&feed.take(1).await[0].data), first);
+    assert_eq!(id(&other.take(1).await[0].data), first);
+    // Revoked (as the admin CLI does, through the store).
+    let me: Value = w.get(&w.t.acme, "/v1/me").await.ok();
+    let user = me["user"]["id"].as_str().unwrap().to_owned();
+    assert!(w.store.revoke_user(&user).await.unwrap());
+    // Its REST calls are refused at once, and its stream ends by itself
+    // (the server watches revocations every second) before seeing more.
+    w.get(&w.t.acme, "/v1/me")
+        .await
+        .expect(401, "unauthenticated");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let ended = loop {
+        match tokio::time::timeout_at(deadline, feed.resp.chunk()).await {
+            Ok(Ok(None)) | Ok(Err(_)) => break true,
+            Ok(Ok(Some(chunk))) => {
+                let text = String::from_utf8_lossy(&chunk);
+                assert!(!text.contains("data:"), "an event after revocation: {text}");
+            }
+            Err(_) => break false,
+        }
+    };
+    assert!(ended, "the revoked token's feed stayed open");
+    // Another user's feed goes on.
+    let after = id(&w.send(&w.t.northwind, "acme-web", "After Co", None).await);
+    assert_eq!(id(&other.take(1).await[0].data), after);
+}

@@ -306,6 +306,7 @@ delegate_store! {
         update_partner(p: &leadx::wire::Partner) -> leadx::store::StoreResult<bool>;
         remove_partner(id: &str) -> leadx::store::StoreResult<bool>;
         rotate_user(u: &str) -> leadx::store::StoreResult<Option<(leadx::store::UserRecord, String)>>;
+        revoked_since(s: leadx::wire::Timestamp) -> leadx::store::StoreResult<Vec<String>>;
         authenticate(t: &str) -> leadx::store::StoreResult<Option<Actor>>;
         create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> leadx::store::StoreResult<ItemResult>;
         save_response(u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> leadx::store::StoreResult<()>;
@@ -321,6 +322,7 @@ delegate_store! {
         prune() -> leadx::store::StoreResult<()>;
         count_by_status() -> leadx::store::StoreResult<Vec<(leadx::wire::Status, u64)>>;
         health() -> leadx::store::StoreResult<()>;
+        writable() -> leadx::store::StoreResult<()>;
     ;;
     async fn apply(
         &self,

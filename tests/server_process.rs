@@ -197,3 +197,84 @@ fn serve_without_db_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--db"));
     let _ = Duration::ZERO;
 }
+
+#[test]
+fn a_demo_interval_that_is_not_a_finite_number_is_a_usage_error() {
+    for bad in ["inf", "NaN", "-1", "0", "1e300", "soon"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_leadx"))
+            .args(["serve", "--demo", &format!("--demo-interval={bad}")])
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("--demo-interval"), "{bad}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{bad}: {stderr}");
+    }
+}
+
+#[test]
+fn an_empty_or_corrupt_database_file_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_leadx"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is an empty file, not a leadx database"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::metadata(&empty).unwrap().len(),
+        0,
+        "left as it was"
+    );
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, vec![0x5a; 8192]).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_leadx"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&junk)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("junk.db"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_says_whether_the_store_can_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("leadx.db");
+    let store = Arc::new(SqliteStore::open(&db, clock::system()).unwrap());
+    let running = leadx::server::start(
+        store,
+        clock::system(),
+        leadx::server::ServerConfig::for_tests(),
+    )
+    .await
+    .unwrap();
+    let ready = reqwest::get(format!("{}/readyz", running.url))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert!(body["store"].as_str().unwrap().starts_with("sqlite "));
+    // Another connection holds the write lock: the store cannot write now.
+    let blocker = rusqlite::Connection::open(&db).unwrap();
+    blocker
+        .execute_batch("PRAGMA busy_timeout = 0; BEGIN IMMEDIATE")
+        .unwrap();
+    let blocked = reqwest::get(format!("{}/readyz", running.url))
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), 503);
+    assert!(blocked.headers().get("retry-after").is_some());
+    blocker.execute_batch("ROLLBACK").unwrap();
+    running.shutdown().await;
+}

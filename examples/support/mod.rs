@@ -3,6 +3,9 @@
 //! `Store` trait. Each example includes it with `mod support;`.
 #![allow(dead_code)]
 
+pub mod accepts;
+pub mod fanout;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

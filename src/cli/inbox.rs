@@ -77,10 +77,10 @@ pub fn needs_a_terminal() -> Result<(), String> {
     ))
 }
 
-/// A client for the configured server; a bad URL is a usage error (2).
+/// A client for the configured servers; a bad URL is a usage error (2).
 pub fn client_for(settings: &Settings) -> Result<Client, ExitCode> {
-    Client::new(ClientConfig::new(
-        settings.server_url.clone(),
+    Client::new(ClientConfig::with_servers(
+        &settings.server_urls(),
         settings.token.clone(),
     ))
     .map_err(|e| {

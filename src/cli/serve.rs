@@ -47,9 +47,72 @@ pub struct ServeArgs {
     /// Seed a demo world (if the database is empty) and run its simulator.
     #[arg(long)]
     pub demo: bool,
-    /// Seconds between the demo simulator's moves.
-    #[arg(long, value_name = "SECS", default_value_t = 4.0, requires = "demo")]
-    pub demo_interval: f64,
+    /// Seconds between the demo simulator's moves (0.2 to 86400).
+    #[arg(long, value_name = "SECS", default_value = "4", requires = "demo", value_parser = demo_interval)]
+    pub demo_interval: Duration,
+    /// Require `Authorization: Bearer <token>` on /metrics, the token being
+    /// this file's content (surrounding whitespace ignored).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_token_file: Option<PathBuf>,
+    /// Serve /metrics on this address instead of --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Seconds a connection has to send a whole request head; also the
+    /// longest a kept-alive connection may sit idle.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = timeout_secs)]
+    pub header_timeout: Duration,
+    /// Seconds a request body may pause between chunks.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = timeout_secs)]
+    pub body_timeout: Duration,
+    /// Connections held at once (default: the open-files limit less 64);
+    /// the last sixteenth serves /healthz only.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
+    pub max_connections: Option<u32>,
+    /// Failed authentications allowed per source address a minute; 0 turns
+    /// the throttle off. Default 30, or off with --allow-plain-http on a
+    /// non-loopback address (behind a proxy every client has its address).
+    #[arg(long, value_name = "N")]
+    pub auth_failures_per_minute: Option<u32>,
+}
+
+/// The failed-login throttle: as given, else 30 a minute, except behind a
+/// proxy (`--allow-plain-http` on a public address), where every request
+/// comes from the proxy's address and one client's failures would refuse
+/// everyone: there it is off unless given.
+fn auth_failures_per_minute(args: &ServeArgs) -> u32 {
+    match args.auth_failures_per_minute {
+        Some(n) => n,
+        None if args.allow_plain_http && !args.listen.ip().is_loopback() => {
+            tracing::info!(
+                "failed-login throttle off: behind a proxy every client shares its address \
+                 (give --auth-failures-per-minute to turn it on)"
+            );
+            0
+        }
+        None => ServerConfig::default().auth_failures_per_minute,
+    }
+}
+
+/// Seconds, a finite number within `min..=max`.
+fn secs_within(value: &str, min: f64, max: f64) -> Result<Duration, String> {
+    let secs: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number of seconds"))?;
+    if !secs.is_finite() || secs < min || secs > max {
+        return Err(format!(
+            "give a number of seconds from {min} to {max}, not {value:?}"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn demo_interval(value: &str) -> Result<Duration, String> {
+    secs_within(value, 0.2, 86_400.0)
+}
+
+fn timeout_secs(value: &str) -> Result<Duration, String> {
+    secs_within(value, 0.1, 3_600.0)
 }
 
 /// `--listen`: an address, or a host name and port (`localhost:0`),
@@ -116,14 +179,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .zip(args.tls_key.clone())
             .map(|(cert, key)| TlsFiles { cert, key }),
         allow_plain_http: args.allow_plain_http,
+        metrics_token: match &args.metrics_token_file {
+            Some(path) => Some(read_token(path)?),
+            None => None,
+        },
+        metrics_listen: args.metrics_listen,
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        max_connections: args.max_connections.map(|n| n as usize),
+        auth_failures_per_minute: auth_failures_per_minute(&args),
         ..ServerConfig::default()
     };
     let running = server::start(store.clone(), clock, config).await?;
     println!("listening on {}", running.url);
+    if let Some(at) = running.metrics_addr {
+        println!("metrics on {at}");
+    }
     let (stop_sim, sim_stopped) = tokio::sync::watch::channel(false);
     if let Some(tokens) = &demo_tokens {
         println!("{}", crate::demo::describe(tokens, &running.url));
-        let interval = Duration::from_secs_f64(args.demo_interval.max(0.2));
+        let interval = args.demo_interval;
         tokio::spawn(crate::demo::run_simulator_with(
             store.clone(),
             tokens.clone(),
@@ -138,6 +213,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _ = stop_sim.send(true);
     running.shutdown().await;
     Ok(())
+}
+
+/// The metrics token from its file: one line, at least 16 characters.
+fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the metrics token file {}", path.display()))?;
+    let token = text.trim();
+    if token.len() < 16 || token.chars().any(|c| c.is_control() || c == ' ') {
+        anyhow::bail!(
+            "the metrics token in {} must be one word of at least 16 characters",
+            path.display()
+        );
+    }
+    Ok(token.to_owned())
 }
 
 /// A directory removed when dropped.
@@ -162,7 +251,51 @@ impl Drop for TempDir {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_listen;
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn args(extra: &[&str]) -> ServeArgs {
+        let mut argv = vec!["leadx", "--db", "x.db"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).expect("parses").serve
+    }
+
+    #[test]
+    fn the_failed_login_throttle_is_off_behind_a_proxy_unless_given() {
+        assert_eq!(auth_failures_per_minute(&args(&[])), 30);
+        let proxied = ["--listen", "10.0.0.5:7878", "--allow-plain-http"];
+        assert_eq!(auth_failures_per_minute(&args(&proxied)), 0);
+        let mut given = proxied.to_vec();
+        given.extend(["--auth-failures-per-minute", "12"]);
+        assert_eq!(auth_failures_per_minute(&args(&given)), 12);
+        // --allow-plain-http on loopback: no proxy in between.
+        let local = ["--listen", "127.0.0.1:7878", "--allow-plain-http"];
+        assert_eq!(auth_failures_per_minute(&args(&local)), 30);
+    }
+
+    #[test]
+    fn timeouts_and_the_demo_interval_are_checked() {
+        assert_eq!(
+            args(&["--header-timeout", "2.5"]).header_timeout,
+            Duration::from_millis(2500)
+        );
+        for bad in ["inf", "NaN", "0", "-1", "99999"] {
+            let argv = ["leadx", "--db", "x.db", "--body-timeout", bad];
+            assert!(Cli::try_parse_from(argv).is_err(), "{bad}");
+        }
+        let argv = ["leadx", "--demo", "--demo-interval", "inf"];
+        let err = Cli::try_parse_from(argv)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("from 0.2 to 86400"), "{err}");
+    }
 
     #[test]
     fn listen_takes_addresses_and_host_names() {

@@ -1,6 +1,8 @@
 //! The live feed: a task that follows `GET /v1/events` forever, resuming
 //! with `Last-Event-ID` after every drop, and hands [`FeedEvent`]s to the
-//! caller on a channel. It dedups nothing: the caller applies an event only
+//! caller on a channel. A reconnect that cannot reach the live server moves
+//! to the next one the client knows ([`super::servers`]) and resumes there:
+//! sequence numbers are the exchange's, not one server's. It dedups nothing: the caller applies an event only
 //! if its `version` is higher than the one it holds.
 
 use std::sync::Arc;
@@ -191,7 +193,9 @@ async fn connect(
     backoff: &mut Backoff,
 ) -> End {
     let after = last_seq.load(Ordering::SeqCst);
-    let request = client.events_request(after).send();
+    // On the live server, or the next when it cannot be reached: sequence
+    // numbers are the exchange's, so any server resumes after `after`.
+    let request = client.open_events(after);
     let resp = match tokio::time::timeout(options.open_timeout, request).await {
         Err(_) => {
             return End::Dropped {
@@ -202,7 +206,7 @@ async fn connect(
         }
         Ok(Err(e)) => {
             return End::Dropped {
-                reason: network_error(e).to_string(),
+                reason: e.to_string(),
                 opened: false,
                 retry_after: None,
             };

@@ -14,6 +14,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::one_line;
+use super::paging::ListLimits;
+use super::servers::{MoveHook, ServerMove, Servers};
 use crate::wire::{
     AcceptRequest, ApiError, BatchRequest, BatchResponse, CloseRequest, CreateReferral, ErrorBody,
     ErrorCode, ForwardRequest, ForwardResponse, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, Me, Partner,
@@ -32,12 +34,18 @@ pub const LIST_ALL_PAGE: u32 = 500;
 pub struct ClientConfig {
     /// `http://host:port` (a path prefix is allowed: `https://host/leadx`).
     pub base_url: String,
+    /// Other servers of the same exchange, tried in order when the live
+    /// one cannot be reached (see [`super::servers`]).
+    pub fallback_urls: Vec<String>,
     /// The bearer token.
     pub token: String,
     /// Whole-request limit for ordinary requests (not the live feed).
     pub request_timeout: Duration,
     /// Limit for opening a TCP (and TLS) connection.
     pub connect_timeout: Duration,
+    /// What one list load (`list_all*`) may read before it stops with an
+    /// error: a server that never ends pagination cannot grow the client.
+    pub list_limits: ListLimits,
 }
 
 impl ClientConfig {
@@ -45,10 +53,20 @@ impl ClientConfig {
     pub fn new(base_url: impl Into<String>, token: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into(),
+            fallback_urls: Vec::new(),
             token: token.into(),
             request_timeout: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(5),
+            list_limits: ListLimits::default(),
         }
+    }
+
+    /// A config for several servers, tried in this order (the first is
+    /// `base_url`); at least one.
+    pub fn with_servers(urls: &[String], token: impl Into<String>) -> Self {
+        let mut config = Self::new(urls.first().cloned().unwrap_or_default(), token);
+        config.fallback_urls = urls.iter().skip(1).cloned().collect();
+        config
     }
 }
 
@@ -56,6 +74,7 @@ impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
             .field("base_url", &self.base_url)
+            .field("fallback_urls", &self.fallback_urls)
             .field("token", &"<redacted>")
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -223,12 +242,14 @@ struct Inner {
     http: reqwest::Client,
     /// The live feed: no whole-request timeout (the stream is endless).
     stream_http: reqwest::Client,
-    base: Url,
+    /// The servers and which one is live.
+    servers: Servers,
     auth: HeaderValue,
     config: ClientConfig,
 }
 
-/// An HTTP client of one server as one user. Cheap to clone (one `Arc`).
+/// An HTTP client of one exchange (one server, or several that fail over)
+/// as one user. Cheap to clone (one `Arc`); clones share the live server.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -237,23 +258,25 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base.as_str())
+            .field("base_url", &self.inner.servers.live().as_str())
             .finish_non_exhaustive()
     }
 }
 
 impl Client {
-    /// Builds a client; fails on a base URL that is not `http(s)://...` or
-    /// a token that cannot be a header value.
+    /// Builds a client; fails on a server URL that is not `http(s)://...`
+    /// or a token that cannot be a header value.
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
-        let base = Url::parse(config.base_url.trim()).map_err(|e| {
-            ClientError::Network(format!("bad server URL {:?}: {e}", config.base_url))
-        })?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(ClientError::Network(format!(
-                "bad server URL {:?}: expected http:// or https://",
-                config.base_url
-            )));
+        let mut urls = Vec::with_capacity(1 + config.fallback_urls.len());
+        for raw in std::iter::once(&config.base_url).chain(&config.fallback_urls) {
+            let base = Url::parse(raw.trim())
+                .map_err(|e| ClientError::Network(format!("bad server URL {raw:?}: {e}")))?;
+            if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+                return Err(ClientError::Network(format!(
+                    "bad server URL {raw:?}: expected http:// or https://"
+                )));
+            }
+            urls.push(base);
         }
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token))
             .map_err(|_| ClientError::Network("the token is not printable ASCII".into()))?;
@@ -263,6 +286,10 @@ impl Client {
             .user_agent(user_agent)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
+            // Below `leadx serve`'s idle limit (--header-timeout, 10 s), so
+            // a kept-alive connection is dropped here before the server
+            // closes it under a request.
+            .pool_idle_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| ClientError::Network(format!("cannot build HTTP client: {e}")))?;
         let stream_http = reqwest::Client::builder()
@@ -275,7 +302,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 stream_http,
-                base,
+                servers: Servers::new(urls),
                 auth,
                 config,
             }),
@@ -287,14 +314,32 @@ impl Client {
         &self.inner.config
     }
 
-    /// The server's base URL.
+    /// The live server's base URL.
     pub fn base_url(&self) -> &str {
-        self.inner.base.as_str()
+        self.inner.servers.live().as_str()
     }
 
-    /// `base` + the path segments, each percent-encoded.
+    /// Every server's base URL, in the order they are tried.
+    pub fn server_urls(&self) -> Vec<String> {
+        self.inner
+            .servers
+            .urls()
+            .iter()
+            .map(|u| u.to_string())
+            .collect()
+    }
+
+    /// Calls `hook` each time a request (or the live feed) moves to the
+    /// next server because the live one could not be reached; replaces an
+    /// earlier hook. Shared by every clone.
+    pub fn on_move(&self, hook: impl Fn(&ServerMove) + Send + Sync + 'static) {
+        let hook: MoveHook = Arc::new(hook);
+        self.inner.servers.set_hook(hook);
+    }
+
+    /// The live server's base URL + the path segments, each percent-encoded.
     pub(crate) fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.base.clone();
+        let mut url = self.inner.servers.live().clone();
         {
             // cannot_be_a_base was refused in `new`, so this is infallible.
             let mut path = url
@@ -314,24 +359,30 @@ impl Client {
             .header(ACCEPT, "application/json")
     }
 
-    /// Opens `GET /v1/events` with `Last-Event-ID: after` (no whole-request
+    /// Opens `GET /v1/events` with `Last-Event-ID: after` on the live
+    /// server, moving on when it cannot be reached (no whole-request
     /// timeout: the feed bounds the wait for headers itself).
-    pub(crate) fn events_request(&self, after: u64) -> RequestBuilder {
+    pub(crate) async fn open_events(&self, after: u64) -> Result<Response, ClientError> {
         self.inner
-            .stream_http
-            .get(self.url(&["v1", "events"]))
-            .header(AUTHORIZATION, self.inner.auth.clone())
-            .header(ACCEPT, "text/event-stream")
-            .header(CACHE_CONTROL, "no-cache")
-            .header("Last-Event-ID", after.to_string())
+            .servers
+            .send(self.url(&["v1", "events"]), |url| {
+                self.inner
+                    .stream_http
+                    .get(url)
+                    .header(AUTHORIZATION, self.inner.auth.clone())
+                    .header(ACCEPT, "text/event-stream")
+                    .header(CACHE_CONTROL, "no-cache")
+                    .header("Last-Event-ID", after.to_string())
+            })
+            .await
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ClientError> {
         let resp = self
-            .request(Method::GET, url)
-            .send()
-            .await
-            .map_err(network_error)?;
+            .inner
+            .servers
+            .send(url, |url| self.request(Method::GET, url))
+            .await?;
         Ok(read_answer(resp).await?.value)
     }
 
@@ -347,13 +398,17 @@ impl Client {
         let key = HeaderValue::from_str(key).map_err(|_| {
             ClientError::Network("the idempotency key is not printable ASCII".into())
         })?;
+        // The same key on every server: a write that reached one before
+        // its connection dropped is answered by the next from the record.
         let resp = self
-            .request(Method::POST, self.url(segments))
-            .header(IDEMPOTENCY_KEY, key)
-            .json(body)
-            .send()
-            .await
-            .map_err(network_error)?;
+            .inner
+            .servers
+            .send(self.url(segments), |url| {
+                self.request(Method::POST, url)
+                    .header(IDEMPOTENCY_KEY, key.clone())
+                    .json(body)
+            })
+            .await?;
         read_answer(resp).await
     }
 
@@ -393,6 +448,17 @@ impl Client {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<ReferralPage, ClientError> {
+        Ok(self.list_page_sized(box_, statuses, cursor, limit).await?.0)
+    }
+
+    /// [`Client::list_page`] with the size of the body read, in bytes.
+    pub(crate) async fn list_page_sized(
+        &self,
+        box_: ReferralBox,
+        statuses: &[Status],
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(ReferralPage, usize), ClientError> {
         let mut url = self.url(&["v1", "referrals"]);
         {
             let mut q = url.query_pairs_mut();
@@ -406,63 +472,15 @@ impl Client {
                 q.append_pair("cursor", cursor);
             }
         }
-        self.get_json(url).await
-    }
-
-    /// Every referral of `box_`, following `next_cursor` until it is null,
-    /// with the `as_of` of the first page (watch from there to miss nothing).
-    pub async fn list_all(&self, box_: ReferralBox) -> Result<(Vec<Referral>, u64), ClientError> {
-        self.list_all_with(box_, &[], LIST_ALL_PAGE).await
-    }
-
-    /// [`Client::list_all`] with a status filter and page size.
-    pub async fn list_all_with(
-        &self,
-        box_: ReferralBox,
-        statuses: &[Status],
-        limit: u32,
-    ) -> Result<(Vec<Referral>, u64), ClientError> {
-        let mut items = Vec::new();
-        let as_of = self
-            .list_all_each(box_, statuses, limit, |page| items.extend(page))
+        // Through the server list, as every read: a page may come from
+        // the next server of the exchange (cursors hold across servers).
+        let resp = self
+            .inner
+            .servers
+            .send(url, |url| self.request(Method::GET, url))
             .await?;
-        Ok((items, as_of))
-    }
-
-    /// [`Client::list_all_with`] handing each page's referrals to `each` as
-    /// it arrives instead of collecting them: a caller that keeps its own
-    /// copy never holds the whole list twice. Returns the first page's
-    /// `as_of`. On an error, the pages already handed over stay handed over.
-    pub async fn list_all_each(
-        &self,
-        box_: ReferralBox,
-        statuses: &[Status],
-        limit: u32,
-        mut each: impl FnMut(Vec<Referral>),
-    ) -> Result<u64, ClientError> {
-        let first = self.list_page(box_, statuses, None, limit).await?;
-        let as_of = first.as_of;
-        each(first.items);
-        let mut cursor = first.next_cursor;
-        let mut seen = std::collections::HashSet::new();
-        while let Some(c) = cursor {
-            // A server that hands out the same cursor twice would loop forever.
-            if !seen.insert(c.clone()) {
-                return Err(ClientError::Decode(format!(
-                    "the server repeated the list cursor {:?}",
-                    one_line(&c, 60)
-                )));
-            }
-            let page = self.list_page(box_, statuses, Some(&c), limit).await?;
-            if page.items.is_empty() && page.next_cursor.is_some() {
-                return Err(ClientError::Decode(
-                    "the server sent an empty page with a next cursor".into(),
-                ));
-            }
-            each(page.items);
-            cursor = page.next_cursor;
-        }
-        Ok(as_of)
+        let (answer, size) = read_answer_sized(resp).await?;
+        Ok((answer.value, size))
     }
 
     /// `GET /v1/referrals/{id}`.
@@ -545,11 +563,9 @@ impl Client {
     pub async fn healthz(&self) -> Result<(), ClientError> {
         let resp = self
             .inner
-            .http
-            .get(self.url(&["healthz"]))
-            .send()
-            .await
-            .map_err(network_error)?;
+            .servers
+            .send(self.url(&["healthz"]), |url| self.inner.http.get(url))
+            .await?;
         let status = resp.status();
         if status.is_success() {
             return Ok(());
@@ -580,6 +596,13 @@ fn check_id(id: &str) -> Result<(), ClientError> {
 pub(crate) async fn read_answer<T: DeserializeOwned>(
     resp: Response,
 ) -> Result<Answer<T>, ClientError> {
+    Ok(read_answer_sized(resp).await?.0)
+}
+
+/// [`read_answer`] with the size of the body, in bytes.
+async fn read_answer_sized<T: DeserializeOwned>(
+    resp: Response,
+) -> Result<(Answer<T>, usize), ClientError> {
     let status = resp.status();
     let retry_after = parse_retry_after(resp.headers());
     let replayed = resp
@@ -595,11 +618,12 @@ pub(crate) async fn read_answer<T: DeserializeOwned>(
                 status.as_u16()
             ))
         })?;
-        Ok(Answer {
+        let answer = Answer {
             value,
             status: status.as_u16(),
             replayed,
-        })
+        };
+        Ok((answer, body.len()))
     } else {
         Err(api_error(status, &body, retry_after))
     }

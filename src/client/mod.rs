@@ -3,11 +3,16 @@
 //!
 //! - [`http`]: [`Client`], one async method per endpoint of PROTOCOL.md,
 //!   and [`ClientError`], which says whether an answer is definite;
+//! - [`paging`]: `list_all*`, which follow `next_cursor` within
+//!   [`ListLimits`] and stop on a cursor that repeats or does not advance;
 //! - [`retry`]: [`Backoff`] (exponential, full jitter, `Retry-After`) and
 //!   [`retry_until_definite`], which retries with one idempotency key;
 //! - [`feed`]: [`watch`], a task that follows `GET /v1/events` forever,
 //!   resuming with `Last-Event-ID`;
-//! - [`sse`]: the incremental Server-Sent Events parser the feed uses.
+//! - [`sse`]: the incremental Server-Sent Events parser the feed uses;
+//! - [`servers`]: several servers of one exchange, and the one place that
+//!   decides to move to the next when the live one cannot be reached
+//!   ([`Client::on_move`] hears of each move).
 //!
 //! How a client stays in step with the server:
 //!
@@ -25,12 +30,16 @@
 
 pub mod feed;
 pub mod http;
+pub mod paging;
 pub mod retry;
+pub mod servers;
 pub mod sse;
 
 pub use feed::{FeedEvent, FeedHandle, FeedOptions, watch};
 pub use http::{Answer, Client, ClientConfig, ClientError, LIST_ALL_PAGE, new_idempotency_key};
+pub use paging::ListLimits;
 pub use retry::{Backoff, CancelToken, retry_until_definite, retry_until_definite_or_cancelled};
+pub use servers::{ServerMove, server_label};
 pub use sse::{SseError, SseEvent, SseItem, SseParser};
 
 /// Makes untrusted text from a server (an error message, a cursor) safe

@@ -142,6 +142,8 @@ pub(super) fn load_inner(
         BatchSettings::default()
     );
 
+    let (max_fps, link_baud) = keep!(errors, ui_section(&root, &mut errors), (None, None));
+
     // Which server: [server], or the profile as a whole (flags still win).
     let resolved = resolve_server(
         o,
@@ -176,6 +178,7 @@ pub(super) fn load_inner(
     Ok(Settings {
         server_url: resolved.url,
         server_url_origin: resolved.url_origin,
+        fallback_urls: resolved.fallback_urls,
         token: resolved.token,
         token_origin: resolved.token_origin,
         allow_plain_http: resolved.allow_plain_http,
@@ -187,8 +190,38 @@ pub(super) fn load_inner(
         keys: keymap,
         views,
         batch,
+        max_fps,
+        link_baud,
         config_file,
     })
+}
+
+/// `[ui]`: `max_fps` and `link_baud`, each within its range.
+fn ui_section(
+    root: &Map<String, Value>,
+    errors: &mut Vec<ConfigError>,
+) -> Result<(Option<u32>, Option<u32>), ConfigError> {
+    let (mut max_fps, mut link_baud) = (None, None);
+    let Some(v) = root.get("ui") else {
+        return Ok((max_fps, link_baud));
+    };
+    let t = as_table(v, "ui")?;
+    check_keys(t, "ui", UI_KEYS, errors);
+    if let Some(n) = t.get("max_fps") {
+        let expected = "a whole number of frames a second, 1 to 100";
+        match as_uint(n, "ui.max_fps") {
+            Ok(fps) if (1..=MAX_FPS_LIMIT).contains(&fps) => max_fps = Some(fps as u32),
+            _ => errors.push(invalid(n, "ui.max_fps", expected)),
+        }
+    }
+    if let Some(n) = t.get("link_baud") {
+        let expected = "a whole number of bits a second, 300 to 100000000";
+        match as_uint(n, "ui.link_baud") {
+            Ok(baud) if (300..=100_000_000).contains(&baud) => link_baud = Some(baud as u32),
+            _ => errors.push(invalid(n, "ui.link_baud", expected)),
+        }
+    }
+    Ok((max_fps, link_baud))
 }
 
 /// `[keys]`: command → key strings, each key bound once.
@@ -277,6 +310,7 @@ fn batch_section(
 #[derive(Debug, Default)]
 struct ResolvedServer {
     url: String,
+    fallback_urls: Vec<String>,
     url_origin: String,
     token: String,
     token_origin: String,
@@ -331,7 +365,13 @@ fn resolve_server(
     if !need_server {
         let (url, url_origin) = raw.url.map_or_else(
             || (DEFAULT_SERVER_URL.to_string(), DEFAULT_ORIGIN.to_string()),
-            |i| (i.value, i.origin),
+            |i| {
+                let origin = i.origin;
+                i.value.items.into_iter().next().map_or_else(
+                    || (DEFAULT_SERVER_URL.to_string(), origin),
+                    |u| (u.value, u.origin),
+                )
+            },
         );
         return Ok(ResolvedServer {
             url,
@@ -346,12 +386,26 @@ fn resolve_server(
         expected: URL_EXPECTED.into(),
         found: "nothing".into(),
     })?;
-    let url = check_url(
-        &url_item,
-        &format!("{prefix}.url"),
-        allow_plain_http,
-        &format!("{prefix}.allow_plain_http"),
-    )?;
+    let urls = &url_item.value;
+    let mut checked = urls
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let key = if urls.listed {
+                format!("{prefix}.url[{i}]")
+            } else {
+                format!("{prefix}.url")
+            };
+            check_url(
+                item,
+                &key,
+                allow_plain_http,
+                &format!("{prefix}.allow_plain_http"),
+            )
+        })
+        .collect::<Result<Vec<String>, _>>()?;
+    let url = checked.remove(0);
     let (token, token_origin) =
         resolve_token(&raw, &prefix, home, config_file)?.ok_or_else(|| ConfigError::NoToken {
             server: url.clone(),
@@ -361,6 +415,7 @@ fn resolve_server(
         })?;
     Ok(ResolvedServer {
         url,
+        fallback_urls: checked,
         url_origin: describe_origin(&url_item.origin, &format!("{prefix}.url")),
         token,
         token_origin,

@@ -23,6 +23,11 @@
 //! - Relative paths in the file are relative to the file's directory; `~/`
 //!   is the home directory.
 //!
+//! - `server.url` may name several servers, tried in order when the one in
+//!   use is unreachable: a TOML array, or (from the environment or
+//!   `--server`) a comma-separated list; each is checked on its own and a
+//!   bad one is named by its index (`server.url[1]`). See [`urls`].
+//!
 //! Every error names where the value came from, the key and what was
 //! expected; unknown keys are errors (with "did you mean"). A token file
 //! readable by group or others is refused, and so is plain `http://` to a
@@ -34,9 +39,11 @@ mod load;
 mod tests;
 #[cfg(test)]
 mod tests_report;
+#[cfg(test)]
+mod url_tests;
+mod urls;
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use ::config::{FileFormat, Format, Map, Source, Value, ValueKind};
@@ -45,6 +52,7 @@ pub use error::ConfigError;
 use load::load_inner;
 
 use crate::inbox::{keys, theme};
+use urls::{URL_EXPECTED, Urls, check_url, url_list};
 
 /// The default server.
 pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:7878";
@@ -75,6 +83,7 @@ pub const COMMANDS: &[&str] = &[
     "close",
     "filter",
     "reload",
+    "redraw",
     "help",
     "quit",
     "command",
@@ -89,13 +98,16 @@ pub const COMMANDS: &[&str] = &[
 ];
 
 const TOP_KEYS: &[&str] = &[
-    "server", "profiles", "theme", "readonly", "layout", "log_file", "keys", "views", "batch",
+    "server", "profiles", "theme", "readonly", "layout", "log_file", "keys", "views", "batch", "ui",
 ];
 const SERVER_KEYS: &[&str] = &["url", "token", "token_file", "allow_plain_http"];
 const BATCH_KEYS: &[&str] = &["confirm_over", "undo_seconds"];
+const UI_KEYS: &[&str] = &["max_fps", "link_baud"];
+/// The largest `ui.max_fps` (a frame every 10 ms is the runtime's floor).
+pub const MAX_FPS_LIMIT: u64 = 100;
 const VIEW_KEYS: &[&str] = &["query"];
 /// Top-level keys whose value is a table (an env var cannot set them whole).
-const TABLE_KEYS: &[&str] = &["server", "profiles", "keys", "views", "batch"];
+const TABLE_KEYS: &[&str] = &["server", "profiles", "keys", "views", "batch", "ui"];
 
 const DEFAULT_ORIGIN: &str = "built-in default";
 const ENV_ORIGIN: &str = "environment variable ";
@@ -170,11 +182,16 @@ impl Default for BatchSettings {
 /// The resolved configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// The server's base URL (checked: http(s), and https unless loopback or allowed).
+    /// The server's base URL (checked: http(s), and https unless loopback or
+    /// allowed); with several, the first.
     pub server_url: String,
     /// Where the server URL came from, for a person: `--server`, `environment
     /// variable LEADX_SERVER__URL`, `key 'server.url' in PATH`, `the default`.
     pub server_url_origin: String,
+    /// The other servers when `server.url` names several (each checked as
+    /// `server_url` is), in order: the client moves to the next one when
+    /// the one it uses is unreachable.
+    pub fallback_urls: Vec<String>,
     /// The bearer token (trimmed; empty only from [`load_for_demo`]).
     pub token: String,
     /// Where the token came from, for a person (empty with no token).
@@ -201,6 +218,14 @@ pub struct Settings {
     pub views: BTreeMap<String, String>,
     /// `[batch]`.
     pub batch: BatchSettings,
+    /// `ui.max_fps`: at most this many frames a second (`None`: only the
+    /// runtime's own pacing, at most one frame per 10 ms and none while the
+    /// terminal's output queue is still draining).
+    pub max_fps: Option<u32>,
+    /// `ui.link_baud`: the link's speed in bits a second, when slow and
+    /// known (frames are then spaced by the time the link takes to carry
+    /// them).
+    pub link_baud: Option<u32>,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -211,6 +236,7 @@ impl Default for Settings {
         Settings {
             server_url: DEFAULT_SERVER_URL.to_string(),
             server_url_origin: DEFAULT_ORIGIN.to_string(),
+            fallback_urls: Vec::new(),
             token: String::new(),
             token_origin: String::new(),
             allow_plain_http: false,
@@ -222,8 +248,19 @@ impl Default for Settings {
             keys: BTreeMap::new(),
             views: BTreeMap::new(),
             batch: BatchSettings::default(),
+            max_fps: None,
+            link_baud: None,
             config_file: None,
         }
+    }
+}
+
+impl Settings {
+    /// Every server, in the order they are tried: `server_url` first.
+    pub fn server_urls(&self) -> Vec<String> {
+        std::iter::once(self.server_url.clone())
+            .chain(self.fallback_urls.iter().cloned())
+            .collect()
     }
 }
 
@@ -638,13 +675,11 @@ impl<T> Item<T> {
 /// `[server]` or one `[profiles.NAME]` as written.
 #[derive(Debug, Clone, Default)]
 struct ServerRaw {
-    url: Option<Item<String>>,
+    url: Option<Item<Urls>>,
     token: Option<Item<String>>,
     token_file: Option<Item<String>>,
     allow_plain_http: Option<Item<bool>>,
 }
-
-const URL_EXPECTED: &str = "a URL like https://leads.example.com or http://127.0.0.1:7878";
 
 fn server_raw(
     v: &Value,
@@ -655,10 +690,7 @@ fn server_raw(
     check_keys(t, prefix, SERVER_KEYS, errors);
     let mut raw = ServerRaw::default();
     if let Some(v) = t.get("url") {
-        raw.url = Some(Item::of(
-            as_string(v, &join(prefix, "url"), URL_EXPECTED)?,
-            v,
-        ));
+        raw.url = Some(Item::of(url_list(v, &join(prefix, "url"))?, v));
     }
     if let Some(v) = t.get("token") {
         raw.token = Some(Item::of(
@@ -774,50 +806,4 @@ fn read_token_file(path: &Path, origin: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(token.to_string())
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host_str() {
-        None => false,
-        Some(h) => {
-            let h = h.trim_start_matches('[').trim_end_matches(']');
-            if h.eq_ignore_ascii_case("localhost") || h.eq_ignore_ascii_case("localhost.") {
-                return true;
-            }
-            match h.parse::<IpAddr>() {
-                Ok(IpAddr::V4(ip)) => ip.is_loopback(),
-                Ok(IpAddr::V6(ip)) => {
-                    ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-                }
-                Err(_) => false,
-            }
-        }
-    }
-}
-
-fn check_url(
-    item: &Item<String>,
-    key: &str,
-    allow_plain: bool,
-    allow_key: &str,
-) -> Result<String, ConfigError> {
-    let bad = || ConfigError::Invalid {
-        origin: item.origin.clone(),
-        key: key.to_string(),
-        expected: URL_EXPECTED.to_string(),
-        found: format!("{:?}", item.value),
-    };
-    let url = reqwest::Url::parse(item.value.trim()).map_err(|_| bad())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(bad());
-    }
-    if url.scheme() == "http" && !allow_plain && !is_loopback(&url) {
-        return Err(ConfigError::PlainHttp {
-            origin: item.origin.clone(),
-            key: key.to_string(),
-            host: url.host_str().unwrap_or_default().to_string(),
-            allow_key: allow_key.to_string(),
-        });
-    }
-    Ok(item.value.trim().trim_end_matches('/').to_string())
 }

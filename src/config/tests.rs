@@ -70,7 +70,7 @@ impl Fx {
     }
 }
 
-fn none() -> Overrides {
+pub(super) fn none() -> Overrides {
     Overrides::default()
 }
 
@@ -230,6 +230,30 @@ fn the_documented_error_format() {
         fx.err(&none())
             .ends_with("key 'batch.undo_seconds': expected a whole number, found -1")
     );
+    let p = fx.config("[ui]\nmax_fps = 0\n");
+    assert_eq!(
+        fx.err(&none()),
+        format!(
+            "{}: key 'ui.max_fps': expected a whole number of frames a second, 1 to 100, found 0",
+            p.display()
+        )
+    );
+    fx.config("[ui]\nmax_fps = \"fast\"\n");
+    assert!(fx.err(&none()).ends_with(
+        "key 'ui.max_fps': expected a whole number of frames a second, 1 to 100, found \"fast\""
+    ));
+    fx.config("[ui]\nmax_fps = 101\n");
+    assert!(fx.err(&none()).contains("key 'ui.max_fps'"));
+    fx.config("[ui]\nmax_fps = 12\n[server]\ntoken = \"t\"\n");
+    assert_eq!(fx.ok(&none()).max_fps, Some(12));
+    fx.config("[ui]\nlink_baud = 9600\n[server]\ntoken = \"t\"\n");
+    assert_eq!(fx.ok(&none()).link_baud, Some(9600));
+    fx.config("[ui]\nlink_baud = 56\n");
+    assert!(fx.err(&none()).ends_with(
+        "key 'ui.link_baud': expected a whole number of bits a second, 300 to 100000000, found 56"
+    ));
+    fx.config("[ui]\nmax_fp = 12\n");
+    assert!(fx.err(&none()).contains("ui.max_fp"), "{}", fx.err(&none()));
     fx.config("readonly = \"maybe\"\n");
     assert!(
         fx.err(&none())

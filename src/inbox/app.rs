@@ -5,8 +5,11 @@
 //!   a task relays the live feed, one task per load or action (retrying
 //!   with the same idempotency key until the answer is definite).
 //! - No frame loop: a frame is drawn only when `state.dirty`, after
-//!   draining the channel (bursts coalesce), at most one per ~10 ms, wrapped
-//!   in synchronized output. The only timer is [`State::next_wakeup`]:
+//!   draining the channel (bursts coalesce), at most one per ~10 ms (or the
+//!   `[ui] max_fps` ceiling), and not while the terminal's output queue
+//!   still holds a frame ([`super::pace`]: on a slow link the newest state
+//!   is drawn once the last frame has drained), wrapped in synchronized
+//!   output. The only timer is [`State::next_wakeup`]:
 //!   something visible counting down.
 //! - The terminal is restored on quit, on error, on panic (hook), and on
 //!   SIGTERM / SIGHUP / SIGINT. Logs go to `settings.log_file`, never the screen.
@@ -23,10 +26,10 @@ use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use ratatui::crossterm::terminal::{
-    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
-    disable_raw_mode, enable_raw_mode,
+    EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
+    enable_raw_mode,
 };
-use ratatui::crossterm::{cursor, execute, queue};
+use ratatui::crossterm::{cursor, execute};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
@@ -34,7 +37,8 @@ use tokio::time::Instant;
 
 use super::keymap::{KeyMap, KeymapError};
 use super::msg::{ActionOutcome, ActionRequest, Effect, ExportFormat, FeedMsg, Msg, OpId};
-use super::scroll_backend::ScrollBackend;
+use super::pace::{Counted, Pace, Pacer, output_queue};
+use super::scroll_backend::{ScrollBackend, term_erases_with_background};
 use super::state::State;
 use super::theme::{self, Theme};
 use super::update::{init, update};
@@ -94,7 +98,7 @@ pub fn prepare(settings: &Settings) -> Result<(KeyMap, Theme), SetupError> {
 pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     let (keymap, theme) = prepare(&settings)?;
     let _log_guard = init_logging(&settings.log_file);
-    tracing::info!(server = %settings.server_url, readonly = settings.readonly, "inbox starting");
+    tracing::info!(server = %settings.server_url, fallbacks = ?settings.fallback_urls, readonly = settings.readonly, "inbox starting");
 
     let mut state = State::new(
         crate::sanitize::clean_line(&settings.server_url),
@@ -104,6 +108,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
         now_seconds(),
     );
     state.utc_offset = chrono::Local::now().offset().fix();
+    state.servers = client.server_urls().len();
     state.batch_settings = settings.batch;
     state.layout = settings.layout;
     state.views = settings
@@ -125,6 +130,8 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     }
     let depth = theme::detect(&|k: &str| env.get(k).cloned());
     let extras = Extras {
+        max_fps: settings.max_fps,
+        link_baud: settings.link_baud,
         history,
         theme_dir,
         depth,
@@ -146,7 +153,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
 /// terminal's scrolling when that writes fewer bytes, and encodes cells
 /// compactly (a new lead in a short list at 200x50: 0.9–1.4 KB instead of
 /// 3.9 KB; see docs/PERFORMANCE.md).
-type Term = Terminal<ScrollBackend<BufWriter<Stdout>>>;
+type Term = Terminal<ScrollBackend<Counted<BufWriter<Stdout>>>>;
 
 /// Owns the terminal while the inbox runs; restores it when dropped.
 ///
@@ -156,6 +163,8 @@ type Term = Terminal<ScrollBackend<BufWriter<Stdout>>>;
 /// dropped; [`restore_terminal`] does its work, ignoring errors.
 struct TerminalGuard {
     terminal: std::mem::ManuallyDrop<Term>,
+    /// Bytes written to the terminal so far (frames' sizes, for pacing).
+    written: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl TerminalGuard {
@@ -166,10 +175,12 @@ impl TerminalGuard {
             restore_terminal();
             return Err(e.into());
         }
-        let terminal = match Terminal::new(ScrollBackend::new(BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stdout(),
-        ))) {
+        let (out, written) = Counted::new(BufWriter::with_capacity(64 * 1024, std::io::stdout()));
+        let bce = std::env::var("TERM").is_ok_and(|t| term_erases_with_background(&t));
+        let backend = ScrollBackend::new(out)
+            .synchronized()
+            .erase_with_background(bce);
+        let terminal = match Terminal::new(backend) {
             Ok(t) => t,
             Err(e) => {
                 restore_terminal();
@@ -178,6 +189,7 @@ impl TerminalGuard {
         };
         Ok(Self {
             terminal: std::mem::ManuallyDrop::new(terminal),
+            written,
         })
     }
 }
@@ -248,9 +260,6 @@ fn init_logging(path: &std::path::Path) -> Option<tracing_appender::non_blocking
     // Someone (the demo) already set a subscriber: its output goes where it says.
     ok.then_some(guard)
 }
-
-/// Shortest time between two frames.
-const FRAME_GAP: Duration = Duration::from_millis(10);
 
 /// The effect runner: spawns tasks that answer with `Msg`s.
 struct Runner {
@@ -595,11 +604,17 @@ fn instant_at(t: crate::wire::Timestamp, wall: chrono::DateTime<Utc>, mono: Inst
     mono + wait + Duration::from_millis(5)
 }
 
-fn draw(term: &mut Term, state: &State, theme: &Theme) -> anyhow::Result<()> {
-    queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
+/// Draws a frame: the backend wraps it in synchronized output, and writes
+/// nothing at all when nothing changed. After `Ctrl-L` the screen is
+/// cleared first and drawn whole (ratatui's `resize` to the same size
+/// clears the terminal and forgets the previous frame, without asking the
+/// terminal where its cursor is as `clear` would).
+fn draw(term: &mut Term, state: &mut State, theme: &Theme) -> anyhow::Result<()> {
+    if std::mem::take(&mut state.repaint) {
+        let size = term.size()?;
+        term.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+    }
     term.draw(|f| views::render(state, theme, f))?;
-    queue!(term.backend_mut(), EndSynchronizedUpdate)?;
-    term.backend_mut().flush()?;
     Ok(())
 }
 
@@ -623,6 +638,10 @@ fn drain(state: &mut State, runner: &mut Runner, rx: &mut UnboundedReceiver<Msg>
 
 /// What the runner needs besides the client.
 struct Extras {
+    /// `ui.max_fps`.
+    max_fps: Option<u32>,
+    /// `ui.link_baud`.
+    link_baud: Option<u32>,
     history: Option<PathBuf>,
     theme_dir: Option<PathBuf>,
     depth: theme::ColorDepth,
@@ -636,6 +655,19 @@ async fn run_loop(
     guard: &mut TerminalGuard,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = unbounded_channel();
+    // Which server answers is the client's to decide; the reducer hears of
+    // each move as a message, like every other effect's outcome.
+    let moved = tx.clone();
+    client.on_move(move |m| {
+        let _ = moved.send(Msg::ServerMoved {
+            from: m.from.clone(),
+            to: m.to.clone(),
+            reason: m.reason.clone(),
+            all_down: m.all_down,
+            at: now_seconds(),
+        });
+    });
+    let mut pacer = Pacer::new(extras.max_fps, extras.link_baud);
     let mut runner = Runner {
         client,
         history: extras.history,
@@ -657,10 +689,15 @@ async fn run_loop(
     for e in init(state) {
         runner.run(e);
     }
+    let written = guard.written.clone();
+    let bytes = || written.load(std::sync::atomic::Ordering::Relaxed);
     let term = &mut guard.terminal;
     draw(term, state, &theme)?;
     state.dirty = false;
     let mut last_frame = Instant::now();
+    pacer.drawn(last_frame.into_std(), bytes());
+    // A dirty state waiting for the pacer: when to look again.
+    let mut retry: Option<Instant> = None;
 
     let outcome = loop {
         let wake = state.next_wakeup().map(instant_of);
@@ -672,6 +709,7 @@ async fn run_loop(
             () = async { tokio::time::sleep_until(wake.expect("guarded")).await }, if wake.is_some() => {
                 step(state, &mut runner, Msg::Tick(now_seconds()))
             }
+            () = async { tokio::time::sleep_until(retry.expect("guarded")).await }, if retry.is_some() => false,
             () = PANICKED.notified() => {
                 break Err(anyhow::anyhow!("a task panicked (see the log); the terminal was restored"));
             }
@@ -695,24 +733,28 @@ async fn run_loop(
             theme = t;
             state.dirty = true;
         }
+        retry = None;
         if state.dirty {
-            let gap = last_frame.elapsed();
-            if gap < FRAME_GAP {
-                tokio::time::sleep(FRAME_GAP - gap).await;
-                if drain(state, &mut runner, &mut rx) {
-                    break Ok(());
-                }
+            // The newest state is drawn once the link can take it; keys
+            // that come meanwhile fold into that one frame.
+            let queued = output_queue(libc::STDOUT_FILENO);
+            let now = Instant::now();
+            if let Pace::Wait(d) = pacer.decide(now.into_std(), now - last_frame, queued) {
+                retry = Some(now + d);
+                continue;
             }
             if PANIC_SEEN.load(std::sync::atomic::Ordering::SeqCst) {
                 break Err(anyhow::anyhow!(
                     "a task panicked (see the log); the terminal was restored"
                 ));
             }
+            let before = bytes();
             if let Err(e) = draw(term, state, &theme) {
                 break Err(e);
             }
             state.dirty = false;
             last_frame = Instant::now();
+            pacer.drawn(last_frame.into_std(), bytes() - before);
         }
     };
     input.abort();

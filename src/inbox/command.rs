@@ -60,6 +60,7 @@ pub enum Command {
     Close,
     Filter,
     Reload,
+    Redraw,
     Help,
     Quit,
     Command,
@@ -97,6 +98,17 @@ use Context::{Choice, CommandLine, Filter, Help, List, Note, Picker};
 const MOVE: &[Context] = &[List, Choice, Picker, Help];
 const LIST: &[Context] = &[List];
 const QUIT: &[Context] = &[List, Filter, Picker, Note, Help, CommandLine];
+const EVERYWHERE: &[Context] = &[
+    List,
+    Filter,
+    Choice,
+    Picker,
+    Note,
+    Help,
+    Context::Confirm,
+    CommandLine,
+    Context::Batch,
+];
 
 /// Every bindable command, in help order.
 pub const COMMANDS: &[CommandInfo] = &[
@@ -263,6 +275,15 @@ pub const COMMANDS: &[CommandInfo] = &[
         acts: false,
     },
     CommandInfo {
+        command: Command::Redraw,
+        name: "redraw",
+        default_keys: &["ctrl-l"],
+        hint: Some("redraw"),
+        help: "Clear the screen and draw it all again (a damaged screen)",
+        contexts: EVERYWHERE,
+        acts: false,
+    },
+    CommandInfo {
         command: Command::Help,
         name: "help",
         default_keys: &["?"],
@@ -420,7 +441,7 @@ mod tests {
 
     #[test]
     fn config_names_are_the_agreed_ones() {
-        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view";
+        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view";
         let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
         assert_eq!(names.join(" "), agreed);
     }

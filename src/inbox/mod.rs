@@ -14,6 +14,7 @@ pub mod format;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod pace;
 pub mod power;
 pub mod scroll_backend;
 pub mod state;
@@ -25,7 +26,7 @@ mod power_tests;
 #[cfg(test)]
 mod scroll_backend_tests;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 #[cfg(test)]
 mod update_tests;
 #[cfg(test)]

@@ -99,6 +99,21 @@ pub enum Msg {
     Exported(Result<(String, usize), String>),
     /// `:theme` finished: the theme's name, or why it could not be loaded.
     ThemeChanged(Result<String, String>),
+    /// The client moved to the next server: the live one could not be
+    /// reached (a request's or the feed's connection failed). Base URLs.
+    ServerMoved {
+        /// The server that could not be reached.
+        from: String,
+        /// The server now live.
+        to: String,
+        /// Why the first could not be reached.
+        reason: String,
+        /// Every server failed and none has answered since: this move only
+        /// picks the next one to try.
+        all_down: bool,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 /// A definite answer to an action.

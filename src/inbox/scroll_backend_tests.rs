@@ -55,7 +55,7 @@ fn vt_color(c: Color) -> vt100::Color {
 
 /// The emulator's screen equals `want`: symbols, colours, attributes and
 /// the columns wide symbols cover.
-fn assert_screen(parser: &vt100::Parser, want: &Buffer) {
+pub(super) fn assert_screen(parser: &vt100::Parser, want: &Buffer) {
     let screen = parser.screen();
     assert_eq!(
         screen.size(),

@@ -612,8 +612,11 @@ pub struct State {
     pub active: Pane,
     /// Who I am, once known (sanitized).
     pub me: Option<Me>,
-    /// The server's URL, for the header.
+    /// The live server's URL, for the header (sanitized).
     pub server: String,
+    /// How many servers the client may use (`server.url` may name several);
+    /// with more than one, the status bar names the live one.
+    pub servers: usize,
     /// `--readonly`: no actions at all.
     pub readonly: bool,
     /// The partner directory (sanitized).
@@ -660,6 +663,8 @@ pub struct State {
     pub watch_after_list: bool,
     /// Something visible changed since the last frame.
     pub dirty: bool,
+    /// The next frame clears the screen and draws everything (`Ctrl-L`).
+    pub repaint: bool,
     /// The user chose to leave.
     pub quitting: bool,
     /// Marked referrals, by id: kept across updates, reloads and filters.
@@ -712,6 +717,7 @@ impl State {
             active: Pane::Incoming,
             me: None,
             server: server.into(),
+            servers: 1,
             readonly,
             partners: Vec::new(),
             now,
@@ -735,6 +741,7 @@ impl State {
             list_as_of: None,
             watch_after_list: true,
             dirty: true,
+            repaint: false,
             quitting: false,
             marks: HashSet::new(),
             range: None,

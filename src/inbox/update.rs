@@ -79,6 +79,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             advance(state, at);
             power::on_done(state, batch, chunk, result)
         }
+        Msg::ServerMoved {
+            from,
+            to,
+            reason,
+            all_down,
+            at,
+        } => {
+            advance(state, at);
+            on_server_moved(state, &from, &to, &reason, all_down);
+            true
+        }
         Msg::Exported(r) => {
             match r {
                 Ok((path, n)) => say(
@@ -248,6 +259,36 @@ fn advance(state: &mut State, now: Timestamp) {
 
 fn say(state: &mut State, level: Level, text: String) {
     state.status = Some(StatusMessage::new(text, level, state.now));
+}
+
+/// The client moved on: the header and status bar follow the live server,
+/// and the message says where to first (a narrow line cuts the end), then
+/// which one could not be reached and why. When every server has failed,
+/// it says that none answers and which one is tried next.
+fn on_server_moved(state: &mut State, from: &str, to: &str, reason: &str, all_down: bool) {
+    state.server = sanitize::clean_line(to.trim_end_matches('/'));
+    let label = |u: &str| sanitize::clean_line(&crate::client::server_label(u));
+    let why = sanitize::clean_line(crate::client::servers::unreachable_why(reason));
+    let (level, text) = if all_down {
+        (
+            Level::Error,
+            format!(
+                "no server answers; next try {} ({} {why})",
+                label(to),
+                label(from)
+            ),
+        )
+    } else {
+        (
+            Level::Info,
+            format!(
+                "moved to {}: {} unreachable ({why})",
+                label(to),
+                label(from)
+            ),
+        )
+    };
+    say(state, level, text);
 }
 
 /// A load answered 401: the token is wrong, and retrying will not help.
@@ -639,6 +680,9 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     }
     let ctx = state.context();
     let cmd = state.keymap.command_for(&ev, ctx);
+    if cmd == Some(Command::Redraw) {
+        return redraw(state);
+    }
     match ctx {
         Context::List => match cmd {
             Some(c) => on_list_command(state, c, fx),
@@ -810,6 +854,12 @@ pub(super) fn list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>
     on_list_command(state, cmd, fx)
 }
 
+/// `Ctrl-L`: the runtime clears the screen and draws it all again.
+fn redraw(state: &mut State) -> bool {
+    state.repaint = true;
+    true
+}
+
 fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> bool {
     let batchable = matches!(
         cmd,
@@ -956,6 +1006,7 @@ fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> boo
             }
             true
         }
+        Command::Redraw => redraw(state),
         Command::Help => {
             state.popup = Some(Popup::Help { scroll: 0 });
             true

@@ -89,10 +89,17 @@ impl From<StoreError> for HttpError {
     fn from(err: StoreError) -> Self {
         tracing::warn!(error = %err, "store failure");
         match err {
-            StoreError::Backend(_) => Self::new(
-                ErrorCode::Unavailable,
-                "the store is not answering; try again",
-            ),
+            // A store that cannot answer (a database restarting, a disk
+            // full) is passing: 503 with Retry-After, and the retry with
+            // the same Idempotency-Key runs once.
+            StoreError::Backend(_) => {
+                let mut e = Self::new(
+                    ErrorCode::Unavailable,
+                    "the store is not answering; try again",
+                );
+                e.retry_after = Some(1);
+                e
+            }
             StoreError::Rejected(message) => Self::internal(message),
         }
     }

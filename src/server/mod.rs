@@ -5,9 +5,11 @@
 //! is given, not opened here, so that tests and the demo choose theirs.
 
 pub mod auth;
+pub mod conn;
 pub mod error;
 pub mod idempotency;
 pub mod metrics;
+pub mod revocation;
 pub mod routes;
 
 use std::net::{SocketAddr, TcpListener};
@@ -39,6 +41,21 @@ pub struct ServerConfig {
     pub sweep_interval: Duration,
     /// How often old idempotency records and events are pruned.
     pub prune_interval: Duration,
+    /// `GET /metrics` needs `Authorization: Bearer <this>` when set.
+    pub metrics_token: Option<String>,
+    /// Serve `/metrics` on this address only (not on `listen`) when set.
+    pub metrics_listen: Option<SocketAddr>,
+    /// A connection must send a whole request head within this (also the
+    /// longest a kept-alive connection may sit idle between requests).
+    pub header_timeout: Duration,
+    /// A request body must keep arriving: at most this between its chunks.
+    pub body_timeout: Duration,
+    /// Connections held at once; `None` derives it from the open-files
+    /// limit. The last few serve `/healthz` only.
+    pub max_connections: Option<usize>,
+    /// Failed authentications allowed per source address a minute (bursts
+    /// of that many); 0 turns the throttle off.
+    pub auth_failures_per_minute: u32,
 }
 
 /// PEM files for HTTPS.
@@ -58,6 +75,12 @@ impl Default for ServerConfig {
             ping_interval: Duration::from_secs(15),
             sweep_interval: Duration::from_secs(1),
             prune_interval: Duration::from_secs(600),
+            metrics_token: None,
+            metrics_listen: None,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: None,
+            auth_failures_per_minute: 30,
         }
     }
 }
@@ -68,6 +91,7 @@ impl ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             rate_limit: 0,
+            auth_failures_per_minute: 0,
             sweep_interval: Duration::from_millis(50),
             ..Self::default()
         }
@@ -80,11 +104,17 @@ pub struct AppState {
     pub clock: SharedClock,
     pub config: ServerConfig,
     pub limiter: auth::RateLimiter,
+    /// Failed authentications per source address.
+    pub failures: auth::FailureThrottle,
     pub metrics: metrics::Metrics,
     /// Events rendered once per form, shared by the feed's subscribers.
     pub renders: routes::RenderCache,
     /// Flips to true when the server shuts down; feed tasks end on it.
     pub shutdown: watch::Receiver<bool>,
+    /// Open live feeds per user and partner, and replay permits.
+    pub feed_limits: Arc<routes::FeedLimits>,
+    /// Users revoked while their feeds are open.
+    pub revocations: Arc<revocation::Revocations>,
 }
 
 /// A server that is serving.
@@ -93,9 +123,15 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// `http://ADDR` or `https://ADDR`.
     pub url: String,
+    /// Where `/metrics` is served when `metrics_listen` was given.
+    pub metrics_addr: Option<SocketAddr>,
     handle: axum_server::Handle<SocketAddr>,
     shutdown: watch::Sender<bool>,
     serve: JoinHandle<std::io::Result<()>>,
+    metrics_serve: Option<(
+        axum_server::Handle<SocketAddr>,
+        JoinHandle<std::io::Result<()>>,
+    )>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -107,6 +143,10 @@ impl RunningServer {
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         for task in &self.background {
             task.abort();
+        }
+        if let Some((handle, serve)) = self.metrics_serve {
+            handle.shutdown();
+            let _ = serve.await;
         }
         let _ = self.serve.await;
     }
@@ -131,6 +171,15 @@ pub async fn start(
             config.listen
         );
     }
+    if let Some(at) = config.metrics_listen
+        && config.tls.is_none()
+        && !at.ip().is_loopback()
+        && !config.allow_plain_http
+    {
+        bail!(
+            "refusing to serve metrics over plain HTTP on {at}: give --tls-cert and --tls-key, or --allow-plain-http"
+        );
+    }
     let tls = match &config.tls {
         Some(files) => {
             // Several rustls providers may be compiled in; pick one.
@@ -152,40 +201,106 @@ pub async fn start(
     let listener = TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => Some(
+            TcpListener::bind(at).with_context(|| format!("cannot listen on {at} for metrics"))?,
+        ),
+        None => None,
+    };
+    let open_files = conn::raise_open_files_limit();
+    let max_connections = config
+        .max_connections
+        .unwrap_or_else(|| conn::default_max_connections(open_files));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let revocations = Arc::new(revocation::Revocations::default());
     let state = Arc::new(AppState {
         store: store.clone(),
         clock: clock.clone(),
         limiter: auth::RateLimiter::new(config.rate_limit),
+        failures: auth::FailureThrottle::new(config.auth_failures_per_minute),
         metrics: metrics::Metrics::default(),
         renders: routes::RenderCache::default(),
         shutdown: shutdown_rx,
         config: config.clone(),
+        revocations: revocations.clone(),
+        feed_limits: Arc::default(),
     });
-    let app = routes::router(state).into_make_service();
-    let handle = axum_server::Handle::new();
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let serve = match tls {
-        Some(tls) => {
-            let server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle.clone());
-            tokio::spawn(async move { server.serve(app).await })
+    let cap = conn::CapAcceptor::new(max_connections, conn::reserve_for(max_connections));
+    let handle = axum_server::Handle::new();
+    let serve = serve_app(
+        listener,
+        tls.clone(),
+        cap,
+        &config,
+        handle.clone(),
+        routes::router(state.clone()),
+    )?;
+    let metrics_serve = match metrics_listener {
+        Some(listener) => {
+            let metrics_addr = listener.local_addr()?;
+            let handle = axum_server::Handle::new();
+            let cap = conn::CapAcceptor::new(64, 0);
+            let task = serve_app(
+                listener,
+                tls,
+                cap,
+                &config,
+                handle.clone(),
+                routes::metrics_router(state),
+            )?;
+            Some((metrics_addr, handle, task))
         }
-        None => {
-            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
-            tokio::spawn(async move { server.serve(app).await })
-        }
+        None => None,
     };
     let background = vec![
+        tokio::spawn(revocation::watch(store.clone(), clock.clone(), revocations)),
         tokio::spawn(sweep_expired(store.clone(), clock, config.sweep_interval)),
         tokio::spawn(prune(store, config.prune_interval)),
     ];
     Ok(RunningServer {
         addr,
         url: format!("{scheme}://{addr}"),
+        metrics_addr: metrics_serve.as_ref().map(|(at, _, _)| *at),
         handle,
         shutdown: shutdown_tx,
         serve,
+        metrics_serve: metrics_serve.map(|(_, handle, task)| (handle, task)),
         background,
+    })
+}
+
+/// Serves `app` on `listener` under the connection cap, with the header
+/// read timeout, and HTTP/1.1 only over cleartext (no h2c: see API.md);
+/// over TLS, HTTP/2 is offered by ALPN as well.
+fn serve_app(
+    listener: TcpListener,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    cap: conn::CapAcceptor,
+    config: &ServerConfig,
+    handle: axum_server::Handle<SocketAddr>,
+    app: axum::Router,
+) -> anyhow::Result<JoinHandle<std::io::Result<()>>> {
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    let mut server = axum_server::from_tcp(listener)?
+        .handle(handle)
+        // Also bounds TLS and HTTP/2 connections that never send a request.
+        .first_request_timeout(config.header_timeout);
+    if tls.is_none() {
+        server = server.http1_only();
+    }
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(config.header_timeout);
+    Ok(match tls {
+        Some(tls) => {
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .handshake_timeout(config.header_timeout)
+                .acceptor(cap);
+            tokio::spawn(server.acceptor(acceptor).serve(app))
+        }
+        None => tokio::spawn(server.acceptor(cap).serve(app)),
     })
 }
 

@@ -84,6 +84,11 @@ impl BlockingStore {
         })
     }
 
+    /// [`Store::describe`].
+    pub fn describe(&self) -> String {
+        self.store.describe()
+    }
+
     /// The async store inside.
     pub fn inner(&self) -> &SharedStore {
         &self.store
@@ -104,6 +109,7 @@ impl BlockingStore {
         update_partner(partner: &Partner) -> StoreResult<bool>;
         remove_partner(id: &str) -> StoreResult<bool>;
         rotate_user(user_id: &str) -> StoreResult<Option<(UserRecord, String)>>;
+        revoked_since(since: Timestamp) -> StoreResult<Vec<String>>;
         authenticate(token: &str) -> StoreResult<Option<Actor>>;
         create(actor: &Actor, request: CreateReferral, idem: Option<IdemSave>) -> StoreResult<ItemResult>;
         apply(actor: &Actor, items: Vec<ActionItem>, idem: Option<IdemSave>) -> StoreResult<Vec<ItemResult>>;
@@ -120,5 +126,6 @@ impl BlockingStore {
         prune() -> StoreResult<()>;
         count_by_status() -> StoreResult<Vec<(Status, u64)>>;
         health() -> StoreResult<()>;
+        writable() -> StoreResult<()>;
     }
 }

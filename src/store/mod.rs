@@ -9,6 +9,7 @@
 //! plain threads (the demo's seeding) uses [`blocking::BlockingStore`].
 
 pub mod blocking;
+pub mod common;
 pub(crate) mod lifecycle;
 pub mod open;
 pub mod postgres;
@@ -187,6 +188,9 @@ pub trait Store: Send + Sync + 'static {
     /// old one stops working in the same write. `None` when there is no
     /// such active user.
     async fn rotate_user(&self, user_id: &str) -> StoreResult<Option<(UserRecord, String)>>;
+    /// Ids of the users revoked at or after `since` (by any server or the
+    /// admin CLI): what the server watches to end their open feeds.
+    async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>>;
     /// The user holding this token, if it is known and not revoked
     /// (hash lookup, constant-time comparison).
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>>;
@@ -256,8 +260,14 @@ pub trait Store: Send + Sync + 'static {
     async fn prune(&self) -> StoreResult<()>;
     /// Referral counts by status, for `/metrics`.
     async fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>>;
-    /// Cheap check that the store answers (`/healthz`).
+    /// Cheap check that the store answers and can write (`/healthz`).
     async fn health(&self) -> StoreResult<()>;
+    /// Whether the store can write now (`/readyz`): a read-only file or a
+    /// database in recovery is not ready.
+    async fn writable(&self) -> StoreResult<()>;
+    /// Which store this is, for `/healthz` and logs: its kind and where
+    /// it is (a path, or `host:port`; never a password).
+    fn describe(&self) -> String;
 }
 
 /// The handle the server and demo hold.

@@ -17,6 +17,9 @@ macro_rules! delegate_store {
             fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<leadx::store::StoredEvent>> {
                 self.inner_store().subscribe()
             }
+            fn describe(&self) -> String {
+                self.inner_store().describe()
+            }
             $($rest)*
         }
     };

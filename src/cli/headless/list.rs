@@ -5,7 +5,8 @@ use std::io::{self, IsTerminal, Write};
 use clap::{Args, ValueEnum};
 
 use super::output::{
-    Column, expires_in, money, terminal_width, write_csv_record, write_json, write_table,
+    Column, expires_in, money, neutralize_formula, terminal_width, write_csv_record, write_json,
+    write_table,
 };
 use super::select::Selector;
 use super::{ConnectArgs, EXIT_OK, Failure, LIST_PAGE, client_failure, connect, read};
@@ -57,6 +58,11 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ListFormat,
+    /// CSV cells exactly as the server sent them: no `'` before a cell
+    /// that starts with =, +, -, @, a tab or CR (a spreadsheet may run
+    /// those as formulas). On a terminal the cells are still cleaned.
+    #[arg(long)]
+    pub csv_raw: bool,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -80,7 +86,14 @@ pub(super) async fn run(args: ListArgs) -> Result<u8, Failure> {
             write_json(&mut out, &items)?;
             writeln!(out)?;
         }
-        ListFormat::Csv => write_csv(&mut out, &items, io::stdout().is_terminal())?,
+        ListFormat::Csv => write_csv(
+            &mut out,
+            &items,
+            CsvCells {
+                clean: io::stdout().is_terminal(),
+                raw: args.csv_raw,
+            },
+        )?,
         ListFormat::Table => write_referral_table(&mut out, &items, now, terminal_width())?,
     }
     out.flush()?;
@@ -205,9 +218,24 @@ const CSV_HEADER: [&str; 28] = [
     "chain",
 ];
 
-/// The referrals as CSV with a header row. The data goes out as the
-/// server sent it, except on a terminal, where every field is cleaned.
-pub(super) fn write_csv(out: &mut dyn Write, items: &[Referral], clean: bool) -> io::Result<()> {
+/// How CSV cells are written.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct CsvCells {
+    /// Through the sanitizer (for a terminal).
+    pub clean: bool,
+    /// Without neutralizing formulas ([`neutralize_formula`]).
+    pub raw: bool,
+}
+
+/// The referrals as CSV with a header row. A cell a spreadsheet could run
+/// as a formula gets a leading `'` unless `raw`; on a terminal (`clean`)
+/// every cell goes through the sanitizer first. Otherwise the data goes
+/// out as the server sent it.
+pub(super) fn write_csv(
+    out: &mut dyn Write,
+    items: &[Referral],
+    cells: CsvCells,
+) -> io::Result<()> {
     write_csv_record(out, &CSV_HEADER)?;
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
     for r in items {
@@ -259,12 +287,86 @@ pub(super) fn write_csv(out: &mut dyn Write, items: &[Referral], clean: bool) ->
             opt(&r.parent_id),
             r.chain.join(" > "),
         ];
-        if clean {
-            let cleaned: Vec<String> = fields.iter().map(|f| clean_text(f)).collect();
-            write_csv_record(out, &cleaned)?;
-        } else {
+        let fields = fields.map(|f| if cells.clean { clean_text(&f) } else { f });
+        if cells.raw {
             write_csv_record(out, &fields)?;
+        } else {
+            let safe = fields.each_ref().map(|f| neutralize_formula(f));
+            write_csv_record(out, &safe)?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inbox::testkit::referral;
+
+    fn hostile() -> Referral {
+        let mut r = referral(
+            "r_1",
+            "northwind-net",
+            "acme-web",
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+            0,
+        );
+        r.lead.summary = Some("@SUM(A1:A9)".into());
+        r.note = Some("\t=cmd|' /C calc'!A0".into());
+        r.decision_note = Some("+1+1".into());
+        r.lead.contact_phone = Some("\r-2+3".into());
+        r.lead.est_value_cents = Some(-1200);
+        r
+    }
+
+    fn csv(cells: CsvCells) -> String {
+        let mut out = Vec::new();
+        write_csv(&mut out, &[hostile()], cells).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn formula_cells_get_a_quote_unless_raw() {
+        let safe = csv(CsvCells::default());
+        assert!(
+            safe.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\","),
+            "{safe}"
+        );
+        assert!(safe.contains(",'@SUM(A1:A9),"), "{safe}");
+        assert!(safe.contains(",'\t=cmd|' /C calc'!A0,"), "{safe}");
+        assert!(safe.contains(",'+1+1,"), "{safe}");
+        assert!(safe.contains(",\"'\r-2+3\","), "{safe}");
+        assert!(safe.contains(",-1200,"), "a plain number stays: {safe}");
+        // No data cell starts a formula.
+        for cell in safe.split("\r\n").nth(1).unwrap().split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(!cell.starts_with(['=', '+', '@', '\t', '\r']), "{cell:?}");
+        }
+
+        let raw = csv(CsvCells {
+            raw: true,
+            ..CsvCells::default()
+        });
+        assert!(raw.contains(",\"=HYPERLINK("), "{raw}");
+        assert!(raw.contains(",@SUM(A1:A9),"), "{raw}");
+    }
+
+    #[test]
+    fn on_a_terminal_cells_are_cleaned_then_neutralized() {
+        let text = csv(CsvCells {
+            clean: true,
+            raw: false,
+        });
+        assert!(!text.contains('\t'), "{text:?}");
+        assert!(text.contains(",\"'=HYPERLINK("), "{text}");
+    }
+
+    #[test]
+    fn the_inbox_export_is_neutralized_too() {
+        let mut out = Vec::new();
+        super::super::export_referrals(&mut out, &[hostile()], false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("'=HYPERLINK("), "{text}");
+        assert!(!text.contains(",\"=HYPERLINK("), "{text}");
+    }
 }

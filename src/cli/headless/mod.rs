@@ -271,8 +271,25 @@ pub(crate) fn clean_lines(text: &str) -> String {
 }
 
 pub(crate) fn client_for(settings: Settings) -> Result<Client, Failure> {
-    Client::new(ClientConfig::new(settings.server_url, settings.token))
-        .map_err(|e| Failure::usage(clean_line(&e.to_string())))
+    let client = Client::new(ClientConfig::with_servers(
+        &settings.server_urls(),
+        settings.token,
+    ))
+    .map_err(|e| Failure::usage(clean_line(&e.to_string())))?;
+    // With several servers, a script's log says which one it moved to;
+    // while every one is down, once is enough.
+    client.on_move(|m| {
+        if m.all_down {
+            return;
+        }
+        say_err!(
+            "leadx: server {} unreachable ({}); using {}",
+            clean_line(&m.from_label()),
+            clean_line(m.why()),
+            clean_line(&m.to_label())
+        );
+    });
+    Ok(client)
 }
 
 /// Page size of the CLI's lists: the protocol's largest, so that 100,000
@@ -325,7 +342,8 @@ where
 }
 
 /// Writes referrals as `leadx list --format csv|json` does (`json`: one
-/// array), for the inbox's `:export`: same columns, same escaping.
+/// array), for the inbox's `:export`: same columns, same escaping, and the
+/// same neutralized formulas (a file goes to a spreadsheet; never raw).
 pub fn export_referrals(
     out: &mut dyn std::io::Write,
     items: &[crate::wire::Referral],
@@ -335,6 +353,6 @@ pub fn export_referrals(
         output::write_json(out, items)?;
         writeln!(out)
     } else {
-        list::write_csv(out, items, false)
+        list::write_csv(out, items, list::CsvCells::default())
     }
 }

@@ -184,6 +184,24 @@ impl<W: Write> Write for Lenient<W> {
     }
 }
 
+/// OWASP's rule against CSV (formula) injection: a cell that starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return is one a spreadsheet may
+/// run as a formula, so it gets a leading `'` (shown as text, not run). A
+/// plain number such as `-1200` or `-1.5` is left as it is.
+pub fn neutralize_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let plain_number = cell.strip_prefix(['-', '+']).is_some_and(|digits| {
+        digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && digits.matches('.').count() <= 1
+    });
+    if risky && !plain_number {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// One CSV record (RFC 4180): fields with a comma, quote, CR or LF are
 /// quoted, quotes doubled; records end with CRLF.
 pub fn write_csv_record<S: AsRef<str>>(out: &mut dyn Write, fields: &[S]) -> io::Result<()> {
@@ -409,6 +427,31 @@ mod tests {
         write_table(&mut out, &cols(), &rows, 8).unwrap();
         for line in String::from_utf8(out).unwrap().lines() {
             assert!(width(line) <= 8, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn formulas_get_a_leading_quote_and_numbers_do_not() {
+        for (cell, want) in [
+            (
+                "=HYPERLINK(\"http://x.example\",\"x\")",
+                "'=HYPERLINK(\"http://x.example\",\"x\")",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("-", "'-"),
+            ("-1.2.3", "'-1.2.3"),
+            ("-é", "'-é"),
+            ("-1200", "-1200"),
+            ("-1.5", "-1.5"),
+            ("+44", "+44"),
+            ("Main Street = Bakery", "Main Street = Bakery"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralize_formula(cell), want, "{cell:?}");
         }
     }
 

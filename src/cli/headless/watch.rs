@@ -163,7 +163,11 @@ pub(super) async fn run(args: WatchArgs) -> Result<u8, Failure> {
                     );
                     announced = true;
                 } else if down {
-                    say_err!("leadx: feed back, from event {}", feed.last_seq());
+                    say_err!(
+                        "leadx: feed back on {}, from event {}",
+                        clean_line(&crate::client::server_label(client.base_url())),
+                        feed.last_seq()
+                    );
                 }
                 down = false;
             }

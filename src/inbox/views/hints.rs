@@ -17,6 +17,8 @@ pub fn hints(state: &State) -> Vec<(String, &'static str)> {
     let mut out = state.keymap.hints_where(ctx, state.may_act(), |c| match c {
         Command::Accept | Command::Reject | Command::Forward | Command::Close => incoming,
         Command::Withdraw => !incoming,
+        // It works everywhere; the list's hint line says so once.
+        Command::Redraw => ctx == Context::List,
         _ => true,
     });
     let closing = |step| matches!(&state.popup, Some(Popup::Close(p)) if p.step == step);
@@ -67,7 +69,9 @@ pub fn hints(state: &State) -> Vec<(String, &'static str)> {
 }
 
 /// Hints dropped first when the line is too narrow.
-const DROP_ORDER: [&str; 6] = ["pane", "detail", "withdraw", "close", "filter", "forward"];
+const DROP_ORDER: [&str; 7] = [
+    "redraw", "pane", "detail", "withdraw", "close", "filter", "forward",
+];
 
 /// Draws the hint line.
 pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {

@@ -41,6 +41,42 @@ pub fn connection(state: &State) -> String {
     }
 }
 
+/// The widest the live server's name gets in the status bar: at 80
+/// columns the rest of the line keeps room for a message.
+const SERVER_MAX: usize = 24;
+
+/// With several servers, which one is live, after the connection words:
+/// `· host:port` while connected or connecting, `→ host:port` while
+/// reconnecting (the server the next attempt goes to, the one the client
+/// moved to when the last was unreachable). `None` with one server (the
+/// header names it) or when the token was refused.
+pub fn live_server(state: &State) -> Option<String> {
+    if state.servers < 2 || state.refused.is_some() {
+        return None;
+    }
+    let name = short_server(&crate::client::server_label(&state.server), SERVER_MAX);
+    Some(match state.conn {
+        Conn::Reconnecting { .. } => format!(" → {name}"),
+        Conn::Live { .. } | Conn::Connecting => format!(" · {name}"),
+    })
+}
+
+/// `host:port` in at most `max` cells: the host is cut with `…` and the
+/// port kept (a port cut short would read as another address).
+fn short_server(label: &str, max: usize) -> String {
+    if width(label) <= max {
+        return label.to_string();
+    }
+    let (host, port) = match label.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            (h, format!(":{p}"))
+        }
+        _ => (label, String::new()),
+    };
+    let room = max.saturating_sub(width(&port)).max(2);
+    format!("{}{port}", fit(host, room).trim_end())
+}
+
 /// The filter as typed; with a parse error, the character at the error's
 /// column is marked and the message follows (the last good filter stays).
 fn filter_text(state: &State, theme: &Theme, x: u16, y: u16, max: u16, buf: &mut Buffer) -> u16 {
@@ -107,6 +143,9 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
             " (stale)",
             theme.status_bar.patch(theme.conn_reconnecting),
         );
+    }
+    if let Some(server) = live_server(state) {
+        x = put_run(buf, x, y, max, &server, theme.status_bar);
     }
     let mut parts: Vec<String> = Vec::new();
     let last_event = state

@@ -18,7 +18,8 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::{broadcast, mpsc};
+use futures::StreamExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::domain::Actor;
@@ -26,6 +27,9 @@ use crate::domain::visibility::{can_see, sees_contact};
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::HttpError;
+use crate::server::routes::feed_limits::{
+    EVENTS_PER_CHARGE, STREAM_BUDGET_BYTES, StreamSlot, WRITE_TIMEOUT,
+};
 use crate::store::StoredEvent;
 use crate::wire::ErrorCode;
 
@@ -74,18 +78,39 @@ pub async fn events(
         Some(a) => a,
         None => last,
     };
-    let (tx, rx) = mpsc::channel(256);
+    let slot = state.feed_limits.open(&actor)?;
+    // Rendered events wait for the connection within a byte budget: the
+    // permits travel with each event and are given back as the connection
+    // takes it.
+    let budget = Arc::new(Semaphore::new(STREAM_BUDGET_BYTES));
+    let (tx, rx) = mpsc::channel::<Queued>(256);
     let _ = tx
-        .send(Ok(Event::default().retry(Duration::from_millis(2000))))
+        .send((Event::default().retry(Duration::from_millis(2000)), None))
         .await;
-    tokio::spawn(pump(state.clone(), actor, start, live, tx));
+    let revoked = state.revocations.subscribe();
+    let token = crate::server::auth::bearer_token(&headers).unwrap_or_default();
+    let out = Out { tx, budget };
+    let who = Who {
+        actor,
+        token,
+        _slot: slot,
+    };
+    tokio::spawn(pump(state.clone(), who, start, live, revoked, out));
     let ping = state.config.ping_interval;
-    Ok(Sse::new(ReceiverStream::new(rx))
+    let stream = ReceiverStream::new(rx).map(|(event, _permit)| Ok::<_, Infallible>(event));
+    Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(ping).text("ping"))
         .into_response())
 }
 
-type Tx = mpsc::Sender<Result<Event, Infallible>>;
+/// An event on its way to the connection, with the budget it holds.
+type Queued = (Event, Option<OwnedSemaphorePermit>);
+
+/// Where a subscriber's events go, and its byte budget.
+struct Out {
+    tx: mpsc::Sender<Queued>,
+    budget: Arc<Semaphore>,
+}
 
 /// Counts a live subscriber for as long as it lives.
 struct Subscriber(Arc<AppState>);
@@ -96,13 +121,24 @@ impl Drop for Subscriber {
     }
 }
 
+/// Whose stream it is: the user, the token it came with (checked again if
+/// the stream misses revocations), and its place among open streams.
+struct Who {
+    actor: Actor,
+    token: String,
+    _slot: StreamSlot,
+}
+
 async fn pump(
     state: Arc<AppState>,
-    actor: Actor,
+    who: Who,
     mut last: u64,
     mut live: broadcast::Receiver<Arc<StoredEvent>>,
-    tx: Tx,
+    mut revoked: broadcast::Receiver<Arc<str>>,
+    tx: Out,
 ) {
+    let Who { actor, token, .. } = &who;
+    let actor = actor.clone();
     state.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
     let _guard = Subscriber(state.clone());
     let mut shutdown = state.shutdown.clone();
@@ -112,7 +148,17 @@ async fn pump(
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
-            _ = tx.closed() => return,
+            _ = tx.tx.closed() => return,
+            heard = revoked.recv() => match heard {
+                Ok(user) if *user == *actor.user_id => return,
+                Ok(_) | Err(broadcast::error::RecvError::Closed) => {}
+                // Missed some: ask the store whether this token still holds.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if !matches!(state.store.authenticate(token).await, Ok(Some(a)) if a == actor) {
+                        return;
+                    }
+                }
+            },
             received = live.recv() => match received {
                 Ok(event) => {
                     if event.seq <= last {
@@ -136,7 +182,12 @@ async fn pump(
 
 /// Sends every logged event after `last`; false when the subscriber is gone
 /// or the log cannot be read.
-async fn replay(state: &Arc<AppState>, actor: &Actor, last: &mut u64, tx: &Tx) -> bool {
+async fn replay(state: &Arc<AppState>, actor: &Actor, last: &mut u64, tx: &Out) -> bool {
+    // A bounded number of replays read the log at once.
+    let Ok(_permit) = state.feed_limits.replays.clone().acquire_owned().await else {
+        return false;
+    };
+    let mut sent_since_charge = 0;
     loop {
         let chunk = match state.store.events_after(*last, REPLAY_CHUNK).await {
             Ok(chunk) => chunk,
@@ -150,6 +201,19 @@ async fn replay(state: &Arc<AppState>, actor: &Actor, last: &mut u64, tx: &Tx) -
             if !send(state, actor, event, tx).await {
                 return false;
             }
+            sent_since_charge += 1;
+            if sent_since_charge == EVENTS_PER_CHARGE {
+                sent_since_charge = 0;
+                // Replays count against the caller's rate limit: past it,
+                // the replay waits as a request would.
+                while let Err(e) = state.limiter.charge(&actor.user_id) {
+                    let wait = Duration::from_secs(e.retry_after.unwrap_or(1));
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = tx.tx.closed() => return false,
+                    }
+                }
+            }
         }
         if chunk.len() < REPLAY_CHUNK {
             return true;
@@ -157,7 +221,7 @@ async fn replay(state: &Arc<AppState>, actor: &Actor, last: &mut u64, tx: &Tx) -
     }
 }
 
-async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Tx) -> bool {
+async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Out) -> bool {
     if !can_see(&event.referral, actor) {
         return true;
     }
@@ -168,7 +232,21 @@ async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Tx
         .id(event.seq.to_string())
         .event("referral")
         .data(&*data);
-    if tx.send(Ok(sse)).await.is_err() {
+    // What this event holds of the budget until the connection takes it; a
+    // connection that takes nothing for WRITE_TIMEOUT loses its stream.
+    let cost = (data.len() + 32).min(STREAM_BUDGET_BYTES) as u32;
+    let permit =
+        match tokio::time::timeout(WRITE_TIMEOUT, tx.budget.clone().acquire_many_owned(cost)).await
+        {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                tracing::debug!(user = %actor.user_id, "a live feed stopped reading; dropped");
+                state.metrics.feeds_dropped.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+        };
+    let queued = tokio::time::timeout(WRITE_TIMEOUT, tx.tx.send((sse, Some(permit)))).await;
+    if !matches!(queued, Ok(Ok(()))) {
         return false;
     }
     state.metrics.events_sent.fetch_add(1, Ordering::Relaxed);

@@ -4,6 +4,7 @@ mod actions;
 mod body;
 mod directory;
 mod events;
+pub mod feed_limits;
 mod ops;
 mod referrals;
 
@@ -13,15 +14,19 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use super::AppState;
+use tower_http::timeout::RequestBodyTimeoutLayer;
+
+use super::{AppState, conn};
 use crate::wire::MAX_BODY_BYTES;
 
 pub use events::RenderCache;
+pub use feed_limits::FeedLimits;
 pub use referrals::encode_cursor;
 
-/// Every route, with request metrics and logging around them.
+/// Every route, with request metrics and logging around them. `/metrics`
+/// is here unless it has an address of its own (`metrics_listen`).
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/v1/me", get(directory::me))
         .route("/v1/partners", get(directory::partners))
         .route("/v1/referrals", get(referrals::list).post(actions::create))
@@ -30,14 +35,33 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/referrals/{id}/{action}", post(actions::act))
         .route("/v1/events", get(events::events))
         .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(ops::metrics))
+        .route("/readyz", get(ops::readyz));
+    if state.config.metrics_listen.is_none() {
+        router = router.route("/metrics", get(ops::metrics));
+    }
+    router
         .fallback(ops::no_route)
         .method_not_allowed_fallback(ops::no_method)
         // Read one byte past the limit so that an oversized body is 413 JSON.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 1))
+        // A body that stops arriving fails its read (400 JSON). The live
+        // feed has no request body, so its stream is not cut by this.
+        .layer(RequestBodyTimeoutLayer::new(state.config.body_timeout))
+        .layer(axum::middleware::from_fn(conn::reserve_gate))
+        .layer(axum::middleware::from_fn(ops::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::track,
         ))
+        .with_state(state)
+}
+
+/// `/metrics` alone, for `--metrics-listen`.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .fallback(ops::no_route)
+        .method_not_allowed_fallback(ops::no_method)
+        .layer(axum::middleware::from_fn(ops::json_errors))
         .with_state(state)
 }

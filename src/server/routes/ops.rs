@@ -4,24 +4,75 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
-use crate::server::AppState;
 use crate::server::error::HttpError;
+use crate::server::{AppState, metrics};
 use crate::wire::ErrorCode;
 
 /// `GET /healthz`: 200 when the store answers, 503 otherwise.
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let store = state.store.describe();
     match state.store.health().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        _ => HttpError::new(ErrorCode::Unavailable, "the store is not answering").into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "store": store})),
+        )
+            .into_response(),
+        Err(e) => {
+            let mut err = HttpError::new(
+                ErrorCode::Unavailable,
+                format!("the store ({store}) is not answering: {e}"),
+            );
+            err.retry_after = Some(1);
+            err.into_response()
+        }
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+/// `GET /readyz`: 200 when the store can write now (a load balancer sends
+/// writes only to a ready server), 503 naming the store otherwise.
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let store = state.store.describe();
+    match state.store.writable().await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ready", "store": store})),
+        )
+            .into_response(),
+        Err(e) => {
+            let mut err = HttpError::new(
+                ErrorCode::Unavailable,
+                format!("the store ({store}) cannot write: {e}"),
+            );
+            err.retry_after = Some(1);
+            err.into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text format. With `--metrics-token-file`,
+/// only for `Authorization: Bearer <that token>` (401 otherwise).
+pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.config.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .unwrap_or_default();
+        let given = Sha256::digest(given.as_bytes());
+        let expected = Sha256::digest(expected.as_bytes());
+        if !bool::from(given.ct_eq(&expected)) {
+            return HttpError::new(ErrorCode::Unauthenticated, "missing or wrong metrics token")
+                .into_response();
+        }
+    }
     let counts = state.store.count_by_status().await.unwrap_or_default();
     let mut response = state.metrics.render(&counts).into_response();
     response.headers_mut().insert(
@@ -44,21 +95,73 @@ pub async fn no_method() -> Response {
     response
 }
 
+/// Every error is JSON: an answer of 400 or more that is not (a plain-text
+/// rejection from axum, e.g. a path that is not UTF-8) becomes the
+/// protocol's `{"error": {...}}` for its status, keeping the text as the
+/// message.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text: String = String::from_utf8_lossy(&text)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect();
+    let code = match status.as_u16() {
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        409 => ErrorCode::Conflict,
+        410 => ErrorCode::Gone,
+        413 => ErrorCode::TooLarge,
+        422 => ErrorCode::Invalid,
+        429 => ErrorCode::RateLimited,
+        503 => ErrorCode::Unavailable,
+        s if s >= 500 => ErrorCode::Internal,
+        _ => ErrorCode::BadRequest,
+    };
+    let message = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text.trim().to_owned()
+    };
+    let mut fixed = HttpError::new(code, message).into_response();
+    *fixed.status_mut() = status;
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fixed.headers_mut().insert(name, value.clone());
+        }
+    }
+    fixed
+}
+
 /// Counts and times each request; one log line per request at debug,
 /// server errors at warn.
 pub async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let path = request.uri().path().to_owned();
+    // Labels are folded to known sets before anything is kept: a made-up
+    // method or path costs nothing per request (see metrics.rs).
+    let method = metrics::method_label(request.method().as_str());
+    let route = metrics::route_label(
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|p| p.as_str()),
+    );
+    let path = request.uri().path().chars().take(200).collect::<String>();
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    state.metrics.observe(&method, &route, status, elapsed);
+    state.metrics.observe(method, Some(route), status, elapsed);
     if status >= 500 {
         tracing::warn!(%method, %path, status, ms = elapsed.as_secs_f64() * 1e3, "request failed");
     } else {

@@ -110,13 +110,29 @@ pub fn encode_cursor(last_id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("after:{last_id}"))
 }
 
+/// A cursor is valid only as this server writes them: canonical base64url
+/// of `after:` and a referral id (`r_` and a ULID). Anything else, a forged
+/// position included, is 400.
 fn decode_cursor(cursor: &str) -> Result<String, HttpError> {
     URL_SAFE_NO_PAD
-        .decode(cursor.trim())
+        .decode(cursor)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("after:").map(str::to_owned))
+        .filter(|id| is_referral_id(id))
+        .filter(|id| encode_cursor(id) == cursor)
         .ok_or_else(|| HttpError::bad_request("cursor is not one this server gave out"))
+}
+
+/// `r_` and a ULID in its canonical (upper-case Crockford) form.
+fn is_referral_id(id: &str) -> bool {
+    id.strip_prefix("r_")
+        .and_then(|u| {
+            ulid::Ulid::from_string(u)
+                .ok()
+                .filter(|p| p.to_string() == u)
+        })
+        .is_some()
 }
 
 #[cfg(test)]
@@ -125,8 +141,9 @@ mod tests {
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
-        let c = encode_cursor("r_01ABC");
-        assert_eq!(decode_cursor(&c).unwrap(), "r_01ABC");
+        let id = format!("r_{}", ulid::Ulid::new());
+        let c = encode_cursor(&id);
+        assert_eq!(decode_cursor(&c).unwrap(), id);
         // Not base64, and base64 of something else: both the same 400.
         for garbage in ["!!!".to_string(), URL_SAFE_NO_PAD.encode("nope")] {
             let e = decode_cursor(&garbage).unwrap_err().error;
@@ -139,5 +156,25 @@ mod tests {
                 "{garbage}"
             );
         }
+    }
+
+    #[test]
+    fn forged_cursors_are_refused() {
+        for forged in [
+            "after:",
+            "after:r_01ABC",
+            "after:' OR 1=1 --",
+            "after:zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+            "after:r_01jd3k6w9t6z6m3x7q2v8b4n5c",
+            "after:r_01JD3K6W9T6Z6M3X7Q2V8B4N5C\n",
+        ] {
+            let c = URL_SAFE_NO_PAD.encode(forged);
+            assert!(decode_cursor(&c).is_err(), "{forged:?} was accepted");
+        }
+        let good = encode_cursor("r_01JD3K6W9T6Z6M3X7Q2V8B4N5C");
+        assert!(decode_cursor(&good).is_ok());
+        // The same bytes with padding, or spaces, are not what was given out.
+        assert!(decode_cursor(&format!("{good}=")).is_err());
+        assert!(decode_cursor(&format!(" {good}")).is_err());
     }
 }

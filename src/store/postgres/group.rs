@@ -155,15 +155,23 @@ async fn run_group(
         }
     };
     let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
-    let mut jobs = group.into_iter();
-    for job in jobs.by_ref() {
-        let mark = match tx.savepoint().await {
-            Ok(mark) => mark,
+    // A lone job needs no savepoint: if it fails, the transaction is
+    // rolled back instead of committed.
+    let jobs = group.len();
+    let single = jobs == 1;
+    let mut mark = 0;
+    if !single {
+        match tx.savepoint().await {
+            Ok(m) => mark = m,
             Err(e) => {
-                tracing::warn!(error = %e, "store: savepoint");
-                break;
+                tracing::warn!(error = %e, jobs, "store: savepoint");
+                return;
             }
-        };
+        }
+    }
+    // Jobs left after a broken transaction are dropped with the iterator:
+    // their callers get an error and may retry.
+    for (i, job) in group.into_iter().enumerate() {
         // A job that panics (a caller's render, say) is rolled back alone;
         // its caller's answer channel is dropped, which answers it with an
         // error, and the writer lives on.
@@ -175,19 +183,24 @@ async fn run_group(
             }
         };
         finishes.extend(finish);
-        let ended = if ok {
-            tx.release().await
-        } else {
-            tx.rollback_to(mark).await
-        };
-        if let Err(e) = ended {
-            tracing::warn!(error = %e, "store: savepoint");
+        if single {
+            if !ok {
+                drop(tx);
+                for f in finishes {
+                    f(None);
+                }
+                return;
+            }
             break;
         }
+        match tx.end_job(ok, mark, i + 1 < jobs).await {
+            Ok(m) => mark = m,
+            Err(e) => {
+                tracing::warn!(error = %e, "store: savepoint");
+                break;
+            }
+        }
     }
-    // Jobs left after a broken transaction are dropped: their callers get
-    // an error and may retry.
-    drop(jobs);
     let ran = started.elapsed();
     let committed = tx.commit().await;
     drop(conn);

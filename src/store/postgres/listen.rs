@@ -11,6 +11,7 @@
 //! commit when they directly follow what was published (lower latency);
 //! [`Feed`] skips any seq already sent, so nothing is sent twice.
 
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -92,10 +93,15 @@ impl Feed {
 }
 
 /// The listener task: runs until aborted.
-pub async fn run(target: Target, pool: deadpool_postgres::Pool, feed: Arc<Feed>) {
+pub async fn run(
+    target: Target,
+    pool: deadpool_postgres::Pool,
+    feed: Arc<Feed>,
+    holder: Arc<AtomicI32>,
+) {
     let mut backoff = MIN_BACKOFF;
     loop {
-        let Err(e) = session(&target, &pool, &feed, &mut backoff).await;
+        let Err(e) = session(&target, &pool, &feed, &holder, &mut backoff).await;
         tracing::warn!(error = %e, retry_ms = backoff.as_millis() as u64, "store: event listener");
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -107,6 +113,7 @@ async fn session(
     target: &Target,
     pool: &deadpool_postgres::Pool,
     feed: &Feed,
+    holder: &AtomicI32,
     backoff: &mut Duration,
 ) -> Result<std::convert::Infallible, StoreError> {
     let (client, mut connection) = connect_one(target, APPLICATION_NAME).await?;
@@ -134,6 +141,14 @@ async fn session(
         .batch_execute(&format!("LISTEN {CHANNEL}"))
         .await
         .map_err(pg)?;
+    // This session lives as long as this server does: its pid marks the
+    // idempotency claims the server holds (see `PgStore::idem_claim`).
+    let pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .map_err(pg)?
+        .get(0);
+    holder.store(pid, Ordering::Release);
     *backoff = MIN_BACKOFF;
     catch_up(pool, feed).await?;
     let mut poll = tokio::time::interval(POLL_EVERY);

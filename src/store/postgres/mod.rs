@@ -47,6 +47,7 @@ pub mod test_db;
 pub mod write;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
@@ -58,8 +59,9 @@ use self::read::{exec, row};
 use crate::clock::SharedClock;
 use crate::domain::validate::{validate_partner, validate_user_name};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
-use crate::store::sqlite::read::secs;
-use crate::store::sqlite::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
+use crate::store::common::{
+    EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, secs, token_hash,
+};
 use crate::store::write::{self as write_ops, IDEM_RETENTION_SECS, WriteTx};
 use crate::store::{
     IdemClaim, IdemSave, ListPage, ListQuery, Store, StoreError, StoreResult, StoredEvent,
@@ -67,8 +69,9 @@ use crate::store::{
 };
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
-/// An idempotency claim older than this (seconds) was abandoned (its
-/// server died) and may be taken over.
+/// An idempotency claim older than this (seconds) was abandoned and may be
+/// taken over. A claim whose server's session is gone (the server died) is
+/// taken over at once: see `holder_pid`.
 pub const CLAIM_TIMEOUT_SECS: i64 = 60;
 /// `pg_try_advisory_xact_lock` key of the expiry sweep ("leadx sw").
 pub const SWEEP_LOCK: i64 = 0x6c65_6164_7820_7377;
@@ -83,6 +86,9 @@ pub struct PgStore {
     feed: Arc<Feed>,
     listener: JoinHandle<()>,
     writer: group::Writer,
+    /// The backend pid of this server's LISTEN session (0 until it is
+    /// connected): the holder of this server's idempotency claims.
+    holder: Arc<AtomicI32>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -115,7 +121,13 @@ impl PgStore {
         let pool = conn::pool(&target)?;
         let start = read::last_seq(&conn::get(&pool).await?).await?;
         let feed = Arc::new(Feed::new(EVENT_CHANNEL, start));
-        let listener = tokio::spawn(listen::run(target.clone(), pool.clone(), feed.clone()));
+        let holder = Arc::new(AtomicI32::new(0));
+        let listener = tokio::spawn(listen::run(
+            target.clone(),
+            pool.clone(),
+            feed.clone(),
+            holder.clone(),
+        ));
         let writer = group::Writer::start(pool.clone(), clock.clone(), feed.clone());
         Ok(PgStore {
             pool,
@@ -124,6 +136,7 @@ impl PgStore {
             feed,
             listener,
             writer,
+            holder,
         })
     }
 
@@ -243,6 +256,19 @@ impl Store for PgStore {
         self.rotate_user_impl(user_id).await
     }
 
+    async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
+        let rows = self
+            .conn()
+            .await?
+            .query(
+                "SELECT id FROM users WHERE revoked_at >= $1",
+                &[&secs(since)],
+            )
+            .await
+            .map_err(read::pg)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
         let found = read::user_by_token_hash(&self.conn().await?, &hash).await?;
@@ -332,10 +358,33 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn writable(&self) -> StoreResult<()> {
+        let row = self
+            .conn()
+            .await?
+            .query_one(
+                "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'",
+                &[],
+            )
+            .await
+            .map_err(read::pg)?;
+        if row.get::<_, bool>(0) {
+            return Err(StoreError::Backend(
+                "the database is read-only (in recovery or a standby)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("postgresql {}", self.target.shown)
+    }
+
     /// Claims an idempotency key for a request about to run: a row with
     /// status 0 (in flight), inserted on its own, committed at once, so
     /// that every server sees it. A claim older than
-    /// [`CLAIM_TIMEOUT_SECS`] or a response past retention is taken over.
+    /// [`CLAIM_TIMEOUT_SECS`], a claim whose holder's session is gone, or a
+    /// response past retention is taken over.
     async fn idem_claim(
         &self,
         user_id: &str,
@@ -349,11 +398,15 @@ impl Store for PgStore {
         for _ in 0..3 {
             let claimed = exec(
                 &conn,
-                "INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) \
-                 VALUES ($1, $2, $3, 0, '', $4) \
+                "INSERT INTO idempotency \
+                 (user_id, key, request_hash, status, body, created_at, holder_pid) \
+                 VALUES ($1, $2, $3, 0, '', $4, $7) \
                  ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
-                 status = 0, body = '', created_at = excluded.created_at \
-                 WHERE (idempotency.status = 0 AND idempotency.created_at <= $5) \
+                 status = 0, body = '', created_at = excluded.created_at, \
+                 holder_pid = excluded.holder_pid \
+                 WHERE (idempotency.status = 0 AND (idempotency.created_at <= $5 \
+                   OR (COALESCE(idempotency.holder_pid, 0) <> 0 AND NOT EXISTS \
+                     (SELECT 1 FROM pg_stat_activity a WHERE a.pid = idempotency.holder_pid)))) \
                  OR (idempotency.status <> 0 AND idempotency.created_at <= $6)",
                 &[
                     &user_id,
@@ -362,6 +415,7 @@ impl Store for PgStore {
                     &now,
                     &(now - CLAIM_TIMEOUT_SECS),
                     &(now - IDEM_RETENTION_SECS),
+                    &self.holder.load(Ordering::Acquire),
                 ],
             )
             .await?;

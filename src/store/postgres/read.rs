@@ -9,7 +9,7 @@ use tokio_postgres::Row;
 use super::conn::error_text;
 use crate::domain::OpenHop;
 use crate::domain::StoredReferral;
-use crate::store::sqlite::read::{from_secs, status_code, status_from_code};
+use crate::store::common::{from_secs, status_code, status_from_code};
 use crate::store::{ListPage, ListQuery, Scope, StoreError, StoreResult, StoredEvent, UserRecord};
 use crate::wire::{Partner, PartnerKind, Referral, ReferralBox, Role, Status, Timestamp};
 

@@ -96,6 +96,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX idempotency_created ON idempotency (created_at);
     "#,
+    // 2: who holds an in-flight claim: the backend pid of the claiming
+    // server's LISTEN session, so that a claim of a server that died is
+    // taken over as soon as its session is gone, not after the timeout.
+    r#"
+    ALTER TABLE idempotency ADD COLUMN holder_pid INTEGER;
+    "#,
 ];
 
 /// The schema version this code writes.

@@ -18,7 +18,7 @@ use super::read::{self, exec, limit, pg, row, rows};
 use crate::domain::OpenHop;
 use crate::domain::StoredReferral;
 use crate::domain::validate::normalize_domain;
-use crate::store::sqlite::read::{secs, status_code};
+use crate::store::common::{secs, status_code};
 use crate::store::write::{IDEM_RETENTION_SECS, WriteTx};
 use crate::store::{StoreError, StoreResult, StoredEvent, StoredResponse};
 use crate::wire::Timestamp;
@@ -64,28 +64,29 @@ impl<'c> PgTx<'c> {
         &self.tx
     }
 
-    /// Opens the savepoint one job of a group runs in; returns the mark
-    /// to roll its events back to.
+    /// Opens the savepoint the first job of a group runs in; returns the
+    /// mark to roll its events back to.
     pub async fn savepoint(&mut self) -> StoreResult<usize> {
         self.tx.batch_execute("SAVEPOINT job").await.map_err(pg)?;
         Ok(self.events.len())
     }
 
-    /// Keeps what the job since [`PgTx::savepoint`] did.
-    pub async fn release(&mut self) -> StoreResult<()> {
-        self.tx
-            .batch_execute("RELEASE SAVEPOINT job")
-            .await
-            .map_err(pg)
-    }
-
-    /// Undoes what the job since [`PgTx::savepoint`] did, events included.
-    pub async fn rollback_to(&mut self, mark: usize) -> StoreResult<()> {
-        self.events.truncate(mark);
-        self.tx
-            .batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")
-            .await
-            .map_err(pg)
+    /// Ends a job's savepoint, keeping (`ok`) or undoing what it did since
+    /// `mark`, and opens the next job's when `next`, all in one round trip
+    /// (a savepoint rolled back to stays open for the next job; a kept one
+    /// still open at the end is committed with the transaction). Returns
+    /// the next job's mark.
+    pub async fn end_job(&mut self, ok: bool, mark: usize, next: bool) -> StoreResult<usize> {
+        let sql = match (ok, next) {
+            (true, true) => "RELEASE SAVEPOINT job; SAVEPOINT job",
+            (true, false) => return Ok(self.events.len()),
+            (false, _) => "ROLLBACK TO SAVEPOINT job",
+        };
+        if !ok {
+            self.events.truncate(mark);
+        }
+        self.tx.batch_execute(sql).await.map_err(pg)?;
+        Ok(self.events.len())
     }
 
     /// Numbers and writes the buffered events, notifies the listeners and

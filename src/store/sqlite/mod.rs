@@ -20,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags, params};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
 
@@ -34,27 +33,12 @@ use crate::domain::validate::{validate_partner, validate_user_name};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
-/// Capacity of the live event channel.
-pub const EVENT_CHANNEL: usize = 16 * 1024;
-/// Events kept at least, whatever their age.
-pub const KEEP_EVENTS: u64 = 100_000;
-/// Seconds events are kept at least, however many.
-pub const KEEP_EVENTS_SECS: i64 = 24 * 3600;
+pub use super::common::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
+
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 32;
 /// Rows one housekeeping job touches at most (keeps the writer responsive).
 const CHUNK: usize = 2000;
-
-/// A new bearer token: `lx_` + 32 random bytes in hex.
-pub fn new_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    format!("lx_{}", hex::encode(bytes))
-}
-
-/// SHA-256 of a token, as stored.
-pub fn token_hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
 
 struct Readers {
     path: PathBuf,
@@ -140,9 +124,28 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, migrates it and
     /// starts the writer thread. Time is read only from `clock`.
     pub fn open(path: &Path, clock: SharedClock) -> StoreResult<SqliteStore> {
+        // A file that is there but empty is not a new exchange: it is a
+        // database lost (a failed copy, a full disk). Refuse it rather than
+        // start an empty exchange in its place.
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(StoreError::Backend(format!(
+                "{} is an empty file, not a leadx database; remove it to start a new exchange there",
+                path.display()
+            )));
+        }
         let mut conn = Connection::open(path)
             .map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
         schema::configure(&conn).map_err(backend)?;
+        // A quick integrity check before serving anything from it.
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| StoreError::Backend(format!("{} cannot be read: {e}", path.display())))?;
+        if check != "ok" {
+            return Err(StoreError::Backend(format!(
+                "{} fails its integrity check: {check}",
+                path.display()
+            )));
+        }
         schema::migrate(&mut conn).map_err(StoreError::Backend)?;
         // Checkpoints run on their own thread, not inside the writer's commits.
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")
@@ -382,6 +385,14 @@ impl SqliteStore {
         })
     }
 
+    pub fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
+        self.readers.with(|c| {
+            let mut st = c.prepare_cached("SELECT id FROM users WHERE revoked_at >= ?1")?;
+            st.query_map([read::secs(since)], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()
+        })
+    }
+
     pub fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
         let found = self.readers.with(|c| read::user_by_token_hash(c, &hash))?;
@@ -545,6 +556,12 @@ impl SqliteStore {
 
     pub fn count_by_status(&self) -> StoreResult<Vec<(Status, u64)>> {
         self.readers.with(read::count_by_status)
+    }
+
+    /// Whether the store can write now: an empty write transaction on the
+    /// writer (a read-only or locked file fails it).
+    pub fn writable(&self) -> StoreResult<()> {
+        self.submit(1, |_| Ok(()))
     }
 
     pub fn health(&self) -> StoreResult<()> {

@@ -11,27 +11,7 @@ use crate::domain::StoredReferral;
 use crate::store::{ListPage, ListQuery, Scope, StoredEvent, UserRecord};
 use crate::wire::{Partner, PartnerKind, Referral, ReferralBox, Role, Status, Timestamp};
 
-/// Column value of a status: its index in [`Status::ALL`].
-pub fn status_code(s: Status) -> i64 {
-    Status::ALL.iter().position(|x| *x == s).unwrap_or(0) as i64
-}
-
-/// The status with this column value.
-pub fn status_from_code(c: i64) -> Option<Status> {
-    usize::try_from(c)
-        .ok()
-        .and_then(|i| Status::ALL.get(i).copied())
-}
-
-/// Seconds since the epoch, as stored.
-pub fn secs(t: Timestamp) -> i64 {
-    t.timestamp()
-}
-
-/// A stored second back to a timestamp.
-pub fn from_secs(s: i64) -> Timestamp {
-    chrono::DateTime::from_timestamp(s, 0).unwrap_or_default()
-}
+pub use crate::store::common::{from_secs, secs, status_code, status_from_code};
 
 fn bad_row(e: impl std::fmt::Display) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(

@@ -70,6 +70,10 @@ impl Store for SqliteStore {
         off_runtime(|| SqliteStore::rotate_user(self, user_id))
     }
 
+    async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
+        SqliteStore::revoked_since(self, since)
+    }
+
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
         SqliteStore::authenticate(self, token)
     }
@@ -180,5 +184,13 @@ impl Store for SqliteStore {
 
     async fn health(&self) -> StoreResult<()> {
         SqliteStore::health(self)
+    }
+
+    async fn writable(&self) -> StoreResult<()> {
+        self.submit_async(1, |_| Ok(())).await
+    }
+
+    fn describe(&self) -> String {
+        format!("sqlite {}", self.readers.path.display())
     }
 }

@@ -34,60 +34,6 @@ async fn admin(url: &str) -> tokio_postgres::Client {
     client
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn servers_starting_at_once_migrate_exactly_once() {
-    let db = db_or_skip!();
-    let c = clock();
-    let (a, b, d) = tokio::join!(
-        PgStore::connect(&db.url, c.clone()),
-        PgStore::connect(&db.url, c.clone()),
-        PgStore::connect(&db.url, c.clone()),
-    );
-    let (a, _b, _d) = (a.unwrap(), b.unwrap(), d.unwrap());
-    let client = admin(&db.url).await;
-    let rows = client
-        .query("SELECT version FROM schema_version ORDER BY version", &[])
-        .await
-        .unwrap();
-    let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, (1..=schema::SCHEMA_VERSION).collect::<Vec<_>>());
-    assert_eq!(a.last_seq().await.unwrap(), 0);
-    a.health().await.unwrap();
-}
-
-#[tokio::test]
-async fn refuses_a_schema_newer_than_it_knows() {
-    let db = db_or_skip!();
-    drop(PgStore::connect(&db.url, clock()).await.unwrap());
-    let client = admin(&db.url).await;
-    client
-        .execute(
-            "INSERT INTO schema_version (version) VALUES ($1)",
-            &[&(schema::SCHEMA_VERSION + 1)],
-        )
-        .await
-        .unwrap();
-    let e = PgStore::connect(&db.url, clock())
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("newer than this leadx"), "{e}");
-    assert!(
-        e.contains(&format!("version {}", schema::SCHEMA_VERSION + 1)),
-        "{e}"
-    );
-}
-
-#[tokio::test]
-async fn an_unreachable_database_is_named_without_its_password() {
-    let e = PgStore::connect("postgres://leadx:hunter2@127.0.0.1:1/leadx", clock())
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("127.0.0.1:1"), "{e}");
-    assert!(!e.contains("hunter2"), "{e}");
-}
-
 // -- a small exchange on PostgreSQL ------------------------------------
 
 const PARTNERS: [&str; 4] = ["northwind-net", "acme-web", "blue-host", "exchange"];
@@ -563,35 +509,62 @@ async fn one_server_sweeps_at_a_time() {
     assert_eq!(w.a.next_expiry().await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn tls_when_the_url_asks_for_it() {
-    let db = db_or_skip!();
-    let client = admin(&db.url).await;
-    let ssl: String = client.query_one("SHOW ssl", &[]).await.unwrap().get(0);
-    if ssl != "on" {
-        // The server offers no TLS: nothing to check here.
-        return;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_fails_publishes_nothing_and_takes_no_seq() {
+    let w = world_or_skip!();
+    let mut feed = w.a.subscribe();
+    let r = w.send(&w.a, "north", None).await;
+    assert_eq!(next_event(&mut feed, 5).await.seq, 1);
+    // The response renderer panics after the accept was written: the job
+    // is rolled back alone, its event with it.
+    let boom = IdemSave {
+        user_id: w.actor("acme").user_id.clone(),
+        key: "boom".into(),
+        request_hash: "h".into(),
+        render: Box::new(|_| panic!("render failed")),
+    };
+    assert!(
+        w.a.apply(w.actor("acme"), accept(&r.referral.id, 1), Some(boom))
+            .await
+            .is_err()
+    );
+    assert_eq!(w.b.get(&r.referral.id).await.unwrap().unwrap(), r);
+    assert_eq!(w.a.last_seq().await.unwrap(), 1);
+    let done =
+        w.b.apply(w.actor("acme"), accept(&r.referral.id, 1), None)
+            .await
+            .unwrap();
+    assert!(done[0].is_ok());
+    let ev = next_event(&mut feed, 5).await;
+    assert_eq!((ev.seq, ev.referral.referral.version), (2, 2));
+    // The same inside a group: many writes at once, one of them failing.
+    let w = Arc::new(w);
+    let writes: Vec<_> = (0..12)
+        .map(|i| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                let actor = w.actor("north");
+                let idem = (i == 5).then(|| IdemSave {
+                    user_id: actor.user_id.clone(),
+                    key: "boom2".into(),
+                    request_hash: "h".into(),
+                    render: Box::new(|_| panic!("render failed")),
+                });
+                w.a.create(actor, request("acme-web", None), idem).await
+            })
+        })
+        .collect();
+    let mut failed = 0;
+    for h in writes {
+        failed += usize::from(h.await.unwrap().is_err());
     }
-    let store = PgStore::connect(&format!("{}?sslmode=require", db.url), clock())
-        .await
-        .unwrap();
-    let conn = store.conn().await.unwrap();
-    let on_tls: bool = conn
-        .query_one(
-            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert!(on_tls);
-    drop(conn);
-    // verify-full checks the certificate: a test server's own certificate
-    // is not signed by a root this machine trusts for its address.
-    let e = PgStore::connect(&format!("{}?sslmode=verify-full", db.url), clock())
-        .await
-        .unwrap_err()
-        .to_string();
-    let shown = conn::parse(&db.url).unwrap().shown;
-    assert!(e.contains(&shown), "{e}");
+    assert_eq!(failed, 1);
+    let mut got = Vec::new();
+    for _ in 0..11 {
+        got.push(next_event(&mut feed, 5).await.seq);
+    }
+    assert_eq!(got, (3..=13).collect::<Vec<_>>());
+    assert_eq!(w.b.last_seq().await.unwrap(), 13);
 }
+
+mod startup;

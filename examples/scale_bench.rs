@@ -1,0 +1,476 @@
+//! Issue 8's speed goals, on PostgreSQL beside SQLite: run with
+//! `cargo build --release --bin leadx --examples` then
+//! `target/release/examples/scale_bench [N] [accepts|fanout]`.
+//!
+//! 1. **Accepts/s at 64 clients**: servers in this process (each with its
+//!    own store: pool, LISTEN connection, writer, as three processes would
+//!    have), rate limit off (`rate_limit: 0`, server_bench's "unlimited"
+//!    case), one receiver token; the 64 clients are spread round-robin over
+//!    the servers, each accepting 100 distinct pending referrals seeded
+//!    straight through the store beforehand (not timed). One SQLite server,
+//!    one PostgreSQL server, three PostgreSQL servers on one database, then
+//!    stock (`ServerConfig::default()`, 100/s per token, a token per client)
+//!    on one PostgreSQL server. The store's accepted count is checked after
+//!    each run.
+//! 2. **Fan-out**: N live-feed subscribers (default 50,000), users of
+//!    acme-web (1,000 tokens, taken in turn), spread over three `leadx
+//!    serve` processes (`target/release/leadx`, or `$LEADX_BIN`) on one
+//!    PostgreSQL database; one lead sent to acme-web must reach every one.
+//!    Latency from the POST being sent to each subscriber reading the
+//!    event; each server's VmRSS before the subscribers and after they are
+//!    connected and idle. Then one SQLite `leadx serve` with N/3
+//!    subscribers (as many as each PostgreSQL server held). One subscriber
+//!    is one socket here: N needs N + 1,024 open files in this process
+//!    (it raises its soft limit to the hard one, and the hard one when
+//!    allowed; where the hard limit is 20,000, N ≤ 18,976).
+//!
+//! The subscribers are raw HTTP/1.1 over tokio `TcpStream`s from several
+//! 127.0.0.x source addresses (support/fanout.rs). Everything is loopback,
+//! and the run is bounded in time: connecting ≤ 90 s, each event ≤ 20 s,
+//! the whole program ≤ 15 min (2 min in quick mode), after which it exits
+//! by itself (its servers die with it).
+//!
+//! Needs PostgreSQL (`LEADX_TEST_PG`, default
+//! postgres://postgres@127.0.0.1:5432/test; a throwaway database per run).
+//! `LEADX_BENCH_QUICK=1`: small N, checks only; without PostgreSQL it says
+//! so in one line and exits 0, unless `LEADX_REQUIRE_PG=1`.
+
+mod support;
+
+use support::accepts::{self, AcceptFigures, percentile};
+use support::fanout::{Serve, Subscribers, nofile, raise_nofile};
+use support::{banner, check, leadx_bin, load_average, ms, quick, scaled, thousands, verdict};
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use leadx::clock;
+use leadx::domain::Actor;
+use leadx::server::{ServerConfig, start};
+use leadx::store::SharedStore;
+use leadx::store::postgres::PgStore;
+use leadx::store::postgres::test_db::TestDb;
+use leadx::store::sqlite::SqliteStore;
+use leadx::wire::{Partner, PartnerKind, Role};
+use serde_json::{Value, json};
+
+/// Accepts/s goal with one PostgreSQL server (issue 8).
+const ACCEPTS_GOAL: f64 = 5000.0;
+/// Fan-out p99 goal.
+const FANOUT_P99_GOAL: Duration = Duration::from_secs(1);
+/// Server memory per idle subscriber goal, bytes.
+const BYTES_PER_SUBSCRIBER_GOAL: f64 = 20.0 * 1024.0;
+
+/// The exchange the benchmark needs: northwind-net sends, acme-web's
+/// users receive.
+struct World {
+    sender: Actor,
+    sender_token: String,
+    receivers: Vec<String>,
+}
+
+async fn populate(store: &SharedStore, receivers: usize) -> World {
+    for (id, kind) in [
+        ("northwind-net", PartnerKind::Provider),
+        ("acme-web", PartnerKind::Integrator),
+    ] {
+        let partner = Partner {
+            id: id.into(),
+            name: id.into(),
+            kind,
+            categories: vec![],
+            regions: vec![],
+        };
+        store.add_partner(&partner).await.expect("partner");
+    }
+    let sender_token = store
+        .add_user("northwind-net", "Sender", Role::Agent)
+        .await
+        .expect("sender")
+        .1;
+    let sender = store
+        .authenticate(&sender_token)
+        .await
+        .expect("auth")
+        .expect("sender");
+    let mut tokens = Vec::with_capacity(receivers);
+    for chunk in (0..receivers).collect::<Vec<_>>().chunks(32) {
+        let adds = chunk.iter().map(|k| async move {
+            let name = format!("Receiver {k}");
+            store.add_user("acme-web", &name, Role::Agent).await
+        });
+        for added in futures::future::join_all(adds).await {
+            tokens.push(added.expect("receiver").1);
+        }
+    }
+    World {
+        sender,
+        sender_token,
+        receivers: tokens,
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("http client")
+}
+
+/// One accept run: `stores.len()` servers in this process with `config`,
+/// one store each; `tokens` receiver tokens; 64 clients round-robin.
+async fn accept_case(
+    label: &str,
+    stores: Vec<SharedStore>,
+    config: ServerConfig,
+    tokens: usize,
+) -> AcceptFigures {
+    let (clients, per_client) = (64, scaled(100, 5));
+    let world = populate(&stores[0], tokens).await;
+    let mut servers = Vec::new();
+    for store in &stores {
+        let s = start(store.clone(), clock::system(), config.clone()).await;
+        servers.push(s.expect("server starts"));
+    }
+    let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
+    let ids = accepts::seed_pending(&stores[0], &world.sender, "acme-web", clients * per_client);
+    let ids = ids.await;
+    let load = load_average();
+    let f: AcceptFigures = accepts::run(
+        &http(),
+        &stores[0],
+        &urls,
+        &world.receivers,
+        ids,
+        clients,
+        per_client,
+    )
+    .await;
+    println!(
+        "accepts, {label}: {:>6.0} accepts/s  p50 {:.2} ms  p99 {:.2} ms  ({} accepts by {clients} clients \
+         over {} server(s), {} token(s), in {:.2} s; {} × 429; store count checked; load {load} → {})",
+        f.per_sec(),
+        ms(f.p50()),
+        ms(f.p99()),
+        thousands(f.accepts),
+        urls.len(),
+        tokens,
+        f.elapsed.as_secs_f64(),
+        f.refused,
+        load_average()
+    );
+    for s in servers {
+        s.shutdown().await;
+    }
+    f
+}
+
+async fn pg_stores(db: &TestDb, n: usize) -> Vec<SharedStore> {
+    let mut stores: Vec<SharedStore> = Vec::new();
+    for _ in 0..n {
+        let store = PgStore::connect(&db.url, clock::system()).await;
+        stores.push(Arc::new(store.expect("connect")));
+    }
+    stores
+}
+
+async fn accepts() {
+    let unlimited = ServerConfig {
+        rate_limit: 0,
+        ..ServerConfig::for_tests()
+    };
+    println!("\n== accepts: 64 clients, rate limit off (server_bench's unlimited case), one token");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = SqliteStore::open(&dir.path().join("bench.db"), clock::system());
+    let sqlite: SharedStore = Arc::new(sqlite.expect("sqlite"));
+    let lite = accept_case("SQLite, 1 server", vec![sqlite], unlimited.clone(), 1).await;
+    let mut pg = Vec::new();
+    for servers in [1, 3] {
+        let db = TestDb::create().await.expect("database");
+        let label = format!("PostgreSQL, {servers} server(s)");
+        pg.push(accept_case(&label, pg_stores(&db, servers).await, unlimited.clone(), 1).await);
+    }
+    let stock = ServerConfig {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..ServerConfig::default()
+    };
+    println!("== stock `leadx serve` limits (100/s per token, bursts of 200), a token per client");
+    let db = TestDb::create().await.expect("database");
+    let stock = accept_case(
+        "PostgreSQL, 1 server, stock",
+        pg_stores(&db, 1).await,
+        stock,
+        64,
+    )
+    .await;
+    let goal = |f: &AcceptFigures| verdict(f.per_sec() >= ACCEPTS_GOAL);
+    println!(
+        "accepts/s at 64 clients ≥ 5,000 with one PostgreSQL server: {:.0}/s unlimited {}, \
+         {:.0}/s stock {}; three servers {:.0}/s (recorded); SQLite {:.0}/s {}",
+        pg[0].per_sec(),
+        goal(&pg[0]),
+        stock.per_sec(),
+        goal(&stock),
+        pg[1].per_sec(),
+        lite.per_sec(),
+        goal(&lite)
+    );
+}
+
+/// Sends one lead to acme-web through `url`; the referral's id.
+async fn send_lead(http: &reqwest::Client, url: &str, token: &str, company: &str) -> String {
+    let body =
+        json!({"to_partner": "acme-web", "lead": {"company": company, "category": "hosting"}});
+    let r = http
+        .post(format!("{url}/v1/referrals"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("send lead");
+    check(r.status() == 201, &format!("send answered {}", r.status()));
+    let v: Value = r.json().await.expect("referral");
+    v["id"].as_str().expect("id").to_owned()
+}
+
+/// N subscribers over `servers` (already started on one database), one
+/// event to them all, twice (the first event is each stream's first
+/// write). Returns whether the goals were met.
+async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) -> bool {
+    let sources = (n / 10_000 + 2).min(250) as u8;
+    println!(
+        "\n== fan-out, {label}: {} subscribers over {} `leadx serve` process(es), {} tokens, \
+         from {sources} source addresses (127.0.0.2–{}); load {}",
+        thousands(n),
+        servers.len(),
+        world.receivers.len(),
+        1 + sources,
+        load_average()
+    );
+    for s in servers {
+        let limit =
+            std::fs::read_to_string(format!("/proc/{}/limits", s.pid())).unwrap_or_default();
+        let files = limit.lines().find(|l| l.starts_with("Max open files"));
+        println!("   server pid {}: {}", s.pid(), files.unwrap_or("?").trim());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before: Vec<u64> = servers.iter().map(Serve::rss_kib).collect();
+    let me_before = support::status_kib(std::process::id(), "VmRSS");
+    let addrs: Vec<_> = servers.iter().map(|s| s.addr).collect();
+    let within = scaled(Duration::from_secs(90), Duration::from_secs(30));
+    // Half, then the rest: the second half's growth is the marginal cost
+    // of a subscriber, without what the first ones started (pools, caches).
+    let mut subs = Subscribers::new(&addrs, &world.receivers, sources);
+    let started = Instant::now();
+    subs.open(0..n / 2, 256, within).await;
+    let half: Vec<(usize, u64)> = servers
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (subs.connected[k], s.rss_kib()))
+        .collect();
+    let left = within.saturating_sub(started.elapsed());
+    subs.open(n / 2..n, 256, left).await;
+    let total = subs.total();
+    println!(
+        "   connected {} of {} in {:.1} s ({} per server; {} failed{}); load {}",
+        thousands(total),
+        thousands(n),
+        subs.connect_time.as_secs_f64(),
+        subs.connected
+            .iter()
+            .map(|c| thousands(*c))
+            .collect::<Vec<_>>()
+            .join(" / "),
+        subs.failed,
+        if subs.reasons.is_empty() {
+            String::new()
+        } else {
+            format!(", first reasons: {}", subs.reasons.join("; "))
+        },
+        load_average()
+    );
+    if quick() {
+        check(total == n, "every subscriber connects in quick mode");
+    }
+    check(total > 0, "no subscriber connected");
+    // Idle: connected, the first `retry:` frame written, nothing else.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut worst_bytes = 0f64;
+    for (k, s) in servers.iter().enumerate() {
+        let after = s.rss_kib();
+        let per = (after.saturating_sub(before[k]) * 1024) as f64 / subs.connected[k].max(1) as f64;
+        let (half_n, half_kib) = half[k];
+        let marginal = (after.saturating_sub(half_kib) * 1024) as f64
+            / subs.connected[k].saturating_sub(half_n).max(1) as f64;
+        worst_bytes = worst_bytes.max(per);
+        println!(
+            "   server {k} (pid {}): VmRSS {:.1} MiB before, {:.1} MiB with {} subscribers, \
+             {:.1} MiB with {} idle subscribers ({} fds): {:.1} KB per subscriber \
+             (the second half alone: {:.1} KB each)",
+            s.pid(),
+            before[k] as f64 / 1024.0,
+            half_kib as f64 / 1024.0,
+            thousands(half_n),
+            after as f64 / 1024.0,
+            thousands(subs.connected[k]),
+            s.fds(),
+            per / 1024.0,
+            marginal / 1024.0
+        );
+    }
+    let me_after = support::status_kib(std::process::id(), "VmRSS");
+    println!(
+        "   (the load generator: VmRSS {:.1} → {:.1} MiB, {:.1} KB per subscriber)",
+        me_before as f64 / 1024.0,
+        me_after as f64 / 1024.0,
+        (me_after.saturating_sub(me_before) as f64) / total as f64
+    );
+    subs.drain();
+    let http = http();
+    let mut all_ok = true;
+    for (round, what) in ["first event (each stream's first write)", "second event"]
+        .iter()
+        .enumerate()
+    {
+        let load = load_average();
+        let sent = Instant::now();
+        let server = &servers[round % servers.len()];
+        let id = send_lead(
+            &http,
+            &server.url,
+            &world.sender_token,
+            &format!("Fan {round}"),
+        )
+        .await;
+        let posted = sent.elapsed();
+        let within = scaled(Duration::from_secs(20), Duration::from_secs(10));
+        let lat = subs.receipts(&id, sent, within).await;
+        let ok = lat.len() == total && percentile(&lat, 0.99) <= FANOUT_P99_GOAL;
+        all_ok &= ok;
+        println!(
+            "   {what}, POSTed to server {}: reached {} of {} subscribers; POST sent → event read: \
+             p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  (POST answered after {:.1} ms; load {load})  {}",
+            round % servers.len(),
+            thousands(lat.len()),
+            thousands(total),
+            ms(percentile(&lat, 0.5)),
+            ms(percentile(&lat, 0.99)),
+            ms(lat.last().copied().unwrap_or_default()),
+            ms(posted),
+            verdict(ok)
+        );
+        check(
+            lat.len() == total,
+            &format!(
+                "{} of {} connected subscribers did not read the event within {within:?}",
+                total - lat.len(),
+                total
+            ),
+        );
+        subs.drain();
+    }
+    subs.close();
+    let held = total == n;
+    let memory_ok = worst_bytes <= BYTES_PER_SUBSCRIBER_GOAL;
+    println!(
+        "   {label}: {} of {} subscribers held {}; p99 ≤ 1 s on both events {}; \
+         ≤ 20 KB per idle subscriber (worst server {:.1} KB) {}",
+        thousands(total),
+        thousands(n),
+        verdict(held),
+        verdict(all_ok),
+        worst_bytes / 1024.0,
+        verdict(memory_ok)
+    );
+    held && all_ok && memory_ok
+}
+
+async fn fanout(n: usize, pg: Option<&TestDb>) {
+    let bin = leadx_bin();
+    let (limits, how) = raise_nofile(n as u64 + 4096);
+    println!("\n== fan-out; {how}");
+    check(
+        limits.0 >= n as u64 + 1024,
+        &format!(
+            "{n} subscribers need {} open files here; the limit is {} (see above; run with a smaller N)",
+            n + 1024,
+            limits.0
+        ),
+    );
+    if let Some(db) = pg {
+        let store: SharedStore = Arc::new(
+            PgStore::connect(&db.url, clock::system())
+                .await
+                .expect("pg"),
+        );
+        let world = populate(&store, 1000).await;
+        drop(store);
+        // Spawned from the main thread (so PR_SET_PDEATHSIG holds them to
+        // this process's life), with the open-files limit this process
+        // started with (not the raised one).
+        let servers: Vec<Serve> = (0..3).map(|_| Serve::start(&bin, &db.url)).collect();
+        fanout_case("PostgreSQL, 3 servers", &servers, &world, n).await;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("fanout.db");
+    let store: SharedStore = Arc::new(SqliteStore::open(&path, clock::system()).expect("sqlite"));
+    let world = populate(&store, 1000).await;
+    drop(store);
+    let servers = [Serve::start(&bin, path.to_str().expect("utf-8 path"))];
+    let per_server = if pg.is_some() { n.div_ceil(3) } else { n };
+    fanout_case("SQLite, 1 server", &servers, &world, per_server).await;
+}
+
+/// `SHOW synchronous_commit` on the database.
+async fn synchronous_commit(url: &str) -> String {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    let row = client.query_one("SHOW synchronous_commit", &[]).await;
+    row.expect("SHOW synchronous_commit").get(0)
+}
+
+#[tokio::main]
+async fn main() {
+    banner("leadx scale-out benchmark (issue 8): PostgreSQL beside SQLite, loopback HTTP/1.1");
+    let limit = scaled(Duration::from_secs(900), Duration::from_secs(120));
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        eprintln!("scale_bench: still running after {limit:?}; stopping (its servers die with it)");
+        std::process::exit(3);
+    });
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n = args
+        .iter()
+        .find_map(|a| a.parse::<usize>().ok())
+        .unwrap_or(scaled(50_000, 30));
+    let only = |part: &str| {
+        !args.iter().any(|a| a == "accepts" || a == "fanout") || args.iter().any(|a| a == part)
+    };
+    println!(
+        "open files at start: soft {} / hard {}",
+        nofile().0,
+        nofile().1
+    );
+    let Some(db) = TestDb::create().await else {
+        println!(
+            "scale_bench: no PostgreSQL reachable (see above); skipped (LEADX_REQUIRE_PG=1 makes this a failure)"
+        );
+        std::process::exit(if quick() { 0 } else { 2 });
+    };
+    println!(
+        "PostgreSQL synchronous_commit = {}",
+        synchronous_commit(&db.url).await
+    );
+    if only("accepts") {
+        accepts().await;
+    }
+    if only("fanout") {
+        fanout(n, Some(&db)).await;
+    }
+    if quick() {
+        println!("quick mode: every check passed");
+    }
+}

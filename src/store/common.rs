@@ -1,0 +1,47 @@
+//! What every store shares that is not the write orchestration
+//! ([`super::write`]): bearer tokens, retention, the live channel's size,
+//! and how times and statuses are kept in columns.
+
+use sha2::{Digest, Sha256};
+
+use crate::wire::{Status, Timestamp};
+
+/// Capacity of the live event channel.
+pub const EVENT_CHANNEL: usize = 16 * 1024;
+/// Events kept at least, whatever their age.
+pub const KEEP_EVENTS: u64 = 100_000;
+/// Seconds events are kept at least, however many.
+pub const KEEP_EVENTS_SECS: i64 = 24 * 3600;
+
+/// A new bearer token: `lx_` + 32 random bytes in hex.
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("lx_{}", hex::encode(bytes))
+}
+
+/// SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Column value of a status: its index in [`Status::ALL`].
+pub fn status_code(s: Status) -> i64 {
+    Status::ALL.iter().position(|x| *x == s).unwrap_or(0) as i64
+}
+
+/// The status with this column value.
+pub fn status_from_code(c: i64) -> Option<Status> {
+    usize::try_from(c)
+        .ok()
+        .and_then(|i| Status::ALL.get(i).copied())
+}
+
+/// Seconds since the epoch, as stored.
+pub fn secs(t: Timestamp) -> i64 {
+    t.timestamp()
+}
+
+/// A stored second back to a timestamp.
+pub fn from_secs(s: i64) -> Timestamp {
+    chrono::DateTime::from_timestamp(s, 0).unwrap_or_default()
+}
