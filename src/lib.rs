@@ -6,6 +6,7 @@
 //! - [`server`]: HTTP routes, auth, idempotency, the event hub and feed;
 //! - [`client`]: HTTP client, live feed and retries, for inbox and CLI;
 //! - [`inbox`]: the terminal app (state, keymap, views, theme);
+//! - [`money`]: the one parser of typed amounts (inbox and CLI);
 //! - [`demo`]: the demo world and its simulator;
 //! - [`cli`]: the command line, the only place that wires server and inbox.
 
@@ -16,8 +17,10 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod inbox;
+pub mod money;
 pub mod query;
 pub mod sanitize;
 pub mod server;
 pub mod store;
+pub mod suggest;
 pub mod wire;

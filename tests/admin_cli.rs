@@ -259,3 +259,229 @@ fn run_with_writes_to_the_given_streams() {
             .starts_with("leadx: unknown role")
     );
 }
+
+/// `leadx ARGV` with no `--db` added.
+fn leadx_raw(argv: &[&str], env: &[(&str, &str)]) -> Out {
+    let out = Command::new(env!("CARGO_BIN_EXE_leadx"))
+        .args(argv)
+        .env_remove("RUST_LOG")
+        .env_remove("LEADX_DB")
+        .envs(env.iter().copied())
+        .output()
+        .expect("leadx runs");
+    Out {
+        code: out.status.code().expect("exited") as u8,
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn db_is_taken_anywhere_after_admin_and_from_leadx_db() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let db = db.to_str().unwrap();
+    let o = leadx_raw(
+        &[
+            "admin", "partner", "add", "acme-web", "--name", "Acme", "--db", db,
+        ],
+        &[],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = leadx_raw(&["admin", "partner", "--db", db, "list"], &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("acme-web"), "{}", o.stdout);
+    let o = leadx_raw(&["admin", "partner", "list"], &[("LEADX_DB", db)]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("acme-web"), "{}", o.stdout);
+    assert_bad_input(&leadx_raw(&["admin", "partner", "list"], &[]), "LEADX_DB");
+    // A connection flag before `admin` is refused, not ignored.
+    let o = leadx_raw(
+        &["--server", "http://x", "admin", "partner", "list"],
+        &[("LEADX_DB", db)],
+    );
+    assert_bad_input(&o, "--server does not apply to `leadx admin`");
+}
+
+#[test]
+fn partner_edit_remove_and_user_rotate_and_out() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    for id in ["acme-web", "harbor-host"] {
+        assert_eq!(admin(&db, &["partner", "add", id, "--name", id]).code, 0);
+    }
+    let o = admin(
+        &db,
+        &[
+            "partner",
+            "edit",
+            "acme-web",
+            "--name",
+            "Acme Web Studio",
+            "--kind",
+            "affiliate",
+            "--categories",
+            "design,services",
+            "--regions",
+            "US-West,EU",
+        ],
+    );
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "updated partner acme-web\n"),
+        "{}",
+        o.stderr
+    );
+    let list = admin(&db, &["partner", "list"]).stdout;
+    let row = list.lines().find(|l| l.starts_with("acme-web")).unwrap();
+    for part in [
+        "affiliate",
+        "Acme Web Studio",
+        "design,services",
+        "US-West,EU",
+    ] {
+        assert!(row.contains(part), "{row:?} lacks {part:?}");
+    }
+    assert_bad_input(
+        &admin(&db, &["partner", "edit", "acme-web"]),
+        "nothing to change",
+    );
+    assert_bad_input(
+        &admin(&db, &["partner", "edit", "nobody", "--name", "N"]),
+        "no partner \"nobody\"",
+    );
+    assert_bad_input(
+        &admin(&db, &["partner", "edit", "acme-web", "--kind", "carrier"]),
+        "unknown partner kind",
+    );
+
+    // user add --out: the token in a file only its owner can read.
+    let token_file = dir.path().join("dana.token");
+    let o = admin(
+        &db,
+        &[
+            "user",
+            "add",
+            "--partner",
+            "acme-web",
+            "--name",
+            "Dana",
+            "--role",
+            "agent",
+            "--out",
+            token_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.is_empty(),
+        "the token is not printed: {:?}",
+        o.stdout
+    );
+    assert!(o.stderr.contains("dana.token (mode 0600)"), "{}", o.stderr);
+    let meta = std::fs::metadata(&token_file).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let old = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let s = store::sqlite::SqliteStore::open(&db, clock::system()).unwrap();
+    let dana = s
+        .authenticate(&old)
+        .unwrap()
+        .expect("the written token works");
+    drop(s);
+    // --out into a folder that does not exist fails before any user exists.
+    let o = admin(
+        &db,
+        &[
+            "user",
+            "add",
+            "--partner",
+            "acme-web",
+            "--name",
+            "Lost",
+            "--role",
+            "agent",
+            "--out",
+            dir.path().join("missing/x.token").to_str().unwrap(),
+        ],
+    );
+    assert_bad_input(&o, "cannot write a token into");
+    assert!(!admin(&db, &["user", "list"]).stdout.contains("Lost"));
+
+    // rotate: a new token over the old file; the old token stops working.
+    let o = admin(
+        &db,
+        &[
+            "user",
+            "rotate",
+            &dana.user_id,
+            "--out",
+            token_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("the old one no longer works"),
+        "{}",
+        o.stderr
+    );
+    let new = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_ne!(new, old);
+    let meta = std::fs::metadata(&token_file).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let s = store::sqlite::SqliteStore::open(&db, clock::system()).unwrap();
+    assert!(s.authenticate(&old).unwrap().is_none());
+    assert_eq!(s.authenticate(&new).unwrap().unwrap().user_id, dana.user_id);
+    drop(s);
+    let o = admin(&db, &["user", "rotate", &dana.user_id]);
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.trim().starts_with("lx_") && o.stdout.lines().count() == 1);
+    assert_bad_input(
+        &admin(&db, &["user", "rotate", "u_nobody"]),
+        "no active user",
+    );
+
+    // remove: refused while a user is active, done once revoked.
+    assert_bad_input(
+        &admin(&db, &["partner", "remove", "acme-web"]),
+        "revoke them first",
+    );
+    assert_eq!(admin(&db, &["user", "revoke", &dana.user_id]).code, 0);
+    let o = admin(&db, &["partner", "remove", "acme-web"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "removed partner acme-web\n"),
+        "{}",
+        o.stderr
+    );
+    assert_bad_input(
+        &admin(&db, &["partner", "remove", "acme-web"]),
+        "no partner",
+    );
+    let list = admin(&db, &["partner", "list"]).stdout;
+    assert!(
+        !list.contains("acme-web") && list.contains("harbor-host"),
+        "{list}"
+    );
+}
+
+#[test]
+fn a_missing_database_folder_is_named_once_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("missing/leadx.db");
+    let db = db.to_str().unwrap();
+    for argv in [
+        &["serve", "--db", db][..],
+        &["admin", "--db", db, "partner", "list"][..],
+    ] {
+        let o = leadx_raw(argv, &[]);
+        assert_bad_input(&o, "does not exist (create it with `mkdir -p");
+        assert_eq!(o.stderr.matches("leadx.db").count(), 1, "{:?}", o.stderr);
+    }
+}

@@ -958,6 +958,9 @@ delegate_store! {
     add_user(p: &str, n: &str, r: leadx::wire::Role) -> StoreResult<(leadx::store::UserRecord, String)>;
     list_users() -> StoreResult<Vec<leadx::store::UserRecord>>;
     revoke_user(u: &str) -> StoreResult<bool>;
+    update_partner(p: &leadx::wire::Partner) -> StoreResult<bool>;
+    remove_partner(id: &str) -> StoreResult<bool>;
+    rotate_user(u: &str) -> StoreResult<Option<(leadx::store::UserRecord, String)>>;
     revoked_since(s: leadx::wire::Timestamp) -> StoreResult<Vec<String>>;
     authenticate(t: &str) -> StoreResult<Option<Actor>>;
     create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> StoreResult<ItemResult>;

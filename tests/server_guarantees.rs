@@ -303,6 +303,9 @@ delegate_store! {
         add_user(p: &str, n: &str, r: leadx::wire::Role) -> leadx::store::StoreResult<(leadx::store::UserRecord, String)>;
         list_users() -> leadx::store::StoreResult<Vec<leadx::store::UserRecord>>;
         revoke_user(u: &str) -> leadx::store::StoreResult<bool>;
+        update_partner(p: &leadx::wire::Partner) -> leadx::store::StoreResult<bool>;
+        remove_partner(id: &str) -> leadx::store::StoreResult<bool>;
+        rotate_user(u: &str) -> leadx::store::StoreResult<Option<(leadx::store::UserRecord, String)>>;
         revoked_since(s: leadx::wire::Timestamp) -> leadx::store::StoreResult<Vec<String>>;
         authenticate(t: &str) -> leadx::store::StoreResult<Option<Actor>>;
         create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> leadx::store::StoreResult<ItemResult>;

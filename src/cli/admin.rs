@@ -3,6 +3,7 @@
 //! and exit status 2; a failing database is exit status 1.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -17,14 +18,15 @@ use crate::wire::{Partner, PartnerKind, Role, format_timestamp};
 pub struct AdminArgs {
     /// The exchange's database: a SQLite file (created if missing) or a
     /// PostgreSQL URL. LEADX_DB keeps a URL with a password off the
-    /// command line.
+    /// command line. Accepted anywhere after `admin`.
     #[arg(
         long,
+        global = true,
         env = "LEADX_DB",
         hide_env_values = true,
         value_name = "PATH|URL"
     )]
-    pub db: String,
+    pub db: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub cmd: AdminCommand,
@@ -63,6 +65,28 @@ pub enum PartnerCommand {
     },
     /// Lists partners.
     List,
+    /// Changes a partner's name, kind, categories or regions (not its id).
+    Edit {
+        /// The partner's id.
+        id: String,
+        /// A new display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// provider, integrator or affiliate.
+        #[arg(long)]
+        kind: Option<String>,
+        /// What it sells, comma-separated; replaces the list ("" empties it).
+        #[arg(long, value_delimiter = ',')]
+        categories: Option<Vec<String>>,
+        /// Where it works, comma-separated; replaces the list ("" empties it).
+        #[arg(long, value_delimiter = ',')]
+        regions: Option<Vec<String>>,
+    },
+    /// Removes a partner no referral names and no active user belongs to.
+    Remove {
+        /// The partner's id.
+        id: String,
+    },
 }
 
 /// `leadx admin user ...`.
@@ -79,6 +103,9 @@ pub enum UserCommand {
         /// agent, admin, viewer or operator.
         #[arg(long)]
         role: String,
+        /// Write the token to this file (mode 0600) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Lists users (never their tokens).
     List,
@@ -86,6 +113,15 @@ pub enum UserCommand {
     Revoke {
         /// The user's id (u_...).
         user_id: String,
+    },
+    /// Gives a user a new token (printed, or written with --out); the old
+    /// one stops working at once.
+    Rotate {
+        /// The user's id (u_...).
+        user_id: String,
+        /// Write the token to this file (mode 0600) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -137,9 +173,32 @@ fn execute(args: AdminArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         AdminCommand::User(UserCommand::Add { role, .. }) => {
             parse_role(role)?;
         }
+        AdminCommand::Partner(PartnerCommand::Edit {
+            name,
+            kind,
+            categories,
+            regions,
+            ..
+        }) => {
+            if let Some(kind) = kind {
+                parse_kind(kind)?;
+            }
+            if name.is_none() && kind.is_none() && categories.is_none() && regions.is_none() {
+                return Err(Failure::Input(
+                    "nothing to change: give --name, --kind, --categories or --regions".into(),
+                ));
+            }
+        }
         _ => {}
     }
-    let store = Location::parse(&args.db)
+    let Some(db) = args.db.as_deref() else {
+        return Err(Failure::Input(
+            "which database? give --db PATH|URL (anywhere after `admin`) or set LEADX_DB".into(),
+        ));
+    };
+    let location = Location::parse(db);
+    super::check_db_folder(&location).map_err(Failure::Input)?;
+    let store = location
         .open_blocking(clock::system())
         .map_err(|e| Failure::Store(format!("{e:#}")))?;
     match args.cmd {
@@ -176,24 +235,72 @@ fn execute(args: AdminArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 .collect();
             print_table(out, &["ID", "KIND", "NAME", "CATEGORIES", "REGIONS"], &rows)?;
         }
+        AdminCommand::Partner(PartnerCommand::Edit {
+            id,
+            name,
+            kind,
+            categories,
+            regions,
+        }) => {
+            let Some(mut partner) = store.get_partner(&id)? else {
+                return Err(no_partner(&id));
+            };
+            if let Some(name) = name {
+                partner.name = name;
+            }
+            if let Some(kind) = kind {
+                partner.kind = parse_kind(&kind)?;
+            }
+            if let Some(categories) = categories {
+                partner.categories = clean_list(categories);
+            }
+            if let Some(regions) = regions {
+                partner.regions = clean_list(regions);
+            }
+            if !store.update_partner(&partner)? {
+                return Err(no_partner(&id));
+            }
+            say(out, &format!("updated partner {id}"))?;
+        }
+        AdminCommand::Partner(PartnerCommand::Remove { id }) => {
+            if !store.remove_partner(&id)? {
+                return Err(no_partner(&id));
+            }
+            say(out, &format!("removed partner {id}"))?;
+        }
         AdminCommand::User(UserCommand::Add {
             partner,
             name,
             role,
+            out: file,
         }) => {
             let role = parse_role(&role)?;
+            let sink = TokenSink::prepare(file)?;
             let (user, token) = store.add_user(&partner, &name, role)?;
-            say(
-                err,
-                &format!(
-                    "added {} {} of {} ({}); the token on stdout is shown only once",
-                    user.role.as_str(),
-                    user.id,
-                    user.partner_id,
-                    printable(&user.name)
-                ),
-            )?;
-            say(out, &token)?;
+            let said = format!(
+                "added {} {} of {} ({})",
+                user.role.as_str(),
+                user.id,
+                user.partner_id,
+                printable(&user.name)
+            );
+            sink.deliver(&token, &said, out, err)?;
+        }
+        AdminCommand::User(UserCommand::Rotate { user_id, out: file }) => {
+            let sink = TokenSink::prepare(file)?;
+            let Some((user, token)) = store.rotate_user(&user_id)? else {
+                return Err(Failure::Input(format!(
+                    "no active user {}",
+                    quoted(&user_id)
+                )));
+            };
+            let said = format!(
+                "new token for {} {} of {}; the old one no longer works",
+                user.role.as_str(),
+                user.id,
+                user.partner_id
+            );
+            sink.deliver(&token, &said, out, err)?;
         }
         AdminCommand::User(UserCommand::List) => {
             let rows: Vec<Vec<String>> = store
@@ -230,6 +337,84 @@ fn execute(args: AdminArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         }
     }
     Ok(())
+}
+
+fn no_partner(id: &str) -> Failure {
+    Failure::Input(format!(
+        "no partner {} (see `leadx admin partner list`)",
+        quoted(id)
+    ))
+}
+
+/// Where a new token goes: stdout, or a file only its owner can read.
+enum TokenSink {
+    Stdout,
+    /// The file, and a temporary file beside it (mode 0600, made before
+    /// the store is touched, so a path that cannot be written to fails
+    /// before a token exists); renamed over the file once written.
+    File(PathBuf, tempfile::NamedTempFile),
+}
+
+impl TokenSink {
+    fn prepare(file: Option<PathBuf>) -> Result<Self, Failure> {
+        let Some(path) = file else {
+            return Ok(TokenSink::Stdout);
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if path.is_dir() {
+            return Err(Failure::Input(format!(
+                "--out {} is a folder; give a file name",
+                path.display()
+            )));
+        }
+        // NamedTempFile is created with mode 0600 on Unix.
+        let temp = tempfile::Builder::new()
+            .prefix(".leadx-token")
+            .tempfile_in(&dir)
+            .map_err(|e| {
+                Failure::Input(format!("cannot write a token into {}: {e}", dir.display()))
+            })?;
+        Ok(TokenSink::File(path, temp))
+    }
+
+    /// Writes the token and says what happened on `err`.
+    fn deliver(
+        self,
+        token: &str,
+        said: &str,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Result<(), Failure> {
+        match self {
+            TokenSink::Stdout => {
+                say(
+                    err,
+                    &format!("{said}; the token on stdout is shown only once"),
+                )?;
+                say(out, token)
+            }
+            TokenSink::File(path, mut temp) => {
+                let written = writeln!(temp, "{token}")
+                    .and_then(|()| temp.as_file().sync_all())
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| temp.persist(&path).map(drop).map_err(|e| e.to_string()));
+                if let Err(e) = written {
+                    return Err(Failure::Store(format!(
+                        "{said}, but its token could not be written to {}: {e}; \
+                         run `leadx admin user rotate` for a new one",
+                        path.display()
+                    )));
+                }
+                say(
+                    err,
+                    &format!("{said}; the token is in {} (mode 0600)", path.display()),
+                )
+            }
+        }
+    }
 }
 
 fn parse_kind(s: &str) -> Result<PartnerKind, Failure> {

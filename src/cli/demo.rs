@@ -60,6 +60,10 @@ pub fn run(args: DemoArgs) -> ExitCode {
     if let Err(code) = check_setup(&settings) {
         return code;
     }
+    if let Err(message) = super::inbox::needs_a_terminal() {
+        say_err!("leadx: {message}");
+        return ExitCode::from(2);
+    }
     super::run_async(async move {
         let dir = TempDir::new("leadx-demo")?;
         let db = dir.path.join("demo.db");

@@ -39,18 +39,42 @@ pub fn run(args: InboxArgs) -> ExitCode {
     let settings = match config::load(&args.overrides()) {
         Ok(s) => s,
         Err(e) => {
-            say_err!("leadx: {e}");
+            say_err!("leadx: {}", super::headless::clean_lines(&e.to_string()));
             return ExitCode::from(2);
         }
     };
     if let Err(code) = check_setup(&settings) {
         return code;
     }
+    if let Err(message) = needs_a_terminal() {
+        say_err!("leadx: {message}");
+        return ExitCode::from(2);
+    }
     let client = match client_for(&settings) {
         Ok(c) => c,
         Err(code) => return code,
     };
     super::run_async(crate::inbox::app::run(settings, client))
+}
+
+/// The inbox draws on a terminal and reads keys from one: without one
+/// (`leadx < /dev/null`, a pipe, cron) it says so and names the headless
+/// commands, instead of the operating system's "No such device".
+pub fn needs_a_terminal() -> Result<(), String> {
+    use std::io::IsTerminal;
+    let missing = match (
+        std::io::stdin().is_terminal(),
+        std::io::stdout().is_terminal(),
+    ) {
+        (true, true) => return Ok(()),
+        (false, true) => "its input is not a terminal",
+        (true, false) => "its output is not a terminal",
+        (false, false) => "neither its input nor its output is a terminal",
+    };
+    Err(format!(
+        "the inbox needs a terminal, and {missing}; for scripts use `leadx list` \
+         (and show, accept, reject, forward, withdraw, send, watch: see `leadx --help`)"
+    ))
 }
 
 /// A client for the configured servers; a bad URL is a usage error (2).

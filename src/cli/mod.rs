@@ -15,6 +15,7 @@ pub mod admin;
 pub mod demo;
 pub mod headless;
 pub mod inbox;
+pub mod reach;
 pub mod serve;
 
 use std::process::ExitCode;
@@ -29,13 +30,14 @@ use crate::wire::ActionKind;
     name = "leadx",
     version,
     about,
-    long_about = None,
-    args_conflicts_with_subcommands = true
+    long_about = None
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// With no subcommand: the inbox, with these flags.
+    /// With no subcommand: the inbox, with these flags. The connection
+    /// flags (`--server`, `--token-file`, `--config`, `--profile`) may also
+    /// come before any subcommand that talks to a server.
     #[command(flatten)]
     pub inbox: inbox::InboxArgs,
 }
@@ -56,43 +58,184 @@ pub enum Command {
     /// Show one referral.
     Show(headless::ShowArgs),
     /// Accept referrals (by id or --query).
+    #[command(mut_arg("reason", |a| a.hide(true)), mut_arg("to", |a| a.hide(true)))]
     Accept(headless::ActArgs),
     /// Reject referrals with a reason (by id or --query).
+    #[command(mut_arg("to", |a| a.hide(true)))]
     Reject(headless::ActArgs),
     /// Forward referrals to another partner (by id or --query).
+    #[command(mut_arg("reason", |a| a.hide(true)))]
     Forward(headless::ActArgs),
     /// Withdraw referrals your partner sent (by id or --query).
+    #[command(
+        mut_arg("reason", |a| a.hide(true)),
+        mut_arg("to", |a| a.hide(true)),
+        mut_arg("note", |a| a.hide(true))
+    )]
     Withdraw(headless::ActArgs),
     /// Send a lead to a partner; prints the new referral's id.
     Send(headless::SendArgs),
     /// Print changes to referrals as they happen, until interrupted.
     Watch(headless::WatchArgs),
+    /// Check the setup: the configuration and where each value came from,
+    /// the log file, and whether the server answers and takes the token.
+    Doctor(headless::DoctorArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `leadx man | man -l -`.
+    Man,
 }
 
 /// Parses the command line and runs it; the process's exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Admin(args)) => admin::run(args),
-        Some(Command::List(a)) => headless::run(headless::Invocation::List(a)),
-        Some(Command::Show(a)) => headless::run(headless::Invocation::Show(a)),
-        Some(Command::Accept(a)) => headless::run(headless::Invocation::Act(ActionKind::Accept, a)),
-        Some(Command::Reject(a)) => headless::run(headless::Invocation::Act(ActionKind::Reject, a)),
-        Some(Command::Forward(a)) => {
-            headless::run(headless::Invocation::Act(ActionKind::Forward, a))
+    let outer = cli.inbox.clone();
+    let Some(command) = cli.command else {
+        return inbox::run(outer);
+    };
+    let command = match merge_outer_flags(command, &outer) {
+        Ok(command) => command,
+        Err(message) => {
+            say_err!("leadx: {message}");
+            return ExitCode::from(2);
         }
-        Some(Command::Withdraw(a)) => {
-            headless::run(headless::Invocation::Act(ActionKind::Withdraw, a))
-        }
-        Some(Command::Send(a)) => headless::run(headless::Invocation::Send(a)),
-        Some(Command::Watch(a)) => headless::run(headless::Invocation::Watch(a)),
-        Some(Command::Serve(args)) => {
+    };
+    match command {
+        Command::Admin(args) => admin::run(args),
+        Command::List(a) => headless::run(headless::Invocation::List(a)),
+        Command::Show(a) => headless::run(headless::Invocation::Show(a)),
+        Command::Accept(a) => headless::run(headless::Invocation::Act(ActionKind::Accept, a)),
+        Command::Reject(a) => headless::run(headless::Invocation::Act(ActionKind::Reject, a)),
+        Command::Forward(a) => headless::run(headless::Invocation::Act(ActionKind::Forward, a)),
+        Command::Withdraw(a) => headless::run(headless::Invocation::Act(ActionKind::Withdraw, a)),
+        Command::Send(a) => headless::run(headless::Invocation::Send(a)),
+        Command::Watch(a) => headless::run(headless::Invocation::Watch(a)),
+        Command::Doctor(a) => headless::run(headless::Invocation::Doctor(a)),
+        Command::Serve(args) => {
             init_stderr_logging();
             run_async(serve::run(args))
         }
-        Some(Command::Inbox(args)) => inbox::run(args),
-        Some(Command::Demo(args)) => demo::run(args),
-        None => inbox::run(cli.inbox),
+        Command::Inbox(args) => inbox::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "leadx", &mut script);
+            print_bytes(&script, "the completion script")
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(command).render(&mut page) {
+                Ok(()) => print_bytes(&page, "the manual page"),
+                Err(e) => {
+                    say_err!("leadx: cannot render the manual page: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+/// Writes generated text to stdout; a closed pipe (`| head`) is fine.
+fn print_bytes(bytes: &[u8], what: &str) -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            say_err!("leadx: cannot write {what}: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Gives a subcommand the flags written before it (`leadx --server URL
+/// list`): the connection flags to every command that talks to a server
+/// (its own flags win), `--theme` and `--readonly` to the inbox. A flag
+/// before a command that does not take it is a usage error, not ignored.
+fn merge_outer_flags(command: Command, outer: &inbox::InboxArgs) -> Result<Command, String> {
+    let c = &outer.connect;
+    let inbox_only = [
+        (outer.theme.is_some(), "--theme"),
+        (outer.readonly, "--readonly"),
+    ]
+    .into_iter()
+    .find_map(|(given, flag)| given.then_some(flag));
+    let not_for = |flag: &str, name: &str| {
+        format!("{flag} does not apply to `leadx {name}`; see `leadx {name} --help`")
+    };
+    let command = match command {
+        Command::Inbox(mut a) => {
+            a.connect = a.connect.or(c);
+            a.theme = a.theme.or_else(|| outer.theme.clone());
+            a.readonly |= outer.readonly;
+            return Ok(Command::Inbox(a));
+        }
+        Command::Serve(_)
+        | Command::Admin(_)
+        | Command::Demo(_)
+        | Command::Completions { .. }
+        | Command::Man => {
+            let name = match &command {
+                Command::Serve(_) => "serve",
+                Command::Admin(_) => "admin",
+                Command::Demo(_) => "demo",
+                Command::Completions { .. } => "completions",
+                _ => "man",
+            };
+            if let Some(flag) = c.first_given().or(inbox_only) {
+                return Err(not_for(flag, name));
+            }
+            return Ok(command);
+        }
+        Command::List(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::List(a)
+        }
+        Command::Show(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Show(a)
+        }
+        Command::Accept(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Accept(a)
+        }
+        Command::Reject(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Reject(a)
+        }
+        Command::Forward(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Forward(a)
+        }
+        Command::Withdraw(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Withdraw(a)
+        }
+        Command::Send(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Send(a)
+        }
+        Command::Watch(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Watch(a)
+        }
+        Command::Doctor(mut a) => {
+            a.connect = a.connect.or(c);
+            Command::Doctor(a)
+        }
+    };
+    match inbox_only {
+        Some(flag) => Err(format!(
+            "{flag} goes with the inbox (`leadx {flag} ...`), not with a headless command"
+        )),
+        None => Ok(command),
     }
 }
 
@@ -108,6 +251,33 @@ impl std::fmt::Display for BadSetup {
 }
 
 impl std::error::Error for BadSetup {}
+
+/// A SQLite `--db` whose folder is missing (or is not a folder): the cause
+/// once and what to do, instead of SQLite's "unable to open database file"
+/// with the path repeated. Other locations pass.
+pub(crate) fn check_db_folder(location: &crate::store::open::Location) -> Result<(), String> {
+    let crate::store::open::Location::Sqlite(path) = location else {
+        return Ok(());
+    };
+    let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if folder.is_dir() {
+        return Ok(());
+    }
+    let shown = folder.display();
+    if folder.exists() {
+        return Err(format!(
+            "cannot create the database {}: {shown} is not a folder",
+            path.display()
+        ));
+    }
+    Err(format!(
+        "cannot create the database {}: the folder {shown} does not exist \
+         (create it with `mkdir -p {shown}`, or give --db a file in an existing folder)",
+        path.display()
+    ))
+}
 
 pub(crate) fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {

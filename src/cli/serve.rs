@@ -28,8 +28,9 @@ pub struct ServeArgs {
         required_unless_present = "demo"
     )]
     pub db: Option<String>,
-    /// Address to listen on; port 0 picks a free one.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
+    /// Address to listen on, HOST:PORT (a host name such as localhost is
+    /// resolved, IPv4 first); port 0 picks a free one.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878", value_parser = parse_listen)]
     pub listen: SocketAddr,
     /// PEM certificate chain: serve HTTPS.
     #[arg(long, value_name = "PATH", requires = "tls_key")]
@@ -114,6 +115,29 @@ fn timeout_secs(value: &str) -> Result<Duration, String> {
     secs_within(value, 0.1, 3_600.0)
 }
 
+/// `--listen`: an address, or a host name and port (`localhost:0`),
+/// resolved here so that the server binds one known address.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err("expected HOST:PORT, such as 127.0.0.1:7878 or localhost:0".into());
+    };
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err("expected HOST:PORT, such as 127.0.0.1:7878 or localhost:0".into());
+    }
+    let found: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(text)
+        .map_err(|e| format!("cannot resolve the host {host:?}: {e}"))?
+        .collect();
+    found
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| found.first())
+        .copied()
+        .ok_or_else(|| format!("the host {host:?} has no address"))
+}
+
 /// Runs until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let temp_dir;
@@ -124,6 +148,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             Location::Sqlite(temp_dir.path.join("demo.db"))
         }
     };
+    super::check_db_folder(&location).map_err(BadSetup)?;
     let demo_tokens = if args.demo {
         let Location::Sqlite(db) = location.clone() else {
             return Err(BadSetup(
@@ -270,5 +295,27 @@ mod tests {
             .expect("refused")
             .to_string();
         assert!(err.contains("from 0.2 to 86400"), "{err}");
+    }
+
+    #[test]
+    fn listen_takes_addresses_and_host_names() {
+        assert_eq!(
+            parse_listen("127.0.0.1:0").unwrap().to_string(),
+            "127.0.0.1:0"
+        );
+        assert_eq!(
+            parse_listen("[::1]:7878").unwrap().to_string(),
+            "[::1]:7878"
+        );
+        let local = parse_listen("localhost:0").unwrap();
+        assert!(local.ip().is_loopback() && local.port() == 0, "{local}");
+        assert!(parse_listen("localhost").unwrap_err().contains("HOST:PORT"));
+        assert!(parse_listen(":80").is_err());
+        assert!(parse_listen("localhost:http").is_err());
+        assert!(
+            parse_listen("no-such-host.invalid:80")
+                .unwrap_err()
+                .contains("cannot resolve the host \"no-such-host.invalid\"")
+        );
     }
 }

@@ -126,6 +126,9 @@ pub enum ConfigError {
         /// The first command's key, e.g. `keys.accept`.
         other: String,
     },
+    /// More than one of the above, each on its own line.
+    #[error("{}", several(.0))]
+    Several(Vec<ConfigError>),
     /// The theme cannot be loaded.
     #[error("{origin}: key 'theme': {message}")]
     Theme {
@@ -134,6 +137,15 @@ pub enum ConfigError {
         /// The theme loader's message.
         message: String,
     },
+}
+
+fn several(errors: &[ConfigError]) -> String {
+    let mut out = format!("{} problems in the configuration:", errors.len());
+    for e in errors {
+        out.push_str("\n  ");
+        out.push_str(&e.to_string().replace('\n', "\n    "));
+    }
+    out
 }
 
 fn suggest(s: &Option<String>) -> String {

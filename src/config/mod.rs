@@ -34,8 +34,11 @@
 //! host that is not loopback unless `allow_plain_http = true`.
 
 mod error;
+mod load;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_report;
 #[cfg(test)]
 mod url_tests;
 mod urls;
@@ -46,6 +49,7 @@ use std::path::{Path, PathBuf};
 use ::config::{FileFormat, Format, Map, Source, Value, ValueKind};
 
 pub use error::ConfigError;
+use load::load_inner;
 
 use crate::inbox::{keys, theme};
 use urls::{URL_EXPECTED, Urls, check_url, url_list};
@@ -181,16 +185,25 @@ pub struct Settings {
     /// The server's base URL (checked: http(s), and https unless loopback or
     /// allowed); with several, the first.
     pub server_url: String,
+    /// Where the server URL came from, for a person: `--server`, `environment
+    /// variable LEADX_SERVER__URL`, `key 'server.url' in PATH`, `the default`.
+    pub server_url_origin: String,
     /// The other servers when `server.url` names several (each checked as
     /// `server_url` is), in order: the client moves to the next one when
     /// the one it uses is unreachable.
     pub fallback_urls: Vec<String>,
     /// The bearer token (trimmed; empty only from [`load_for_demo`]).
     pub token: String,
+    /// Where the token came from, for a person (empty with no token).
+    pub token_origin: String,
     /// Whether plain http to a non-loopback host was allowed.
     pub allow_plain_http: bool,
-    /// The theme name (checked to exist).
+    /// The theme name.
     pub theme: String,
+    /// Why the theme cannot be loaded, if it cannot: an error for the
+    /// inbox ([`load`] refuses it), a warning for headless commands
+    /// ([`load_for_scripts`]), which draw nothing.
+    pub theme_problem: Option<ConfigError>,
     /// Hide and refuse every action.
     pub readonly: bool,
     /// How the panes share a large screen.
@@ -222,10 +235,13 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             server_url: DEFAULT_SERVER_URL.to_string(),
+            server_url_origin: DEFAULT_ORIGIN.to_string(),
             fallback_urls: Vec::new(),
             token: String::new(),
+            token_origin: String::new(),
             allow_plain_http: false,
             theme: DEFAULT_THEME.to_string(),
+            theme_problem: None,
             readonly: false,
             layout: Layout::Auto,
             log_file: default_log_file(&HashMap::new()),
@@ -261,7 +277,33 @@ pub fn load_from(
     overrides: &Overrides,
     env: &HashMap<String, String>,
 ) -> Result<Settings, ConfigError> {
+    strict(load_inner(overrides, env, true))
+}
+
+/// As [`load`], for headless commands: a theme that cannot be loaded is
+/// left in [`Settings::theme_problem`] (to be shown as a warning) instead
+/// of refusing the configuration, since they draw nothing.
+pub fn load_for_scripts(overrides: &Overrides) -> Result<Settings, ConfigError> {
+    load_for_scripts_from(overrides, &process_env())
+}
+
+/// As [`load_for_scripts`], with the environment given.
+pub fn load_for_scripts_from(
+    overrides: &Overrides,
+    env: &HashMap<String, String>,
+) -> Result<Settings, ConfigError> {
     load_inner(overrides, env, true)
+}
+
+/// A configuration whose theme cannot be loaded is refused.
+fn strict(loaded: Result<Settings, ConfigError>) -> Result<Settings, ConfigError> {
+    match loaded {
+        Ok(Settings {
+            theme_problem: Some(problem),
+            ..
+        }) => Err(problem),
+        other => other,
+    }
 }
 
 /// As [`load`], for `leadx demo`, which runs its own server: everything is
@@ -275,7 +317,7 @@ pub fn load_for_demo_from(
     overrides: &Overrides,
     env: &HashMap<String, String>,
 ) -> Result<Settings, ConfigError> {
-    load_inner(overrides, env, false)
+    strict(load_inner(overrides, env, false))
 }
 
 /// The process environment (variables that are not valid UTF-8 are skipped).
@@ -555,19 +597,31 @@ fn check_keys(
     table: &Map<String, Value>,
     prefix: &str,
     allowed: &[&str],
-) -> Result<(), ConfigError> {
+    errors: &mut Vec<ConfigError>,
+) {
     let mut unknown: Vec<(&String, &Value)> = table
         .iter()
         .filter(|(k, _)| !allowed.contains(&k.as_str()))
         .collect();
     unknown.sort_by(|a, b| a.0.cmp(b.0));
-    match unknown.first() {
-        None => Ok(()),
-        Some((k, v)) => Err(ConfigError::UnknownKey {
+    for (k, v) in unknown {
+        errors.push(ConfigError::UnknownKey {
             origin: origin(v),
             key: join(prefix, k),
             suggestion: theme::did_you_mean(k, allowed.iter().copied()).map(|s| join(prefix, s)),
-        }),
+        });
+    }
+}
+
+/// Where a value came from, for a person: `--server`, `the environment
+/// variable LEADX_SERVER__URL`, `key 'server.url' in /path/config.toml`.
+fn describe_origin(origin: &str, key: &str) -> String {
+    if origin.starts_with("--") || origin.starts_with(ENV_ORIGIN) {
+        origin.to_string()
+    } else if origin == DEFAULT_ORIGIN {
+        "the default".to_string()
+    } else {
+        format!("key '{key}' in {origin}")
     }
 }
 
@@ -627,9 +681,13 @@ struct ServerRaw {
     allow_plain_http: Option<Item<bool>>,
 }
 
-fn server_raw(v: &Value, prefix: &str) -> Result<ServerRaw, ConfigError> {
+fn server_raw(
+    v: &Value,
+    prefix: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Result<ServerRaw, ConfigError> {
     let t = as_table(v, prefix)?;
-    check_keys(t, prefix, SERVER_KEYS)?;
+    check_keys(t, prefix, SERVER_KEYS, errors);
     let mut raw = ServerRaw::default();
     if let Some(v) = t.get("url") {
         raw.url = Some(Item::of(url_list(v, &join(prefix, "url"))?, v));
@@ -748,319 +806,4 @@ fn read_token_file(path: &Path, origin: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(token.to_string())
-}
-
-fn load_inner(
-    o: &Overrides,
-    env: &HashMap<String, String>,
-    need_server: bool,
-) -> Result<Settings, ConfigError> {
-    let home = env_dir(env, "HOME");
-    let config_file = match &o.config {
-        Some(p) if !p.exists() => return Err(ConfigError::MissingFile(p.clone())),
-        Some(p) => Some(p.clone()),
-        None => default_config_path(env).filter(|p| p.exists()),
-    };
-    let mut builder = ::config::Config::builder().add_source(defaults_layer());
-    if let Some(p) = &config_file {
-        builder = builder.add_source(file_layer(p)?);
-    }
-    let built = builder
-        .add_source(env_layer(env))
-        .add_source(flags_layer(o))
-        .build()
-        .map_err(|e| ConfigError::File {
-            path: config_file.clone().unwrap_or_default(),
-            message: e.to_string(),
-        })?;
-    let root = built.collect().map_err(|e| ConfigError::File {
-        path: config_file.clone().unwrap_or_default(),
-        message: e.to_string(),
-    })?;
-    let mut root = root;
-    let blame = config_file
-        .as_ref()
-        .map_or_else(|| "configuration".to_string(), |p| p.display().to_string());
-    fill_origins(&mut root, &blame);
-    check_keys(&root, "", TOP_KEYS)?;
-
-    // [server] and [profiles.*], checked in full whichever is used.
-    let server = match root.get("server") {
-        Some(v) => server_raw(v, "server")?,
-        None => ServerRaw::default(),
-    };
-    let mut profiles: BTreeMap<String, ServerRaw> = BTreeMap::new();
-    if let Some(v) = root.get("profiles") {
-        for (name, pv) in as_table(v, "profiles")? {
-            profiles.insert(name.clone(), server_raw(pv, &format!("profiles.{name}"))?);
-        }
-    }
-
-    let theme_item = match root.get("theme") {
-        Some(v) => Item::of(as_string(v, "theme", "a theme name (a string)")?, v),
-        None => Item {
-            value: DEFAULT_THEME.to_string(),
-            origin: DEFAULT_ORIGIN.to_string(),
-        },
-    };
-    let theme_dir = user_theme_dir(env);
-    theme::load(
-        &theme_item.value,
-        theme_dir.as_deref(),
-        theme::ColorDepth::TrueColor,
-    )
-    .map_err(|message| ConfigError::Theme {
-        origin: theme_item.origin.clone(),
-        message,
-    })?;
-
-    let readonly = match root.get("readonly") {
-        Some(v) => as_bool(v, "readonly")?,
-        None => false,
-    };
-    let layout = match root.get("layout") {
-        Some(v) => {
-            let expected = "one of \"auto\", \"side-by-side\", \"stacked\", \"single\"";
-            let s = as_string(v, "layout", expected)?;
-            Layout::parse(s.trim()).ok_or_else(|| invalid(v, "layout", expected))?
-        }
-        None => Layout::Auto,
-    };
-    let log_file = match root.get("log_file") {
-        Some(v) => {
-            let s = as_string(v, "log_file", "a path")?;
-            if s.trim().is_empty() {
-                return Err(invalid(v, "log_file", "a path"));
-            }
-            expand_path(&s, &origin(v), home.as_deref(), config_file.as_deref())
-        }
-        None => default_log_file(env),
-    };
-
-    let mut keymap = BTreeMap::new();
-    if let Some(v) = root.get("keys") {
-        let t = as_table(v, "keys")?;
-        check_keys(t, "keys", COMMANDS)?;
-        let mut sorted: Vec<(&String, &Value)> = t.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(b.0));
-        let mut bound: HashMap<keys::KeySpec, String> = HashMap::new();
-        for (cmd, kv) in sorted {
-            let key = format!("keys.{cmd}");
-            let list = key_list(kv, &key)?;
-            for k in &list {
-                let spec = keys::parse(k).map_err(|_| invalid(kv, &key, "a key"))?;
-                if let Some(other) = bound.insert(spec, cmd.clone()) {
-                    return Err(ConfigError::KeyConflict {
-                        origin: origin(kv),
-                        key,
-                        spec: spec.to_string(),
-                        other: format!("keys.{other}"),
-                    });
-                }
-            }
-            keymap.insert(cmd.clone(), list);
-        }
-    }
-
-    let mut views = BTreeMap::new();
-    if let Some(v) = root.get("views") {
-        for (name, vv) in as_table(v, "views")? {
-            let prefix = format!("views.{name}");
-            let t = as_table(vv, &prefix)?;
-            check_keys(t, &prefix, VIEW_KEYS)?;
-            let key = format!("{prefix}.query");
-            let q = match t.get("query") {
-                Some(q) => as_string(q, &key, "a query (a string)")?,
-                None => {
-                    return Err(ConfigError::Invalid {
-                        origin: origin(vv),
-                        key,
-                        expected: "a query (a string)".into(),
-                        found: "nothing".into(),
-                    });
-                }
-            };
-            views.insert(name.clone(), q);
-        }
-    }
-
-    let mut batch = BatchSettings::default();
-    if let Some(v) = root.get("batch") {
-        let t = as_table(v, "batch")?;
-        check_keys(t, "batch", BATCH_KEYS)?;
-        if let Some(n) = t.get("confirm_over") {
-            batch.confirm_over = usize::try_from(as_uint(n, "batch.confirm_over")?)
-                .map_err(|_| invalid(n, "batch.confirm_over", "a whole number"))?;
-        }
-        if let Some(n) = t.get("undo_seconds") {
-            batch.undo_seconds = as_uint(n, "batch.undo_seconds")?;
-        }
-    }
-
-    let (mut max_fps, mut link_baud) = (None, None);
-    if let Some(v) = root.get("ui") {
-        let t = as_table(v, "ui")?;
-        check_keys(t, "ui", UI_KEYS)?;
-        if let Some(n) = t.get("max_fps") {
-            let expected = "a whole number of frames a second, 1 to 100";
-            let fps = as_uint(n, "ui.max_fps").map_err(|_| invalid(n, "ui.max_fps", expected))?;
-            if !(1..=MAX_FPS_LIMIT).contains(&fps) {
-                return Err(invalid(n, "ui.max_fps", expected));
-            }
-            max_fps = Some(fps as u32);
-        }
-        if let Some(n) = t.get("link_baud") {
-            let expected = "a whole number of bits a second, 300 to 100000000";
-            let baud =
-                as_uint(n, "ui.link_baud").map_err(|_| invalid(n, "ui.link_baud", expected))?;
-            if !(300..=100_000_000).contains(&baud) {
-                return Err(invalid(n, "ui.link_baud", expected));
-            }
-            link_baud = Some(baud as u32);
-        }
-    }
-
-    // Which server: [server], or the profile as a whole (flags still win).
-    let (raw, prefix, env_prefix) = match &o.profile {
-        None => (server, "server".to_string(), "LEADX_SERVER".to_string()),
-        Some(name) => {
-            let Some(p) = profiles.get(name) else {
-                let known: Vec<String> = profiles.keys().cloned().collect();
-                return Err(ConfigError::UnknownProfile {
-                    name: name.clone(),
-                    suggestion: theme::did_you_mean(name, known.iter().map(String::as_str))
-                        .map(String::from),
-                    known,
-                });
-            };
-            let mut raw = p.clone();
-            if let Some(url) = server.url.filter(|i| rank(&i.origin) == 3) {
-                raw.url = Some(url);
-            }
-            if let Some(tf) = server.token_file.filter(|i| rank(&i.origin) == 3) {
-                raw.token_file = Some(tf);
-            }
-            (
-                raw,
-                format!("profiles.{name}"),
-                format!("LEADX_PROFILES__{}", name.to_ascii_uppercase()),
-            )
-        }
-    };
-    let allow_plain_http = raw.allow_plain_http.as_ref().is_some_and(|i| i.value);
-    let config_shown = config_file
-        .clone()
-        .or_else(|| default_config_path(env))
-        .map_or_else(
-            || "the config file".to_string(),
-            |p| p.display().to_string(),
-        );
-
-    let (server_url, fallback_urls, token) = if need_server {
-        let url_item = raw.url.clone().ok_or_else(|| ConfigError::Invalid {
-            origin: config_shown.clone(),
-            key: format!("{prefix}.url"),
-            expected: URL_EXPECTED.into(),
-            found: "nothing".into(),
-        })?;
-        let urls = &url_item.value;
-        let mut checked = urls
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let key = if urls.listed {
-                    format!("{prefix}.url[{i}]")
-                } else {
-                    format!("{prefix}.url")
-                };
-                check_url(
-                    item,
-                    &key,
-                    allow_plain_http,
-                    &format!("{prefix}.allow_plain_http"),
-                )
-            })
-            .collect::<Result<Vec<String>, _>>()?;
-        let url = checked.remove(0);
-        let token = resolve_token(&raw, &prefix, home.as_deref(), config_file.as_deref())?
-            .ok_or_else(|| ConfigError::NoToken {
-                server: url.clone(),
-                key_prefix: prefix.clone(),
-                env_prefix: env_prefix.clone(),
-                config: config_shown.clone(),
-            })?;
-        (url, checked, token)
-    } else {
-        let url = raw
-            .url
-            .and_then(|i| i.value.items.into_iter().next())
-            .map_or_else(|| DEFAULT_SERVER_URL.to_string(), |i| i.value);
-        (url, Vec::new(), String::new())
-    };
-
-    Ok(Settings {
-        server_url,
-        fallback_urls,
-        token,
-        allow_plain_http,
-        theme: theme_item.value,
-        readonly,
-        layout,
-        log_file,
-        keys: keymap,
-        views,
-        batch,
-        max_fps,
-        link_baud,
-        config_file,
-    })
-}
-
-fn resolve_token(
-    raw: &ServerRaw,
-    prefix: &str,
-    home: Option<&Path>,
-    config_file: Option<&Path>,
-) -> Result<Option<String>, ConfigError> {
-    let key_token = format!("{prefix}.token");
-    let key_file = format!("{prefix}.token_file");
-    let use_inline = match (&raw.token, &raw.token_file) {
-        (None, None) => return Ok(None),
-        (Some(_), None) => true,
-        (None, Some(_)) => false,
-        (Some(t), Some(f)) => match rank(&t.origin).cmp(&rank(&f.origin)) {
-            std::cmp::Ordering::Greater => true,
-            std::cmp::Ordering::Less => false,
-            std::cmp::Ordering::Equal => {
-                return Err(ConfigError::TwoTokens {
-                    origin: t.origin.clone(),
-                    key_token,
-                    key_file,
-                });
-            }
-        },
-    };
-    if use_inline {
-        let Some(t) = &raw.token else { return Ok(None) };
-        let token = t.value.trim();
-        if !token_ok(token) {
-            return Err(ConfigError::Invalid {
-                origin: t.origin.clone(),
-                key: key_token,
-                expected: "a token: one word of visible ASCII characters".into(),
-                found: if token.is_empty() {
-                    "an empty string".into()
-                } else {
-                    "other characters".into()
-                },
-            });
-        }
-        return Ok(Some(token.to_string()));
-    }
-    let Some(f) = &raw.token_file else {
-        return Ok(None);
-    };
-    let path = expand_path(&f.value, &f.origin, home, config_file);
-    read_token_file(&path, &format!("{} (key '{key_file}')", f.origin)).map(Some)
 }

@@ -18,11 +18,11 @@ impl Fx {
         Fx { dir, env }
     }
 
-    fn home(&self) -> PathBuf {
+    pub(super) fn home(&self) -> PathBuf {
         self.dir.path().join("home")
     }
 
-    fn config_path(&self) -> PathBuf {
+    pub(super) fn config_path(&self) -> PathBuf {
         self.home().join(".config/leadx/config.toml")
     }
 
@@ -40,7 +40,7 @@ impl Fx {
     }
 
     /// Writes a token file with the given mode.
-    fn token_file(&self, name: &str, content: &str, mode: u32) -> PathBuf {
+    pub(super) fn token_file(&self, name: &str, content: &str, mode: u32) -> PathBuf {
         let p = self.dir.path().join(name);
         fs::write(&p, content).expect("write token");
         #[cfg(unix)]

@@ -96,6 +96,28 @@ pub fn check_currency(field: &str, value: Option<&str>) -> Result<String, Domain
 }
 
 /// A partner id: `[a-z0-9-]{2,40}`.
+/// An email address as a person would type one: one `@`, something
+/// before it, a domain with a dot after it, no spaces. `None` when it
+/// looks right, else what is wrong.
+pub fn email_problem(email: &str) -> Option<&'static str> {
+    let Some((local, domain)) = email.split_once('@') else {
+        return Some("it has no @");
+    };
+    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("it contains a space");
+    }
+    if local.is_empty() {
+        return Some("nothing comes before the @");
+    }
+    if domain.contains('@') {
+        return Some("it has more than one @");
+    }
+    if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        return Some("the part after the @ is not a domain (such as example.com)");
+    }
+    None
+}
+
 pub fn is_slug(s: &str) -> bool {
     (2..=40).contains(&s.len())
         && s.bytes()

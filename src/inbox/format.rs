@@ -145,33 +145,14 @@ pub fn status_glyph(s: Status) -> char {
     }
 }
 
-/// Parses a value typed in the close popup: `12000`, `12,000.50`, `12.5k`,
-/// `1.2M` (currency units) into cents.
+/// Parses a value typed in the close popup (`12000`, `12,000.50`,
+/// `12.5k`, `1.2M`) into cents; empty is no value. The CLI's `--value`
+/// uses the same parser, [`crate::money::parse_amount`].
 pub fn parse_money(s: &str) -> Result<Option<i64>, String> {
-    let t: String = s
-        .trim()
-        .chars()
-        .filter(|c| *c != ',' && *c != '_' && *c != '$')
-        .collect();
-    if t.is_empty() {
+    if s.trim().is_empty() {
         return Ok(None);
     }
-    let (num, mult) = match t.chars().last() {
-        Some('k' | 'K') => (&t[..t.len() - 1], 1_000.0),
-        Some('m' | 'M') => (&t[..t.len() - 1], 1_000_000.0),
-        _ => (t.as_str(), 1.0),
-    };
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("not an amount: {s:?} (e.g. 12000, 12.5k)"))?;
-    if !v.is_finite() || v < 0.0 {
-        return Err("the value must be a positive amount".to_string());
-    }
-    let cents = (v * mult * 100.0).round();
-    if cents > 9.0e15 {
-        return Err("the value is too large".to_string());
-    }
-    Ok(Some(cents as i64))
+    crate::money::parse_amount(s).map(Some)
 }
 
 #[cfg(test)]
@@ -229,11 +210,14 @@ mod tests {
         assert_eq!(parse_money(""), Ok(None));
         assert_eq!(
             parse_money("lots").unwrap_err(),
-            "not an amount: \"lots\" (e.g. 12000, 12.5k)"
+            "not an amount: \"lots\" (expected an amount like 12000, 12,000, 12.5k, 2.5m or 1,200.50)"
         );
         assert_eq!(
             parse_money("-5").unwrap_err(),
-            "the value must be a positive amount"
+            "\"-5\": an amount cannot be negative"
         );
+        // The TUI and the CLI share one parser: a comma is never a decimal.
+        assert!(parse_money("12,5k").is_err());
+        assert!(parse_money("99999999999k").is_err());
     }
 }

@@ -233,8 +233,9 @@ impl Parser {
                     return Err(err(
                         body,
                         format!(
-                            "unknown field '{typed_name}': fields are {}; \
+                            "unknown field '{typed_name}'{}: fields are {}; \
                              put text containing ':' in quotes",
+                            crate::suggest::did_you_mean(&typed_name, FIELDS.iter().copied()),
                             FIELDS.join(", ")
                         ),
                     ));

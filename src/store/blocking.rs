@@ -106,6 +106,9 @@ impl BlockingStore {
         add_user(partner_id: &str, name: &str, role: Role) -> StoreResult<(UserRecord, String)>;
         list_users() -> StoreResult<Vec<UserRecord>>;
         revoke_user(user_id: &str) -> StoreResult<bool>;
+        update_partner(partner: &Partner) -> StoreResult<bool>;
+        remove_partner(id: &str) -> StoreResult<bool>;
+        rotate_user(user_id: &str) -> StoreResult<Option<(UserRecord, String)>>;
         revoked_since(since: Timestamp) -> StoreResult<Vec<String>>;
         authenticate(token: &str) -> StoreResult<Option<Actor>>;
         create(actor: &Actor, request: CreateReferral, idem: Option<IdemSave>) -> StoreResult<ItemResult>;

@@ -10,6 +10,7 @@
 
 pub mod blocking;
 pub mod common;
+pub(crate) mod lifecycle;
 pub mod open;
 pub mod postgres;
 pub mod sqlite;
@@ -174,6 +175,19 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
     /// Revokes a user's token; false when there is no such active user.
     async fn revoke_user(&self, user_id: &str) -> StoreResult<bool>;
+    /// Replaces a partner's name, kind, categories and regions (the id
+    /// stays); false when there is no such partner; `Rejected` when the
+    /// new values are not valid.
+    async fn update_partner(&self, partner: &Partner) -> StoreResult<bool>;
+    /// Removes a partner that no referral names and no active user belongs
+    /// to (its revoked users go with it, in one transaction); false when
+    /// there is no such partner; `Rejected`, saying why and what to do,
+    /// while referrals name it or users are active.
+    async fn remove_partner(&self, id: &str) -> StoreResult<bool>;
+    /// Gives an active user a new bearer token (returned, shown once); the
+    /// old one stops working in the same write. `None` when there is no
+    /// such active user.
+    async fn rotate_user(&self, user_id: &str) -> StoreResult<Option<(UserRecord, String)>>;
     /// Ids of the users revoked at or after `since` (by any server or the
     /// admin CLI): what the server watches to end their open feeds.
     async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>>;

@@ -9,30 +9,29 @@
 //! Reyes (acme-web) at 10:42`), then a summary (`197 applied · 3 conflict ·
 //! 1 not found`).
 
-use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
 use super::output::{Lenient, money, write_json};
+use super::plan::{Plan, box_for, check_partner, plan_ids, plan_query};
+use super::report::{Report, Tally};
 use super::select::Selector;
-use super::{
-    ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, LIST_PAGE, client_failure, connect_to_act, read,
-};
+use super::{ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, client_failure, connect_to_act};
 use crate::client::{
     Backoff, Client, ClientError, new_idempotency_key, retry_until_definite_or_cancelled,
 };
 use crate::domain::rules::describe;
 use crate::sanitize::clean_line;
 use crate::wire::{
-    AcceptRequest, ActionKind, ApiError, BatchAction, BatchItem, BatchOutcome, BatchRequest,
-    BatchResult, ErrorCode, ForwardRequest, MAX_BATCH_ITEMS, ReasonCode, ReasonInput, Referral,
-    ReferralBox, RejectRequest, Status, Timestamp, WithdrawRequest, now_seconds,
+    AcceptRequest, ActionKind, BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult,
+    ForwardRequest, MAX_BATCH_ITEMS, ReasonCode, ReasonInput, Referral, RejectRequest, Status,
+    Timestamp, WithdrawRequest, now_seconds,
 };
 
-/// Ids up to this many are read one by one; more, with one list.
-const GET_EACH_UP_TO: usize = 50;
+/// How long a batch is retried when `--retry-for` is not given.
+const DEFAULT_BATCH_RETRY_SECS: u64 = 120;
 
 /// `leadx accept|reject|forward|withdraw`.
 #[derive(Debug, Clone, Args)]
@@ -47,7 +46,7 @@ pub struct ActArgs {
     /// Act on the caller's referrals that match this query and that the
     /// action applies to (pending incoming; pending outgoing for withdraw).
     /// Acts only with --yes.
-    #[arg(long, short = 'q', value_name = "QUERY")]
+    #[arg(long, short = 'q', value_name = "QUERY", allow_hyphen_values = true)]
     pub query: Option<String>,
     /// reject: unclear_need, unable_to_support, duplicate, wrong_partner or
     /// other (other needs --note).
@@ -69,9 +68,11 @@ pub struct ActArgs {
     /// of the per-item results (json; with --dry-run, of the referrals).
     #[arg(long, value_enum, default_value = "text")]
     pub format: ActFormat,
-    /// How long to keep retrying a batch the server does not answer.
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    pub retry_for: u64,
+    /// How long to keep retrying when the server does not answer: given,
+    /// it covers the first read of the referrals as well as each batch;
+    /// not given, the read is tried 3 times and each batch for 120 s.
+    #[arg(long, value_name = "SECS")]
+    pub retry_for: Option<u64>,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -186,125 +187,24 @@ impl Verb {
     }
 }
 
-/// The side of the caller's referrals `kind` applies to (to pending ones):
-/// incoming, or outgoing for withdraw.
-fn box_for(kind: ActionKind) -> ReferralBox {
-    if kind == ActionKind::Withdraw {
-        ReferralBox::Outgoing
-    } else {
-        ReferralBox::Incoming
-    }
-}
-
-/// Outcome counts, including items that never reached the batch.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Tally {
-    applied: usize,
-    conflict: usize,
-    not_found: usize,
-    invalid: usize,
-    forbidden: usize,
-    not_sent: usize,
-}
-
-impl Tally {
-    fn count(&mut self, outcome: BatchOutcome) {
-        match outcome {
-            BatchOutcome::Applied => self.applied += 1,
-            BatchOutcome::Conflict => self.conflict += 1,
-            BatchOutcome::NotFound => self.not_found += 1,
-            BatchOutcome::Invalid => self.invalid += 1,
-            BatchOutcome::Forbidden => self.forbidden += 1,
-        }
-    }
-
-    fn all_applied(&self) -> bool {
-        self.conflict + self.not_found + self.invalid + self.forbidden + self.not_sent == 0
-    }
-
-    /// `197 applied · 3 conflict · 1 not found` (zero counts left out,
-    /// but for `applied`).
-    pub(super) fn line(&self) -> String {
-        let mut parts = vec![format!("{} applied", self.applied)];
-        for (n, label) in [
-            (self.conflict, "conflict"),
-            (self.not_found, "not found"),
-            (self.invalid, "invalid"),
-            (self.forbidden, "forbidden"),
-            (self.not_sent, "not sent"),
-        ] {
-            if n > 0 {
-                parts.push(format!("{n} {label}"));
-            }
-        }
-        parts.join(" · ")
-    }
-}
-
-/// The referrals to act on, and what was known to fail before sending.
-struct Plan {
-    /// In the order given, each once.
-    targets: Vec<Referral>,
-    /// Ids that could not be read, with their outcome.
-    missing: Vec<BatchResult>,
-    /// How many the query matched that the action does not apply to.
-    skipped: usize,
-}
-
-/// Where outcomes go: a line each and a summary (text), or one JSON array
-/// of the per-item results at the end (json).
-struct Report<W: Write> {
-    out: W,
-    format: ActFormat,
-    kind: ActionKind,
-    now: Timestamp,
-    tally: Tally,
-    results: Vec<BatchResult>,
-}
-
-impl<W: Write> Report<W> {
-    fn item(&mut self, result: BatchResult) -> io::Result<()> {
-        self.tally.count(result.outcome);
-        match self.format {
-            ActFormat::Text => {
-                writeln!(self.out, "{}", outcome_line(self.kind, &result, self.now))?;
-            }
-            ActFormat::Json => self.results.push(result),
-        }
-        Ok(())
-    }
-
-    fn note(&mut self, line: &str) -> io::Result<()> {
-        match self.format {
-            ActFormat::Text => writeln!(self.out, "{line}"),
-            // JSON keeps stdout one array; notes go to stderr.
-            ActFormat::Json => {
-                say_err!("leadx: {line}");
-                Ok(())
-            }
-        }
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        match self.format {
-            ActFormat::Text => writeln!(self.out, "{}", self.tally.line())?,
-            ActFormat::Json => {
-                write_json(&mut self.out, &self.results)?;
-                writeln!(self.out)?;
-            }
-        }
-        self.out.flush()
-    }
-}
-
 pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> {
     let verb = Verb::from_args(kind, &args)?;
     let selector = args.query.as_deref().map(Selector::parse).transpose()?;
     let client = connect_to_act(&args.connect, kind.as_str())?;
+    if kind == ActionKind::Forward
+        && let Some(to) = &args.to
+    {
+        check_partner(&client, to.trim(), args.retry_for).await?;
+    }
     let now = now_seconds();
-    let plan = match &selector {
-        Some(s) => plan_query(&client, kind, s, now).await?,
-        None => plan_ids(&client, &args.ids).await?,
+    let mut plan = match &selector {
+        Some(s) => plan_query(&client, kind, s, now, args.retry_for).await?,
+        None => plan_ids(&client, &args.ids, args.retry_for).await?,
+    };
+    let already = if kind == ActionKind::Accept {
+        mine_already(&client, &mut plan, args.retry_for).await?
+    } else {
+        Vec::new()
     };
     // Once acting has begun, a closed stdout must not stop it or turn
     // its exit status into success.
@@ -348,6 +248,9 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
     for missing in plan.missing {
         report.item(missing)?;
     }
+    for referral in already {
+        report.already(referral)?;
+    }
     report.out.flush()?;
     let items: Vec<BatchItem> = plan
         .targets
@@ -355,7 +258,7 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
         .map(|r| verb.item(&r.id, r.version))
         .collect();
     let chunks: Vec<&[BatchItem]> = items.chunks(MAX_BATCH_ITEMS).collect();
-    let retry_for = Duration::from_secs(args.retry_for);
+    let retry_for = Duration::from_secs(args.retry_for.unwrap_or(DEFAULT_BATCH_RETRY_SECS));
     for (n, chunk) in chunks.iter().enumerate() {
         let results = match send_chunk(&client, chunk, n + 1, chunks.len(), retry_for).await {
             Ok(r) => r,
@@ -388,6 +291,31 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
     } else {
         EXIT_REFUSED
     })
+}
+
+/// Takes out of the plan the referrals the caller had already accepted
+/// (so that re-running an accept is done, not a conflict), and returns them.
+async fn mine_already(
+    client: &Client,
+    plan: &mut Plan,
+    retry_for: Option<u64>,
+) -> Result<Vec<Referral>, Failure> {
+    if !plan.targets.iter().any(|r| r.status == Status::Accepted) {
+        return Ok(Vec::new());
+    }
+    let me = super::read_within(retry_for, || client.me())
+        .await
+        .map_err(|e| client_failure("reading who you are", &e))?;
+    let (mine, rest): (Vec<Referral>, Vec<Referral>) = std::mem::take(&mut plan.targets)
+        .into_iter()
+        .partition(|r| {
+            r.status == Status::Accepted
+                && r.decided_by
+                    .as_ref()
+                    .is_some_and(|d| *d.user == *me.user.id)
+        });
+    plan.targets = rest;
+    Ok(mine)
 }
 
 /// Sends one chunk with one idempotency key until the server gives a
@@ -486,82 +414,6 @@ pub(super) fn outcome_line(kind: ActionKind, result: &BatchResult, now: Timestam
     }
 }
 
-/// The result of an id that failed when it was read, as if the batch had
-/// said so.
-fn local_result(id: &str, outcome: BatchOutcome, e: &ClientError) -> BatchResult {
-    let error = match e {
-        ClientError::Api { error, .. } => error.clone(),
-        other => ApiError::new(ErrorCode::Unknown, other.to_string()),
-    };
-    BatchResult {
-        id: id.to_owned(),
-        outcome,
-        referral: None,
-        forwarded: None,
-        error: Some(error),
-    }
-}
-
-/// Reads each id (one list when there are many), in the order given,
-/// each once.
-async fn plan_ids(client: &Client, ids: &[String]) -> Result<Plan, Failure> {
-    let mut seen = HashSet::new();
-    let ids: Vec<&String> = ids.iter().filter(|id| seen.insert(id.as_str())).collect();
-    let mut known: HashMap<String, Referral> = HashMap::new();
-    if ids.len() > GET_EACH_UP_TO {
-        let (items, _) = read(|| client.list_all_with(ReferralBox::All, &[], LIST_PAGE))
-            .await
-            .map_err(|e| client_failure("reading the referrals", &e))?;
-        known = items.into_iter().map(|r| (r.id.clone(), r)).collect();
-    }
-    let mut plan = Plan {
-        targets: Vec::new(),
-        missing: Vec::new(),
-        skipped: 0,
-    };
-    for id in ids {
-        if let Some(r) = known.remove(id.as_str()) {
-            plan.targets.push(r);
-            continue;
-        }
-        match read(|| client.get(id)).await {
-            Ok(r) => plan.targets.push(r),
-            Err(e) if e.code() == Some(ErrorCode::NotFound) => {
-                plan.missing
-                    .push(local_result(id, BatchOutcome::NotFound, &e));
-            }
-            Err(e) if e.is_definite() && e.status() != Some(401) => {
-                plan.missing
-                    .push(local_result(id, BatchOutcome::Invalid, &e));
-            }
-            Err(e) => return Err(client_failure(&format!("reading {}", clean_line(id)), &e)),
-        }
-    }
-    Ok(plan)
-}
-
-/// The caller's referrals that match the query, split into those the
-/// action applies to (pending, on the action's side) and the rest.
-async fn plan_query(
-    client: &Client,
-    kind: ActionKind,
-    selector: &Selector,
-    now: Timestamp,
-) -> Result<Plan, Failure> {
-    let (items, _) = read(|| client.list_all_with(box_for(kind), &[], LIST_PAGE))
-        .await
-        .map_err(|e| client_failure("reading the referrals", &e))?;
-    let matched = selector.select(items, now);
-    let (targets, rest): (Vec<Referral>, Vec<Referral>) = matched
-        .into_iter()
-        .partition(|r| r.status == Status::Pending);
-    Ok(Plan {
-        targets,
-        missing: Vec::new(),
-        skipped: rest.len(),
-    })
-}
-
 /// `would accept 3 referrals:` then one line each, and what is skipped.
 fn write_plan(
     out: &mut dyn Write,
@@ -650,7 +502,7 @@ mod tests {
             dry_run: false,
             yes: false,
             format: ActFormat::Text,
-            retry_for: 1,
+            retry_for: Some(1),
             connect: ConnectArgs::default(),
         }
     }

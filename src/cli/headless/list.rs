@@ -53,7 +53,7 @@ pub struct ListArgs {
     pub box_: BoxArg,
     /// Only referrals matching this query (the inbox's `/` language;
     /// `sort:FIELD` orders them).
-    #[arg(long, short = 'q', value_name = "QUERY")]
+    #[arg(long, short = 'q', value_name = "QUERY", allow_hyphen_values = true)]
     pub query: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]

@@ -12,8 +12,11 @@
 //! terminal could act on.
 
 mod act;
+mod doctor;
 mod list;
 mod output;
+mod plan;
+mod report;
 mod select;
 mod send;
 mod show;
@@ -27,18 +30,24 @@ use std::time::Duration;
 use clap::Args;
 
 pub use act::{ActArgs, ActFormat};
+pub use doctor::DoctorArgs;
 pub use list::{BoxArg, ListArgs, ListFormat};
 pub use send::SendArgs;
 pub use show::{ShowArgs, ShowFormat};
 pub use watch::{WatchArgs, WatchFormat};
 
-use crate::client::{Backoff, Client, ClientConfig, ClientError, retry_until_definite};
+use crate::client::{
+    Backoff, Client, ClientConfig, ClientError, retry_until_definite,
+    retry_until_definite_or_cancelled,
+};
 use crate::config::{self, Overrides, Settings};
 use crate::sanitize::clean_line;
 use crate::wire::{ActionKind, ErrorCode};
 
-/// Flags every headless command takes: where the server is and who we are.
-#[derive(Debug, Clone, Default, Args)]
+/// Flags every headless command and the inbox take: where the server is
+/// and who we are. `leadx --server URL list` and `leadx list --server URL`
+/// are the same (`cli::main` merges the two places, the later one winning).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct ConnectArgs {
     /// The server's URL (overrides the config file and LEADX_SERVER__URL).
     #[arg(long, value_name = "URL")]
@@ -67,6 +76,8 @@ pub enum Invocation {
     Send(SendArgs),
     /// `leadx watch`.
     Watch(WatchArgs),
+    /// `leadx doctor`.
+    Doctor(DoctorArgs),
 }
 
 /// Runs one headless command; the process's exit status.
@@ -88,6 +99,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
             Invocation::Act(kind, args) => act::run(kind, args).await,
             Invocation::Send(args) => send::run(args).await,
             Invocation::Watch(args) => watch::run(args).await,
+            Invocation::Doctor(args) => doctor::run(args).await,
         }
     });
     match result {
@@ -169,10 +181,18 @@ pub(crate) fn client_failure(context: &str, e: &ClientError) -> Failure {
     };
     // ClientError's Display already makes server text one safe line.
     let text = clean_line(&e.to_string());
-    let message = if matches!(e, ClientError::Network(_)) {
-        format!("{context}: cannot reach the server: {text}")
-    } else {
-        format!("{context}: {text}")
+    let origins = crate::cli::reach::remembered();
+    let unauthenticated = matches!(e, ClientError::Api { error, .. }
+        if error.code == ErrorCode::Unauthenticated);
+    let message = match (e, origins) {
+        (ClientError::Network(_), Some(o)) => {
+            format!("{context}: {}", clean_line(&o.unreachable(&text)))
+        }
+        (ClientError::Network(_), None) => format!("{context}: cannot reach the server: {text}"),
+        (_, Some(o)) if unauthenticated => {
+            format!("{context}: {}", clean_line(&o.refused_token(&text)))
+        }
+        _ => format!("{context}: {text}"),
     };
     Failure::Message { code, message }
 }
@@ -196,6 +216,29 @@ pub(crate) fn connect_to_act(args: &ConnectArgs, what: &str) -> Result<Client, F
 }
 
 impl ConnectArgs {
+    /// These flags, each one given here winning over `outer`'s (the flags
+    /// written before the subcommand).
+    pub fn or(self, outer: &ConnectArgs) -> ConnectArgs {
+        ConnectArgs {
+            server: self.server.or_else(|| outer.server.clone()),
+            token_file: self.token_file.or_else(|| outer.token_file.clone()),
+            config: self.config.or_else(|| outer.config.clone()),
+            profile: self.profile.or_else(|| outer.profile.clone()),
+        }
+    }
+
+    /// The first flag given, as written (`--server`), if any.
+    pub fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.server.is_some(), "--server"),
+            (self.token_file.is_some(), "--token-file"),
+            (self.config.is_some(), "--config"),
+            (self.profile.is_some(), "--profile"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
     /// The command line's layer of the configuration.
     pub fn overrides(&self) -> Overrides {
         Overrides {
@@ -209,10 +252,25 @@ impl ConnectArgs {
 }
 
 fn load_settings(args: &ConnectArgs) -> Result<Settings, Failure> {
-    config::load(&args.overrides()).map_err(|e| Failure::usage(clean_line(&e.to_string())))
+    let settings = config::load_for_scripts(&args.overrides())
+        .map_err(|e| Failure::usage(clean_lines(&e.to_string())))?;
+    crate::cli::reach::remember(&settings);
+    if let Some(problem) = &settings.theme_problem {
+        say_err!(
+            "leadx: warning: {} (ignored here; the inbox would refuse it)",
+            clean_lines(&problem.to_string())
+        );
+    }
+    Ok(settings)
 }
 
-fn client_for(settings: Settings) -> Result<Client, Failure> {
+/// A message of several lines (a TOML parser's, several configuration
+/// errors) made safe line by line, its line breaks kept.
+pub(crate) fn clean_lines(text: &str) -> String {
+    text.lines().map(clean_line).collect::<Vec<_>>().join("\n")
+}
+
+pub(crate) fn client_for(settings: Settings) -> Result<Client, Failure> {
     let client = Client::new(ClientConfig::with_servers(
         &settings.server_urls(),
         settings.token,
@@ -252,6 +310,35 @@ where
     Fut: Future<Output = Result<T, ClientError>>,
 {
     retry_until_definite(read_backoff(), attempt, |_, _, _| {}).await
+}
+
+/// A read retried until `retry_for` seconds have passed when given (then
+/// network errors, 5xx and 429 are tried again with the usual backoff,
+/// each retry said on stderr), else as [`read`].
+pub(crate) async fn read_within<T, F, Fut>(
+    retry_for: Option<u64>,
+    attempt: F,
+) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ClientError>>,
+{
+    let Some(secs) = retry_for else {
+        return read(attempt).await;
+    };
+    retry_until_definite_or_cancelled(
+        Backoff::default(),
+        tokio::time::sleep(Duration::from_secs(secs)),
+        attempt,
+        |n, error, wait| {
+            say_err!(
+                "leadx: reading, attempt {n}: {}; retrying in {:.1}s",
+                clean_line(&error.to_string()),
+                wait.as_secs_f64()
+            );
+        },
+    )
+    .await
 }
 
 /// Writes referrals as `leadx list --format csv|json` does (`json`: one

@@ -30,7 +30,7 @@ pub struct SendArgs {
     #[arg(long)]
     pub contact_name: Option<String>,
     /// The contact's email.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_email)]
     pub contact_email: Option<String>,
     /// The contact's phone.
     #[arg(long)]
@@ -41,8 +41,8 @@ pub struct SendArgs {
     /// Estimated value: `12000`, `12k`, `2.5m`, `1,200.50`.
     #[arg(long, value_parser = parse_value)]
     pub value: Option<i64>,
-    /// ISO 4217 currency (USD when not given).
-    #[arg(long)]
+    /// ISO 4217 currency, any case (USD when not given).
+    #[arg(long, value_parser = parse_currency)]
     pub currency: Option<String>,
     /// The customer's region.
     #[arg(long)]
@@ -63,32 +63,30 @@ pub struct SendArgs {
     pub connect: ConnectArgs,
 }
 
-/// An amount in major units with an optional `k` or `m` suffix, as cents.
+/// An amount as `--value` takes it, in cents: [`crate::money::parse_amount`].
 pub(super) fn parse_value(text: &str) -> Result<i64, String> {
-    let expected = "expected an amount like 12000, 12k, 2.5m or 1,200.50";
-    let t = text.trim().replace(',', "");
-    let (number, factor) = match t.chars().last() {
-        Some('k' | 'K') => (&t[..t.len() - 1], 1_000u32),
-        Some('m' | 'M') => (&t[..t.len() - 1], 1_000_000u32),
-        _ => (t.as_str(), 1u32),
-    };
-    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
-    let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if whole.is_empty() && frac.is_empty() || !digits_ok(whole) || !digits_ok(frac) {
-        return Err(expected.to_owned());
+    crate::money::parse_amount(text)
+}
+
+/// `--contact-email`: refused when it cannot be an address.
+fn parse_email(text: &str) -> Result<String, String> {
+    let email = text.trim();
+    match crate::domain::validate::email_problem(email) {
+        None => Ok(email.to_owned()),
+        Some(why) => Err(format!("not an email address ({why}): {email:?}")),
     }
-    // Exact decimal arithmetic: value in cents = number * factor * 100.
-    let scale = 10i128.pow(u32::try_from(frac.len()).map_err(|_| expected.to_owned())?);
-    let mantissa: i128 = format!("{whole}{frac}")
-        .parse()
-        .map_err(|_| "the amount is too large".to_owned())?;
-    let scaled = mantissa
-        .checked_mul(i128::from(factor) * 100)
-        .ok_or_else(|| "the amount is too large".to_owned())?;
-    if scaled % scale != 0 {
-        return Err("the amount has more precision than a cent".to_owned());
+}
+
+/// `--currency`: three letters, upper-cased (`usd` is USD).
+fn parse_currency(text: &str) -> Result<String, String> {
+    let code = text.trim().to_ascii_uppercase();
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(format!(
+            "expected a three-letter ISO 4217 currency such as USD or EUR, not {text:?}"
+        ))
     }
-    i64::try_from(scaled / scale).map_err(|_| "the amount is too large".to_owned())
 }
 
 pub(super) async fn run(args: SendArgs) -> Result<u8, Failure> {
@@ -134,6 +132,9 @@ pub(super) async fn run(args: SendArgs) -> Result<u8, Failure> {
         }
         Err(e) => {
             let mut context = "send".to_owned();
+            if e.to_string().contains("no partner") {
+                context.push_str(&partner_hint(&client, &request.to_partner).await);
+            }
             if e.code() == Some(ErrorCode::Duplicate)
                 && let ClientError::Api { error, .. } = &e
                 && let Some(existing) = &error.existing_id
@@ -145,12 +146,43 @@ pub(super) async fn run(args: SendArgs) -> Result<u8, Failure> {
     }
 }
 
+/// ` (did you mean 'acme-web'?)` for a partner id the exchange does not
+/// know, from its directory (nothing when it cannot be read).
+pub(super) async fn partner_hint(client: &crate::client::Client, typed: &str) -> String {
+    match client.partners(None).await {
+        Ok(partners) => crate::suggest::did_you_mean(typed, partners.iter().map(|p| p.id.as_str())),
+        Err(_) => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_value;
+    use super::{parse_currency, parse_email, parse_value};
 
     #[test]
-    fn values_parse_to_cents() {
+    fn emails_and_currencies_are_checked_before_sending() {
+        assert_eq!(parse_email(" jo@example.com "), Ok("jo@example.com".into()));
+        for bad in [
+            "notanemail",
+            "@example.com",
+            "jo@example",
+            "jo@@example.com",
+            "j o@x.com",
+        ] {
+            assert!(
+                parse_email(bad)
+                    .unwrap_err()
+                    .starts_with("not an email address"),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_currency("usd"), Ok("USD".into()));
+        assert_eq!(parse_currency("Eur"), Ok("EUR".into()));
+        assert!(parse_currency("dollars").is_err());
+    }
+
+    #[test]
+    fn values_parse_to_cents_and_commas_are_never_decimals() {
         assert_eq!(parse_value("12000"), Ok(1_200_000));
         assert_eq!(parse_value("12k"), Ok(1_200_000));
         assert_eq!(parse_value("2.5m"), Ok(250_000_000));
@@ -158,17 +190,17 @@ mod tests {
         assert_eq!(parse_value("0"), Ok(0));
         assert_eq!(parse_value("0.01"), Ok(1));
         assert_eq!(parse_value(".5k"), Ok(50_000));
-        let expected = "expected an amount like 12000, 12k, 2.5m or 1,200.50";
-        for bad in ["12x", "", "k", "-5"] {
-            assert_eq!(parse_value(bad).unwrap_err(), expected, "{bad:?}");
+        for bad in ["12x", "", "k", "-5", "1,20", "12,5k", "99999999999k"] {
+            assert!(parse_value(bad).is_err(), "{bad:?}");
         }
         assert_eq!(
             parse_value("0.001").unwrap_err(),
-            "the amount has more precision than a cent"
+            "\"0.001\" has more precision than a cent"
         );
-        assert_eq!(
-            parse_value("99999999999999999999m").unwrap_err(),
-            "the amount is too large"
+        assert!(
+            parse_value("99999999999999999999m")
+                .unwrap_err()
+                .contains("above the largest amount accepted")
         );
     }
 }

@@ -38,7 +38,7 @@ pub enum WatchFormat {
 #[derive(Debug, Clone, Args)]
 pub struct WatchArgs {
     /// Only changes to referrals that match this query.
-    #[arg(long, short = 'q', value_name = "QUERY")]
+    #[arg(long, short = 'q', value_name = "QUERY", allow_hyphen_values = true)]
     pub query: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "line")]

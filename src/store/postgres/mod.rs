@@ -36,6 +36,7 @@
 //! one domain are serialised by a transaction lock on the domain, so two
 //! servers cannot both miss a duplicate.
 
+mod admin;
 pub mod conn;
 pub mod group;
 pub mod listen;
@@ -241,6 +242,18 @@ impl Store for PgStore {
         )
         .await?;
         Ok(n == 1)
+    }
+
+    async fn update_partner(&self, partner: &Partner) -> StoreResult<bool> {
+        self.update_partner_impl(partner).await
+    }
+
+    async fn remove_partner(&self, id: &str) -> StoreResult<bool> {
+        self.remove_partner_impl(id).await
+    }
+
+    async fn rotate_user(&self, user_id: &str) -> StoreResult<Option<(UserRecord, String)>> {
+        self.rotate_user_impl(user_id).await
     }
 
     async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {

@@ -7,6 +7,7 @@
 //! are `lx_` + 64 hex digits (256 random bits), stored only as SHA-256
 //! hashes, looked up by hash and compared in constant time.
 
+mod admin;
 pub mod read;
 pub mod schema;
 mod store_impl;

@@ -58,6 +58,18 @@ impl Store for SqliteStore {
         off_runtime(|| SqliteStore::revoke_user(self, user_id))
     }
 
+    async fn update_partner(&self, partner: &Partner) -> StoreResult<bool> {
+        off_runtime(|| SqliteStore::update_partner(self, partner))
+    }
+
+    async fn remove_partner(&self, id: &str) -> StoreResult<bool> {
+        off_runtime(|| SqliteStore::remove_partner(self, id))
+    }
+
+    async fn rotate_user(&self, user_id: &str) -> StoreResult<Option<(UserRecord, String)>> {
+        off_runtime(|| SqliteStore::rotate_user(self, user_id))
+    }
+
     async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
         SqliteStore::revoked_since(self, since)
     }
