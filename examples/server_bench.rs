@@ -291,14 +291,20 @@ async fn main() {
         "unlimited, one token (rate_limit 0, every client on the same receiver's token)",
         ServerConfig {
             rate_limit: 0,
+            // One token for every subscriber: no cap on streams either.
+            max_streams_per_user: 0,
+            max_streams_per_partner: 0,
             ..ServerConfig::for_tests()
         },
         1,
     )
     .await;
     // As `leadx serve` starts: its default limits; a user and token per client.
+    // Its fan-out puts 1,000 subscribers on one partner: twice the default
+    // cap of streams per partner, so that cap is lifted here (and said).
     let stock = ServerConfig {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        max_streams_per_partner: 0,
         ..ServerConfig::default()
     };
     run(

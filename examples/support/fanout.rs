@@ -97,6 +97,13 @@ impl Serve {
     pub fn start(bin: &Path, db: &str) -> Serve {
         let mut cmd = Command::new(bin);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+            // Every subscriber is one partner's, many per token: no caps.
+            .args([
+                "--max-streams-per-user",
+                "0",
+                "--max-streams-per-partner",
+                "0",
+            ])
             .env("LEADX_DB", db)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())

@@ -44,6 +44,12 @@ pub struct ServeArgs {
     /// Requests per second per token (bursts of twice that); 0 turns it off.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub rate_limit: u32,
+    /// Live feeds (GET /v1/events) one user may hold open at once; 0: no cap.
+    #[arg(long, value_name = "N", default_value_t = crate::server::routes::feed_limits::MAX_STREAMS_PER_USER)]
+    pub max_streams_per_user: usize,
+    /// Live feeds the users of one partner may hold open together; 0: no cap.
+    #[arg(long, value_name = "N", default_value_t = crate::server::routes::feed_limits::MAX_STREAMS_PER_PARTNER)]
+    pub max_streams_per_partner: usize,
     /// Seed a demo world (if the database is empty) and run its simulator.
     #[arg(long)]
     pub demo: bool,
@@ -173,6 +179,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = ServerConfig {
         listen: args.listen,
         rate_limit: args.rate_limit,
+        max_streams_per_user: args.max_streams_per_user,
+        max_streams_per_partner: args.max_streams_per_partner,
         tls: args
             .tls_cert
             .clone()

@@ -31,6 +31,10 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Requests a second per token (bursts of twice that); 0 turns it off.
     pub rate_limit: u32,
+    /// Live feeds one user may hold open at once; 0: no cap.
+    pub max_streams_per_user: usize,
+    /// Live feeds the users of one partner may hold together; 0: no cap.
+    pub max_streams_per_partner: usize,
     /// Serve HTTPS with this certificate chain and key (PEM).
     pub tls: Option<TlsFiles>,
     /// Allow plain HTTP on a non-loopback address (a TLS proxy in front).
@@ -70,6 +74,8 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             rate_limit: 100,
+            max_streams_per_user: routes::feed_limits::MAX_STREAMS_PER_USER,
+            max_streams_per_partner: routes::feed_limits::MAX_STREAMS_PER_PARTNER,
             tls: None,
             allow_plain_http: false,
             ping_interval: Duration::from_secs(15),
@@ -223,7 +229,10 @@ pub async fn start(
         shutdown: shutdown_rx,
         config: config.clone(),
         revocations: revocations.clone(),
-        feed_limits: Arc::default(),
+        feed_limits: Arc::new(routes::FeedLimits::new(
+            config.max_streams_per_user,
+            config.max_streams_per_partner,
+        )),
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let cap = conn::CapAcceptor::new(max_connections, conn::reserve_for(max_connections));

@@ -7,8 +7,10 @@
 //!   whose connection takes nothing for [`WRITE_TIMEOUT`] is dropped. Its
 //!   position is kept where it belongs, with the client: it resumes with
 //!   `Last-Event-ID` and misses nothing.
-//! - **Streams per user and per partner** ([`MAX_STREAMS_PER_USER`],
-//!   [`MAX_STREAMS_PER_PARTNER`]): one more is 429 with a clear message.
+//! - **Streams per user and per partner** (by default
+//!   [`MAX_STREAMS_PER_USER`] and [`MAX_STREAMS_PER_PARTNER`]; `leadx serve
+//!   --max-streams-per-user/--max-streams-per-partner`, 0 lifts a cap): one
+//!   more is 429 with a clear message.
 //! - **Replays cost**: a replay of the log is charged to the caller's rate
 //!   limit, one request for every [`EVENTS_PER_CHARGE`] events sent (a
 //!   caller past its limit is slowed, not cut off), and at most
@@ -28,9 +30,10 @@ use crate::wire::ErrorCode;
 pub const STREAM_BUDGET_BYTES: usize = 256 * 1024;
 /// A subscriber whose connection takes nothing for this long is dropped.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Open streams one user may hold.
+/// Open streams one user may hold, by default (`--max-streams-per-user`).
 pub const MAX_STREAMS_PER_USER: usize = 8;
-/// Open streams the users of one partner may hold together.
+/// Open streams the users of one partner may hold together, by default
+/// (`--max-streams-per-partner`).
 pub const MAX_STREAMS_PER_PARTNER: usize = 500;
 /// Events replayed for one rate-limit charge.
 pub const EVENTS_PER_CHARGE: usize = 100;
@@ -40,6 +43,8 @@ pub const MAX_REPLAYS: usize = 16;
 /// The server's count of open streams and its replay permits.
 #[derive(Debug)]
 pub struct FeedLimits {
+    per_user: usize,
+    per_partner: usize,
     open: Mutex<HashMap<String, usize>>,
     /// Taken by a subscriber while it replays from the log.
     pub replays: Arc<Semaphore>,
@@ -47,10 +52,7 @@ pub struct FeedLimits {
 
 impl Default for FeedLimits {
     fn default() -> Self {
-        Self {
-            open: Mutex::default(),
-            replays: Arc::new(Semaphore::new(MAX_REPLAYS)),
-        }
+        Self::new(MAX_STREAMS_PER_USER, MAX_STREAMS_PER_PARTNER)
     }
 }
 
@@ -76,6 +78,16 @@ impl Drop for StreamSlot {
 }
 
 impl FeedLimits {
+    /// Caps of `per_user` and `per_partner` open streams (0: no cap).
+    pub fn new(per_user: usize, per_partner: usize) -> Self {
+        Self {
+            per_user,
+            per_partner,
+            open: Mutex::default(),
+            replays: Arc::new(Semaphore::new(MAX_REPLAYS)),
+        }
+    }
+
     /// Counts a new stream of `actor`, or refuses it (429) when the user
     /// or its partner already holds as many as allowed.
     pub fn open(self: &Arc<Self>, actor: &Actor) -> Result<StreamSlot, HttpError> {
@@ -87,14 +99,15 @@ impl FeedLimits {
             e.retry_after = Some(5);
             e
         };
-        if open.get(&user).copied().unwrap_or(0) >= MAX_STREAMS_PER_USER {
+        let (per_user, per_partner) = (self.per_user, self.per_partner);
+        if per_user > 0 && open.get(&user).copied().unwrap_or(0) >= per_user {
             return Err(refuse(format!(
-                "this user already has {MAX_STREAMS_PER_USER} live feeds open; close one first"
+                "this user already has {per_user} live feeds open; close one first"
             )));
         }
-        if open.get(&partner).copied().unwrap_or(0) >= MAX_STREAMS_PER_PARTNER {
+        if per_partner > 0 && open.get(&partner).copied().unwrap_or(0) >= per_partner {
             return Err(refuse(format!(
-                "partner {} already has {MAX_STREAMS_PER_PARTNER} live feeds open",
+                "partner {} already has {per_partner} live feeds open",
                 actor.partner_id
             )));
         }
