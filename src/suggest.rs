@@ -41,6 +41,8 @@ mod tests {
 
     #[test]
     fn close_names_only() {
+        assert_eq!(closest("deafult", ["default", "light"]), Some("default"));
+        assert_eq!(closest("zzzzzz", ["default", "light"]), None);
         let fields = ["status", "category", "company", "region"];
         assert_eq!(closest("catgory", fields), Some("category"));
         assert_eq!(closest("Category", fields), Some("category"));

@@ -334,7 +334,7 @@ fn resolve_server(
                 let known: Vec<String> = profiles.keys().cloned().collect();
                 return Err(ConfigError::UnknownProfile {
                     name: name.clone(),
-                    suggestion: theme::did_you_mean(name, known.iter().map(String::as_str))
+                    suggestion: crate::suggest::closest(name, known.iter().map(String::as_str))
                         .map(String::from),
                     known,
                 });

@@ -608,7 +608,8 @@ fn check_keys(
         errors.push(ConfigError::UnknownKey {
             origin: origin(v),
             key: join(prefix, k),
-            suggestion: theme::did_you_mean(k, allowed.iter().copied()).map(|s| join(prefix, s)),
+            suggestion: crate::suggest::closest(k, allowed.iter().copied())
+                .map(|s| join(prefix, s)),
         });
     }
 }

@@ -269,7 +269,9 @@ fn resolve(name: &str, user_dir: Option<&Path>, chain: &mut Vec<String>) -> Resu
                 "unknown theme '{name}'; available: {}",
                 available(user_dir).join(", ")
             );
-            if let Some(s) = did_you_mean(name, available(user_dir).iter().map(String::as_str)) {
+            if let Some(s) =
+                crate::suggest::closest(name, available(user_dir).iter().map(String::as_str))
+            {
                 msg.push_str(&format!(" (did you mean '{s}'?)"));
             }
             msg
@@ -364,7 +366,7 @@ fn parse_file(text: &str, origin: &str) -> Result<ThemeFile, String> {
             other => {
                 let mut msg = format!("{origin}: unknown key '{other}'");
                 if let Some(s) =
-                    did_you_mean(other, SLOTS.iter().copied().chain(["name", "extends"]))
+                    crate::suggest::closest(other, SLOTS.iter().copied().chain(["name", "extends"]))
                 {
                     msg.push_str(&format!(" (did you mean '{s}'?)"));
                 }
@@ -403,7 +405,7 @@ fn parse_style(value: &toml::Value) -> Result<Style, String> {
             }
             other => {
                 let mut msg = format!("unknown attribute '{other}'");
-                if let Some(s) = did_you_mean(
+                if let Some(s) = crate::suggest::closest(
                     other,
                     [
                         "fg",
@@ -466,36 +468,6 @@ fn parse_color(v: &toml::Value) -> Result<Option<Color>, String> {
         _ => return Err(format!("{COLOR_EXPECTED}, found {s:?}")),
     };
     Ok(Some(c))
-}
-
-/// The closest of `candidates` to `input` by edit distance, if close enough
-/// to be a typo.
-pub(crate) fn did_you_mean<'a>(
-    input: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let limit = (input.chars().count() / 3).max(1) + 1;
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(input, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().flat_map(char::to_lowercase).collect();
-    let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The 16 ANSI colours with their xterm default RGB values.
@@ -1029,14 +1001,5 @@ mod tests {
         assert_eq!(t.status(crate::wire::Status::Pending), t.status_pending);
         assert_eq!(t.status(crate::wire::Status::Expired), t.status_closed);
         assert_eq!(t.status(crate::wire::Status::Won), t.status_won);
-    }
-
-    #[test]
-    fn did_you_mean_only_for_close_names() {
-        assert_eq!(
-            did_you_mean("deafult", ["default", "light"]),
-            Some("default")
-        );
-        assert_eq!(did_you_mean("zzzzzz", ["default", "light"]), None);
     }
 }
