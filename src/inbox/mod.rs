@@ -15,7 +15,6 @@ pub mod keymap;
 pub mod layout;
 pub mod msg;
 pub mod pace;
-pub mod power;
 pub mod scroll_backend;
 pub mod state;
 pub mod update;

@@ -7,11 +7,12 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
 
 use super::msg::{Effect, ExportFormat, FeedMsg, Msg};
-use super::power::{self, BatchPhase};
 use super::state::{Pane, Popup, State};
 use super::testkit::*;
 use super::theme;
+use super::update::batch::BatchPhase;
 use super::update::update;
+use super::update::{batch, marks, monitor, sort};
 use super::views::render;
 use crate::wire::{
     ApiError, BatchAction, BatchOutcome, BatchResponse, BatchResult, BatchSummary, ErrorCode,
@@ -213,7 +214,7 @@ fn marks_survive_updates_reloads_and_filters_and_count_hidden_ones() {
     let mut s = loaded(Role::Agent, sample());
     update(&mut s, key('*'));
     assert_eq!(s.marks.len(), 6);
-    assert_eq!(power::marks_words(&s).as_deref(), Some("6 selected"));
+    assert_eq!(marks::marks_words(&s).as_deref(), Some("6 selected"));
     // A live update of a marked referral keeps it marked.
     let r = sample().into_iter().find(|r| r.id == "r_08").expect("r_08");
     update(
@@ -247,7 +248,7 @@ fn marks_survive_updates_reloads_and_filters_and_count_hidden_ones() {
     assert_eq!(s.marks.len(), 6);
     assert_eq!(s.hidden_marks(), 3);
     assert_eq!(
-        power::marks_words(&s).as_deref(),
+        marks::marks_words(&s).as_deref(),
         Some("6 selected (3 hidden)")
     );
     update(&mut s, code(KeyCode::Enter));
@@ -289,11 +290,11 @@ fn a_small_batch_skips_what_does_not_apply_and_waits_the_undo_window() {
     assert_eq!(b.skipped, vec![("r_04".to_string(), "not pending")]);
     assert!(matches!(b.phase, BatchPhase::Undo { .. }));
     assert!(s.popup.is_none(), "5 is under the confirmation threshold");
-    assert_eq!(power::undo_left(&s), Some(5));
+    assert_eq!(batch::undo_left(&s), Some(5));
     assert_eq!(s.in_flight(), 5, "not confirmed by the server yet");
     assert_eq!(s.next_wakeup(), Some(s.now + chrono::Duration::seconds(1)));
     assert!(batches(&tick(&mut s, 4)).is_empty());
-    assert_eq!(power::undo_left(&s), Some(1));
+    assert_eq!(batch::undo_left(&s), Some(1));
     let fx = tick(&mut s, 1);
     let sent = batches(&fx);
     assert_eq!(sent.len(), 1);
@@ -595,9 +596,9 @@ fn a_bad_filter_shows_its_column_and_keeps_the_last_good_one() {
 fn s_cycles_the_sort_and_capital_s_reverses_it() {
     let mut s = loaded(Role::Agent, sample());
     update(&mut s, key('s'));
-    assert_eq!(power::sort_words(&s), "age ↑");
+    assert_eq!(sort::sort_words(&s), "age ↑");
     update(&mut s, key('s'));
-    assert_eq!(power::sort_words(&s), "expires ↑");
+    assert_eq!(sort::sort_words(&s), "expires ↑");
     let ids: Vec<String> = s
         .pane(Pane::Incoming)
         .rows
@@ -606,7 +607,7 @@ fn s_cycles_the_sort_and_capital_s_reverses_it() {
         .collect();
     assert_eq!(ids[0], "r_06", "the one expiring first leads: {ids:?}");
     update(&mut s, key('S'));
-    assert_eq!(power::sort_words(&s), "expires ↓");
+    assert_eq!(sort::sort_words(&s), "expires ↓");
     let first = s.pane(Pane::Incoming).rows[0];
     assert_ne!(s.entries[first as usize].referral.id, "r_06");
     // The cursor stays on its referral.
@@ -621,7 +622,7 @@ fn sort_in_a_query_sets_the_sort_and_live_rows_land_in_order() {
     update(&mut s, key('/'));
     type_str(&mut s, "sort:-value");
     update(&mut s, code(KeyCode::Enter));
-    assert_eq!(power::sort_words(&s), "value ↓");
+    assert_eq!(sort::sort_words(&s), "value ↓");
     let mut big = referral("r_99", "hostly", "acme-web", "Big Co", 1);
     big.lead.est_value_cents = Some(900_000_000);
     update(
@@ -841,7 +842,7 @@ fn history_is_recalled_with_up_and_down() {
 #[test]
 fn the_monitor_summarizes_queues_live_and_hides_actions() {
     let mut s = loaded(Role::Operator, sample());
-    let q = power::queue_summary(&s);
+    let q = monitor::queue_summary(&s);
     let acme = q.iter().find(|r| r.partner == "acme-web").unwrap();
     assert_eq!(acme.pending, 5);
     assert_eq!(acme.expiring_24h, 2);
@@ -856,7 +857,7 @@ fn the_monitor_summarizes_queues_live_and_hides_actions() {
             at: t(NOW),
         }),
     );
-    let q = power::queue_summary(&s);
+    let q = monitor::queue_summary(&s);
     let hostly = q.iter().find(|r| r.partner == "hostly").unwrap();
     assert_eq!((hostly.pending, hostly.expiring_24h), (2, 1));
     run(&mut s, "accept");
@@ -1035,7 +1036,7 @@ fn key_commands_run_by_name_from_the_line() {
     run(&mut s, "mark_all");
     assert_eq!(s.marks.len(), 6);
     run(&mut s, "sort_next");
-    assert_eq!(power::sort_words(&s), "age ↑");
+    assert_eq!(sort::sort_words(&s), "age ↑");
     let fx = run(&mut s, "reload");
     assert!(fx.iter().any(|e| matches!(e, Effect::List(_))), "{fx:?}");
     update(&mut s, key(':'));

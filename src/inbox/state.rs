@@ -17,7 +17,9 @@ use tui_input::Input;
 use super::keymap::KeyMap;
 use super::layout;
 use super::msg::{ActionRequest, OpId};
-use super::power::{Batch, CmdLine, RangeMark};
+use super::update::batch::Batch;
+use super::update::marks::RangeMark;
+use super::update::palette::CmdLine;
 use crate::config::BatchSettings;
 use crate::query::{ParseError, Query, SortSpec};
 use crate::wire::{
@@ -831,7 +833,7 @@ impl State {
     /// Actions not yet definitely answered (a batch's items included,
     /// from its undo window on).
     pub fn in_flight(&self) -> usize {
-        use super::power::BatchPhase;
+        use super::update::batch::BatchPhase;
         let batch = match &self.batch {
             Some(b) if matches!(b.phase, BatchPhase::Undo { .. }) => b.items.len(),
             Some(b) if b.phase == BatchPhase::Sending => b.outstanding(),
@@ -946,7 +948,7 @@ impl State {
             consider(m.until);
         }
         if let Some(Batch {
-            phase: super::power::BatchPhase::Undo { until },
+            phase: super::update::batch::BatchPhase::Undo { until },
             ..
         }) = &self.batch
         {

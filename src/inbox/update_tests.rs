@@ -1399,8 +1399,8 @@ fn messages_go_away_by_themselves_and_the_timer_knows_when() {
 fn a_decision_on_another_day_says_the_date() {
     let s = loaded(Role::Agent, sample());
     let mut r = decided(sample()[0].clone(), Status::Accepted, 2);
-    assert!(super::update::describe_decision(&s, &r).ends_with("at 10:42"));
+    assert!(super::update::actions::describe_decision(&s, &r).ends_with("at 10:42"));
     r.decided_at = Some(t("2026-11-24T10:42:00Z"));
-    let d = super::update::describe_decision(&s, &r);
+    let d = super::update::actions::describe_decision(&s, &r);
     assert!(d.ends_with("on 2026-11-24 10:42"), "{d}");
 }

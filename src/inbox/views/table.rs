@@ -166,7 +166,7 @@ pub fn title(state: &State, pane: Pane) -> String {
     if state.sort.is_some() {
         t.push_str(&format!(
             " · sort {}",
-            crate::inbox::power::sort_words(state)
+            crate::inbox::update::sort::sort_words(state)
         ));
     }
     t.push(' ');
