@@ -5,9 +5,6 @@
 //! - [`views`]: drawing, read-only over the state;
 //! - [`app`]: the runtime (terminal, network tasks, timer).
 
-pub mod keys;
-pub mod theme;
-
 pub mod app;
 pub mod command;
 pub mod format;

@@ -9,11 +9,11 @@ use ratatui::crossterm::event::KeyCode;
 use super::msg::{Effect, ExportFormat, FeedMsg, Msg};
 use super::state::{Pane, Popup, State};
 use super::testkit::*;
-use super::theme;
 use super::update::batch::BatchPhase;
 use super::update::update;
 use super::update::{batch, marks, monitor, sort};
 use super::views::render;
+use crate::theme;
 use crate::wire::{
     ApiError, BatchAction, BatchOutcome, BatchResponse, BatchResult, BatchSummary, ErrorCode,
     ReasonCode, Referral, Role, Status,
@@ -691,7 +691,7 @@ fn line_commands_act_on_the_cursor_without_marks() {
     match &fx[1] {
         Effect::Send {
             referral_id,
-            request: super::msg::ActionRequest::Reject(r),
+            request: BatchAction::Reject(r),
             ..
         } => {
             assert_eq!(referral_id, "r_09");

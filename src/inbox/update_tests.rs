@@ -3,10 +3,11 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keymap::KeyMap;
-use super::msg::{ActionOutcome, ActionRequest, Effect, FeedMsg, Msg};
+use super::msg::{ActionOutcome, Effect, FeedMsg, Msg};
 use super::state::{Conn, Level, Pane, Popup, State};
 use super::testkit::*;
 use super::update::{init, update};
+use crate::wire::BatchAction;
 use crate::wire::{CloseStatus, ReasonCode, ReferralBox, Role, Status};
 
 fn current_id(s: &State) -> String {
@@ -24,7 +25,7 @@ fn status_text(s: &State) -> String {
         .unwrap_or_default()
 }
 
-fn sent(fx: &[Effect]) -> (u64, String, ActionRequest, String) {
+fn sent(fx: &[Effect]) -> (u64, String, BatchAction, String) {
     match fx {
         [
             Effect::Send {
@@ -354,7 +355,7 @@ fn accept_sends_with_a_fresh_key_and_applies_the_answer() {
     assert_eq!(id, "r_09");
     assert_eq!(
         req,
-        ActionRequest::Accept(crate::wire::AcceptRequest {
+        BatchAction::Accept(crate::wire::AcceptRequest {
             version: 1,
             note: None
         })
@@ -525,7 +526,7 @@ fn actions_that_may_not_be_taken_say_why_and_do_nothing() {
             Role::Agent,
             false,
             'w',
-            "cannot withdraw a referral sent to you (only its sender can)",
+            "cannot withdraw this referral: only its sender, northwind-net, can",
         ),
         (
             Role::Agent,
@@ -549,7 +550,7 @@ fn actions_that_may_not_be_taken_say_why_and_do_nothing() {
     assert!(update(&mut s, key('a')).is_empty());
     assert_eq!(
         status_text(&s),
-        "cannot accept a referral you sent (only hostly can)"
+        "cannot accept this referral: only its recipient, hostly, can"
     );
     // Wrong status: accepting an accepted one.
     let mut s = loaded(Role::Agent, sample());
@@ -571,7 +572,7 @@ fn withdraw_sends_for_a_pending_outgoing_referral() {
     assert_eq!(id, "r_03");
     assert_eq!(
         req,
-        ActionRequest::Withdraw(crate::wire::WithdrawRequest { version: 1 })
+        BatchAction::Withdraw(crate::wire::WithdrawRequest { version: 1 })
     );
 }
 
@@ -613,7 +614,7 @@ fn reject_picks_a_reason_then_a_note() {
     assert!(p.error.is_none(), "typing a note answers the complaint");
     let (_, id, req, _) = sent(&update(&mut s, code(KeyCode::Enter)));
     assert_eq!(id, "r_09");
-    let ActionRequest::Reject(r) = req else {
+    let BatchAction::Reject(r) = req else {
         panic!()
     };
     assert_eq!(r.version, 1);
@@ -662,7 +663,7 @@ fn forward_narrows_the_directory_and_sends_to_the_pick() {
     type_str(&mut s, "they do hosting");
     let (_, id, req, _) = sent(&update(&mut s, code(KeyCode::Enter)));
     assert_eq!(id, "r_09");
-    let ActionRequest::Forward(f) = req else {
+    let BatchAction::Forward(f) = req else {
         panic!()
     };
     assert_eq!(f.to_partner, "hostly");
@@ -733,9 +734,7 @@ fn close_asks_won_or_lost_then_value_then_note() {
     type_str(&mut s, "went elsewhere");
     let (_, id, req, _) = sent(&update(&mut s, code(KeyCode::Enter)));
     assert_eq!(id, "r_04");
-    let ActionRequest::Close(c) = req else {
-        panic!()
-    };
+    let BatchAction::Close(c) = req else { panic!() };
     assert_eq!(c.status, CloseStatus::Lost);
     assert_eq!(c.version, 2);
     let o = c.outcome.unwrap();

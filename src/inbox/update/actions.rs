@@ -1,23 +1,34 @@
 //! One action on the row under the cursor: may it be taken, send it,
 //! and its answer.
 
+use crate::domain::may::{may, may_role};
 use crate::inbox::format;
-use crate::inbox::msg::{ActionOutcome, ActionRequest, Effect, OpId};
+use crate::inbox::msg::{ActionOutcome, Effect, OpId};
 use crate::inbox::state::{Level, Op, State};
 use crate::inbox::update::{rows::*, shared::*};
 use crate::sanitize;
-use crate::wire::{ActionKind, MAX_CHAIN, Referral, Role, Status};
+use crate::wire::BatchAction;
+use crate::wire::{ActionKind, MAX_CHAIN, Referral, Status};
 
-pub(crate) fn check(state: &State, kind: ActionKind) -> Result<(String, u64, String), String> {
-    let verb = kind.as_str();
+/// Why the user may not act at all (read-only mode, account not loaded,
+/// a role that only reads), if so: the cursor row's check and a batch's
+/// plan both ask it first.
+pub(crate) fn may_not_act(state: &State, verb: &'static str) -> Option<String> {
     if state.readonly {
-        return Err(format!("read-only mode (--readonly): cannot {verb}"));
+        return Some(format!("read-only mode (--readonly): cannot {verb}"));
     }
     match state.role() {
-        None => return Err("still loading your account".to_string()),
-        Some(Role::Viewer) => return Err(format!("viewers can read but not {verb}")),
-        Some(Role::Operator) => return Err(format!("operators can read but not {verb}")),
-        Some(Role::Agent | Role::Admin) => {}
+        None => Some("still loading your account".to_string()),
+        Some(role) => may_role(role, verb).err().map(|e| e.to_string()),
+    }
+}
+
+/// Whether the action may be taken on the row under the cursor: its id,
+/// the version the user sees and the company, or why not.
+pub(crate) fn check(state: &State, kind: ActionKind) -> Result<(String, u64, String), String> {
+    let verb = kind.as_str();
+    if let Some(why) = may_not_act(state, verb) {
+        return Err(why);
     }
     let Some(e) = state.current() else {
         return Err(format!("nothing to {verb}: no referral under the cursor"));
@@ -30,19 +41,8 @@ pub(crate) fn check(state: &State, kind: ActionKind) -> Result<(String, u64, Str
         ));
     }
     let me = state.my_partner().unwrap_or_default();
-    let recipient_side = matches!(
-        kind,
-        ActionKind::Accept | ActionKind::Reject | ActionKind::Forward | ActionKind::Close
-    );
-    if recipient_side && r.to_partner != me {
-        return Err(format!(
-            "cannot {verb} a referral you sent (only {} can)",
-            r.to_partner
-        ));
-    }
-    if kind == ActionKind::Withdraw && r.from_partner != me {
-        return Err("cannot withdraw a referral sent to you (only its sender can)".to_string());
-    }
+    let role = state.role().expect("checked by may_not_act");
+    may(role, me, kind, r).map_err(|e| e.to_string())?;
     let wanted = if kind == ActionKind::Close {
         Status::Accepted
     } else {
@@ -68,7 +68,7 @@ pub(crate) fn check(state: &State, kind: ActionKind) -> Result<(String, u64, Str
 pub(crate) fn send(
     state: &mut State,
     referral_id: String,
-    request: ActionRequest,
+    request: BatchAction,
     fx: &mut Vec<Effect>,
 ) -> OpId {
     let op = state.next_op;
@@ -144,10 +144,10 @@ pub(crate) fn on_action_done(state: &mut State, op: OpId, outcome: ActionOutcome
                 apply_referral(state, clean_referral(r), false);
             }
             let detail = match (&o.request, state.entry(&o.referral_id)) {
-                (ActionRequest::Forward(f), _) => {
+                (BatchAction::Forward(f), _) => {
                     format!(" to {}", sanitize::clean_line(&f.to_partner))
                 }
-                (ActionRequest::Close(_), Some(e)) => format!(" as {}", e.referral.status.as_str()),
+                (BatchAction::Close(_), Some(e)) => format!(" as {}", e.referral.status.as_str()),
                 _ => String::new(),
             };
             say(

@@ -4,7 +4,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::Input;
 
 use crate::inbox::command::{Command, Context};
-use crate::inbox::msg::{ActionRequest, Effect};
+use crate::inbox::msg::Effect;
 use crate::inbox::state::{
     ClosePopup, CloseStep, ForwardPopup, Level, Pane, Popup, RejectPopup, State,
 };
@@ -13,6 +13,7 @@ use crate::inbox::update::{
     quit::*, rows::*, saved_views::*, shared::*, sort::*,
 };
 use crate::inbox::views::help;
+use crate::wire::BatchAction;
 use crate::wire::{AcceptRequest, ActionKind, MAX_LINE_CHARS, WithdrawRequest};
 
 pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> bool {
@@ -175,7 +176,7 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::Accept => {
             match check(state, ActionKind::Accept) {
                 Ok((id, version, company)) => {
-                    let req = ActionRequest::Accept(AcceptRequest {
+                    let req = BatchAction::Accept(AcceptRequest {
                         version,
                         note: None,
                     });
@@ -192,7 +193,7 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
                     send(
                         state,
                         id,
-                        ActionRequest::Withdraw(WithdrawRequest { version }),
+                        BatchAction::Withdraw(WithdrawRequest { version }),
                         fx,
                     );
                     say(state, Level::Info, format!("withdrawing {company}…"));
@@ -299,8 +300,6 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         | Command::NextView => false,
     }
 }
-
-/// Whether the action may be taken on the row under the cursor: its id,
 
 impl State {
     /// Where keys go now.

@@ -6,6 +6,10 @@ use crate::inbox::update::{rows::*, shared::*};
 use crate::sanitize;
 use crate::wire::{Referral, ReferralBox, Role};
 
+/// The client moved on: the header and status bar follow the live server,
+/// and the message says where to first (a narrow line cuts the end), then
+/// which one could not be reached and why. When every server has failed,
+/// it says that none answers and which one is tried next.
 pub(crate) fn on_server_moved(
     state: &mut State,
     from: &str,

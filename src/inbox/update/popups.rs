@@ -5,9 +5,10 @@ use tui_input::Input;
 
 use crate::inbox::command::Command;
 use crate::inbox::format;
-use crate::inbox::msg::{ActionRequest, Effect};
+use crate::inbox::msg::Effect;
 use crate::inbox::state::{ClosePopup, CloseStep, ForwardPopup, Level, Popup, RejectPopup, State};
 use crate::inbox::update::{actions::*, batch::*, shared::*};
+use crate::wire::BatchAction;
 use crate::wire::{
     CloseRequest, CloseStatus, ForwardRequest, MAX_LINE_CHARS, MAX_TEXT_CHARS, OutcomeInput,
     ReasonCode, ReasonInput, RejectRequest,
@@ -97,7 +98,7 @@ pub(crate) fn reject_key(
                     p.error = Some("a note is required with \"other\"".to_string());
                     return (Some(Popup::Reject(p)), true);
                 }
-                let req = ActionRequest::Reject(RejectRequest {
+                let req = BatchAction::Reject(RejectRequest {
                     version: p.version,
                     reason: ReasonInput { code, note },
                 });
@@ -164,7 +165,7 @@ pub(crate) fn forward_key(
                 (Some(Popup::Forward(p)), true)
             }
             KeyCode::Enter => {
-                let req = ActionRequest::Forward(ForwardRequest {
+                let req = BatchAction::Forward(ForwardRequest {
                     version: p.version,
                     to_partner: to.clone(),
                     note: note_value(input),
@@ -250,7 +251,7 @@ pub(crate) fn close_key(
                 };
                 let outcome = (value_cents.is_some() || note.is_some())
                     .then_some(OutcomeInput { value_cents, note });
-                let req = ActionRequest::Close(CloseRequest {
+                let req = BatchAction::Close(CloseRequest {
                     version: p.version,
                     status,
                     outcome,

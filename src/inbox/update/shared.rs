@@ -25,10 +25,7 @@ pub(crate) fn say(state: &mut State, level: Level, text: String) {
     state.status = Some(StatusMessage::new(text, level, state.now));
 }
 
-/// The client moved on: the header and status bar follow the live server,
-/// and the message says where to first (a narrow line cuts the end), then
-/// which one could not be reached and why. When every server has failed,
-
+/// The status while `R` lists again (replaced when the lists are in).
 pub(crate) const RELOADING: &str = "reloading…";
 
 pub(crate) fn clean_referral(r: Referral) -> Referral {
@@ -37,6 +34,7 @@ pub(crate) fn clean_referral(r: Referral) -> Referral {
 
 // ---------------------------------------------------------------- loading
 
+/// Feeds a key to a tui-input, refusing to grow past `limit` characters.
 pub(crate) fn edit(input: &mut Input, ev: &KeyEvent, limit: usize) -> bool {
     let Some(req) = to_input_request(&Event::Key(*ev)) else {
         return false;

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::centered;
 use crate::inbox::command::FIXED_KEYS;
 use crate::inbox::keymap::KeyMap;
-use crate::inbox::theme::Theme;
+use crate::theme::Theme;
 
 /// `(keys, text)` lines of the overlay; a `None` key is a section heading.
 pub fn lines(keymap: &KeyMap) -> Vec<(Option<String>, &'static str)> {

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use super::put_run;
 use crate::inbox::command::{Command, Context};
 use crate::inbox::state::{CloseStep, Pane, Popup, State};
-use crate::inbox::theme::Theme;
+use crate::theme::Theme;
 
 /// The `(keys, label)` pairs shown for the current context.
 pub fn hints(state: &State) -> Vec<(String, &'static str)> {

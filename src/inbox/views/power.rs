@@ -12,9 +12,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 use super::{centered, popup_box, put, put_run};
 use crate::inbox::format;
 use crate::inbox::state::State;
-use crate::inbox::theme::Theme;
 use crate::inbox::update::batch::{self, Batch};
 use crate::inbox::update::monitor;
+use crate::theme::Theme;
 
 /// The confirmation: `Accept 214 referrals (3 skipped: not pending)?`.
 pub fn confirm(state: &State, batch: &Batch, theme: &Theme, area: Rect, frame: &mut Frame) {

@@ -7,9 +7,9 @@ use ratatui::style::Modifier;
 use super::put_run;
 use crate::inbox::format;
 use crate::inbox::state::{Conn, Level, OFFLINE_AFTER_SECS, State};
-use crate::inbox::theme::Theme;
 use crate::inbox::update::batch::BatchPhase;
 use crate::sanitize::{fit, width};
+use crate::theme::Theme;
 
 /// The connection words: `● live`, `◌ reconnecting in 3s`, `✕ offline since 10:42`.
 pub fn connection(state: &State) -> String {

@@ -10,7 +10,7 @@ use super::put;
 use crate::inbox::format::{self, Urgency};
 use crate::inbox::layout::table_rows;
 use crate::inbox::state::{Entry, Pane, State};
-use crate::inbox::theme::Theme;
+use crate::theme::Theme;
 use crate::wire::{ActionKind, Role, Status};
 
 /// A table column.

@@ -3,12 +3,13 @@ use std::collections::BTreeMap;
 use tui_input::Input;
 
 use super::*;
+use crate::domain::may::may;
 use crate::inbox::command::Command;
-use crate::inbox::msg::{ActionRequest, Effect};
+use crate::inbox::msg::Effect;
 use crate::inbox::state::{Entry, ForwardPopup, Level, Popup, RejectPopup, State};
 use crate::wire::{
     AcceptRequest, ActionKind, BatchAction, BatchItem, ForwardRequest, MAX_CHAIN, RejectRequest,
-    Role, Status, WithdrawRequest,
+    Status, WithdrawRequest,
 };
 
 // ---------------------------------------------------------------- batches
@@ -20,17 +21,10 @@ pub fn skip_reason(state: &State, kind: ActionKind, e: &Entry) -> Option<&'stati
     if e.in_flight.is_some() {
         return Some("in flight");
     }
-    match kind {
-        ActionKind::Withdraw => {
-            if r.from_partner != me {
-                return Some("not sent by you");
-            }
-        }
-        _ => {
-            if r.to_partner != me {
-                return Some("not sent to you");
-            }
-        }
+    if let Some(role) = state.role()
+        && let Err(refusal) = may(role, me, kind, r)
+    {
+        return Some(refusal.short());
     }
     let wanted = if kind == ActionKind::Close {
         Status::Accepted
@@ -48,19 +42,6 @@ pub fn skip_reason(state: &State, kind: ActionKind, e: &Entry) -> Option<&'stati
         return Some("too many hops");
     }
     None
-}
-
-/// Why the user may not act at all, if so.
-pub(crate) fn may_not_act(state: &State, verb: &str) -> Option<String> {
-    if state.readonly {
-        return Some(format!("read-only mode (--readonly): cannot {verb}"));
-    }
-    match state.role() {
-        None => Some("still loading your account".to_string()),
-        Some(Role::Viewer) => Some(format!("viewers can read but not {verb}")),
-        Some(Role::Operator) => Some(format!("operators can read but not {verb}")),
-        Some(Role::Agent | Role::Admin) => None,
-    }
 }
 
 /// The marked referrals, in the order they are shown (active pane first).
@@ -84,22 +65,22 @@ pub(crate) fn marked_entries(state: &State) -> Vec<u32> {
 }
 
 /// The body of one item, from a template action and the item's version.
-pub(crate) fn item_action(template: &ActionRequest, version: u64, kind: ActionKind) -> BatchAction {
+pub(crate) fn item_action(template: &BatchAction, version: u64, kind: ActionKind) -> BatchAction {
     match template {
-        ActionRequest::Reject(r) => BatchAction::Reject(RejectRequest {
+        BatchAction::Reject(r) => BatchAction::Reject(RejectRequest {
             version,
             reason: r.reason.clone(),
         }),
-        ActionRequest::Forward(f) => BatchAction::Forward(ForwardRequest {
+        BatchAction::Forward(f) => BatchAction::Forward(ForwardRequest {
             version,
             ..f.clone()
         }),
-        ActionRequest::Withdraw(_) => BatchAction::Withdraw(WithdrawRequest { version }),
-        ActionRequest::Close(c) => BatchAction::Close(crate::wire::CloseRequest {
+        BatchAction::Withdraw(_) => BatchAction::Withdraw(WithdrawRequest { version }),
+        BatchAction::Close(c) => BatchAction::Close(crate::wire::CloseRequest {
             version,
             ..c.clone()
         }),
-        ActionRequest::Accept(a) => {
+        BatchAction::Accept(a) => {
             debug_assert_eq!(kind, ActionKind::Accept);
             BatchAction::Accept(AcceptRequest {
                 version,
@@ -112,7 +93,7 @@ pub(crate) fn item_action(template: &ActionRequest, version: u64, kind: ActionKi
 /// Plans a batch of `template` over the marks: confirms above the
 /// threshold, else starts it (undo window or send). Returns whether
 /// anything changed.
-pub fn plan(state: &mut State, template: ActionRequest, fx: &mut Vec<Effect>) -> bool {
+pub fn plan(state: &mut State, template: BatchAction, fx: &mut Vec<Effect>) -> bool {
     let kind = template.kind();
     let verb = kind.as_str();
     if let Some(why) = may_not_act(state, verb) {
@@ -133,7 +114,7 @@ pub fn plan(state: &mut State, template: ActionRequest, fx: &mut Vec<Effect>) ->
         return true;
     }
     let to = match &template {
-        ActionRequest::Forward(f) => Some(f.to_partner.clone()),
+        BatchAction::Forward(f) => Some(f.to_partner.clone()),
         _ => None,
     };
     let mut items = Vec::new();
@@ -191,8 +172,8 @@ pub fn plan(state: &mut State, template: ActionRequest, fx: &mut Vec<Effect>) ->
         return true;
     }
     let detail = match &template {
-        ActionRequest::Forward(f) => format!("to {}", f.to_partner),
-        ActionRequest::Reject(r) => format!("as {}", r.reason.code.as_str()),
+        BatchAction::Forward(f) => format!("to {}", f.to_partner),
+        BatchAction::Reject(r) => format!("as {}", r.reason.code.as_str()),
         _ => String::new(),
     };
     let id = state.next_batch;
@@ -222,7 +203,7 @@ pub fn batch_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> b
     match cmd {
         Command::Accept => plan(
             state,
-            ActionRequest::Accept(AcceptRequest {
+            BatchAction::Accept(AcceptRequest {
                 version: 0,
                 note: None,
             }),
@@ -230,7 +211,7 @@ pub fn batch_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) -> b
         ),
         Command::Withdraw => plan(
             state,
-            ActionRequest::Withdraw(WithdrawRequest { version: 0 }),
+            BatchAction::Withdraw(WithdrawRequest { version: 0 }),
             fx,
         ),
         Command::Reject => {

@@ -3,6 +3,7 @@ use crate::inbox::msg::Effect;
 use crate::inbox::state::{Level, Popup, State};
 use crate::wire::{ActionKind, BatchRequest};
 
+/// The user said yes: open the undo window, or send now when it is off.
 pub fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
     if matches!(state.popup, Some(Popup::BatchConfirm)) {
         state.popup = None;

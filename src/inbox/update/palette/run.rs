@@ -2,7 +2,7 @@ use tui_input::Input;
 
 use super::*;
 use crate::inbox::command::Command;
-use crate::inbox::msg::{ActionRequest, Effect, ExportFormat};
+use crate::inbox::msg::{Effect, ExportFormat};
 use crate::inbox::state::{Level, Popup, State};
 use crate::query::{Query, SortField, SortSpec};
 use crate::wire::{BatchAction, ForwardRequest, ReasonCode, ReasonInput, RejectRequest};
@@ -45,7 +45,7 @@ pub fn run_line(state: &mut State, text: &str, fx: &mut Vec<Effect>, run: Dispat
             if code == ReasonCode::Other && note.is_none() {
                 return err(state, "expected a note after \"other\"".to_string());
             }
-            let template = ActionRequest::Reject(RejectRequest {
+            let template = BatchAction::Reject(RejectRequest {
                 version: 0,
                 reason: ReasonInput { code, note },
             });
@@ -65,7 +65,7 @@ pub fn run_line(state: &mut State, text: &str, fx: &mut Vec<Effect>, run: Dispat
                     format!("expected a partner id (Tab completes), not \"{to}\""),
                 );
             }
-            let template = ActionRequest::Forward(ForwardRequest {
+            let template = BatchAction::Forward(ForwardRequest {
                 version: 0,
                 to_partner: to.to_string(),
                 note,
@@ -234,7 +234,7 @@ pub(crate) fn act(state: &mut State, cmd: Command, fx: &mut Vec<Effect>, run: Di
 }
 
 /// `:reject` / `:forward` with their arguments given.
-pub(crate) fn act_with(state: &mut State, template: ActionRequest, fx: &mut Vec<Effect>) {
+pub(crate) fn act_with(state: &mut State, template: BatchAction, fx: &mut Vec<Effect>) {
     if !state.marks.is_empty() {
         plan(state, template, fx);
         return;
@@ -242,7 +242,7 @@ pub(crate) fn act_with(state: &mut State, template: ActionRequest, fx: &mut Vec<
     let kind = template.kind();
     match check(state, kind) {
         Ok((id, version, company)) => {
-            if let ActionRequest::Forward(f) = &template
+            if let BatchAction::Forward(f) = &template
                 && state
                     .entry(&id)
                     .is_some_and(|e| e.referral.chain.iter().any(|c| *c == f.to_partner))
@@ -257,13 +257,7 @@ pub(crate) fn act_with(state: &mut State, template: ActionRequest, fx: &mut Vec<
                 );
                 return;
             }
-            let req = match item_action(&template, version, kind) {
-                BatchAction::Reject(r) => ActionRequest::Reject(r),
-                BatchAction::Forward(f) => ActionRequest::Forward(f),
-                BatchAction::Accept(a) => ActionRequest::Accept(a),
-                BatchAction::Withdraw(w) => ActionRequest::Withdraw(w),
-                BatchAction::Close(c) => ActionRequest::Close(c),
-            };
+            let req = item_action(&template, version, kind);
             send(state, id, req, fx);
             say(
                 state,
