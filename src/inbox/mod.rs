@@ -1,7 +1,8 @@
 //! The terminal inbox: model, reducer, keymap, views and runtime.
 //!
 //! - [`command`] / [`keymap`]: the one table of bindable commands and the keys;
-//! - [`state`], [`msg`], [`update`]: the model and its pure reducer;
+//! - [`state`], [`msg`], [`update`]: the model and its pure reducer, one
+//!   module per feature under `update/` (marks, batch, palette, …);
 //! - [`views`]: drawing, read-only over the state;
 //! - [`app`]: the runtime (terminal, network tasks, timer).
 
@@ -18,12 +19,8 @@ pub mod update;
 pub mod views;
 
 #[cfg(test)]
-mod power_tests;
-#[cfg(test)]
 mod scroll_backend_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
-#[cfg(test)]
-mod update_tests;
 #[cfg(test)]
 mod view_tests;

@@ -7,6 +7,10 @@
 //! reasons) goes through `crate::sanitize` at the top of the handler of its
 //! message, before it is stored; the model holds only safe text and views
 //! draw it as is.
+//!
+//! One module per feature (see docs/ARCHITECTURE.md for the map): this
+//! file only routes a message to its feature; keys go through
+//! [`dispatch`].
 
 use crate::inbox::msg::{Effect, Msg};
 use crate::inbox::state::{Conn, Level, Pane, Popup, State};
@@ -250,3 +254,32 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
     fx
 }
+
+#[cfg(test)]
+mod actions_tests;
+#[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
+mod dispatch_tests;
+#[cfg(test)]
+mod feed_tests;
+#[cfg(test)]
+mod filter_tests;
+#[cfg(test)]
+mod loading_tests;
+#[cfg(test)]
+mod marks_tests;
+#[cfg(test)]
+mod monitor_tests;
+#[cfg(test)]
+mod palette_tests;
+#[cfg(test)]
+mod popups_tests;
+#[cfg(test)]
+mod rows_tests;
+#[cfg(test)]
+mod saved_views_tests;
+#[cfg(test)]
+mod sort_tests;
+#[cfg(test)]
+mod test_support;

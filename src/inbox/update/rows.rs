@@ -222,8 +222,7 @@ pub(crate) fn rebuild_panes(state: &mut State) {
 
 /// The one lower-cased word of a filter that is a single bare word (the
 /// common case, typed letter by letter): it is scanned for in the entries'
-
-/// [`state::FilterText`] instead of matching the query row by row.
+/// [`crate::inbox::state::FilterText`] instead of matching the query row by row.
 pub(crate) fn single_word(text: &str) -> Option<String> {
     let w = text.trim();
     let plain = !w.is_empty()

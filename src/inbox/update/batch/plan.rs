@@ -1,3 +1,6 @@
+//! Planning a batch: which marked referrals the action applies to (the
+//! rest skipped, with why), and `a`/`r`/`f`/`w` with marks.
+
 use std::collections::BTreeMap;
 
 use tui_input::Input;

@@ -1,3 +1,6 @@
+//! A batch's answers: per-item outcomes, retries, and the keys of the
+//! confirmation and results views.
+
 use std::collections::HashSet;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};

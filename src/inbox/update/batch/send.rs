@@ -1,3 +1,5 @@
+//! Confirming a batch, its undo window, and sending it in chunks.
+
 use super::*;
 use crate::inbox::msg::Effect;
 use crate::inbox::state::{Level, Popup, State};

@@ -1,3 +1,6 @@
+//! Running one `:` line: actions, select, filter, sort, view, theme,
+//! export, and key commands by name.
+
 use tui_input::Input;
 
 use super::*;
