@@ -104,19 +104,18 @@ pub fn may(
 mod tests {
     use super::*;
 
-    fn hop(from: &str, to: &str) -> Referral {
-        let mut r = crate::inbox::testkit::referral("r_1", from, to, "Acme", 5);
-        r.from_partner = from.into();
-        r
+    /// Pending, sent by northwind-net to acme-web.
+    fn hop() -> Referral {
+        crate::domain::rules::tests::pending().referral
     }
 
     #[test]
     fn roles_that_only_read_are_refused_in_one_wording() {
-        let r = hop("a", "b");
-        let e = may(Role::Viewer, "b", ActionKind::Accept, &r).unwrap_err();
+        let r = hop();
+        let e = may(Role::Viewer, "acme-web", ActionKind::Accept, &r).unwrap_err();
         assert_eq!(e.to_string(), "viewers can read but not accept");
         assert_eq!(e.short(), "read-only role");
-        let e = may(Role::Operator, "b", ActionKind::Reject, &r).unwrap_err();
+        let e = may(Role::Operator, "acme-web", ActionKind::Reject, &r).unwrap_err();
         assert_eq!(e.to_string(), "operators can read but not reject");
         assert!(may_role(Role::Agent, "send").is_ok());
         assert_eq!(
@@ -127,15 +126,15 @@ mod tests {
 
     #[test]
     fn only_the_recipient_decides_and_only_the_sender_withdraws() {
-        let r = hop("a", "b");
+        let r = hop();
         for k in [
             ActionKind::Accept,
             ActionKind::Reject,
             ActionKind::Forward,
             ActionKind::Close,
         ] {
-            assert!(may(Role::Agent, "b", k, &r).is_ok(), "{k:?}");
-            let e = may(Role::Admin, "a", k, &r).unwrap_err();
+            assert!(may(Role::Agent, "acme-web", k, &r).is_ok(), "{k:?}");
+            let e = may(Role::Admin, "northwind-net", k, &r).unwrap_err();
             assert_eq!(
                 e.to_string(),
                 format!(
@@ -145,11 +144,11 @@ mod tests {
             );
             assert_eq!(e.short(), "not sent to you");
         }
-        assert!(may(Role::Agent, "a", ActionKind::Withdraw, &r).is_ok());
-        let e = may(Role::Agent, "b", ActionKind::Withdraw, &r).unwrap_err();
+        assert!(may(Role::Agent, "northwind-net", ActionKind::Withdraw, &r).is_ok());
+        let e = may(Role::Agent, "acme-web", ActionKind::Withdraw, &r).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "cannot withdraw this referral: only its sender, a, can"
+            "cannot withdraw this referral: only its sender, northwind-net, can"
         );
         assert_eq!(e.short(), "not sent by you");
     }

@@ -380,7 +380,7 @@ pub fn expire(current: &StoredReferral, now: Timestamp) -> Option<StoredReferral
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::wire::{LeadInput, OutcomeInput, ReasonInput, Role, parse_timestamp};
 
@@ -434,7 +434,7 @@ mod tests {
         }
     }
 
-    fn pending() -> StoredReferral {
+    pub(crate) fn pending() -> StoredReferral {
         decide_create(
             &actor("northwind-net", Role::Agent),
             &create_req(),
