@@ -138,7 +138,7 @@ mod tests {
             assert_eq!(
                 e.to_string(),
                 format!(
-                    "cannot {} this referral: only its recipient, b, can",
+                    "cannot {} this referral: only its recipient, acme-web, can",
                     k.as_str()
                 )
             );
