@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Timelike};
 
+use super::may::{may, may_role};
 use super::types::{Action, ActionItem, Actor, Applied, DomainError, OpenHop, StoredReferral};
 use super::validate::{
     check_cents, check_commission, check_expires, check_text, invalid, normalize_domain,
@@ -18,8 +19,8 @@ use super::validate::{
 };
 use super::visibility::can_see;
 use crate::wire::{
-    CloseStatus, CreateReferral, DecidedBy, MAX_CHAIN, Name, Outcome, Reason, ReasonCode, Referral,
-    Status, Timestamp,
+    ActionKind, CloseStatus, CreateReferral, DecidedBy, MAX_CHAIN, Name, Outcome, Reason,
+    ReasonCode, Referral, Status, Timestamp,
 };
 
 /// `decided_by` for this actor.
@@ -49,12 +50,7 @@ pub fn decide_create(
     open_hops: &dyn Fn(&str) -> Vec<OpenHop>,
     new_id: String,
 ) -> Result<StoredReferral, DomainError> {
-    if !actor.role.may_act() {
-        return Err(forbidden(format!(
-            "a {} may not send referrals",
-            actor.role.as_str()
-        )));
-    }
+    may_role(actor.role, "send").map_err(|e| forbidden(e.to_string()))?;
     if request.to_partner == actor.partner_id {
         return Err(invalid(
             "to_partner",
@@ -129,13 +125,13 @@ fn allowed_from(action: &Action) -> Status {
     }
 }
 
-fn action_name(action: &Action) -> &'static str {
+fn action_kind(action: &Action) -> ActionKind {
     match action {
-        Action::Accept { .. } => "accept",
-        Action::Reject { .. } => "reject",
-        Action::Forward { .. } => "forward",
-        Action::Withdraw => "withdraw",
-        Action::Close { .. } => "close",
+        Action::Accept { .. } => ActionKind::Accept,
+        Action::Reject { .. } => ActionKind::Reject,
+        Action::Forward { .. } => ActionKind::Forward,
+        Action::Withdraw => ActionKind::Withdraw,
+        Action::Close { .. } => ActionKind::Close,
     }
 }
 
@@ -192,21 +188,9 @@ pub fn decide(
     if r.id != item.id || !can_see(current, actor) {
         return Err(DomainError::NotFound);
     }
-    // 403: role, then side.
-    let name = action_name(&item.action);
-    if !actor.role.may_act() {
-        return Err(forbidden(format!(
-            "a {} may not {name} referrals",
-            actor.role.as_str()
-        )));
-    }
-    let (side_ok, side) = match item.action {
-        Action::Withdraw => (r.from_partner == actor.partner_id, "its sender"),
-        _ => (r.to_partner == actor.partner_id, "its recipient"),
-    };
-    if !side_ok {
-        return Err(forbidden(format!("only {side} may {name} this referral")));
-    }
+    // 403: role, then side (the one rule, `domain::may`).
+    may(actor.role, &actor.partner_id, action_kind(&item.action), r)
+        .map_err(|e| forbidden(e.to_string()))?;
     // 422: the action's own rules.
     match &item.action {
         Action::Accept { note } => {
@@ -396,7 +380,7 @@ pub fn expire(current: &StoredReferral, now: Timestamp) -> Option<StoredReferral
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::wire::{LeadInput, OutcomeInput, ReasonInput, Role, parse_timestamp};
 
@@ -450,7 +434,7 @@ mod tests {
         }
     }
 
-    fn pending() -> StoredReferral {
+    pub(crate) fn pending() -> StoredReferral {
         decide_create(
             &actor("northwind-net", Role::Agent),
             &create_req(),
