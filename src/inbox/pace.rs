@@ -21,7 +21,9 @@
 //!   (autorepeat, a paste, fast typing: [`Pacer::input`]) and a frame takes
 //!   the link longer than the pause the pacer would wait for, no frame is
 //!   started until the keys pause ([`TYPEAHEAD_FACTOR`] × their spacing) or
-//!   [`MAX_DEFER`] has passed since the last frame. The first key of a
+//!   [`MAX_DEFER`] has passed since the last frame. With a ceiling
+//!   (`max_fps`) and no link speed, the gap stands for the frame's cost: a
+//!   frame started in the middle of a burst keeps the last one back by it. The first key of a
 //!   burst is drawn at once; the ones after it fold into one frame drawn
 //!   when they stop, so no frame of an old state is on the line in front
 //!   of the last one.
@@ -129,7 +131,10 @@ impl Pacer {
         let gap = gap.filter(|g| *g <= TYPEAHEAD_GAP)?;
         let pause = gap.mul_f64(TYPEAHEAD_FACTOR);
         let until = last + pause;
-        let worth = self.frame_time()? > pause;
+        // A frame started now costs the link its time, and with a ceiling
+        // (`max_fps`) it also keeps the next one back by the gap.
+        let ceiling = Some(self.min_gap).filter(|g| *g > FRAME_GAP);
+        let worth = self.frame_time().max(ceiling)? > pause;
         let left = MAX_DEFER.checked_sub(since)?;
         (worth && until > now).then(|| until.min(now + left))
     }
@@ -364,6 +369,12 @@ mod tests {
         p.drawn(before, 400);
         burst(&mut p);
         assert_eq!(wait_ms(&mut p, at, since, None), 35);
+        // A ceiling of 2 frames a second, the link's speed not known: a
+        // frame drawn now would keep the last one back by 500 ms; hold.
+        let mut p = Pacer::new(Some(2), None);
+        p.drawn(t0 - 600 * MS, 400);
+        burst(&mut p);
+        assert_eq!(wait_ms(&mut p, at, 640 * MS, None), 35);
         // Keys 150 ms apart are typing, not a burst: draw.
         let mut p = Pacer::new(None, Some(9600));
         p.drawn(t0 - 600 * MS, 400);
