@@ -43,9 +43,6 @@ fn two_frames_in(state: &mut State, bce: bool, depth: theme::ColorDepth) -> (usi
             .buffer
             .clone();
         let bytes = out.take();
-        if step == 0 && std::env::var_os("DUMP_REPAINT").is_some() {
-            std::fs::write(format!("/tmp/repaint-{w}x{h}-{depth:?}.bin"), &bytes).unwrap();
-        }
         vt.process(&bytes);
         assert_screen(&vt, &frame);
         sizes.push(bytes.len());
