@@ -42,6 +42,8 @@ struct Link {
     bytes: usize,
     /// When the last byte arrived.
     last: Option<Instant>,
+    /// Every byte, in order (to find where the last frame began).
+    log: Vec<u8>,
 }
 
 type Shared = Arc<(Mutex<Link>, Condvar)>;
@@ -72,6 +74,7 @@ fn relay(reader: Box<dyn std::io::Read + Send>, baud: u32, out: Shared) {
                     p.process(piece);
                 }
                 l.bytes += piece.len();
+                l.log.extend_from_slice(piece);
                 l.last = Some(Instant::now());
                 cv.notify_all();
             }
@@ -81,6 +84,16 @@ fn relay(reader: Box<dyn std::io::Read + Send>, baud: u32, out: Shared) {
 
 fn total(out: &Shared) -> usize {
     out.0.lock().expect("lock").bytes
+}
+
+/// The bytes of the last synchronized frame that began after byte `from`.
+fn last_frame(out: &Shared, from: usize) -> usize {
+    let l = out.0.lock().expect("lock");
+    let tail = &l.log[from.min(l.log.len())..];
+    let open = b"\x1b[?2026h";
+    tail.windows(open.len())
+        .rposition(|w| w == open)
+        .map_or(tail.len(), |at| tail.len() - at)
 }
 
 fn screen(out: &Shared) -> String {
@@ -135,6 +148,8 @@ struct Figures {
     burst_bytes: usize,
     settle: Duration,
     frame_time: Duration,
+    /// The burst's last frame: its bytes.
+    final_frame: usize,
 }
 
 async fn measure(baud: u32, (cols, rows): (u16, u16), pacing: &str) -> Figures {
@@ -283,6 +298,7 @@ async fn measure(baud: u32, (cols, rows): (u16, u16), pacing: &str) -> Figures {
     }
     let last = settle(&out, b0, quiet, limit, |_| true).expect("burst");
     let burst_bytes = total(&out) - b0;
+    let final_frame = last_frame(&out, b0);
     send(b"q");
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(60) {
@@ -300,6 +316,7 @@ async fn measure(baud: u32, (cols, rows): (u16, u16), pacing: &str) -> Figures {
         burst_bytes,
         settle: last.saturating_duration_since(last_key),
         frame_time,
+        final_frame,
     }
 }
 
@@ -310,9 +327,9 @@ async fn main() {
         .unwrap_or_else(|| "none".to_string());
     println!("pacing: {pacing}");
     println!(
-        "| Link | Size | Repaint | Key | Lead | Burst of 20 keys | Settles after the last key | One key's frame on the link | |"
+        "| Link | Size | Repaint | Key | Lead | Burst of 20 keys | Settles after the last key | One key's frame on the link | The burst's last frame on the link | |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     // Quick mode (CI): one link and one size, to keep the code working
     // and its checks passing; the figures mean nothing there.
     let links: &[u32] = if support::quick() {
@@ -336,7 +353,7 @@ async fn main() {
                 failed = true;
             }
             println!(
-                "| {baud} | {}x{} | {} B | {} B | {} B | {} B ({} B/key) | {:.2} s | {:.2} s | {} |",
+                "| {baud} | {}x{} | {} B | {} B | {} B | {} B ({} B/key) | {:.2} s ({:.1} frames) | {:.2} s | {} B, {:.2} s | {} |",
                 size.0,
                 size.1,
                 f.repaint,
@@ -345,7 +362,10 @@ async fn main() {
                 f.burst_bytes,
                 f.burst_bytes / 20,
                 f.settle.as_secs_f64(),
+                f.settle.as_secs_f64() / f.frame_time.as_secs_f64(),
                 f.frame_time.as_secs_f64(),
+                f.final_frame,
+                f.final_frame as f64 * 10.0 / f64::from(baud),
                 verdict(f.settle <= f.frame_time),
             );
         }

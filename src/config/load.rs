@@ -142,7 +142,11 @@ pub(super) fn load_inner(
         BatchSettings::default()
     );
 
-    let (max_fps, link_baud) = keep!(errors, ui_section(&root, &mut errors), (None, None));
+    let (max_fps, link_baud, colors) = keep!(
+        errors,
+        ui_section(&root, &mut errors),
+        (None, None, Colors::Auto)
+    );
 
     // Which server: [server], or the profile as a whole (flags still win).
     let resolved = resolve_server(
@@ -192,18 +196,19 @@ pub(super) fn load_inner(
         batch,
         max_fps,
         link_baud,
+        colors,
         config_file,
     })
 }
 
-/// `[ui]`: `max_fps` and `link_baud`, each within its range.
+/// `[ui]`: `max_fps` and `link_baud`, each within its range, and `colors`.
 fn ui_section(
     root: &Map<String, Value>,
     errors: &mut Vec<ConfigError>,
-) -> Result<(Option<u32>, Option<u32>), ConfigError> {
-    let (mut max_fps, mut link_baud) = (None, None);
+) -> Result<(Option<u32>, Option<u32>, Colors), ConfigError> {
+    let (mut max_fps, mut link_baud, mut colors) = (None, None, Colors::Auto);
     let Some(v) = root.get("ui") else {
-        return Ok((max_fps, link_baud));
+        return Ok((max_fps, link_baud, colors));
     };
     let t = as_table(v, "ui")?;
     check_keys(t, "ui", UI_KEYS, errors);
@@ -221,7 +226,20 @@ fn ui_section(
             _ => errors.push(invalid(n, "ui.link_baud", expected)),
         }
     }
-    Ok((max_fps, link_baud))
+    if let Some(c) = t.get("colors") {
+        let expected = "one of \"auto\", \"truecolor\", \"256\", \"16\", \"none\"";
+        // `colors = 256` reads as well as `colors = "256"`.
+        let text = match &c.kind {
+            ValueKind::String(s) => Some(s.trim().to_string()),
+            ValueKind::I64(_) | ValueKind::U64(_) => Some(describe(c, false)),
+            _ => None,
+        };
+        match text.as_deref().and_then(Colors::parse) {
+            Some(parsed) => colors = parsed,
+            None => errors.push(invalid(c, "ui.colors", expected)),
+        }
+    }
+    Ok((max_fps, link_baud, colors))
 }
 
 /// `[keys]`: command → key strings, each key bound once.

@@ -102,7 +102,7 @@ const TOP_KEYS: &[&str] = &[
 ];
 const SERVER_KEYS: &[&str] = &["url", "token", "token_file", "allow_plain_http"];
 const BATCH_KEYS: &[&str] = &["confirm_over", "undo_seconds"];
-const UI_KEYS: &[&str] = &["max_fps", "link_baud"];
+const UI_KEYS: &[&str] = &["max_fps", "link_baud", "colors"];
 /// The largest `ui.max_fps` (a frame every 10 ms is the runtime's floor).
 pub const MAX_FPS_LIMIT: u64 = 100;
 const VIEW_KEYS: &[&str] = &["query"];
@@ -127,6 +127,41 @@ pub struct Overrides {
     pub theme: Option<String>,
     /// `--readonly` (false means "not given", not "read-write").
     pub readonly: bool,
+}
+
+/// `ui.colors`: the most colours the inbox uses (fewer than the terminal
+/// shows make every colour change shorter on a slow link: `38;5;n` is 8–10
+/// bytes, `38;2;r;g;b` up to 19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Colors {
+    /// As many as the terminal says it shows (`COLORTERM`, `TERM`).
+    #[default]
+    Auto,
+    /// At most 24-bit colour (the same as `auto` on such a terminal).
+    TrueColor,
+    /// At most the xterm 256-colour palette (each colour its nearest).
+    C256,
+    /// At most the 16 ANSI colours.
+    C16,
+    /// No colour (attributes only).
+    None,
+}
+
+impl Colors {
+    /// The config spellings.
+    pub const NAMES: [&str; 5] = ["auto", "truecolor", "256", "16", "none"];
+
+    /// Parses a config value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(Self::Auto),
+            "truecolor" => Some(Self::TrueColor),
+            "256" => Some(Self::C256),
+            "16" => Some(Self::C16),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
 }
 
 /// `layout`: how the two panes share a large screen.
@@ -226,6 +261,8 @@ pub struct Settings {
     /// known (frames are then spaced by the time the link takes to carry
     /// them).
     pub link_baud: Option<u32>,
+    /// `ui.colors`: the most colours to use.
+    pub colors: Colors,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -250,6 +287,7 @@ impl Default for Settings {
             batch: BatchSettings::default(),
             max_fps: None,
             link_baud: None,
+            colors: Colors::Auto,
             config_file: None,
         }
     }

@@ -252,6 +252,16 @@ fn the_documented_error_format() {
     assert!(fx.err(&none()).ends_with(
         "key 'ui.link_baud': expected a whole number of bits a second, 300 to 100000000, found 56"
     ));
+    fx.config("[server]\ntoken = \"t\"\n");
+    assert_eq!(fx.ok(&none()).colors, crate::config::Colors::Auto);
+    fx.config("[ui]\ncolors = \"256\"\n[server]\ntoken = \"t\"\n");
+    assert_eq!(fx.ok(&none()).colors, crate::config::Colors::C256);
+    fx.config("[ui]\ncolors = 16\n[server]\ntoken = \"t\"\n");
+    assert_eq!(fx.ok(&none()).colors, crate::config::Colors::C16);
+    fx.config("[ui]\ncolors = \"88\"\n");
+    assert!(fx.err(&none()).ends_with(
+        "key 'ui.colors': expected one of \"auto\", \"truecolor\", \"256\", \"16\", \"none\", found \"88\""
+    ));
     fx.config("[ui]\nmax_fp = 12\n");
     assert!(fx.err(&none()).contains("ui.max_fp"), "{}", fx.err(&none()));
     fx.config("readonly = \"maybe\"\n");

@@ -83,7 +83,7 @@ pub fn prepare(settings: &Settings) -> Result<(KeyMap, Theme), SetupError> {
             message,
         })?;
     let env = config::process_env();
-    let depth = theme::detect(&|k: &str| env.get(k).cloned());
+    let depth = theme::detect(&|k: &str| env.get(k).cloned()).capped(settings.colors);
     let user_dir = config::user_theme_dir(&env);
     let theme =
         theme::load(&settings.theme, user_dir.as_deref(), depth).map_err(|message| SetupError {
@@ -129,7 +129,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     if let Some(p) = &history {
         state.history = load_history(p);
     }
-    let depth = theme::detect(&|k: &str| env.get(k).cloned());
+    let depth = theme::detect(&|k: &str| env.get(k).cloned()).capped(settings.colors);
     let extras = Extras {
         max_fps: settings.max_fps,
         link_baud: settings.link_baud,
@@ -704,7 +704,12 @@ async fn run_loop(
         let wake = state.next_wakeup().map(instant_of);
         let stop = tokio::select! {
             m = rx.recv() => match m {
-                Some(m) => step(state, &mut runner, m),
+                Some(m) => {
+                    if matches!(m, Msg::Key(_)) {
+                        pacer.input(Instant::now().into_std());
+                    }
+                    step(state, &mut runner, m)
+                }
                 None => true,
             },
             () = async { tokio::time::sleep_until(wake.expect("guarded")).await }, if wake.is_some() => {

@@ -162,6 +162,23 @@ impl ColorDepth {
     pub fn detect(env: &dyn Fn(&str) -> Option<String>) -> ColorDepth {
         detect(env)
     }
+
+    /// This depth, at most what `[ui] colors` allows.
+    pub fn capped(self, colors: crate::config::Colors) -> ColorDepth {
+        use crate::config::Colors;
+        let cap = match colors {
+            Colors::Auto | Colors::TrueColor => return self,
+            Colors::C256 => ColorDepth::Ansi256,
+            Colors::C16 => ColorDepth::Ansi16,
+            Colors::None => ColorDepth::Mono,
+        };
+        // The enum runs from the most colours to the fewest.
+        if (cap as u8) > (self as u8) {
+            cap
+        } else {
+            self
+        }
+    }
 }
 
 /// Detects the colour depth (see [`ColorDepth::detect`]). `TERM=dumb` wins

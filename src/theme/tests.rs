@@ -361,3 +361,16 @@ fn status_styles() {
     assert_eq!(t.status(crate::wire::Status::Expired), t.status_closed);
     assert_eq!(t.status(crate::wire::Status::Won), t.status_won);
 }
+
+#[test]
+fn ui_colors_caps_the_detected_depth_and_never_raises_it() {
+    use crate::config::Colors;
+    use ColorDepth::*;
+    assert_eq!(TrueColor.capped(Colors::Auto), TrueColor);
+    assert_eq!(TrueColor.capped(Colors::C256), Ansi256);
+    assert_eq!(TrueColor.capped(Colors::C16), Ansi16);
+    assert_eq!(TrueColor.capped(Colors::None), Mono);
+    assert_eq!(Ansi16.capped(Colors::C256), Ansi16);
+    assert_eq!(Ansi256.capped(Colors::TrueColor), Ansi256);
+    assert_eq!(Mono.capped(Colors::C16), Mono);
+}

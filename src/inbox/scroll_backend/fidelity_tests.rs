@@ -457,3 +457,30 @@ fn a_scroll_writes_none_of_the_moved_wide_cells_again() {
     assert!(wide.is_empty(), "moved wide cells written again: {wide:?}");
     println!("a scroll of 21 CJK rows at 80x24: {} bytes", bytes.len());
 }
+
+/// The two emulators do measure differently, so the replays above prove
+/// the rows right in both width tables: raw, `❤️` takes one column in
+/// vt100 and two in the model, `👍🏽` four and two.
+#[test]
+fn the_two_width_tables_disagree_on_the_raw_emoji() {
+    let column_of_bar = |name: &str| {
+        let bytes = format!("\x1b[1;1H{name}|");
+        let mut vt = vt100::Parser::new(2, 40, 0);
+        vt.process(bytes.as_bytes());
+        let in_vt = (0..40u16)
+            .find(|&x| vt.screen().cell(0, x).is_some_and(|c| c.contents() == "|"))
+            .expect("vt100 shows the bar");
+        let mut model = Model::new(40, 2);
+        model.process(bytes.as_bytes());
+        let in_model = model.rows[0]
+            .iter()
+            .position(|c| c.as_deref() == Some("|"))
+            .expect("the model shows the bar");
+        (in_vt as usize, in_model)
+    };
+    assert_eq!(column_of_bar("\u{2764}\u{FE0F}"), (1, 2));
+    assert_eq!(column_of_bar("\u{1F44D}\u{1F3FD}"), (4, 2));
+    assert_eq!(column_of_bar("1\u{FE0F}\u{20E3}"), (1, 2));
+    // Where the tables agree: a CJK character is two columns in both.
+    assert_eq!(column_of_bar("\u{6771}"), (2, 2));
+}
