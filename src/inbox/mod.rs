@@ -16,6 +16,7 @@ pub mod layout;
 pub mod msg;
 pub mod pace;
 pub mod power;
+pub mod runtime;
 pub mod scroll_backend;
 pub mod state;
 pub mod update;
