@@ -485,3 +485,59 @@ async fn a_session_of_a_user_revoked_meanwhile_ends_within_seconds() {
     assert!(t.screen().contains("revoked"), "{}", t.screen());
     assert!(s.w.server.as_ref().unwrap().sessions.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_ends_its_session_and_frees_everything() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Ssh::start(|_| {}).await;
+    s.w.send(&s.w.t.northwind, "acme-web", "Alpha Bakery", None)
+        .await;
+    let dana = s.keygen("dana");
+    s.register(&s.w.t.acme, &dana).await;
+    let mut t = s.tui(&dana, 100, 30);
+    t.until_live("Alpha Bakery");
+    assert_eq!(s.ssh.slots.open(), 1);
+    assert_eq!(s.w.server.as_ref().unwrap().sessions.len(), 1);
+    // The client dies without a word: the connection drops.
+    unsafe { libc::kill(t.pid() as i32, libc::SIGKILL) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (s.ssh.slots.open() > 0 || !s.w.server.as_ref().unwrap().sessions.is_empty())
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(s.ssh.slots.open(), 0, "the slot was given back");
+    assert!(
+        s.w.server.as_ref().unwrap().sessions.is_empty(),
+        "the credential is gone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_is_closed_after_the_idle_timeout() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Ssh::start(|c| c.idle_timeout = Duration::from_secs(2)).await;
+    s.w.send(&s.w.t.northwind, "acme-web", "Alpha Bakery", None)
+        .await;
+    let dana = s.keygen("dana");
+    s.register(&s.w.t.acme, &dana).await;
+    let mut t = s.tui(&dana, 100, 30);
+    t.until_live("Alpha Bakery");
+    let idle_from = Instant::now();
+    let status = tokio::task::block_in_place(|| t.wait_exit());
+    assert!(
+        idle_from.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        idle_from.elapsed()
+    );
+    assert_ne!(status.exit_code(), 0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while s.ssh.slots.open() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(s.ssh.slots.open(), 0);
+}
