@@ -140,6 +140,30 @@ impl Ssh {
     }
 }
 
+/// A world where acme-web's Dana has a key and her inbox is open over SSH
+/// (live, with "Alpha Bakery" from northwind-net in it).
+async fn dana_inbox(tweak: impl FnOnce(&mut SshConfig)) -> (Ssh, PathBuf, Tui) {
+    let s = Ssh::start(tweak).await;
+    s.w.send(&s.w.t.northwind, "acme-web", "Alpha Bakery", None)
+        .await;
+    let dana = s.keygen("dana");
+    s.register(&s.w.t.acme, &dana).await;
+    let mut t = s.tui(&dana, 100, 30);
+    t.until_live("Alpha Bakery");
+    (s, dana, t)
+}
+
+/// Waits (up to 10 s) until no session holds a slot or a credential.
+async fn until_freed(s: &Ssh) {
+    let sessions = &s.w.server.as_ref().unwrap().sessions;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (s.ssh.slots.open() > 0 || !sessions.is_empty()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(s.ssh.slots.open(), 0, "the slot was given back");
+    assert!(sessions.is_empty(), "the credential is gone");
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -444,13 +468,7 @@ async fn the_inbox_over_ssh_accepts_resizes_and_quits_cleanly() {
     assert_eq!(status.exit_code(), 0);
     assert!(!t.alternate_screen(), "the client's screen was restored");
     assert!(!t.cursor_hidden());
-    // The session's slot and credential are given back.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while s.ssh.slots.open() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(s.ssh.slots.open(), 0);
-    assert!(s.w.server.as_ref().unwrap().sessions.is_empty());
+    until_freed(&s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -458,14 +476,7 @@ async fn a_session_of_a_user_revoked_meanwhile_ends_within_seconds() {
     if !have_ssh() {
         return;
     }
-    let s = Ssh::start(|c| c.max_sessions_per_user = 1).await;
-    s.w.send(&s.w.t.northwind, "acme-web", "Alpha Bakery", None)
-        .await;
-    let dana = s.keygen("dana");
-    s.register(&s.w.t.acme, &dana).await;
-    let mut t = s.tui(&dana, 100, 30);
-    t.until_live("Alpha Bakery");
-
+    let (s, dana, mut t) = dana_inbox(|c| c.max_sessions_per_user = 1).await;
     // The per-user cap: a second session is told, not hung.
     let o = s.run(&dana, &[], &["list"]).await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
@@ -483,7 +494,7 @@ async fn a_session_of_a_user_revoked_meanwhile_ends_within_seconds() {
     assert_ne!(status.exit_code(), 0);
     assert!(!t.alternate_screen(), "the client's screen was restored");
     assert!(t.screen().contains("revoked"), "{}", t.screen());
-    assert!(s.w.server.as_ref().unwrap().sessions.is_empty());
+    until_freed(&s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -491,28 +502,12 @@ async fn a_dropped_connection_ends_its_session_and_frees_everything() {
     if !have_ssh() {
         return;
     }
-    let s = Ssh::start(|_| {}).await;
-    s.w.send(&s.w.t.northwind, "acme-web", "Alpha Bakery", None)
-        .await;
-    let dana = s.keygen("dana");
-    s.register(&s.w.t.acme, &dana).await;
-    let mut t = s.tui(&dana, 100, 30);
-    t.until_live("Alpha Bakery");
+    let (s, _, t) = dana_inbox(|_| {}).await;
     assert_eq!(s.ssh.slots.open(), 1);
     assert_eq!(s.w.server.as_ref().unwrap().sessions.len(), 1);
     // The client dies without a word: the connection drops.
     unsafe { libc::kill(t.pid() as i32, libc::SIGKILL) };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while (s.ssh.slots.open() > 0 || !s.w.server.as_ref().unwrap().sessions.is_empty())
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(s.ssh.slots.open(), 0, "the slot was given back");
-    assert!(
-        s.w.server.as_ref().unwrap().sessions.is_empty(),
-        "the credential is gone"
-    );
+    until_freed(&s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -520,13 +515,7 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout() {
     if !have_ssh() {
         return;
     }
-    let s = Ssh::start(|c| c.idle_timeout = Duration::from_secs(2)).await;
-    s.w.send(&s.w.t.northwind, "acme-web", "Alpha Bakery", None)
-        .await;
-    let dana = s.keygen("dana");
-    s.register(&s.w.t.acme, &dana).await;
-    let mut t = s.tui(&dana, 100, 30);
-    t.until_live("Alpha Bakery");
+    let (s, _, mut t) = dana_inbox(|c| c.idle_timeout = Duration::from_secs(2)).await;
     let idle_from = Instant::now();
     let status = tokio::task::block_in_place(|| t.wait_exit());
     assert!(
@@ -535,9 +524,5 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout() {
         idle_from.elapsed()
     );
     assert_ne!(status.exit_code(), 0);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while s.ssh.slots.open() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(s.ssh.slots.open(), 0);
+    until_freed(&s).await;
 }
