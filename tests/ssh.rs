@@ -526,3 +526,30 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout() {
     assert_ne!(status.exit_code(), 0);
     until_freed(&s).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_whose_client_went_away_is_stopped() {
+    if !have_ssh() {
+        return;
+    }
+    let s = Ssh::start(|_| {}).await;
+    let dana = s.keygen("dana");
+    s.register(&s.w.t.acme, &dana).await;
+    // `watch` prints nothing while nothing happens: only the client's
+    // going away can end it.
+    let mut watch = tokio::process::Command::new("ssh")
+        .args(s.args(&dana))
+        .args(["127.0.0.1", "watch"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while s.ssh.slots.open() == 0 {
+        assert!(Instant::now() < deadline, "the watch session never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    watch.kill().await.unwrap();
+    until_freed(&s).await;
+}

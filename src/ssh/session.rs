@@ -117,7 +117,7 @@ pub(super) async fn run(
 
     // The channel's input: to the inbox, or drained while a command runs.
     let (tx, rx) = mpsc::channel::<RemoteInput>(INPUT_QUEUE);
-    let pump = tokio::spawn(async move {
+    let mut pump = tokio::spawn(async move {
         while let Some(msg) = read.wait().await {
             let input = match msg {
                 ChannelMsg::Data { data } => RemoteInput::Bytes(data.to_vec()),
@@ -183,6 +183,12 @@ pub(super) async fn run(
             );
             tokio::select! {
                 code = work => code,
+                // The client went away: the command (a `watch` that
+                // prints nothing) is killed with it.
+                _ = &mut pump => {
+                    tracing::info!(user = %actor.user_id, "SSH client gone; command stopped");
+                    255
+                }
                 () = revoked => {
                     refuse(&write, "your access was revoked; the session ends", 1).await;
                     let _ = handle.disconnect(russh::Disconnect::ByApplication, "access revoked".into(), "".into()).await;
