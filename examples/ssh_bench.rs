@@ -110,6 +110,8 @@ struct Session {
 async fn open(addr: &str, key: Arc<PrivateKey>) -> Session {
     let config = Arc::new(client::Config {
         inactivity_timeout: None,
+        // A key is one small packet: no Nagle wait for the last one's ack.
+        nodelay: true,
         ..Default::default()
     });
     let mut handle = client::connect(config, addr, Trusting)
