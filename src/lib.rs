@@ -23,6 +23,7 @@ pub mod money;
 pub mod query;
 pub mod sanitize;
 pub mod server;
+pub mod ssh;
 pub mod store;
 pub mod suggest;
 pub mod theme;

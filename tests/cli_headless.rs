@@ -961,6 +961,10 @@ delegate_store! {
     update_partner(p: &leadx::wire::Partner) -> StoreResult<bool>;
     remove_partner(id: &str) -> StoreResult<bool>;
     rotate_user(u: &str) -> StoreResult<Option<(leadx::store::UserRecord, String)>>;
+    add_key(u: &str, k: &leadx::store::NewKey) -> StoreResult<leadx::store::KeyRecord>;
+    list_keys(u: &str) -> StoreResult<Vec<leadx::store::KeyRecord>>;
+    remove_key(u: &str, f: &str) -> StoreResult<bool>;
+    authenticate_key(f: &str) -> StoreResult<Option<leadx::domain::Actor>>;
     revoked_since(s: leadx::wire::Timestamp) -> StoreResult<Vec<String>>;
     authenticate(t: &str) -> StoreResult<Option<Actor>>;
     create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> StoreResult<ItemResult>;

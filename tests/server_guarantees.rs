@@ -306,6 +306,10 @@ delegate_store! {
         update_partner(p: &leadx::wire::Partner) -> leadx::store::StoreResult<bool>;
         remove_partner(id: &str) -> leadx::store::StoreResult<bool>;
         rotate_user(u: &str) -> leadx::store::StoreResult<Option<(leadx::store::UserRecord, String)>>;
+        add_key(u: &str, k: &leadx::store::NewKey) -> leadx::store::StoreResult<leadx::store::KeyRecord>;
+        list_keys(u: &str) -> leadx::store::StoreResult<Vec<leadx::store::KeyRecord>>;
+        remove_key(u: &str, f: &str) -> leadx::store::StoreResult<bool>;
+        authenticate_key(f: &str) -> leadx::store::StoreResult<Option<leadx::domain::Actor>>;
         revoked_since(s: leadx::wire::Timestamp) -> leadx::store::StoreResult<Vec<String>>;
         authenticate(t: &str) -> leadx::store::StoreResult<Option<Actor>>;
         create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> leadx::store::StoreResult<ItemResult>;

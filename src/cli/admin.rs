@@ -13,6 +13,8 @@ use crate::store::StoreError;
 use crate::store::open::Location;
 use crate::wire::{Partner, PartnerKind, Role, format_timestamp};
 
+mod keys;
+
 /// `leadx admin`.
 #[derive(Debug, Args)]
 pub struct AdminArgs {
@@ -123,6 +125,21 @@ pub enum UserCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Registers an SSH public key for a user (`ssh -p PORT HOST` then
+    /// opens that user's inbox). One key belongs to one user.
+    AddKey(keys::AddKeyArgs),
+    /// Lists a user's SSH keys: fingerprint, comment, added, last used.
+    Keys {
+        /// The user's id (u_...).
+        user_id: String,
+    },
+    /// Removes one SSH key of a user (by its SHA256:... fingerprint).
+    RemoveKey {
+        /// The user's id (u_...).
+        user_id: String,
+        /// As `leadx admin user keys` prints it.
+        fingerprint: String,
+    },
 }
 
 /// Why a command failed: the user's input (exit 2) or the store (exit 1).
@@ -172,6 +189,9 @@ fn execute(args: AdminArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         }
         AdminCommand::User(UserCommand::Add { role, .. }) => {
             parse_role(role)?;
+        }
+        AdminCommand::User(UserCommand::AddKey(a)) => {
+            a.read_key()?;
         }
         AdminCommand::Partner(PartnerCommand::Edit {
             name,
@@ -335,6 +355,12 @@ fn execute(args: AdminArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             }
             say(out, &format!("revoked {user_id}"))?;
         }
+        AdminCommand::User(UserCommand::AddKey(a)) => keys::add(&store, a, out)?,
+        AdminCommand::User(UserCommand::Keys { user_id }) => keys::list(&store, &user_id, out)?,
+        AdminCommand::User(UserCommand::RemoveKey {
+            user_id,
+            fingerprint,
+        }) => keys::remove(&store, &user_id, &fingerprint, out)?,
     }
     Ok(())
 }

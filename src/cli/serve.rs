@@ -79,6 +79,70 @@ pub struct ServeArgs {
     /// non-loopback address (behind a proxy every client has its address).
     #[arg(long, value_name = "N")]
     pub auth_failures_per_minute: Option<u32>,
+    /// The SSH front end (`ssh -p PORT HOST` opens a user's inbox).
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+/// `--ssh-listen ADDR --ssh-host-key PATH` and the SSH limits.
+#[derive(Debug, Args)]
+pub struct SshArgs {
+    /// Serve the inbox over SSH on this address, HOST:PORT (public-key
+    /// log-in only; keys from `leadx admin user add-key`).
+    #[arg(long, env = "LEADX_SSH_LISTEN", value_name = "ADDR", value_parser = parse_listen)]
+    pub ssh_listen: Option<SocketAddr>,
+    /// The SSH host key (OpenSSH format); made on first start (ed25519,
+    /// mode 0600) when missing.
+    #[arg(
+        long,
+        env = "LEADX_SSH_HOST_KEY",
+        value_name = "PATH",
+        requires = "ssh_listen"
+    )]
+    pub ssh_host_key: Option<PathBuf>,
+    /// SSH sessions one user may hold at once (0: no cap).
+    #[arg(
+        long,
+        env = "LEADX_SSH_MAX_SESSIONS_PER_USER",
+        value_name = "N",
+        default_value = "4"
+    )]
+    pub ssh_max_sessions_per_user: usize,
+    /// SSH sessions in total (0: no cap).
+    #[arg(
+        long,
+        env = "LEADX_SSH_MAX_SESSIONS",
+        value_name = "N",
+        default_value = "256"
+    )]
+    pub ssh_max_sessions: usize,
+    /// Seconds an SSH connection may send nothing before it is closed.
+    #[arg(long, env = "LEADX_SSH_IDLE_TIMEOUT", value_name = "SECS", default_value = "1800", value_parser = timeout_secs)]
+    pub ssh_idle_timeout: Duration,
+}
+
+impl SshArgs {
+    /// The SSH front end's settings, when `--ssh-listen` is given.
+    pub fn config(
+        &self,
+        auth_failures_per_minute: u32,
+    ) -> anyhow::Result<Option<crate::ssh::SshConfig>> {
+        let Some(listen) = self.ssh_listen else {
+            return Ok(None);
+        };
+        let Some(host_key) = self.ssh_host_key.clone() else {
+            return Err(BadSetup(
+                "--ssh-listen needs --ssh-host-key PATH (made on first start when missing)".into(),
+            )
+            .into());
+        };
+        let mut config = crate::ssh::SshConfig::new(listen, host_key);
+        config.max_sessions_per_user = self.ssh_max_sessions_per_user;
+        config.max_sessions = self.ssh_max_sessions;
+        config.idle_timeout = self.ssh_idle_timeout;
+        config.auth_failures_per_minute = auth_failures_per_minute;
+        Ok(Some(config))
+    }
 }
 
 /// The failed-login throttle: as given, else 30 a minute, except behind a
@@ -176,6 +240,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| BadSetup(format!("{e:#}")))?;
     tracing::info!(db = %location.shown(), "store open");
+    let ssh_config = args.ssh.config(auth_failures_per_minute(&args))?;
     let config = ServerConfig {
         listen: args.listen,
         rate_limit: args.rate_limit,
@@ -203,6 +268,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(at) = running.metrics_addr {
         println!("metrics on {at}");
     }
+    let ssh = match ssh_config {
+        Some(c) => {
+            let ssh = crate::ssh::start(c, store.clone(), &running).await?;
+            println!(
+                "listening on ssh://{} (host key {})",
+                ssh.addr, ssh.fingerprint
+            );
+            Some(ssh)
+        }
+        None => None,
+    };
     let (stop_sim, sim_stopped) = tokio::sync::watch::channel(false);
     if let Some(tokens) = &demo_tokens {
         println!("{}", crate::demo::describe(tokens, &running.url));
@@ -219,6 +295,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     super::wait_for_stop_signal().await;
     tracing::info!("shutting down");
     let _ = stop_sim.send(true);
+    if let Some(ssh) = ssh {
+        ssh.shutdown();
+    }
     running.shutdown().await;
     Ok(())
 }

@@ -57,11 +57,16 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .map(|c| c.0.ip());
         state.failures.check(source)?;
         let token = bearer_token(&parts.headers).ok_or_else(|| state.failures.failed(source))?;
-        let actor = state
-            .store
-            .authenticate(&token)
-            .await?
-            .ok_or_else(|| state.failures.failed(source))?;
+        // A session credential of an SSH session in this server, else a
+        // stored token.
+        let actor = match state.sessions.find(&token) {
+            Some(actor) => actor,
+            None => state
+                .store
+                .authenticate(&token)
+                .await?
+                .ok_or_else(|| state.failures.failed(source))?,
+        };
         state.limiter.charge(&actor.user_id)?;
         Ok(Caller(actor))
     }

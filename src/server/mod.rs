@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod revocation;
 pub mod routes;
+pub mod sessions;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -121,6 +122,8 @@ pub struct AppState {
     pub feed_limits: Arc<routes::FeedLimits>,
     /// Users revoked while their feeds are open.
     pub revocations: Arc<revocation::Revocations>,
+    /// Session credentials of front ends in this server (SSH sessions).
+    pub sessions: Arc<sessions::SessionTokens>,
 }
 
 /// A server that is serving.
@@ -139,6 +142,10 @@ pub struct RunningServer {
         JoinHandle<std::io::Result<()>>,
     )>,
     background: Vec<JoinHandle<()>>,
+    /// Users revoked while their sessions are open (the SSH front end listens).
+    pub revocations: Arc<revocation::Revocations>,
+    /// Session credentials for front ends in this process (SSH sessions).
+    pub sessions: Arc<sessions::SessionTokens>,
 }
 
 impl RunningServer {
@@ -219,6 +226,7 @@ pub async fn start(
         .unwrap_or_else(|| conn::default_max_connections(open_files));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let revocations = Arc::new(revocation::Revocations::default());
+    let sessions = Arc::new(sessions::SessionTokens::default());
     let state = Arc::new(AppState {
         store: store.clone(),
         clock: clock.clone(),
@@ -229,6 +237,7 @@ pub async fn start(
         shutdown: shutdown_rx,
         config: config.clone(),
         revocations: revocations.clone(),
+        sessions: sessions.clone(),
         feed_limits: Arc::new(routes::FeedLimits::new(
             config.max_streams_per_user,
             config.max_streams_per_partner,
@@ -263,7 +272,12 @@ pub async fn start(
         None => None,
     };
     let background = vec![
-        tokio::spawn(revocation::watch(store.clone(), clock.clone(), revocations)),
+        tokio::spawn(revocation::watch(
+            store.clone(),
+            clock.clone(),
+            revocations.clone(),
+            sessions.clone(),
+        )),
         tokio::spawn(sweep_expired(store.clone(), clock, config.sweep_interval)),
         tokio::spawn(prune(store, config.prune_interval)),
     ];
@@ -276,6 +290,8 @@ pub async fn start(
         serve,
         metrics_serve: metrics_serve.map(|(_, handle, task)| (handle, task)),
         background,
+        revocations,
+        sessions,
     })
 }
 

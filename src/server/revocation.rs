@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use tokio::sync::broadcast;
 
+use super::sessions::SessionTokens;
 use crate::clock::SharedClock;
 use crate::store::SharedStore;
 
@@ -39,8 +40,14 @@ impl Revocations {
     }
 }
 
-/// Watches the store until aborted.
-pub async fn watch(store: SharedStore, clock: SharedClock, revocations: Arc<Revocations>) {
+/// Watches the store until aborted. A revoked user's session credentials
+/// (SSH sessions) stop working at once; the sessions hear it and end.
+pub async fn watch(
+    store: SharedStore,
+    clock: SharedClock,
+    revocations: Arc<Revocations>,
+    sessions: Arc<SessionTokens>,
+) {
     let mut since = clock.now() - OVERLAP;
     let mut told: HashSet<String> = HashSet::new();
     loop {
@@ -50,7 +57,8 @@ pub async fn watch(store: SharedStore, clock: SharedClock, revocations: Arc<Revo
             Ok(ids) => {
                 for id in ids {
                     if told.insert(id.clone()) {
-                        tracing::info!(user = %id, "revoked: ending its live feeds");
+                        tracing::info!(user = %id, "revoked: ending its live feeds and sessions");
+                        sessions.revoke_user(&id);
                         let _ = revocations.0.send(Arc::from(id));
                     }
                 }

@@ -111,6 +111,9 @@ impl BlockingStore {
         rotate_user(user_id: &str) -> StoreResult<Option<(UserRecord, String)>>;
         revoked_since(since: Timestamp) -> StoreResult<Vec<String>>;
         authenticate(token: &str) -> StoreResult<Option<Actor>>;
+        add_key(user_id: &str, key: &super::NewKey) -> StoreResult<super::KeyRecord>;
+        list_keys(user_id: &str) -> StoreResult<Vec<super::KeyRecord>>;
+        remove_key(user_id: &str, fingerprint: &str) -> StoreResult<bool>;
         create(actor: &Actor, request: CreateReferral, idem: Option<IdemSave>) -> StoreResult<ItemResult>;
         apply(actor: &Actor, items: Vec<ActionItem>, idem: Option<IdemSave>) -> StoreResult<Vec<ItemResult>>;
         save_response(user_id: &str, key: &str, request_hash: &str, response: StoredResponse) -> StoreResult<()>;

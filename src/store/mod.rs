@@ -10,6 +10,7 @@
 
 pub mod blocking;
 pub mod common;
+pub mod keys;
 pub(crate) mod lifecycle;
 pub mod open;
 pub mod postgres;
@@ -34,6 +35,31 @@ pub struct UserRecord {
     pub role: Role,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+}
+
+/// An SSH public key registered for a user (`leadx admin user add-key`):
+/// the key itself never leaves the store but as its OpenSSH text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub user_id: String,
+    /// `SHA256:...`, as `ssh-keygen -l` prints it; unique on the exchange.
+    pub fingerprint: String,
+    /// `ssh-ed25519 AAAA...` (no comment).
+    pub public_key: String,
+    /// The comment the key was added with (cleaned), may be empty.
+    pub comment: String,
+    pub added_at: Timestamp,
+    /// When it last opened an SSH session.
+    pub last_used: Option<Timestamp>,
+}
+
+/// A key to register, parsed and fingerprinted by the caller
+/// (`crate::ssh::keys::parse_public_key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    pub fingerprint: String,
+    pub public_key: String,
+    pub comment: String,
 }
 
 /// One committed change, as the event log holds it.
@@ -194,6 +220,19 @@ pub trait Store: Send + Sync + 'static {
     /// The user holding this token, if it is known and not revoked
     /// (hash lookup, constant-time comparison).
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>>;
+
+    // -- SSH keys (`leadx admin user add-key|keys|remove-key`) ------------
+    /// Registers a key for an active user; `Rejected` when there is no
+    /// such active user or the key is registered already (to anyone: one
+    /// key maps to one user).
+    async fn add_key(&self, user_id: &str, key: &NewKey) -> StoreResult<KeyRecord>;
+    /// A user's keys, oldest first.
+    async fn list_keys(&self, user_id: &str) -> StoreResult<Vec<KeyRecord>>;
+    /// Removes one key of a user; false when that user has no such key.
+    async fn remove_key(&self, user_id: &str, fingerprint: &str) -> StoreResult<bool>;
+    /// The active user holding the key with this fingerprint, if any; the
+    /// key's `last_used` becomes now. A revoked user's keys find nobody.
+    async fn authenticate_key(&self, fingerprint: &str) -> StoreResult<Option<Actor>>;
 
     // -- referrals --------------------------------------------------------
     /// Sends a lead. One `ItemResult` (the new hop in `Applied::referral`).

@@ -74,6 +74,8 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Written to `$XDG_CONFIG_HOME/leadx/config.toml` when set.
     pub config_toml: Option<String>,
+    /// Run this instead of `leadx` (`ssh`, for the SSH front end).
+    pub program: Option<String>,
 }
 
 impl Options {
@@ -87,6 +89,7 @@ impl Options {
             args: Vec::new(),
             env: Vec::new(),
             config_toml: None,
+            program: None,
         }
     }
 
@@ -195,7 +198,8 @@ impl Tui {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_leadx"));
+        let mut cmd =
+            CommandBuilder::new(o.program.as_deref().unwrap_or(env!("CARGO_BIN_EXE_leadx")));
         cmd.args(&o.args);
         cmd.env_clear();
         if let Some(path) = std::env::var_os("PATH") {

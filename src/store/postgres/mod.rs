@@ -39,6 +39,7 @@
 mod admin;
 pub mod conn;
 pub mod group;
+mod keys;
 pub mod listen;
 pub mod read;
 pub mod schema;
@@ -64,8 +65,8 @@ use crate::store::common::{
 };
 use crate::store::write::{self as write_ops, IDEM_RETENTION_SECS, WriteTx};
 use crate::store::{
-    IdemClaim, IdemSave, ListPage, ListQuery, Store, StoreError, StoreResult, StoredEvent,
-    StoredResponse, UserRecord,
+    IdemClaim, IdemSave, KeyRecord, ListPage, ListQuery, NewKey, Store, StoreError, StoreResult,
+    StoredEvent, StoredResponse, UserRecord,
 };
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
@@ -267,6 +268,22 @@ impl Store for PgStore {
             .await
             .map_err(read::pg)?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn add_key(&self, user_id: &str, key: &NewKey) -> StoreResult<KeyRecord> {
+        self.add_key_impl(user_id, key).await
+    }
+
+    async fn list_keys(&self, user_id: &str) -> StoreResult<Vec<KeyRecord>> {
+        self.list_keys_impl(user_id).await
+    }
+
+    async fn remove_key(&self, user_id: &str, fingerprint: &str) -> StoreResult<bool> {
+        self.remove_key_impl(user_id, fingerprint).await
+    }
+
+    async fn authenticate_key(&self, fingerprint: &str) -> StoreResult<Option<Actor>> {
+        self.authenticate_key_impl(fingerprint).await
     }
 
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {

@@ -102,6 +102,18 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE idempotency ADD COLUMN holder_pid INTEGER;
     "#,
+    // 3: SSH public keys of users (the SSH front end's log-in).
+    r#"
+    CREATE TABLE ssh_keys (
+        fingerprint  TEXT COLLATE "C" PRIMARY KEY,
+        user_id      TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        public_key   TEXT NOT NULL,
+        comment      TEXT NOT NULL,
+        added_at     BIGINT NOT NULL,
+        last_used    BIGINT
+    );
+    CREATE INDEX ssh_keys_user ON ssh_keys (user_id);
+    "#,
 ];
 
 /// The schema version this code writes.

@@ -8,6 +8,7 @@
 //! hashes, looked up by hash and compared in constant time.
 
 mod admin;
+mod keys;
 pub mod read;
 pub mod schema;
 mod store_impl;

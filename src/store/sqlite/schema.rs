@@ -74,6 +74,18 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX idempotency_created ON idempotency(created_at);
     "#,
+    // 2: SSH public keys of users (the SSH front end's log-in).
+    r#"
+    CREATE TABLE ssh_keys (
+        fingerprint  TEXT PRIMARY KEY,  -- SHA256:..., as OpenSSH prints it
+        user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        public_key   TEXT NOT NULL,
+        comment      TEXT NOT NULL,
+        added_at     INTEGER NOT NULL,
+        last_used    INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX ssh_keys_user ON ssh_keys(user_id);
+    "#,
 ];
 
 /// The schema version this code writes.

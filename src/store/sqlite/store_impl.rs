@@ -12,8 +12,8 @@ use tokio::sync::broadcast;
 use super::{SqliteStore, writer};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::store::{
-    IdemClaim, IdemLookup, IdemSave, ListPage, ListQuery, Store, StoreResult, StoredEvent,
-    StoredResponse, UserRecord, write,
+    IdemClaim, IdemLookup, IdemSave, KeyRecord, ListPage, ListQuery, NewKey, Store, StoreResult,
+    StoredEvent, StoredResponse, UserRecord, write,
 };
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
@@ -72,6 +72,22 @@ impl Store for SqliteStore {
 
     async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
         SqliteStore::revoked_since(self, since)
+    }
+
+    async fn add_key(&self, user_id: &str, key: &NewKey) -> StoreResult<KeyRecord> {
+        off_runtime(|| SqliteStore::add_key(self, user_id, key))
+    }
+
+    async fn list_keys(&self, user_id: &str) -> StoreResult<Vec<KeyRecord>> {
+        SqliteStore::list_keys(self, user_id)
+    }
+
+    async fn remove_key(&self, user_id: &str, fingerprint: &str) -> StoreResult<bool> {
+        off_runtime(|| SqliteStore::remove_key(self, user_id, fingerprint))
+    }
+
+    async fn authenticate_key(&self, fingerprint: &str) -> StoreResult<Option<Actor>> {
+        off_runtime(|| SqliteStore::authenticate_key(self, fingerprint))
     }
 
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
