@@ -2,6 +2,8 @@
 //! temporary directory, a manual clock, and a few partners and users.
 #![allow(dead_code)]
 
+pub mod cli;
+
 /// `impl Store for $ty` passing every listed method to
 /// `self.inner_store()`, with the items after `;;` (the methods a test
 /// store changes) written as they are. `async_trait` must see the methods
