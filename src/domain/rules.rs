@@ -18,8 +18,8 @@ use super::validate::{
 };
 use super::visibility::can_see;
 use crate::wire::{
-    CloseStatus, CreateReferral, DecidedBy, MAX_CHAIN, Name, Outcome, Reason, ReasonCode, Referral,
-    Status, Timestamp,
+    ActionKind, CloseStatus, CreateReferral, DecidedBy, MAX_CHAIN, Name, Outcome, Reason,
+    ReasonCode, Referral, Status, Timestamp,
 };
 
 /// `decided_by` for this actor.
@@ -130,13 +130,40 @@ fn allowed_from(action: &Action) -> Status {
 }
 
 fn action_name(action: &Action) -> &'static str {
+    kind_of(action).as_str()
+}
+
+fn kind_of(action: &Action) -> ActionKind {
     match action {
-        Action::Accept { .. } => "accept",
-        Action::Reject { .. } => "reject",
-        Action::Forward { .. } => "forward",
-        Action::Withdraw => "withdraw",
-        Action::Close { .. } => "close",
+        Action::Accept { .. } => ActionKind::Accept,
+        Action::Reject { .. } => ActionKind::Reject,
+        Action::Forward { .. } => ActionKind::Forward,
+        Action::Withdraw => ActionKind::Withdraw,
+        Action::Close { .. } => ActionKind::Close,
     }
+}
+
+/// The status an action of `kind` leaves a referral in (`close`: won or
+/// lost, so none).
+pub fn status_after(kind: ActionKind) -> Option<Status> {
+    match kind {
+        ActionKind::Accept => Some(Status::Accepted),
+        ActionKind::Reject => Some(Status::Rejected),
+        ActionKind::Forward => Some(Status::Forwarded),
+        ActionKind::Withdraw => Some(Status::Withdrawn),
+        ActionKind::Close => None,
+    }
+}
+
+/// Whether `r` is already what the user `user_id` doing `kind` makes of
+/// it (accept, reject, withdraw): asking again is done, not a conflict. A
+/// forward is never "the same" again (it names a new hop), nor a close.
+pub fn already_done_by(kind: ActionKind, r: &Referral, user_id: &str) -> bool {
+    matches!(
+        kind,
+        ActionKind::Accept | ActionKind::Reject | ActionKind::Withdraw
+    ) && status_after(kind) == Some(r.status)
+        && r.decided_by.as_ref().is_some_and(|d| *d.user == *user_id)
 }
 
 /// `10:42` on the same UTC day as `now`, else `2026-11-25 10:42`.
@@ -286,16 +313,17 @@ pub fn decide(
     n.version += 1;
     n.updated_at = now;
     let mut forwarded = None;
+    if let Some(status) = status_after(kind_of(&item.action)) {
+        n.status = status;
+    }
     match &item.action {
         Action::Accept { note } => {
-            n.status = Status::Accepted;
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
             n.decision_note = note.clone();
             next.accepted_partner = Some(r.to_partner.to_string());
         }
         Action::Reject { reason } => {
-            n.status = Status::Rejected;
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
             n.reason = Some(Box::new(Reason {
@@ -339,7 +367,6 @@ pub fn decide(
                 forwarded_to: None,
                 chain,
             };
-            n.status = Status::Forwarded;
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
             n.decision_note = note.clone();
@@ -350,7 +377,6 @@ pub fn decide(
             });
         }
         Action::Withdraw => {
-            n.status = Status::Withdrawn;
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
         }

@@ -124,32 +124,6 @@ pub fn migrate(conn: &mut Connection) -> Result<(), String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn migrates_once_and_refuses_newer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        let mut c = Connection::open(&path).unwrap();
-        configure(&c).unwrap();
-        migrate(&mut c).unwrap();
-        migrate(&mut c).unwrap();
-        let v: u32 = c
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, SCHEMA_VERSION);
-        let mode: String = c
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(mode, "wal");
-        c.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
-            .unwrap();
-        assert!(migrate(&mut c).unwrap_err().contains("newer"));
-    }
-}
-
 /// How long the readiness probe ([`probe_write`]) waits for a write lock
 /// another connection holds, where a write waits 10 s.
 pub const PROBE_BUSY: std::time::Duration = std::time::Duration::from_millis(250);
@@ -174,5 +148,31 @@ pub fn probe_write(path: &std::path::Path) -> Result<(), String> {
             PROBE_BUSY.as_millis()
         )),
         Err(e) => Err(format!("cannot take the write lock: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_once_and_refuses_newer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut c = Connection::open(&path).unwrap();
+        configure(&c).unwrap();
+        migrate(&mut c).unwrap();
+        migrate(&mut c).unwrap();
+        let v: u32 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let mode: String = c
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        c.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+            .unwrap();
+        assert!(migrate(&mut c).unwrap_err().contains("newer"));
     }
 }
