@@ -5,39 +5,19 @@
 
 #[macro_use]
 mod common;
+mod cli_support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::cli::{leadx, output};
+use cli_support::{Run, leadx_to, run as run_cmd};
 use common::{World, id};
 use leadx::domain::{ActionItem, Actor, ItemResult};
 use leadx::server::ServerConfig;
 use leadx::store::{IdemSave, SharedStore, StoreResult};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 async fn run(w: &World, home: &std::path::Path, token: &str, args: &[&str]) -> Run {
-    let out = output(leadx(home, &w.url, Some(token), args)).await;
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
+    run_cmd(leadx_to(home, &w.url, Some(token), args)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,35 +75,11 @@ impl EchoStore {
     }
 }
 
-delegate_store! {
+delegate_store_but_apply! {
     EchoStore;
-    add_partner(p: &leadx::wire::Partner) -> StoreResult<()>;
-    list_partners(q: Option<&str>) -> StoreResult<Vec<leadx::wire::Partner>>;
-    get_partner(id: &str) -> StoreResult<Option<leadx::wire::Partner>>;
-    add_user(p: &str, n: &str, r: leadx::wire::Role) -> StoreResult<(leadx::store::UserRecord, String)>;
-    list_users() -> StoreResult<Vec<leadx::store::UserRecord>>;
-    revoke_user(u: &str) -> StoreResult<bool>;
-    update_partner(p: &leadx::wire::Partner) -> StoreResult<bool>;
-    remove_partner(id: &str) -> StoreResult<bool>;
-    rotate_user(u: &str) -> StoreResult<Option<(leadx::store::UserRecord, String)>>;
-    revoked_since(s: leadx::wire::Timestamp) -> StoreResult<Vec<String>>;
-    authenticate(t: &str) -> StoreResult<Option<Actor>>;
-    create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> StoreResult<ItemResult>;
-    save_response(u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> StoreResult<()>;
-    idem_claim(u: &str, k: &str, h: &str) -> StoreResult<leadx::store::IdemClaim>;
-    idem_release(u: &str, k: &str) -> StoreResult<()>;
-    get(id: &str) -> StoreResult<Option<leadx::domain::StoredReferral>>;
-    list(q: &leadx::store::ListQuery) -> StoreResult<leadx::store::ListPage>;
-    expire_due() -> StoreResult<usize>;
-    next_expiry() -> StoreResult<Option<leadx::wire::Timestamp>>;
-    events_after(s: u64, l: usize) -> StoreResult<Vec<Arc<leadx::store::StoredEvent>>>;
-    last_seq() -> StoreResult<u64>;
-    resume_floor() -> StoreResult<u64>;
-    prune() -> StoreResult<()>;
-    count_by_status() -> StoreResult<Vec<(leadx::wire::Status, u64)>>;
-    health() -> StoreResult<()>;
-    writable() -> StoreResult<()>;
-    ;;
+    async fn resume_floor(&self) -> StoreResult<u64> {
+        self.inner_store().resume_floor().await
+    }
     async fn apply(
         &self,
         actor: &Actor,
@@ -197,15 +153,15 @@ async fn a_conflict_with_your_own_accept_is_done() {
 #[tokio::test]
 async fn accept_help_lists_its_own_options_and_connection_apart() {
     let home = tempfile::tempdir().unwrap();
-    let out = output(leadx(
+    let out = run_cmd(leadx_to(
         home.path(),
         "http://127.0.0.1:9",
         None,
         &["accept", "--help"],
     ))
     .await;
-    assert!(out.status.success());
-    let help = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.code, 0, "{out:?}");
+    let help = out.stdout;
     let (options, connection) = help
         .split_once("\nConnection:\n")
         .unwrap_or_else(|| panic!("no Connection section:\n{help}"));

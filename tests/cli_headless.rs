@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod common;
+mod cli_support;
 
 use std::path::Path;
 use std::process::Stdio;
@@ -12,7 +13,7 @@ use std::time::Duration;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::cli::{leadx, output, signal, wait_line};
+use cli_support::{leadx_to as leadx, output, signal, wait_line};
 use common::{World, id, version};
 use leadx::domain::{Action, ActionItem, Actor, ItemResult};
 use leadx::server::ServerConfig;
@@ -905,34 +906,8 @@ impl RiggedStore {
     }
 }
 
-delegate_store! {
+delegate_store_but_apply! {
     RiggedStore;
-    add_partner(p: &leadx::wire::Partner) -> StoreResult<()>;
-    list_partners(q: Option<&str>) -> StoreResult<Vec<leadx::wire::Partner>>;
-    get_partner(id: &str) -> StoreResult<Option<leadx::wire::Partner>>;
-    add_user(p: &str, n: &str, r: leadx::wire::Role) -> StoreResult<(leadx::store::UserRecord, String)>;
-    list_users() -> StoreResult<Vec<leadx::store::UserRecord>>;
-    revoke_user(u: &str) -> StoreResult<bool>;
-    update_partner(p: &leadx::wire::Partner) -> StoreResult<bool>;
-    remove_partner(id: &str) -> StoreResult<bool>;
-    rotate_user(u: &str) -> StoreResult<Option<(leadx::store::UserRecord, String)>>;
-    revoked_since(s: leadx::wire::Timestamp) -> StoreResult<Vec<String>>;
-    authenticate(t: &str) -> StoreResult<Option<Actor>>;
-    create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> StoreResult<ItemResult>;
-    save_response(u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> StoreResult<()>;
-    idem_claim(u: &str, k: &str, h: &str) -> StoreResult<leadx::store::IdemClaim>;
-    idem_release(u: &str, k: &str) -> StoreResult<()>;
-    get(id: &str) -> StoreResult<Option<leadx::domain::StoredReferral>>;
-    list(q: &leadx::store::ListQuery) -> StoreResult<leadx::store::ListPage>;
-    expire_due() -> StoreResult<usize>;
-    next_expiry() -> StoreResult<Option<leadx::wire::Timestamp>>;
-    events_after(s: u64, l: usize) -> StoreResult<Vec<Arc<leadx::store::StoredEvent>>>;
-    last_seq() -> StoreResult<u64>;
-    prune() -> StoreResult<()>;
-    count_by_status() -> StoreResult<Vec<(leadx::wire::Status, u64)>>;
-    health() -> StoreResult<()>;
-    writable() -> StoreResult<()>;
-    ;;
     async fn apply(
         &self,
         actor: &Actor,

@@ -2,12 +2,13 @@
 //! referral out of the query is printed once, marked as leaving, in both
 //! forms (issue 9 item 15).
 
+mod cli_support;
 mod common;
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::cli::{leadx, signal, wait_line};
+use cli_support::{leadx_to as leadx, signal, wait_line};
 use common::{World, id};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
