@@ -30,11 +30,11 @@ use leadx::inbox::keymap::KeyMap;
 use leadx::inbox::msg::{FeedMsg, Msg};
 use leadx::inbox::scroll_backend::ScrollBackend;
 use leadx::inbox::state::State;
-use leadx::inbox::theme::{self, Theme};
 use leadx::inbox::update::{init, update};
 use leadx::inbox::views;
 use leadx::server::{ServerConfig, start};
 use leadx::store::SharedStore;
+use leadx::theme::{self, Theme};
 use leadx::wire::{
     DecidedBy, Me, MePartner, MeUser, Name, Partner, ReasonCode, Referral, ReferralBox, Role,
     Status, Timestamp, now_seconds,

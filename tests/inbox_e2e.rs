@@ -242,7 +242,7 @@ async fn withdraw_an_outgoing_pending_referral() {
     // Withdrawing is for senders: on an incoming row it says why not.
     t.send("w");
     t.until("the status bar to say why not", |s| {
-        status_line(s).contains("cannot withdraw a referral sent to you")
+        status_line(s).contains("cannot withdraw this referral: only its sender")
     });
     t.send("\t");
     t.until("the outgoing pane", |s| {

@@ -51,7 +51,7 @@ use ::config::{FileFormat, Format, Map, Source, Value, ValueKind};
 pub use error::ConfigError;
 use load::load_inner;
 
-use crate::inbox::{keys, theme};
+use crate::{keyspec as keys, theme};
 use urls::{URL_EXPECTED, Urls, check_url, url_list};
 
 /// The default server.

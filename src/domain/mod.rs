@@ -2,6 +2,7 @@
 //! validation of what people send. The store applies them inside its
 //! transactions; nothing here touches a disk or a socket.
 
+pub mod may;
 pub mod rules;
 pub mod types;
 pub mod validate;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Timelike};
 
+use super::may::{may, may_role};
 use super::types::{Action, ActionItem, Actor, Applied, DomainError, OpenHop, StoredReferral};
 use super::validate::{
     check_cents, check_commission, check_expires, check_text, invalid, normalize_domain,
@@ -49,12 +50,7 @@ pub fn decide_create(
     open_hops: &dyn Fn(&str) -> Vec<OpenHop>,
     new_id: String,
 ) -> Result<StoredReferral, DomainError> {
-    if !actor.role.may_act() {
-        return Err(forbidden(format!(
-            "a {} may not send referrals",
-            actor.role.as_str()
-        )));
-    }
+    may_role(actor.role, "send").map_err(|e| forbidden(e.to_string()))?;
     if request.to_partner == actor.partner_id {
         return Err(invalid(
             "to_partner",
@@ -129,11 +125,7 @@ fn allowed_from(action: &Action) -> Status {
     }
 }
 
-fn action_name(action: &Action) -> &'static str {
-    kind_of(action).as_str()
-}
-
-fn kind_of(action: &Action) -> ActionKind {
+fn action_kind(action: &Action) -> ActionKind {
     match action {
         Action::Accept { .. } => ActionKind::Accept,
         Action::Reject { .. } => ActionKind::Reject,
@@ -219,21 +211,9 @@ pub fn decide(
     if r.id != item.id || !can_see(current, actor) {
         return Err(DomainError::NotFound);
     }
-    // 403: role, then side.
-    let name = action_name(&item.action);
-    if !actor.role.may_act() {
-        return Err(forbidden(format!(
-            "a {} may not {name} referrals",
-            actor.role.as_str()
-        )));
-    }
-    let (side_ok, side) = match item.action {
-        Action::Withdraw => (r.from_partner == actor.partner_id, "its sender"),
-        _ => (r.to_partner == actor.partner_id, "its recipient"),
-    };
-    if !side_ok {
-        return Err(forbidden(format!("only {side} may {name} this referral")));
-    }
+    // 403: role, then side (the one rule, `domain::may`).
+    may(actor.role, &actor.partner_id, action_kind(&item.action), r)
+        .map_err(|e| forbidden(e.to_string()))?;
     // 422: the action's own rules.
     match &item.action {
         Action::Accept { note } => {
@@ -313,7 +293,7 @@ pub fn decide(
     n.version += 1;
     n.updated_at = now;
     let mut forwarded = None;
-    if let Some(status) = status_after(kind_of(&item.action)) {
+    if let Some(status) = status_after(action_kind(&item.action)) {
         n.status = status;
     }
     match &item.action {
@@ -422,7 +402,7 @@ pub fn expire(current: &StoredReferral, now: Timestamp) -> Option<StoredReferral
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::wire::{LeadInput, OutcomeInput, ReasonInput, Role, parse_timestamp};
 
@@ -476,7 +456,7 @@ mod tests {
         }
     }
 
-    fn pending() -> StoredReferral {
+    pub(crate) fn pending() -> StoredReferral {
         decide_create(
             &actor("northwind-net", Role::Agent),
             &create_req(),

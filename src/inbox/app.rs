@@ -36,11 +36,10 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::keymap::{KeyMap, KeymapError};
-use super::msg::{ActionOutcome, ActionRequest, Effect, ExportFormat, FeedMsg, Msg, OpId};
+use super::msg::{ActionOutcome, Effect, ExportFormat, FeedMsg, Msg, OpId};
 use super::pace::{Counted, Pace, Pacer, output_queue};
 use super::scroll_backend::{ScrollBackend, term_erases_with_background};
 use super::state::State;
-use super::theme::{self, Theme};
 use super::update::{init, update};
 use super::views;
 use crate::client::{
@@ -48,6 +47,8 @@ use crate::client::{
     retry_until_definite, watch,
 };
 use crate::config::{self, Settings};
+use crate::theme::{self, Theme};
+use crate::wire::BatchAction as ActionRequest;
 use crate::wire::{ErrorCode, Referral, now_seconds};
 
 /// A setting the inbox cannot start with (a bad `[keys]` entry or theme).
@@ -433,7 +434,7 @@ impl Runner {
 fn export(path: &str, format: ExportFormat, referrals: &[Referral]) -> Result<usize, String> {
     let file = std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?;
     let mut out = BufWriter::new(file);
-    crate::cli::headless::export_referrals(&mut out, referrals, format == ExportFormat::Json)
+    crate::export::export_referrals(&mut out, referrals, format == ExportFormat::Json)
         .and_then(|()| out.flush())
         .map_err(|e| format!("cannot write {path}: {e}"))?;
     Ok(referrals.len())

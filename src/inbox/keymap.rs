@@ -11,7 +11,7 @@ use std::fmt;
 use ratatui::crossterm::event::{KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::command::{COMMANDS, Command, CommandInfo, Context};
-use super::keys::KeySpec;
+use crate::keyspec::KeySpec;
 
 /// A `[keys]` entry that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,12 +1,10 @@
 //! The terminal inbox: model, reducer, keymap, views and runtime.
 //!
 //! - [`command`] / [`keymap`]: the one table of bindable commands and the keys;
-//! - [`state`], [`msg`], [`update`]: the model and its pure reducer;
+//! - [`state`], [`msg`], [`update`]: the model and its pure reducer, one
+//!   module per feature under `update/` (marks, batch, palette, …);
 //! - [`views`]: drawing, read-only over the state;
 //! - [`app`]: the runtime (terminal, network tasks, timer).
-
-pub mod keys;
-pub mod theme;
 
 pub mod app;
 pub mod command;
@@ -15,19 +13,14 @@ pub mod keymap;
 pub mod layout;
 pub mod msg;
 pub mod pace;
-pub mod power;
 pub mod scroll_backend;
 pub mod state;
 pub mod update;
 pub mod views;
 
 #[cfg(test)]
-mod power_tests;
-#[cfg(test)]
 mod scroll_backend_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
-#[cfg(test)]
-mod update_tests;
 #[cfg(test)]
 mod view_tests;

@@ -8,8 +8,7 @@
 use ratatui::crossterm::event::KeyEvent;
 
 use crate::wire::{
-    AcceptRequest, ActionKind, BatchRequest, BatchResponse, CloseRequest, ForwardRequest, Me,
-    Partner, Referral, ReferralBox, RejectRequest, Timestamp, WithdrawRequest,
+    BatchAction, BatchRequest, BatchResponse, Me, Partner, Referral, ReferralBox, Timestamp,
 };
 
 /// Identifies one user action from the moment it is made to its answer.
@@ -173,34 +172,6 @@ pub enum FeedMsg {
     },
 }
 
-/// An action's request body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ActionRequest {
-    /// `POST .../accept`.
-    Accept(AcceptRequest),
-    /// `POST .../reject`.
-    Reject(RejectRequest),
-    /// `POST .../forward`.
-    Forward(ForwardRequest),
-    /// `POST .../withdraw`.
-    Withdraw(WithdrawRequest),
-    /// `POST .../close`.
-    Close(CloseRequest),
-}
-
-impl ActionRequest {
-    /// Which action it is.
-    pub fn kind(&self) -> ActionKind {
-        match self {
-            Self::Accept(_) => ActionKind::Accept,
-            Self::Reject(_) => ActionKind::Reject,
-            Self::Forward(_) => ActionKind::Forward,
-            Self::Withdraw(_) => ActionKind::Withdraw,
-            Self::Close(_) => ActionKind::Close,
-        }
-    }
-}
-
 /// What the runtime must do for the reducer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -212,7 +183,7 @@ pub enum Effect {
         /// The referral acted on.
         referral_id: String,
         /// The body.
-        request: ActionRequest,
+        request: BatchAction,
         /// The idempotency key, fresh per action, the same on every retry.
         idempotency_key: String,
     },

@@ -764,9 +764,9 @@ mod inbox_screens {
     use crate::inbox::msg::{FeedMsg, Msg};
     use crate::inbox::state::State;
     use crate::inbox::testkit::{NOW, decided, key, loaded_sized, referral, sample, t};
-    use crate::inbox::theme;
     use crate::inbox::update::update;
     use crate::inbox::views::render;
+    use crate::theme;
     use crate::wire::{Referral, Role, Status};
 
     #[derive(Debug, Clone)]

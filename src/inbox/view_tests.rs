@@ -9,9 +9,9 @@ use ratatui::style::{Color, Modifier};
 use super::msg::{FeedMsg, Msg};
 use super::state::State;
 use super::testkit::*;
-use super::theme::{self, ColorDepth, Theme};
 use super::update::update;
 use super::views::render;
+use crate::theme::{self, ColorDepth, Theme};
 use crate::wire::Role;
 
 fn default_theme() -> Theme {
@@ -315,7 +315,10 @@ fn a_long_message_pushes_out_the_event_time_and_is_cut_with_an_ellipsis() {
     let out = screen(&s);
     let bar = out.lines().rev().nth(1).unwrap().to_string();
     assert!(!bar.contains("last event"), "{bar}");
-    assert!(bar.contains("cannot accept a referral you sent"), "{bar}");
+    assert!(
+        bar.contains("cannot accept this referral: only its recipient"),
+        "{bar}"
+    );
     // Longer than the line: cut with "…", not silently.
     s.status = Some(super::state::StatusMessage::new(
         "x".repeat(200),

@@ -247,6 +247,19 @@ pub enum BatchAction {
     Close(CloseRequest),
 }
 
+impl BatchAction {
+    /// Which action it is.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Self::Accept(_) => ActionKind::Accept,
+            Self::Reject(_) => ActionKind::Reject,
+            Self::Forward(_) => ActionKind::Forward,
+            Self::Withdraw(_) => ActionKind::Withdraw,
+            Self::Close(_) => ActionKind::Close,
+        }
+    }
+}
+
 /// `POST /v1/referrals/batch`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchRequest {

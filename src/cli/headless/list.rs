@@ -4,14 +4,12 @@ use std::io::{self, IsTerminal, Write};
 
 use clap::{Args, ValueEnum};
 
-use super::output::{
-    Column, expires_in, money, neutralize_formula, span, terminal_width, write_csv_record,
-    write_json, write_table,
-};
+use super::output::{Column, expires_in, money, span, terminal_width, write_json, write_table};
 use super::select::Selector;
 use super::{ConnectArgs, EXIT_OK, Failure, LIST_PAGE, client_failure, connect, read};
-use crate::sanitize::{clean_line, clean_text};
-use crate::wire::{Referral, ReferralBox, Timestamp, format_timestamp, now_seconds};
+use crate::export::{CsvCells, write_csv};
+use crate::sanitize::clean_line;
+use crate::wire::{Referral, ReferralBox, Timestamp, now_seconds};
 
 /// Which side of the caller's referrals to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -205,118 +203,6 @@ pub(super) fn write_referral_table(
     write_table(out, &COLUMNS, &rows, total)
 }
 
-/// CSV header.
-const CSV_HEADER: [&str; 28] = [
-    "id",
-    "version",
-    "status",
-    "from_partner",
-    "to_partner",
-    "company",
-    "domain",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "category",
-    "summary",
-    "est_value_cents",
-    "currency",
-    "region",
-    "commission_pct",
-    "note",
-    "decision_note",
-    "created_at",
-    "updated_at",
-    "expires_at",
-    "decided_at",
-    "decided_by",
-    "decided_by_partner",
-    "reason",
-    "reason_note",
-    "parent_id",
-    "chain",
-];
-
-/// How CSV cells are written.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct CsvCells {
-    /// Through the sanitizer (for a terminal).
-    pub clean: bool,
-    /// Without neutralizing formulas ([`neutralize_formula`]).
-    pub raw: bool,
-}
-
-/// The referrals as CSV with a header row. A cell a spreadsheet could run
-/// as a formula gets a leading `'` unless `raw`; on a terminal (`clean`)
-/// every cell goes through the sanitizer first. Otherwise the data goes
-/// out as the server sent it.
-pub(super) fn write_csv(
-    out: &mut dyn Write,
-    items: &[Referral],
-    cells: CsvCells,
-) -> io::Result<()> {
-    write_csv_record(out, &CSV_HEADER)?;
-    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
-    for r in items {
-        let fields = [
-            r.id.clone(),
-            r.version.to_string(),
-            r.status.as_str().to_owned(),
-            r.from_partner.to_string(),
-            r.to_partner.to_string(),
-            r.lead.company.clone(),
-            opt(&r.lead.domain),
-            opt(&r.lead.contact_name),
-            opt(&r.lead.contact_email),
-            opt(&r.lead.contact_phone),
-            r.lead.category.to_string(),
-            opt(&r.lead.summary),
-            r.lead
-                .est_value_cents
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            r.lead.currency.to_string(),
-            r.lead.region.as_deref().unwrap_or_default().to_owned(),
-            r.commission_pct.to_string(),
-            opt(&r.note),
-            opt(&r.decision_note),
-            format_timestamp(&r.created_at),
-            format_timestamp(&r.updated_at),
-            format_timestamp(&r.expires_at),
-            r.decided_at
-                .as_ref()
-                .map(format_timestamp)
-                .unwrap_or_default(),
-            r.decided_by
-                .as_ref()
-                .map(|d| d.name.to_string())
-                .unwrap_or_default(),
-            r.decided_by
-                .as_ref()
-                .map(|d| d.partner.to_string())
-                .unwrap_or_default(),
-            r.reason
-                .as_ref()
-                .map(|x| x.code.as_str().to_owned())
-                .unwrap_or_default(),
-            r.reason
-                .as_ref()
-                .and_then(|x| x.note.clone())
-                .unwrap_or_default(),
-            opt(&r.parent_id),
-            r.chain.join(" > "),
-        ];
-        let fields = fields.map(|f| if cells.clean { clean_text(&f) } else { f });
-        if cells.raw {
-            write_csv_record(out, &fields)?;
-        } else {
-            let safe = fields.each_ref().map(|f| neutralize_formula(f));
-            write_csv_record(out, &safe)?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,7 +269,7 @@ mod tests {
     #[test]
     fn the_inbox_export_is_neutralized_too() {
         let mut out = Vec::new();
-        super::super::export_referrals(&mut out, &[hostile()], false).unwrap();
+        crate::export::export_referrals(&mut out, &[hostile()], false).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("'=HYPERLINK("), "{text}");
         assert!(!text.contains(",\"=HYPERLINK("), "{text}");

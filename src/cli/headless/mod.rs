@@ -344,19 +344,3 @@ where
     )
     .await
 }
-
-/// Writes referrals as `leadx list --format csv|json` does (`json`: one
-/// array), for the inbox's `:export`: same columns, same escaping, and the
-/// same neutralized formulas (a file goes to a spreadsheet; never raw).
-pub fn export_referrals(
-    out: &mut dyn std::io::Write,
-    items: &[crate::wire::Referral],
-    json: bool,
-) -> std::io::Result<()> {
-    if json {
-        output::write_json(out, items)?;
-        writeln!(out)
-    } else {
-        list::write_csv(out, items, list::CsvCells::default())
-    }
-}

@@ -3,9 +3,9 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use serde::Serialize;
+use crate::sanitize::{clean_line, clean_text, fit, width};
 
-use crate::sanitize::{clean_line, clean_text, fit, is_forbidden, width};
+pub use crate::export::write_json;
 use crate::wire::{Referral, Timestamp};
 
 /// Width used when stdout is not a terminal and `COLUMNS` is not set.
@@ -212,82 +212,6 @@ impl<W: Write> Write for Lenient<W> {
     }
 }
 
-/// OWASP's rule against CSV (formula) injection: a cell that starts with
-/// `=`, `+`, `-`, `@`, a tab or a carriage return is one a spreadsheet may
-/// run as a formula, so it gets a leading `'` (shown as text, not run). A
-/// plain number such as `-1200` or `-1.5` is left as it is.
-pub fn neutralize_formula(cell: &str) -> std::borrow::Cow<'_, str> {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let plain_number = cell.strip_prefix(['-', '+']).is_some_and(|digits| {
-        digits.starts_with(|c: char| c.is_ascii_digit())
-            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && digits.matches('.').count() <= 1
-    });
-    if risky && !plain_number {
-        std::borrow::Cow::Owned(format!("'{cell}"))
-    } else {
-        std::borrow::Cow::Borrowed(cell)
-    }
-}
-
-/// One CSV record (RFC 4180): fields with a comma, quote, CR or LF are
-/// quoted, quotes doubled; records end with CRLF.
-pub fn write_csv_record<S: AsRef<str>>(out: &mut dyn Write, fields: &[S]) -> io::Result<()> {
-    let mut line = String::new();
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        let f = f.as_ref();
-        if f.contains([',', '"', '\r', '\n']) {
-            line.push('"');
-            line.push_str(&f.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(f);
-        }
-    }
-    line.push_str("\r\n");
-    out.write_all(line.as_bytes())
-}
-
-/// A serde_json formatter that also escapes, as `\uXXXX`, every character
-/// the sanitizer would replace (DEL, C1 controls, bidi and invisible format
-/// characters): the JSON means the same, and a terminal sees only ASCII
-/// escapes where a hostile lead put controls.
-struct SafeFormatter;
-
-impl serde_json::ser::Formatter for SafeFormatter {
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        // serde_json escapes C0 itself; plain ASCII needs nothing more.
-        if fragment.bytes().all(|b| b < 0x7f) {
-            return writer.write_all(fragment.as_bytes());
-        }
-        let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            if is_forbidden(c) {
-                writer.write_all(&fragment.as_bytes()[start..i])?;
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    write!(writer, "\\u{unit:04x}")?;
-                }
-                start = i + c.len_utf8();
-            }
-        }
-        writer.write_all(&fragment.as_bytes()[start..])
-    }
-}
-
-/// Writes `value` as compact JSON through [`SafeFormatter`] (no newline).
-pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(out, SafeFormatter);
-    value.serialize(&mut ser).map_err(io::Error::other)
-}
-
 /// An amount in cents as a short human figure: `12,000 USD`, `12,000.50 EUR`.
 pub fn money(cents: Option<i64>, currency: &str) -> String {
     let Some(cents) = cents else {
@@ -355,6 +279,7 @@ pub fn indented(text: &str, indent: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::{neutralize_formula, write_csv_record};
 
     #[test]
     fn width_prefers_columns_then_terminal_then_default() {

@@ -10,9 +10,9 @@ use super::{ScrollBackend, term_erases_with_background};
 use crate::inbox::scroll_backend_tests::assert_screen;
 use crate::inbox::state::State;
 use crate::inbox::testkit::{loaded_sized, sample};
-use crate::inbox::theme;
 use crate::inbox::update::update;
 use crate::inbox::views::render;
+use crate::theme;
 use crate::wire::Role;
 
 /// Draws `state` twice through one backend (the first frame, then the

@@ -8,9 +8,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use crate::inbox::format;
 use crate::inbox::state::State;
-use crate::inbox::theme::Theme;
-use crate::inbox::update::describe_decision;
+use crate::inbox::update::actions::describe_decision;
 use crate::sanitize::{fit, width};
+use crate::theme::Theme;
 use crate::wire::{Referral, Role, Status};
 
 /// `northwind-net → acme-web → you`.

@@ -5,8 +5,8 @@ use ratatui::layout::Rect;
 
 use super::put_run;
 use crate::inbox::state::State;
-use crate::inbox::theme::Theme;
 use crate::sanitize::{fit, width};
+use crate::theme::Theme;
 
 /// Draws the header.
 pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::centered;
 use crate::inbox::command::FIXED_KEYS;
 use crate::inbox::keymap::KeyMap;
-use crate::inbox::theme::Theme;
+use crate::theme::Theme;
 
 /// `(keys, text)` lines of the overlay; a `None` key is a section heading.
 pub fn lines(keymap: &KeyMap) -> Vec<(Option<String>, &'static str)> {
@@ -36,7 +36,7 @@ pub fn lines_for(keymap: &KeyMap, may_act: bool) -> Vec<(Option<String>, &'stati
         None,
         "The : command line (acts on the selection, else the row)",
     ));
-    for (usage, text, acts) in crate::inbox::power::LINE_HELP {
+    for (usage, text, acts) in crate::inbox::update::palette::LINE_HELP {
         if may_act || !acts {
             out.push((Some((*usage).to_string()), text));
         }

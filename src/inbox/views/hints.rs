@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use super::put_run;
 use crate::inbox::command::{Command, Context};
 use crate::inbox::state::{CloseStep, Pane, Popup, State};
-use crate::inbox::theme::Theme;
+use crate::theme::Theme;
 
 /// The `(keys, label)` pairs shown for the current context.
 pub fn hints(state: &State) -> Vec<(String, &'static str)> {
@@ -53,7 +53,10 @@ pub fn hints(state: &State) -> Vec<(String, &'static str)> {
     if ctx == Context::List {
         // During a batch's undo window the key that cancels it comes first.
         if let Some(batch) = &state.batch
-            && matches!(batch.phase, crate::inbox::power::BatchPhase::Undo { .. })
+            && matches!(
+                batch.phase,
+                crate::inbox::update::batch::BatchPhase::Undo { .. }
+            )
             && let Some(keys) = state.keymap.label_of(crate::inbox::command::Command::Undo)
         {
             out.insert(0, (keys, "undo"));

@@ -21,8 +21,8 @@ use ratatui::widgets::{Block, Borders, Clear};
 
 use super::layout::layout;
 use super::state::State;
-use super::theme::Theme;
 use crate::sanitize;
+use crate::theme::Theme;
 
 /// Draws the whole screen.
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {

@@ -9,8 +9,8 @@ use tui_input::Input;
 
 use super::{centered, help, popup_box};
 use crate::inbox::state::{ClosePopup, CloseStep, ForwardPopup, Popup, RejectPopup, State};
-use crate::inbox::theme::Theme;
 use crate::sanitize::{fit, width};
+use crate::theme::Theme;
 use crate::wire::{Partner, ReasonCode};
 
 /// Draws the open popup, if any.

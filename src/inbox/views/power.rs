@@ -11,9 +11,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
 use super::{centered, popup_box, put, put_run};
 use crate::inbox::format;
-use crate::inbox::power::{self, Batch};
 use crate::inbox::state::State;
-use crate::inbox::theme::Theme;
+use crate::inbox::update::batch::{self, Batch};
+use crate::inbox::update::monitor;
+use crate::theme::Theme;
 
 /// The confirmation: `Accept 214 referrals (3 skipped: not pending)?`.
 pub fn confirm(state: &State, batch: &Batch, theme: &Theme, area: Rect, frame: &mut Frame) {
@@ -49,7 +50,7 @@ pub fn results(batch: &Batch, scroll: usize, theme: &Theme, area: Rect, frame: &
     let rect = centered(area, w, h);
     let title = format!(
         " {} {} — Esc closes ",
-        power::past(batch.kind),
+        batch::past(batch.kind),
         if failures.is_empty() {
             "all"
         } else {
@@ -112,7 +113,7 @@ fn undo_key(state: &State) -> String {
 
 /// The undo countdown banner above the status bar.
 pub fn undo_banner(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let (Some(left), Some(b)) = (power::undo_left(state), &state.batch) else {
+    let (Some(left), Some(b)) = (batch::undo_left(state), &state.batch) else {
         return;
     };
     let n = b.items.len();
@@ -202,7 +203,7 @@ pub fn queues(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         x += cw + 1;
     }
     y += 1;
-    let rows = power::queue_summary(state);
+    let rows = monitor::queue_summary(state);
     if rows.is_empty() && y < inner.bottom() {
         put(
             buf,

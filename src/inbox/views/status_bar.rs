@@ -6,10 +6,10 @@ use ratatui::style::Modifier;
 
 use super::put_run;
 use crate::inbox::format;
-use crate::inbox::power::BatchPhase;
 use crate::inbox::state::{Conn, Level, OFFLINE_AFTER_SECS, State};
-use crate::inbox::theme::Theme;
+use crate::inbox::update::batch::BatchPhase;
 use crate::sanitize::{fit, width};
+use crate::theme::Theme;
 
 /// The connection words: `● live`, `◌ reconnecting in 3s`, `✕ offline since 10:42`.
 pub fn connection(state: &State) -> String {
@@ -165,7 +165,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if unsent > 0 {
         parts.push(format!("{unsent} unsent"));
     }
-    if let Some(m) = crate::inbox::power::marks_words(state) {
+    if let Some(m) = crate::inbox::update::marks::marks_words(state) {
         parts.push(m);
     }
     let filter_shown = !state.filter.value().is_empty() || state.filter_editing;

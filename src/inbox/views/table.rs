@@ -10,7 +10,7 @@ use super::put;
 use crate::inbox::format::{self, Urgency};
 use crate::inbox::layout::table_rows;
 use crate::inbox::state::{Entry, Pane, State};
-use crate::inbox::theme::Theme;
+use crate::theme::Theme;
 use crate::wire::{ActionKind, Role, Status};
 
 /// A table column.
@@ -166,7 +166,7 @@ pub fn title(state: &State, pane: Pane) -> String {
     if state.sort.is_some() {
         t.push_str(&format!(
             " · sort {}",
-            crate::inbox::power::sort_words(state)
+            crate::inbox::update::sort::sort_words(state)
         ));
     }
     t.push(' ');

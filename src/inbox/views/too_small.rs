@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 
 use super::put;
 use crate::inbox::layout::{MIN_HEIGHT, MIN_WIDTH};
-use crate::inbox::theme::Theme;
+use crate::theme::Theme;
 
 /// "terminal too small (need 60x15)", centred as well as it fits.
 pub fn render(area: Rect, theme: &Theme, buf: &mut Buffer) {

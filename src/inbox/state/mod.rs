@@ -7,22 +7,31 @@
 //! the row under the cursor on screen.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasher, RandomState};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::FixedOffset;
 use tui_input::Input;
 
 use super::keymap::KeyMap;
 use super::layout;
-use super::msg::{ActionRequest, OpId};
-use super::power::{Batch, CmdLine, RangeMark};
+use super::msg::OpId;
+use super::update::batch::Batch;
+use super::update::marks::RangeMark;
+use super::update::palette::CmdLine;
 use crate::config::BatchSettings;
 use crate::query::{ParseError, Query, SortSpec};
-use crate::wire::{
-    ActionKind, DecidedBy, Me, Name, Partner, ReasonCode, Referral, Role, Status, Timestamp,
-};
+use crate::wire::BatchAction;
+use crate::wire::{Me, Partner, Referral, Role, Status, Timestamp};
+
+mod filter_text;
+mod popups;
+mod rows;
+mod status;
+
+pub use filter_text::*;
+pub use popups::*;
+pub use rows::*;
+pub use status::*;
 
 /// One of the two panes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,340 +58,6 @@ impl Pane {
             Self::Outgoing => Self::Incoming,
         }
     }
-}
-
-/// One referral and what the inbox knows about it.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// The referral, sanitized, at the highest version seen.
-    pub referral: Referral,
-    /// The action sent and not yet answered, if any.
-    pub in_flight: Option<ActionKind>,
-    /// Arrived live and the cursor has not been on it yet (the row's `•`).
-    pub fresh: bool,
-}
-
-impl Entry {
-    /// Wraps a (sanitized) referral.
-    pub fn new(referral: Referral) -> Self {
-        Self {
-            referral,
-            in_flight: None,
-            fresh: false,
-        }
-    }
-}
-
-/// One shared copy of each repeated value in the referrals held: partner
-/// ids, categories, currencies, regions, deciders and forward chains. A
-/// hundred thousand referrals name a few dozen partners; decoded from JSON,
-/// each would carry its own copies (about half a kilobyte a referral).
-#[derive(Debug, Clone, Default)]
-pub struct Interner {
-    names: HashSet<Name>,
-    deciders: HashSet<Arc<DecidedBy>>,
-    chains: HashSet<Arc<[Name]>>,
-}
-
-impl Interner {
-    /// The shared copy of `n` (which becomes it, if it is the first).
-    pub fn name(&mut self, n: &Name) -> Name {
-        if let Some(x) = self.names.get(n.as_str()) {
-            return x.clone();
-        }
-        self.names.insert(n.clone());
-        n.clone()
-    }
-
-    /// Replaces every repeated value in `r` with its shared copy.
-    pub fn referral(&mut self, r: &mut Referral) {
-        r.from_partner = self.name(&r.from_partner);
-        r.to_partner = self.name(&r.to_partner);
-        r.lead.category = self.name(&r.lead.category);
-        r.lead.currency = self.name(&r.lead.currency);
-        if let Some(region) = &r.lead.region {
-            r.lead.region = Some(self.name(region));
-        }
-        if let Some(d) = &r.decided_by {
-            r.decided_by = Some(match self.deciders.get(&**d) {
-                Some(x) => x.clone(),
-                None => {
-                    let x = Arc::new(DecidedBy {
-                        user: self.name(&d.user),
-                        name: self.name(&d.name),
-                        partner: self.name(&d.partner),
-                    });
-                    self.deciders.insert(x.clone());
-                    x
-                }
-            });
-        }
-        r.chain = match self.chains.get(&*r.chain) {
-            Some(x) => x.clone(),
-            None => {
-                let x: Arc<[Name]> = r.chain.iter().map(|n| self.name(n)).collect();
-                self.chains.insert(x.clone());
-                x
-            }
-        };
-    }
-
-    /// Distinct values held (names, deciders, chains).
-    pub fn len(&self) -> (usize, usize, usize) {
-        (self.names.len(), self.deciders.len(), self.chains.len())
-    }
-}
-
-/// Referral id → index in `entries`, without a second copy of every id:
-/// an open-addressing table of entry indices placed by the id's hash, the
-/// id itself compared against `entries[i].referral.id` on lookup (~4 bytes
-/// a slot instead of a cloned `String` and a map bucket per referral).
-/// Entries are never removed, so neither are slots.
-#[derive(Debug, Clone, Default)]
-pub struct IdIndex {
-    /// Entry index per slot, [`EMPTY_SLOT`] when free; a power of two long.
-    slots: Vec<u32>,
-    len: usize,
-    hasher: RandomState,
-}
-
-const EMPTY_SLOT: u32 = u32::MAX;
-
-impl IdIndex {
-    fn slot_of(&self, id: &str) -> usize {
-        (self.hasher.hash_one(id) as usize) & (self.slots.len() - 1)
-    }
-
-    /// The index of the entry whose referral has `id`.
-    pub fn get(&self, entries: &[Entry], id: &str) -> Option<u32> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
-        let mut s = self.slot_of(id);
-        loop {
-            let i = self.slots[s];
-            if i == EMPTY_SLOT {
-                return None;
-            }
-            if entries[i as usize].referral.id == id {
-                return Some(i);
-            }
-            s = (s + 1) & mask;
-        }
-    }
-
-    /// Number of ids indexed.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether no id is indexed.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Makes room for `additional` more ids without growing again.
-    pub fn reserve(&mut self, entries: &[Entry], additional: usize) {
-        let want = (self.len + additional)
-            .saturating_mul(2)
-            .next_power_of_two();
-        if want > self.slots.len() {
-            self.rebuild(entries, want.max(16));
-        }
-    }
-
-    /// Indexes `entries[i]` (already pushed, its id not indexed yet).
-    pub fn insert(&mut self, entries: &[Entry], i: u32) {
-        self.reserve(entries, 1);
-        self.place(entries, i);
-        self.len += 1;
-    }
-
-    fn place(&mut self, entries: &[Entry], i: u32) {
-        let mask = self.slots.len() - 1;
-        let mut s = self.slot_of(&entries[i as usize].referral.id);
-        while self.slots[s] != EMPTY_SLOT {
-            s = (s + 1) & mask;
-        }
-        self.slots[s] = i;
-    }
-
-    fn rebuild(&mut self, entries: &[Entry], slots: usize) {
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY_SLOT; slots]);
-        for i in old.into_iter().filter(|&i| i != EMPTY_SLOT) {
-            self.place(entries, i);
-        }
-    }
-}
-
-/// Where one entry's filter text is: its range in [`FilterText`]'s
-/// buffer and its few-valued fields' tuple.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Slot {
-    start: u32,
-    end: u32,
-    /// Index in `FilterText::tuples`; [`NO_TUPLE`] for an entry never set.
-    tuple: u32,
-}
-
-const NO_TUPLE: u32 = u32::MAX;
-
-/// Which of `crate::query::searched_text`'s fields take few distinct
-/// values (both partners, category, status, region): stored once per
-/// distinct combination, not once per entry.
-const FEW_VALUED: [bool; 10] = [
-    false, true, true, true, true, true, false, false, false, false,
-];
-
-/// The lower-cased text a bare word searches (see
-/// `crate::query::searched_text`) of every entry. The fields with few
-/// distinct values (partners, category, status, region) are kept once per
-/// distinct combination (a "tuple") and referenced by index; the rest
-/// (company, domain, id, summary, note) sits in ONE buffer, in the order
-/// it was written. A keystroke tests each tuple once, then scans the buffer
-/// front to back and marks the entries that match, instead of chasing
-/// 100,000 heap strings in display order. A replaced entry's old text is
-/// garbage until compaction. Every field ends with a separator no typed
-/// filter contains, so a match never spans two fields.
-#[derive(Debug, Clone, Default)]
-pub struct FilterText {
-    text: String,
-    /// Entry index → its live range in `text` and its tuple.
-    current: Vec<Slot>,
-    garbage: usize,
-    /// Every distinct tuple's text, lower-cased, separators included.
-    tuples: Vec<Box<str>>,
-    /// Tuple text → index in `tuples`.
-    tuple_ids: HashMap<Box<str>, u32>,
-}
-
-/// Appends `part` lower-cased (as the query language lowers it) and the
-/// field separator.
-fn push_lowered(out: &mut String, part: &str) {
-    if part.is_ascii() {
-        let from = out.len();
-        out.push_str(part);
-        out[from..].make_ascii_lowercase();
-    } else {
-        out.push_str(&part.to_lowercase());
-    }
-    out.push('\u{1f}');
-}
-
-fn offset(n: usize) -> u32 {
-    u32::try_from(n).expect("the filter text stays under 4 GiB")
-}
-
-impl FilterText {
-    /// Indexes (or re-indexes) entry `entry`'s referral.
-    pub fn set(&mut self, entry: u32, r: &Referral) {
-        let fields = crate::query::searched_text(r);
-        let mut tuple = String::new();
-        for (part, few) in fields.iter().zip(FEW_VALUED) {
-            if few {
-                push_lowered(&mut tuple, part);
-            }
-        }
-        let tuple = match self.tuple_ids.get(tuple.as_str()) {
-            Some(&t) => t,
-            None => {
-                let t = offset(self.tuples.len());
-                let text: Box<str> = tuple.into();
-                self.tuples.push(text.clone());
-                self.tuple_ids.insert(text, t);
-                t
-            }
-        };
-        let start = offset(self.text.len());
-        for (part, few) in fields.iter().zip(FEW_VALUED) {
-            if !few {
-                push_lowered(&mut self.text, part);
-            }
-        }
-        let slot = Slot {
-            start,
-            end: offset(self.text.len()),
-            tuple,
-        };
-        let e = entry as usize;
-        if e < self.current.len() {
-            let old = self.current[e];
-            self.garbage += (old.end - old.start) as usize;
-            self.current[e] = slot;
-        } else {
-            self.current.resize(
-                e + 1,
-                Slot {
-                    start: 0,
-                    end: 0,
-                    tuple: NO_TUPLE,
-                },
-            );
-            self.current[e] = slot;
-        }
-        if self.garbage > 1 << 20 && self.garbage > self.text.len() / 2 {
-            self.compact();
-        }
-    }
-
-    /// Frees the text of replaced entries.
-    fn compact(&mut self) {
-        let mut text = String::with_capacity(self.text.len() - self.garbage);
-        for slot in &mut self.current {
-            let start = offset(text.len());
-            text.push_str(&self.text[slot.start as usize..slot.end as usize]);
-            slot.start = start;
-            slot.end = offset(text.len());
-        }
-        self.text = text;
-        self.garbage = 0;
-    }
-
-    /// Whether entry `entry` contains `needle` (lower-case).
-    pub fn matches(&self, entry: u32, needle: &str) -> bool {
-        let slot = self.current[entry as usize];
-        slot.tuple != NO_TUPLE
-            && (self.tuples[slot.tuple as usize].contains(needle)
-                || self.text[slot.start as usize..slot.end as usize].contains(needle))
-    }
-
-    /// One bit per entry: which contain `needle` (lower-case), in one
-    /// front-to-back pass over the buffer.
-    pub fn scan(&self, needle: &str) -> Vec<u64> {
-        let tuple_hit: Vec<bool> = self.tuples.iter().map(|t| t.contains(needle)).collect();
-        let mut bits = vec![0u64; self.current.len().div_ceil(64)];
-        for (e, slot) in self.current.iter().enumerate() {
-            if slot.tuple != NO_TUPLE
-                && (tuple_hit[slot.tuple as usize]
-                    || self.text[slot.start as usize..slot.end as usize].contains(needle))
-            {
-                bits[e / 64] |= 1 << (e % 64);
-            }
-        }
-        bits
-    }
-
-    /// Bytes of entry text held (live and garbage).
-    pub fn len(&self) -> usize {
-        self.text.len()
-    }
-
-    /// Whether nothing is indexed.
-    pub fn is_empty(&self) -> bool {
-        self.current.is_empty()
-    }
-
-    /// Gives back spare capacity (after a bulk load).
-    pub fn shrink_to_fit(&mut self) {
-        self.text.shrink_to_fit();
-        self.current.shrink_to_fit();
-    }
-}
-
-/// Whether bit `i` is set in a [`FilterText::scan`] result.
-pub fn bit(bits: &[u64], i: u32) -> bool {
-    bits[i as usize / 64] & (1 << (i % 64)) != 0
 }
 
 /// A pane's rows and where the user is in them.
@@ -434,156 +109,13 @@ pub struct Op {
     /// The referral.
     pub referral_id: String,
     /// The request.
-    pub request: ActionRequest,
+    pub request: BatchAction,
     /// Its idempotency key, reused on every retry.
     pub idempotency_key: String,
     /// Some attempt failed without a definite answer: it may not have reached the server.
     pub unsent: bool,
     /// The last failure, for the status bar.
     pub last_error: Option<String>,
-}
-
-/// How a status-bar message is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// Neutral.
-    Info,
-    /// Something worked.
-    Success,
-    /// Something did not (or may not) happen.
-    Error,
-}
-
-/// The status bar's message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusMessage {
-    /// The text (already safe).
-    pub text: String,
-    /// How to show it.
-    pub level: Level,
-    /// When it goes away by itself.
-    pub until: Timestamp,
-}
-
-impl StatusMessage {
-    /// A message said at `now`: errors stay 30 s, the rest 10 s (or until
-    /// the next message replaces them).
-    pub fn new(text: String, level: Level, now: Timestamp) -> Self {
-        let secs = if level == Level::Error { 30 } else { 10 };
-        Self {
-            text,
-            level,
-            until: now + chrono::Duration::seconds(secs),
-        }
-    }
-}
-
-/// The reject popup.
-#[derive(Debug, Clone)]
-pub struct RejectPopup {
-    /// The referral and the version the user saw.
-    pub id: String,
-    /// The version the user saw.
-    pub version: u64,
-    /// The company, for the title.
-    pub company: String,
-    /// Highlighted reason (index into [`ReasonCode::ALL`]).
-    pub selected: usize,
-    /// Once a reason is picked: the note being typed.
-    pub note: Option<Input>,
-    /// Why Enter did not send (e.g. `other` without a note).
-    pub error: Option<String>,
-    /// For every marked referral (a batch), not the one under the cursor.
-    pub batch: bool,
-}
-
-impl RejectPopup {
-    /// The highlighted reason.
-    pub fn reason(&self) -> ReasonCode {
-        ReasonCode::ALL[self.selected]
-    }
-}
-
-/// The forward popup.
-#[derive(Debug, Clone)]
-pub struct ForwardPopup {
-    /// The referral.
-    pub id: String,
-    /// The version the user saw.
-    pub version: u64,
-    /// The company, for the title.
-    pub company: String,
-    /// Partners that may not receive it (already in the chain, and me).
-    pub excluded: Vec<String>,
-    /// The filter typed over the directory.
-    pub query: Input,
-    /// Indices into [`State::partners`] matching the query.
-    pub matches: Vec<usize>,
-    /// Highlighted match.
-    pub selected: usize,
-    /// First match shown.
-    pub offset: usize,
-    /// Once a partner is picked: its id, and the note being typed.
-    pub picked: Option<(String, Input)>,
-    /// For every marked referral (a batch), not the one under the cursor.
-    pub batch: bool,
-}
-
-/// Which step of the close popup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseStep {
-    /// Won or lost.
-    Choose,
-    /// The deal's value.
-    Value,
-    /// A note.
-    Note,
-}
-
-/// The close popup.
-#[derive(Debug, Clone)]
-pub struct ClosePopup {
-    /// The referral.
-    pub id: String,
-    /// The version the user saw.
-    pub version: u64,
-    /// The company, for the title.
-    pub company: String,
-    /// 0 = won, 1 = lost.
-    pub selected: usize,
-    /// Current step.
-    pub step: CloseStep,
-    /// The value typed (in currency units, e.g. `12000` or `12.5k`).
-    pub value: Input,
-    /// The note typed.
-    pub note: Input,
-    /// Why Enter did not go on.
-    pub error: Option<String>,
-}
-
-/// What covers the panes.
-#[derive(Debug, Clone)]
-pub enum Popup {
-    /// The key list.
-    Help {
-        /// First line shown.
-        scroll: usize,
-    },
-    /// Reject: reason, then note.
-    Reject(RejectPopup),
-    /// Forward: partner, then note.
-    Forward(ForwardPopup),
-    /// Close: won/lost, value, note.
-    Close(ClosePopup),
-    /// Quit while actions are unsent?
-    ConfirmQuit,
-    /// `Accept 214 referrals (3 skipped: not pending)?`
-    BatchConfirm,
-    /// A finished batch's per-item outcomes.
-    BatchResults {
-        /// First failure line shown.
-        scroll: usize,
-    },
 }
 
 /// The whole model.
@@ -831,7 +363,7 @@ impl State {
     /// Actions not yet definitely answered (a batch's items included,
     /// from its undo window on).
     pub fn in_flight(&self) -> usize {
-        use super::power::BatchPhase;
+        use super::update::batch::BatchPhase;
         let batch = match &self.batch {
             Some(b) if matches!(b.phase, BatchPhase::Undo { .. }) => b.items.len(),
             Some(b) if b.phase == BatchPhase::Sending => b.outstanding(),
@@ -946,7 +478,7 @@ impl State {
             consider(m.until);
         }
         if let Some(Batch {
-            phase: super::power::BatchPhase::Undo { until },
+            phase: super::update::batch::BatchPhase::Undo { until },
             ..
         }) = &self.batch
         {

@@ -1,0 +1,38 @@
+//! The status line's message and its level.
+
+use crate::wire::Timestamp;
+
+/// How a status-bar message is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Neutral.
+    Info,
+    /// Something worked.
+    Success,
+    /// Something did not (or may not) happen.
+    Error,
+}
+
+/// The status bar's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMessage {
+    /// The text (already safe).
+    pub text: String,
+    /// How to show it.
+    pub level: Level,
+    /// When it goes away by itself.
+    pub until: Timestamp,
+}
+
+impl StatusMessage {
+    /// A message said at `now`: errors stay 30 s, the rest 10 s (or until
+    /// the next message replaces them).
+    pub fn new(text: String, level: Level, now: Timestamp) -> Self {
+        let secs = if level == Level::Error { 30 } else { 10 };
+        Self {
+            text,
+            level,
+            until: now + chrono::Duration::seconds(secs),
+        }
+    }
+}

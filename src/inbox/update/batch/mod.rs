@@ -1,0 +1,169 @@
+//! Batch actions on the marked referrals: plan (what applies, what is
+//! skipped), confirm, the undo window, chunks, per-item results.
+
+use std::collections::BTreeMap;
+
+use crate::inbox::update::{actions::*, rows::*, shared::*};
+use crate::wire::{ActionKind, BatchItem, BatchOutcome, Timestamp};
+
+mod plan;
+mod results;
+mod send;
+pub use plan::*;
+pub use results::*;
+pub use send::*;
+
+/// Most items in one `POST /v1/referrals/batch`.
+pub const CHUNK: usize = 500;
+
+/// Where a batch is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchPhase {
+    /// Waiting for `y` / `n`.
+    Confirm,
+    /// Confirmed; sent at `until` unless `u` cancels it first.
+    Undo {
+        /// When the window closes.
+        until: Timestamp,
+    },
+    /// Chunks sent, some not answered yet.
+    Sending,
+    /// Every chunk answered: the results are in.
+    Done,
+}
+
+/// One chunk of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// Its idempotency key, reused on every retry.
+    pub key: String,
+    /// Its items.
+    pub items: Vec<BatchItem>,
+    /// Answered.
+    pub done: bool,
+    /// Some attempt failed without an answer: it is queued and retried.
+    pub unsent: bool,
+}
+
+/// One referral's outcome in a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemResult {
+    /// The referral.
+    pub id: String,
+    /// Its company (for the results view).
+    pub company: String,
+    /// What happened.
+    pub outcome: BatchOutcome,
+    /// Why it failed ("accepted by Dana (acme-web) at 10:42").
+    pub reason: Option<String>,
+}
+
+/// A batch action on the marked referrals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// Its number.
+    pub id: u64,
+    /// The action.
+    pub kind: ActionKind,
+    /// Words for the confirmation (`to hostly`, `as duplicate`).
+    pub detail: String,
+    /// Every item to send, in view order.
+    pub items: Vec<BatchItem>,
+    /// Companies of the items, by id.
+    pub companies: BTreeMap<String, String>,
+    /// Marked referrals the action does not apply to: `(id, why)`.
+    pub skipped: Vec<(String, &'static str)>,
+    /// Where it is.
+    pub phase: BatchPhase,
+    /// Once sent: the chunks.
+    pub chunks: Vec<Chunk>,
+    /// Per-item outcomes, as they arrive.
+    pub results: Vec<ItemResult>,
+}
+
+impl Batch {
+    /// `Accept 214 referrals (3 skipped: not pending)?`
+    pub fn question(&self) -> String {
+        let n = self.items.len();
+        let detail = if self.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.detail)
+        };
+        format!(
+            "{} {n} referral{}{detail}{}?",
+            capitalized(self.kind.as_str()),
+            plural(n),
+            self.skipped_words()
+        )
+    }
+
+    /// ` (3 skipped: not pending)`, or `` when nothing is skipped.
+    pub fn skipped_words(&self) -> String {
+        if self.skipped.is_empty() {
+            return String::new();
+        }
+        let mut why: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, w) in &self.skipped {
+            *why.entry(w).or_default() += 1;
+        }
+        let n = self.skipped.len();
+        if why.len() == 1 {
+            let w = why.keys().next().expect("one reason");
+            format!(" ({n} skipped: {w})")
+        } else {
+            let parts: Vec<String> = why.iter().map(|(w, k)| format!("{k} {w}")).collect();
+            format!(" ({n} skipped: {})", parts.join(", "))
+        }
+    }
+
+    /// `197 accepted · 3 conflict · 1 not found`.
+    pub fn summary(&self) -> String {
+        let mut counts: BTreeMap<u8, (usize, &str)> = BTreeMap::new();
+        for r in &self.results {
+            let (rank, word) = match r.outcome {
+                BatchOutcome::Applied => (0, past(self.kind)),
+                BatchOutcome::Conflict => (1, "conflict"),
+                BatchOutcome::NotFound => (2, "not found"),
+                BatchOutcome::Invalid => (3, "invalid"),
+                BatchOutcome::Forbidden => (4, "forbidden"),
+            };
+            counts.entry(rank).or_insert((0, word)).0 += 1;
+        }
+        let mut parts: Vec<String> = counts.values().map(|(n, w)| format!("{n} {w}")).collect();
+        if parts.is_empty() {
+            parts.push(format!("0 {}", past(self.kind)));
+        }
+        if !self.skipped.is_empty() {
+            parts.push(format!("{} skipped", self.skipped.len()));
+        }
+        parts.join(" · ")
+    }
+
+    /// The results that did not apply.
+    pub fn failures(&self) -> impl Iterator<Item = &ItemResult> {
+        self.results
+            .iter()
+            .filter(|r| r.outcome != BatchOutcome::Applied)
+    }
+
+    /// Items sent or waiting that have no result yet.
+    pub fn outstanding(&self) -> usize {
+        self.chunks
+            .iter()
+            .filter(|c| !c.done)
+            .map(|c| c.items.len())
+            .sum()
+    }
+}
+
+/// The past tense of an action, as results say it.
+pub fn past(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Accept => "accepted",
+        ActionKind::Reject => "rejected",
+        ActionKind::Forward => "forwarded",
+        ActionKind::Withdraw => "withdrawn",
+        ActionKind::Close => "closed",
+    }
+}

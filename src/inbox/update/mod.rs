@@ -1,0 +1,285 @@
+//! The reducer: `update(state, msg) -> effects`. Pure: no clock, no I/O,
+//! no randomness (idempotency keys are the run's random prefix plus a
+//! counter kept in the state).
+//!
+//! **Sanitizing happens here, once.** Every string that arrives from the
+//! network inside a [`Msg`] (referrals, partners, me, error messages, feed
+//! reasons) goes through `crate::sanitize` at the top of the handler of its
+//! message, before it is stored; the model holds only safe text and views
+//! draw it as is.
+//!
+//! One module per feature (see docs/ARCHITECTURE.md for the map): this
+//! file only routes a message to its feature; keys go through
+//! [`dispatch`].
+
+use crate::inbox::msg::{Effect, Msg};
+use crate::inbox::state::{Conn, Level, Pane, Popup, State};
+use crate::sanitize;
+use crate::wire::Role;
+
+pub mod actions;
+pub mod batch;
+pub mod dispatch;
+pub mod feed;
+pub mod filter;
+pub mod loading;
+pub mod marks;
+pub mod monitor;
+pub mod navigation;
+pub mod palette;
+pub mod popups;
+pub mod quit;
+pub mod rows;
+pub mod saved_views;
+pub mod shared;
+pub mod sort;
+
+use crate::inbox::update::{
+    actions::*, batch::*, dispatch::*, feed::*, loading::*, rows::*, shared::*,
+};
+
+/// The effects to start with: who am I, and the partner directory.
+/// (The lists follow once `me` is known, the feed once the lists are in.)
+pub fn init(_state: &mut State) -> Vec<Effect> {
+    vec![Effect::LoadMe, Effect::LoadPartners]
+}
+
+/// Applies one message to the model and says what the runtime must do.
+/// Sets `state.dirty` when anything visible may have changed.
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    let changed = match msg {
+        Msg::Key(ev) => on_key(state, ev, &mut fx),
+        Msg::Resize(w, h) => {
+            state.size = (w, h);
+            for pane in [Pane::Incoming, Pane::Outgoing] {
+                clamp_view(state, pane);
+            }
+            true
+        }
+        Msg::Tick(now) => {
+            advance(state, now);
+            if state.status.as_ref().is_some_and(|m| m.until <= state.now) {
+                state.status = None;
+            }
+            on_tick(state, &mut fx);
+            // `age:` and `expires:` terms change their answer with time alone.
+            let f = &state.filter_applied;
+            if f.contains("age:") || f.contains("expires:") {
+                for pane in [Pane::Incoming, Pane::Outgoing] {
+                    let anchor = anchor_of(state, pane);
+                    refilter_pane(state, pane, anchor);
+                }
+            }
+            true
+        }
+        Msg::BatchRetrying {
+            batch,
+            chunk,
+            error,
+        } => on_retrying(state, batch, chunk, &error),
+        Msg::BatchDone {
+            batch,
+            chunk,
+            result,
+            at,
+        } => {
+            advance(state, at);
+            on_done(state, batch, chunk, result)
+        }
+        Msg::ServerMoved {
+            from,
+            to,
+            reason,
+            all_down,
+            at,
+        } => {
+            advance(state, at);
+            on_server_moved(state, &from, &to, &reason, all_down);
+            true
+        }
+        Msg::Exported(r) => {
+            match r {
+                Ok((path, n)) => say(
+                    state,
+                    Level::Success,
+                    format!(
+                        "exported {n} referral{} to {}",
+                        plural(n),
+                        sanitize::clean_line(&path)
+                    ),
+                ),
+                Err(e) => say(
+                    state,
+                    Level::Error,
+                    format!(":export: {}", sanitize::clean_line(&e)),
+                ),
+            }
+            true
+        }
+        Msg::ThemeChanged(r) => {
+            match r {
+                Ok(name) => say(
+                    state,
+                    Level::Success,
+                    format!("theme {}", sanitize::clean_line(&name)),
+                ),
+                Err(e) => say(
+                    state,
+                    Level::Error,
+                    format!(":theme: {}", sanitize::clean_line(&e)),
+                ),
+            }
+            true
+        }
+        Msg::Me(Ok(me)) => {
+            let me = sanitize::clean_me(me);
+            let operator = me.user.role == Role::Operator;
+            state.me = Some(me);
+            state.refused = None;
+            state.load_error = None;
+            if operator {
+                state.active = Pane::Incoming;
+            }
+            rebuild_panes(state);
+            start_listing(state, &mut fx);
+            true
+        }
+        Msg::Me(Err(e)) => {
+            note_refusal(state, &e);
+            state.load_error = Some(sanitize::clean_line(&e));
+            say(
+                state,
+                Level::Error,
+                format!("cannot load your account: {}", sanitize::clean_line(&e)),
+            );
+            true
+        }
+        Msg::Partners(Ok(list)) => {
+            let mut list: Vec<_> = list.into_iter().map(sanitize::clean_partner).collect();
+            list.sort_by(|a, b| a.id.cmp(&b.id));
+            state.partners = list;
+            if let Some(Popup::Forward(p)) = &mut state.popup {
+                refresh_matches(&state.partners, p);
+            }
+            true
+        }
+        Msg::Partners(Err(e)) => {
+            note_refusal(state, &e);
+            say(
+                state,
+                Level::Error,
+                format!(
+                    "cannot load the partner directory: {}",
+                    sanitize::clean_line(&e)
+                ),
+            );
+            true
+        }
+        Msg::ListPage { box_, items } => {
+            if !state.listing.contains(&box_) {
+                return fx;
+            }
+            // The panes are rebuilt once, when the last page is in.
+            state.entries.reserve(items.len());
+            state.by_id.reserve(&state.entries, items.len());
+            for r in items {
+                upsert_entry(state, clean_referral(r), false);
+            }
+            false
+        }
+        Msg::Listed { box_, result } => {
+            on_listed(state, box_, result, &mut fx);
+            true
+        }
+        Msg::LoadRetrying {
+            what,
+            error,
+            retry_in_ms,
+            at,
+        } => {
+            advance(state, at);
+            // Before the feed is up, loads are what tells whether the
+            // server answers: show it the same way.
+            if !matches!(state.conn, Conn::Live { .. }) {
+                let since = match &state.conn {
+                    Conn::Reconnecting { since, .. } => *since,
+                    _ => at,
+                };
+                state.conn = Conn::Reconnecting {
+                    since,
+                    retry_at: at + chrono::Duration::milliseconds(retry_in_ms as i64),
+                    reason: sanitize::clean_line(&error),
+                };
+            }
+            say(
+                state,
+                Level::Error,
+                format!(
+                    "cannot load {}: {}; retrying",
+                    sanitize::clean_line(&what),
+                    sanitize::clean_line(&error)
+                ),
+            );
+            true
+        }
+        Msg::ActionRetrying { op, error } => {
+            let Some(o) = state.ops.get_mut(&op) else {
+                return fx;
+            };
+            o.unsent = true;
+            o.last_error = Some(sanitize::clean_line(&error));
+            let n = state.unsent();
+            say(
+                state,
+                Level::Error,
+                format!(
+                    "{n} action{} unsent, retrying: {}",
+                    plural(n),
+                    sanitize::clean_line(&error)
+                ),
+            );
+            true
+        }
+        Msg::ActionDone { op, outcome, at } => {
+            advance(state, at);
+            on_action_done(state, op, outcome);
+            true
+        }
+        Msg::Feed(f) => on_feed(state, f, &mut fx),
+    };
+    if changed {
+        state.dirty = true;
+        mark_seen(state);
+    }
+    fx
+}
+
+#[cfg(test)]
+mod actions_tests;
+#[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
+mod dispatch_tests;
+#[cfg(test)]
+mod feed_tests;
+#[cfg(test)]
+mod filter_tests;
+#[cfg(test)]
+mod loading_tests;
+#[cfg(test)]
+mod marks_tests;
+#[cfg(test)]
+mod monitor_tests;
+#[cfg(test)]
+mod palette_tests;
+#[cfg(test)]
+mod popups_tests;
+#[cfg(test)]
+mod rows_tests;
+#[cfg(test)]
+mod saved_views_tests;
+#[cfg(test)]
+mod sort_tests;
+#[cfg(test)]
+mod test_support;
