@@ -42,7 +42,7 @@ pub const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `GET /readyz`: 200 when the store can write now (a load balancer sends
 /// writes only to a ready server), 503 naming the store and the reason
-/// otherwise, within [`READY_WAIT`].
+/// otherwise, within 2 s (`READY_WAIT`).
 #[utoipa::path(get, path = "/readyz", tag = "ops",
     responses((status = 200, description = "`{\"status\": \"ready\", \"store\": <which store>}`: the store can write now.", body = Object)))]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
