@@ -276,3 +276,51 @@ async fn doctor_shows_the_setup_and_checks_the_server_and_token() {
         "{r:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_every_server_of_the_list() {
+    let w = World::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let tf = token_file(home, "acme.token", &w.t.acme);
+    let port = w.server.as_ref().unwrap().addr.port();
+    let other = format!("http://localhost:{port}");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{dead}");
+
+    // Two names of one live server: both checked, both fine.
+    let both = format!("{},{other}", w.url);
+    let r = run(leadx(
+        home,
+        &["doctor", "--server", &both, "--token-file", &tf],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    for url in [&w.url, &other] {
+        assert!(r.stdout.contains(&format!("server {url}\n")), "{r:?}");
+    }
+    assert_eq!(r.stdout.matches("✓ GET /healthz").count(), 2, "{r:?}");
+    assert_eq!(r.stdout.matches("✓ GET /v1/me").count(), 2, "{r:?}");
+
+    // A dead second server is found although the first one answers.
+    let list = format!("{},{dead}", w.url);
+    let r = run(leadx(
+        home,
+        &["doctor", "--server", &list, "--token-file", &tf],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    let (first, second) = r
+        .stdout
+        .split_once(&format!("server {dead}\n"))
+        .unwrap_or_else(|| panic!("no section for {dead}: {r:?}"));
+    assert!(
+        first.contains("✓ GET /healthz") && first.contains("✓ GET /v1/me"),
+        "{r:?}"
+    );
+    assert!(second.contains("✗ GET /healthz"), "{r:?}");
+}

@@ -251,11 +251,22 @@ async fn readyz_says_whether_the_store_can_write() {
     blocker
         .execute_batch("PRAGMA busy_timeout = 0; BEGIN IMMEDIATE")
         .unwrap();
+    // The probe does not wait a write's 10 s for the lock: it answers
+    // within READY_WAIT (2 s), with the reason.
+    let asked = std::time::Instant::now();
     let blocked = reqwest::get(format!("{}/readyz", running.url))
         .await
         .unwrap();
+    let waited = asked.elapsed();
     assert_eq!(blocked.status(), 503);
     assert!(blocked.headers().get("retry-after").is_some());
+    let body: serde_json::Value = blocked.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("locked by another writer"), "{message}");
+    assert!(
+        waited < leadx::server::routes::READY_WAIT + std::time::Duration::from_secs(1),
+        "/readyz took {waited:?} on a locked database"
+    );
     blocker.execute_batch("ROLLBACK").unwrap();
     running.shutdown().await;
 }

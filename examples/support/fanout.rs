@@ -92,18 +92,28 @@ pub struct Serve {
 }
 
 impl Serve {
-    /// `bin serve --listen 127.0.0.1:0 --rate-limit 0` with `LEADX_DB=db`;
-    /// waits for its `listening on URL` line.
+    /// `bin serve --listen 127.0.0.1:0 --rate-limit 0` with `LEADX_DB=db`
+    /// and no stream caps (every subscriber is one partner's, many per
+    /// token); waits for its `listening on URL` line.
     pub fn start(bin: &Path, db: &str) -> Serve {
-        let mut cmd = Command::new(bin);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
-            // Every subscriber is one partner's, many per token: no caps.
-            .args([
+        Self::start_with(
+            bin,
+            db,
+            &[
                 "--max-streams-per-user",
                 "0",
                 "--max-streams-per-partner",
                 "0",
-            ])
+            ],
+        )
+    }
+
+    /// `bin serve --listen 127.0.0.1:0 --rate-limit 0 EXTRA...` with
+    /// `LEADX_DB=db`; waits for its `listening on URL` line.
+    pub fn start_with(bin: &Path, db: &str, extra: &[&str]) -> Serve {
+        let mut cmd = Command::new(bin);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+            .args(extra)
             .env("LEADX_DB", db)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod accepts;
+pub mod endless;
 pub mod fanout;
 
 use std::io::Read;

@@ -11,15 +11,16 @@ use crate::config::{self, Overrides, Settings};
 /// Flags of the inbox (also accepted by `leadx` with no subcommand).
 #[derive(Debug, Clone, Default, Args)]
 pub struct InboxArgs {
-    /// Server, token file, config file and profile.
-    #[command(flatten)]
-    pub connect: ConnectArgs,
     /// Theme: default, light, high-contrast, mono, or a user theme.
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
     /// Hide and refuse every action: a read-only monitor.
     #[arg(long)]
     pub readonly: bool,
+    /// Server, token file, config file and profile (last: their help
+    /// heading, "Connection", holds for the flags after them).
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 impl InboxArgs {

@@ -67,6 +67,11 @@ pub struct ServeArgs {
     /// longest a kept-alive connection may sit idle.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = timeout_secs)]
     pub header_timeout: Duration,
+    /// Seconds a live feed whose reader takes nothing (its byte budget
+    /// full) is held before it is dropped; the client resumes by
+    /// Last-Event-ID.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = timeout_secs)]
+    pub feed_write_timeout: Duration,
     /// Seconds a request body may pause between chunks.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = timeout_secs)]
     pub body_timeout: Duration,
@@ -259,6 +264,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         metrics_listen: args.metrics_listen,
         header_timeout: args.header_timeout,
         body_timeout: args.body_timeout,
+        feed_write_timeout: args.feed_write_timeout,
         max_connections: args.max_connections.map(|n| n as usize),
         auth_failures_per_minute: auth_failures_per_minute(&args),
         ..ServerConfig::default()

@@ -135,6 +135,29 @@ fn action_kind(action: &Action) -> ActionKind {
     }
 }
 
+/// The status an action of `kind` leaves a referral in (`close`: won or
+/// lost, so none).
+pub fn status_after(kind: ActionKind) -> Option<Status> {
+    match kind {
+        ActionKind::Accept => Some(Status::Accepted),
+        ActionKind::Reject => Some(Status::Rejected),
+        ActionKind::Forward => Some(Status::Forwarded),
+        ActionKind::Withdraw => Some(Status::Withdrawn),
+        ActionKind::Close => None,
+    }
+}
+
+/// Whether `r` is already what the user `user_id` doing `kind` makes of
+/// it (accept, reject, withdraw): asking again is done, not a conflict. A
+/// forward is never "the same" again (it names a new hop), nor a close.
+pub fn already_done_by(kind: ActionKind, r: &Referral, user_id: &str) -> bool {
+    matches!(
+        kind,
+        ActionKind::Accept | ActionKind::Reject | ActionKind::Withdraw
+    ) && status_after(kind) == Some(r.status)
+        && r.decided_by.as_ref().is_some_and(|d| *d.user == *user_id)
+}
+
 /// `10:42` on the same UTC day as `now`, else `2026-11-25 10:42`.
 fn at(t: Timestamp, now: Timestamp) -> String {
     if t.date_naive() == now.date_naive() {
@@ -270,16 +293,17 @@ pub fn decide(
     n.version += 1;
     n.updated_at = now;
     let mut forwarded = None;
+    if let Some(status) = status_after(action_kind(&item.action)) {
+        n.status = status;
+    }
     match &item.action {
         Action::Accept { note } => {
-            n.status = Status::Accepted;
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
             n.decision_note = note.clone();
             next.accepted_partner = Some(r.to_partner.to_string());
         }
         Action::Reject { reason } => {
-            n.status = Status::Rejected;
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
             n.reason = Some(Box::new(Reason {
@@ -323,7 +347,6 @@ pub fn decide(
                 forwarded_to: None,
                 chain,
             };
-            n.status = Status::Forwarded;
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
             n.decision_note = note.clone();
@@ -334,7 +357,6 @@ pub fn decide(
             });
         }
         Action::Withdraw => {
-            n.status = Status::Withdrawn;
             n.decided_at = Some(now);
             n.decided_by = Some(decided_by(actor));
         }

@@ -42,6 +42,9 @@ pub struct ServerConfig {
     pub allow_plain_http: bool,
     /// How often the feed sends `: ping`.
     pub ping_interval: Duration,
+    /// A live-feed subscriber whose connection takes nothing for this long
+    /// (its byte budget full) is dropped; it resumes by `Last-Event-ID`.
+    pub feed_write_timeout: Duration,
     /// Longest wait between expiry sweeps.
     pub sweep_interval: Duration,
     /// How often old idempotency records and events are pruned.
@@ -80,6 +83,7 @@ impl Default for ServerConfig {
             tls: None,
             allow_plain_http: false,
             ping_interval: Duration::from_secs(15),
+            feed_write_timeout: routes::feed_limits::WRITE_TIMEOUT,
             sweep_interval: Duration::from_secs(1),
             prune_interval: Duration::from_secs(600),
             metrics_token: None,

@@ -22,7 +22,7 @@ use super::{ConnectArgs, EXIT_OK, EXIT_REFUSED, Failure, client_failure, connect
 use crate::client::{
     Backoff, Client, ClientError, new_idempotency_key, retry_until_definite_or_cancelled,
 };
-use crate::domain::rules::describe;
+use crate::domain::rules::{already_done_by, describe, status_after};
 use crate::sanitize::clean_line;
 use crate::wire::{
     AcceptRequest, ActionKind, BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult,
@@ -201,11 +201,8 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
         Some(s) => plan_query(&client, kind, s, now, args.retry_for).await?,
         None => plan_ids(&client, &args.ids, args.retry_for).await?,
     };
-    let already = if kind == ActionKind::Accept {
-        mine_already(&client, &mut plan, args.retry_for).await?
-    } else {
-        Vec::new()
-    };
+    let mut me = Me::default();
+    let already = done_already(&client, kind, &mut plan, &mut me, args.retry_for).await?;
     // Once acting has begun, a closed stdout must not stop it or turn
     // its exit status into success.
     let stdout = io::stdout();
@@ -281,7 +278,19 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
             }
         };
         for result in results {
-            report.item(result)?;
+            // A conflict whose current state is what this user asked for
+            // (an earlier run's answer lost, or two runs at once) is done.
+            let mine = match result.error.as_ref().and_then(|e| e.current.as_deref()) {
+                Some(current) if result.outcome == BatchOutcome::Conflict => {
+                    let user = me.id(&client, args.retry_for).await?;
+                    already_done_by(kind, current, user).then(|| current.clone())
+                }
+                _ => None,
+            };
+            match mine {
+                Some(current) => report.already(current)?,
+                None => report.item(result)?,
+            }
         }
         report.out.flush()?;
     }
@@ -293,27 +302,42 @@ pub(super) async fn run(kind: ActionKind, args: ActArgs) -> Result<u8, Failure> 
     })
 }
 
-/// Takes out of the plan the referrals the caller had already accepted
-/// (so that re-running an accept is done, not a conflict), and returns them.
-async fn mine_already(
+/// The caller's user id, read once when first needed.
+#[derive(Default)]
+struct Me(Option<String>);
+
+impl Me {
+    async fn id(&mut self, client: &Client, retry_for: Option<u64>) -> Result<&str, Failure> {
+        if self.0.is_none() {
+            let me = super::read_within(retry_for, || client.me())
+                .await
+                .map_err(|e| client_failure("reading who you are", &e))?;
+            self.0 = Some(me.user.id.to_string());
+        }
+        Ok(self.0.as_deref().unwrap_or_default())
+    }
+}
+
+/// Takes out of the plan the referrals the caller had already made what
+/// `kind` asks (the domain's [`already_done_by`]), so that re-running an
+/// accept, reject or withdraw is done, not a conflict; returns them.
+async fn done_already(
     client: &Client,
+    kind: ActionKind,
     plan: &mut Plan,
+    me: &mut Me,
     retry_for: Option<u64>,
 ) -> Result<Vec<Referral>, Failure> {
-    if !plan.targets.iter().any(|r| r.status == Status::Accepted) {
+    let Some(done) = status_after(kind) else {
+        return Ok(Vec::new());
+    };
+    if !plan.targets.iter().any(|r| r.status == done) {
         return Ok(Vec::new());
     }
-    let me = super::read_within(retry_for, || client.me())
-        .await
-        .map_err(|e| client_failure("reading who you are", &e))?;
+    let user = me.id(client, retry_for).await?;
     let (mine, rest): (Vec<Referral>, Vec<Referral>) = std::mem::take(&mut plan.targets)
         .into_iter()
-        .partition(|r| {
-            r.status == Status::Accepted
-                && r.decided_by
-                    .as_ref()
-                    .is_some_and(|d| *d.user == *me.user.id)
-        });
+        .partition(|r| already_done_by(kind, r, user));
     plan.targets = rest;
     Ok(mine)
 }

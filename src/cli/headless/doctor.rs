@@ -1,7 +1,8 @@
 //! `leadx doctor`: the effective configuration and where each value came
 //! from, the log file, and a live check of the server (`GET /healthz`) and
-//! the token (`GET /v1/me`: accepted, and who it is). Exit 0 when all is
-//! well, 2 when something is not (each problem says what to change).
+//! the token (`GET /v1/me`: accepted, and who it is), on every server of
+//! `server.url` in turn. Exit 0 when all is well, 2 when something is not
+//! (each problem says what to change).
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -10,8 +11,8 @@ use clap::Args;
 
 use super::{ConnectArgs, EXIT_OK, EXIT_USAGE, Failure, clean_lines, client_for};
 use crate::cli::reach::Origins;
-use crate::client::ClientError;
-use crate::config;
+use crate::client::{Client, ClientError};
+use crate::config::{self, Settings};
 use crate::sanitize::clean_line;
 use crate::wire::ErrorCode;
 
@@ -70,7 +71,8 @@ pub(super) async fn run(args: DoctorArgs) -> Result<u8, Failure> {
             "server",
             format!(
                 "{} (from {})",
-                settings.server_url, settings.server_url_origin
+                settings.server_urls().join(", "),
+                settings.server_url_origin
             ),
         ),
         (
@@ -99,10 +101,45 @@ pub(super) async fn run(args: DoctorArgs) -> Result<u8, Failure> {
         )?;
     }
 
-    writeln!(out, "server")?;
+    // Every server of `server.url` is checked, not only the first: a
+    // failover list with a dead or misconfigured entry is a problem too.
     let origins = Origins::of(&settings);
-    let client = client_for(settings)?;
     let limit = Duration::from_secs(args.timeout.max(1));
+    let urls = settings.server_urls();
+    let mut reachable_any = false;
+    for url in &urls {
+        if urls.len() == 1 {
+            writeln!(out, "server")?;
+        } else {
+            writeln!(out, "server {}", clean_line(url))?;
+        }
+        let one = Settings {
+            server_url: url.clone(),
+            fallback_urls: Vec::new(),
+            ..settings.clone()
+        };
+        let client = client_for(one)?;
+        let (reachable, ok) = check_server(&mut out, &client, &origins, limit).await?;
+        reachable_any |= reachable;
+        healthy &= reachable && ok;
+    }
+    if !reachable_any {
+        out.flush()?;
+        return Ok(EXIT_USAGE);
+    }
+    out.flush()?;
+    Ok(if healthy { EXIT_OK } else { EXIT_USAGE })
+}
+
+/// `GET /healthz` and `GET /v1/me` on one server: whether it answered, and
+/// whether all was well. Each line says what it found.
+async fn check_server(
+    out: &mut dyn Write,
+    client: &Client,
+    origins: &Origins,
+    limit: Duration,
+) -> io::Result<(bool, bool)> {
+    let mut healthy = true;
     let started = Instant::now();
     let health = tokio::time::timeout(limit, client.healthz()).await;
     let took = started.elapsed().as_millis();
@@ -137,7 +174,7 @@ pub(super) async fn run(args: DoctorArgs) -> Result<u8, Failure> {
         }
     };
     if !reachable {
-        return Ok(EXIT_USAGE);
+        return Ok((false, false));
     }
     match tokio::time::timeout(limit, client.me()).await {
         Ok(Ok(me)) => writeln!(
@@ -167,6 +204,5 @@ pub(super) async fn run(args: DoctorArgs) -> Result<u8, Failure> {
             healthy = false;
         }
     }
-    out.flush()?;
-    Ok(if healthy { EXIT_OK } else { EXIT_USAGE })
+    Ok((true, healthy))
 }

@@ -4,7 +4,7 @@ use std::io::{self, IsTerminal, Write};
 
 use clap::{Args, ValueEnum};
 
-use super::output::{Column, expires_in, money, terminal_width, write_json, write_table};
+use super::output::{Column, expires_in, money, span, terminal_width, write_json, write_table};
 use super::select::Selector;
 use super::{ConnectArgs, EXIT_OK, Failure, LIST_PAGE, client_failure, connect, read};
 use crate::export::{CsvCells, write_csv};
@@ -98,22 +98,26 @@ pub(super) async fn run(args: ListArgs) -> Result<u8, Failure> {
     Ok(EXIT_OK)
 }
 
-/// The table's columns: partners give up room first, then the company;
-/// category and expiry appear on wider terminals only.
-const COLUMNS: [Column; 8] = [
+/// The table's columns: partners, age and expiry give up room first, then
+/// the company, then the id (down to `…` and its last 10 characters, the
+/// random end of its ULID), then status and value; age and expiry appear
+/// from 80 columns, the category from 120.
+const COLUMNS: [Column; 9] = [
     Column {
         title: "ID",
-        min: 28,
+        min: 11,
         max: 30,
-        shrink_rank: 9,
+        shrink_rank: 3,
         show_from: 0,
+        keep_end: true,
     },
     Column {
         title: "STATUS",
         min: 4,
         max: 9,
-        shrink_rank: 3,
+        shrink_rank: 4,
         show_from: 0,
+        keep_end: false,
     },
     Column {
         title: "FROM",
@@ -121,6 +125,7 @@ const COLUMNS: [Column; 8] = [
         max: 20,
         shrink_rank: 1,
         show_from: 0,
+        keep_end: false,
     },
     Column {
         title: "TO",
@@ -128,6 +133,7 @@ const COLUMNS: [Column; 8] = [
         max: 20,
         shrink_rank: 1,
         show_from: 0,
+        keep_end: false,
     },
     Column {
         title: "COMPANY",
@@ -135,6 +141,7 @@ const COLUMNS: [Column; 8] = [
         max: 40,
         shrink_rank: 2,
         show_from: 0,
+        keep_end: false,
     },
     Column {
         title: "CATEGORY",
@@ -142,20 +149,31 @@ const COLUMNS: [Column; 8] = [
         max: 14,
         shrink_rank: 1,
         show_from: 120,
+        keep_end: false,
     },
     Column {
         title: "VALUE",
         min: 8,
         max: 18,
-        shrink_rank: 3,
+        shrink_rank: 4,
         show_from: 0,
+        keep_end: false,
     },
     Column {
-        title: "EXPIRES",
+        title: "AGE",
         min: 3,
         max: 7,
         shrink_rank: 1,
-        show_from: 110,
+        show_from: 80,
+        keep_end: false,
+    },
+    Column {
+        title: "EXPIRES",
+        min: 7,
+        max: 7,
+        shrink_rank: 1,
+        show_from: 80,
+        keep_end: false,
     },
 ];
 
@@ -177,6 +195,7 @@ pub(super) fn write_referral_table(
                 clean_line(&r.lead.company),
                 clean_line(&r.lead.category),
                 money(r.lead.est_value_cents, &r.lead.currency),
+                span((now - r.created_at).num_seconds()),
                 expires_in(r, now),
             ]
         })
@@ -254,5 +273,75 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("'=HYPERLINK("), "{text}");
         assert!(!text.contains(",\"=HYPERLINK("), "{text}");
+    }
+
+    /// Two referrals whose ids share their time and differ at the end.
+    fn table(total: usize) -> String {
+        use crate::inbox::testkit::{NOW, t};
+        let items = [
+            referral(
+                "r_01JDX0000000000000000000A1",
+                "northwind-net",
+                "acme-web",
+                "Main Street Bakery",
+                90,
+            ),
+            referral(
+                "r_01JDX0000000000000000000B2",
+                "harbor-host",
+                "acme-web",
+                "Corner Shop",
+                3 * 60,
+            ),
+        ];
+        let mut out = Vec::new();
+        write_referral_table(&mut out, &items, t(NOW), total).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_wide_table_has_whole_ids_age_and_expiry() {
+        let text = table(140);
+        let header = text.lines().next().unwrap();
+        for title in ["ID", "AGE", "EXPIRES", "CATEGORY"] {
+            assert!(header.contains(title), "{text}");
+        }
+        assert!(text.contains("r_01JDX0000000000000000000A1"), "{text}");
+        // Created 90 minutes ago, expiring in 72 h less that.
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.contains(" 1h ") && row.ends_with("2d 22h"), "{row:?}");
+    }
+
+    #[test]
+    fn at_80_columns_the_id_gives_up_its_start_for_age_and_expiry() {
+        let text = table(80);
+        let header = text.lines().next().unwrap();
+        assert!(
+            header.contains("AGE") && header.contains("EXPIRES"),
+            "{text}"
+        );
+        for line in text.lines() {
+            assert!(crate::sanitize::width(line) <= 80, "{line:?}");
+        }
+        let rows: Vec<&str> = text.lines().skip(1).collect();
+        // Status, value and expiry stay whole: the id and company gave up
+        // room instead.
+        assert!(
+            rows[0].contains(" pending ") && rows[0].ends_with("2d 22h"),
+            "{text}"
+        );
+        // The shortened ids keep their distinct ends.
+        assert!(
+            rows[0].starts_with('…') && rows[0].contains("000A1"),
+            "{text}"
+        );
+        assert!(
+            rows[1].starts_with('…') && rows[1].contains("000B2"),
+            "{text}"
+        );
+        // Narrower than 80: no age or expiry; the id still keeps its end.
+        let narrow = table(70);
+        assert!(!narrow.lines().next().unwrap().contains("AGE"), "{narrow}");
+        assert!(narrow.contains("000A1"), "{narrow}");
     }
 }

@@ -47,7 +47,11 @@ use crate::wire::{ActionKind, ErrorCode};
 /// Flags every headless command and the inbox take: where the server is
 /// and who we are. `leadx --server URL list` and `leadx list --server URL`
 /// are the same (`cli::main` merges the two places, the later one winning).
+///
+/// Their help is a section of its own ("Connection"), so a command's
+/// "Options" list only what that command does.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+#[command(next_help_heading = "Connection")]
 pub struct ConnectArgs {
     /// The server's URL (overrides the config file and LEADX_SERVER__URL).
     #[arg(long, value_name = "URL")]

@@ -60,6 +60,10 @@ pub struct Column {
     pub shrink_rank: u8,
     /// The column is left out of tables narrower than this.
     pub show_from: usize,
+    /// A cell too wide for the column keeps its end (`…` then the tail),
+    /// not its start: for ids, whose start is a time shared by neighbours
+    /// and whose end is random.
+    pub keep_end: bool,
 }
 
 /// Lays out `rows` (cells already cleaned to one line) under `columns`,
@@ -95,7 +99,11 @@ pub fn write_table(
             if i > 0 {
                 s.push_str(GAP);
             }
-            s.push_str(&fit(cell, *w));
+            if cols[i].keep_end && width(cell) > *w {
+                s.push_str(&fit_end(cell, *w));
+            } else {
+                s.push_str(&fit(cell, *w));
+            }
         }
         let s = s.trim_end().to_owned();
         if width(&s) > total {
@@ -109,6 +117,26 @@ pub fn write_table(
         writeln!(out, "{}", line(&mut row.iter().copied()))?;
     }
     Ok(())
+}
+
+/// `…` and the end of `cell`, exactly `w` columns (`cell` is wider).
+fn fit_end(cell: &str, w: usize) -> String {
+    if w == 0 {
+        return String::new();
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in cell.chars().rev() {
+        let cw = width(c.encode_utf8(&mut [0; 4]));
+        if used + cw > w {
+            break;
+        }
+        used += cw;
+        tail.push(c);
+    }
+    let mut out = String::from("…");
+    out.extend(tail.iter().rev());
+    fit(&out, w)
 }
 
 /// The width of each column (see [`write_table`]).
@@ -270,6 +298,7 @@ mod tests {
                 max: 30,
                 shrink_rank: 1,
                 show_from: 0,
+                keep_end: false,
             },
             Column {
                 title: "COMPANY",
@@ -277,6 +306,7 @@ mod tests {
                 max: 40,
                 shrink_rank: 0,
                 show_from: 0,
+                keep_end: false,
             },
         ]
     }
@@ -307,6 +337,7 @@ mod tests {
             max: 10,
             shrink_rank: 0,
             show_from: 50,
+            keep_end: false,
         });
         let rows = vec![vec![
             "r_0123456789".to_owned(),

@@ -17,7 +17,8 @@ pub(super) struct Tally {
     invalid: usize,
     forbidden: usize,
     pub(super) not_sent: usize,
-    /// Already done by the caller before (re-running an accept).
+    /// Already done by the caller before (re-running an accept, reject or
+    /// withdraw).
     already: usize,
 }
 
@@ -79,14 +80,16 @@ impl<W: Write> Report<W> {
         Ok(())
     }
 
-    /// A referral the caller had already accepted: done, not a conflict.
+    /// A referral the caller had already made what it asks again
+    /// (`r_... already accepted by you`): done, not a conflict.
     pub(super) fn already(&mut self, referral: Referral) -> io::Result<()> {
         self.tally.already += 1;
         match self.format {
             ActFormat::Text => writeln!(
                 self.out,
-                "{} already accepted by you",
-                clean_line(&referral.id)
+                "{} already {} by you",
+                clean_line(&referral.id),
+                referral.status.as_str()
             ),
             ActFormat::Json => {
                 self.results.push(BatchResult {

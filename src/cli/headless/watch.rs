@@ -9,8 +9,14 @@
 //! server no longer holds events that far back (410), it lists again,
 //! prints every referral that changed meanwhile, and follows from the new
 //! `as_of`: no gaps, no repeats.
+//!
+//! With `--query`, a change that takes a referral out of the query (a
+//! pending lead rejected under `status:pending`) is printed once, marked
+//! as leaving: `(leaves the query)` at the end of the line, or
+//! `"leaves_query": true` in JSON. Later changes to it stay hidden until it
+//! matches again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -54,6 +60,9 @@ struct JsonEvent<'a> {
     /// again after the server dropped old events).
     seq: Option<u64>,
     referral: &'a Referral,
+    /// Present (true) when this change takes the referral out of the query.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    leaves_query: bool,
 }
 
 /// The highest version seen of each referral.
@@ -80,21 +89,54 @@ impl Versions {
 struct Printer {
     format: WatchFormat,
     selector: Option<Selector>,
+    /// With a query: the referrals that matched it when last seen, so a
+    /// change that takes one out is reported.
+    inside: HashSet<String>,
 }
 
 impl Printer {
-    fn print(&self, seq: Option<u64>, r: &Referral) -> Result<(), Failure> {
+    fn new(format: WatchFormat, selector: Option<Selector>, listed: &[Referral]) -> Self {
         let now = now_seconds();
-        if let Some(s) = &self.selector
-            && !s.matches(r, now)
-        {
-            return Ok(());
+        let inside = match &selector {
+            Some(s) => listed
+                .iter()
+                .filter(|r| s.matches(r, now))
+                .map(|r| r.id.clone())
+                .collect(),
+            None => HashSet::new(),
+        };
+        Self {
+            format,
+            selector,
+            inside,
+        }
+    }
+
+    fn print(&mut self, seq: Option<u64>, r: &Referral) -> Result<(), Failure> {
+        let now = now_seconds();
+        let mut leaves_query = false;
+        if let Some(s) = &self.selector {
+            if s.matches(r, now) {
+                self.inside.insert(r.id.clone());
+            } else if self.inside.remove(&r.id) {
+                leaves_query = true;
+            } else {
+                return Ok(());
+            }
         }
         let mut out = io::stdout().lock();
         match self.format {
             WatchFormat::Json => {
-                write_json(&mut out, &JsonEvent { seq, referral: r })?;
+                let event = JsonEvent {
+                    seq,
+                    referral: r,
+                    leaves_query,
+                };
+                write_json(&mut out, &event)?;
                 writeln!(out)?;
+            }
+            WatchFormat::Line if leaves_query => {
+                writeln!(out, "{}  {LEAVES}", event_line(r, now))?;
             }
             WatchFormat::Line => writeln!(out, "{}", event_line(r, now))?,
         }
@@ -102,6 +144,9 @@ impl Printer {
         Ok(())
     }
 }
+
+/// How a line says its change took the referral out of the query.
+const LEAVES: &str = "(leaves the query)";
 
 /// `2026-11-26T09:14:03Z  r_...  v2  accepted  northwind-net → acme-web  Main Street Bakery  (accepted by Dana Reyes (acme-web) at 09:14)`.
 pub(super) fn event_line(r: &Referral, now: Timestamp) -> String {
@@ -135,10 +180,7 @@ pub(super) async fn run(args: WatchArgs) -> Result<u8, Failure> {
     for r in &items {
         versions.offer(r);
     }
-    let printer = Printer {
-        format: args.format,
-        selector,
-    };
+    let mut printer = Printer::new(args.format, selector, &items);
     let stop = crate::cli::wait_for_stop_signal();
     tokio::pin!(stop);
     let mut feed = watch(client.clone(), as_of, FeedOptions::default());

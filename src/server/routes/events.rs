@@ -27,9 +27,7 @@ use crate::domain::visibility::{can_see, sees_contact};
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::HttpError;
-use crate::server::routes::feed_limits::{
-    EVENTS_PER_CHARGE, STREAM_BUDGET_BYTES, StreamSlot, WRITE_TIMEOUT,
-};
+use crate::server::routes::feed_limits::{EVENTS_PER_CHARGE, STREAM_BUDGET_BYTES, StreamSlot};
 use crate::store::StoredEvent;
 use crate::wire::{ErrorBody, ErrorCode};
 
@@ -242,11 +240,11 @@ async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Ou
         .event("referral")
         .data(&*data);
     // What this event holds of the budget until the connection takes it; a
-    // connection that takes nothing for WRITE_TIMEOUT loses its stream.
+    // connection that takes nothing for the write timeout loses its stream.
     let cost = (data.len() + 32).min(STREAM_BUDGET_BYTES) as u32;
+    let timeout = state.config.feed_write_timeout;
     let permit =
-        match tokio::time::timeout(WRITE_TIMEOUT, tx.budget.clone().acquire_many_owned(cost)).await
-        {
+        match tokio::time::timeout(timeout, tx.budget.clone().acquire_many_owned(cost)).await {
             Ok(Ok(permit)) => permit,
             _ => {
                 tracing::debug!(user = %actor.user_id, "a live feed stopped reading; dropped");
@@ -254,7 +252,7 @@ async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Ou
                 return false;
             }
         };
-    let queued = tokio::time::timeout(WRITE_TIMEOUT, tx.tx.send((sse, Some(permit)))).await;
+    let queued = tokio::time::timeout(timeout, tx.tx.send((sse, Some(permit)))).await;
     if !matches!(queued, Ok(Ok(()))) {
         return false;
     }

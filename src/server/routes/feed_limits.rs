@@ -4,7 +4,8 @@
 //!
 //! - **A byte budget per subscriber.** Rendered events wait for the
 //!   connection in a queue of at most [`STREAM_BUDGET_BYTES`]; a subscriber
-//!   whose connection takes nothing for [`WRITE_TIMEOUT`] is dropped. Its
+//!   whose connection takes nothing for [`WRITE_TIMEOUT`] (by default) is
+//!   dropped. Its
 //!   position is kept where it belongs, with the client: it resumes with
 //!   `Last-Event-ID` and misses nothing.
 //! - **Streams per user and per partner** (by default
@@ -28,7 +29,8 @@ use crate::wire::ErrorCode;
 
 /// Rendered bytes a subscriber may have waiting for its connection.
 pub const STREAM_BUDGET_BYTES: usize = 256 * 1024;
-/// A subscriber whose connection takes nothing for this long is dropped.
+/// A subscriber whose connection takes nothing for this long is dropped,
+/// by default (`ServerConfig::feed_write_timeout`, `--feed-write-timeout`).
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Open streams one user may hold, by default (`--max-streams-per-user`).
 pub const MAX_STREAMS_PER_USER: usize = 8;

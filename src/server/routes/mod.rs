@@ -25,6 +25,7 @@ pub use body::{action as decode_action, json as decode_json};
 pub use events::RenderCache;
 pub use feed_limits::FeedLimits;
 pub use openapi::{document as openapi_document, document_json as openapi_json};
+pub use ops::READY_WAIT;
 pub use referrals::{decode_cursor, encode_cursor};
 
 /// Every route, with request metrics and logging around them. `/metrics`

@@ -36,13 +36,26 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// The longest `/readyz` waits for the store: a probe is answered quickly
+/// (503 with the reason), never after a write's 10 s lock wait.
+pub const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// `GET /readyz`: 200 when the store can write now (a load balancer sends
-/// writes only to a ready server), 503 naming the store otherwise.
+/// writes only to a ready server), 503 naming the store and the reason
+/// otherwise, within 2 s (`READY_WAIT`).
 #[utoipa::path(get, path = "/readyz", tag = "ops",
     responses((status = 200, description = "`{\"status\": \"ready\", \"store\": <which store>}`: the store can write now.", body = Object)))]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let store = state.store.describe();
-    match state.store.writable().await {
+    let answer = tokio::time::timeout(READY_WAIT, state.store.writable())
+        .await
+        .unwrap_or_else(|_| {
+            Err(crate::store::StoreError::Backend(format!(
+                "no answer within {} s",
+                READY_WAIT.as_secs()
+            )))
+        });
+    match answer {
         Ok(()) => (
             StatusCode::OK,
             axum::Json(serde_json::json!({"status": "ready", "store": store})),

@@ -559,9 +559,12 @@ impl SqliteStore {
         self.readers.with(read::count_by_status)
     }
 
-    /// Whether the store can write now: an empty write transaction on the
-    /// writer (a read-only or locked file fails it).
+    /// Whether the store can write now: the write lock probed on a
+    /// connection of its own (a locked or read-only file fails within
+    /// [`schema::PROBE_BUSY`]), then an empty write transaction on the
+    /// writer.
     pub fn writable(&self) -> StoreResult<()> {
+        schema::probe_write(&self.readers.path).map_err(StoreError::Backend)?;
         self.submit(1, |_| Ok(()))
     }
 

@@ -136,6 +136,33 @@ pub fn migrate(conn: &mut Connection) -> Result<(), String> {
     }
 }
 
+/// How long the readiness probe ([`probe_write`]) waits for a write lock
+/// another connection holds, where a write waits 10 s.
+pub const PROBE_BUSY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Whether a write could start now, on a connection of its own: the write
+/// lock taken (`BEGIN IMMEDIATE`) and given back at once, waiting at most
+/// [`PROBE_BUSY`] for another writer. A read-only file, or a lock another
+/// process holds, fails it quickly with the reason.
+pub fn probe_write(path: &std::path::Path) -> Result<(), String> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|e| format!("cannot open the database: {e}"))?;
+    conn.busy_timeout(PROBE_BUSY).map_err(|e| e.to_string())?;
+    match conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK") {
+        Ok(()) => Ok(()),
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Err(format!(
+            "the database is locked by another writer (waited {} ms)",
+            PROBE_BUSY.as_millis()
+        )),
+        Err(e) => Err(format!("cannot take the write lock: {e}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

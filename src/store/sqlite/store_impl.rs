@@ -203,6 +203,9 @@ impl Store for SqliteStore {
     }
 
     async fn writable(&self) -> StoreResult<()> {
+        let path = &self.readers.path;
+        off_runtime(|| super::schema::probe_write(path))
+            .map_err(crate::store::StoreError::Backend)?;
         self.submit_async(1, |_| Ok(())).await
     }
 
