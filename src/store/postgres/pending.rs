@@ -100,13 +100,16 @@ struct Columns {
     lead_at: HashMap<String, usize>,
     ins: InsertColumns,
     ins_at: HashMap<String, usize>,
-    upd: (Vec<String>, Vec<i16>, Vec<i64>, Vec<String>, Vec<i64>),
+    upd: UpdateColumns,
     upd_at: HashMap<String, usize>,
     acc: (Vec<String>, Vec<Option<String>>),
     acc_at: HashMap<String, usize>,
     resp: ResponseColumns,
     stale: i64,
 }
+
+/// Id, status, version, body, and the version guarded.
+type UpdateColumns = (Vec<String>, Vec<i16>, Vec<i64>, Vec<String>, Vec<i64>);
 
 #[derive(Default)]
 struct InsertColumns {
