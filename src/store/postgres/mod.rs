@@ -385,7 +385,9 @@ impl Store for PgStore {
     /// Claims an idempotency key for a request about to run: a row with
     /// status 0 (in flight), inserted on its own, committed at once, so
     /// that every server sees it. Committed without waiting for its WAL
-    /// flush (`synchronous_commit = off` for that transaction alone): a
+    /// flush (`synchronous_commit = off` for that statement's implicit
+    /// transaction alone: `set_config(..., true)` inside it, so the claim
+    /// is one statement, one round trip): a
     /// claim is visible to every session once committed, and the write
     /// that finishes it commits with a flush, which makes the claim
     /// durable too (WAL is flushed in order); a crash can lose only claims
@@ -403,11 +405,12 @@ impl Store for PgStore {
         // A row can vanish between the two statements (released, pruned):
         // then claim again.
         for _ in 0..3 {
-            let claimed = read::exec_unflushed(
+            let claimed = exec(
                 &conn,
                 "INSERT INTO idempotency \
                  (user_id, key, request_hash, status, body, created_at, holder_pid) \
-                 VALUES ($1, $2, $3, 0, '', $4, $7) \
+                 SELECT $1::text, $2::text, $3::text, 0, ''::bytea, $4::int8, $7::int4 \
+                 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed \
                  ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
                  status = 0, body = '', created_at = excluded.created_at, \
                  holder_pid = excluded.holder_pid \
@@ -456,9 +459,11 @@ impl Store for PgStore {
 
     /// Drops a claim that kept no response (the request failed with a 5xx).
     async fn idem_release(&self, user_id: &str, key: &str) -> StoreResult<()> {
-        read::exec_unflushed(
+        exec(
             &self.conn().await?,
-            "DELETE FROM idempotency WHERE user_id = $1 AND key = $2 AND status = 0",
+            "DELETE FROM idempotency \
+             USING (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed \
+             WHERE user_id = $1 AND key = $2 AND status = 0",
             &[&user_id, &key],
         )
         .await?;

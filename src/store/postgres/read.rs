@@ -363,26 +363,3 @@ pub async fn next_expiry(c: &impl GenericClient) -> StoreResult<Option<Timestamp
     .await?;
     Ok(r.and_then(|r| r.get::<_, Option<i64>>(0)).map(from_secs))
 }
-
-/// Runs one statement in a transaction of its own that commits without
-/// waiting for its WAL to reach the disk (`SET LOCAL synchronous_commit =
-/// off`), in one round trip: `BEGIN`, the statement and `COMMIT` are
-/// pipelined (all three are sent on the first poll, so a caller that goes
-/// away cannot leave the connection inside the transaction). Only for
-/// rows whose loss in a crash is harmless (idempotency claims).
-pub async fn exec_unflushed(
-    c: &deadpool_postgres::Client,
-    sql: &str,
-    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-) -> StoreResult<u64> {
-    let st = c.prepare_cached(sql).await.map_err(pg)?;
-    let (begun, n, committed) = futures::join!(
-        c.batch_execute("BEGIN; SET LOCAL synchronous_commit = off"),
-        c.execute(&st, params),
-        c.batch_execute("COMMIT"),
-    );
-    begun.map_err(pg)?;
-    let n = n.map_err(pg)?;
-    committed.map_err(pg)?;
-    Ok(n)
-}
