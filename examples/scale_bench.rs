@@ -39,7 +39,9 @@ mod support;
 
 use support::accepts::{self, AcceptFigures, percentile};
 use support::fanout::{Serve, Subscribers, nofile, raise_nofile};
-use support::{banner, check, leadx_bin, load_average, ms, quick, scaled, thousands, verdict};
+use support::{
+    banner, check, cpu_ticks, leadx_bin, load_average, ms, quick, scaled, thousands, verdict,
+};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -123,6 +125,7 @@ fn http() -> reqwest::Client {
 async fn accept_case(
     label: &str,
     stores: Vec<SharedStore>,
+    db: Option<&str>,
     config: ServerConfig,
     tokens: usize,
 ) -> AcceptFigures {
@@ -137,6 +140,8 @@ async fn accept_case(
     let ids = accepts::seed_pending(&stores[0], &world.sender, "acme-web", clients * per_client);
     let ids = ids.await;
     let load = load_average();
+    let me = std::process::id();
+    let (cpu_me, cpu_pg) = (cpu_ticks(me), backends_cpu(db).await);
     let f: AcceptFigures = accepts::run(
         &http(),
         &stores[0],
@@ -160,10 +165,85 @@ async fn accept_case(
         f.refused,
         load_average()
     );
+    // CPU spent per accept (10 ms ticks, so whole runs only): what the
+    // machine's two cores must give for each, whatever else runs beside.
+    let (cpu_me, cpu_pg) = (
+        cpu_ticks(me) - cpu_me,
+        backends_cpu(db).await.saturating_sub(cpu_pg),
+    );
+    let per = |ticks: u64| ticks as f64 * 10.0 / f.accepts as f64;
+    println!(
+        "   CPU per accept: {:.3} ms in this process (the server(s) and the 64 HTTP clients){}",
+        per(cpu_me),
+        if db.is_some() {
+            format!(
+                ", {:.3} ms in PostgreSQL's backends of this database",
+                per(cpu_pg)
+            )
+        } else {
+            String::new()
+        }
+    );
     for s in servers {
         s.shutdown().await;
     }
     f
+}
+
+/// CPU ticks used so far by the PostgreSQL backends connected to the
+/// database at `url` (0 without one).
+async fn backends_cpu(url: Option<&str>) -> u64 {
+    let Some(url) = url else { return 0 };
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect for CPU figures");
+    let driver = tokio::spawn(conn);
+    let rows = client
+        .query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .expect("backends");
+    drop(client);
+    let _ = driver.await;
+    rows.iter()
+        .map(|r| {
+            let pid: i32 = r.get(0);
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|_| cpu_ticks(pid as u32))
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+/// A throwaway database; with `LEADX_BENCH_SYNC_COMMIT=off`, one whose
+/// sessions commit without waiting for the WAL flush (the flush's share;
+/// that database only, never the cluster's setting).
+async fn bench_db() -> TestDb {
+    let db = TestDb::create().await.expect("database");
+    if std::env::var("LEADX_BENCH_SYNC_COMMIT").is_ok_and(|v| v == "off") {
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        let driver = tokio::spawn(conn);
+        let name: String = client
+            .query_one("SELECT current_database()", &[])
+            .await
+            .expect("name")
+            .get(0);
+        client
+            .batch_execute(&format!(
+                "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
+            ))
+            .await
+            .expect("synchronous_commit = off");
+        drop(client);
+        let _ = driver.await;
+        println!("   (this database: synchronous_commit = off, LEADX_BENCH_SYNC_COMMIT)");
+    }
+    db
 }
 
 async fn pg_stores(db: &TestDb, n: usize) -> Vec<SharedStore> {
@@ -184,22 +264,24 @@ async fn accepts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sqlite = SqliteStore::open(&dir.path().join("bench.db"), clock::system());
     let sqlite: SharedStore = Arc::new(sqlite.expect("sqlite"));
-    let lite = accept_case("SQLite, 1 server", vec![sqlite], unlimited.clone(), 1).await;
+    let lite = accept_case("SQLite, 1 server", vec![sqlite], None, unlimited.clone(), 1).await;
     let mut pg = Vec::new();
     for servers in [1, 3] {
-        let db = TestDb::create().await.expect("database");
+        let db = bench_db().await;
         let label = format!("PostgreSQL, {servers} server(s)");
-        pg.push(accept_case(&label, pg_stores(&db, servers).await, unlimited.clone(), 1).await);
+        let stores = pg_stores(&db, servers).await;
+        pg.push(accept_case(&label, stores, Some(&db.url), unlimited.clone(), 1).await);
     }
     let stock = ServerConfig {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         ..ServerConfig::default()
     };
     println!("== stock `leadx serve` limits (100/s per token, bursts of 200), a token per client");
-    let db = TestDb::create().await.expect("database");
+    let db = bench_db().await;
     let stock = accept_case(
         "PostgreSQL, 1 server, stock",
         pg_stores(&db, 1).await,
+        Some(&db.url),
         stock,
         64,
     )

@@ -91,9 +91,6 @@ pub async fn events(
     // takes it.
     let budget = Arc::new(Semaphore::new(STREAM_BUDGET_BYTES));
     let (tx, rx) = mpsc::channel::<Queued>(256);
-    let _ = tx
-        .send((Event::default().retry(Duration::from_millis(2000)), None))
-        .await;
     let revoked = state.revocations.subscribe();
     let token = crate::server::auth::bearer_token(&headers).unwrap_or_default();
     let out = Out { tx, budget };
@@ -104,14 +101,20 @@ pub async fn events(
     };
     tokio::spawn(pump(state.clone(), who, start, live, revoked, out));
     let ping = state.config.ping_interval;
-    let stream = ReceiverStream::new(rx).map(|(event, _permit)| Ok::<_, Infallible>(event));
+    // The first frame (`retry:`) is written before anything queued.
+    let retry = Event::default().retry(Duration::from_millis(2000));
+    let stream = futures::stream::once(async { Ok::<_, Infallible>(retry) })
+        .chain(ReceiverStream::new(rx).map(|queued| Ok::<_, Infallible>(queued.0)));
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(ping).text("ping"))
         .into_response())
 }
 
-/// An event on its way to the connection, with the budget it holds.
-type Queued = (Event, Option<OwnedSemaphorePermit>);
+/// An event on its way to the connection, with the budget it holds. Boxed:
+/// the channel allocates its slots in blocks of 32 as soon as it is made,
+/// and an idle subscriber's block then costs 32 pointers, not 32 events
+/// (issue 8's memory per idle subscriber).
+type Queued = Box<(Event, OwnedSemaphorePermit)>;
 
 /// Where a subscriber's events go, and its byte budget.
 struct Out {
@@ -252,7 +255,7 @@ async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Ou
                 return false;
             }
         };
-    let queued = tokio::time::timeout(timeout, tx.tx.send((sse, Some(permit)))).await;
+    let queued = tokio::time::timeout(timeout, tx.tx.send(Box::new((sse, permit)))).await;
     if !matches!(queued, Ok(Ok(()))) {
         return false;
     }

@@ -1,7 +1,8 @@
 //! Group commit: a few writer tasks per server, each taking every queued
-//! write job, running them in one transaction, each job inside its own
-//! SAVEPOINT (a job that fails rolls back only itself), and committing
-//! once: one round of event numbering and one flush for the whole group.
+//! write job, running them in one transaction (a job that fails is undone
+//! alone, in memory: see [`PgTx::end_job`]), and committing once: one
+//! prefetch of what the jobs named, one round of set-based writes, one
+//! round of event numbering and one flush for the whole group.
 //! Callers are answered once the commit is known; the group's events are
 //! published after it.
 //!
@@ -17,7 +18,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::listen::Feed;
-use super::write::PgTx;
+use super::write::{Hint, PgTx};
 use crate::clock::SharedClock;
 use crate::store::{StoreError, StoreResult};
 
@@ -38,6 +39,7 @@ type Job = Box<dyn for<'a, 'c> FnOnce(&'a mut PgTx<'c>) -> BoxFuture<'a, (bool, 
 
 struct Queued {
     weight: usize,
+    hint: Hint,
     job: Job,
 }
 
@@ -71,12 +73,13 @@ impl Writer {
         self.tasks.iter().all(|t| t.is_finished())
     }
 
-    /// Runs `f` in a group's transaction (in its own savepoint) and waits
-    /// until the group has committed. `weight`: about how many rows it
-    /// changes.
+    /// Runs `f` in a group's transaction and waits until the group has
+    /// committed. `weight`: about how many rows it changes; `hint`: what
+    /// it will read (read for the whole group at once, beforehand).
     pub async fn submit<T: Send + 'static>(
         &self,
         weight: usize,
+        hint: Hint,
         f: impl for<'a, 'c> FnOnce(&'a mut PgTx<'c>) -> BoxFuture<'a, StoreResult<T>> + Send + 'static,
     ) -> StoreResult<T> {
         let (answer, answered) = oneshot::channel::<StoreResult<T>>();
@@ -95,7 +98,7 @@ impl Writer {
             })
         });
         self.jobs
-            .send(Queued { weight, job })
+            .send(Queued { weight, hint, job })
             .map_err(|_| StoreError::Backend("the store's writers have stopped".into()))?;
         answered.await.map_err(|_| {
             StoreError::Backend("PostgreSQL unavailable: the write did not run".into())
@@ -116,19 +119,22 @@ async fn run(
                 return;
             };
             let mut weight = first.weight.max(1);
+            let mut hint = first.hint;
             let mut group = vec![first.job];
             while weight < MAX_GROUP_WEIGHT {
                 match queue.try_recv() {
                     Ok(q) => {
                         weight += q.weight.max(1);
+                        hint.referrals.extend(q.hint.referrals);
+                        hint.keys.extend(q.hint.keys);
                         group.push(q.job);
                     }
                     Err(_) => break,
                 }
             }
-            group
+            (hint, group)
         };
-        run_group(&pool, &clock, &feed, group).await;
+        run_group(&pool, &clock, &feed, group.0, group.1).await;
     }
 }
 
@@ -136,6 +142,7 @@ async fn run_group(
     pool: &deadpool_postgres::Pool,
     clock: &SharedClock,
     feed: &Feed,
+    hint: Hint,
     group: Vec<Job>,
 ) {
     let started = std::time::Instant::now();
@@ -154,52 +161,37 @@ async fn run_group(
             return;
         }
     };
-    let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
-    // A lone job needs no savepoint: if it fails, the transaction is
-    // rolled back instead of committed.
-    let jobs = group.len();
-    let single = jobs == 1;
-    let mut mark = 0;
-    if !single {
-        match tx.savepoint().await {
-            Ok(m) => mark = m,
-            Err(e) => {
-                tracing::warn!(error = %e, jobs, "store: savepoint");
-                return;
-            }
-        }
+    if let Err(e) = tx.prefetch(&hint).await {
+        tracing::warn!(error = %e, jobs = group.len(), "store: cannot read for a write");
+        return;
     }
-    // Jobs left after a broken transaction are dropped with the iterator:
-    // their callers get an error and may retry.
-    for (i, job) in group.into_iter().enumerate() {
-        // A job that panics (a caller's render, say) is rolled back alone;
-        // its caller's answer channel is dropped, which answers it with an
+    let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
+    let mut any_ok = false;
+    for job in group {
+        // A job that panics (a caller's render, say) is undone alone; its
+        // caller's answer channel is dropped, which answers it with an
         // error, and the writer lives on.
+        tx.begin_job();
         let (ok, finish) = match AssertUnwindSafe(job(&mut tx)).catch_unwind().await {
             Ok((ok, finish)) => (ok, Some(finish)),
             Err(_) => {
-                tracing::warn!("store: a write job panicked; rolled back");
+                tracing::warn!("store: a write job panicked; undone");
                 (false, None)
             }
         };
+        tx.end_job(ok);
+        any_ok |= ok;
         finishes.extend(finish);
-        if single {
-            if !ok {
-                drop(tx);
-                for f in finishes {
-                    f(None);
-                }
-                return;
-            }
-            break;
+    }
+    if !any_ok {
+        // Nothing to commit: roll back (dropping the transaction) and
+        // answer each caller with its own error.
+        drop(tx);
+        drop(conn);
+        for f in finishes {
+            f(None);
         }
-        match tx.end_job(ok, mark, i + 1 < jobs).await {
-            Ok(m) => mark = m,
-            Err(e) => {
-                tracing::warn!(error = %e, "store: savepoint");
-                break;
-            }
-        }
+        return;
     }
     let ran = started.elapsed();
     let committed = tx.commit().await;

@@ -41,6 +41,7 @@ pub mod conn;
 pub mod group;
 mod keys;
 pub mod listen;
+mod pending;
 pub mod read;
 pub mod schema;
 #[doc(hidden)]
@@ -57,6 +58,7 @@ use tokio::task::JoinHandle;
 use self::conn::Target;
 use self::listen::Feed;
 use self::read::{exec, row};
+use self::write::Hint;
 use crate::clock::SharedClock;
 use crate::domain::validate::{validate_partner, validate_user_name};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
@@ -399,7 +401,14 @@ impl Store for PgStore {
 
     /// Claims an idempotency key for a request about to run: a row with
     /// status 0 (in flight), inserted on its own, committed at once, so
-    /// that every server sees it. A claim older than
+    /// that every server sees it. Committed without waiting for its WAL
+    /// flush (`synchronous_commit = off` for that statement's implicit
+    /// transaction alone: `set_config(..., true)` inside it, so the claim
+    /// is one statement, one round trip): a
+    /// claim is visible to every session once committed, and the write
+    /// that finishes it commits with a flush, which makes the claim
+    /// durable too (WAL is flushed in order); a crash can lose only claims
+    /// whose writes never committed, which a retry takes again. A claim older than
     /// [`CLAIM_TIMEOUT_SECS`], a claim whose holder's session is gone, or a
     /// response past retention is taken over.
     async fn idem_claim(
@@ -417,7 +426,8 @@ impl Store for PgStore {
                 &conn,
                 "INSERT INTO idempotency \
                  (user_id, key, request_hash, status, body, created_at, holder_pid) \
-                 VALUES ($1, $2, $3, 0, '', $4, $7) \
+                 SELECT $1::text, $2::text, $3::text, 0, ''::bytea, $4::int8, $7::int4 \
+                 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed \
                  ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
                  status = 0, body = '', created_at = excluded.created_at, \
                  holder_pid = excluded.holder_pid \
@@ -468,7 +478,9 @@ impl Store for PgStore {
     async fn idem_release(&self, user_id: &str, key: &str) -> StoreResult<()> {
         exec(
             &self.conn().await?,
-            "DELETE FROM idempotency WHERE user_id = $1 AND key = $2 AND status = 0",
+            "DELETE FROM idempotency \
+             USING (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed \
+             WHERE user_id = $1 AND key = $2 AND status = 0",
             &[&user_id, &key],
         )
         .await?;
@@ -482,8 +494,12 @@ impl Store for PgStore {
         idem: Option<IdemSave>,
     ) -> StoreResult<ItemResult> {
         let actor = actor.clone();
+        let hint = Hint {
+            referrals: Vec::new(),
+            keys: idem_hint(&idem),
+        };
         self.writer
-            .submit(1, move |tx| {
+            .submit(1, hint, move |tx| {
                 Box::pin(async move { write_ops::create(tx, &actor, &request, idem).await })
             })
             .await
@@ -496,8 +512,12 @@ impl Store for PgStore {
         idem: Option<IdemSave>,
     ) -> StoreResult<Vec<ItemResult>> {
         let actor = actor.clone();
+        let hint = Hint {
+            referrals: items.iter().map(|i| i.id.clone()).collect(),
+            keys: idem_hint(&idem),
+        };
         self.writer
-            .submit(items.len(), move |tx| {
+            .submit(items.len(), hint, move |tx| {
                 Box::pin(async move { write_ops::apply(tx, &actor, &items, idem).await })
             })
             .await
@@ -511,16 +531,9 @@ impl Store for PgStore {
         loop {
             let swept = self
                 .writer
-                .submit(CHUNK, |tx| {
+                .submit(CHUNK, Hint::default(), |tx| {
                     Box::pin(async move {
-                        let leased = row(
-                            tx.client(),
-                            "SELECT pg_try_advisory_xact_lock($1)",
-                            &[&SWEEP_LOCK],
-                        )
-                        .await?
-                        .is_some_and(|r| r.get::<_, bool>(0));
-                        if !leased {
+                        if !tx.try_lock(SWEEP_LOCK).await? {
                             return Ok(None);
                         }
                         write_ops::expire_due(tx, CHUNK).await.map(Some)
@@ -552,8 +565,12 @@ impl Store for PgStore {
             key.to_string(),
             request_hash.to_string(),
         );
+        let hint = Hint {
+            referrals: Vec::new(),
+            keys: vec![(user_id.clone(), key.clone())],
+        };
         self.writer
-            .submit(1, move |tx| {
+            .submit(1, hint, move |tx| {
                 Box::pin(async move { tx.save_response(&user_id, &key, &hash, &response).await })
             })
             .await
@@ -562,6 +579,13 @@ impl Store for PgStore {
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
+}
+
+/// The key an idempotent write keeps its answer under, for the prefetch.
+fn idem_hint(idem: &Option<IdemSave>) -> Vec<(String, String)> {
+    idem.iter()
+        .map(|i| (i.user_id.clone(), i.key.clone()))
+        .collect()
 }
 
 #[cfg(test)]

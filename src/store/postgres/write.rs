@@ -2,6 +2,25 @@
 //! write orchestration runs over, and the commit that numbers the
 //! transaction's events.
 //!
+//! **Few round trips.** A group's transaction reads what its jobs will
+//! need up front ([`PgTx::prefetch`]: the referrals they name, locked
+//! `FOR UPDATE` in id order, and the responses kept under their keys, in
+//! one pipelined round trip). Its writes are buffered ([`super::pending`])
+//! and sent together, pipelined, set-based, just before the events at
+//! commit, or earlier when a job is about to run a query that must see
+//! them (the open hops of a domain, the due referrals). What the
+//! transaction wrote is also what its later reads return: referrals it
+//! read or wrote are kept (`seen`), and so are the leads' accepted partners
+//! and the responses it kept. A group of accepts then costs `BEGIN`, the
+//! prefetch, the writes with the events, and `COMMIT`: four round trips
+//! however many jobs it holds.
+//!
+//! **A job that fails is undone in memory**: everything it buffered or
+//! changed in `seen` since [`PgTx::begin_job`] is dropped
+//! ([`PgTx::end_job`]), so jobs need no savepoints. A statement that
+//! fails in the database fails the whole group (its callers get an error
+//! and may retry; nothing of the group commits).
+//!
 //! Events appended during the transaction are buffered and written by
 //! [`PgTx::commit`] at its very end, in one statement that bumps the
 //! one-row counter `event_seq` by their number (taking its row lock),
@@ -10,15 +29,17 @@
 //! that lock and the lock is released only once the commit is visible, so
 //! numbering order is commit order.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use deadpool_postgres::Transaction;
 
+use super::pending::{self, HopRow, Write};
 use super::read::{self, exec, limit, pg, row, rows};
 use crate::domain::OpenHop;
 use crate::domain::StoredReferral;
 use crate::domain::validate::normalize_domain;
-use crate::store::common::{secs, status_code};
+use crate::store::common::secs;
 use crate::store::write::{IDEM_RETENTION_SECS, WriteTx};
 use crate::store::{StoreError, StoreResult, StoredEvent, StoredResponse};
 use crate::wire::Timestamp;
@@ -28,6 +49,27 @@ use crate::wire::Timestamp;
 /// two servers creating the same domain at once cannot both miss the other.
 const DOMAIN_LOCK: i32 = 0x6c78_646d;
 
+/// What a group's jobs will read: referrals by id, and idempotency keys
+/// (user, key) whose kept response they check.
+#[derive(Debug, Default)]
+pub struct Hint {
+    pub referrals: Vec<String>,
+    pub keys: Vec<(String, String)>,
+}
+
+type Seen = HashMap<String, (StoredReferral, String)>;
+type Key = (String, String);
+
+/// What the running job changed, to undo it if it fails.
+#[derive(Default)]
+struct Journal {
+    events: usize,
+    writes: usize,
+    seen: Vec<(String, Option<(StoredReferral, String)>)>,
+    leads: Vec<(String, Option<Option<String>>)>,
+    responses: Vec<(Key, Option<Option<i64>>)>,
+}
+
 /// One write transaction on a pooled connection. Dropped without
 /// [`PgTx::commit`], it rolls back.
 pub struct PgTx<'c> {
@@ -36,6 +78,20 @@ pub struct PgTx<'c> {
     ids: ulid::Generator,
     /// Events appended so far: the referral as stored and its JSON body.
     events: Vec<(StoredReferral, String)>,
+    /// Writes not yet sent.
+    writes: Vec<Write>,
+    /// Referrals this transaction locked or wrote, as they are now, with
+    /// their lead id.
+    seen: Seen,
+    /// Leads whose accepted partner this transaction set.
+    leads: HashMap<String, Option<String>>,
+    /// When a finished response is kept under a key (`None`: none), as
+    /// read by the prefetch or written by this transaction.
+    responses: HashMap<Key, Option<i64>>,
+    job: Journal,
+    /// A statement failed: the transaction is aborted and must not be
+    /// committed (PostgreSQL would answer `COMMIT` with a rollback).
+    broken: bool,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -56,67 +112,177 @@ impl<'c> PgTx<'c> {
             now: chrono::SubsecRound::trunc_subsecs(now, 0),
             ids: ulid::Generator::new(),
             events: Vec::new(),
+            writes: Vec::new(),
+            seen: Seen::new(),
+            leads: HashMap::new(),
+            responses: HashMap::new(),
+            job: Journal::default(),
+            broken: false,
         })
     }
 
-    /// The transaction, for statements of the store's own.
-    pub fn client(&self) -> &Transaction<'c> {
-        &self.tx
+    /// Notes a statement's failure: the transaction is then aborted.
+    fn sql<T>(&mut self, result: StoreResult<T>) -> StoreResult<T> {
+        self.broken |= result.is_err();
+        result
     }
 
-    /// Opens the savepoint the first job of a group runs in; returns the
-    /// mark to roll its events back to.
-    pub async fn savepoint(&mut self) -> StoreResult<usize> {
-        self.tx.batch_execute("SAVEPOINT job").await.map_err(pg)?;
-        Ok(self.events.len())
+    /// Takes the transaction-long advisory lock `key` if no other session
+    /// holds it (`pg_try_advisory_xact_lock`).
+    pub async fn try_lock(&mut self, key: i64) -> StoreResult<bool> {
+        let found = row(&self.tx, "SELECT pg_try_advisory_xact_lock($1)", &[&key]).await;
+        Ok(self.sql(found)?.is_some_and(|r| r.get::<_, bool>(0)))
     }
 
-    /// Ends a job's savepoint, keeping (`ok`) or undoing what it did since
-    /// `mark`, and opens the next job's when `next`, all in one round trip
-    /// (a savepoint rolled back to stays open for the next job; a kept one
-    /// still open at the end is committed with the transaction). Returns
-    /// the next job's mark.
-    pub async fn end_job(&mut self, ok: bool, mark: usize, next: bool) -> StoreResult<usize> {
-        let sql = match (ok, next) {
-            (true, true) => "RELEASE SAVEPOINT job; SAVEPOINT job",
-            (true, false) => return Ok(self.events.len()),
-            (false, _) => "ROLLBACK TO SAVEPOINT job",
+    /// Reads what the group's jobs named, in one pipelined round trip:
+    /// the referrals, locked in id order (so that groups on several
+    /// servers lock alike), and the responses kept under the keys.
+    pub async fn prefetch(&mut self, hint: &Hint) -> StoreResult<()> {
+        let mut ids: Vec<&str> = hint.referrals.iter().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let users: Vec<&str> = hint.keys.iter().map(|k| k.0.as_str()).collect();
+        let keys: Vec<&str> = hint.keys.iter().map(|k| k.1.as_str()).collect();
+        let referrals = async {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            rows(
+                &self.tx,
+                "SELECT r.id, r.body, l.accepted_partner, r.lead_id FROM referrals r \
+                 JOIN leads l ON l.id = r.lead_id WHERE r.id = ANY($1) \
+                 ORDER BY r.id FOR UPDATE OF r",
+                &[&ids],
+            )
+            .await
         };
-        if !ok {
-            self.events.truncate(mark);
+        let responses = async {
+            if users.is_empty() {
+                return Ok(Vec::new());
+            }
+            rows(
+                &self.tx,
+                "SELECT i.user_id, i.key, i.created_at FROM idempotency i \
+                 JOIN UNNEST($1::text[], $2::text[]) AS u(user_id, key) \
+                 ON i.user_id = u.user_id AND i.key = u.key WHERE i.status <> 0",
+                &[&users, &keys],
+            )
+            .await
+        };
+        let (referrals, responses) = futures::join!(referrals, responses);
+        let (referrals, responses) = (self.sql(referrals)?, self.sql(responses)?);
+        for r in referrals {
+            let stored = read::decode(r.get(1), r.get(2))?;
+            self.seen.insert(r.get(0), (stored, r.get(3)));
         }
-        self.tx.batch_execute(sql).await.map_err(pg)?;
-        Ok(self.events.len())
+        for key in &hint.keys {
+            self.responses.insert(key.clone(), None);
+        }
+        for r in responses {
+            self.responses.insert((r.get(0), r.get(1)), Some(r.get(2)));
+        }
+        Ok(())
     }
 
-    /// Numbers and writes the buffered events, notifies the listeners and
-    /// commits; returns the events as committed, in order.
-    pub async fn commit(self) -> StoreResult<Vec<Arc<StoredEvent>>> {
+    /// Starts a job: what it changes from here on can be undone.
+    pub fn begin_job(&mut self) {
+        self.job = Journal {
+            events: self.events.len(),
+            writes: self.writes.len(),
+            ..Journal::default()
+        };
+    }
+
+    /// Ends a job, keeping (`ok`) or undoing what it did.
+    pub fn end_job(&mut self, ok: bool) {
+        let job = std::mem::take(&mut self.job);
+        if ok {
+            return;
+        }
+        self.events.truncate(job.events);
+        self.writes.truncate(job.writes);
+        for (id, before) in job.seen.into_iter().rev() {
+            match before {
+                Some(v) => self.seen.insert(id, v),
+                None => self.seen.remove(&id),
+            };
+        }
+        for (id, before) in job.leads.into_iter().rev() {
+            match before {
+                Some(v) => self.leads.insert(id, v),
+                None => self.leads.remove(&id),
+            };
+        }
+        for (key, before) in job.responses.into_iter().rev() {
+            match before {
+                Some(v) => self.responses.insert(key, v),
+                None => self.responses.remove(&key),
+            };
+        }
+    }
+
+    /// Sends the writes of the jobs that finished (not the running job's:
+    /// it may still fail), before a query that must see them.
+    async fn flush_finished(&mut self) -> StoreResult<()> {
+        let finished: Vec<Write> = self.writes.drain(..self.job.writes).collect();
+        self.job.writes = 0;
+        let flushed = pending::flush(&self.tx, finished).await;
+        self.sql(flushed)
+    }
+
+    /// Records a referral as this transaction now has it.
+    fn keep(&mut self, stored: &StoredReferral, lead_id: &str) {
+        let id = stored.referral.id.clone();
+        let before = self
+            .seen
+            .insert(id.clone(), (stored.clone(), lead_id.to_string()));
+        self.job.seen.push((id, before));
+    }
+
+    /// Numbers and writes the buffered events (after the buffered writes,
+    /// pipelined with them), notifies the listeners and commits; returns
+    /// the events as committed, in order.
+    pub async fn commit(mut self) -> StoreResult<Vec<Arc<StoredEvent>>> {
+        if self.broken {
+            return Err(backend(
+                "a statement of the group failed; nothing of it is committed",
+            ));
+        }
+        let writes = std::mem::take(&mut self.writes);
         let n = self.events.len();
         let mut committed = Vec::with_capacity(n);
-        if n > 0 {
-            let (mut ids, mut accepted, mut bodies) = (
-                Vec::with_capacity(n),
-                Vec::with_capacity(n),
-                Vec::with_capacity(n),
-            );
-            for (stored, body) in &self.events {
-                ids.push(stored.referral.id.as_str());
-                accepted.push(stored.accepted_partner.as_deref());
-                bodies.push(body.as_str());
+        let (mut ids, mut accepted, mut bodies) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for (stored, body) in &self.events {
+            ids.push(stored.referral.id.as_str());
+            accepted.push(stored.accepted_partner.as_deref());
+            bodies.push(body.as_str());
+        }
+        let count = n as i64;
+        let at = secs(self.now);
+        let numbering = async {
+            if n == 0 {
+                return Ok(None);
             }
-            let count = n as i64;
-            let numbered = row(
+            row(
                 &self.tx,
                 "WITH s AS (UPDATE event_seq SET last = last + $1 WHERE id = 1 RETURNING last), \
                  ins AS (INSERT INTO events (seq, at, referral_id, accepted_partner, body) \
                    SELECT s.last - $1 + u.n, $2, u.rid, u.ap, u.body FROM s, \
                    UNNEST($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(rid, ap, body, n)) \
                  SELECT s.last, pg_notify('leadx_events', s.last::text) FROM s",
-                &[&count, &secs(self.now), &ids, &accepted, &bodies],
+                &[&count, &at, &ids, &accepted, &bodies],
             )
-            .await?
-            .ok_or_else(|| backend("the event counter row is missing"))?;
+            .await
+        };
+        // Both go out at once (the order between them does not matter: the
+        // events read nothing the writes change).
+        let (flushed, numbered) = futures::join!(pending::flush(&self.tx, writes), numbering);
+        flushed?;
+        if let Some(numbered) = numbered? {
             let last: i64 = numbered.get(0);
             let first = (last - count + 1) as u64;
             for (i, (stored, _)) in self.events.iter().enumerate() {
@@ -125,6 +291,8 @@ impl<'c> PgTx<'c> {
                     referral: stored.clone(),
                 }));
             }
+        } else if n > 0 {
+            return Err(backend("the event counter row is missing"));
         }
         self.tx
             .commit()
@@ -147,29 +315,54 @@ impl WriteTx for PgTx<'_> {
     }
 
     async fn partner_exists(&mut self, id: &str) -> StoreResult<bool> {
-        read::partner_exists(&self.tx, id).await
+        let found = read::partner_exists(&self.tx, id).await;
+        self.sql(found)
     }
 
     /// Open hops of leads with this domain. Takes a transaction-long lock
     /// on the domain first, so that a concurrent creation with the same
     /// domain (on any server) waits for this transaction and then sees
-    /// its hop.
+    /// its hop; sends the finished jobs' writes first, so that it sees
+    /// theirs.
     async fn open_hops(&mut self, domain_norm: &str) -> StoreResult<Vec<OpenHop>> {
-        exec(
+        self.flush_finished().await?;
+        let locked = exec(
             &self.tx,
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
             &[&DOMAIN_LOCK, &domain_norm],
         )
-        .await?;
-        read::open_hops(&self.tx, domain_norm).await
+        .await;
+        self.sql(locked)?;
+        let found = read::open_hops(&self.tx, domain_norm).await;
+        self.sql(found)
     }
 
-    /// The referral and its lead id, its row locked until the transaction ends.
+    /// The referral and its lead id, its row locked until the transaction
+    /// ends: as this transaction has it when it read or wrote it before.
     async fn referral_for_update(
         &mut self,
         id: &str,
     ) -> StoreResult<Option<(StoredReferral, String)>> {
-        read::referral_with_lead(&self.tx, id, true).await
+        let found = match self.seen.get(id) {
+            Some(known) => Some(known.clone()),
+            None => {
+                let found = read::referral_with_lead(&self.tx, id, true).await;
+                let found = self.sql(found)?;
+                if let Some((stored, lead_id)) = &found {
+                    self.seen
+                        .insert(id.to_string(), (stored.clone(), lead_id.clone()));
+                }
+                found
+            }
+        };
+        // A lead's accepted partner as this transaction set it (through
+        // another of its hops).
+        Ok(found.map(|(mut stored, lead_id)| {
+            if let Some(accepted) = self.leads.get(&lead_id) {
+                stored.accepted_partner = accepted.clone();
+            }
+            (stored, lead_id)
+        }))
     }
 
     /// Inserts a new hop (and its lead when it is the first hop) and
@@ -178,32 +371,20 @@ impl WriteTx for PgTx<'_> {
         let r = &stored.referral;
         let body = serde_json::to_string(r).map_err(backend)?;
         if r.parent_id.is_none() {
-            exec(
-                &self.tx,
-                "INSERT INTO leads (id, accepted_partner) VALUES ($1, $2)",
-                &[&lead_id, &stored.accepted_partner],
-            )
-            .await?;
+            self.writes.push(Write::Lead {
+                id: lead_id.to_string(),
+                accepted: stored.accepted_partner.clone(),
+            });
         }
-        let domain = r.lead.domain.as_deref().and_then(normalize_domain);
-        exec(
-            &self.tx,
-            "INSERT INTO referrals (id, lead_id, status, from_partner, to_partner, \
-             domain_norm, expires_at, version, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                &r.id,
-                &lead_id,
-                &(status_code(r.status) as i16),
-                &r.from_partner.as_str(),
-                &r.to_partner.as_str(),
-                &domain,
-                &secs(r.expires_at),
-                &(r.version as i64),
-                &body,
-            ],
-        )
-        .await?;
+        self.writes.push(Write::Insert {
+            row: HopRow::of(stored, body.clone()),
+            lead_id: lead_id.to_string(),
+            from: r.from_partner.to_string(),
+            to: r.to_partner.to_string(),
+            domain: r.lead.domain.as_deref().and_then(normalize_domain),
+            expires_at: secs(r.expires_at),
+        });
+        self.keep(stored, lead_id);
         self.events.push((stored.clone(), body));
         Ok(())
     }
@@ -217,34 +398,29 @@ impl WriteTx for PgTx<'_> {
         lead_id: &str,
     ) -> StoreResult<()> {
         let r = &after.referral;
-        let body = serde_json::to_string(r).map_err(backend)?;
-        let n = exec(
-            &self.tx,
-            "UPDATE referrals SET status = $1, version = $2, body = $3 \
-             WHERE id = $4 AND version = $5",
-            &[
-                &(status_code(r.status) as i16),
-                &(r.version as i64),
-                &body,
-                &r.id,
-                &(before.referral.version as i64),
-            ],
-        )
-        .await?;
-        if n != 1 {
+        let current = self.seen.get(&r.id).map(|(s, _)| s.referral.version);
+        if current != Some(before.referral.version) {
             return Err(backend(format!(
                 "referral {} changed under the writer",
                 r.id
             )));
         }
+        let body = serde_json::to_string(r).map_err(backend)?;
+        self.writes.push(Write::Update {
+            row: HopRow::of(after, body.clone()),
+            before: before.referral.version as i64,
+        });
         if after.accepted_partner != before.accepted_partner {
-            exec(
-                &self.tx,
-                "UPDATE leads SET accepted_partner = $1 WHERE id = $2",
-                &[&after.accepted_partner, &lead_id],
-            )
-            .await?;
+            self.writes.push(Write::Accepted {
+                lead_id: lead_id.to_string(),
+                accepted: after.accepted_partner.clone(),
+            });
+            let was = self
+                .leads
+                .insert(lead_id.to_string(), after.accepted_partner.clone());
+            self.job.leads.push((lead_id.to_string(), was));
         }
+        self.keep(after, lead_id);
         self.events.push((after.clone(), body));
         Ok(())
     }
@@ -252,17 +428,23 @@ impl WriteTx for PgTx<'_> {
     /// created_at (unix seconds) of a finished response kept under this
     /// key (not an in-flight claim), if any.
     async fn idem_response_at(&mut self, user_id: &str, key: &str) -> StoreResult<Option<i64>> {
+        let k = (user_id.to_string(), key.to_string());
+        if let Some(known) = self.responses.get(&k) {
+            return Ok(*known);
+        }
         let found = row(
             &self.tx,
             "SELECT created_at FROM idempotency WHERE user_id = $1 AND key = $2 AND status <> 0",
             &[&user_id, &key],
         )
-        .await?;
-        Ok(found.map(|r| r.get(0)))
+        .await;
+        Ok(self.sql(found)?.map(|r| r.get(0)))
     }
 
     /// Keeps a response under a key, replacing an in-flight claim or an
-    /// expired response; an error when a fresh response is already kept.
+    /// expired response; an error when a fresh response is already kept
+    /// (checked here for the responses this transaction knows, and by the
+    /// write itself for the others: then the group fails).
     async fn save_response(
         &mut self,
         user_id: &str,
@@ -271,41 +453,40 @@ impl WriteTx for PgTx<'_> {
         response: &StoredResponse,
     ) -> StoreResult<()> {
         let now = secs(self.now);
-        let n = exec(
-            &self.tx,
-            "INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
-             status = excluded.status, body = excluded.body, created_at = excluded.created_at \
-             WHERE idempotency.status = 0 OR idempotency.created_at <= $7",
-            &[
-                &user_id,
-                &key,
-                &request_hash,
-                &i32::from(response.status),
-                &response.body,
-                &now,
-                &(now - IDEM_RETENTION_SECS),
-            ],
-        )
-        .await?;
-        if n == 0 {
+        let stale = now - IDEM_RETENTION_SECS;
+        let k = (user_id.to_string(), key.to_string());
+        if let Some(Some(at)) = self.responses.get(&k)
+            && *at > stale
+        {
             return Err(backend(format!(
                 "idempotency key {key:?} already holds a response"
             )));
         }
+        self.writes.push(Write::Response {
+            user_id: k.0.clone(),
+            key: k.1.clone(),
+            hash: request_hash.to_string(),
+            status: i32::from(response.status),
+            body: response.body.clone(),
+            at: now,
+            stale,
+        });
+        let was = self.responses.insert(k.clone(), Some(now));
+        self.job.responses.push((k, was));
         Ok(())
     }
 
-    /// Ids of pending referrals due now, oldest first, at most `max`.
+    /// Ids of pending referrals due now, oldest first, at most `max`
+    /// (after sending the finished jobs' writes, so that it sees them).
     async fn due_ids(&mut self, max: usize) -> StoreResult<Vec<String>> {
+        self.flush_finished().await?;
         let found = rows(
             &self.tx,
             "SELECT id FROM referrals WHERE status = 0 AND expires_at <= $1 \
              ORDER BY expires_at, id LIMIT $2",
             &[&secs(self.now), &limit(max)],
         )
-        .await?;
-        Ok(found.iter().map(|r| r.get(0)).collect())
+        .await;
+        Ok(self.sql(found)?.iter().map(|r| r.get(0)).collect())
     }
 }
