@@ -22,13 +22,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{Offset, Utc};
-use futures::StreamExt;
 use ratatui::Terminal;
-use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
-use ratatui::crossterm::terminal::{
-    EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
-    enable_raw_mode,
-};
+use ratatui::crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
 use ratatui::crossterm::{cursor, execute};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -112,6 +107,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     state.servers = client.server_urls().len();
     state.batch_settings = settings.batch;
     state.layout = settings.layout;
+    (state.mouse, state.notify) = (settings.mouse, settings.notify.clone());
     state.views = settings
         .views
         .iter()
@@ -205,18 +201,7 @@ impl Drop for TerminalGuard {
 /// Leaves raw mode and the alternate screen, shows the cursor. Safe to
 /// call more than once.
 fn restore_terminal() {
-    let _ = disable_raw_mode();
-    let mut out = std::io::stdout();
-    // A frame cut short may have left a scroll region (ScrollBackend) or
-    // colours set; xterm would carry the region over to the main screen.
-    let _ = out.write_all(b"\x1b[r\x1b[0m");
-    let _ = execute!(
-        out,
-        EndSynchronizedUpdate,
-        LeaveAlternateScreen,
-        cursor::Show
-    );
-    let _ = out.flush();
+    super::suspend::leave_terminal();
 }
 
 /// Wakes the loop when any thread panicked: the hook has already restored
@@ -382,6 +367,7 @@ impl Runner {
                     tracing::warn!(error = %e, path = %p.display(), "cannot save the command history");
                 }
             }
+            Effect::Terminal(t) => super::suspend::perform(t, &self.tx),
             Effect::SetTheme(name) => {
                 let r = theme::load(&name, self.theme_dir.as_deref(), self.depth);
                 let msg = match r {
@@ -574,25 +560,6 @@ async fn relay_feed(client: Client, after: u64, tx: UnboundedSender<Msg>) {
     }
 }
 
-/// Reads the terminal and relays keys and resizes.
-async fn read_input(tx: UnboundedSender<Msg>) {
-    let mut events = EventStream::new();
-    while let Some(ev) = events.next().await {
-        let msg = match ev {
-            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
-            Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
-            Ok(_) => continue,
-            Err(e) => {
-                tracing::error!(error = %e, "terminal input failed");
-                return;
-            }
-        };
-        if tx.send(msg).is_err() {
-            return;
-        }
-    }
-}
-
 fn instant_of(t: crate::wire::Timestamp) -> Instant {
     instant_at(t, Utc::now(), Instant::now())
 }
@@ -679,7 +646,7 @@ async fn run_loop(
         feed: None,
         tasks: Vec::new(),
     };
-    let input = tokio::spawn(read_input(tx.clone()));
+    let input = super::suspend::spawn_input(tx.clone(), state.mouse);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     // In raw mode Ctrl-C is a key; a SIGINT comes from `kill -INT`.

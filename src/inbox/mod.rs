@@ -15,6 +15,7 @@ pub mod msg;
 pub mod pace;
 pub mod scroll_backend;
 pub mod state;
+pub mod suspend;
 pub mod update;
 pub mod views;
 
