@@ -74,6 +74,10 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Written to `$XDG_CONFIG_HOME/leadx/config.toml` when set.
     pub config_toml: Option<String>,
+    /// Start an interactive `bash` (prompt `shell$ `, no line editing)
+    /// instead of `leadx`, with `$LEADX_BIN` naming the binary: for job
+    /// control (`Ctrl-Z`, `fg`).
+    pub shell: bool,
 }
 
 impl Options {
@@ -87,7 +91,14 @@ impl Options {
             args: Vec::new(),
             env: Vec::new(),
             config_toml: None,
+            shell: false,
         }
+    }
+
+    /// Starts a job-control shell instead (see [`Options::shell`]).
+    pub fn in_shell(mut self) -> Self {
+        self.shell = true;
+        self
     }
 
     /// Adds a command-line argument.
@@ -195,9 +206,20 @@ impl Tui {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_leadx"));
-        cmd.args(&o.args);
+        let mut cmd = if o.shell {
+            let mut c = CommandBuilder::new("bash");
+            c.args(["--norc", "--noprofile", "--noediting", "-i"]);
+            c
+        } else {
+            let mut c = CommandBuilder::new(env!("CARGO_BIN_EXE_leadx"));
+            c.args(&o.args);
+            c
+        };
         cmd.env_clear();
+        if o.shell {
+            cmd.env("PS1", "shell$ ");
+            cmd.env("LEADX_BIN", env!("CARGO_BIN_EXE_leadx"));
+        }
         if let Some(path) = std::env::var_os("PATH") {
             cmd.env("PATH", path);
         }
