@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{World, id, lead_body, populate, reply};
+use common::{World, id, lead_body, populate, reply, world_with};
 use e2e::{Options, Serve, Tui, contains, count, cursor_row, rfind, status_line};
 use leadx::clock;
 use leadx::domain::{Action, ActionItem};
@@ -29,20 +29,6 @@ const QUIET: &str = "[notify]\ntitle = false\nalert = \"off\"\n";
 /// The sizes the inbox is driven at.
 const WIDE: (u16, u16) = (100, 30);
 const SMALL: (u16, u16) = (80, 24);
-
-/// A world whose acme-web inbox holds `companies` sent by northwind-net,
-/// each 10 minutes after the one before (so the last is on top); returns
-/// their ids in the same order.
-async fn world_with(companies: &[&str]) -> (World, Vec<String>) {
-    let w = World::start().await;
-    w.clock.set(Utc::now() - chrono::Duration::hours(3));
-    let mut ids = Vec::new();
-    for c in companies {
-        ids.push(id(&w.send(&w.t.northwind, "acme-web", c, None).await));
-        w.clock.advance(chrono::Duration::minutes(10));
-    }
-    (w, ids)
-}
 
 /// The referral as `token`'s partner sees it now.
 async fn referral(w: &World, token: &str, rid: &str) -> Value {

@@ -9,23 +9,9 @@ mod e2e;
 
 use std::os::unix::fs::PermissionsExt;
 
-use chrono::Utc;
-use common::{World, id};
+use common::world_with;
 use e2e::{Options, Tui, contains, cursor_row, status_line};
 use serde_json::Value;
-
-/// A world whose acme-web inbox holds `companies` sent by northwind-net,
-/// the last on top; their ids in the same order.
-async fn world_with(companies: &[&str]) -> (World, Vec<String>) {
-    let w = World::start().await;
-    w.clock.set(Utc::now() - chrono::Duration::hours(3));
-    let mut ids = Vec::new();
-    for c in companies {
-        ids.push(id(&w.send(&w.t.northwind, "acme-web", c, None).await));
-        w.clock.advance(chrono::Duration::minutes(10));
-    }
-    (w, ids)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_z_gives_the_shell_back_and_fg_redraws_the_whole_screen() {
