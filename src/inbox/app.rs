@@ -1,7 +1,7 @@
 //! The runtime: terminal, network tasks, timer, and the loop that feeds
 //! [`Msg`]s to the reducer and draws when it says something changed.
 //!
-//! - One `mpsc` channel of `Msg`: a task reads crossterm's `EventStream`,
+//! - One `mpsc` channel of `Msg`: a thread reads the terminal ([`super::suspend`]),
 //!   a task relays the live feed, one task per load or action (retrying
 //!   with the same idempotency key until the answer is definite).
 //! - No frame loop: a frame is drawn only when `state.dirty`, after
