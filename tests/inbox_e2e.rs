@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{World, id, lead_body, populate, reply};
+use common::{World, id, lead_body, populate, reply, world_with};
 use e2e::{Options, Serve, Tui, contains, count, cursor_row, rfind, status_line};
 use leadx::clock;
 use leadx::domain::{Action, ActionItem};
@@ -21,23 +21,14 @@ use leadx::wire::{PartnerKind, Role};
 use leadx::wire::{ReasonCode, ReasonInput};
 use serde_json::{Value, json};
 
+/// No title and no alert: the hostile-text tests assert that nothing but
+/// drawing reaches the terminal (the title and alerts, which write OSC
+/// sequences of their own, are tested in inbox_term_e2e.rs).
+const QUIET: &str = "[notify]\ntitle = false\nalert = \"off\"\n";
+
 /// The sizes the inbox is driven at.
 const WIDE: (u16, u16) = (100, 30);
 const SMALL: (u16, u16) = (80, 24);
-
-/// A world whose acme-web inbox holds `companies` sent by northwind-net,
-/// each 10 minutes after the one before (so the last is on top); returns
-/// their ids in the same order.
-async fn world_with(companies: &[&str]) -> (World, Vec<String>) {
-    let w = World::start().await;
-    w.clock.set(Utc::now() - chrono::Duration::hours(3));
-    let mut ids = Vec::new();
-    for c in companies {
-        ids.push(id(&w.send(&w.t.northwind, "acme-web", c, None).await));
-        w.clock.advance(chrono::Duration::minutes(10));
-    }
-    (w, ids)
-}
 
 /// The referral as `token`'s partner sees it now.
 async fn referral(w: &World, token: &str, rid: &str) -> Value {
@@ -814,7 +805,7 @@ async fn a_hostile_lead_never_reaches_the_terminal_raw() {
     assert_eq!(stored["lead"]["summary"], summary);
 
     let (cols, rows) = WIDE;
-    let mut t = Tui::spawn(&w.url, &w.t.acme, cols, rows);
+    let mut t = Tui::start(Options::new(&w.url, &w.t.acme, cols, rows).config(QUIET));
     let shown_company = clean_line(company);
     assert_eq!(shown_company, "Evil␛Corp␛");
     t.until_live(&shown_company);
@@ -923,7 +914,7 @@ async fn hostile_names_from_the_server_are_made_safe_too() {
         .await;
 
     let (cols, rows) = WIDE;
-    let mut t = Tui::spawn(&w.url, &token, cols, rows);
+    let mut t = Tui::start(Options::new(&w.url, &token, cols, rows).config(QUIET));
     let s = t.until_live("Plain Bakery");
     let header = s.lines().next().unwrap();
     assert!(header.contains(&clean_line(user_name)), "{header:?}");

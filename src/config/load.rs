@@ -142,10 +142,15 @@ pub(super) fn load_inner(
         BatchSettings::default()
     );
 
-    let (max_fps, link_baud, colors) = keep!(
+    let (max_fps, link_baud, colors, mouse) = keep!(
         errors,
         ui_section(&root, &mut errors),
-        (None, None, Colors::Auto)
+        (None, None, Colors::Auto, true)
+    );
+    let notify = keep!(
+        errors,
+        notify_section(&root, &mut errors),
+        NotifySettings::default()
     );
 
     // Which server: [server], or the profile as a whole (flags still win).
@@ -197,18 +202,21 @@ pub(super) fn load_inner(
         max_fps,
         link_baud,
         colors,
+        mouse,
+        notify,
         config_file,
     })
 }
 
-/// `[ui]`: `max_fps` and `link_baud`, each within its range, and `colors`.
+/// `[ui]`: `max_fps` and `link_baud`, each within its range, `colors` and
+/// `mouse`.
 fn ui_section(
     root: &Map<String, Value>,
     errors: &mut Vec<ConfigError>,
-) -> Result<(Option<u32>, Option<u32>, Colors), ConfigError> {
-    let (mut max_fps, mut link_baud, mut colors) = (None, None, Colors::Auto);
+) -> Result<(Option<u32>, Option<u32>, Colors, bool), ConfigError> {
+    let (mut max_fps, mut link_baud, mut colors, mut mouse) = (None, None, Colors::Auto, true);
     let Some(v) = root.get("ui") else {
-        return Ok((max_fps, link_baud, colors));
+        return Ok((max_fps, link_baud, colors, mouse));
     };
     let t = as_table(v, "ui")?;
     check_keys(t, "ui", UI_KEYS, errors);
@@ -239,7 +247,54 @@ fn ui_section(
             None => errors.push(invalid(c, "ui.colors", expected)),
         }
     }
-    Ok((max_fps, link_baud, colors))
+    if let Some(b) = t.get("mouse") {
+        match as_bool(b, "ui.mouse") {
+            Ok(on) => mouse = on,
+            Err(e) => errors.push(e),
+        }
+    }
+    Ok((max_fps, link_baud, colors, mouse))
+}
+
+/// `[notify]`: `title`, `alert` and `query` (parsed here, so that a bad
+/// query is named with its file and key before the inbox starts).
+fn notify_section(
+    root: &Map<String, Value>,
+    errors: &mut Vec<ConfigError>,
+) -> Result<NotifySettings, ConfigError> {
+    let mut notify = NotifySettings::default();
+    let Some(v) = root.get("notify") else {
+        return Ok(notify);
+    };
+    let t = as_table(v, "notify")?;
+    check_keys(t, "notify", NOTIFY_KEYS, errors);
+    if let Some(b) = t.get("title") {
+        match as_bool(b, "notify.title") {
+            Ok(on) => notify.title = on,
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(a) = t.get("alert") {
+        let expected = "one of \"off\", \"bell\", \"osc9\", \"osc777\"";
+        match as_string(a, "notify.alert", expected).and_then(|s| {
+            Alert::parse(s.trim()).ok_or_else(|| invalid(a, "notify.alert", expected))
+        }) {
+            Ok(alert) => notify.alert = alert,
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(q) = t.get("query") {
+        let expected = "a query (a string)";
+        match as_string(q, "notify.query", expected) {
+            Ok(text) if text.trim().is_empty() => {}
+            Ok(text) => match crate::query::Query::parse(&text) {
+                Ok(query) => notify.query = Some(query),
+                Err(e) => errors.push(invalid(q, "notify.query", &format!("a query ({e})"))),
+            },
+            Err(e) => errors.push(e),
+        }
+    }
+    Ok(notify)
 }
 
 /// `[keys]`: command → key strings, each key bound once.

@@ -95,19 +95,27 @@ pub const COMMANDS: &[&str] = &[
     "sort_next",
     "sort_reverse",
     "next_view",
+    "suspend",
+    "open_site",
+    "open_mail",
+    "edit_note",
 ];
 
 const TOP_KEYS: &[&str] = &[
-    "server", "profiles", "theme", "readonly", "layout", "log_file", "keys", "views", "batch", "ui",
+    "server", "profiles", "theme", "readonly", "layout", "log_file", "keys", "views", "batch",
+    "ui", "notify",
 ];
 const SERVER_KEYS: &[&str] = &["url", "token", "token_file", "allow_plain_http"];
 const BATCH_KEYS: &[&str] = &["confirm_over", "undo_seconds"];
-const UI_KEYS: &[&str] = &["max_fps", "link_baud", "colors"];
+const UI_KEYS: &[&str] = &["max_fps", "link_baud", "colors", "mouse"];
+const NOTIFY_KEYS: &[&str] = &["title", "alert", "query"];
 /// The largest `ui.max_fps` (a frame every 10 ms is the runtime's floor).
 pub const MAX_FPS_LIMIT: u64 = 100;
 const VIEW_KEYS: &[&str] = &["query"];
 /// Top-level keys whose value is a table (an env var cannot set them whole).
-const TABLE_KEYS: &[&str] = &["server", "profiles", "keys", "views", "batch", "ui"];
+const TABLE_KEYS: &[&str] = &[
+    "server", "profiles", "keys", "views", "batch", "ui", "notify",
+];
 
 const DEFAULT_ORIGIN: &str = "built-in default";
 const ENV_ORIGIN: &str = "environment variable ";
@@ -214,6 +222,54 @@ impl Default for BatchSettings {
     }
 }
 
+/// `notify.alert`: how a new incoming lead is announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Alert {
+    /// Nothing.
+    Off,
+    /// The terminal bell (BEL).
+    #[default]
+    Bell,
+    /// A desktop notification through OSC 9 (iTerm2, kitty, WezTerm, foot).
+    Osc9,
+    /// A desktop notification through OSC 777 (rxvt-unicode, VTE, Ghostty).
+    Osc777,
+}
+
+impl Alert {
+    /// Parses a config value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "off" => Some(Self::Off),
+            "bell" => Some(Self::Bell),
+            "osc9" => Some(Self::Osc9),
+            "osc777" => Some(Self::Osc777),
+            _ => None,
+        }
+    }
+}
+
+/// `[notify]`: the terminal title and alerts for new incoming leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifySettings {
+    /// Show the pending count in the terminal title (OSC 2).
+    pub title: bool,
+    /// How a new incoming lead is announced.
+    pub alert: Alert,
+    /// Only leads matching this query are announced (`None`: every one).
+    pub query: Option<crate::query::Query>,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            title: true,
+            alert: Alert::Bell,
+            query: None,
+        }
+    }
+}
+
 /// The resolved configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -263,6 +319,10 @@ pub struct Settings {
     pub link_baud: Option<u32>,
     /// `ui.colors`: the most colours to use.
     pub colors: Colors,
+    /// `ui.mouse`: click, wheel and pane titles (Shift-drag still selects text).
+    pub mouse: bool,
+    /// `[notify]`.
+    pub notify: NotifySettings,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -288,6 +348,8 @@ impl Default for Settings {
             max_fps: None,
             link_baud: None,
             colors: Colors::Auto,
+            mouse: true,
+            notify: NotifySettings::default(),
             config_file: None,
         }
     }

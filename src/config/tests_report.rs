@@ -79,3 +79,37 @@ fn only_the_inbox_refuses_an_unknown_theme() {
     assert!(problem.contains("unknown theme 'solarised'"), "{problem}");
     assert_eq!(s.token, "t");
 }
+
+#[test]
+fn notify_and_mouse_are_read_and_a_bad_query_is_named_with_its_key() {
+    let fx = Fx::new();
+    fx.config(
+        "[server]\ntoken = \"t\"\n[ui]\nmouse = false\n[notify]\ntitle = false\nalert = \"osc9\"\nquery = \"value:>50k\"\n",
+    );
+    let s = fx.ok(&Overrides::default());
+    assert!(!s.mouse);
+    assert!(!s.notify.title);
+    assert_eq!(s.notify.alert, Alert::Osc9);
+    assert_eq!(
+        s.notify.query,
+        Some(crate::query::Query::parse("value:>50k").unwrap())
+    );
+    let p =
+        fx.config("[server]\ntoken = \"t\"\n[notify]\nalert = \"loud\"\nquery = \"value:>>\"\n");
+    let e = fx.err(&Overrides::default());
+    let p = p.display();
+    assert!(e.starts_with("2 problems in the configuration:"), "{e}");
+    assert!(
+        e.contains(&format!("{p}: key 'notify.alert': expected one of \"off\", \"bell\", \"osc9\", \"osc777\", found \"loud\"")),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!(
+            "{p}: key 'notify.query': expected a query (column "
+        )),
+        "{e}"
+    );
+    let defaults = Settings::default();
+    assert!(defaults.mouse && defaults.notify.title);
+    assert_eq!(defaults.notify.alert, Alert::Bell);
+}

@@ -109,6 +109,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
     tracing::info!(server = %settings.server_url, fallbacks = ?settings.fallback_urls, readonly = settings.readonly, "inbox starting");
 
     let mut state = initial_state(&settings, &client, keymap);
+    (state.mouse, state.notify) = (settings.mouse, settings.notify.clone());
     let env = config::process_env();
     let theme_dir = config::user_theme_dir(&env);
     state.themes = theme::available(theme_dir.as_deref());
@@ -127,6 +128,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
 
     install_panic_hook();
     let mut term = TerminalGuard::enter().context("cannot set up the terminal")?;
+    term.mouse = settings.mouse;
     let result = run_loop(&mut state, theme, client, extras, &mut term).await;
     drop(term);
     if let Err(e) = &result {

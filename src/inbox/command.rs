@@ -72,6 +72,11 @@ pub enum Command {
     SortNext,
     SortReverse,
     NextView,
+    // Issue 9, items 18-24: the terminal and the world outside it.
+    Suspend,
+    OpenSite,
+    OpenMail,
+    EditNote,
 }
 
 /// One row of the command table.
@@ -382,6 +387,43 @@ pub const COMMANDS: &[CommandInfo] = &[
         contexts: LIST,
         acts: false,
     },
+    // Issue 9, items 18-24: the terminal and the world outside it.
+    CommandInfo {
+        command: Command::Suspend,
+        name: "suspend",
+        default_keys: &["ctrl-z"],
+        hint: None,
+        help: "Suspend to the shell (`fg` comes back)",
+        contexts: EVERYWHERE,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::OpenSite,
+        name: "open_site",
+        default_keys: &["o"],
+        hint: None,
+        help: "Open the lead's domain in the browser ($BROWSER)",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::OpenMail,
+        name: "open_mail",
+        default_keys: &["O"],
+        hint: None,
+        help: "Write to the contact: open a mailto: link",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::EditNote,
+        name: "edit_note",
+        default_keys: &["ctrl-e"],
+        hint: None,
+        help: "In a note: write it in $VISUAL / $EDITOR (vi)",
+        contexts: &[Note],
+        acts: false,
+    },
 ];
 
 impl Command {
@@ -441,7 +483,7 @@ mod tests {
 
     #[test]
     fn config_names_are_the_agreed_ones() {
-        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view";
+        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view suspend open_site open_mail edit_note";
         let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
         assert_eq!(names.join(" "), agreed);
     }

@@ -16,6 +16,7 @@ pub mod pace;
 pub mod runtime;
 pub mod scroll_backend;
 pub mod state;
+pub mod suspend;
 pub mod update;
 pub mod views;
 

@@ -5,7 +5,7 @@
 //! sanitizes them once, at the top of [`super::update::update`], before
 //! they reach the model. Views never sanitize.
 
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::wire::{
     BatchAction, BatchRequest, BatchResponse, Me, Partner, Referral, ReferralBox, Timestamp,
@@ -19,6 +19,12 @@ pub type OpId = u64;
 pub enum Msg {
     /// A key press.
     Key(KeyEvent),
+    /// A click or wheel turn (only with `ui.mouse`).
+    Mouse(MouseEvent),
+    /// Something asked to stop the app for the shell (SIGTSTP from `kill`).
+    SuspendRequested,
+    /// A [`TermEffect`] finished: what came of it.
+    Terminal(TermDone),
     /// The terminal's new size (columns, rows).
     Resize(u16, u16),
     /// The clock moved (sent only when something visible counts down).
@@ -113,6 +119,19 @@ pub enum Msg {
         /// When.
         at: Timestamp,
     },
+}
+
+/// What came of a [`TermEffect`] that leaves the terminal or starts a
+/// program. `Err` carries why not, e.g. "not available in this session"
+/// (over SSH no local terminal, editor or browser may be used).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TermDone {
+    /// Back from `Ctrl-Z` (`fg`), or why it could not suspend.
+    Resumed(Result<(), String>),
+    /// The editor's text (raw: the reducer sanitizes it), or why not.
+    Edited(Result<String, String>),
+    /// The URL handed to the browser or mail program, or why not.
+    Opened(Result<String, String>),
 }
 
 /// A definite answer to an action.
@@ -225,6 +244,34 @@ pub enum Effect {
     SaveHistory(String),
     /// Load and switch to a theme.
     SetTheme(String),
+    /// Something for the terminal itself (see [`crate::inbox::suspend`]).
+    Terminal(TermEffect),
+}
+
+/// What only the local terminal front end can do: leave the screen for a
+/// while, start a program, or write an escape sequence outside a frame.
+/// Every string in here is already sanitized by the reducer; the runtime
+/// strips what could end an OSC sequence once more when writing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TermEffect {
+    /// `Ctrl-Z`: give the terminal back to the shell until `fg`.
+    Suspend,
+    /// `Ctrl-E`: edit this note in `$VISUAL` / `$EDITOR` (fallback `vi`).
+    EditNote(String),
+    /// Open a checked `https://` or `mailto:` URL with `$BROWSER`,
+    /// `xdg-open` or `open`.
+    Open(String),
+    /// Set the terminal title (OSC 2).
+    Title(String),
+    /// Announce a new incoming lead.
+    Alert {
+        /// Bell, OSC 9 or OSC 777.
+        how: crate::config::Alert,
+        /// A short title (OSC 777 only).
+        title: String,
+        /// The text.
+        body: String,
+    },
 }
 
 /// What `:export` writes.

@@ -443,3 +443,17 @@ pub fn serve_process(db: &str, extra: &[&str]) -> (std::process::Child, String) 
         .to_owned();
     (child, url)
 }
+
+/// A world whose acme-web inbox holds `companies` sent by northwind-net,
+/// each 10 minutes after the one before (so the last is on top); returns
+/// their ids in the same order.
+pub async fn world_with(companies: &[&str]) -> (World, Vec<String>) {
+    let w = World::start().await;
+    w.clock.set(chrono::Utc::now() - chrono::Duration::hours(3));
+    let mut ids = Vec::new();
+    for c in companies {
+        ids.push(id(&w.send(&w.t.northwind, "acme-web", c, None).await));
+        w.clock.advance(chrono::Duration::minutes(10));
+    }
+    (w, ids)
+}

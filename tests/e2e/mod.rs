@@ -76,6 +76,10 @@ pub struct Options {
     pub config_toml: Option<String>,
     /// Run this instead of `leadx` (`ssh`, for the SSH front end).
     pub program: Option<String>,
+    /// Start an interactive `bash` (prompt `shell$ `, no line editing)
+    /// instead of `leadx`, with `$LEADX_BIN` naming the binary: for job
+    /// control (`Ctrl-Z`, `fg`).
+    pub shell: bool,
 }
 
 impl Options {
@@ -90,7 +94,14 @@ impl Options {
             env: Vec::new(),
             config_toml: None,
             program: None,
+            shell: false,
         }
+    }
+
+    /// Starts a job-control shell instead (see [`Options::shell`]).
+    pub fn in_shell(mut self) -> Self {
+        self.shell = true;
+        self
     }
 
     /// Adds a command-line argument.
@@ -198,10 +209,21 @@ impl Tui {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut cmd =
-            CommandBuilder::new(o.program.as_deref().unwrap_or(env!("CARGO_BIN_EXE_leadx")));
-        cmd.args(&o.args);
+        let mut cmd = if o.shell {
+            let mut c = CommandBuilder::new("bash");
+            c.args(["--norc", "--noprofile", "--noediting", "-i"]);
+            c
+        } else {
+            let mut c =
+                CommandBuilder::new(o.program.as_deref().unwrap_or(env!("CARGO_BIN_EXE_leadx")));
+            c.args(&o.args);
+            c
+        };
         cmd.env_clear();
+        if o.shell {
+            cmd.env("PS1", "shell$ ");
+            cmd.env("LEADX_BIN", env!("CARGO_BIN_EXE_leadx"));
+        }
         if let Some(path) = std::env::var_os("PATH") {
             cmd.env("PATH", path);
         }

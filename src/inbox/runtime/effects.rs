@@ -46,6 +46,9 @@ impl Runner {
         self.tasks.retain(|t| !t.is_finished());
         match effect {
             Effect::Quit => return true,
+            // The local terminal's hooks; where none was started (a
+            // session on an SSH channel) they answer "not available".
+            Effect::Terminal(t) => crate::inbox::suspend::perform(t, &self.tx),
             Effect::LoadMe => {
                 let (client, tx) = (self.client.clone(), self.tx.clone());
                 self.spawn(async move {

@@ -57,6 +57,24 @@ pub enum Stop {
 }
 
 /// Where the app's input comes from and where its frames go.
+/// A front end's running input reader.
+pub enum Input {
+    /// A task (an SSH channel's reader).
+    Task(JoinHandle<()>),
+    /// The local terminal's reader thread ([`crate::inbox::suspend`]).
+    Local(crate::inbox::suspend::InputHandle),
+}
+
+impl Input {
+    /// Stops reading.
+    pub fn abort(&self) {
+        match self {
+            Input::Task(t) => t.abort(),
+            Input::Local(h) => h.abort(),
+        }
+    }
+}
+
 pub trait FrontEnd {
     /// The writer frames are written to.
     type Out: Write;
@@ -67,7 +85,7 @@ pub trait FrontEnd {
     /// Bytes written but not yet delivered (`None`: not known).
     fn queued(&self) -> Option<usize>;
     /// Starts the task that sends keys and resizes as `Msg`s.
-    fn start_input(&mut self, tx: UnboundedSender<Msg>) -> JoinHandle<()>;
+    fn start_input(&mut self, tx: UnboundedSender<Msg>) -> Input;
     /// Resolves when the front end must stop.
     fn stopped(&mut self) -> impl Future<Output = Stop> + Send;
     /// Called before each frame (an SSH channel applies its newest size).

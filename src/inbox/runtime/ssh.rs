@@ -25,7 +25,7 @@ use tokio::sync::mpsc::{Receiver, UnboundedSender, unbounded_channel};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
-use super::{FrontEnd, Stop, Term, enter_screen, leave_screen};
+use super::{FrontEnd, Input, Stop, Term, enter_screen, leave_screen};
 use crate::inbox::msg::Msg;
 use crate::inbox::pace::Counted;
 use crate::inbox::scroll_backend::{ScrollBackend, term_erases_with_background};
@@ -162,16 +162,16 @@ impl FrontEnd for SshFront {
         Some(self.queued.load(Ordering::Relaxed) as usize)
     }
 
-    fn start_input(&mut self, tx: UnboundedSender<Msg>) -> JoinHandle<()> {
+    fn start_input(&mut self, tx: UnboundedSender<Msg>) -> Input {
         let input = self.input.take();
         let resized = self.resized.clone();
         let ended = self.ended.clone();
-        tokio::spawn(async move {
+        Input::Task(tokio::spawn(async move {
             if let Some(input) = input {
                 read_channel(input, tx, resized).await;
             }
             ended.notify_one();
-        })
+        }))
     }
 
     async fn stopped(&mut self) -> Stop {

@@ -7,15 +7,12 @@ use std::sync::Arc;
 use std::sync::Once;
 use std::sync::atomic::AtomicU64;
 
-use futures::StreamExt;
 use ratatui::Terminal;
-use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
-use ratatui::crossterm::terminal::{disable_raw_mode, enable_raw_mode};
+use ratatui::crossterm::terminal::enable_raw_mode;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::task::JoinHandle;
 
-use super::{FrontEnd, Stop, Term, enter_screen, leave_screen};
+use super::{FrontEnd, Input, Stop, Term, enter_screen};
 use crate::inbox::msg::Msg;
 use crate::inbox::pace::{Counted, output_queue};
 use crate::inbox::scroll_backend::{ScrollBackend, term_erases_with_background};
@@ -31,6 +28,8 @@ pub struct TerminalGuard {
     /// Bytes written to the terminal so far (frames' sizes, for pacing).
     written: Arc<AtomicU64>,
     signals: Signals,
+    /// Mouse reports on (`[ui] mouse`); set before the loop starts.
+    pub mouse: bool,
 }
 
 struct Signals {
@@ -69,6 +68,7 @@ impl TerminalGuard {
             terminal: std::mem::ManuallyDrop::new(terminal),
             written,
             signals,
+            mouse: false,
         })
     }
 }
@@ -95,8 +95,10 @@ impl FrontEnd for TerminalGuard {
         output_queue(libc::STDOUT_FILENO)
     }
 
-    fn start_input(&mut self, tx: UnboundedSender<Msg>) -> JoinHandle<()> {
-        tokio::spawn(read_input(tx))
+    fn start_input(&mut self, tx: UnboundedSender<Msg>) -> Input {
+        // A thread that parks while an editor runs (see `suspend`), with
+        // mouse reports when asked.
+        Input::Local(crate::inbox::suspend::spawn_input(tx, self.mouse))
     }
 
     async fn stopped(&mut self) -> Stop {
@@ -133,8 +135,7 @@ fn panicked() -> anyhow::Error {
 /// Leaves raw mode and the alternate screen, shows the cursor. Safe to
 /// call more than once.
 fn restore_terminal() {
-    let _ = disable_raw_mode();
-    let _ = leave_screen(&mut std::io::stdout());
+    crate::inbox::suspend::leave_terminal();
 }
 
 /// Wakes the loop when any thread panicked: the hook has already restored
@@ -182,21 +183,3 @@ pub fn init_logging(path: &std::path::Path) -> Option<tracing_appender::non_bloc
     ok.then_some(guard)
 }
 
-/// Reads the terminal and relays keys and resizes.
-async fn read_input(tx: UnboundedSender<Msg>) {
-    let mut events = EventStream::new();
-    while let Some(ev) = events.next().await {
-        let msg = match ev {
-            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
-            Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
-            Ok(_) => continue,
-            Err(e) => {
-                tracing::error!(error = %e, "terminal input failed");
-                return;
-            }
-        };
-        if tx.send(msg).is_err() {
-            return;
-        }
-    }
-}

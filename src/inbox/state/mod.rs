@@ -225,6 +225,12 @@ pub struct State {
     pub view: Option<usize>,
     /// Theme names `:theme` completes.
     pub themes: Vec<String>,
+    /// `ui.mouse`: clicks and the wheel act (off until the runtime says).
+    pub mouse: bool,
+    /// `[notify]` (title and alerts off until the runtime sets them).
+    pub notify: crate::config::NotifySettings,
+    /// The terminal title last asked for, so it is written only on change.
+    pub title_shown: Option<String>,
 }
 
 impl State {
@@ -288,6 +294,13 @@ impl State {
             views: Vec::new(),
             view: None,
             themes: Vec::new(),
+            mouse: false,
+            notify: crate::config::NotifySettings {
+                title: false,
+                alert: crate::config::Alert::Off,
+                query: None,
+            },
+            title_shown: None,
         }
     }
 

@@ -22,8 +22,11 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> b
     }
     let ctx = state.context();
     let cmd = state.keymap.command_for(&ev, ctx);
-    if cmd == Some(Command::Redraw) {
-        return redraw(state);
+    match cmd {
+        Some(Command::Redraw) => return redraw(state),
+        Some(Command::Suspend) => return super::open::suspend(fx),
+        Some(Command::EditNote) => return super::open::edit_note(state, fx),
+        _ => {}
     }
     match ctx {
         Context::List => match cmd {
@@ -150,6 +153,8 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::SortNext => return sort_next(state),
         Command::SortReverse => return sort_reverse(state),
         Command::NextView => return next_view(state),
+        Command::OpenSite => return super::open::open_site(state, fx),
+        Command::OpenMail => return super::open::open_mail(state, fx),
         _ => {}
     }
     match cmd {
@@ -297,7 +302,11 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         | Command::Undo
         | Command::SortNext
         | Command::SortReverse
-        | Command::NextView => false,
+        | Command::NextView
+        | Command::Suspend
+        | Command::OpenSite
+        | Command::OpenMail
+        | Command::EditNote => false,
     }
 }
 

@@ -25,7 +25,10 @@ pub mod filter;
 pub mod loading;
 pub mod marks;
 pub mod monitor;
+pub mod mouse;
 pub mod navigation;
+pub mod notify;
+pub mod open;
 pub mod palette;
 pub mod popups;
 pub mod quit;
@@ -34,9 +37,7 @@ pub mod saved_views;
 pub mod shared;
 pub mod sort;
 
-use crate::inbox::update::{
-    actions::*, batch::*, dispatch::*, feed::*, loading::*, rows::*, shared::*,
-};
+use crate::inbox::update::{actions::*, batch::*, dispatch::*, loading::*, rows::*, shared::*};
 
 /// The effects to start with: who am I, and the partner directory.
 /// (The lists follow once `me` is known, the feed once the lists are in.)
@@ -50,6 +51,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
     let changed = match msg {
         Msg::Key(ev) => on_key(state, ev, &mut fx),
+        Msg::Mouse(ev) => mouse::on_mouse(state, ev),
+        Msg::SuspendRequested => open::suspend(&mut fx),
+        Msg::Terminal(done) => open::on_terminal(state, done),
         Msg::Resize(w, h) => {
             state.size = (w, h);
             for pane in [Pane::Incoming, Pane::Outgoing] {
@@ -246,11 +250,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             on_action_done(state, op, outcome);
             true
         }
-        Msg::Feed(f) => on_feed(state, f, &mut fx),
+        Msg::Feed(f) => notify::on_feed_notify(state, f, &mut fx),
     };
     if changed {
         state.dirty = true;
         mark_seen(state);
+        notify::title(state, &mut fx);
     }
     fx
 }
@@ -271,6 +276,12 @@ mod loading_tests;
 mod marks_tests;
 #[cfg(test)]
 mod monitor_tests;
+#[cfg(test)]
+mod mouse_tests;
+#[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
+mod open_tests;
 #[cfg(test)]
 mod palette_tests;
 #[cfg(test)]
