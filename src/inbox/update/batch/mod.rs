@@ -117,12 +117,22 @@ impl Batch {
         }
     }
 
-    /// `197 accepted · 3 conflict · 1 not found`.
+    /// `3 of 10 accepted; 1 conflict; 6 skipped (not pending)`: how many
+    /// of all the marked referrals the action reached, then each other
+    /// outcome, then what was never sent and why. One sentence, so the
+    /// results popup and the status bar never contradict each other.
     pub fn summary(&self) -> String {
+        let total = self.items.len() + self.skipped.len();
+        let applied = self
+            .results
+            .iter()
+            .filter(|r| r.outcome == BatchOutcome::Applied)
+            .count();
+        let mut parts = vec![format!("{applied} of {total} {}", past(self.kind))];
         let mut counts: BTreeMap<u8, (usize, &str)> = BTreeMap::new();
         for r in &self.results {
             let (rank, word) = match r.outcome {
-                BatchOutcome::Applied => (0, past(self.kind)),
+                BatchOutcome::Applied => continue,
                 BatchOutcome::Conflict => (1, "conflict"),
                 BatchOutcome::NotFound => (2, "not found"),
                 BatchOutcome::Invalid => (3, "invalid"),
@@ -130,14 +140,15 @@ impl Batch {
             };
             counts.entry(rank).or_insert((0, word)).0 += 1;
         }
-        let mut parts: Vec<String> = counts.values().map(|(n, w)| format!("{n} {w}")).collect();
-        if parts.is_empty() {
-            parts.push(format!("0 {}", past(self.kind)));
+        parts.extend(counts.values().map(|(n, w)| format!("{n} {w}")));
+        let skipped = self.skipped_words();
+        if !skipped.is_empty() {
+            // ` (7 skipped: not pending)` → `7 skipped (not pending)`.
+            let inner = skipped.trim().trim_start_matches('(').trim_end_matches(')');
+            let (n, why) = inner.split_once(": ").unwrap_or((inner, ""));
+            parts.push(format!("{n} ({why})"));
         }
-        if !self.skipped.is_empty() {
-            parts.push(format!("{} skipped", self.skipped.len()));
-        }
-        parts.join(" · ")
+        parts.join("; ")
     }
 
     /// The results that did not apply.
