@@ -373,6 +373,7 @@ fn summary_counts_of_all_marked_and_says_why_skipped() {
                 reason: None,
             })
             .collect(),
+        single: None,
     };
     assert_eq!(b.summary(), "3 of 10 accepted; 7 skipped (not pending)");
 }

@@ -180,8 +180,8 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
                         version,
                         note: None,
                     });
-                    send(state, id, req, fx);
-                    say(state, Level::Info, format!("accepting {company}…"));
+                    let words = format!("accepting {company}…");
+                    hold(state, id, company, req, words, fx);
                 }
                 Err(why) => say(state, Level::Error, why),
             }
@@ -190,13 +190,9 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::Withdraw => {
             match check(state, ActionKind::Withdraw) {
                 Ok((id, version, company)) => {
-                    send(
-                        state,
-                        id,
-                        BatchAction::Withdraw(WithdrawRequest { version }),
-                        fx,
-                    );
-                    say(state, Level::Info, format!("withdrawing {company}…"));
+                    let req = BatchAction::Withdraw(WithdrawRequest { version });
+                    let words = format!("withdrawing {company}…");
+                    hold(state, id, company, req, words, fx);
                 }
                 Err(why) => say(state, Level::Error, why),
             }

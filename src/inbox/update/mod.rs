@@ -258,6 +258,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 #[cfg(test)]
 mod actions_tests;
 #[cfg(test)]
+mod batch_single_tests;
+#[cfg(test)]
 mod batch_tests;
 #[cfg(test)]
 mod dispatch_tests;

@@ -109,11 +109,15 @@ pub fn undo_banner(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let (Some(left), Some(b)) = (batch::undo_left(state), &state.batch) else {
         return;
     };
-    let n = b.items.len();
+    let paused = if state.popup.is_some() {
+        " (paused)"
+    } else {
+        ""
+    };
     let text = format!(
-        " {} {n} referral{} in {left}s — press {} to undo ",
+        " {} {} in {left}s{paused} — press {} to undo ",
         capital(b.kind.as_str()),
-        if n == 1 { "" } else { "s" },
+        b.what(),
         undo_key(state),
     );
     let w = (text.chars().count() as u16).min(area.width);

@@ -9,9 +9,11 @@ use crate::wire::{ActionKind, BatchItem, BatchOutcome, Timestamp};
 mod plan;
 mod results;
 mod send;
+mod single;
 pub use plan::*;
 pub use results::*;
 pub use send::*;
+pub(crate) use single::*;
 
 /// Most items in one `POST /v1/referrals/batch`.
 pub const CHUNK: usize = 500;
@@ -23,8 +25,11 @@ pub enum BatchPhase {
     Confirm,
     /// Confirmed; sent at `until` unless `u` cancels it first.
     Undo {
-        /// When the window closes.
+        /// When the window closes (pushed back while a popup is open).
         until: Timestamp,
+        /// The clock when the window was last looked at: the time since
+        /// then does not count if a popup was open.
+        seen: Timestamp,
     },
     /// Chunks sent, some not answered yet.
     Sending,
@@ -79,6 +84,10 @@ pub struct Batch {
     pub chunks: Vec<Chunk>,
     /// Per-item outcomes, as they arrive.
     pub results: Vec<ItemResult>,
+    /// A single action on the cursor row held in the undo window (`a`,
+    /// `w`, and `r`/`f` after their popups): what the status bar says when
+    /// it is sent. It is then sent as that one action, not as a batch.
+    pub single: Option<String>,
 }
 
 impl Batch {
@@ -149,6 +158,14 @@ impl Batch {
             parts.push(format!("{n} ({why})"));
         }
         parts.join("; ")
+    }
+
+    /// `Harbor Dental` for a single action, else `3 referrals`.
+    pub fn what(&self) -> String {
+        match (&self.single, self.items.first()) {
+            (Some(_), Some(i)) => self.companies.get(&i.id).cloned().unwrap_or(i.id.clone()),
+            _ => format!("{} referral{}", self.items.len(), plural(self.items.len())),
+        }
     }
 
     /// The results that did not apply.
