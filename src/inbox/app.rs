@@ -382,6 +382,14 @@ impl Runner {
                     tracing::warn!(error = %e, path = %p.display(), "cannot save the command history");
                 }
             }
+            Effect::Copy(text) => {
+                // Between frames: the sequence never splits one.
+                let mut out = std::io::stdout();
+                let seq = crate::inbox::update::yank::osc52(&text);
+                if let Err(e) = out.write_all(seq.as_bytes()).and_then(|()| out.flush()) {
+                    tracing::warn!(error = %e, "cannot write the clipboard sequence");
+                }
+            }
             Effect::SetTheme(name) => {
                 let r = theme::load(&name, self.theme_dir.as_deref(), self.depth);
                 let msg = match r {

@@ -72,6 +72,9 @@ pub enum Command {
     SortNext,
     SortReverse,
     NextView,
+    // Copy (issue 9, item 6).
+    Yank,
+    YankMenu,
 }
 
 /// One row of the command table.
@@ -351,7 +354,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         name: "undo",
         default_keys: &["u"],
         hint: None,
-        help: "Cancel a batch during its undo window (nothing is sent)",
+        help: "Cancel a batch or one action in its undo window",
         contexts: LIST,
         acts: true,
     },
@@ -379,6 +382,25 @@ pub const COMMANDS: &[CommandInfo] = &[
         default_keys: &["]"],
         hint: None,
         help: "Show the next saved view ([views.NAME] in the config)",
+        contexts: LIST,
+        acts: false,
+    },
+    // Copy (issue 9, item 6): OSC 52, see docs/INBOX.md.
+    CommandInfo {
+        command: Command::Yank,
+        name: "yank",
+        default_keys: &["y"],
+        hint: None,
+        help: "Copy the referral's id to the clipboard (OSC 52)",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::YankMenu,
+        name: "yank_menu",
+        default_keys: &["Y"],
+        hint: None,
+        help: "Copy a menu pick: id, email, phone, domain, all as text",
         contexts: LIST,
         acts: false,
     },
@@ -441,7 +463,7 @@ mod tests {
 
     #[test]
     fn config_names_are_the_agreed_ones() {
-        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view";
+        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view yank yank_menu";
         let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
         assert_eq!(names.join(" "), agreed);
     }

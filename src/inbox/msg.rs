@@ -225,6 +225,9 @@ pub enum Effect {
     SaveHistory(String),
     /// Load and switch to a theme.
     SetTheme(String),
+    /// Put this text on the clipboard: the runtime writes it to the
+    /// terminal as OSC 52 ([`super::update::yank::osc52`]).
+    Copy(String),
 }
 
 /// What `:export` writes.

@@ -8,6 +8,7 @@ use crate::inbox::msg::Effect;
 use crate::inbox::state::{
     ClosePopup, CloseStep, ForwardPopup, Level, Pane, Popup, RejectPopup, State,
 };
+use crate::inbox::update::yank;
 use crate::inbox::update::{
     actions::*, batch::*, filter::*, loading::*, marks::*, navigation::*, palette::*, popups::*,
     quit::*, rows::*, saved_views::*, shared::*, sort::*,
@@ -147,6 +148,8 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::MarkAll => return mark_all(state),
         Command::InvertMarks => return invert_marks(state),
         Command::Undo => return undo(state),
+        Command::Yank => return yank::yank_id(state, fx),
+        Command::YankMenu => return yank::open_menu(state),
         Command::SortNext => return sort_next(state),
         Command::SortReverse => return sort_reverse(state),
         Command::NextView => return next_view(state),
@@ -293,7 +296,9 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         | Command::Undo
         | Command::SortNext
         | Command::SortReverse
-        | Command::NextView => false,
+        | Command::NextView
+        | Command::Yank
+        | Command::YankMenu => false,
     }
 }
 
@@ -304,6 +309,7 @@ impl State {
             Some(Popup::Help { .. }) => Context::Help,
             Some(Popup::ConfirmQuit) => Context::Confirm,
             Some(Popup::BatchConfirm | Popup::BatchResults { .. }) => Context::Batch,
+            Some(Popup::Yank { .. }) => Context::Choice,
             Some(Popup::Reject(p)) => {
                 if p.note.is_some() {
                     Context::Note

@@ -33,6 +33,7 @@ pub mod rows;
 pub mod saved_views;
 pub mod shared;
 pub mod sort;
+pub mod yank;
 
 use crate::inbox::update::{
     actions::*, batch::*, dispatch::*, feed::*, loading::*, rows::*, shared::*,
@@ -285,3 +286,5 @@ mod saved_views_tests;
 mod sort_tests;
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod yank_tests;

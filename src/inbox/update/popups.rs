@@ -41,6 +41,9 @@ pub(crate) fn on_popup_key(
     ev: &KeyEvent,
     fx: &mut Vec<Effect>,
 ) -> bool {
+    if matches!(state.popup, Some(Popup::Yank { .. })) {
+        return super::yank::on_menu_key(state, cmd, ev, fx);
+    }
     let Some(popup) = state.popup.take() else {
         return false;
     };

@@ -34,6 +34,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
                 super::power::results(b, *scroll, theme, area, frame);
             }
         }
+        Some(Popup::Yank { selected }) => yank_menu(*selected, theme, area, frame),
     }
 }
 
@@ -298,4 +299,22 @@ fn confirm_quit(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
             .style(Style::default()),
         inner,
     );
+}
+
+/// `Y`: what to copy, numbered.
+fn yank_menu(selected: usize, theme: &Theme, area: Rect, frame: &mut Frame) {
+    use crate::inbox::update::yank::CHOICES;
+    let rect = centered(area, 40, CHOICES.len() as u16 + 4);
+    let inner = popup_box(theme, " Copy ".to_string(), rect, frame);
+    let mut lines: Vec<Line> = CHOICES
+        .iter()
+        .enumerate()
+        .map(|(i, c)| choice(theme, i == selected, format!("{} {c}", i + 1)))
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        "Enter/1-5 copy  Esc close",
+        theme.dim,
+    )));
+    frame.render_widget(Paragraph::new(lines), inner);
 }
