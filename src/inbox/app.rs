@@ -630,6 +630,17 @@ fn draw(term: &mut Term, state: &mut State, theme: &Theme) -> anyhow::Result<()>
 /// Applies a message and runs its effects; true when the app must stop.
 fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
     let mut quit = false;
+    // Keys carry no time and ticks come only while something counts down,
+    // so the reducer's clock may be stale when a key starts a countdown (an
+    // undo window): bring it up to date first (at most once a second).
+    if matches!(msg, Msg::Key(_)) {
+        let now = now_seconds();
+        if now > state.now {
+            for e in update(state, Msg::Tick(now)) {
+                quit |= runner.run(e);
+            }
+        }
+    }
     for e in update(state, msg) {
         quit |= runner.run(e);
     }
