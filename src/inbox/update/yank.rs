@@ -5,7 +5,6 @@
 //! `set-clipboard on`, through tmux. Terminals that ignore OSC 52 give no
 //! sign, so the status bar says the copy may not arrive.
 
-use base64::Engine;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use crate::inbox::command::Command;
@@ -219,9 +218,14 @@ fn copy(state: &mut State, what: &str, text: String, fx: &mut Vec<Effect>) {
 }
 
 /// The OSC 52 sequence that sets the system clipboard (`c`) to `text`,
-/// BEL-terminated (the form tmux, xterm, kitty, WezTerm, iTerm2, Windows
-/// Terminal and foot all read).
+/// as crossterm writes it (`CopyToClipboard`, feature `osc52`: base64,
+/// ST-terminated, the form tmux, xterm, kitty, WezTerm, iTerm2, Windows
+/// Terminal and foot read).
 pub fn osc52(text: &str) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-    format!("\x1b]52;c;{b64}\x07")
+    use crossterm::Command;
+    let mut out = String::new();
+    crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+        .write_ansi(&mut out)
+        .expect("writing to a String cannot fail");
+    out
 }

@@ -82,7 +82,7 @@ fn an_accepted_leads_email_is_copied() {
 }
 
 #[test]
-fn osc52_is_base64_of_the_text_bel_terminated() {
-    assert_eq!(osc52("r_01"), "\x1b]52;c;cl8wMQ==\x07");
-    assert_eq!(osc52("é"), "\x1b]52;c;w6k=\x07");
+fn osc52_is_base64_of_the_text_for_the_system_clipboard() {
+    assert_eq!(osc52("r_01"), "\x1b]52;c;cl8wMQ==\x1b\\");
+    assert_eq!(osc52("é"), "\x1b]52;c;w6k=\x1b\\");
 }
