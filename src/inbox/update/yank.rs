@@ -103,18 +103,16 @@ fn value(state: &State, r: &Referral, pick: usize) -> Result<String, String> {
     };
     match pick {
         0 => Ok(r.id.clone()),
-        1 => r
-            .lead
-            .contact_email
-            .clone()
-            .filter(|_| !r.contact_masked)
-            .ok_or_else(|| hidden("contact email")),
-        2 => r
-            .lead
-            .contact_phone
-            .clone()
-            .filter(|_| !r.contact_masked)
-            .ok_or_else(|| hidden("contact phone")),
+        1 | 2 => {
+            let (what, v) = if pick == 1 {
+                ("contact email", &r.lead.contact_email)
+            } else {
+                ("contact phone", &r.lead.contact_phone)
+            };
+            v.clone()
+                .filter(|_| !r.contact_masked)
+                .ok_or_else(|| hidden(what))
+        }
         3 => r
             .lead
             .domain
