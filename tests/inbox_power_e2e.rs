@@ -89,7 +89,7 @@ async fn select_by_query_and_batch_accept_200_while_someone_else_decides_a_few()
 
     let s = t
         .wait_for("the per-item results", LONG, |s| {
-            s.contains("197 accepted · 3 conflict")
+            s.contains("197 of 200 accepted; 3 conflict")
         })
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
@@ -220,10 +220,10 @@ async fn a_batch_interrupted_by_a_server_restart_applies_each_item_once() {
     assert_eq!(url2, url);
     let s = t
         .wait_for("the queued batch to complete", LONG, |s| {
-            s.contains("30 accepted") && !s.contains("conflict")
+            s.contains("30 of 30 accepted") && !s.contains("conflict")
         })
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(s.contains("every item applied"), "{s}");
+    assert!(s.contains("every item sent applied"), "{s}");
 
     for rid in &ids {
         let r = reply(

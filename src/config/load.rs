@@ -375,6 +375,9 @@ fn batch_section(
         if let Some(n) = t.get("undo_seconds") {
             batch.undo_seconds = as_uint(n, "batch.undo_seconds")?;
         }
+        if let Some(v) = t.get("undo_single") {
+            batch.undo_single = as_bool(v, "batch.undo_single")?;
+        }
     }
     Ok(batch)
 }

@@ -106,7 +106,7 @@ const TOP_KEYS: &[&str] = &[
     "ui", "notify",
 ];
 const SERVER_KEYS: &[&str] = &["url", "token", "token_file", "allow_plain_http"];
-const BATCH_KEYS: &[&str] = &["confirm_over", "undo_seconds"];
+const BATCH_KEYS: &[&str] = &["confirm_over", "undo_seconds", "undo_single"];
 const UI_KEYS: &[&str] = &["max_fps", "link_baud", "colors", "mouse"];
 const NOTIFY_KEYS: &[&str] = &["title", "alert", "query"];
 /// The largest `ui.max_fps` (a frame every 10 ms is the runtime's floor).
@@ -211,6 +211,9 @@ pub struct BatchSettings {
     pub confirm_over: usize,
     /// Seconds during which a confirmed batch can be undone (0: no undo).
     pub undo_seconds: u64,
+    /// Whether a single action on the cursor row (`a`, `w`, `r`, `f`) gets
+    /// the same undo window as a batch.
+    pub undo_single: bool,
 }
 
 impl Default for BatchSettings {
@@ -218,6 +221,7 @@ impl Default for BatchSettings {
         BatchSettings {
             confirm_over: DEFAULT_CONFIRM_OVER,
             undo_seconds: DEFAULT_UNDO_SECONDS,
+            undo_single: true,
         }
     }
 }
@@ -528,6 +532,7 @@ fn defaults_layer() -> Layer {
         DEFAULT_UNDO_SECONDS as i64,
         DEFAULT_ORIGIN,
     );
+    l.set_str("batch.undo_single", true, DEFAULT_ORIGIN);
     l
 }
 

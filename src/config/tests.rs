@@ -107,7 +107,8 @@ fn defaults_when_nothing_is_configured() {
         s.batch,
         BatchSettings {
             confirm_over: 10,
-            undo_seconds: 5
+            undo_seconds: 5,
+            undo_single: true,
         }
     );
     assert_eq!(s.config_file, None);
@@ -153,7 +154,8 @@ fn layering_defaults_file_env_flags() {
         s.batch,
         BatchSettings {
             confirm_over: 20,
-            undo_seconds: 9
+            undo_seconds: 9,
+            undo_single: true,
         }
     );
     assert_eq!(s.config_file, Some(fx.config_path()));
@@ -168,7 +170,8 @@ fn layering_defaults_file_env_flags() {
         s.batch,
         BatchSettings {
             confirm_over: 30,
-            undo_seconds: 9
+            undo_seconds: 9,
+            undo_single: true,
         }
     );
     assert_eq!(s.server_url, "https://env.example");

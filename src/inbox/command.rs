@@ -77,6 +77,9 @@ pub enum Command {
     OpenSite,
     OpenMail,
     EditNote,
+    // Copy (issue 9, item 6).
+    Yank,
+    YankMenu,
 }
 
 /// One row of the command table.
@@ -424,6 +427,25 @@ pub const COMMANDS: &[CommandInfo] = &[
         contexts: &[Note],
         acts: false,
     },
+    // Copy (issue 9, item 6): OSC 52, see docs/INBOX.md.
+    CommandInfo {
+        command: Command::Yank,
+        name: "yank",
+        default_keys: &["y"],
+        hint: None,
+        help: "Copy the referral's id to the clipboard (OSC 52)",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::YankMenu,
+        name: "yank_menu",
+        default_keys: &["Y"],
+        hint: None,
+        help: "Copy a menu pick: id, email, phone, domain, all as text",
+        contexts: LIST,
+        acts: false,
+    },
 ];
 
 impl Command {
@@ -483,7 +505,7 @@ mod tests {
 
     #[test]
     fn config_names_are_the_agreed_ones() {
-        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view suspend open_site open_mail edit_note";
+        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view suspend open_site open_mail edit_note yank yank_menu";
         let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
         assert_eq!(names.join(" "), agreed);
     }

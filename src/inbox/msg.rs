@@ -246,6 +246,9 @@ pub enum Effect {
     SetTheme(String),
     /// Something for the terminal itself (see [`crate::inbox::suspend`]).
     Terminal(TermEffect),
+    /// Put this text on the clipboard: the runtime writes it to the
+    /// terminal as OSC 52 ([`super::update::yank::osc52`]).
+    Copy(String),
 }
 
 /// What only the local terminal front end can do: leave the screen for a

@@ -144,6 +144,10 @@ pub fn started(server: &str, w: u16, h: u16) -> State {
 /// [`loaded`] at a given size.
 pub fn loaded_sized(role: Role, refs: Vec<Referral>, w: u16, h: u16) -> State {
     let mut s = started("https://leadx.example", w, h);
+    // Tests of sending and answers see a single action go at once; the
+    // undo window of single actions (on by default) has its own tests,
+    // which turn it back on (update/batch_single_tests.rs).
+    s.batch_settings.undo_single = false;
     update(&mut s, Msg::Me(Ok(me("acme-web", role))));
     update(&mut s, Msg::Partners(Ok(directory())));
     let (inc, out): (Vec<_>, Vec<_>) = refs.into_iter().partition(|r| r.to_partner == "acme-web");

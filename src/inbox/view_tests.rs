@@ -120,7 +120,7 @@ fn close_popup() {
 
 #[test]
 fn help_overlay_lists_every_command() {
-    let mut s = loaded_sized(Role::Agent, sample(), 100, 50);
+    let mut s = loaded_sized(Role::Agent, sample(), 100, 56);
     update(&mut s, key('?'));
     let out = screen(&s);
     for c in super::command::COMMANDS {

@@ -32,6 +32,9 @@ pub(crate) struct Runner {
     pub(crate) depth: theme::ColorDepth,
     /// A theme `:theme` loaded, for the loop to switch to.
     pub(crate) new_theme: Option<Theme>,
+    /// Bytes for the terminal itself (OSC 52), written by the loop through
+    /// its front end before the next frame.
+    pub(crate) raw_out: Vec<u8>,
     pub(crate) feed: Option<JoinHandle<()>>,
     pub(crate) tasks: Vec<JoinHandle<()>>,
 }
@@ -143,6 +146,10 @@ impl Runner {
                 {
                     tracing::warn!(error = %e, path = %p.display(), "cannot save the command history");
                 }
+            }
+            Effect::Copy(text) => {
+                let seq = crate::inbox::update::yank::osc52(&text);
+                self.raw_out.extend_from_slice(seq.as_bytes());
             }
             Effect::SetTheme(name) => {
                 let r = theme::load(&name, self.theme_dir.as_deref(), self.depth);

@@ -140,6 +140,17 @@ fn draw<W: Write>(term: &mut Term<W>, state: &mut State, theme: &Theme) -> anyho
 /// Applies a message and runs its effects; true when the app must stop.
 fn step(state: &mut State, runner: &mut Runner, msg: Msg) -> bool {
     let mut quit = false;
+    // Keys carry no time and ticks come only while something counts down,
+    // so the reducer's clock may be stale when a key starts a countdown (an
+    // undo window): bring it up to date first (at most once a second).
+    if matches!(msg, Msg::Key(_)) {
+        let now = now_seconds();
+        if now > state.now {
+            for e in update(state, Msg::Tick(now)) {
+                quit |= runner.run(e);
+            }
+        }
+    }
     for e in update(state, msg) {
         quit |= runner.run(e);
     }
@@ -183,6 +194,7 @@ pub async fn run_loop<F: FrontEnd>(
         theme_dir: extras.theme_dir,
         depth: extras.depth,
         new_theme: None,
+        raw_out: Vec::new(),
         tx: tx.clone(),
         feed: None,
         tasks: Vec::new(),
@@ -227,6 +239,15 @@ pub async fn run_loop<F: FrontEnd>(
         };
         if stop || drain(state, &mut runner, &mut rx) {
             break Ok(());
+        }
+        if !runner.raw_out.is_empty() {
+            // Sequences for the terminal itself (OSC 52), between frames
+            // and through the front end: the local terminal or the channel.
+            let out = std::mem::take(&mut runner.raw_out);
+            let backend = front.terminal().backend_mut();
+            if let Err(e) = backend.write_all(&out).and_then(|()| backend.flush()) {
+                tracing::warn!(error = %e, "cannot write the clipboard sequence");
+            }
         }
         if let Some(t) = runner.new_theme.take() {
             theme = t;

@@ -491,7 +491,7 @@ impl State {
             consider(m.until);
         }
         if let Some(Batch {
-            phase: super::update::batch::BatchPhase::Undo { until },
+            phase: super::update::batch::BatchPhase::Undo { until, .. },
             ..
         }) = &self.batch
         {

@@ -110,4 +110,9 @@ pub enum Popup {
         /// First failure line shown.
         scroll: usize,
     },
+    /// `Y`: what of the cursor row to copy.
+    Yank {
+        /// The highlighted row of [`crate::inbox::update::yank::CHOICES`].
+        selected: usize,
+    },
 }

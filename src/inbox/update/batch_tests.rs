@@ -141,7 +141,7 @@ fn results_map_per_item_and_failures_stay_selected() {
     );
     let b = s.batch.as_ref().unwrap();
     assert_eq!(b.phase, BatchPhase::Done);
-    assert_eq!(b.summary(), "3 accepted · 1 conflict · 1 not found");
+    assert_eq!(b.summary(), "3 of 5 accepted; 1 conflict; 1 not found");
     assert!(matches!(s.popup, Some(Popup::BatchResults { .. })));
     let conflict = b.failures().find(|f| f.id == "r_0001").unwrap();
     assert_eq!(
@@ -159,7 +159,7 @@ fn results_map_per_item_and_failures_stay_selected() {
         "conflict shows who"
     );
     assert!(s.entry("r_0004").unwrap().in_flight.is_none());
-    assert_eq!(status_text(&s), "3 accepted · 1 conflict · 1 not found");
+    assert_eq!(status_text(&s), "3 of 5 accepted; 1 conflict; 1 not found");
     // A repeated answer for the same chunk changes nothing.
     let before = s.batch.clone();
     update(
@@ -341,4 +341,39 @@ fn snapshot_batch_results() {
         },
     );
     assert_snapshot!("batch_results", screen(&s));
+}
+
+/// Issue 9, item 8: the results never say "all" over a count of skipped
+/// ones: `3 of 10 accepted; 7 skipped (not pending)`.
+#[test]
+fn summary_counts_of_all_marked_and_says_why_skipped() {
+    use crate::inbox::update::batch::{Batch, ItemResult};
+    use crate::wire::{AcceptRequest, ActionKind, BatchItem, BatchOutcome};
+    let item = |i: usize| BatchItem {
+        id: format!("r_{i}"),
+        action: BatchAction::Accept(AcceptRequest {
+            version: 1,
+            note: None,
+        }),
+    };
+    let b = Batch {
+        id: 1,
+        kind: ActionKind::Accept,
+        detail: String::new(),
+        items: (0..3).map(item).collect(),
+        companies: Default::default(),
+        skipped: (3..10).map(|i| (format!("r_{i}"), "not pending")).collect(),
+        phase: BatchPhase::Done,
+        chunks: vec![],
+        results: (0..3)
+            .map(|i| ItemResult {
+                id: format!("r_{i}"),
+                company: format!("C{i}"),
+                outcome: BatchOutcome::Applied,
+                reason: None,
+            })
+            .collect(),
+        single: None,
+    };
+    assert_eq!(b.summary(), "3 of 10 accepted; 7 skipped (not pending)");
 }

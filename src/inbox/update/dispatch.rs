@@ -8,6 +8,7 @@ use crate::inbox::msg::Effect;
 use crate::inbox::state::{
     ClosePopup, CloseStep, ForwardPopup, Level, Pane, Popup, RejectPopup, State,
 };
+use crate::inbox::update::yank;
 use crate::inbox::update::{
     actions::*, batch::*, filter::*, loading::*, marks::*, navigation::*, palette::*, popups::*,
     quit::*, rows::*, saved_views::*, shared::*, sort::*,
@@ -150,6 +151,8 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::MarkAll => return mark_all(state),
         Command::InvertMarks => return invert_marks(state),
         Command::Undo => return undo(state),
+        Command::Yank => return yank::yank_id(state, fx),
+        Command::YankMenu => return yank::open_menu(state),
         Command::SortNext => return sort_next(state),
         Command::SortReverse => return sort_reverse(state),
         Command::NextView => return next_view(state),
@@ -185,8 +188,8 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
                         version,
                         note: None,
                     });
-                    send(state, id, req, fx);
-                    say(state, Level::Info, format!("accepting {company}…"));
+                    let words = format!("accepting {company}…");
+                    hold(state, id, company, req, words, fx);
                 }
                 Err(why) => say(state, Level::Error, why),
             }
@@ -195,13 +198,9 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::Withdraw => {
             match check(state, ActionKind::Withdraw) {
                 Ok((id, version, company)) => {
-                    send(
-                        state,
-                        id,
-                        BatchAction::Withdraw(WithdrawRequest { version }),
-                        fx,
-                    );
-                    say(state, Level::Info, format!("withdrawing {company}…"));
+                    let req = BatchAction::Withdraw(WithdrawRequest { version });
+                    let words = format!("withdrawing {company}…");
+                    hold(state, id, company, req, words, fx);
                 }
                 Err(why) => say(state, Level::Error, why),
             }
@@ -306,7 +305,9 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         | Command::Suspend
         | Command::OpenSite
         | Command::OpenMail
-        | Command::EditNote => false,
+        | Command::EditNote
+        | Command::Yank
+        | Command::YankMenu => false,
     }
 }
 
@@ -317,6 +318,7 @@ impl State {
             Some(Popup::Help { .. }) => Context::Help,
             Some(Popup::ConfirmQuit) => Context::Confirm,
             Some(Popup::BatchConfirm | Popup::BatchResults { .. }) => Context::Batch,
+            Some(Popup::Yank { .. }) => Context::Choice,
             Some(Popup::Reject(p)) => {
                 if p.note.is_some() {
                     Context::Note

@@ -157,11 +157,11 @@ fn panes_detail_help_and_command_keys() {
 #[test]
 fn remapped_keys_drive_the_reducer() {
     let mut keys = std::collections::BTreeMap::new();
-    keys.insert("accept".to_string(), vec!["y".to_string()]);
+    keys.insert("accept".to_string(), vec!["x".to_string()]);
     let mut s = loaded(Role::Agent, sample());
     s.keymap = KeyMap::from_config(&keys).unwrap();
     assert!(update(&mut s, key('a')).is_empty());
-    assert_eq!(sent(&update(&mut s, key('y'))).1, "r_09");
+    assert_eq!(sent(&update(&mut s, key('x'))).1, "r_09");
 }
 
 #[test]

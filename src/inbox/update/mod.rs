@@ -36,6 +36,7 @@ pub mod rows;
 pub mod saved_views;
 pub mod shared;
 pub mod sort;
+pub mod yank;
 
 use crate::inbox::update::{actions::*, batch::*, dispatch::*, loading::*, rows::*, shared::*};
 
@@ -263,6 +264,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 #[cfg(test)]
 mod actions_tests;
 #[cfg(test)]
+mod batch_single_tests;
+#[cfg(test)]
 mod batch_tests;
 #[cfg(test)]
 mod dispatch_tests;
@@ -294,3 +297,5 @@ mod saved_views_tests;
 mod sort_tests;
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod yank_tests;

@@ -41,6 +41,9 @@ pub(crate) fn on_popup_key(
     ev: &KeyEvent,
     fx: &mut Vec<Effect>,
 ) -> bool {
+    if matches!(state.popup, Some(Popup::Yank { .. })) {
+        return super::yank::on_menu_key(state, cmd, ev, fx);
+    }
     let Some(popup) = state.popup.take() else {
         return false;
     };
@@ -106,12 +109,8 @@ pub(crate) fn reject_key(
                     plan(state, req, fx);
                     return (state.popup.take(), true);
                 }
-                send(state, p.id.clone(), req, fx);
-                say(
-                    state,
-                    Level::Info,
-                    format!("rejecting {} ({})…", p.company, code.label()),
-                );
+                let words = format!("rejecting {} ({})…", p.company, code.label());
+                hold(state, p.id.clone(), p.company.clone(), req, words, fx);
                 (None, true)
             }
             _ => {
@@ -177,12 +176,8 @@ pub(crate) fn forward_key(
                     plan(state, req, fx);
                     return (state.popup.take(), true);
                 }
-                send(state, p.id.clone(), req, fx);
-                say(
-                    state,
-                    Level::Info,
-                    format!("forwarding {} to {to}…", p.company),
-                );
+                let words = format!("forwarding {} to {to}…", p.company);
+                hold(state, p.id.clone(), p.company.clone(), req, words, fx);
                 (None, true)
             }
             _ => {

@@ -34,6 +34,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
                 super::power::results(b, *scroll, theme, area, frame);
             }
         }
+        Some(Popup::Yank { selected }) => yank_menu(*selected, theme, area, frame),
     }
 }
 
@@ -259,14 +260,28 @@ fn close(p: &ClosePopup, theme: &Theme, area: Rect, frame: &mut Frame) {
 fn confirm_quit(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
     let rect = centered(area, 52, 7);
     let inner = popup_box(theme, " Quit? ".to_string(), rect, frame);
-    let n = state.in_flight();
+    // Held actions (in the undo window) never reached the server: quitting
+    // drops them. The rest were sent and may or may not be applied.
+    let held = crate::inbox::update::batch::undo_left(state)
+        .and(state.batch.as_ref())
+        .map_or(0, |b| b.items.len());
+    let n = state.in_flight() - held;
     let unsent = state.unsent();
-    let mut text = format!(
-        "{n} action{} not confirmed by the server yet",
-        if n == 1 { " is" } else { "s are" }
-    );
-    if unsent > 0 {
-        text.push_str(&format!(" ({unsent} unsent)"));
+    let mut text = String::new();
+    if n > 0 {
+        text = format!(
+            "{n} action{} not confirmed by the server yet",
+            if n == 1 { " is" } else { "s are" }
+        );
+        if unsent > 0 {
+            text.push_str(&format!(" ({unsent} unsent)"));
+        }
+        text.push_str(". ");
+    }
+    if held > 0 {
+        text.push_str(&format!(
+            "{held} held in the undo window: dropped, never sent."
+        ));
     }
     let lines = vec![
         Line::from(Span::styled(text, theme.error)),
@@ -284,4 +299,22 @@ fn confirm_quit(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
             .style(Style::default()),
         inner,
     );
+}
+
+/// `Y`: what to copy, numbered.
+fn yank_menu(selected: usize, theme: &Theme, area: Rect, frame: &mut Frame) {
+    use crate::inbox::update::yank::CHOICES;
+    let rect = centered(area, 40, CHOICES.len() as u16 + 4);
+    let inner = popup_box(theme, " Copy ".to_string(), rect, frame);
+    let mut lines: Vec<Line> = CHOICES
+        .iter()
+        .enumerate()
+        .map(|(i, c)| choice(theme, i == selected, format!("{} {c}", i + 1)))
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        "Enter/1-5 copy  Esc close",
+        theme.dim,
+    )));
+    frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -48,15 +48,9 @@ pub fn results(batch: &Batch, scroll: usize, theme: &Theme, area: Rect, frame: &
     let h = (failures.len() as u16 + 6).clamp(6, area.height.saturating_sub(2));
     let w = area.width.saturating_sub(4).min(100);
     let rect = centered(area, w, h);
-    let title = format!(
-        " {} {} — Esc closes ",
-        batch::past(batch.kind),
-        if failures.is_empty() {
-            "all"
-        } else {
-            "with failures"
-        }
-    );
+    // The title names the batch only: the counts are in the summary line,
+    // so the two cannot disagree ("accepted all" over "7 skipped").
+    let title = format!(" {} — results · Esc closes ", capital(batch.kind.as_str()));
     let inner = popup_box(theme, title, rect, frame);
     let mut lines = vec![Line::from(Span::styled(
         batch.summary(),
@@ -64,7 +58,7 @@ pub fn results(batch: &Batch, scroll: usize, theme: &Theme, area: Rect, frame: &
     ))];
     if failures.is_empty() {
         lines.push(Line::from(Span::styled(
-            "every item applied",
+            "every item sent applied",
             theme.success,
         )));
     } else {
@@ -90,12 +84,11 @@ pub fn results(batch: &Batch, scroll: usize, theme: &Theme, area: Rect, frame: &
         }
     }
     if !batch.skipped.is_empty() {
-        let words = batch.skipped_words();
-        let words = words.trim().trim_start_matches('(').trim_end_matches(')');
+        // The count and the reason are in the summary line above.
         lines.insert(
             1,
             Line::from(Span::styled(
-                format!("not sent, still selected: {words}"),
+                "the skipped ones were not sent and stay selected",
                 theme.dim,
             )),
         );
@@ -116,11 +109,15 @@ pub fn undo_banner(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let (Some(left), Some(b)) = (batch::undo_left(state), &state.batch) else {
         return;
     };
-    let n = b.items.len();
+    let paused = if state.popup.is_some() {
+        " (paused)"
+    } else {
+        ""
+    };
     let text = format!(
-        " {} {n} referral{} in {left}s — press {} to undo ",
+        " {} {} in {left}s{paused} — press {} to undo ",
         capital(b.kind.as_str()),
-        if n == 1 { "" } else { "s" },
+        b.what(),
         undo_key(state),
     );
     let w = (text.chars().count() as u16).min(area.width);

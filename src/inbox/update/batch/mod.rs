@@ -9,9 +9,11 @@ use crate::wire::{ActionKind, BatchItem, BatchOutcome, Timestamp};
 mod plan;
 mod results;
 mod send;
+mod single;
 pub use plan::*;
 pub use results::*;
 pub use send::*;
+pub(crate) use single::*;
 
 /// Most items in one `POST /v1/referrals/batch`.
 pub const CHUNK: usize = 500;
@@ -23,8 +25,11 @@ pub enum BatchPhase {
     Confirm,
     /// Confirmed; sent at `until` unless `u` cancels it first.
     Undo {
-        /// When the window closes.
+        /// When the window closes (pushed back while a popup is open).
         until: Timestamp,
+        /// The clock when the window was last looked at: the time since
+        /// then does not count if a popup was open.
+        seen: Timestamp,
     },
     /// Chunks sent, some not answered yet.
     Sending,
@@ -79,6 +84,10 @@ pub struct Batch {
     pub chunks: Vec<Chunk>,
     /// Per-item outcomes, as they arrive.
     pub results: Vec<ItemResult>,
+    /// A single action on the cursor row held in the undo window (`a`,
+    /// `w`, and `r`/`f` after their popups): what the status bar says when
+    /// it is sent. It is then sent as that one action, not as a batch.
+    pub single: Option<String>,
 }
 
 impl Batch {
@@ -117,12 +126,22 @@ impl Batch {
         }
     }
 
-    /// `197 accepted · 3 conflict · 1 not found`.
+    /// `3 of 10 accepted; 1 conflict; 6 skipped (not pending)`: how many
+    /// of all the marked referrals the action reached, then each other
+    /// outcome, then what was never sent and why. One sentence, so the
+    /// results popup and the status bar never contradict each other.
     pub fn summary(&self) -> String {
+        let total = self.items.len() + self.skipped.len();
+        let applied = self
+            .results
+            .iter()
+            .filter(|r| r.outcome == BatchOutcome::Applied)
+            .count();
+        let mut parts = vec![format!("{applied} of {total} {}", past(self.kind))];
         let mut counts: BTreeMap<u8, (usize, &str)> = BTreeMap::new();
         for r in &self.results {
             let (rank, word) = match r.outcome {
-                BatchOutcome::Applied => (0, past(self.kind)),
+                BatchOutcome::Applied => continue,
                 BatchOutcome::Conflict => (1, "conflict"),
                 BatchOutcome::NotFound => (2, "not found"),
                 BatchOutcome::Invalid => (3, "invalid"),
@@ -130,14 +149,23 @@ impl Batch {
             };
             counts.entry(rank).or_insert((0, word)).0 += 1;
         }
-        let mut parts: Vec<String> = counts.values().map(|(n, w)| format!("{n} {w}")).collect();
-        if parts.is_empty() {
-            parts.push(format!("0 {}", past(self.kind)));
+        parts.extend(counts.values().map(|(n, w)| format!("{n} {w}")));
+        let skipped = self.skipped_words();
+        if !skipped.is_empty() {
+            // ` (7 skipped: not pending)` → `7 skipped (not pending)`.
+            let inner = skipped.trim().trim_start_matches('(').trim_end_matches(')');
+            let (n, why) = inner.split_once(": ").unwrap_or((inner, ""));
+            parts.push(format!("{n} ({why})"));
         }
-        if !self.skipped.is_empty() {
-            parts.push(format!("{} skipped", self.skipped.len()));
+        parts.join("; ")
+    }
+
+    /// `Harbor Dental` for a single action, else `3 referrals`.
+    pub fn what(&self) -> String {
+        match (&self.single, self.items.first()) {
+            (Some(_), Some(i)) => self.companies.get(&i.id).cloned().unwrap_or(i.id.clone()),
+            _ => format!("{} referral{}", self.items.len(), plural(self.items.len())),
         }
-        parts.join(" · ")
     }
 
     /// The results that did not apply.

@@ -162,6 +162,7 @@ pub fn plan(state: &mut State, template: BatchAction, fx: &mut Vec<Effect>) -> b
             phase: BatchPhase::Done,
             chunks: Vec::new(),
             results: Vec::new(),
+            single: None,
         };
         say(
             state,
@@ -192,6 +193,7 @@ pub fn plan(state: &mut State, template: BatchAction, fx: &mut Vec<Effect>) -> b
         phase: BatchPhase::Confirm,
         chunks: Vec::new(),
         results: Vec::new(),
+        single: None,
     });
     if n > state.batch_settings.confirm_over {
         state.popup = Some(Popup::BatchConfirm);

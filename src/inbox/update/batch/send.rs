@@ -23,6 +23,7 @@ pub fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
     } else {
         b.phase = BatchPhase::Undo {
             until: now + chrono::Duration::seconds(undo as i64),
+            seen: now,
         };
     }
 }
@@ -37,17 +38,16 @@ pub fn decline(state: &mut State) {
 /// `u`: cancels a batch in its undo window. Nothing was sent.
 pub fn undo(state: &mut State) -> bool {
     match &state.batch {
-        Some(Batch {
-            phase: BatchPhase::Undo { .. },
-            kind,
-            items,
-            ..
-        }) => {
+        Some(
+            b @ Batch {
+                phase: BatchPhase::Undo { .. },
+                ..
+            },
+        ) => {
             let text = format!(
-                "undone: {} of {} referral{} cancelled, nothing was sent",
-                kind.as_str(),
-                items.len(),
-                plural(items.len())
+                "undone: {} of {} cancelled, nothing was sent",
+                b.kind.as_str(),
+                b.what()
             );
             state.batch = None;
             say(state, Level::Success, text);
@@ -68,26 +68,39 @@ pub fn undo(state: &mut State) -> bool {
 /// The seconds left in the undo window, if one is open.
 pub fn undo_left(state: &State) -> Option<i64> {
     match state.batch.as_ref()?.phase {
-        BatchPhase::Undo { until } => Some((until - state.now).num_seconds().max(0)),
+        BatchPhase::Undo { until, .. } => Some((until - state.now).num_seconds().max(0)),
         _ => None,
     }
 }
 
-/// On every tick: sends the batch when its undo window is over.
+/// On every tick: the window stands still while a popup is open (the
+/// time since the last look is added back), and the batch is sent when
+/// its window is over.
 pub fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
+    let modal = state.popup.is_some();
+    let now = state.now;
     if let Some(Batch {
-        phase: BatchPhase::Undo { until },
+        phase: BatchPhase::Undo { until, seen },
         ..
-    }) = &state.batch
-        && state.now >= *until
+    }) = &mut state.batch
     {
-        dispatch(state, fx);
+        if modal && now > *seen {
+            *until += now - *seen;
+        }
+        *seen = now;
+        if now >= *until {
+            dispatch(state, fx);
+        }
     }
 }
 
 /// Splits the batch into chunks of at most [`CHUNK`], each with its own
 /// key, and asks the runtime to send them.
 pub(crate) fn dispatch(state: &mut State, fx: &mut Vec<Effect>) {
+    if state.batch.as_ref().is_some_and(|b| b.single.is_some()) {
+        send_single(state, fx);
+        return;
+    }
     let prefix = state.key_prefix.clone();
     let Some(b) = &mut state.batch else {
         return;
