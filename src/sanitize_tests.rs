@@ -296,7 +296,15 @@ fn width_is_what_the_buffer_takes_for_lam_alef() {
     use ratatui::buffer::Buffer;
     use ratatui::layout::Rect;
     use ratatui::style::Style;
-    for s in ["\u{644}\u{671}", "\u{644}\u{627}", "a\u{644}\u{627}b"] {
+    for s in [
+        "\u{644}\u{671}",
+        "\u{644}\u{627}",
+        "a\u{644}\u{627}b",
+        // Also found by tests/fuzz: lam + alef with madda, and a lam
+        // variant (U+06B5) + alef with madda.
+        "\u{644}\u{622}",
+        "\u{6B5}\u{622}",
+    ] {
         let mut buf = Buffer::empty(Rect::new(0, 0, 20, 1));
         let (x, _) = buf.set_stringn(0, 0, s, 20, Style::default());
         assert_eq!(width(s), usize::from(x), "{s:?}");

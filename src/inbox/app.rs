@@ -16,9 +16,9 @@ use super::runtime::ssh::{RemoteInput, SshFront};
 use super::runtime::terminal::{TerminalGuard, init_logging, install_panic_hook};
 use super::runtime::{Extras, run_loop};
 use super::state::State;
-use crate::theme::{self, Theme};
 use crate::client::{Client, new_idempotency_key};
 use crate::config::{self, Settings};
+use crate::theme::{self, Theme};
 use crate::wire::now_seconds;
 
 pub use super::runtime::effects::{history_path, load_history};

@@ -17,8 +17,8 @@ use crate::client::{
 };
 use crate::config::Settings;
 use crate::inbox::msg::{ActionOutcome, Effect, ExportFormat, FeedMsg, Msg, OpId};
-use crate::wire::BatchAction as ActionRequest;
 use crate::theme::{self, Theme};
+use crate::wire::BatchAction as ActionRequest;
 use crate::wire::{ErrorCode, Referral, now_seconds};
 
 /// The effect runner: spawns tasks that answer with `Msg`s.

@@ -37,10 +37,10 @@ use super::msg::Msg;
 use super::pace::{Counted, Pace, Pacer};
 use super::scroll_backend::ScrollBackend;
 use super::state::State;
-use crate::theme::{self, Theme};
 use super::update::{init, update};
 use super::views;
 use crate::client::Client;
+use crate::theme::{self, Theme};
 use crate::wire::now_seconds;
 
 /// The terminal a front end draws on: ratatui over the backend that moves

@@ -182,4 +182,3 @@ pub fn init_logging(path: &std::path::Path) -> Option<tracing_appender::non_bloc
     // Someone (the demo) already set a subscriber: its output goes where it says.
     ok.then_some(guard)
 }
-
