@@ -72,6 +72,8 @@ pub enum Command {
     SortNext,
     SortReverse,
     NextView,
+    // issue 9, reading at 80x24 (messages, detail scrolling)
+    Messages,
 }
 
 /// One row of the command table.
@@ -382,6 +384,16 @@ pub const COMMANDS: &[CommandInfo] = &[
         contexts: LIST,
         acts: false,
     },
+    // issue 9, reading at 80x24 (messages, detail scrolling)
+    CommandInfo {
+        command: Command::Messages,
+        name: "messages",
+        default_keys: &["M"],
+        hint: None,
+        help: "Every message of this session, whole, newest first",
+        contexts: &[List, Help],
+        acts: false,
+    },
 ];
 
 impl Command {
@@ -441,7 +453,7 @@ mod tests {
 
     #[test]
     fn config_names_are_the_agreed_ones() {
-        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view";
+        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view messages";
         let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
         assert_eq!(names.join(" "), agreed);
     }

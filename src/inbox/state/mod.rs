@@ -185,6 +185,9 @@ pub struct State {
     pub key_prefix: String,
     /// The status bar's message.
     pub status: Option<StatusMessage>,
+    /// Every message of the session, oldest first (`:messages` shows them
+    /// newest first); at most [`MESSAGE_LOG_MAX`].
+    pub messages: Vec<LoggedMessage>,
     /// Keys.
     pub keymap: KeyMap,
     /// Boxes still being listed, and the lowest `as_of` seen in this round.
@@ -285,6 +288,7 @@ impl State {
             batch_settings: BatchSettings::default(),
             cmdline: None,
             history: Vec::new(),
+            messages: Vec::new(),
             views: Vec::new(),
             view: None,
             themes: Vec::new(),

@@ -36,3 +36,17 @@ impl StatusMessage {
         }
     }
 }
+
+/// One message said during the session, for `:messages`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedMessage {
+    /// When it was said.
+    pub at: Timestamp,
+    /// Its level.
+    pub level: Level,
+    /// The whole text (already safe).
+    pub text: String,
+}
+
+/// How many messages the session keeps (the oldest go first).
+pub const MESSAGE_LOG_MAX: usize = 500;

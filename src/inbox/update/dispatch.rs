@@ -9,8 +9,8 @@ use crate::inbox::state::{
     ClosePopup, CloseStep, ForwardPopup, Level, Pane, Popup, RejectPopup, State,
 };
 use crate::inbox::update::{
-    actions::*, batch::*, filter::*, loading::*, marks::*, navigation::*, palette::*, popups::*,
-    quit::*, rows::*, saved_views::*, shared::*, sort::*,
+    actions::*, batch::*, filter::*, loading::*, marks::*, messages::*, navigation::*, palette::*,
+    popups::*, quit::*, rows::*, saved_views::*, shared::*, sort::*,
 };
 use crate::inbox::views::help;
 use crate::wire::BatchAction;
@@ -27,7 +27,14 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> b
     }
     match ctx {
         Context::List => match cmd {
-            Some(c) => on_list_command(state, c, fx),
+            Some(c) => {
+                // The next action makes the last message stale: it goes
+                // (the log keeps it), unless the key is to read it.
+                if !matches!(c, Command::Messages | Command::Help) {
+                    state.status = None;
+                }
+                on_list_command(state, c, fx)
+            }
             None if ev.code == KeyCode::Esc
                 && (!state.marks.is_empty() || state.range.is_some()) =>
             {
@@ -70,6 +77,9 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> b
                 }
             }
             true
+        }
+        Context::Help if matches!(state.popup, Some(Popup::Messages { .. })) => {
+            on_messages_key(state, cmd, &ev)
         }
         Context::Help => on_help_key(state, cmd, &ev),
         Context::Confirm => match ev.code {
@@ -150,6 +160,7 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::SortNext => return sort_next(state),
         Command::SortReverse => return sort_reverse(state),
         Command::NextView => return next_view(state),
+        Command::Messages => return open_messages(state),
         _ => {}
     }
     match cmd {
@@ -297,7 +308,8 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         | Command::Undo
         | Command::SortNext
         | Command::SortReverse
-        | Command::NextView => false,
+        | Command::NextView
+        | Command::Messages => false,
     }
 }
 
@@ -305,7 +317,8 @@ impl State {
     /// Where keys go now.
     pub fn context(&self) -> Context {
         match &self.popup {
-            Some(Popup::Help { .. }) => Context::Help,
+            // The message log scrolls and closes as the help does.
+            Some(Popup::Help { .. } | Popup::Messages { .. }) => Context::Help,
             Some(Popup::ConfirmQuit) => Context::Confirm,
             Some(Popup::BatchConfirm | Popup::BatchResults { .. }) => Context::Batch,
             Some(Popup::Reject(p)) => {

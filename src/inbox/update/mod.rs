@@ -24,6 +24,7 @@ pub mod feed;
 pub mod filter;
 pub mod loading;
 pub mod marks;
+pub mod messages;
 pub mod monitor;
 pub mod navigation;
 pub mod palette;
@@ -269,6 +270,8 @@ mod filter_tests;
 mod loading_tests;
 #[cfg(test)]
 mod marks_tests;
+#[cfg(test)]
+mod messages_tests;
 #[cfg(test)]
 mod monitor_tests;
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod detail;
 pub mod header;
 pub mod help;
 pub mod hints;
+pub mod messages;
 pub mod popups;
 pub mod power;
 pub mod status_bar;

@@ -1,0 +1,55 @@
+//! The session's message log: every status-bar message is kept (up to
+//! [`MESSAGE_LOG_MAX`]) so one cut short at 80 columns, or replaced before
+//! it was read, can be read whole with `:messages` (or `M`), newest first.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+use crate::inbox::command::Command;
+use crate::inbox::state::{Level, LoggedMessage, MESSAGE_LOG_MAX, Popup, State};
+
+/// Keeps `text` in the log (the same message said again in a row is kept once,
+/// with its latest time).
+pub(crate) fn log(state: &mut State, level: Level, text: &str) {
+    if let Some(last) = state.messages.last_mut()
+        && last.level == level
+        && last.text == text
+    {
+        last.at = state.now;
+        return;
+    }
+    if state.messages.len() >= MESSAGE_LOG_MAX {
+        state.messages.remove(0);
+    }
+    state.messages.push(LoggedMessage {
+        at: state.now,
+        level,
+        text: text.to_string(),
+    });
+}
+
+/// Opens the log, newest first.
+pub(crate) fn open_messages(state: &mut State) -> bool {
+    state.popup = Some(Popup::Messages { scroll: 0 });
+    true
+}
+
+/// Keys while the log is open: scroll by message, close with the same key,
+/// `q` or `Esc`.
+pub(crate) fn on_messages_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent) -> bool {
+    let max = state.messages.len().saturating_sub(1);
+    let Some(Popup::Messages { scroll }) = &mut state.popup else {
+        return false;
+    };
+    match cmd {
+        Some(Command::Messages | Command::Quit | Command::Help) => state.popup = None,
+        Some(Command::Up) => *scroll = scroll.saturating_sub(1),
+        Some(Command::Down) => *scroll = (*scroll + 1).min(max),
+        Some(Command::PageUp) => *scroll = scroll.saturating_sub(5),
+        Some(Command::PageDown) => *scroll = (*scroll + 5).min(max),
+        Some(Command::Top) => *scroll = 0,
+        Some(Command::Bottom) => *scroll = max,
+        _ if ev.code == KeyCode::Esc => state.popup = None,
+        _ => return false,
+    }
+    true
+}
