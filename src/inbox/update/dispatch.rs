@@ -111,7 +111,7 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> b
 }
 
 pub(crate) fn on_help_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent) -> bool {
-    let max = help::line_count(&state.keymap, state.may_act()).saturating_sub(1);
+    let max = help::max_scroll(&state.keymap, state.may_act(), state.size);
     let Some(Popup::Help { scroll }) = &mut state.popup else {
         return false;
     };

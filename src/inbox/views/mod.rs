@@ -5,6 +5,8 @@
 pub mod detail;
 pub mod header;
 pub mod help;
+#[cfg(test)]
+mod help_tests;
 pub mod hints;
 pub mod messages;
 pub mod popups;

@@ -135,7 +135,13 @@ fn status_style(theme: &Theme, s: Status) -> Style {
     }
 }
 
-fn in_flight_glyph(k: ActionKind) -> &'static str {
+/// Before a row that arrived live and was not on screen yet.
+pub const UNSEEN_GLYPH: &str = "•";
+/// Before a marked row.
+pub const MARKED_GLYPH: &str = "✓";
+
+/// Before a row with an action in flight (or queued in an undo window).
+pub fn in_flight_glyph(k: ActionKind) -> &'static str {
     match k {
         ActionKind::Accept => "A",
         ActionKind::Reject => "R",
@@ -363,8 +369,15 @@ fn row(
             in_flight_glyph(k),
             base.patch(theme.in_flight),
         ),
-        None if marked => put(buf, area.x + 1, y, 1, "✓", base),
-        None if e.fresh => put(buf, area.x + 1, y, 1, "•", base.patch(theme.status_pending)),
+        None if marked => put(buf, area.x + 1, y, 1, MARKED_GLYPH, base),
+        None if e.fresh => put(
+            buf,
+            area.x + 1,
+            y,
+            1,
+            UNSEEN_GLYPH,
+            base.patch(theme.status_pending),
+        ),
         None => {}
     }
     let mut x = area.x + MARKERS;
