@@ -248,6 +248,8 @@ fn init_logging(path: &std::path::Path) -> Option<tracing_appender::non_blocking
     if std::fs::create_dir_all(dir).is_err() {
         return None;
     }
+    // The log names servers and partners: the user's eyes only.
+    let _ = super::private_file::ensure(path);
     let appender = tracing_appender::rolling::never(dir, name);
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEADX_LOG")
@@ -432,7 +434,8 @@ impl Runner {
 
 /// Writes `:export`'s file; the number of rows written.
 fn export(path: &str, format: ExportFormat, referrals: &[Referral]) -> Result<usize, String> {
-    let file = std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?;
+    let file = std::fs::File::create(crate::config::expand_home_env(path))
+        .map_err(|e| format!("cannot create {path}: {e}"))?;
     let mut out = BufWriter::new(file);
     crate::export::export_referrals(&mut out, referrals, format == ExportFormat::Json)
         .and_then(|()| out.flush())
@@ -473,13 +476,7 @@ pub fn load_history(path: &std::path::Path) -> Vec<String> {
 }
 
 fn append_history(path: &std::path::Path, line: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let mut f = super::private_file::open_append(path)?;
     writeln!(f, "{}", line.replace(['\n', '\r'], " "))
 }
 
