@@ -9,6 +9,8 @@ pub mod help;
 mod help_tests;
 pub mod hints;
 pub mod messages;
+#[cfg(test)]
+mod narrow_tests;
 pub mod popups;
 pub mod power;
 pub mod status_bar;
