@@ -74,6 +74,9 @@ pub enum Command {
     NextView,
     // issue 9, reading at 80x24 (messages, detail scrolling)
     Messages,
+    DetailDown,
+    DetailUp,
+    DetailFull,
 }
 
 /// One row of the command table.
@@ -394,6 +397,33 @@ pub const COMMANDS: &[CommandInfo] = &[
         contexts: &[List, Help],
         acts: false,
     },
+    CommandInfo {
+        command: Command::DetailDown,
+        name: "detail_down",
+        default_keys: &["J", "ctrl-d"],
+        hint: None,
+        help: "Scroll the detail down (the whole text, notes uncut)",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::DetailUp,
+        name: "detail_up",
+        default_keys: &["K", "ctrl-u"],
+        hint: None,
+        help: "Scroll the detail up (at the top: the overview again)",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::DetailFull,
+        name: "detail_full",
+        default_keys: &["z"],
+        hint: None,
+        help: "Show the detail over the whole screen, or back",
+        contexts: LIST,
+        acts: false,
+    },
 ];
 
 impl Command {
@@ -453,7 +483,7 @@ mod tests {
 
     #[test]
     fn config_names_are_the_agreed_ones() {
-        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view messages";
+        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view messages detail_down detail_up detail_full";
         let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
         assert_eq!(names.join(" "), agreed);
     }

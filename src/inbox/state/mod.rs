@@ -167,6 +167,10 @@ pub struct State {
     pub filter_editing: bool,
     /// The detail pane is shown.
     pub show_detail: bool,
+    /// The detail's first row shown below its title (0: the overview, cut to fit).
+    pub detail_scroll: usize,
+    /// The detail covers the panes (`z`).
+    pub detail_full: bool,
     /// What covers the panes, if anything.
     pub popup: Option<Popup>,
     /// The feed.
@@ -262,6 +266,8 @@ impl State {
             filter_applied: String::new(),
             filter_editing: false,
             show_detail: false,
+            detail_scroll: 0,
+            detail_full: false,
             popup: None,
             conn: Conn::Connecting,
             stale: false,

@@ -9,8 +9,8 @@ use crate::inbox::state::{
     ClosePopup, CloseStep, ForwardPopup, Level, Pane, Popup, RejectPopup, State,
 };
 use crate::inbox::update::{
-    actions::*, batch::*, filter::*, loading::*, marks::*, messages::*, navigation::*, palette::*,
-    popups::*, quit::*, rows::*, saved_views::*, shared::*, sort::*,
+    actions::*, batch::*, detail::*, filter::*, loading::*, marks::*, messages::*, navigation::*,
+    palette::*, popups::*, quit::*, rows::*, saved_views::*, shared::*, sort::*,
 };
 use crate::inbox::views::help;
 use crate::wire::BatchAction;
@@ -161,6 +161,9 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::SortReverse => return sort_reverse(state),
         Command::NextView => return next_view(state),
         Command::Messages => return open_messages(state),
+        Command::DetailDown => return detail_scroll(state, 1),
+        Command::DetailUp => return detail_scroll(state, -1),
+        Command::DetailFull => return detail_full(state),
         _ => {}
     }
     match cmd {
@@ -179,6 +182,8 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::PaneOutgoing => switch_pane(state, Pane::Outgoing),
         Command::ToggleDetail => {
             state.show_detail = !state.show_detail;
+            state.detail_full = false;
+            state.detail_scroll = 0;
             for pane in [Pane::Incoming, Pane::Outgoing] {
                 clamp_view(state, pane);
             }
@@ -309,7 +314,10 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         | Command::SortNext
         | Command::SortReverse
         | Command::NextView
-        | Command::Messages => false,
+        | Command::Messages
+        | Command::DetailDown
+        | Command::DetailUp
+        | Command::DetailFull => false,
     }
 }
 

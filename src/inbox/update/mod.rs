@@ -19,6 +19,7 @@ use crate::wire::Role;
 
 pub mod actions;
 pub mod batch;
+pub mod detail;
 pub mod dispatch;
 pub mod feed;
 pub mod filter;
@@ -260,6 +261,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 mod actions_tests;
 #[cfg(test)]
 mod batch_tests;
+#[cfg(test)]
+mod detail_tests;
 #[cfg(test)]
 mod dispatch_tests;
 #[cfg(test)]
