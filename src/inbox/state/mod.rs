@@ -441,10 +441,11 @@ impl State {
         self.marks.len() - shown
     }
 
-    /// Read-only monitor: `--readonly` or an operator token. Shows the
-    /// per-partner queue summary and no action anywhere.
+    /// Read-only monitor: every user who may not act (`--readonly`, a
+    /// viewer or an operator token), once known. Shows the per-partner
+    /// queue summary, the READ-ONLY badge and no action anywhere.
     pub fn monitor(&self) -> bool {
-        self.readonly || self.role() == Some(Role::Operator)
+        self.readonly || self.role().is_some_and(|r| !r.may_act())
     }
 
     /// Table rows of a pane at the current size (at least 1), as if it
