@@ -230,6 +230,9 @@ pub struct State {
     pub views: Vec<(String, String)>,
     /// The saved view shown, if any (index into `views`).
     pub view: Option<usize>,
+    /// The sort before the first view was shown: a view's `sort:` ends
+    /// with the view and this comes back.
+    pub sort_before_view: Option<Option<SortSpec>>,
     /// Theme names `:theme` completes.
     pub themes: Vec<String>,
 }
@@ -295,6 +298,7 @@ impl State {
             cmdline: None,
             history: Vec::new(),
             messages: Vec::new(),
+            sort_before_view: None,
             views: Vec::new(),
             view: None,
             themes: Vec::new(),

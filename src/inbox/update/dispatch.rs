@@ -40,9 +40,12 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> b
             {
                 clear_marks(state)
             }
+            None if ev.code == KeyCode::Esc && state.view.is_some() => {
+                select_view(state, None);
+                true
+            }
             None if ev.code == KeyCode::Esc && !state.filter_applied.is_empty() => {
                 state.filter.reset();
-                state.view = None;
                 set_filter(state, String::new());
                 true
             }

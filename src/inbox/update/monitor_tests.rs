@@ -112,7 +112,11 @@ fn the_queue_pane_says_how_many_partners_it_cannot_show() {
         .iter()
         .find_map(|l| {
             let at = l.find("… ")?;
-            l[at + "… ".len()..].split(' ').next()?.parse::<usize>().ok()
+            l[at + "… ".len()..]
+                .split(' ')
+                .next()?
+                .parse::<usize>()
+                .ok()
         })
         .expect("a '… N more partners' row");
     assert_eq!(listed + more, 30, "{out}");
