@@ -245,10 +245,10 @@ pub fn render(
         (false, false) => "",
     };
     let title = if more.is_empty() {
-        " Help — ? or Esc closes ".to_string()
+        " Keys — ? or Esc closes ".to_string()
     } else {
         format!(
-            " Help {}-{last}/{}{more} — ? or Esc closes ",
+            " Keys — ? or Esc closes · {}-{last}/{}{more} ",
             scroll + 1,
             all.len()
         )

@@ -66,8 +66,8 @@ fn help_scrolls_with_an_indicator_and_wraps_at_60_columns() {
     let mut s = loaded_sized(Role::Agent, sample(), 60, 20);
     update(&mut s, key('?'));
     let top = screen(&s);
-    assert!(top.contains(" Help 1-18/"), "{top}");
-    assert!(top.contains(" ↓ — ? or Esc closes"), "{top}");
+    assert!(top.contains(" Keys — ? or Esc closes · 1-18/"), "{top}");
+    assert!(top.contains(" ↓ ─"), "{top}");
     assert_snapshot!("help_60x20_top", top);
     // Nothing runs past the box: every row of the screen is 60 cells.
     for l in top.lines() {
@@ -75,7 +75,7 @@ fn help_scrolls_with_an_indicator_and_wraps_at_60_columns() {
     }
     update(&mut s, key('G'));
     let bottom = screen(&s);
-    assert!(bottom.contains(" ↑ — ? or Esc closes"), "{bottom}");
+    assert!(bottom.contains(" ↑ ─"), "{bottom}");
     assert!(bottom.contains("expired"), "the last symbol is reachable");
     assert_snapshot!("help_60x20_bottom", bottom);
     // A long line wraps under its text instead of being cut.
