@@ -2,24 +2,17 @@
 //! the tables they describe, it scrolls with an indicator, and it wraps.
 
 use insta::assert_snapshot;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 use crate::inbox::format::status_glyph;
 use crate::inbox::state::State;
 use crate::inbox::testkit::*;
 use crate::inbox::update::update;
-use crate::inbox::views::render;
 use crate::inbox::views::table::{MARKED_GLYPH, UNSEEN_GLYPH, in_flight_glyph};
 use crate::query::{self, SortField};
 use crate::wire::{ActionKind, Role, Status};
 
 fn screen(state: &State) -> String {
-    let (w, h) = state.size;
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    let th = crate::theme::builtin("default").expect("default theme");
-    term.draw(|f| render(state, &th, f)).expect("draw");
-    term.backend().to_string()
+    drawn(state)
 }
 
 /// Every page of the overlay, scrolling down to its end.

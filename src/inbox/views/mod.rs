@@ -14,6 +14,8 @@ mod narrow_tests;
 pub mod popups;
 pub mod power;
 pub mod status_bar;
+#[cfg(test)]
+mod status_bar_tests;
 pub mod table;
 pub mod too_small;
 

@@ -2,20 +2,13 @@
 //! 80x24 the operator's FROM → TO keeps the recipient readable.
 
 use insta::assert_snapshot;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 use crate::inbox::state::State;
 use crate::inbox::testkit::*;
-use crate::inbox::views::render;
 use crate::wire::Role;
 
 fn screen(state: &State) -> String {
-    let (w, h) = state.size;
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    let th = crate::theme::builtin("default").expect("default theme");
-    term.draw(|f| render(state, &th, f)).expect("draw");
-    term.backend().to_string()
+    drawn(state)
 }
 
 #[test]
