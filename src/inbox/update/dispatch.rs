@@ -122,12 +122,7 @@ pub(crate) fn on_help_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent
         Some(Command::Help) => state.popup = None,
         // In the overlay, quit closes it first: a stray `q` never leaves the app.
         Some(Command::Quit) => state.popup = None,
-        Some(Command::Up) => *scroll = scroll.saturating_sub(1),
-        Some(Command::Down) => *scroll = (*scroll + 1).min(max),
-        Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),
-        Some(Command::PageDown) => *scroll = (*scroll + 10).min(max),
-        Some(Command::Top) => *scroll = 0,
-        Some(Command::Bottom) => *scroll = max,
+        Some(c) if scroll_by(scroll, c, max, 10) => {}
         _ if ev.code == KeyCode::Esc => state.popup = None,
         _ => return false,
     }

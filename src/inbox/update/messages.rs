@@ -6,6 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use crate::inbox::command::Command;
 use crate::inbox::state::{Level, LoggedMessage, MESSAGE_LOG_MAX, Popup, State};
+use crate::inbox::update::shared::scroll_by;
 
 /// Keeps `text` in the log (the same message said again in a row is kept once,
 /// with its latest time).
@@ -42,12 +43,7 @@ pub(crate) fn on_messages_key(state: &mut State, cmd: Option<Command>, ev: &KeyE
     };
     match cmd {
         Some(Command::Messages | Command::Quit | Command::Help) => state.popup = None,
-        Some(Command::Up) => *scroll = scroll.saturating_sub(1),
-        Some(Command::Down) => *scroll = (*scroll + 1).min(max),
-        Some(Command::PageUp) => *scroll = scroll.saturating_sub(5),
-        Some(Command::PageDown) => *scroll = (*scroll + 5).min(max),
-        Some(Command::Top) => *scroll = 0,
-        Some(Command::Bottom) => *scroll = max,
+        Some(c) if scroll_by(scroll, c, max, 5) => {}
         _ if ev.code == KeyCode::Esc => state.popup = None,
         _ => return false,
     }
