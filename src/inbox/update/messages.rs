@@ -5,28 +5,8 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use crate::inbox::command::Command;
-use crate::inbox::state::{Level, LoggedMessage, MESSAGE_LOG_MAX, Popup, State};
+use crate::inbox::state::{Popup, State};
 use crate::inbox::update::shared::scroll_by;
-
-/// Keeps `text` in the log (the same message said again in a row is kept once,
-/// with its latest time).
-pub(crate) fn log(state: &mut State, level: Level, text: &str) {
-    if let Some(last) = state.messages.last_mut()
-        && last.level == level
-        && last.text == text
-    {
-        last.at = state.now;
-        return;
-    }
-    if state.messages.len() >= MESSAGE_LOG_MAX {
-        state.messages.remove(0);
-    }
-    state.messages.push(LoggedMessage {
-        at: state.now,
-        level,
-        text: text.to_string(),
-    });
-}
 
 /// Opens the log, newest first.
 pub(crate) fn open_messages(state: &mut State) -> bool {

@@ -23,7 +23,7 @@ pub(crate) fn advance(state: &mut State, now: Timestamp) {
 
 /// Shows `text` in the status bar and keeps it in the session's log.
 pub(crate) fn say(state: &mut State, level: Level, text: String) {
-    crate::inbox::update::messages::log(state, level, &text);
+    state.log_message(level, &text);
     state.status = Some(StatusMessage::new(text, level, state.now));
 }
 
