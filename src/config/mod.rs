@@ -95,6 +95,11 @@ pub const COMMANDS: &[&str] = &[
     "sort_next",
     "sort_reverse",
     "next_view",
+    // issue 9, reading at 80x24
+    "messages",
+    "detail_down",
+    "detail_up",
+    "detail_full",
 ];
 
 const TOP_KEYS: &[&str] = &[
