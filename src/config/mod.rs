@@ -99,6 +99,11 @@ pub const COMMANDS: &[&str] = &[
     "open_site",
     "open_mail",
     "edit_note",
+    // issue 9, reading at 80x24
+    "messages",
+    "detail_down",
+    "detail_up",
+    "detail_full",
 ];
 
 const TOP_KEYS: &[&str] = &[
@@ -854,9 +859,9 @@ fn key_list(v: &Value, key: &str) -> Result<Vec<String>, ConfigError> {
     Ok(list)
 }
 
-/// `~/x` → home/x; a relative path from a file → relative to that file.
-fn expand_path(s: &str, origin: &str, home: Option<&Path>, config_file: Option<&Path>) -> PathBuf {
-    let s = s.trim();
+/// `~` and `~/x` → the home folder (and x in it); anything else as is.
+/// The config's paths and the inbox's `:export` path go through it.
+pub fn expand_home(s: &str, home: Option<&Path>) -> PathBuf {
     if let Some(home) = home {
         if s == "~" {
             return home.to_path_buf();
@@ -864,6 +869,23 @@ fn expand_path(s: &str, origin: &str, home: Option<&Path>, config_file: Option<&
         if let Some(rest) = s.strip_prefix("~/") {
             return home.join(rest);
         }
+    }
+    PathBuf::from(s)
+}
+
+/// [`expand_home`] with the process's `$HOME` (an absolute one only).
+pub fn expand_home_env(s: &str) -> PathBuf {
+    let env: HashMap<String, String> = std::env::var("HOME")
+        .map(|h| HashMap::from([("HOME".to_string(), h)]))
+        .unwrap_or_default();
+    expand_home(s, env_dir(&env, "HOME").as_deref())
+}
+
+/// `~/x` → home/x; a relative path from a file → relative to that file.
+fn expand_path(s: &str, origin: &str, home: Option<&Path>, config_file: Option<&Path>) -> PathBuf {
+    let s = s.trim();
+    if (s == "~" || s.starts_with("~/")) && home.is_some() {
+        return expand_home(s, home);
     }
     let p = PathBuf::from(s);
     if p.is_relative()

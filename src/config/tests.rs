@@ -974,3 +974,25 @@ fn layout_from_the_file_or_the_environment() {
         assert!(Layout::parse(name).is_some(), "{name}");
     }
 }
+
+#[test]
+fn expand_home_takes_tilde_and_tilde_slash_only() {
+    let home = std::path::Path::new("/home/dana");
+    assert_eq!(
+        super::expand_home("~/x.json", Some(home)),
+        std::path::PathBuf::from("/home/dana/x.json")
+    );
+    assert_eq!(super::expand_home("~", Some(home)), home.to_path_buf());
+    assert_eq!(
+        super::expand_home("~bob/x", Some(home)),
+        std::path::PathBuf::from("~bob/x")
+    );
+    assert_eq!(
+        super::expand_home("x.json", Some(home)),
+        std::path::PathBuf::from("x.json")
+    );
+    assert_eq!(
+        super::expand_home("~/x", None),
+        std::path::PathBuf::from("~/x")
+    );
+}

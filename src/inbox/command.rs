@@ -80,6 +80,11 @@ pub enum Command {
     // Copy (issue 9, item 6).
     Yank,
     YankMenu,
+    // issue 9, reading at 80x24 (messages, detail scrolling)
+    Messages,
+    DetailDown,
+    DetailUp,
+    DetailFull,
 }
 
 /// One row of the command table.
@@ -446,6 +451,43 @@ pub const COMMANDS: &[CommandInfo] = &[
         contexts: LIST,
         acts: false,
     },
+    // issue 9, reading at 80x24 (messages, detail scrolling)
+    CommandInfo {
+        command: Command::Messages,
+        name: "messages",
+        default_keys: &["M"],
+        hint: None,
+        help: "Every message of this session, whole, newest first",
+        contexts: &[List, Help],
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::DetailDown,
+        name: "detail_down",
+        default_keys: &["J", "ctrl-d"],
+        hint: None,
+        help: "Scroll the detail down (the whole text, notes uncut)",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::DetailUp,
+        name: "detail_up",
+        default_keys: &["K", "ctrl-u"],
+        hint: None,
+        help: "Scroll the detail up (at the top: the overview again)",
+        contexts: LIST,
+        acts: false,
+    },
+    CommandInfo {
+        command: Command::DetailFull,
+        name: "detail_full",
+        default_keys: &["z"],
+        hint: None,
+        help: "Show the detail over the whole screen, or back",
+        contexts: LIST,
+        acts: false,
+    },
 ];
 
 impl Command {
@@ -505,7 +547,7 @@ mod tests {
 
     #[test]
     fn config_names_are_the_agreed_ones() {
-        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view suspend open_site open_mail edit_note yank yank_menu";
+        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view suspend open_site open_mail edit_note yank yank_menu messages detail_down detail_up detail_full";
         let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
         assert_eq!(names.join(" "), agreed);
     }

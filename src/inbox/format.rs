@@ -155,6 +155,44 @@ pub fn parse_money(s: &str) -> Result<Option<i64>, String> {
     crate::money::parse_amount(s).map(Some)
 }
 
+/// `text` broken into rows of at most `w` cells: at its newlines, then at
+/// the last space that fits (or anywhere, for a word longer than a row).
+pub fn wrap(text: &str, w: usize) -> Vec<String> {
+    let w = w.max(1);
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        let mut rest = line;
+        loop {
+            if crate::sanitize::width(rest) <= w {
+                out.push(rest.to_string());
+                break;
+            }
+            // The longest prefix that fits, by cells.
+            let mut end = 0;
+            let mut used = 0;
+            for (i, c) in rest.char_indices() {
+                let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(1);
+                if used + cw > w {
+                    break;
+                }
+                used += cw;
+                end = i + c.len_utf8();
+            }
+            if end == 0 {
+                end = rest.chars().next().map_or(rest.len(), char::len_utf8);
+            }
+            let cut = match rest[..end].rfind(' ') {
+                _ if rest[end..].starts_with(' ') => end,
+                Some(sp) if sp > 0 => sp,
+                _ => end,
+            };
+            out.push(rest[..cut].to_string());
+            rest = rest[cut..].strip_prefix(' ').unwrap_or(&rest[cut..]);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

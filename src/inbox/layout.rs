@@ -72,9 +72,11 @@ pub fn layout_for(state: &State, active: Pane) -> AppLayout {
         };
     }
     let header = Rect::new(0, 0, w, 1);
-    let status = Rect::new(0, h - 2, w, 1);
+    // A message too long for the status line gets rows of its own under it.
+    let extra = crate::inbox::views::status_bar::message_rows(state, w).len() as u16;
+    let status = Rect::new(0, h - 2 - extra, w, 1 + extra);
     let hints = Rect::new(0, h - 1, w, 1);
-    let body = Rect::new(0, 1, w, h - 3);
+    let body = Rect::new(0, 1, w, h - 3 - extra);
 
     // The read-only monitor keeps a queue summary in sight: at the right
     // when wide, else under the panes when tall enough (and not while the

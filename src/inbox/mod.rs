@@ -13,6 +13,7 @@ pub mod keymap;
 pub mod layout;
 pub mod msg;
 pub mod pace;
+pub mod private_file;
 pub mod runtime;
 pub mod scroll_backend;
 pub mod state;

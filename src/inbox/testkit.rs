@@ -255,3 +255,14 @@ pub fn type_str(s: &mut State, text: &str) {
         update(s, key(c));
     }
 }
+
+/// The screen drawn for `state` at its size, with the default theme.
+pub fn drawn(state: &State) -> String {
+    let (w, h) = state.size;
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("test terminal");
+    let th = crate::theme::builtin("default").expect("default theme");
+    term.draw(|f| super::views::render(state, &th, f))
+        .expect("draw");
+    term.backend().to_string()
+}

@@ -67,6 +67,33 @@ pub const FIELDS: [&str; 12] = [
     "sort",
 ];
 
+/// The comparison operators of `value:`, `commission:`, `age:`, `expires:`,
+/// longest first (the parser takes the first that matches); none typed is `=`.
+pub(crate) const OPERATORS: [(&str, Cmp); 5] = [
+    (">=", Cmp::Ge),
+    ("<=", Cmp::Le),
+    (">", Cmp::Gt),
+    ("<", Cmp::Lt),
+    ("=", Cmp::Eq),
+];
+
+/// The operators as typed, for help and errors.
+pub fn operators() -> impl Iterator<Item = &'static str> {
+    OPERATORS.iter().map(|(op, _)| *op)
+}
+
+/// The suffixes of an amount (`value:>10k`) and what they multiply by.
+pub const AMOUNT_UNITS: [(char, u128); 2] = [('k', 1_000), ('m', 1_000_000)];
+
+/// The units of a duration (`age:<1d12h`) in seconds.
+pub const DURATION_UNITS: [(char, u128); 5] = [
+    ('s', 1),
+    ('m', 60),
+    ('h', 3_600),
+    ('d', 86_400),
+    ('w', 604_800),
+];
+
 /// Field names starting with `prefix` (ASCII case-insensitive), for Tab
 /// completion; the caller adds the `:`.
 pub fn complete_field(prefix: &str) -> Vec<&'static str> {
@@ -206,7 +233,7 @@ impl TextField {
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cmp {
+pub(crate) enum Cmp {
     Eq,
     Lt,
     Le,

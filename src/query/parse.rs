@@ -309,14 +309,14 @@ impl Parser {
         let from = self.pos;
         self.word()?;
         let raw = &self.s[from..self.pos];
-        let (cmp, op_len) = match raw {
-            ['>', '=', ..] => (Cmp::Ge, 2),
-            ['<', '=', ..] => (Cmp::Le, 2),
-            ['>', ..] => (Cmp::Gt, 1),
-            ['<', ..] => (Cmp::Lt, 1),
-            ['=', ..] => (Cmp::Eq, 1),
-            _ => (Cmp::Eq, 0),
-        };
+        // The longest operator typed (`>=` before `>`); none is `=`.
+        let (cmp, op_len) = super::OPERATORS
+            .iter()
+            .find(|(op, _)| {
+                let op: Vec<char> = op.chars().collect();
+                raw.starts_with(&op)
+            })
+            .map_or((Cmp::Eq, 0), |(op, cmp)| (*cmp, op.len()));
         let num_col = value_col + op_len;
         let typed = self.slice(body, num_col);
         let rest = &raw[op_len..];
@@ -368,10 +368,14 @@ fn expected_number(col: usize, typed: &str) -> ParseError {
 /// A currency amount with an optional `k` or `m`, in cents.
 fn amount(s: &[char], col: usize, typed: &str) -> Result<i64, ParseError> {
     let n = number(s, col)?.ok_or_else(|| expected_number(col, typed))?;
-    let (multiplier, used) = match s.get(n.len) {
-        Some('k' | 'K') => (1_000u128, n.len + 1),
-        Some('m' | 'M') => (1_000_000u128, n.len + 1),
-        _ => (1, n.len),
+    let unit = s.get(n.len).and_then(|c| {
+        super::AMOUNT_UNITS
+            .iter()
+            .find(|(u, _)| c.eq_ignore_ascii_case(u))
+    });
+    let (multiplier, used) = match unit {
+        Some((_, m)) => (*m, n.len + 1),
+        None => (1, n.len),
     };
     if let Some(c) = s.get(used) {
         return Err(err(
@@ -416,13 +420,15 @@ fn duration(s: &[char], col: usize, typed: &str) -> Result<i64, ParseError> {
             });
         };
         let unit_col = col + i + n.len;
-        let unit = match s.get(i + n.len) {
-            Some('s' | 'S') => 1,
-            Some('m' | 'M') => 60,
-            Some('h' | 'H') => 3_600,
-            Some('d' | 'D') => 86_400,
-            Some('w' | 'W') => 604_800,
-            other => {
+        let other = s.get(i + n.len);
+        let found_unit = other.and_then(|c| {
+            super::DURATION_UNITS
+                .iter()
+                .find(|(u, _)| c.eq_ignore_ascii_case(u))
+        });
+        let unit = match found_unit {
+            Some((_, secs)) => *secs,
+            None => {
                 let num: String = s[i..i + n.len].iter().collect();
                 let found = match other {
                     Some(c) => format!(", not '{c}'"),

@@ -201,7 +201,8 @@ impl Runner {
 
 /// Writes `:export`'s file; the number of rows written.
 fn export(path: &str, format: ExportFormat, referrals: &[Referral]) -> Result<usize, String> {
-    let file = std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?;
+    let file = std::fs::File::create(crate::config::expand_home_env(path))
+        .map_err(|e| format!("cannot create {path}: {e}"))?;
     let mut out = BufWriter::new(file);
     crate::export::export_referrals(&mut out, referrals, format == ExportFormat::Json)
         .and_then(|()| out.flush())
@@ -242,13 +243,7 @@ pub fn load_history(path: &std::path::Path) -> Vec<String> {
 }
 
 pub(crate) fn append_history(path: &std::path::Path, line: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let mut f = crate::inbox::private_file::open_append(path)?;
     writeln!(f, "{}", line.replace(['\n', '\r'], " "))
 }
 

@@ -169,6 +169,8 @@ pub fn init_logging(path: &std::path::Path) -> Option<tracing_appender::non_bloc
     if std::fs::create_dir_all(dir).is_err() {
         return None;
     }
+    // The log names servers and partners: the user's eyes only.
+    let _ = crate::inbox::private_file::ensure(path);
     let appender = tracing_appender::rolling::never(dir, name);
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEADX_LOG")

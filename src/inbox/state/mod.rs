@@ -167,6 +167,10 @@ pub struct State {
     pub filter_editing: bool,
     /// The detail pane is shown.
     pub show_detail: bool,
+    /// The detail's first row shown below its title (0: the overview, cut to fit).
+    pub detail_scroll: usize,
+    /// The detail covers the panes (`z`).
+    pub detail_full: bool,
     /// What covers the panes, if anything.
     pub popup: Option<Popup>,
     /// The feed.
@@ -185,6 +189,9 @@ pub struct State {
     pub key_prefix: String,
     /// The status bar's message.
     pub status: Option<StatusMessage>,
+    /// Every message of the session, oldest first (`:messages` shows them
+    /// newest first); at most [`MESSAGE_LOG_MAX`].
+    pub messages: Vec<LoggedMessage>,
     /// Keys.
     pub keymap: KeyMap,
     /// Boxes still being listed, and the lowest `as_of` seen in this round.
@@ -223,6 +230,9 @@ pub struct State {
     pub views: Vec<(String, String)>,
     /// The saved view shown, if any (index into `views`).
     pub view: Option<usize>,
+    /// The sort before the first view was shown: a view's `sort:` ends
+    /// with the view and this comes back.
+    pub sort_before_view: Option<Option<SortSpec>>,
     /// Theme names `:theme` completes.
     pub themes: Vec<String>,
     /// `ui.mouse`: clicks and the wheel act (off until the runtime says).
@@ -265,6 +275,8 @@ impl State {
             filter_applied: String::new(),
             filter_editing: false,
             show_detail: false,
+            detail_scroll: 0,
+            detail_full: false,
             popup: None,
             conn: Conn::Connecting,
             stale: false,
@@ -291,6 +303,8 @@ impl State {
             batch_settings: BatchSettings::default(),
             cmdline: None,
             history: Vec::new(),
+            messages: Vec::new(),
+            sort_before_view: None,
             views: Vec::new(),
             view: None,
             themes: Vec::new(),
@@ -444,10 +458,11 @@ impl State {
         self.marks.len() - shown
     }
 
-    /// Read-only monitor: `--readonly` or an operator token. Shows the
-    /// per-partner queue summary and no action anywhere.
+    /// Read-only monitor: every user who may not act (`--readonly`, a
+    /// viewer or an operator token), once known. Shows the per-partner
+    /// queue summary, the READ-ONLY badge and no action anywhere.
     pub fn monitor(&self) -> bool {
-        self.readonly || self.role() == Some(Role::Operator)
+        self.readonly || self.role().is_some_and(|r| !r.may_act())
     }
 
     /// Table rows of a pane at the current size (at least 1), as if it

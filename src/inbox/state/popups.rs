@@ -95,6 +95,11 @@ pub enum Popup {
         /// First line shown.
         scroll: usize,
     },
+    /// The session's messages, newest first (`:messages`).
+    Messages {
+        /// First line shown.
+        scroll: usize,
+    },
     /// Reject: reason, then note.
     Reject(RejectPopup),
     /// Forward: partner, then note.

@@ -36,3 +36,39 @@ impl StatusMessage {
         }
     }
 }
+
+/// One message said during the session, for `:messages`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedMessage {
+    /// When it was said.
+    pub at: Timestamp,
+    /// Its level.
+    pub level: Level,
+    /// The whole text (already safe).
+    pub text: String,
+}
+
+/// How many messages the session keeps (the oldest go first).
+pub const MESSAGE_LOG_MAX: usize = 500;
+
+impl super::State {
+    /// Keeps `text` in the log (the same message said again in a row is kept once,
+    /// with its latest time).
+    pub fn log_message(&mut self, level: Level, text: &str) {
+        if let Some(last) = self.messages.last_mut()
+            && last.level == level
+            && last.text == text
+        {
+            last.at = self.now;
+            return;
+        }
+        if self.messages.len() >= MESSAGE_LOG_MAX {
+            self.messages.remove(0);
+        }
+        self.messages.push(LoggedMessage {
+            at: self.now,
+            level,
+            text: text.to_string(),
+        });
+    }
+}

@@ -10,8 +10,8 @@ use crate::inbox::state::{
 };
 use crate::inbox::update::yank;
 use crate::inbox::update::{
-    actions::*, batch::*, filter::*, loading::*, marks::*, navigation::*, palette::*, popups::*,
-    quit::*, rows::*, saved_views::*, shared::*, sort::*,
+    actions::*, batch::*, detail::*, filter::*, loading::*, marks::*, messages::*, navigation::*,
+    palette::*, popups::*, quit::*, rows::*, saved_views::*, shared::*, sort::*,
 };
 use crate::inbox::views::help;
 use crate::wire::BatchAction;
@@ -31,15 +31,25 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> b
     }
     match ctx {
         Context::List => match cmd {
-            Some(c) => on_list_command(state, c, fx),
+            Some(c) => {
+                // The next action makes the last message stale: it goes
+                // (the log keeps it), unless the key is to read it.
+                if !matches!(c, Command::Messages | Command::Help) {
+                    state.status = None;
+                }
+                on_list_command(state, c, fx)
+            }
             None if ev.code == KeyCode::Esc
                 && (!state.marks.is_empty() || state.range.is_some()) =>
             {
                 clear_marks(state)
             }
+            None if ev.code == KeyCode::Esc && state.view.is_some() => {
+                select_view(state, None);
+                true
+            }
             None if ev.code == KeyCode::Esc && !state.filter_applied.is_empty() => {
                 state.filter.reset();
-                state.view = None;
                 set_filter(state, String::new());
                 true
             }
@@ -75,6 +85,9 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> b
             }
             true
         }
+        Context::Help if matches!(state.popup, Some(Popup::Messages { .. })) => {
+            on_messages_key(state, cmd, &ev)
+        }
         Context::Help => on_help_key(state, cmd, &ev),
         Context::Confirm => match ev.code {
             KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -105,7 +118,7 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> b
 }
 
 pub(crate) fn on_help_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent) -> bool {
-    let max = help::line_count(&state.keymap, state.may_act()).saturating_sub(1);
+    let max = help::max_scroll(&state.keymap, state.may_act(), state.size);
     let Some(Popup::Help { scroll }) = &mut state.popup else {
         return false;
     };
@@ -113,12 +126,7 @@ pub(crate) fn on_help_key(state: &mut State, cmd: Option<Command>, ev: &KeyEvent
         Some(Command::Help) => state.popup = None,
         // In the overlay, quit closes it first: a stray `q` never leaves the app.
         Some(Command::Quit) => state.popup = None,
-        Some(Command::Up) => *scroll = scroll.saturating_sub(1),
-        Some(Command::Down) => *scroll = (*scroll + 1).min(max),
-        Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),
-        Some(Command::PageDown) => *scroll = (*scroll + 10).min(max),
-        Some(Command::Top) => *scroll = 0,
-        Some(Command::Bottom) => *scroll = max,
+        Some(c) if scroll_by(scroll, c, max, 10) => {}
         _ if ev.code == KeyCode::Esc => state.popup = None,
         _ => return false,
     }
@@ -158,6 +166,10 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::NextView => return next_view(state),
         Command::OpenSite => return super::open::open_site(state, fx),
         Command::OpenMail => return super::open::open_mail(state, fx),
+        Command::Messages => return open_messages(state),
+        Command::DetailDown => return detail_scroll(state, 1),
+        Command::DetailUp => return detail_scroll(state, -1),
+        Command::DetailFull => return detail_full(state),
         _ => {}
     }
     match cmd {
@@ -176,6 +188,8 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::PaneOutgoing => switch_pane(state, Pane::Outgoing),
         Command::ToggleDetail => {
             state.show_detail = !state.show_detail;
+            state.detail_full = false;
+            state.detail_scroll = 0;
             for pane in [Pane::Incoming, Pane::Outgoing] {
                 clamp_view(state, pane);
             }
@@ -307,7 +321,11 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         | Command::OpenMail
         | Command::EditNote
         | Command::Yank
-        | Command::YankMenu => false,
+        | Command::YankMenu
+        | Command::Messages
+        | Command::DetailDown
+        | Command::DetailUp
+        | Command::DetailFull => false,
     }
 }
 
@@ -315,7 +333,8 @@ impl State {
     /// Where keys go now.
     pub fn context(&self) -> Context {
         match &self.popup {
-            Some(Popup::Help { .. }) => Context::Help,
+            // The message log scrolls and closes as the help does.
+            Some(Popup::Help { .. } | Popup::Messages { .. }) => Context::Help,
             Some(Popup::ConfirmQuit) => Context::Confirm,
             Some(Popup::BatchConfirm | Popup::BatchResults { .. }) => Context::Batch,
             Some(Popup::Yank { .. }) => Context::Choice,

@@ -49,7 +49,7 @@ fn navigation_keys_move_the_cursor_and_the_viewport() {
 fn unbound_keys_change_nothing() {
     let mut s = loaded(Role::Agent, sample());
     s.dirty = false;
-    let fx = update(&mut s, key('z'));
+    let fx = update(&mut s, key('%'));
     assert!(fx.is_empty());
     assert!(!s.dirty);
 }

@@ -19,11 +19,13 @@ use crate::wire::Role;
 
 pub mod actions;
 pub mod batch;
+pub mod detail;
 pub mod dispatch;
 pub mod feed;
 pub mod filter;
 pub mod loading;
 pub mod marks;
+pub mod messages;
 pub mod monitor;
 pub mod mouse;
 pub mod navigation;
@@ -268,6 +270,8 @@ mod batch_single_tests;
 #[cfg(test)]
 mod batch_tests;
 #[cfg(test)]
+mod detail_tests;
+#[cfg(test)]
 mod dispatch_tests;
 #[cfg(test)]
 mod feed_tests;
@@ -277,6 +281,8 @@ mod filter_tests;
 mod loading_tests;
 #[cfg(test)]
 mod marks_tests;
+#[cfg(test)]
+mod messages_tests;
 #[cfg(test)]
 mod monitor_tests;
 #[cfg(test)]

@@ -71,3 +71,54 @@ fn snapshot_read_only_monitor_summary() {
     );
     assert_snapshot!("monitor_summary", out);
 }
+
+#[test]
+fn every_read_only_role_gets_the_same_monitor() {
+    for role in [Role::Viewer, Role::Operator] {
+        let s = loaded_sized(role, sample(), 120, 30);
+        assert!(s.monitor(), "{role:?}");
+        let out = screen(&s);
+        assert!(out.contains("READ-ONLY"), "{role:?}: {out}");
+        assert!(out.contains("Queues (live)"), "{role:?}: {out}");
+        assert!(out.contains("EXP<24H"), "the column says what it counts");
+    }
+    let agent = loaded_sized(Role::Agent, sample(), 120, 30);
+    assert!(!agent.monitor());
+    assert!(!screen(&agent).contains("READ-ONLY"));
+}
+
+#[test]
+fn the_queue_pane_says_how_many_partners_it_cannot_show() {
+    let mut refs = Vec::new();
+    for i in 0..30 {
+        refs.push(referral(
+            &format!("r_q{i:02}"),
+            "acme-web",
+            &format!("partner-{i:02}"),
+            "Co",
+            5,
+        ));
+    }
+    let s = loaded_sized(Role::Operator, refs, 120, 24);
+    let out = screen(&s);
+    // The queue pane (the right 44 columns) cannot list 30 partners: its
+    // last row counts the rest, and the count adds up.
+    let pane: Vec<String> = out
+        .lines()
+        .map(|l| l.trim_matches('"').chars().skip(76).collect())
+        .collect();
+    let listed = pane.iter().filter(|l| l.contains("partner-")).count();
+    let more = pane
+        .iter()
+        .find_map(|l| {
+            let at = l.find("… ")?;
+            l[at + "… ".len()..]
+                .split(' ')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .expect("a '… N more partners' row");
+    assert_eq!(listed + more, 30, "{out}");
+    assert_snapshot!("monitor_more_partners", out);
+}

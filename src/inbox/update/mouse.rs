@@ -78,7 +78,8 @@ pub(crate) fn on_mouse(state: &mut State, ev: MouseEvent) -> bool {
         MouseEventKind::ScrollDown => Some(Command::Down),
         _ => None,
     };
-    let help_lines = crate::inbox::views::help::line_count(&state.keymap, state.may_act());
+    let help_max =
+        crate::inbox::views::help::max_scroll(&state.keymap, state.may_act(), state.size);
     if let Some(Popup::Help { scroll }) = &mut state.popup {
         // The wheel scrolls the help; clicks do nothing under a popup.
         return match wheel {
@@ -87,7 +88,7 @@ pub(crate) fn on_mouse(state: &mut State, ev: MouseEvent) -> bool {
                 true
             }
             Some(_) => {
-                *scroll = (*scroll + WHEEL_ROWS).min(help_lines.saturating_sub(1));
+                *scroll = (*scroll + WHEEL_ROWS).min(help_max);
                 true
             }
             None => false,

@@ -5,6 +5,8 @@ use crate::inbox::state::{Level, Pane, State};
 use crate::inbox::update::{rows::*, shared::*};
 
 pub(crate) fn move_cursor(state: &mut State, cmd: Command) -> bool {
+    // Another row: its detail starts at its overview.
+    state.detail_scroll = 0;
     let pane = state.active;
     let page = state.page_rows(pane).unwrap_or(1);
     let p = &mut state.panes[pane.index()];

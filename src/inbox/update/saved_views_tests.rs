@@ -28,3 +28,26 @@ fn saved_views_cycle_as_tabs() {
     assert_eq!(s.view, None);
     assert_eq!(s.pane(Pane::Incoming).rows.len(), 6);
 }
+
+#[test]
+fn a_views_sort_ends_with_the_view() {
+    use crate::query::{SortField, SortSpec};
+    let mut s = loaded(Role::Agent, sample());
+    s.views = vec![
+        ("big".into(), "sort:-value".into()),
+        ("eu".into(), "region:eu".into()),
+    ];
+    assert_eq!(s.sort, None);
+    update(&mut s, key(']'));
+    assert_eq!(s.sort.map(|x| x.field), Some(SortField::Value));
+    // The next view has no sort: the one from before the views comes back.
+    update(&mut s, key(']'));
+    assert_eq!(s.sort, None::<SortSpec>);
+    // Esc leaves a view the same way.
+    update(&mut s, key(']'));
+    update(&mut s, key(']'));
+    assert_eq!(s.view, Some(0));
+    assert!(s.sort.is_some());
+    update(&mut s, code(ratatui::crossterm::event::KeyCode::Esc));
+    assert_eq!((s.view, s.sort), (None, None));
+}

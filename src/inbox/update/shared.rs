@@ -21,8 +21,25 @@ pub(crate) fn advance(state: &mut State, now: Timestamp) {
     }
 }
 
+/// Shows `text` in the status bar and keeps it in the session's log.
 pub(crate) fn say(state: &mut State, level: Level, text: String) {
+    state.log_message(level, &text);
     state.status = Some(StatusMessage::new(text, level, state.now));
+}
+
+/// Moves a popup's `scroll` for a movement command (`page` rows a page, at
+/// most `max`); false for any other command.
+pub(crate) fn scroll_by(scroll: &mut usize, cmd: Command, max: usize, page: usize) -> bool {
+    *scroll = match cmd {
+        Command::Up => scroll.saturating_sub(1),
+        Command::Down => (*scroll + 1).min(max),
+        Command::PageUp => scroll.saturating_sub(page),
+        Command::PageDown => (*scroll + page).min(max),
+        Command::Top => 0,
+        Command::Bottom => max,
+        _ => return false,
+    };
+    true
 }
 
 /// The status while `R` lists again (replaced when the lists are in).

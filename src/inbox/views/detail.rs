@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
-use crate::inbox::format;
+use crate::inbox::format::{self, wrap};
 use crate::inbox::state::State;
 use crate::inbox::update::actions::describe_decision;
 use crate::sanitize::{fit, width};
@@ -42,53 +42,16 @@ struct Part {
 
 const LABEL_W: usize = 10;
 
-/// `text` broken into rows of at most `w` cells: at its newlines, then at
-/// the last space that fits (or anywhere, for a word longer than a row).
-fn wrap(text: &str, w: usize) -> Vec<String> {
-    let w = w.max(1);
-    let mut out = Vec::new();
-    for line in text.split('\n') {
-        let mut rest = line;
-        loop {
-            if width(rest) <= w {
-                out.push(rest.to_string());
-                break;
-            }
-            // The longest prefix that fits, by cells.
-            let mut end = 0;
-            let mut used = 0;
-            for (i, c) in rest.char_indices() {
-                let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(1);
-                if used + cw > w {
-                    break;
-                }
-                used += cw;
-                end = i + c.len_utf8();
-            }
-            if end == 0 {
-                end = rest.chars().next().map_or(rest.len(), char::len_utf8);
-            }
-            let cut = match rest[..end].rfind(' ') {
-                _ if rest[end..].starts_with(' ') => end,
-                Some(sp) if sp > 0 => sp,
-                _ => end,
-            };
-            out.push(rest[..cut].to_string());
-            rest = rest[cut..].strip_prefix(' ').unwrap_or(&rest[cut..]);
-        }
-    }
-    out
-}
-
 /// Draws the detail pane.
 pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.dim)
-        .title(Span::styled(" Detail ", theme.pane_title));
+        .border_style(theme.dim);
     let inner = block.inner(area);
-    block.render(area, buf);
     let Some(e) = state.current() else {
+        block
+            .title(Span::styled(" Detail ", theme.pane_title))
+            .render(area, buf);
         Paragraph::new(Span::styled("nothing selected", theme.placeholder)).render(inner, buf);
         return;
     };
@@ -120,7 +83,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         format!("  {} v{}", r.id, r.version),
         theme.dim,
     ));
-    fit_title(&mut title, r.lead.domain.is_some(), inner.width as usize);
+    let id_cut = fit_title(&mut title, r.lead.domain.is_some(), inner.width as usize);
 
     // The rest in the order: the lead, the note, the chain, the
     // decision, the contact.
@@ -139,6 +102,10 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         format::money(r.lead.est_value_cents, &r.lead.currency),
         r.commission_pct
     );
+    if id_cut {
+        // No room in the title: the id keeps a row of its own.
+        parts.push(one("Id", format!("{} v{}", r.id, r.version), theme.dim));
+    }
     parts.push(one("Lead", lead, theme.text));
     let flex = |label, text: &str, rank| Part {
         label,
@@ -148,10 +115,12 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         rank,
     };
     if let Some(s) = &r.lead.summary {
-        parts.push(flex("Summary", s, 3));
+        // Kept before the decision's notes: what the lead is stays in view
+        // once it is decided.
+        parts.push(flex("Summary", s, 0));
     }
     if let Some(n) = &r.note {
-        parts.push(flex("Note", n, 0));
+        parts.push(flex("Note", n, 1));
     }
     parts.push(one("Chain", chain(r, me), theme.text));
     let mut when = format!("sent {}", format::date_time(r.created_at, off));
@@ -169,11 +138,11 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if let Some(reason) = &r.reason {
         parts.push(one("Reason", reason.code.label().to_string(), theme.text));
         if let Some(n) = &reason.note {
-            parts.push(flex("", n, 1));
+            parts.push(flex("Reply", n, 2));
         }
     }
     if let Some(n) = &r.decision_note {
-        parts.push(flex("Reply", n, 1));
+        parts.push(flex("Reply", n, 2));
     }
     if let Some(o) = &r.outcome {
         let v = format::money(o.value_cents, &r.lead.currency);
@@ -186,7 +155,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         if let Some(n) = &o.note
             && r.decision_note.as_ref() != Some(n)
         {
-            parts.push(flex("", n, 1));
+            parts.push(flex("Reply", n, 2));
         }
     }
     if let Some(child) = &r.forwarded_to {
@@ -195,8 +164,10 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if r.contact_masked {
         let why = if state.role() == Some(Role::Operator) {
             "hidden from exchange operators"
-        } else if r.to_partner.as_str() == me.unwrap_or_default() {
+        } else if r.to_partner.as_str() == me.unwrap_or_default() && r.status == Status::Pending {
             "contact shown after you accept"
+        } else if r.to_partner.as_str() == me.unwrap_or_default() {
+            "stays hidden: you did not accept this lead"
         } else {
             "contact shown to the partner who accepts"
         };
@@ -218,16 +189,44 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         parts.push(one("Contact", contact, theme.text));
     }
 
-    fit_parts(&mut parts, (inner.height as usize).saturating_sub(1));
+    let room = (inner.height as usize).saturating_sub(1);
+    let total: usize = parts.iter().map(|p| p.rows.len()).sum();
+    // Scrolled (J): the whole text from a row on; else the overview, cut to fit.
+    let start = state
+        .detail_scroll
+        .saturating_sub(1)
+        .min(total.saturating_sub(room));
+    let scrolled = state.detail_scroll > 0 && total > room;
+    let heading = if scrolled {
+        format!(
+            " Detail {}-{}/{total}{} · K up ",
+            start + 1,
+            (start + room).min(total),
+            if start + room < total { " ↓ J" } else { "" }
+        )
+    } else if total > room {
+        " Detail · J reads on, z full screen ".to_string()
+    } else {
+        " Detail ".to_string()
+    };
+    block
+        .title(Span::styled(heading, theme.pane_title))
+        .render(area, buf);
+    if !scrolled {
+        fit_parts(&mut parts, room);
+    }
     let mut lines = vec![Line::from(title)];
-    for p in &parts {
-        for (i, row) in p.rows.iter().enumerate() {
-            let label = if i == 0 { p.label } else { "" };
-            lines.push(Line::from(vec![
-                Span::styled(format!("{label:<LABEL_W$}"), theme.detail_label),
-                Span::styled(fit_row(row, text_w), p.style),
-            ]));
-        }
+    let rows = parts.iter().flat_map(|p| {
+        p.rows
+            .iter()
+            .enumerate()
+            .map(move |(i, row)| (if i == 0 { p.label } else { "" }, row, p.style))
+    });
+    for (label, row, style) in rows.skip(if scrolled { start } else { 0 }) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<LABEL_W$}"), theme.detail_label),
+            Span::styled(fit_row(row, text_w), style),
+        ]));
     }
     Paragraph::new(lines).render(inner, buf);
 }
@@ -235,9 +234,11 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
 /// The title in `w` cells: without the id, then without the domain, then
 /// with the company cut with `…` (the status always shows). `title` is
 /// `[company, domain (when has_domain), gap, status, in flight?, id]`.
-fn fit_title(title: &mut Vec<Span<'_>>, has_domain: bool, w: usize) {
+/// Whether the id was left out (the caller gives it a row).
+fn fit_title(title: &mut Vec<Span<'_>>, has_domain: bool, w: usize) -> bool {
     let total = |t: &[Span<'_>]| t.iter().map(|s| width(&s.content)).sum::<usize>();
-    if total(title) > w {
+    let id_cut = total(title) > w;
+    if id_cut {
         title.pop();
     }
     if total(title) > w && has_domain {
@@ -249,6 +250,7 @@ fn fit_title(title: &mut Vec<Span<'_>>, has_domain: bool, w: usize) {
         let keep = width(&company).saturating_sub(over).max(1);
         title[0].content = fit(&company, keep).trim_end().to_string().into();
     }
+    id_cut
 }
 
 /// A row cut to `w` cells with `…` when longer (fixed parts are one row).

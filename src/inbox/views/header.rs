@@ -55,7 +55,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
             x = put_run(buf, x, y, max, "│ connecting… ", theme.header);
         }
     }
-    if state.readonly {
+    if state.monitor() {
         x = put_run(
             buf,
             x,

@@ -5,10 +5,17 @@
 pub mod detail;
 pub mod header;
 pub mod help;
+#[cfg(test)]
+mod help_tests;
 pub mod hints;
+pub mod messages;
+#[cfg(test)]
+mod narrow_tests;
 pub mod popups;
 pub mod power;
 pub mod status_bar;
+#[cfg(test)]
+mod status_bar_tests;
 pub mod table;
 pub mod too_small;
 
@@ -17,7 +24,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Clear};
+use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 use super::layout::layout;
 use super::state::State;
@@ -37,10 +44,18 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     for (pane, rect) in &l.panes {
         table::render(state, theme, *pane, *rect, buf);
     }
-    if let Some(d) = l.detail {
+    if state.detail_full && state.show_detail && l.status.y > 1 {
+        // `z`: the detail covers the panes (and the monitor's summary).
+        let body = Rect::new(l.area.x, 1, l.area.width, l.status.y - 1);
+        Widget::render(Clear, body, buf);
+        buf.set_style(body, theme.text);
+        detail::render(state, theme, body, buf);
+    } else if let Some(d) = l.detail {
         detail::render(state, theme, d, buf);
     }
-    if let Some(r) = l.summary {
+    if let Some(r) = l.summary
+        && !(state.detail_full && state.show_detail)
+    {
         power::queues(state, theme, r, buf);
     }
     status_bar::render(state, theme, l.status, buf);

@@ -20,6 +20,9 @@ pub fn render(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
         Some(Popup::Help { scroll }) => {
             help::render(&state.keymap, state.may_act(), *scroll, theme, area, frame)
         }
+        Some(Popup::Messages { scroll }) => {
+            super::messages::render(state, *scroll, theme, area, frame)
+        }
         Some(Popup::Reject(p)) => reject(p, theme, area, frame),
         Some(Popup::Forward(p)) => forward(state, p, theme, area, frame),
         Some(Popup::Close(p)) => close(p, theme, area, frame),

@@ -192,7 +192,8 @@ pub fn queues(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         ("PARTNER", name_w),
         ("PENDING", num),
         ("OLDEST", num),
-        ("<24H", num),
+        // Pending ones that expire within 24 hours.
+        ("EXP<24H", num),
     ];
     let mut x = inner.x;
     for (h, cw) in header {
@@ -212,8 +213,21 @@ pub fn queues(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         );
         return;
     }
-    for r in rows {
+    let total = rows.len();
+    for (n, r) in rows.into_iter().enumerate() {
         if y >= inner.bottom() {
+            break;
+        }
+        // No room for the rest: the last row says how many are not shown.
+        if y + 1 == inner.bottom() && n + 1 < total {
+            put(
+                buf,
+                inner.x,
+                y,
+                w,
+                &format!("… {} more partners", total - n),
+                theme.dim,
+            );
             break;
         }
         let oldest = format::age(

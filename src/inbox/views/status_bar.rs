@@ -106,6 +106,82 @@ fn filter_text(state: &State, theme: &Theme, x: u16, y: u16, max: u16, buf: &mut
     )
 }
 
+/// What the first line shows between the connection and the filter: the
+/// time of the last event (given up first when room is short), then what
+/// is in flight, unsent, marked.
+fn parts(state: &State) -> (Option<String>, Vec<String>) {
+    let mut parts: Vec<String> = Vec::new();
+    let last_event = state
+        .last_event_at
+        .map(|t| format!("last event {}", format::clock_secs(t, state.utc_offset)));
+    // Sent and not answered; failed at least once and queued again. A
+    // batch in its undo window is not sent yet: its banner counts it.
+    let undo = match &state.batch {
+        Some(b) if matches!(b.phase, BatchPhase::Undo { .. }) => b.items.len(),
+        _ => 0,
+    };
+    let unsent = state.unsent();
+    let sending = state.in_flight().saturating_sub(undo + unsent);
+    if sending > 0 {
+        parts.push(format!("{sending} in flight"));
+    }
+    if unsent > 0 {
+        parts.push(format!("{unsent} unsent"));
+    }
+    if let Some(m) = crate::inbox::update::marks::marks_words(state) {
+        parts.push(m);
+    }
+    (last_event, parts)
+}
+
+/// The first line's width without the last event's time nor the message.
+fn base_width(state: &State) -> usize {
+    let (_, parts) = parts(state);
+    let filter_shown = !state.filter.value().is_empty() || state.filter_editing;
+    1 + width(&connection(state))
+        + if state.stale { 8 } else { 0 }
+        + live_server(state).map_or(0, |s| width(&s))
+        + parts.iter().map(|p| 3 + width(p)).sum::<usize>()
+        + if filter_shown {
+            12 + width(state.filter.value())
+                + state
+                    .filter_error
+                    .as_ref()
+                    .map_or(0, |e| 10 + width(&e.message))
+        } else {
+            0
+        }
+}
+
+/// The most rows a long message takes under the first line.
+const MESSAGE_ROWS_MAX: usize = 3;
+
+/// The message's rows under the first line at width `w`: none when it fits
+/// after the rest of the line, else the message wrapped (at most
+/// [`MESSAGE_ROWS_MAX`] rows, the last cut with `…`; `:messages` has it
+/// whole). The layout asks this, so the status bar grows and the panes
+/// give up those rows while the message is shown.
+pub fn message_rows(state: &State, w: u16) -> Vec<String> {
+    let Some(m) = &state.status else {
+        return Vec::new();
+    };
+    if base_width(state) + 3 + width(&m.text) <= w as usize {
+        return Vec::new();
+    }
+    let text_w = (w as usize).saturating_sub(2).max(1);
+    let mut rows = format::wrap(&m.text, text_w);
+    if rows.len() > MESSAGE_ROWS_MAX {
+        rows.truncate(MESSAGE_ROWS_MAX);
+        let last = rows.last_mut().expect("kept rows");
+        *last = fit(&format!("{last} …"), text_w).trim_end().to_string();
+        if !last.ends_with('…') {
+            last.push('…');
+        }
+    }
+    rows
+}
+
+/// Draws the status bar.
 /// Draws the status bar.
 pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, theme.status_bar);
@@ -147,27 +223,8 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if let Some(server) = live_server(state) {
         x = put_run(buf, x, y, max, &server, theme.status_bar);
     }
-    let mut parts: Vec<String> = Vec::new();
-    let last_event = state
-        .last_event_at
-        .map(|t| format!("last event {}", format::clock_secs(t, state.utc_offset)));
-    // Sent and not answered; failed at least once and queued again. A
-    // batch in its undo window is not sent yet: its banner counts it.
-    let undo = match &state.batch {
-        Some(b) if matches!(b.phase, BatchPhase::Undo { .. }) => b.items.len(),
-        _ => 0,
-    };
-    let unsent = state.unsent();
-    let sending = state.in_flight().saturating_sub(undo + unsent);
-    if sending > 0 {
-        parts.push(format!("{sending} in flight"));
-    }
-    if unsent > 0 {
-        parts.push(format!("{unsent} unsent"));
-    }
-    if let Some(m) = crate::inbox::update::marks::marks_words(state) {
-        parts.push(m);
-    }
+    let (last_event, mut parts) = parts(state);
+    let below = message_rows(state, area.width);
     let filter_shown = !state.filter.value().is_empty() || state.filter_editing;
     // When everything does not fit, the time of the last event gives way
     // first, so that the message (why an action was refused) can be read.
@@ -182,6 +239,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
         + state
             .status
             .as_ref()
+            .filter(|_| below.is_empty())
             .map_or(0, |m| 3 + width(&m.text) as u16);
     if let Some(t) = last_event
         && needed <= area.width
@@ -205,6 +263,18 @@ pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 .patch(theme.error)
                 .add_modifier(Modifier::BOLD),
         };
+        if !below.is_empty() {
+            // Too long for the line: whole rows of its own underneath.
+            for (i, row) in below.iter().enumerate() {
+                let ry = y + 1 + i as u16;
+                if ry >= area.bottom() {
+                    break;
+                }
+                let gx = put_run(buf, area.x, ry, max, "  ", theme.status_bar);
+                put_run(buf, gx, ry, max, row, style);
+            }
+            return;
+        }
         x = put_run(buf, x, y, max, " │ ", theme.status_bar);
         // Cut with an ellipsis, never silently.
         let room = max.saturating_sub(x) as usize;

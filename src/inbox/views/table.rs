@@ -76,6 +76,10 @@ const PARTNER_MIN: u16 = 16;
 const PARTNER_MAX: u16 = 26;
 /// ... when it shows both partners (`from → to`, the operator's view).
 const PAIR_MAX: u16 = 2 * PARTNER_MAX + 3;
+/// The pair's narrowest: two ids of ten cells and the arrow.
+const PAIR_MIN: u16 = 24;
+/// STATUS as its glyph alone (on narrow screens).
+pub const STATUS_NARROW: u16 = 2;
 /// Marker columns: cursor and in-flight / new.
 const MARKERS: u16 = 2;
 /// Display order.
@@ -92,35 +96,88 @@ const ORDER: [Col; 9] = [
 ];
 
 /// The columns that fit in `width`, with their widths, in display order.
-/// `pair`: the partner column shows `from → to` and may grow wider.
+/// `pair`: the partner column shows `from → to`: it starts at
+/// [`PAIR_MIN`] (both ids readable at 80 columns, the category giving way
+/// first) and may grow wider.
+///
+/// Columns are dropped from the end of [`FIXED`]; before VALUE would go,
+/// STATUS narrows to its glyph ([`STATUS_NARROW`]): the glyph says the
+/// status (the `?` legend names each), the value is not said elsewhere.
 pub fn columns(width: u16, pair: bool) -> Vec<(Col, u16)> {
-    let partner_max = if pair { PAIR_MAX } else { PARTNER_MAX };
+    let (partner_min, partner_max) = if pair {
+        (PAIR_MIN, PAIR_MAX)
+    } else {
+        (PARTNER_MIN, PARTNER_MAX)
+    };
+    let value_at = FIXED
+        .iter()
+        .position(|(c, _)| *c == Col::Value)
+        .expect("VALUE is a fixed column");
     let mut keep = FIXED.len();
     loop {
-        let fixed: u16 = FIXED[..keep].iter().map(|(_, w)| w + 1).sum();
-        let mut company = width.saturating_sub(MARKERS + fixed);
-        if company >= COMPANY_MIN || keep == 0 {
-            // Spare width goes to the partner column first (ids up to 40 chars).
-            let mut partner_extra = 0;
-            if company > COMPANY_ROOMY {
-                partner_extra = (company - COMPANY_ROOMY).min(partner_max - PARTNER_MIN);
-                company -= partner_extra;
-            }
-            let kept = &FIXED[..keep];
-            return ORDER
+        let narrow_status: &[bool] = if keep == value_at + 1 {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        for &narrow in narrow_status {
+            let width_of = |c: Col, w: u16| match c {
+                Col::Status if narrow => STATUS_NARROW,
+                Col::Partner => partner_min,
+                _ => w,
+            };
+            let fixed: u16 = FIXED[..keep]
                 .iter()
-                .filter_map(|c| match c {
-                    Col::Company => Some((Col::Company, company)),
-                    Col::Partner => kept
-                        .iter()
-                        .find(|(k, _)| k == c)
-                        .map(|(k, w)| (*k, w + partner_extra)),
-                    _ => kept.iter().find(|(k, _)| k == c).copied(),
-                })
-                .collect();
+                .map(|(c, w)| width_of(*c, *w) + 1)
+                .sum();
+            let mut company = width.saturating_sub(MARKERS + fixed);
+            if company >= COMPANY_MIN || keep == 0 {
+                // Spare width goes to the partner column first (ids up to 40 chars).
+                let mut partner_extra = 0;
+                if company > COMPANY_ROOMY {
+                    partner_extra = (company - COMPANY_ROOMY).min(partner_max - partner_min);
+                    company -= partner_extra;
+                }
+                let kept = &FIXED[..keep];
+                return ORDER
+                    .iter()
+                    .filter_map(|c| match c {
+                        Col::Company => Some((Col::Company, company)),
+                        Col::Partner => kept
+                            .iter()
+                            .find(|(k, _)| k == c)
+                            .map(|(k, w)| (*k, width_of(*k, *w) + partner_extra)),
+                        _ => kept
+                            .iter()
+                            .find(|(k, _)| k == c)
+                            .map(|(k, w)| (*k, width_of(*k, *w))),
+                    })
+                    .collect();
+            }
         }
         keep -= 1;
     }
+}
+
+/// `from → to` in `w` cells: when it does not fit, each id is cut to its
+/// share (the sender to at most half), so the recipient stays readable.
+pub fn pair_text(from: &str, to: &str, w: u16) -> String {
+    use crate::sanitize::{fit, width};
+    let full = format!("{from} → {to}");
+    let w = w as usize;
+    if width(&full) <= w || w < 9 {
+        return full;
+    }
+    let room = w - 3;
+    let from_w = width(from)
+        .min(room / 2)
+        .max(room.saturating_sub(width(to)));
+    let to_w = room - from_w;
+    format!(
+        "{} → {}",
+        fit(from, from_w).trim_end(),
+        fit(to, to_w).trim_end()
+    )
 }
 
 fn status_style(theme: &Theme, s: Status) -> Style {
@@ -135,7 +192,13 @@ fn status_style(theme: &Theme, s: Status) -> Style {
     }
 }
 
-fn in_flight_glyph(k: ActionKind) -> &'static str {
+/// Before a row that arrived live and was not on screen yet.
+pub const UNSEEN_GLYPH: &str = "•";
+/// Before a marked row.
+pub const MARKED_GLYPH: &str = "✓";
+
+/// Before a row with an action in flight (or queued in an undo window).
+pub fn in_flight_glyph(k: ActionKind) -> &'static str {
     match k {
         ActionKind::Accept => "A",
         ActionKind::Reject => "R",
@@ -250,7 +313,11 @@ pub fn render(state: &State, theme: &Theme, pane: Pane, area: Rect, buf: &mut Bu
     buf.set_style(Rect::new(inner.x, y, inner.width, 1), theme.table_header);
     let mut x = inner.x + MARKERS;
     for (c, w) in &cols {
-        put(buf, x, y, *w, c.title(state, pane), theme.table_header);
+        let t = match c {
+            Col::Status if *w <= STATUS_NARROW => "ST",
+            _ => c.title(state, pane),
+        };
+        put(buf, x, y, *w, t, theme.table_header);
         x += w + 1;
     }
     let p = state.pane(pane);
@@ -363,8 +430,15 @@ fn row(
             in_flight_glyph(k),
             base.patch(theme.in_flight),
         ),
-        None if marked => put(buf, area.x + 1, y, 1, "✓", base),
-        None if e.fresh => put(buf, area.x + 1, y, 1, "•", base.patch(theme.status_pending)),
+        None if marked => put(buf, area.x + 1, y, 1, MARKED_GLYPH, base),
+        None if e.fresh => put(
+            buf,
+            area.x + 1,
+            y,
+            1,
+            UNSEEN_GLYPH,
+            base.patch(theme.status_pending),
+        ),
         None => {}
     }
     let mut x = area.x + MARKERS;
@@ -401,7 +475,11 @@ fn row(
                 }
             }
             Col::Status => {
-                let s = format!("{} {}", format::status_glyph(r.status), r.status.as_str());
+                let s = if w <= STATUS_NARROW {
+                    format::status_glyph(r.status).to_string()
+                } else {
+                    format!("{} {}", format::status_glyph(r.status), r.status.as_str())
+                };
                 let mut style = base.patch(status_style(theme, r.status));
                 if r.status == Status::Pending {
                     style = style.add_modifier(Modifier::BOLD);
@@ -410,7 +488,7 @@ fn row(
             }
             Col::Partner => {
                 let s = if state.role() == Some(Role::Operator) {
-                    format!("{} → {}", r.from_partner, r.to_partner)
+                    pair_text(&r.from_partner, &r.to_partner, w)
                 } else if r.to_partner == me {
                     r.from_partner.to_string()
                 } else {
@@ -461,7 +539,38 @@ mod tests {
         assert_eq!(width(&pair, Col::Company), 78);
         let used = |cols: &[(Col, u16)]| cols.iter().map(|(_, w)| w + 1).sum::<u16>();
         assert_eq!(used(&one), used(&pair), "the same total width");
-        // Narrow: nothing to spare, the same columns either way.
-        assert_eq!(columns(78, true), columns(78, false));
+        // At 80 columns the pair keeps both ids readable: the category
+        // gives way to it.
+        let at80 = columns(78, true);
+        assert_eq!(width(&at80, Col::Partner), PAIR_MIN);
+        assert!(!at80.iter().any(|(c, _)| *c == Col::Category));
+        assert!(width(&at80, Col::Company) >= COMPANY_MIN);
+        assert!(used(&at80) + MARKERS <= 79);
+    }
+
+    #[test]
+    fn narrow_tables_show_the_status_glyph_alone_before_dropping_value() {
+        // 60 columns (58 inside the box).
+        let cols = columns(58, false);
+        let names: Vec<Col> = cols.iter().map(|(c, _)| *c).collect();
+        assert!(names.contains(&Col::Value), "{cols:?}");
+        assert!(cols.contains(&(Col::Status, STATUS_NARROW)), "{cols:?}");
+        assert!(cols.iter().map(|(_, w)| w + 1).sum::<u16>() + MARKERS <= 59);
+        // At 80 the words stay.
+        assert!(columns(78, false).contains(&(Col::Status, 11)));
+    }
+
+    #[test]
+    fn the_pair_keeps_the_recipient_readable() {
+        assert_eq!(
+            pair_text("northwind-net", "acme-web", 24),
+            "northwind-net → acme-web"
+        );
+        let cut = pair_text("northwind-networks-eu", "acme-web-hosting", 24);
+        assert!(cut.ends_with("→ acme-web-h…"), "{cut}");
+        assert!(crate::sanitize::width(&cut) <= 24, "{cut}");
+        let short_to = pair_text("northwind-networks-eu", "acme", 24);
+        assert!(short_to.ends_with("→ acme"), "{short_to}");
+        assert!(crate::sanitize::width(&short_to) <= 24);
     }
 }
