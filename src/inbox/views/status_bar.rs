@@ -182,7 +182,6 @@ pub fn message_rows(state: &State, w: u16) -> Vec<String> {
 }
 
 /// Draws the status bar.
-/// Draws the status bar.
 pub fn render(state: &State, theme: &Theme, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, theme.status_bar);
     let max = area.right();
