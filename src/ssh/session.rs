@@ -126,7 +126,11 @@ pub(super) async fn run(
                     row_height,
                     ..
                 } => RemoteInput::Resize(clamp(col_width), clamp(row_height)),
-                ChannelMsg::Eof | ChannelMsg::Close => break,
+                // EOF is the client's stdin ending (`ssh host cmd <
+                // /dev/null` sends it at once): it may still be reading
+                // the output. Only a close means it went away.
+                ChannelMsg::Eof => continue,
+                ChannelMsg::Close => break,
                 _ => continue,
             };
             if tx.send(input).await.is_err() {
