@@ -175,7 +175,7 @@ async fn endless_large_pages_stop_at_the_byte_bound() {
 #[test]
 fn default_bounds_are_generous() {
     let limits = ListLimits::default();
-    assert_eq!(limits.max_items, 2_000_000);
-    assert_eq!(limits.max_bytes, 2 << 30);
-    assert_eq!(limits.max_pages(500), 8_001);
+    assert_eq!(limits.max_items, 200_000);
+    assert_eq!(limits.max_bytes, 512 << 20);
+    assert_eq!(limits.max_pages(500), 801);
 }

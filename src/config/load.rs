@@ -135,7 +135,7 @@ pub(super) fn load_inner(
     };
 
     let keymap = keep!(errors, keys_section(&root), BTreeMap::new());
-    let views = keep!(errors, views_section(&root, &mut errors), BTreeMap::new());
+    let views = keep!(errors, views_section(&root, &mut errors), Vec::new());
     let batch = keep!(
         errors,
         batch_section(&root, &mut errors),
@@ -330,12 +330,13 @@ fn keys_section(root: &Map<String, Value>) -> Result<BTreeMap<String, Vec<String
     Ok(keymap)
 }
 
-/// `[views]`: name → query.
+/// `[views]`: name → query, in the file's order (the tabs' order; the
+/// config crate's `preserve_order` keeps it).
 fn views_section(
     root: &Map<String, Value>,
     errors: &mut Vec<ConfigError>,
-) -> Result<BTreeMap<String, String>, ConfigError> {
-    let mut views = BTreeMap::new();
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut views: Vec<(String, String)> = Vec::new();
     if let Some(v) = root.get("views") {
         for (name, vv) in as_table(v, "views")? {
             let prefix = format!("views.{name}");
@@ -353,7 +354,8 @@ fn views_section(
                     });
                 }
             };
-            views.insert(name.clone(), q);
+            views.retain(|(n, _)| n != name);
+            views.push((name.clone(), q));
         }
     }
     Ok(views)

@@ -35,6 +35,8 @@
 
 mod error;
 mod load;
+mod origins;
+pub use origins::Origins;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -314,8 +316,8 @@ pub struct Settings {
     /// with [`keys::parse`]); an empty list unbinds the command. Commands not
     /// listed keep their default keys.
     pub keys: BTreeMap<String, Vec<String>>,
-    /// Saved views: name → query.
-    pub views: BTreeMap<String, String>,
+    /// Saved views: name → query, in the config file's order.
+    pub views: Vec<(String, String)>,
     /// `[batch]`.
     pub batch: BatchSettings,
     /// `ui.max_fps`: at most this many frames a second (`None`: only the
@@ -352,7 +354,7 @@ impl Default for Settings {
             layout: Layout::Auto,
             log_file: default_log_file(&HashMap::new()),
             keys: BTreeMap::new(),
-            views: BTreeMap::new(),
+            views: Vec::new(),
             batch: BatchSettings::default(),
             max_fps: None,
             link_baud: None,

@@ -709,11 +709,11 @@ fn keys_views_and_batch() {
     assert_eq!(s.keys.get("quit"), Some(&Vec::new()));
     assert_eq!(s.keys.get("help"), Some(&Vec::new()));
     assert_eq!(s.keys.len(), 4);
-    assert_eq!(
-        s.views.get("hot").map(String::as_str),
-        Some("status:pending value:>50k")
-    );
-    assert_eq!(s.views.get("Mine").map(String::as_str), Some("to:acme-web"));
+    assert_eq!(view(&s, "hot"), Some("status:pending value:>50k"));
+    assert_eq!(view(&s, "Mine"), Some("to:acme-web"));
+    // The tabs keep the file's order, not the names' order.
+    let names: Vec<&str> = s.views.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["hot", "Mine"]);
     // Several keys from one environment variable.
     fx.set("LEADX_KEYS__ACCEPT", "a  shift-a");
     assert_eq!(
@@ -995,4 +995,12 @@ fn expand_home_takes_tilde_and_tilde_slash_only() {
         super::expand_home("~/x", None),
         std::path::PathBuf::from("~/x")
     );
+}
+
+/// A saved view's query by name.
+fn view<'a>(s: &'a Settings, name: &str) -> Option<&'a str> {
+    s.views
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, q)| q.as_str())
 }

@@ -110,6 +110,7 @@ pub async fn run(settings: Settings, client: Client) -> anyhow::Result<()> {
 
     let mut state = initial_state(&settings, &client, keymap);
     (state.mouse, state.notify) = (settings.mouse, settings.notify.clone());
+    state.origins = config::Origins::of(&settings);
     let env = config::process_env();
     let theme_dir = config::user_theme_dir(&env);
     state.themes = theme::available(theme_dir.as_deref());

@@ -146,6 +146,10 @@ pub struct State {
     pub me: Option<Me>,
     /// The live server's URL, for the header (sanitized).
     pub server: String,
+    /// Where the server URL and the token came from (flag, environment,
+    /// config file, profile), to say what to change when the first load
+    /// fails; empty where not known (an SSH session).
+    pub origins: crate::config::Origins,
     /// How many servers the client may use (`server.url` may name several);
     /// with more than one, the status bar names the live one.
     pub servers: usize,
@@ -265,6 +269,7 @@ impl State {
             active: Pane::Incoming,
             me: None,
             server: server.into(),
+            origins: crate::config::Origins::default(),
             servers: 1,
             readonly,
             partners: Vec::new(),

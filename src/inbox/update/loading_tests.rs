@@ -268,3 +268,51 @@ fn reload_lists_again_without_restarting_the_feed() {
     );
     assert!(fx.is_empty());
 }
+
+/// Issue 9, item 10: the first load that fails names the URL tried, where
+/// it came from and what to change; a refused token names its source and
+/// whom to ask. Once something loaded, the plain words come back.
+#[test]
+fn the_first_failed_load_names_the_url_its_origin_and_the_fix() {
+    let mut s = State::new("http://127.0.0.1:1", false, KeyMap::defaults(), "k", t(NOW));
+    s.origins = crate::config::Origins {
+        url: "http://127.0.0.1:1".into(),
+        url_origin: "--server".into(),
+        token_origin: "environment variable LEADX_SERVER__TOKEN".into(),
+    };
+    update(
+        &mut s,
+        Msg::LoadRetrying {
+            what: "your account".into(),
+            error: "server unreachable: connection refused".into(),
+            retry_in_ms: 1000,
+            at: t(NOW),
+        },
+    );
+    assert_eq!(
+        status_text(&s),
+        "cannot reach the server at http://127.0.0.1:1 (from --server): server unreachable: \
+         connection refused; check that the host and port are right and the server runs, or \
+         change --server; retrying"
+    );
+    update(
+        &mut s,
+        Msg::Me(Err("unauthenticated: unknown token".into())),
+    );
+    let text = status_text(&s);
+    assert!(
+        text.contains("refused the token from environment variable LEADX_SERVER__TOKEN"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("ask your exchange's admin for a new token"),
+        "{text}"
+    );
+    // Without origins (an SSH session), the plain words.
+    let mut s = State::new("https://x", false, KeyMap::defaults(), "k", t(NOW));
+    update(&mut s, Msg::Me(Err("server unreachable: timed out".into())));
+    assert_eq!(
+        status_text(&s),
+        "cannot load your account: server unreachable: timed out"
+    );
+}

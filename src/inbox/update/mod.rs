@@ -155,11 +155,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Me(Err(e)) => {
             note_refusal(state, &e);
             state.load_error = Some(sanitize::clean_line(&e));
-            say(
-                state,
-                Level::Error,
-                format!("cannot load your account: {}", sanitize::clean_line(&e)),
-            );
+            let text = first_load_failed(state, &e).unwrap_or_else(|| {
+                format!("cannot load your account: {}", sanitize::clean_line(&e))
+            });
+            say(state, Level::Error, text);
             true
         }
         Msg::Partners(Ok(list)) => {
@@ -219,15 +218,22 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     reason: sanitize::clean_line(&error),
                 };
             }
-            say(
-                state,
-                Level::Error,
-                format!(
+            // Nothing has loaded yet: say which URL was tried, where it
+            // came from and what to change.
+            let first = state
+                .me
+                .is_none()
+                .then(|| first_load_failed(state, &error))
+                .flatten();
+            let text = match first {
+                Some(t) => format!("{t}; retrying"),
+                None => format!(
                     "cannot load {}: {}; retrying",
                     sanitize::clean_line(&what),
                     sanitize::clean_line(&error)
                 ),
-            );
+            };
+            say(state, Level::Error, text);
             true
         }
         Msg::ActionRetrying { op, error } => {
@@ -305,3 +311,21 @@ mod sort_tests;
 mod test_support;
 #[cfg(test)]
 mod yank_tests;
+
+/// Before anything has loaded, a failure is most often a wrong address or
+/// token: the URL tried, where it came from and what to change (or, for a
+/// refused token, where the token came from and whom to ask). `None` when
+/// the origins are not known (an SSH session) or once something loaded.
+fn first_load_failed(state: &State, error: &str) -> Option<String> {
+    let o = &state.origins;
+    if state.me.is_some() || o.url_origin.is_empty() {
+        return None;
+    }
+    let error = sanitize::clean_line(error);
+    let text = if error.starts_with("unauthenticated: ") {
+        o.refused_token(&error)
+    } else {
+        o.unreachable(&error)
+    };
+    Some(sanitize::clean_line(&text))
+}
