@@ -4,6 +4,7 @@
 
 pub mod detail;
 pub mod header;
+pub mod compose;
 pub mod help;
 #[cfg(test)]
 mod help_tests;
