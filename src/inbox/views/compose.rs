@@ -46,11 +46,7 @@ pub fn render(state: &State, f: &ComposeForm, theme: &Theme, area: Rect, frame: 
             .take(value_w as usize)
             .collect();
         let mark = if f.errors[i].is_some() { "✕" } else { " " };
-        let label = format!(
-            "{}{}",
-            field.label,
-            if field.required { "*" } else { "" }
-        );
+        let label = format!("{}{}", field.label, if field.required { "*" } else { "" });
         let mut label_style = theme.detail_label;
         if focused {
             label_style = label_style.add_modifier(Modifier::BOLD);
@@ -67,7 +63,8 @@ pub fn render(state: &State, f: &ComposeForm, theme: &Theme, area: Rect, frame: 
         ]);
         frame.render_widget(Paragraph::new(line), Rect::new(inner.x, y, inner.width, 1));
         if focused && !f.sending {
-            let cx = inner.x + 1 + LABEL_W + 1 + input.visual_cursor().saturating_sub(scroll) as u16;
+            let cx =
+                inner.x + 1 + LABEL_W + 1 + input.visual_cursor().saturating_sub(scroll) as u16;
             frame.set_cursor_position(Position::new(cx.min(inner.right().saturating_sub(1)), y));
         }
     }

@@ -2,9 +2,9 @@
 //! per area. Text in the state is already sanitized (see
 //! [`super::update`]); views only fit it to columns.
 
+pub mod compose;
 pub mod detail;
 pub mod header;
-pub mod compose;
 pub mod help;
 #[cfg(test)]
 mod help_tests;

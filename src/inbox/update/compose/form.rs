@@ -174,16 +174,18 @@ pub fn check(
     for (i, f) in FIELDS.iter().enumerate() {
         let v = line(i);
         let r = match f.path {
-            "lead.company" | "lead.category" => {
-                required_line(f.path, v.as_deref()).map(|_| ()).map_err(message)
-            }
+            "lead.company" | "lead.category" => required_line(f.path, v.as_deref())
+                .map(|_| ())
+                .map_err(message),
             "lead.summary" | "note" => check_text(f.path, v.as_deref()).map_err(message),
-            "lead.contact_email" => check_line(f.path, v.as_deref())
-                .map_err(message)
-                .and_then(|()| match v.as_deref().and_then(email_problem) {
-                    Some(why) => Err(format!("not an email address ({why})")),
-                    None => Ok(()),
-                }),
+            "lead.contact_email" => {
+                check_line(f.path, v.as_deref())
+                    .map_err(message)
+                    .and_then(|()| match v.as_deref().and_then(email_problem) {
+                        Some(why) => Err(format!("not an email address ({why})")),
+                        None => Ok(()),
+                    })
+            }
             "lead.currency" => check_currency(f.path, lead.currency.as_deref())
                 .map(|_| ())
                 .map_err(message),
@@ -208,7 +210,11 @@ pub fn check(
     let commission = match line(11).map(|t| number(&t, "the commission")) {
         None => None,
         Some(r) => {
-            let r = r.and_then(|n| check_commission("commission", Some(n)).map(|()| n).map_err(message));
+            let r = r.and_then(|n| {
+                check_commission("commission", Some(n))
+                    .map(|()| n)
+                    .map_err(message)
+            });
             keep(11, r.clone().map(|_| ()));
             r.ok()
         }
@@ -238,5 +244,9 @@ pub fn check(
     {
         errs.push((at(field.as_deref().unwrap_or("")), message));
     }
-    if errs.is_empty() { Ok(request) } else { Err(errs) }
+    if errs.is_empty() {
+        Ok(request)
+    } else {
+        Err(errs)
+    }
 }

@@ -20,7 +20,11 @@ pub use form::{ComposeForm, FIELDS, TO};
 /// `n`: opens an empty form, unless this user may not send.
 pub(crate) fn open(state: &mut State, fx: &mut Vec<Effect>) -> bool {
     if let Some(why) = may_not_act(state, "send") {
-        say(state, Level::Error, format!("cannot write a new lead: {why}"));
+        say(
+            state,
+            Level::Error,
+            format!("cannot write a new lead: {why}"),
+        );
         return true;
     }
     if state.partners.is_empty() {

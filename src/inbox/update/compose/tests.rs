@@ -18,7 +18,10 @@ fn form(s: &State) -> &ComposeForm {
 }
 
 fn status(s: &State) -> String {
-    s.status.as_ref().map(|m| m.text.clone()).unwrap_or_default()
+    s.status
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
 }
 
 fn at(label: &str) -> usize {
@@ -50,7 +53,11 @@ fn read_only_users_cannot_open_it_and_are_told_why() {
         let mut s = loaded(role, sample());
         update(&mut s, key('n'));
         assert!(s.popup.is_none(), "{role:?}");
-        assert!(status(&s).starts_with("cannot write a new lead"), "{role:?}: {}", status(&s));
+        assert!(
+            status(&s).starts_with("cannot write a new lead"),
+            "{role:?}: {}",
+            status(&s)
+        );
     }
     let mut s = loaded(Role::Agent, sample());
     s.readonly = true;
@@ -75,11 +82,26 @@ fn every_wrong_field_gets_its_own_error_and_nothing_is_sent() {
     assert_eq!(err("To"), "you cannot send a referral to yourself");
     assert_eq!(err("Company"), "lead.company is required");
     assert_eq!(err("Category"), "lead.category is required");
-    assert!(err("Email").starts_with("not an email address"), "{}", err("Email"));
-    assert_eq!(err("Value"), crate::money::parse_amount("12,5k").unwrap_err());
+    assert!(
+        err("Email").starts_with("not an email address"),
+        "{}",
+        err("Email")
+    );
+    assert_eq!(
+        err("Value"),
+        crate::money::parse_amount("12,5k").unwrap_err()
+    );
     assert!(err("Currency").contains("ISO 4217"), "{}", err("Currency"));
-    assert!(err("Commission %").contains("between 0 and 100"), "{}", err("Commission %"));
-    assert!(err("Expires (h)").contains("between 1 and 720"), "{}", err("Expires (h)"));
+    assert!(
+        err("Commission %").contains("between 0 and 100"),
+        "{}",
+        err("Commission %")
+    );
+    assert!(
+        err("Expires (h)").contains("between 1 and 720"),
+        "{}",
+        err("Expires (h)")
+    );
     assert_eq!(f.errors[at("Domain")], None);
     // The cursor goes to the first mistake; typing there clears its error.
     assert_eq!(f.focus, TO);
@@ -91,7 +113,10 @@ fn every_wrong_field_gets_its_own_error_and_nothing_is_sent() {
     fill(&mut s, "To", "pixel-forj");
     update(&mut s, ctrl_s());
     let e = form(&s).errors[TO].clone().unwrap_or_default();
-    assert!(e.contains("no partner \"pixel-forj\"") && e.contains("pixel-forge"), "{e}");
+    assert!(
+        e.contains("no partner \"pixel-forj\"") && e.contains("pixel-forge"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -109,7 +134,11 @@ fn the_picker_cycles_partners_by_prefix_and_skips_my_own() {
     update(&mut s, code(KeyCode::Down));
     assert_eq!(form(&s).inputs[TO].value(), "pixel-forge");
     update(&mut s, code(KeyCode::Down));
-    assert_eq!(form(&s).inputs[TO].value(), "pixel-forge", "one match cycles to itself");
+    assert_eq!(
+        form(&s).inputs[TO].value(),
+        "pixel-forge",
+        "one match cycles to itself"
+    );
 }
 
 #[test]
@@ -126,14 +155,23 @@ fn a_valid_form_sends_the_parsed_request_with_a_key() {
     fill(&mut s, "Expires (h)", "48");
     // Enter on the last field sends.
     let fx = update(&mut s, code(KeyCode::Enter));
-    let [Effect::SendLead { request, idempotency_key }] = fx.as_slice() else {
+    let [
+        Effect::SendLead {
+            request,
+            idempotency_key,
+        },
+    ] = fx.as_slice()
+    else {
         panic!("expected one SendLead, got {fx:?}");
     };
     assert_eq!(request.to_partner, "hostly");
     assert_eq!(request.lead.company.as_deref(), Some("Globex"));
     assert_eq!(request.lead.category.as_deref(), Some("hosting"));
     assert_eq!(request.lead.domain.as_deref(), Some("globex.example"));
-    assert_eq!(request.lead.contact_email.as_deref(), Some("hank@globex.example"));
+    assert_eq!(
+        request.lead.contact_email.as_deref(),
+        Some("hank@globex.example")
+    );
     assert_eq!(request.lead.est_value_cents, Some(1_250_000));
     assert_eq!(request.lead.currency.as_deref(), Some("EUR"));
     assert_eq!(request.lead.contact_name, None);
@@ -149,7 +187,11 @@ fn a_valid_form_sends_the_parsed_request_with_a_key() {
     r.lead.company = "Globex".into();
     update(&mut s, Msg::LeadSent(Ok(r)));
     assert!(s.popup.is_none());
-    assert!(status(&s).contains("sent Globex to hostly: r_new"), "{}", status(&s));
+    assert!(
+        status(&s).contains("sent Globex to hostly: r_new"),
+        "{}",
+        status(&s)
+    );
 }
 
 #[test]
@@ -185,7 +227,10 @@ fn a_refusal_lands_on_its_field_and_keeps_the_draft() {
             message: "a lead for globex.example is already open: r_1".into(),
         })),
     );
-    assert_eq!(form(&s).error.as_deref(), Some("a lead for globex.example is already open: r_1"));
+    assert_eq!(
+        form(&s).error.as_deref(),
+        Some("a lead for globex.example is already open: r_1")
+    );
     assert_eq!(update(&mut s, ctrl_s()).len(), 1);
 }
 
