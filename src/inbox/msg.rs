@@ -77,7 +77,7 @@ pub enum Msg {
         at: Timestamp,
     },
     /// The answer to [`Effect::SendLead`].
-    LeadSent(Result<Referral, LeadRefusal>),
+    LeadSent(Result<Box<Referral>, LeadRefusal>),
     /// Something happened on the live feed.
     Feed(FeedMsg),
     /// A batch chunk failed for now (network, 5xx) and is being retried

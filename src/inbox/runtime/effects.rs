@@ -189,7 +189,7 @@ impl Runner {
                 tracing::info!(to = %request.to_partner, "sending a new lead");
                 self.spawn(async move {
                     let result = send_lead(&client, &request, &idempotency_key).await;
-                    let _ = tx.send(Msg::LeadSent(result));
+                    let _ = tx.send(Msg::LeadSent(result.map(Box::new)));
                 });
             }
         }

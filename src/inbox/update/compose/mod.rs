@@ -122,7 +122,7 @@ fn submit(state: &mut State, fx: &mut Vec<Effect>) -> bool {
 }
 
 /// The server's answer to [`Effect::SendLead`].
-pub(crate) fn on_sent(state: &mut State, result: Result<Referral, LeadRefusal>) -> bool {
+pub(crate) fn on_sent(state: &mut State, result: Result<Box<Referral>, LeadRefusal>) -> bool {
     match result {
         Ok(r) => {
             if matches!(state.popup, Some(Popup::Compose(_))) {

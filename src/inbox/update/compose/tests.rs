@@ -185,7 +185,7 @@ fn a_valid_form_sends_the_parsed_request_with_a_key() {
     // A second send gets a fresh key.
     let mut r = referral("r_new", "acme-web", "hostly", "Globex", 0);
     r.lead.company = "Globex".into();
-    update(&mut s, Msg::LeadSent(Ok(r)));
+    update(&mut s, Msg::LeadSent(Ok(Box::new(r))));
     assert!(s.popup.is_none());
     assert!(
         status(&s).contains("sent Globex to hostly: r_new"),
