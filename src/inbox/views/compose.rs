@@ -80,7 +80,9 @@ pub fn render(state: &State, f: &ComposeForm, theme: &Theme, area: Rect, frame: 
         .map(|e| Line::from(Span::styled(format!("✕ {e}"), theme.error)))
         .unwrap_or_else(|| {
             if f.focus == TO {
-                let ids = candidates(&state.partners, state.my_partner(), f.inputs[TO].value());
+                // While cycling, the partners of the prefix typed before.
+                let prefix = f.cycle.as_ref().map_or(f.inputs[TO].value(), |(p, _)| p);
+                let ids = candidates(&state.partners, state.my_partner(), prefix);
                 Line::from(Span::styled(
                     format!("partners: {}", ids.join(" ")),
                     theme.dim,
