@@ -55,6 +55,12 @@ pub const FIELDS: &[Field] = &[
 /// Index of the `To` field (the partner picker).
 pub const TO: usize = 0;
 
+/// Whether field `i` is a long text (summary, note): `Ctrl-E` edits it in
+/// `$EDITOR`, as any note.
+pub fn is_long(i: usize) -> bool {
+    FIELDS.get(i).is_some_and(|f| f.limit == MAX_TEXT_CHARS)
+}
+
 /// The form: what was typed, where the cursor is, what is wrong.
 #[derive(Debug, Clone, Default)]
 pub struct ComposeForm {

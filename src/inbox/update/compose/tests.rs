@@ -259,3 +259,28 @@ fn the_form_at_80x24() {
     update(&mut s, ctrl_s());
     insta::assert_snapshot!(drawn(&s));
 }
+
+#[test]
+fn ctrl_e_edits_the_summary_and_the_note_in_the_editor() {
+    use crate::inbox::msg::{TermDone, TermEffect};
+    let mut s = opened();
+    let ctrl_e = Msg::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::CONTROL));
+    // Not on a one-line field.
+    update(&mut s, ctrl_e.clone());
+    assert!(
+        status(&s).contains("this field is not one"),
+        "{}",
+        status(&s)
+    );
+    fill(&mut s, "Note", "call");
+    let fx = update(&mut s, ctrl_e);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Terminal(TermEffect::EditNote(t))] if t == "call"),
+        "{fx:?}"
+    );
+    update(
+        &mut s,
+        Msg::Terminal(TermDone::Edited(Ok("call\nafter five\n".into()))),
+    );
+    assert_eq!(form(&s).inputs[at("Note")].value(), "call after five");
+}
