@@ -106,6 +106,8 @@ pub const COMMANDS: &[&str] = &[
     "detail_down",
     "detail_up",
     "detail_full",
+    // issue 9, item 21
+    "new_lead",
 ];
 
 const TOP_KEYS: &[&str] = &[

@@ -85,6 +85,8 @@ pub enum Command {
     DetailDown,
     DetailUp,
     DetailFull,
+    // issue 9, item 21: a new lead from the inbox
+    NewLead,
 }
 
 /// One row of the command table.
@@ -488,6 +490,16 @@ pub const COMMANDS: &[CommandInfo] = &[
         contexts: LIST,
         acts: false,
     },
+    // issue 9, item 21: a new lead from the inbox
+    CommandInfo {
+        command: Command::NewLead,
+        name: "new_lead",
+        default_keys: &["n"],
+        hint: None,
+        help: "Write a new lead and send it to a partner",
+        contexts: LIST,
+        acts: true,
+    },
 ];
 
 impl Command {
@@ -547,7 +559,7 @@ mod tests {
 
     #[test]
     fn config_names_are_the_agreed_ones() {
-        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view suspend open_site open_mail edit_note yank yank_menu messages detail_down detail_up detail_full";
+        let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view suspend open_site open_mail edit_note yank yank_menu messages detail_down detail_up detail_full new_lead";
         let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
         assert_eq!(names.join(" "), agreed);
     }

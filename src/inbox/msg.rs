@@ -76,6 +76,8 @@ pub enum Msg {
         /// When it arrived.
         at: Timestamp,
     },
+    /// The answer to [`Effect::SendLead`].
+    LeadSent(Result<Box<Referral>, LeadRefusal>),
     /// Something happened on the live feed.
     Feed(FeedMsg),
     /// A batch chunk failed for now (network, 5xx) and is being retried
@@ -249,6 +251,24 @@ pub enum Effect {
     /// Put this text on the clipboard: the runtime writes it to the
     /// terminal as OSC 52 ([`super::update::yank::osc52`]).
     Copy(String),
+    /// `POST /v1/referrals` (the `n` form); network/5xx failures retried
+    /// with the same key until the answer is definite.
+    SendLead {
+        /// The body, checked by the form.
+        request: crate::wire::CreateReferral,
+        /// Fresh per send, the same on every retry.
+        idempotency_key: String,
+    },
+}
+
+/// Why the server refused a new lead: its message, and the field it
+/// blamed (`lead.company`) when it named one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadRefusal {
+    /// The field path, on a 422.
+    pub field: Option<String>,
+    /// What the server (or the network) said.
+    pub message: String,
 }
 
 /// What only the local terminal front end can do: leave the screen for a

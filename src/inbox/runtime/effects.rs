@@ -16,10 +16,10 @@ use crate::client::{
     watch,
 };
 use crate::config::Settings;
-use crate::inbox::msg::{ActionOutcome, Effect, ExportFormat, FeedMsg, Msg, OpId};
+use crate::inbox::msg::{ActionOutcome, Effect, ExportFormat, FeedMsg, LeadRefusal, Msg, OpId};
 use crate::theme::{self, Theme};
 use crate::wire::BatchAction as ActionRequest;
-use crate::wire::{ErrorCode, Referral, now_seconds};
+use crate::wire::{CreateReferral, ErrorCode, Referral, now_seconds};
 
 /// The effect runner: spawns tasks that answer with `Msg`s.
 pub(crate) struct Runner {
@@ -181,6 +181,17 @@ impl Runner {
                     });
                 });
             }
+            Effect::SendLead {
+                request,
+                idempotency_key,
+            } => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                tracing::info!(to = %request.to_partner, "sending a new lead");
+                self.spawn(async move {
+                    let result = send_lead(&client, &request, &idempotency_key).await;
+                    let _ = tx.send(Msg::LeadSent(result.map(Box::new)));
+                });
+            }
         }
         false
     }
@@ -307,6 +318,29 @@ async fn send_action(
             message: e.to_string(),
         },
     }
+}
+
+/// `POST /v1/referrals` with one key until the answer is definite.
+async fn send_lead(
+    client: &Client,
+    request: &CreateReferral,
+    key: &str,
+) -> Result<Referral, LeadRefusal> {
+    retry_until_definite(
+        Runner::backoff(),
+        || client.send(request, key),
+        |n, e, wait| {
+            tracing::warn!(attempt = n, error = %e, ?wait, "new lead not answered, retrying with the same key");
+        },
+    )
+    .await
+    .map_err(|e| LeadRefusal {
+        field: match &e {
+            ClientError::Api { error, .. } => error.field.clone(),
+            _ => None,
+        },
+        message: e.to_string(),
+    })
 }
 
 /// Follows the feed and relays it as `Msg::Feed`, stamped with the time.

@@ -120,4 +120,6 @@ pub enum Popup {
         /// The highlighted row of [`crate::inbox::update::yank::CHOICES`].
         selected: usize,
     },
+    /// `n`: a new lead.
+    Compose(Box<crate::inbox::update::compose::ComposeForm>),
 }

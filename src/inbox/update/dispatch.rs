@@ -29,6 +29,12 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> b
         Some(Command::EditNote) => return super::open::edit_note(state, fx),
         _ => {}
     }
+    if matches!(state.popup, Some(Popup::Compose(_))) {
+        if cmd == Some(Command::Quit) {
+            return quit(state, fx);
+        }
+        return super::compose::on_key(state, &ev, fx);
+    }
     match ctx {
         Context::List => match cmd {
             Some(c) => {
@@ -170,6 +176,7 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         Command::DetailDown => return detail_scroll(state, 1),
         Command::DetailUp => return detail_scroll(state, -1),
         Command::DetailFull => return detail_full(state),
+        Command::NewLead => return super::compose::open(state, fx),
         _ => {}
     }
     match cmd {
@@ -325,7 +332,8 @@ pub(crate) fn on_list_command(state: &mut State, cmd: Command, fx: &mut Vec<Effe
         | Command::Messages
         | Command::DetailDown
         | Command::DetailUp
-        | Command::DetailFull => false,
+        | Command::DetailFull
+        | Command::NewLead => false,
     }
 }
 
@@ -338,6 +346,8 @@ impl State {
             Some(Popup::ConfirmQuit) => Context::Confirm,
             Some(Popup::BatchConfirm | Popup::BatchResults { .. }) => Context::Batch,
             Some(Popup::Yank { .. }) => Context::Choice,
+            // Printable keys are typed into its fields.
+            Some(Popup::Compose(_)) => Context::Note,
             Some(Popup::Reject(p)) => {
                 if p.note.is_some() {
                     Context::Note

@@ -19,6 +19,7 @@ use crate::wire::Role;
 
 pub mod actions;
 pub mod batch;
+pub mod compose;
 pub mod detail;
 pub mod dispatch;
 pub mod feed;
@@ -259,6 +260,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             on_action_done(state, op, outcome);
             true
         }
+        Msg::LeadSent(result) => compose::on_sent(state, result),
         Msg::Feed(f) => notify::on_feed_notify(state, f, &mut fx),
     };
     if changed {

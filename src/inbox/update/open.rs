@@ -107,6 +107,8 @@ fn note_input(state: &mut State) -> Option<&mut Input> {
         Popup::Reject(p) => p.note.as_mut(),
         Popup::Forward(p) => p.picked.as_mut().map(|(_, note)| note),
         Popup::Close(p) if p.step == CloseStep::Note => Some(&mut p.note),
+        // The new-lead form's long fields (both 4000 characters).
+        Popup::Compose(f) if super::compose::form::is_long(f.focus) => Some(&mut f.inputs[f.focus]),
         _ => None,
     }
 }

@@ -2,6 +2,7 @@
 //! per area. Text in the state is already sanitized (see
 //! [`super::update`]); views only fit it to columns.
 
+pub mod compose;
 pub mod detail;
 pub mod header;
 pub mod help;

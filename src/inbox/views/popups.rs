@@ -38,6 +38,7 @@ pub fn render(state: &State, theme: &Theme, area: Rect, frame: &mut Frame) {
             }
         }
         Some(Popup::Yank { selected }) => yank_menu(*selected, theme, area, frame),
+        Some(Popup::Compose(f)) => super::compose::render(state, f, theme, area, frame),
     }
 }
 
