@@ -309,6 +309,27 @@ impl Client {
         })
     }
 
+    /// The same servers and settings for another token, over this
+    /// client's connection pools and TLS setup: many users' clients in one
+    /// process (the SSH front end's sessions) share one transport instead
+    /// of building two each.
+    pub fn for_token(&self, token: &str) -> Result<Self, ClientError> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| ClientError::Network("the token is not printable ASCII".into()))?;
+        auth.set_sensitive(true);
+        let mut config = self.inner.config.clone();
+        config.token = token.to_owned();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http: self.inner.http.clone(),
+                stream_http: self.inner.stream_http.clone(),
+                servers: Servers::new(self.inner.servers.urls().to_vec()),
+                auth,
+                config,
+            }),
+        })
+    }
+
     /// The configuration this client was built from.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config

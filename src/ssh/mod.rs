@@ -82,6 +82,9 @@ struct Shared {
     store: SharedStore,
     /// The HTTP API the sessions' clients talk to.
     api_url: String,
+    /// One HTTP transport for every session's client
+    /// ([`crate::client::Client::for_token`]).
+    transport: crate::client::Client,
     sessions: Arc<SessionTokens>,
     revocations: Arc<Revocations>,
     failures: FailureThrottle,
@@ -139,9 +142,16 @@ pub async fn start(
     } else {
         api.ip()
     };
+    let api_url = format!("http://{}", SocketAddr::new(api_ip, api.port()));
+    let transport = crate::client::Client::new(crate::client::ClientConfig::new(
+        api_url.clone(),
+        String::new(),
+    ))
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let shared = Arc::new(Shared {
         store,
-        api_url: format!("http://{}", SocketAddr::new(api_ip, api.port())),
+        transport,
+        api_url,
         sessions: server.sessions.clone(),
         revocations: server.revocations.clone(),
         failures: FailureThrottle::new(config.auth_failures_per_minute),

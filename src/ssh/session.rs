@@ -11,7 +11,6 @@ use russh::{Channel, ChannelMsg, ChannelWriteHalf};
 use tokio::sync::mpsc;
 
 use super::{Shared, exec};
-use crate::client::{Client, ClientConfig};
 use crate::config::Settings;
 use crate::domain::Actor;
 use crate::inbox::app::{Remote, run_remote};
@@ -146,7 +145,7 @@ pub(super) async fn run(
                 token: token.clone(),
                 ..Settings::default()
             };
-            let client = Client::new(ClientConfig::new(shared.api_url.clone(), token.clone()));
+            let client = shared.transport.for_token(&token);
             let work = async {
                 let client = client.map_err(|e| anyhow::anyhow!("{e}"))?;
                 let remote = Remote {
