@@ -103,6 +103,9 @@ pub const COMMANDS: &[&str] = &[
     "open_site",
     "open_mail",
     "edit_note",
+    // issue 9, item 6 (copy)
+    "yank",
+    "yank_menu",
     // issue 9, reading at 80x24
     "messages",
     "detail_down",

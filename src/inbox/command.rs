@@ -557,6 +557,18 @@ mod tests {
         assert_eq!(Command::from_name("nope"), None);
     }
 
+    /// `config` checks `[keys]` against its own list of command names
+    /// (it may not import the inbox): the two lists must name the same
+    /// commands, or a key in the config is refused or ignored.
+    #[test]
+    fn config_knows_every_command_of_the_table() {
+        let mut table: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        let mut config: Vec<&str> = crate::config::COMMANDS.to_vec();
+        table.sort_unstable();
+        config.sort_unstable();
+        assert_eq!(config, table);
+    }
+
     #[test]
     fn config_names_are_the_agreed_ones() {
         let agreed = "up down top bottom page_up page_down next_pane prev_pane pane_incoming pane_outgoing toggle_detail accept reject forward withdraw close filter reload redraw help quit command toggle_mark mark_range mark_all invert_marks undo sort_next sort_reverse next_view suspend open_site open_mail edit_note yank yank_menu messages detail_down detail_up detail_full new_lead";
