@@ -21,12 +21,16 @@ use crate::store::{IdemClaim, IdemSave, RenderResponse, SharedStore, StoredRespo
 use crate::wire::{ErrorCode, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 
 /// A claimed key: given back to the store when dropped (a kept response
-/// is never dropped by that; see [`crate::store::Store::idem_release`]).
+/// is never dropped by that; see [`crate::store::Store::idem_release`]),
+/// or ended with [`Claim::kept`] once its response is kept.
 pub struct Claim {
     pub user_id: String,
     pub key: String,
     pub request_hash: String,
     store: SharedStore,
+    /// Whether the response is kept under the key (then the claim is
+    /// finished, not released: on PostgreSQL no round trip at all).
+    kept: bool,
 }
 
 impl std::fmt::Debug for Claim {
@@ -45,9 +49,15 @@ impl Drop for Claim {
             std::mem::take(&mut self.user_id),
             std::mem::take(&mut self.key),
         );
+        let kept = self.kept;
         let release = async move {
-            if let Err(e) = store.idem_release(&user_id, &key).await {
-                tracing::warn!(error = %e, "could not release an idempotency claim");
+            let ended = if kept {
+                store.idem_finish(&user_id, &key).await
+            } else {
+                store.idem_release(&user_id, &key).await
+            };
+            if let Err(e) = ended {
+                tracing::warn!(error = %e, "could not end an idempotency claim");
             }
         };
         // A store whose release is immediate (SQLite's claims are in
@@ -64,6 +74,12 @@ impl Drop for Claim {
 }
 
 impl Claim {
+    /// Ends the claim of a request whose response the store has kept (the
+    /// write that carried it committed, or `save_response` succeeded).
+    pub fn kept(mut self) {
+        self.kept = true;
+    }
+
     /// Asks the store to keep the answer with the write it goes with.
     pub fn save_with(&self, render: RenderResponse) -> IdemSave {
         IdemSave {
@@ -109,6 +125,7 @@ pub async fn begin(
             key,
             request_hash,
             store: state.store.clone(),
+            kept: false,
         })),
         IdemClaim::InFlight => Err(axum::response::IntoResponse::into_response(HttpError::new(
             ErrorCode::IdempotencyInFlight,
@@ -137,8 +154,9 @@ pub async fn finish_error(state: &Arc<AppState>, claim: Option<Claim>, err: Http
             .store
             .save_response(&claim.user_id, &claim.key, &claim.request_hash, response)
             .await;
-        if saved.is_err() {
-            tracing::warn!("could not keep an idempotent error response");
+        match saved {
+            Ok(()) => claim.kept(),
+            Err(_) => tracing::warn!("could not keep an idempotent error response"),
         }
     }
     json_response(status, body)

@@ -1,5 +1,7 @@
 //! Revoked tokens lose their open live feeds: a revoked user's REST calls
-//! are refused at once (every request authenticates), but an event stream
+//! are refused at once (every request authenticates; on PostgreSQL a
+//! server's cached token look-ups are dropped when the change's
+//! notification arrives, milliseconds after it commits), but an event stream
 //! authenticated once would go on. Each server watches the store for users
 //! revoked since it last looked (one query a second, whatever the number
 //! of streams, and whichever server or admin CLI revoked them) and tells

@@ -52,7 +52,7 @@ pub async fn create(
     let render = move |results: &[ItemResult]| render_created(&render_actor, &results[0]);
     let idem = claim.as_ref().map(|c| c.save_with(Box::new(render)));
     let result = state.store.create(&actor, request, idem).await;
-    drop(claim);
+    end_claim(claim, result.is_ok());
     match result.map_err(HttpError::from) {
         Ok(item) => to_response(render_created(&actor, &item)),
         Err(e) => e.into_response(),
@@ -103,7 +103,7 @@ pub async fn act(
     let render = move |results: &[ItemResult]| render_single(&render_actor, &results[0]);
     let idem = claim.as_ref().map(|c| c.save_with(Box::new(render)));
     let results = apply(&state, &actor, vec![item], idem).await;
-    drop(claim);
+    end_claim(claim, results.is_ok());
     match results {
         Ok(results) => to_response(render_single(&actor, &results[0])),
         Err(e) => e.into_response(),
@@ -148,13 +148,16 @@ pub async fn batch(
     };
     let stored = match results {
         Ok(results) => render_batch(&actor, &plan, &results),
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            end_claim(claim, false);
+            return e.into_response();
+        }
     };
     if nothing_to_run {
         // No write carried the answer: keep it under the key here.
         keep(&state, claim, &stored).await;
     } else {
-        drop(claim);
+        end_claim(claim, true);
     }
     to_response(stored)
 }
@@ -299,8 +302,19 @@ async fn keep(state: &Arc<AppState>, claim: Option<Claim>, response: &StoredResp
             response.clone(),
         )
         .await;
-    if saved.is_err() {
-        tracing::warn!("could not keep an idempotent batch response");
+    match saved {
+        Ok(()) => claim.kept(),
+        Err(_) => tracing::warn!("could not keep an idempotent batch response"),
+    }
+}
+
+/// Ends a write's claim: its response is kept when the write succeeded
+/// (it committed with the write), else the claim is given back.
+fn end_claim(claim: Option<Claim>, committed: bool) {
+    if let Some(claim) = claim
+        && committed
+    {
+        claim.kept();
     }
 }
 

@@ -6,6 +6,7 @@
 use super::PgStore;
 use super::read::{exec, pg, row, users};
 use crate::domain::validate::validate_partner;
+use crate::store::common::secs;
 use crate::store::lifecycle::{has_active_users, named_in_referrals};
 use crate::store::sqlite::{new_token, token_hash};
 use crate::store::{StoreError, StoreResult, UserRecord};
@@ -74,6 +75,18 @@ impl PgStore {
         exec(&tx, "DELETE FROM partners WHERE id = $1", &[&id]).await?;
         tx.commit().await.map_err(pg)?;
         Ok(true)
+    }
+
+    /// [`crate::store::Store::revoke_user`] (the caller drops this
+    /// server's cached token look-ups; other servers hear `leadx_auth`).
+    pub(super) async fn revoke_user_impl(&self, user_id: &str) -> StoreResult<bool> {
+        let n = exec(
+            &self.conn().await?,
+            "UPDATE users SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            &[&secs(self.now()), &user_id],
+        )
+        .await?;
+        Ok(n == 1)
     }
 
     /// [`crate::store::Store::rotate_user`].

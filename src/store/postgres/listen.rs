@@ -19,12 +19,16 @@ use futures::StreamExt;
 use tokio::sync::{broadcast, mpsc};
 use tokio_postgres::AsyncMessage;
 
+use super::auth_cache::AuthCache;
 use super::conn::{Target, connect_one};
 use super::read::{self, pg};
 use crate::store::{StoreError, StoreResult, StoredEvent};
 
 /// The channel every write notifies, with its last seq as the payload.
 pub const CHANNEL: &str = "leadx_events";
+/// The channel a change to users or partners notifies (migration 4's
+/// trigger): cached token look-ups are dropped.
+pub const AUTH_CHANNEL: &str = "leadx_auth";
 /// `application_name` of the listening connection (seen in `pg_stat_activity`).
 pub const APPLICATION_NAME: &str = "leadx-listen";
 /// Events read from the log at once while catching up.
@@ -92,16 +96,27 @@ impl Feed {
     }
 }
 
+/// What woke the listener.
+enum Wake {
+    /// A commit up to this seq (0 when the payload did not parse).
+    Events(u64),
+    /// Users or partners changed.
+    Auth,
+}
+
 /// The listener task: runs until aborted.
 pub async fn run(
     target: Target,
     pool: deadpool_postgres::Pool,
     feed: Arc<Feed>,
     holder: Arc<AtomicI32>,
+    auth: Arc<AuthCache>,
 ) {
     let mut backoff = MIN_BACKOFF;
     loop {
-        let Err(e) = session(&target, &pool, &feed, &holder, &mut backoff).await;
+        let Err(e) = session(&target, &pool, &feed, &holder, &auth, &mut backoff).await;
+        // Changes are no longer heard: stop answering from the cache.
+        auth.set_live(false);
         tracing::warn!(error = %e, retry_ms = backoff.as_millis() as u64, "store: event listener");
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -114,18 +129,24 @@ async fn session(
     pool: &deadpool_postgres::Pool,
     feed: &Feed,
     holder: &AtomicI32,
+    auth: &AuthCache,
     backoff: &mut Duration,
 ) -> Result<std::convert::Infallible, StoreError> {
     let (client, mut connection) = connect_one(target, APPLICATION_NAME).await?;
-    let (wake, mut woken) = mpsc::unbounded_channel::<()>();
+    let (wake, mut woken) = mpsc::unbounded_channel::<Wake>();
     // Drives the connection and turns notifications into wake-ups; ends
     // (closing `wake`) when the connection does.
     tokio::spawn(async move {
         let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
             match message {
-                Ok(AsyncMessage::Notification(_)) => {
-                    if wake.send(()).is_err() {
+                Ok(AsyncMessage::Notification(n)) => {
+                    let woke = if n.channel() == AUTH_CHANNEL {
+                        Wake::Auth
+                    } else {
+                        Wake::Events(n.payload().parse().unwrap_or(0))
+                    };
+                    if wake.send(woke).is_err() {
                         return;
                     }
                 }
@@ -138,9 +159,11 @@ async fn session(
         }
     });
     client
-        .batch_execute(&format!("LISTEN {CHANNEL}"))
+        .batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {AUTH_CHANNEL}"))
         .await
         .map_err(pg)?;
+    // From here every change to users or partners is heard.
+    auth.set_live(true);
     // This session lives as long as this server does: its pid marks the
     // idempotency claims the server holds (see `PgStore::idem_claim`).
     let pid: i32 = client
@@ -153,16 +176,31 @@ async fn session(
     catch_up(pool, feed).await?;
     let mut poll = tokio::time::interval(POLL_EVERY);
     loop {
+        // The highest seq notified, or `u64::MAX` when the log must be
+        // read whatever was published (a poll, a payload not understood).
+        let mut notified = 0;
         tokio::select! {
             woke = woken.recv() => {
-                if woke.is_none() {
+                let Some(first) = woke else {
                     return Err(StoreError::Backend("the LISTEN connection was lost".into()));
+                };
+                let mut heard = |w: Wake| match w {
+                    Wake::Auth => auth.drop_all(),
+                    Wake::Events(0) => notified = u64::MAX,
+                    Wake::Events(seq) => notified = notified.max(seq),
+                };
+                heard(first);
+                while let Ok(w) = woken.try_recv() {
+                    heard(w);
                 }
-                while woken.try_recv().is_ok() {}
             }
-            _ = poll.tick() => {}
+            _ = poll.tick() => notified = u64::MAX,
         }
-        catch_up(pool, feed).await?;
+        // This server's own commits are usually published already: a
+        // notification of nothing new needs no read of the log.
+        if notified > feed.published() {
+            catch_up(pool, feed).await?;
+        }
     }
 }
 

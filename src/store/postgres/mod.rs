@@ -37,6 +37,7 @@
 //! servers cannot both miss a duplicate.
 
 mod admin;
+pub mod auth_cache;
 pub mod conn;
 pub mod group;
 mod keys;
@@ -51,7 +52,6 @@ pub mod write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -92,6 +92,8 @@ pub struct PgStore {
     /// The backend pid of this server's LISTEN session (0 until it is
     /// connected): the holder of this server's idempotency claims.
     holder: Arc<AtomicI32>,
+    /// Token look-ups, kept while changes are heard.
+    auth: Arc<auth_cache::AuthCache>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -125,11 +127,13 @@ impl PgStore {
         let start = read::last_seq(&conn::get(&pool).await?).await?;
         let feed = Arc::new(Feed::new(EVENT_CHANNEL, start));
         let holder = Arc::new(AtomicI32::new(0));
+        let auth = Arc::new(auth_cache::AuthCache::default());
         let listener = tokio::spawn(listen::run(
             target.clone(),
             pool.clone(),
             feed.clone(),
             holder.clone(),
+            auth.clone(),
         ));
         let writer = group::Writer::start(pool.clone(), clock.clone(), feed.clone());
         Ok(PgStore {
@@ -140,6 +144,7 @@ impl PgStore {
             listener,
             writer,
             holder,
+            auth,
         })
     }
 
@@ -238,25 +243,27 @@ impl Store for PgStore {
     }
 
     async fn revoke_user(&self, user_id: &str) -> StoreResult<bool> {
-        let n = exec(
-            &self.conn().await?,
-            "UPDATE users SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            &[&secs(self.now()), &user_id],
-        )
-        .await?;
-        Ok(n == 1)
+        let revoked = self.revoke_user_impl(user_id).await;
+        self.auth.drop_all();
+        revoked
     }
 
     async fn update_partner(&self, partner: &Partner) -> StoreResult<bool> {
-        self.update_partner_impl(partner).await
+        let changed = self.update_partner_impl(partner).await;
+        self.auth.drop_all();
+        changed
     }
 
     async fn remove_partner(&self, id: &str) -> StoreResult<bool> {
-        self.remove_partner_impl(id).await
+        let removed = self.remove_partner_impl(id).await;
+        self.auth.drop_all();
+        removed
     }
 
     async fn rotate_user(&self, user_id: &str) -> StoreResult<Option<(UserRecord, String)>> {
-        self.rotate_user_impl(user_id).await
+        let rotated = self.rotate_user_impl(user_id).await;
+        self.auth.drop_all();
+        rotated
     }
 
     async fn revoked_since(&self, since: Timestamp) -> StoreResult<Vec<String>> {
@@ -288,19 +295,9 @@ impl Store for PgStore {
         self.authenticate_key_impl(fingerprint).await
     }
 
+    /// Answered from [`auth_cache::AuthCache`] when it can be.
     async fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
-        let hash = token_hash(token);
-        let found = read::user_by_token_hash(&self.conn().await?, &hash).await?;
-        Ok(found.and_then(|(user, partner_name, stored)| {
-            let same: bool = stored.as_slice().ct_eq(&hash[..]).into();
-            same.then_some(Actor {
-                user_id: user.id,
-                user_name: user.name,
-                partner_id: user.partner_id,
-                partner_name,
-                role: user.role,
-            })
-        }))
+        self.authenticate_impl(token).await
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>> {
@@ -484,6 +481,12 @@ impl Store for PgStore {
             &[&user_id, &key],
         )
         .await?;
+        Ok(())
+    }
+
+    /// The claim is the row the write replaced with its response: nothing
+    /// is left to give back.
+    async fn idem_finish(&self, _user_id: &str, _key: &str) -> StoreResult<()> {
         Ok(())
     }
 

@@ -114,6 +114,21 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX ssh_keys_user ON ssh_keys (user_id);
     "#,
+    // 4: every change to users or partners (a revocation, a rotated token,
+    // a renamed or removed partner), whoever makes it, notifies
+    // `leadx_auth` in its own transaction: servers drop the token look-ups
+    // they cache when it commits (see `auth_cache.rs`).
+    r#"
+    CREATE FUNCTION leadx_auth_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('leadx_auth', '');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER users_auth_changed AFTER UPDATE OR DELETE OR TRUNCATE ON users
+        FOR EACH STATEMENT EXECUTE FUNCTION leadx_auth_changed();
+    CREATE TRIGGER partners_auth_changed AFTER UPDATE OR DELETE OR TRUNCATE ON partners
+        FOR EACH STATEMENT EXECUTE FUNCTION leadx_auth_changed();
+    "#,
 ];
 
 /// The schema version this code writes.

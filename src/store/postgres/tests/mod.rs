@@ -567,4 +567,5 @@ async fn a_job_that_fails_publishes_nothing_and_takes_no_seq() {
     assert_eq!(w.b.last_seq().await.unwrap(), 13);
 }
 
+mod auth;
 mod startup;
