@@ -7,29 +7,20 @@
 //! that falls behind the live channel goes back to the log. Every event is
 //! rendered for the subscriber (visibility and masking); one it may not see
 //! is skipped.
-//!
-//! Each event's whole SSE frame (`id:`, `event:`, `data:`) is rendered once
-//! per form (contact shown or masked) and shared by every subscriber that
-//! sees it so: a subscriber's connection is handed the same bytes, not a
-//! copy of its own (issue 8's fan-out to tens of thousands).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
-use tokio::time::{Interval, MissedTickBehavior};
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
-use tokio_stream::wrappers::{BroadcastStream, WatchStream};
+use tokio_stream::wrappers::ReceiverStream;
 
 use crate::domain::Actor;
 use crate::domain::visibility::{can_see, sees_contact};
@@ -109,68 +100,21 @@ pub async fn events(
         _slot: slot,
     };
     tokio::spawn(pump(state.clone(), who, start, live, revoked, out));
-    let frames = Frames::new(rx, state.config.ping_interval);
-    let mut response = Body::from_stream(frames).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    let ping = state.config.ping_interval;
+    // The first frame (`retry:`) is written before anything queued.
+    let retry = Event::default().retry(Duration::from_millis(2000));
+    let stream = futures::stream::once(async { Ok::<_, Infallible>(retry) })
+        .chain(ReceiverStream::new(rx).map(|queued| Ok::<_, Infallible>(queued.0)));
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(ping).text("ping"))
+        .into_response())
 }
 
-/// An event's frame on its way to the connection, with the budget it
-/// holds. Boxed: the channel allocates its slots in blocks of 32 as soon
-/// as it is made, and an idle subscriber's block then costs 32 pointers,
-/// not 32 frames (issue 8's memory per idle subscriber).
-type Queued = Box<(Bytes, OwnedSemaphorePermit)>;
-
-/// The first frame of every stream.
-const RETRY: &[u8] = b"retry: 2000\n\n";
-/// The keep-alive comment.
-const PING: &[u8] = b": ping\n\n";
-
-/// What the connection writes: `retry:` first, then the frames the pump
-/// queues (each frame's budget given back as it is taken), and a `: ping`
-/// every ping interval, whatever else is sent (at least one every interval,
-/// as PROTOCOL.md says; a fixed tick costs the timer nothing per event).
-struct Frames {
-    retry: bool,
-    rx: mpsc::Receiver<Queued>,
-    ping: Interval,
-}
-
-impl Frames {
-    fn new(rx: mpsc::Receiver<Queued>, every: Duration) -> Self {
-        let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        Self {
-            retry: true,
-            rx,
-            ping,
-        }
-    }
-}
-
-impl Stream for Frames {
-    type Item = Result<Bytes, Infallible>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if std::mem::take(&mut self.retry) {
-            return Poll::Ready(Some(Ok(Bytes::from_static(RETRY))));
-        }
-        match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(queued)) => return Poll::Ready(Some(Ok(queued.0.clone()))),
-            Poll::Ready(None) => return Poll::Ready(None),
-            Poll::Pending => {}
-        }
-        match self.ping.poll_tick(cx) {
-            Poll::Ready(_) => Poll::Ready(Some(Ok(Bytes::from_static(PING)))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
+/// An event on its way to the connection, with the budget it holds. Boxed:
+/// the channel allocates its slots in blocks of 32 as soon as it is made,
+/// and an idle subscriber's block then costs 32 pointers, not 32 events
+/// (issue 8's memory per idle subscriber).
+type Queued = Box<(Event, OwnedSemaphorePermit)>;
 
 /// Where a subscriber's events go, and its byte budget.
 struct Out {
@@ -200,36 +144,26 @@ async fn pump(
     who: Who,
     mut last: u64,
     mut live: broadcast::Receiver<Arc<StoredEvent>>,
-    revoked: broadcast::Receiver<Arc<str>>,
+    mut revoked: broadcast::Receiver<Arc<str>>,
     tx: Out,
 ) {
     let Who { actor, token, .. } = &who;
     let actor = actor.clone();
     state.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
     let _guard = Subscriber(state.clone());
-    // The waits other than the live events' stay registered from one event
-    // to the next (streams and a pinned future), instead of being made and
-    // dropped at every event: with tens of thousands of subscribers each
-    // event would otherwise take and give back their places in the shared
-    // shutdown and revocation wait lists.
-    let mut shutdown = WatchStream::from_changes(state.shutdown.clone());
-    let mut revoked = BroadcastStream::new(revoked);
-    let mut revocations_open = true;
-    let closed = tx.tx.closed();
-    tokio::pin!(closed);
+    let mut shutdown = state.shutdown.clone();
     if !replay(&state, &actor, &mut last, &tx).await {
         return;
     }
     loop {
         tokio::select! {
-            _ = shutdown.next() => return,
-            () = &mut closed => return,
-            heard = revoked.next(), if revocations_open => match heard {
-                Some(Ok(user)) if *user == *actor.user_id => return,
-                Some(Ok(_)) => {}
-                None => revocations_open = false,
+            _ = shutdown.changed() => return,
+            _ = tx.tx.closed() => return,
+            heard = revoked.recv() => match heard {
+                Ok(user) if *user == *actor.user_id => return,
+                Ok(_) | Err(broadcast::error::RecvError::Closed) => {}
                 // Missed some: ask the store whether this token still holds.
-                Some(Err(BroadcastStreamRecvError::Lagged(_))) => {
+                Err(broadcast::error::RecvError::Lagged(_)) => {
                     if !matches!(state.store.authenticate(token).await, Ok(Some(a)) if a == actor) {
                         return;
                     }
@@ -301,12 +235,16 @@ async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Ou
     if !can_see(&event.referral, actor) {
         return true;
     }
-    let frame = state
+    let data = state
         .renders
         .get(event, sees_contact(&event.referral, actor));
+    let sse = Event::default()
+        .id(event.seq.to_string())
+        .event("referral")
+        .data(&*data);
     // What this event holds of the budget until the connection takes it; a
     // connection that takes nothing for the write timeout loses its stream.
-    let cost = frame.len().min(STREAM_BUDGET_BYTES) as u32;
+    let cost = (data.len() + 32).min(STREAM_BUDGET_BYTES) as u32;
     let timeout = state.config.feed_write_timeout;
     let permit =
         match tokio::time::timeout(timeout, tx.budget.clone().acquire_many_owned(cost)).await {
@@ -317,7 +255,7 @@ async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Ou
                 return false;
             }
         };
-    let queued = tokio::time::timeout(timeout, tx.tx.send(Box::new((frame, permit)))).await;
+    let queued = tokio::time::timeout(timeout, tx.tx.send(Box::new((sse, permit)))).await;
     if !matches!(queued, Ok(Ok(()))) {
         return false;
     }
@@ -325,19 +263,18 @@ async fn send(state: &Arc<AppState>, actor: &Actor, event: &StoredEvent, tx: &Ou
     true
 }
 
-/// Each event's SSE frame rendered once per form (contact shown or
-/// masked), shared by every subscriber that sees it that way: a thousand
-/// subscribers of one partner cost one JSON rendering and share its bytes.
-/// Holds the newest few thousand events; older ones (a replay) are
-/// rendered again when asked.
+/// Each event rendered once per form (contact shown or masked), shared by
+/// every subscriber that sees it that way: a thousand subscribers of one
+/// partner cost one JSON rendering, not a thousand. Holds the newest few
+/// thousand events; older ones (a replay) are rendered again when asked.
 #[derive(Debug, Default)]
-pub struct RenderCache(Mutex<HashMap<(u64, bool), Bytes>>);
+pub struct RenderCache(Mutex<HashMap<(u64, bool), Arc<str>>>);
 
 /// How many renderings the cache keeps before it drops the oldest half.
 const RENDER_CACHE_SIZE: usize = 4096;
 
 impl RenderCache {
-    fn get(&self, event: &StoredEvent, with_contact: bool) -> Bytes {
+    fn get(&self, event: &StoredEvent, with_contact: bool) -> Arc<str> {
         let key = (event.seq, with_contact);
         if let Some(hit) = self.0.lock().expect("render cache").get(&key) {
             return hit.clone();
@@ -348,13 +285,9 @@ impl RenderCache {
         } else {
             referral.mask_contact();
         }
-        // Compact JSON is one line (newlines in strings are escaped), so
-        // one `data:` field holds it.
-        let json = serde_json::to_string(&referral).expect("referrals serialize");
-        let frame = Bytes::from(format!(
-            "id: {}\nevent: referral\ndata: {json}\n\n",
-            event.seq
-        ));
+        let json: Arc<str> = serde_json::to_string(&referral)
+            .expect("referrals serialize")
+            .into();
         let mut cache = self.0.lock().expect("render cache");
         if cache.len() >= RENDER_CACHE_SIZE {
             let mut seqs: Vec<u64> = cache.keys().map(|k| k.0).collect();
@@ -362,7 +295,7 @@ impl RenderCache {
             let cut = seqs[seqs.len() / 2];
             cache.retain(|k, _| k.0 > cut);
         }
-        cache.insert(key, frame.clone());
-        frame
+        cache.insert(key, json.clone());
+        json
     }
 }
