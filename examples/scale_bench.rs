@@ -461,7 +461,7 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
             ms(posted),
             verdict(ok)
         );
-        print_event_cpu(servers, &cpu_before, &subs, workers_before);
+        subs.print_event_cpu(servers, &cpu_before, workers_before);
         check(
             lat.len() == total,
             &format!(
@@ -486,39 +486,6 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
         verdict(memory_ok)
     );
     held && all_ok && memory_ok
-}
-
-/// CPU the servers and the workers spent from before the POST until the
-/// last receipt, user and system, per server and per subscriber (10 ms
-/// ticks: read as rough).
-fn print_event_cpu(
-    servers: &[Serve],
-    before: &[(u64, u64)],
-    subs: &Workers,
-    workers_before: (u64, u64),
-) {
-    let us = |ticks: u64, per: usize| ticks as f64 * 10_000.0 / per.max(1) as f64;
-    for (k, s) in servers.iter().enumerate() {
-        let (user, system) = cpu_split(s.pid());
-        let (user, system) = (user - before[k].0, system - before[k].1);
-        let held = subs.connected[k];
-        println!(
-            "      server {k}: CPU {} ms user + {} ms system for this event: {:.1} + {:.1} µs per subscriber",
-            user * 10,
-            system * 10,
-            us(user, held),
-            us(system, held)
-        );
-    }
-    let (user, system) = subs.cpu_split();
-    let (user, system) = (user - workers_before.0, system - workers_before.1);
-    println!(
-        "      workers: CPU {} ms user + {} ms system: {:.1} + {:.1} µs per subscriber",
-        user * 10,
-        system * 10,
-        us(user, subs.total()),
-        us(system, subs.total())
-    );
 }
 
 async fn fanout(n: usize, pg: Option<&TestDb>) {

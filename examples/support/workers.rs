@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout};
 
-use super::fanout::raise_nofile;
+use super::fanout::{Serve, raise_nofile};
 use super::subscribers::Subscribers;
 use super::{check, cpu_split, status_kib};
 
@@ -343,6 +343,40 @@ impl Workers {
             let (du, ds) = cpu_split(w.pid());
             (u + du, s + ds)
         })
+    }
+
+    /// Prints the CPU the servers and the workers spent since `before`
+    /// (each server's) and `workers_before` (user and system ticks), per
+    /// server and per subscriber (10 ms ticks: read as rough).
+    pub fn print_event_cpu(
+        &self,
+        servers: &[Serve],
+        before: &[(u64, u64)],
+        workers_before: (u64, u64),
+    ) {
+        let us = |ticks: u64, per: usize| ticks as f64 * 10_000.0 / per.max(1) as f64;
+        for (k, s) in servers.iter().enumerate() {
+            let (user, system) = cpu_split(s.pid());
+            let (user, system) = (user - before[k].0, system - before[k].1);
+            let held = self.connected[k];
+            println!(
+                "      server {k}: CPU {} ms user + {} ms system for this event: \
+                 {:.1} + {:.1} µs per subscriber",
+                user * 10,
+                system * 10,
+                us(user, held),
+                us(system, held)
+            );
+        }
+        let (user, system) = self.cpu_split();
+        let (user, system) = (user - workers_before.0, system - workers_before.1);
+        println!(
+            "      workers: CPU {} ms user + {} ms system: {:.1} + {:.1} µs per subscriber",
+            user * 10,
+            system * 10,
+            us(user, self.total()),
+            us(system, self.total())
+        );
     }
 
     /// Resident memory of the workers together, KiB.
