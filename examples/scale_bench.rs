@@ -20,15 +20,18 @@
 //!    event; each server's VmRSS before the subscribers and after they are
 //!    connected and idle. Then one SQLite `leadx serve` with N/3
 //!    subscribers (as many as each PostgreSQL server held). One subscriber
-//!    is one socket here: N needs N + 1,024 open files in this process
-//!    (it raises its soft limit to the hard one, and the hard one when
-//!    allowed; where the hard limit is 20,000, N ≤ 18,976).
+//!    is one socket: the subscribers are held by worker processes (this
+//!    program run again with a hidden argument, support/workers.rs), at
+//!    most 15,000 each, under the 20,000 open files a process may have
+//!    here; they stamp each read on `CLOCK_MONOTONIC`, and this process
+//!    takes the send time on the same clock.
 //!
 //! The subscribers are raw HTTP/1.1 over tokio `TcpStream`s from several
-//! 127.0.0.x source addresses (support/fanout.rs). Everything is loopback,
-//! and the run is bounded in time: connecting ≤ 90 s, each event ≤ 20 s,
-//! the whole program ≤ 15 min (2 min in quick mode), after which it exits
-//! by itself (its servers die with it).
+//! 127.0.0.x source addresses, each worker its own (support/subscribers.rs).
+//! Everything is loopback, and the run is bounded in time: connecting
+//! ≤ 90 s + 2 s per thousand subscribers, each event ≤ 20 s, the whole
+//! program ≤ 15 min (2 min in quick mode), after which it exits by itself
+//! (its servers and workers die with it).
 //!
 //! Needs PostgreSQL (`LEADX_TEST_PG`, default
 //! postgres://postgres@127.0.0.1:5432/test; a throwaway database per run).
@@ -38,9 +41,12 @@
 mod support;
 
 use support::accepts::{self, AcceptFigures, percentile};
-use support::fanout::{Serve, Subscribers, nofile, raise_nofile};
+use support::fanout::{Serve, nofile};
+use support::subscribers::monotonic_ns;
+use support::workers::{WORKER_ARG, Workers, worker_main};
 use support::{
-    banner, check, cpu_ticks, leadx_bin, load_average, ms, quick, scaled, thousands, verdict,
+    banner, check, cpu_split, cpu_ticks, leadx_bin, load_average, ms, quick, scaled, thousands,
+    verdict,
 };
 
 use std::sync::Arc;
@@ -60,6 +66,10 @@ use serde_json::{Value, json};
 const ACCEPTS_GOAL: f64 = 5000.0;
 /// Fan-out p99 goal.
 const FANOUT_P99_GOAL: Duration = Duration::from_secs(1);
+/// The whole program stops by itself after this long (2 min in quick mode).
+fn time_limit() -> Duration {
+    scaled(Duration::from_secs(900), Duration::from_secs(120))
+}
 /// Server memory per idle subscriber goal, bytes.
 const BYTES_PER_SUBSCRIBER_GOAL: f64 = 20.0 * 1024.0;
 
@@ -320,14 +330,15 @@ async fn send_lead(http: &reqwest::Client, url: &str, token: &str, company: &str
 /// event to them all, twice (the first event is each stream's first
 /// write). Returns whether the goals were met.
 async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) -> bool {
-    let sources = (n / 10_000 + 2).min(250) as u8;
+    let addrs: Vec<_> = servers.iter().map(|s| s.addr).collect();
+    let mut subs = Workers::spawn(&addrs, &world.receivers, n, time_limit()).await;
     println!(
         "\n== fan-out, {label}: {} subscribers over {} `leadx serve` process(es), {} tokens, \
-         from {sources} source addresses (127.0.0.2–{}); load {}",
+         held by {} worker processes (each its own 127.0.0.x source addresses); load {}",
         thousands(n),
         servers.len(),
         world.receivers.len(),
-        1 + sources,
+        subs.count(),
         load_average()
     );
     for s in servers {
@@ -338,21 +349,22 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before: Vec<u64> = servers.iter().map(Serve::rss_kib).collect();
-    let me_before = support::status_kib(std::process::id(), "VmRSS");
-    let addrs: Vec<_> = servers.iter().map(|s| s.addr).collect();
-    let within = scaled(Duration::from_secs(90), Duration::from_secs(30));
+    let me_before = subs.rss_kib();
+    let within = scaled(
+        Duration::from_secs(90 + 2 * n as u64 / 1000),
+        Duration::from_secs(30),
+    );
     // Half, then the rest: the second half's growth is the marginal cost
     // of a subscriber, without what the first ones started (pools, caches).
-    let mut subs = Subscribers::new(&addrs, &world.receivers, sources);
     let started = Instant::now();
-    subs.open(0..n / 2, 256, within).await;
+    subs.open(0, 2, 256, within).await;
     let half: Vec<(usize, u64)> = servers
         .iter()
         .enumerate()
         .map(|(k, s)| (subs.connected[k], s.rss_kib()))
         .collect();
     let left = within.saturating_sub(started.elapsed());
-    subs.open(n / 2..n, 256, left).await;
+    subs.open(1, 2, 256, left).await;
     let total = subs.total();
     println!(
         "   connected {} of {} in {:.1} s ({} per server; {} failed{}); load {}",
@@ -401,14 +413,14 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
             marginal / 1024.0
         );
     }
-    let me_after = support::status_kib(std::process::id(), "VmRSS");
+    let me_after = subs.rss_kib();
     println!(
-        "   (the load generator: VmRSS {:.1} → {:.1} MiB, {:.1} KB per subscriber)",
+        "   (the load generator's workers together: VmRSS {:.1} → {:.1} MiB, {:.1} KB per subscriber)",
         me_before as f64 / 1024.0,
         me_after as f64 / 1024.0,
         (me_after.saturating_sub(me_before) as f64) / total as f64
     );
-    subs.drain();
+    subs.drain().await;
     let http = http();
     let mut all_ok = true;
     for (round, what) in ["first event (each stream's first write)", "second event"]
@@ -416,7 +428,10 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
         .enumerate()
     {
         let load = load_average();
+        let cpu_before: Vec<(u64, u64)> = servers.iter().map(|s| cpu_split(s.pid())).collect();
+        let workers_before = subs.cpu_split();
         let sent = Instant::now();
+        let sent_ns = monotonic_ns();
         let server = &servers[round % servers.len()];
         let id = send_lead(
             &http,
@@ -427,7 +442,11 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
         .await;
         let posted = sent.elapsed();
         let within = scaled(Duration::from_secs(20), Duration::from_secs(10));
-        let lat = subs.receipts(&id, sent, within).await;
+        let mut lat: Vec<Duration> = (subs.receipts(&id, within).await)
+            .into_iter()
+            .map(|at| Duration::from_nanos(at.saturating_sub(sent_ns)))
+            .collect();
+        lat.sort();
         let ok = lat.len() == total && percentile(&lat, 0.99) <= FANOUT_P99_GOAL;
         all_ok &= ok;
         println!(
@@ -442,6 +461,7 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
             ms(posted),
             verdict(ok)
         );
+        subs.print_event_cpu(servers, &cpu_before, workers_before);
         check(
             lat.len() == total,
             &format!(
@@ -450,9 +470,9 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
                 total
             ),
         );
-        subs.drain();
+        subs.drain().await;
     }
-    subs.close();
+    subs.close().await;
     let held = total == n;
     let memory_ok = worst_bytes <= BYTES_PER_SUBSCRIBER_GOAL;
     println!(
@@ -470,16 +490,6 @@ async fn fanout_case(label: &str, servers: &[Serve], world: &World, n: usize) ->
 
 async fn fanout(n: usize, pg: Option<&TestDb>) {
     let bin = leadx_bin();
-    let (limits, how) = raise_nofile(n as u64 + 4096);
-    println!("\n== fan-out; {how}");
-    check(
-        limits.0 >= n as u64 + 1024,
-        &format!(
-            "{n} subscribers need {} open files here; the limit is {} (see above; run with a smaller N)",
-            n + 1024,
-            limits.0
-        ),
-    );
     if let Some(db) = pg {
         let store: SharedStore = Arc::new(
             PgStore::connect(&db.url, clock::system())
@@ -514,10 +524,23 @@ async fn synchronous_commit(url: &str) -> String {
     row.expect("SHOW synchronous_commit").get(0)
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    if std::env::args().nth(1).as_deref() == Some(WORKER_ARG) {
+        worker_main();
+    }
+    // `block_on` runs `run` on this, the main thread: the servers and
+    // workers it spawns die with it (`PR_SET_PDEATHSIG` follows the
+    // spawning thread).
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(run());
+}
+
+async fn run() {
     banner("leadx scale-out benchmark (issue 8): PostgreSQL beside SQLite, loopback HTTP/1.1");
-    let limit = scaled(Duration::from_secs(900), Duration::from_secs(120));
+    let limit = time_limit();
     std::thread::spawn(move || {
         std::thread::sleep(limit);
         eprintln!("scale_bench: still running after {limit:?}; stopping (its servers die with it)");

@@ -6,6 +6,8 @@
 pub mod accepts;
 pub mod endless;
 pub mod fanout;
+pub mod subscribers;
+pub mod workers;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -97,12 +99,23 @@ pub fn status_kib(pid: u32, field: &str) -> u64 {
 
 /// utime + stime of a process (all its threads), in clock ticks (10 ms).
 pub fn cpu_ticks(pid: u32) -> u64 {
+    let (user, system) = cpu_split(pid);
+    user + system
+}
+
+/// utime and stime of a process (all its threads), in clock ticks (10 ms):
+/// its own code, and the kernel working for it (system calls, the
+/// loopback's TCP).
+pub fn cpu_split(pid: u32) -> (u64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
     // Fields after the command name (which may hold spaces) start at state.
     let rest = &stat[stat.rfind(')').expect("comm") + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();
     // state is field 3; utime 14, stime 15 → indices 11 and 12 here.
-    f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime")
+    (
+        f[11].parse::<u64>().expect("utime"),
+        f[12].parse::<u64>().expect("stime"),
+    )
 }
 
 /// `1634` → `1,634`.
