@@ -74,10 +74,19 @@ pub fn render(state: &State, f: &ComposeForm, theme: &Theme, area: Rect, frame: 
         inner.width,
         inner.bottom().saturating_sub(inner.y + rows + 2),
     );
-    let message = f.errors[f.focus]
-        .as_ref()
-        .or(f.error.as_ref())
-        .map(|e| Line::from(Span::styled(format!("✕ {e}"), theme.error)))
+    let asking = f.discard_armed.then(|| {
+        Line::from(Span::styled(
+            "Esc again discards this draft · any other key goes on editing",
+            theme.error,
+        ))
+    });
+    let message = asking
+        .or_else(|| {
+            f.errors[f.focus]
+                .as_ref()
+                .or(f.error.as_ref())
+                .map(|e| Line::from(Span::styled(format!("✕ {e}"), theme.error)))
+        })
         .unwrap_or_else(|| {
             if f.focus == TO {
                 // While cycling, the partners of the prefix typed before.

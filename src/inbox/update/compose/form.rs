@@ -76,6 +76,9 @@ pub struct ComposeForm {
     pub cycle: Option<(String, usize)>,
     /// Sent, waiting for the answer (keys other than Esc wait).
     pub sending: bool,
+    /// Esc was pressed on a draft: a second Esc discards it, any other
+    /// key goes on editing (one stray Esc loses nothing).
+    pub discard_armed: bool,
 }
 
 impl ComposeForm {
@@ -88,6 +91,7 @@ impl ComposeForm {
             error: None,
             cycle: None,
             sending: false,
+            discard_armed: false,
         }
     }
 

@@ -41,7 +41,14 @@ pub(crate) fn on_key(state: &mut State, ev: &KeyEvent, fx: &mut Vec<Effect>) -> 
         return false;
     };
     let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+    if ev.code != KeyCode::Esc {
+        f.discard_armed = false;
+    }
     match ev.code {
+        // A draft needs a second Esc: the first only asks.
+        KeyCode::Esc if !f.is_blank() && !f.sending && !f.discard_armed => {
+            f.discard_armed = true;
+        }
         KeyCode::Esc => {
             let blank = f.is_blank();
             state.popup = None;

@@ -245,9 +245,24 @@ fn esc_discards_the_draft_and_says_so() {
     // `q` is text here, not quit.
     type_str(&mut s, "q");
     assert_eq!(form(&s).inputs[TO].value(), "hoq");
+    // One Esc on a draft only asks; any other key goes on editing.
+    update(&mut s, code(KeyCode::Esc));
+    assert!(form(&s).discard_armed, "the first Esc asks");
+    type_str(&mut s, "x");
+    assert!(!form(&s).discard_armed);
+    assert_eq!(form(&s).inputs[TO].value(), "hoqx", "nothing was lost");
+    update(&mut s, code(KeyCode::Esc));
     update(&mut s, code(KeyCode::Esc));
     assert!(s.popup.is_none());
     assert_eq!(status(&s), "draft discarded");
+}
+
+#[test]
+fn the_discard_question_at_80x24() {
+    let mut s = opened();
+    fill(&mut s, "Company", "Globex");
+    update(&mut s, code(KeyCode::Esc));
+    insta::assert_snapshot!(drawn(&s));
 }
 
 #[test]
