@@ -245,6 +245,8 @@ pub struct State {
     pub notify: crate::config::NotifySettings,
     /// The terminal title last asked for, so it is written only on change.
     pub title_shown: Option<String>,
+    /// When the last new-lead alert went out (a burst rings once).
+    pub alerted_at: Option<Timestamp>,
 }
 
 impl State {
@@ -320,6 +322,7 @@ impl State {
                 query: None,
             },
             title_shown: None,
+            alerted_at: None,
         }
     }
 

@@ -36,8 +36,13 @@ pub(crate) fn title(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// New-lead alerts closer together than this are one alert (the title
+/// still counts every lead).
+pub const ALERT_GAP: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
+
 /// A feed message, then an alert when it brought a new pending lead for
-/// this user that `notify.query` (if any) matches.
+/// this user that `notify.query` (if any) matches, unless one went out
+/// within [`ALERT_GAP`].
 pub(crate) fn on_feed_notify(state: &mut State, f: FeedMsg, fx: &mut Vec<Effect>) -> bool {
     let new_id = match &f {
         FeedMsg::Event { referral, .. } if state.index_of(&referral.id).is_none() => {
@@ -63,7 +68,12 @@ pub(crate) fn on_feed_notify(state: &mut State, f: FeedMsg, fx: &mut Vec<Effect>
             .query
             .as_ref()
             .is_none_or(|q| q.matches(r, state.now));
-    if wanted {
+    // A burst of new leads (a partner sending a list, the demo's
+    // simulator) rings once, not once a lead.
+    let quiet = state
+        .alerted_at
+        .is_some_and(|at| state.now - at < ALERT_GAP && state.now >= at);
+    if wanted && !quiet {
         let body = format!(
             "{} from {} · {}",
             r.lead.company,
@@ -75,6 +85,7 @@ pub(crate) fn on_feed_notify(state: &mut State, f: FeedMsg, fx: &mut Vec<Effect>
             title: "leadx: new lead".to_string(),
             body,
         }));
+        state.alerted_at = Some(state.now);
     }
     changed
 }

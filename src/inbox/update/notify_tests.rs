@@ -99,3 +99,31 @@ fn off_means_no_title_and_no_alert() {
     assert!(alerts(&fx).is_empty());
     assert!(titles(&fx).is_empty());
 }
+
+#[test]
+fn a_burst_of_new_leads_rings_once_and_the_title_counts_them_all() {
+    let mut s = notifying(None);
+    update(&mut s, Msg::Resize(80, 24));
+    let first = event(
+        &mut s,
+        200,
+        referral("r_60", "hostly", "acme-web", "One", 0),
+    );
+    assert_eq!(alerts(&first).len(), 1);
+    let second = event(
+        &mut s,
+        201,
+        referral("r_61", "hostly", "acme-web", "Two", 0),
+    );
+    assert!(alerts(&second).is_empty(), "a second alert within the gap");
+    assert_eq!(titles(&second), ["leadx acme-web: 7 pending"]);
+    // Once the gap is over, the next new lead rings again.
+    let later = s.now + crate::inbox::update::notify::ALERT_GAP;
+    update(&mut s, Msg::Tick(later));
+    let third = event(
+        &mut s,
+        202,
+        referral("r_62", "hostly", "acme-web", "Three", 0),
+    );
+    assert_eq!(alerts(&third).len(), 1);
+}
