@@ -70,11 +70,14 @@ pub fn parse(command: &[u8]) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-/// Runs `words` (from [`parse`]) as `exe` for the session's credential;
-/// relays its output; its exit status.
+/// Runs `words` (from [`parse`]) as `exe` for the session's credential,
+/// with the `env` the client's requests set; relays its output; its exit
+/// status.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     exe: &Path,
     words: &[String],
+    env: &std::collections::HashMap<String, String>,
     server_url: &str,
     token: &str,
     stdin: impl AsyncRead + Unpin + Send + 'static,
@@ -98,6 +101,9 @@ pub async fn run(
         .env("XDG_STATE_HOME", home.path())
         .env("LEADX_SERVER__URL", server_url)
         .env("LEADX_SERVER__TOKEN", token)
+        // The client's TERM, COLORTERM, NO_COLOR and LANG (the only names
+        // its `env` requests may set), as a local command would see them.
+        .envs(env)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -178,6 +178,7 @@ pub(super) async fn run(
             let work = exec::run(
                 &shared.exe,
                 &words,
+                &env,
                 &shared.api_url,
                 &token,
                 tokio::io::empty(),
