@@ -8,19 +8,38 @@ use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
 use ratatui::crossterm::style::{Color as CrosstermColor, Colored};
 use ratatui::style::{Color, Modifier};
 
-/// The shorter of [`encode_cells`] in the diff's order (row by row) and in
-/// [`by_style`] order.
+use super::erase_first::{blank_cells, erase_first, span_cells};
+
+/// The shortest of [`encode_cells`] in the diff's order (row by row) and
+/// in [`by_style`] order, each also after erasing the changed spans of
+/// rows first ([`erase_first`]).
 pub(super) fn encode_best(cells: &[(u16, u16, &Cell)], width: u16, bce: bool, out: &mut Vec<u8>) {
     let reordered = trailing_first(cells);
     let cells = reordered.as_deref().unwrap_or(cells);
     let start = out.len();
     encode_cells(cells, width, bce, out);
-    if let Some(grouped) = by_style(cells) {
+    let mut keep_shorter = |order: &[(u16, u16, &Cell)]| {
         let mut other = Vec::with_capacity(out.len() - start);
-        encode_cells(&grouped, width, bce, &mut other);
+        encode_cells(order, width, bce, &mut other);
         if other.len() < out.len() - start {
             out.truncate(start);
             out.extend_from_slice(&other);
+        }
+    };
+    if let Some(grouped) = by_style(cells) {
+        keep_shorter(&grouped);
+    }
+    // Where the terminal erases with the current background, erasing
+    // only the blanks on the default one may still be the shorter.
+    let erases: &[bool] = if bce { &[true, false] } else { &[false] };
+    for &on_colour in erases {
+        if let Some((spans, rest)) = erase_first(cells, on_colour) {
+            let blanks = blank_cells(&spans);
+            let erase = span_cells(&spans, &blanks);
+            keep_shorter(&[erase.as_slice(), &rest].concat());
+            if let Some(grouped) = by_style(&rest) {
+                keep_shorter(&[erase.as_slice(), &grouped].concat());
+            }
         }
     }
 }
@@ -298,7 +317,7 @@ fn jump_len(x: u16, y: u16) -> usize {
 
 /// Runs of at least this many blank cells are erased (`CSI n X`) rather
 /// than written: the sequence and the cursor move after it cost ~12 bytes.
-const ERASE_MIN: usize = 16;
+pub(super) const ERASE_MIN: usize = 16;
 
 /// Attributes that show on a blank cell.
 const VISIBLE_ON_BLANK: Modifier = Modifier::REVERSED
@@ -314,7 +333,7 @@ const VISIBLE_ON_BLANK: Modifier = Modifier::REVERSED
 /// to (tmux keeps no foreground, vt100 the current one). The model keeps
 /// the frame's cell; a later frame that makes the difference visible
 /// changes the cell, so the diff writes it.
-fn erasable(c: &Cell, bce: bool) -> bool {
+pub(super) fn erasable(c: &Cell, bce: bool) -> bool {
     c.symbol() == " "
         && (bce || c.bg == Color::Reset)
         && !c.modifier.intersects(VISIBLE_ON_BLANK)
