@@ -21,6 +21,9 @@ const SKIP_MIN: usize = 4;
 /// columns, background.
 pub(super) type Span = (u16, u16, u16, Color);
 
+/// Cells to write: column, row, cell.
+type Cells<'a> = Vec<(u16, u16, &'a Cell)>;
+
 /// The spans worth erasing in `cells` (x, y, cell, row by row as the
 /// diff gives them) and the cells left to write after them: each run of
 /// at least [`ERASE_MIN`] consecutive cells of one row, erased in the
@@ -30,7 +33,7 @@ pub(super) type Span = (u16, u16, u16, Color);
 pub(super) fn erase_first<'a>(
     cells: &[(u16, u16, &'a Cell)],
     bce: bool,
-) -> Option<(Vec<Span>, Vec<(u16, u16, &'a Cell)>)> {
+) -> Option<(Vec<Span>, Cells<'a>)> {
     if cells.iter().any(|(_, _, c)| c.symbol().cell_width() != 1) {
         return None;
     }
@@ -110,7 +113,7 @@ pub(super) fn blank_cells(spans: &[Span]) -> Vec<Cell> {
 
 /// The cells that make the encoder erase `spans` (`blanks` from
 /// [`blank_cells`]), in order.
-pub(super) fn span_cells<'a>(spans: &[Span], blanks: &'a [Cell]) -> Vec<(u16, u16, &'a Cell)> {
+pub(super) fn span_cells<'a>(spans: &[Span], blanks: &'a [Cell]) -> Cells<'a> {
     spans
         .iter()
         .zip(blanks)
