@@ -15,7 +15,8 @@
 //! only what the inbox sees by itself), `baud` (`link_baud` set to the
 //! link's speed), `fps=N` (`max_fps = N`). The relay reads what the inbox
 //! writes as fast as the link carries it, like an SSH server: what is not
-//! yet carried waits in the relay, unseen by the inbox.
+//! yet carried waits in the relay, unseen by the inbox. With
+//! `SLOW_LINK_DUMP=1` each burst's last frame is printed (stderr).
 
 mod support;
 
@@ -86,14 +87,16 @@ fn total(out: &Shared) -> usize {
     out.0.lock().expect("lock").bytes
 }
 
-/// The bytes of the last synchronized frame that began after byte `from`.
-fn last_frame(out: &Shared, from: usize) -> usize {
+/// The last synchronized frame that began after byte `from`.
+fn last_frame(out: &Shared, from: usize) -> Vec<u8> {
     let l = out.0.lock().expect("lock");
     let tail = &l.log[from.min(l.log.len())..];
     let open = b"\x1b[?2026h";
-    tail.windows(open.len())
+    let at = tail
+        .windows(open.len())
         .rposition(|w| w == open)
-        .map_or(tail.len(), |at| tail.len() - at)
+        .unwrap_or(0);
+    tail[at..].to_vec()
 }
 
 fn screen(out: &Shared) -> String {
@@ -299,6 +302,15 @@ async fn measure(baud: u32, (cols, rows): (u16, u16), pacing: &str) -> Figures {
     let last = settle(&out, b0, quiet, limit, |_| true).expect("burst");
     let burst_bytes = total(&out) - b0;
     let final_frame = last_frame(&out, b0);
+    if std::env::var_os("SLOW_LINK_DUMP").is_some() {
+        // What the last frame is made of (ESC shown as ⎋).
+        eprintln!(
+            "{cols}x{rows} at {baud}: the burst's last frame, {} B:\n{}\n",
+            final_frame.len(),
+            String::from_utf8_lossy(&final_frame).replace('\x1b', "⎋")
+        );
+    }
+    let final_frame = final_frame.len();
     send(b"q");
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(60) {

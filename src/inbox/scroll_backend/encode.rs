@@ -8,19 +8,38 @@ use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
 use ratatui::crossterm::style::{Color as CrosstermColor, Colored};
 use ratatui::style::{Color, Modifier};
 
-/// The shorter of [`encode_cells`] in the diff's order (row by row) and in
-/// [`by_style`] order.
+use super::erase_first::{blank_cells, erase_first, span_cells};
+
+/// The shortest of [`encode_cells`] in the diff's order (row by row) and
+/// in [`by_style`] order, each also after erasing the changed spans of
+/// rows first ([`erase_first`]).
 pub(super) fn encode_best(cells: &[(u16, u16, &Cell)], width: u16, bce: bool, out: &mut Vec<u8>) {
     let reordered = trailing_first(cells);
     let cells = reordered.as_deref().unwrap_or(cells);
     let start = out.len();
     encode_cells(cells, width, bce, out);
-    if let Some(grouped) = by_style(cells) {
+    let mut keep_shorter = |order: &[(u16, u16, &Cell)]| {
         let mut other = Vec::with_capacity(out.len() - start);
-        encode_cells(&grouped, width, bce, &mut other);
+        encode_cells(order, width, bce, &mut other);
         if other.len() < out.len() - start {
             out.truncate(start);
             out.extend_from_slice(&other);
+        }
+    };
+    if let Some(grouped) = by_style(cells) {
+        keep_shorter(&grouped);
+    }
+    // Where the terminal erases with the current background, erasing
+    // only the blanks on the default one may still be the shorter.
+    let erases: &[bool] = if bce { &[true, false] } else { &[false] };
+    for &on_colour in erases {
+        if let Some((spans, rest)) = erase_first(cells, on_colour) {
+            let blanks = blank_cells(&spans);
+            let erase = span_cells(&spans, &blanks);
+            keep_shorter(&[erase.as_slice(), &rest].concat());
+            if let Some(grouped) = by_style(&rest) {
+                keep_shorter(&[erase.as_slice(), &grouped].concat());
+            }
         }
     }
 }
@@ -53,9 +72,11 @@ fn trailing_first<'a>(cells: &[(u16, u16, &'a Cell)]) -> Option<Vec<(u16, u16, &
 }
 
 /// `cells` regrouped so that runs of one style are written together
-/// (first the runs in the style met first, row by row, then the next
-/// style's): one colour change per style instead of one per run, for a
-/// cursor move per run. `None` when a cell is wide or there are not two
+/// (row by row), one style after another: one colour change per style
+/// instead of one per run, for a cursor move per run. The styles go in
+/// the order whose changes are shortest, each chosen nearest to the one
+/// before (a cursor row's styles differ from the plain rows' by the
+/// background alone: `CSI 48;2;r;g;b m` rather than every colour again). `None` when a cell is wide or there are not two
 /// styles: only narrow cells may be written in any order (a write that
 /// splits a wide symbol on screen is paired with a rewrite of the
 /// symbol's other column, [`repair_wide`], so both end right whatever
@@ -80,8 +101,31 @@ fn by_style<'a>(cells: &[(u16, u16, &'a Cell)]) -> Option<Vec<(u16, u16, &'a Cel
     if styles.len() < 2 {
         return None;
     }
-    keyed.sort_by_key(|(k, i, _)| (*k, *i));
+    let rank = nearest_order(&styles);
+    keyed.sort_by_key(|(k, i, _)| (rank[*k], *i));
     Some(keyed.into_iter().map(|(_, _, c)| c).collect())
+}
+
+/// The rank of each of `styles` in the order that starts from a reset
+/// terminal and goes each time to the style whose change from the one
+/// before is shortest (the first met on a tie).
+fn nearest_order(styles: &[Pen]) -> Vec<usize> {
+    let cost = |from: Pen, to: Pen| {
+        let mut v = Vec::new();
+        sgr(from, to, &mut v);
+        v.len()
+    };
+    let mut rank = vec![usize::MAX; styles.len()];
+    let mut pen = Pen::RESET;
+    for r in 0..styles.len() {
+        let next = (0..styles.len())
+            .filter(|k| rank[*k] == usize::MAX)
+            .min_by_key(|k| (cost(pen, styles[*k]), *k))
+            .expect("a style not yet ranked");
+        rank[next] = r;
+        pen = styles[next];
+    }
+    rank
 }
 
 /// The terminal's colours and attributes (SGR state) while encoding.
@@ -243,7 +287,13 @@ fn move_to(cursor: Option<(u16, u16)>, x: u16, y: u16, out: &mut Vec<u8>) {
     } else {
         horizontal
     };
-    let relative = vertical + &horizontal;
+    let mut relative = vertical + &horizontal;
+    if y == cy + 1 && x == 0 {
+        // Carriage return and line feed: the line below is on screen and
+        // no scroll region is set, so the feed does not scroll; after the
+        // return a terminal that adds one to the feed (ONLCR) lands alike.
+        relative = "\r\n".to_string();
+    }
     if relative.len() < absolute.len() {
         out.extend_from_slice(relative.as_bytes());
     } else {
@@ -267,7 +317,7 @@ fn jump_len(x: u16, y: u16) -> usize {
 
 /// Runs of at least this many blank cells are erased (`CSI n X`) rather
 /// than written: the sequence and the cursor move after it cost ~12 bytes.
-const ERASE_MIN: usize = 16;
+pub(super) const ERASE_MIN: usize = 16;
 
 /// Attributes that show on a blank cell.
 const VISIBLE_ON_BLANK: Modifier = Modifier::REVERSED
@@ -283,11 +333,28 @@ const VISIBLE_ON_BLANK: Modifier = Modifier::REVERSED
 /// to (tmux keeps no foreground, vt100 the current one). The model keeps
 /// the frame's cell; a later frame that makes the difference visible
 /// changes the cell, so the diff writes it.
-fn erasable(c: &Cell, bce: bool) -> bool {
+pub(super) fn erasable(c: &Cell, bce: bool) -> bool {
     c.symbol() == " "
         && (bce || c.bg == Color::Reset)
         && !c.modifier.intersects(VISIBLE_ON_BLANK)
         && c.diff_option == CellDiffOption::None
+}
+
+/// Whether the terminal shows `a` and `b` alike: both blank on the same
+/// background, with no attribute that shows on a blank (a blank's
+/// foreground, bold, dim and italic cannot be seen). Writing `b` over
+/// `a` changes nothing on screen, so it is not written; the model keeps
+/// `b`, as after an erase ([`erasable`]), and a later frame that makes a
+/// difference visible changes the cell, so the diff writes it. The rows
+/// a scroll brings in blank are the common case: a table row's gaps in
+/// the row's colour need no writing there.
+pub(super) fn looks_same(a: &Cell, b: &Cell) -> bool {
+    let blank = |c: &Cell| {
+        c.symbol() == " "
+            && !c.modifier.intersects(VISIBLE_ON_BLANK)
+            && c.diff_option == CellDiffOption::None
+    };
+    blank(a) && blank(b) && a.bg == b.bg
 }
 
 /// Encodes `cells` (x, y, cell; as ratatui's diff gives them): cursor moves
@@ -301,12 +368,25 @@ fn erasable(c: &Cell, bce: bool) -> bool {
 fn encode_cells(cells: &[(u16, u16, &Cell)], width: u16, bce: bool, out: &mut Vec<u8>) {
     let mut pen = Pen::RESET;
     let mut cursor: Option<(u16, u16)> = None;
+    // The row the cursor is on when only its column is unknown: after
+    // the last column (a wrap pending), which a carriage return ends.
+    let mut row: Option<u16> = None;
     let mut i = 0;
     while i < cells.len() {
         let (x, y, cell) = cells[i];
         if cursor != Some((x, y)) {
-            move_to(cursor, x, y, out);
+            match (cursor, row) {
+                (None, Some(r)) => {
+                    let mut jump = Vec::new();
+                    move_to(None, x, y, &mut jump);
+                    let mut ret = b"\r".to_vec();
+                    move_to(Some((0, r)), x, y, &mut ret);
+                    out.extend_from_slice(if ret.len() < jump.len() { &ret } else { &jump });
+                }
+                _ => move_to(cursor, x, y, out),
+            }
         }
+        row = None;
         if erasable(cell, bce) {
             let run = cells[i..]
                 .iter()
@@ -342,7 +422,9 @@ fn encode_cells(cells: &[(u16, u16, &Cell)], width: u16, bce: bool, out: &mut Ve
         // After a wide symbol the cursor's column depends on the terminal's
         // idea of its width, and after the last column a wrap is pending:
         // move explicitly before the next cell.
-        cursor = (cell.symbol().cell_width() == 1 && x + 1 < width).then_some((x + 1, y));
+        let narrow = cell.symbol().cell_width() == 1;
+        cursor = (narrow && x + 1 < width).then_some((x + 1, y));
+        row = (narrow && x + 1 == width).then_some(y);
         i += 1;
     }
     if pen != Pen::RESET {

@@ -214,6 +214,9 @@ impl Model {
                     self.x = 0;
                     self.pending_wrap = false;
                 }
+                // Line feed (the backend writes it after a carriage
+                // return, never on the bottom row).
+                '\n' => self.y = (self.y + 1).min(self.h - 1),
                 c if c.is_control() => {}
                 c => {
                     let mut g = c.to_string();

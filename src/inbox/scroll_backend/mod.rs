@@ -31,6 +31,7 @@
 //! plain diff.
 
 mod encode;
+mod erase_first;
 #[cfg(test)]
 mod fidelity_tests;
 mod plan;

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
 use ratatui::layout::Rect;
 
-use super::encode::{bridged, encode_best};
+use super::encode::{bridged, encode_best, looks_same};
 
 /// The largest number of lines a band is tried shifted by, either way.
 const MAX_SHIFT: u16 = 6;
@@ -84,16 +84,27 @@ impl Shift {
 
 /// The bytes to write for `prev` → `next`: [`repair_wide`] (which may
 /// mark cells of `prev` unknown), then [`encode_cells`] of the [`bridged`]
-/// diff.
+/// diff, less the cells the screen already shows alike ([`looks_same`]).
 fn encode_diff(prev: &mut Buffer, next: &Buffer, bce: bool, out: &mut Vec<u8>) -> io::Result<()> {
     repair_wide(prev, next);
     encode_best(
-        &bridged(next, prev.diff_iter(next)),
+        &bridged(next, visible(prev, prev.diff_iter(next))),
         next.area.width,
         bce,
         out,
     );
     Ok(())
+}
+
+/// The `updates` to `shown` that change what the terminal shows.
+fn visible<'a>(
+    shown: &Buffer,
+    updates: impl Iterator<Item = (u16, u16, &'a Cell)>,
+) -> std::vec::IntoIter<(u16, u16, &'a Cell)> {
+    let v: Vec<_> = updates
+        .filter(|(x, y, c)| !looks_same(&shown[(*x, *y)], c))
+        .collect();
+    v.into_iter()
 }
 
 /// Marks as unknown the columns of a wide symbol on screen that the diff
@@ -471,7 +482,7 @@ pub(super) fn plan_in_place(
     } else {
         // The common case: ratatui's own updates, bridged.
         encode_best(
-            &bridged(next, updates.iter().copied()),
+            &bridged(next, visible(shown, updates.iter().copied())),
             next.area.width,
             bce,
             &mut best,

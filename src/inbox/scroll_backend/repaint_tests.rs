@@ -24,6 +24,14 @@ fn two_frames(state: &mut State, bce: bool) -> (usize, usize) {
 
 /// [`two_frames`] with the default theme at `depth`.
 fn two_frames_in(state: &mut State, bce: bool, depth: theme::ColorDepth) -> (usize, usize) {
+    let sizes = frames(state, bce, depth, &[0, 1]);
+    (sizes[0].len(), sizes[1].len())
+}
+
+/// Draws `state` once after each step of `js` (that many `j` keys
+/// first) through one backend, replaying each frame into vt100 and
+/// checking it shows the frame; the bytes of each.
+fn frames(state: &mut State, bce: bool, depth: theme::ColorDepth, js: &[usize]) -> Vec<Vec<u8>> {
     let (w, h) = (state.size.0, state.size.1);
     let theme = theme::builtin("default")
         .expect("default theme")
@@ -33,8 +41,8 @@ fn two_frames_in(state: &mut State, bce: bool, depth: theme::ColorDepth) -> (usi
     let mut term = Terminal::new(backend).expect("terminal");
     let mut vt = vt100::Parser::new(h, w, 0);
     let mut sizes = Vec::new();
-    for step in 0..2 {
-        if step == 1 {
+    for &n in js {
+        for _ in 0..n {
             update(state, crate::inbox::testkit::key('j'));
         }
         let frame: Buffer = term
@@ -45,9 +53,9 @@ fn two_frames_in(state: &mut State, bce: bool, depth: theme::ColorDepth) -> (usi
         let bytes = out.take();
         vt.process(&bytes);
         assert_screen(&vt, &frame);
-        sizes.push(bytes.len());
+        sizes.push(bytes);
     }
-    (sizes[0], sizes[1])
+    sizes
 }
 
 #[test]
@@ -133,4 +141,60 @@ fn the_256_colour_palette_shortens_a_full_repaint() {
             "{w}x{h}: {truecolor:?} vs {palette:?}"
         );
     }
+}
+
+/// The byte budget of the frames a slow link carries (issue 13, items 3
+/// and 4), 300 referrals, truecolor, a terminal erasing with the
+/// background: a repaint, one `j`, and the last frame of a burst of 20
+/// `j` (the first drawn at once, 19 folded into one frame) which at
+/// 80x24 scrolls the list by four rows. The bounds are the figures now
+/// (80x24 / 200x50: repaint 2,915 / 7,994 B, `j` 358 / 393 B, the
+/// burst's last frame 642 / 367 B) plus ~3%; before (`3ce03c4`): 3,657 /
+/// 9,982 B, 379 / 415 B, 697 / 396 B. `--nocapture` prints them.
+#[test]
+fn a_key_and_a_burst_stay_within_their_byte_budget() {
+    // (size, repaint, j, the burst's last frame): the most bytes each.
+    let budgets = [
+        ((80u16, 24u16), 3_000, 370, 660),
+        ((200, 50), 8_200, 405, 380),
+    ];
+    for ((w, h), repaint, key, burst) in budgets {
+        let mut s = loaded_sized(Role::Agent, three_hundred(), w, h);
+        let f = frames(&mut s, true, theme::ColorDepth::TrueColor, &[0, 1, 1, 19]);
+        let (r, k, b) = (f[0].len(), f[1].len(), f[3].len());
+        println!("{w}x{h}: repaint {r} B, j {k} B, the burst's last frame {b} B");
+        assert!(r <= repaint, "{w}x{h}: repaint {r} B > {repaint}");
+        assert!(k <= key, "{w}x{h}: j {k} B > {key}");
+        assert!(b <= burst, "{w}x{h}: burst {b} B > {burst}");
+    }
+}
+
+/// Rows a scroll brings in arrive blank: the gaps of a table row in the
+/// row's colour (a blank's foreground cannot be seen) need no writing
+/// there, and are not written (they were: 20–30 B a row).
+#[test]
+fn a_scroll_writes_no_blank_gap_of_the_rows_it_brings_in() {
+    let (w, h) = (60u16, 12u16);
+    let area = ratatui::layout::Rect::new(0, 0, w, h);
+    let style = ratatui::style::Style::default().fg(ratatui::style::Color::Rgb(212, 217, 225));
+    let draw = |first: usize| {
+        let mut b = Buffer::empty(area);
+        b.set_style(area, style);
+        for y in 0..h {
+            let n = first + y as usize;
+            b.set_string(8, y, format!("partner-{n:03}        Company {n}"), style);
+        }
+        b
+    };
+    let (before, after) = (draw(0), draw(3));
+    let (bytes, shift) = super::plan(&before, &after).expect("plan");
+    assert!(shift.is_some(), "the rows were scrolled");
+    let mut vt = vt100::Parser::new(h, w, 0);
+    let mut first = Vec::new();
+    first.extend(super::plan(&Buffer::empty(area), &before).expect("plan").0);
+    vt.process(&first);
+    vt.process(&bytes);
+    assert_screen(&vt, &after);
+    let text = String::from_utf8(bytes).expect("utf-8");
+    assert!(!text.contains("     "), "a blank gap written: {text:?}");
 }
