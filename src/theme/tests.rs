@@ -1,5 +1,10 @@
 //! Tests of theme loading, validation and color depth.
 
+use ratatui::style::{Color, Modifier, Style};
+
+use super::builtins::BUILTINS;
+use super::depth::{degrade_color, nearest_16, nearest_256};
+use super::parse::parse_file;
 use super::*;
 
 fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
