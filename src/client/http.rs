@@ -1,30 +1,29 @@
-//! [`Client`]: one async method per endpoint of PROTOCOL.md v1, and
-//! [`ClientError`], which tells a definite answer from one worth retrying.
+//! [`Client`]: one async method per endpoint of PROTOCOL.md v1. Its
+//! errors are [`ClientError`] (`error.rs`), its answers read by
+//! `answer.rs`.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::RngCore;
-use reqwest::header::{
-    ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER,
-};
-use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, HeaderValue};
+use reqwest::{Method, RequestBuilder, Response, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::one_line;
+pub use super::answer::Answer;
+pub(crate) use super::answer::{is_event_stream, parse_retry_after, read_answer};
+use super::answer::{read_answer_sized, read_body};
+pub use super::error::ClientError;
+pub(crate) use super::error::{api_error, human_duration, network_error};
 use super::paging::ListLimits;
 use super::servers::{MoveHook, ServerMove, Servers};
 use crate::wire::{
-    AcceptRequest, ApiError, BatchRequest, BatchResponse, CloseRequest, CreateReferral, ErrorBody,
-    ErrorCode, ForwardRequest, ForwardResponse, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, Me, Partner,
-    PartnerList, Referral, ReferralBox, ReferralPage, RejectRequest, Status, WithdrawRequest,
+    AcceptRequest, ApiError, BatchRequest, BatchResponse, CloseRequest, CreateReferral, ErrorCode,
+    ForwardRequest, ForwardResponse, IDEMPOTENCY_KEY, Me, Partner, PartnerList, Referral,
+    ReferralBox, ReferralPage, RejectRequest, Status, WithdrawRequest,
 };
-
-/// Largest response body the client reads (a hostile server cannot make it
-/// allocate without bound). A page of 5,000 referrals is well below this.
-const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 
 /// Page size `list_all` asks for.
 pub const LIST_ALL_PAGE: u32 = 500;
@@ -80,154 +79,6 @@ impl fmt::Debug for ClientConfig {
             .field("connect_timeout", &self.connect_timeout)
             .finish()
     }
-}
-
-/// Why a call failed.
-#[derive(Debug, Clone)]
-pub enum ClientError {
-    /// The server answered with a non-2xx status.
-    Api {
-        /// The HTTP status.
-        status: u16,
-        /// The error body (synthesised from the status when the body was not
-        /// the protocol's `{"error": {...}}`, e.g. from a proxy).
-        error: ApiError,
-        /// `Retry-After`, when the server sent one.
-        retry_after: Option<Duration>,
-    },
-    /// No answer: connection refused or reset, DNS, TLS, timeout. Whether
-    /// the server acted is unknown; a retry with the same key is safe.
-    Network(String),
-    /// The server answered 2xx with a body this client does not understand.
-    Decode(String),
-}
-
-impl ClientError {
-    /// An answer the server gave that a retry would not change: any status
-    /// below 500 except 429 and 409 `idempotency_in_flight`.
-    pub fn is_definite(&self) -> bool {
-        match self {
-            Self::Api { status, error, .. } => {
-                *status < 500
-                    && *status != 429
-                    && !(*status == 409 && error.code == ErrorCode::IdempotencyInFlight)
-            }
-            Self::Network(_) | Self::Decode(_) => false,
-        }
-    }
-
-    /// Worth retrying with the same idempotency key: network errors and
-    /// timeouts, 5xx, 429 and 409 `idempotency_in_flight`.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Api { status, error, .. } => {
-                *status >= 500
-                    || *status == 429
-                    || (*status == 409 && error.code == ErrorCode::IdempotencyInFlight)
-            }
-            Self::Network(_) => true,
-            Self::Decode(_) => false,
-        }
-    }
-
-    /// The error code, when the server gave one.
-    pub fn code(&self) -> Option<ErrorCode> {
-        match self {
-            Self::Api { error, .. } => Some(error.code),
-            _ => None,
-        }
-    }
-
-    /// The HTTP status, when the server answered.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Api { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// On a 409 `conflict`: the referral as it is now.
-    pub fn current(&self) -> Option<&Referral> {
-        match self {
-            Self::Api { error, .. } => error.current.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// `Retry-After`, when the server sent one.
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Api { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Api {
-                status,
-                error,
-                retry_after,
-            } => {
-                let label = match error.code {
-                    ErrorCode::Unknown => format!("HTTP {status}"),
-                    code => code.as_str().replace('_', " "),
-                };
-                let mut message = one_line(&error.message, 200);
-                if message.is_empty() {
-                    if let Some(cur) = &error.current {
-                        message = format!("now {} (version {})", cur.status.as_str(), cur.version);
-                    } else {
-                        message = format!("HTTP {status}");
-                    }
-                }
-                write!(f, "{label}: {message}")?;
-                if let Some(field) = &error.field {
-                    write!(f, " [{}]", one_line(field, 80))?;
-                }
-                if let Some(after) = retry_after {
-                    write!(f, " (retry in {})", human_duration(*after))?;
-                }
-                Ok(())
-            }
-            Self::Network(m) => f.write_str(m),
-            Self::Decode(m) => write!(f, "unexpected answer from server: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for ClientError {}
-
-/// `3s`, `250ms`, `2m 5s`.
-pub(crate) fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
-        format!("{}ms", d.as_millis())
-    } else if secs < 60 {
-        if d.subsec_millis() >= 100 && secs < 10 {
-            format!("{:.1}s", d.as_secs_f64())
-        } else {
-            format!("{secs}s")
-        }
-    } else if secs < 3600 {
-        format!("{}m {}s", secs / 60, secs % 60)
-    } else {
-        format!("{}h {}m", secs / 3600, (secs % 3600) / 60)
-    }
-}
-
-/// A 2xx answer with what the headers said about it.
-#[derive(Debug, Clone)]
-pub struct Answer<T> {
-    /// The decoded body.
-    pub value: T,
-    /// The HTTP status (200, 201).
-    pub status: u16,
-    /// `Idempotent-Replayed: true`: the server answered from its record of
-    /// an earlier request with the same key and changed nothing.
-    pub replayed: bool,
 }
 
 /// A fresh idempotency key: 160 random bits as 40 lower-case hex digits.
@@ -611,182 +462,6 @@ fn check_id(id: &str) -> Result<(), ClientError> {
         });
     }
     Ok(())
-}
-
-/// Reads a response: 2xx decoded as `T`, anything else as a [`ClientError::Api`].
-pub(crate) async fn read_answer<T: DeserializeOwned>(
-    resp: Response,
-) -> Result<Answer<T>, ClientError> {
-    Ok(read_answer_sized(resp).await?.0)
-}
-
-/// [`read_answer`] with the size of the body, in bytes.
-async fn read_answer_sized<T: DeserializeOwned>(
-    resp: Response,
-) -> Result<(Answer<T>, usize), ClientError> {
-    let status = resp.status();
-    let retry_after = parse_retry_after(resp.headers());
-    let replayed = resp
-        .headers()
-        .get(IDEMPOTENT_REPLAYED)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let body = read_body(resp).await?;
-    if status.is_success() {
-        let value = serde_json::from_slice(&body).map_err(|e| {
-            ClientError::Decode(format!(
-                "{} with a body that does not parse: {e}",
-                status.as_u16()
-            ))
-        })?;
-        let answer = Answer {
-            value,
-            status: status.as_u16(),
-            replayed,
-        };
-        Ok((answer, body.len()))
-    } else {
-        Err(api_error(status, &body, retry_after))
-    }
-}
-
-/// Reads a body up to [`MAX_RESPONSE_BYTES`].
-async fn read_body(mut resp: Response) -> Result<Vec<u8>, ClientError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(network_error)? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(ClientError::Decode(format!(
-                "response body over {} MiB",
-                MAX_RESPONSE_BYTES / (1024 * 1024)
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// A non-2xx answer as a [`ClientError::Api`]: the protocol's error body,
-/// or one made up from the status when the body is something else.
-pub(crate) fn api_error(
-    status: StatusCode,
-    body: &[u8],
-    retry_after: Option<Duration>,
-) -> ClientError {
-    let error = match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(b) => b.error,
-        Err(_) => {
-            let code = match status.as_u16() {
-                400 => ErrorCode::BadRequest,
-                401 => ErrorCode::Unauthenticated,
-                403 => ErrorCode::Forbidden,
-                404 => ErrorCode::NotFound,
-                409 => ErrorCode::Conflict,
-                410 => ErrorCode::Gone,
-                413 => ErrorCode::TooLarge,
-                422 => ErrorCode::Invalid,
-                429 => ErrorCode::RateLimited,
-                503 => ErrorCode::Unavailable,
-                500..=599 => ErrorCode::Internal,
-                _ => ErrorCode::Unknown,
-            };
-            let text = String::from_utf8_lossy(body);
-            let first = text
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("");
-            let reason = status.canonical_reason().unwrap_or("");
-            let message = if first.is_empty() || first.starts_with('<') {
-                format!("HTTP {} {reason}", status.as_u16())
-                    .trim_end()
-                    .to_string()
-            } else {
-                one_line(first, 160)
-            };
-            ApiError::new(code, message)
-        }
-    };
-    ClientError::Api {
-        status: status.as_u16(),
-        error,
-        retry_after,
-    }
-}
-
-/// `Retry-After` as seconds or an HTTP date.
-pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    retry_after_at(headers, chrono::Utc::now())
-}
-
-/// [`parse_retry_after`] with the current time given (a date is a wait
-/// from `now`; one already past is no wait).
-fn retry_after_at(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let delta = when.with_timezone(&chrono::Utc) - now;
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
-}
-
-/// Whether a response is `text/event-stream`.
-pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/event-stream"))
-        })
-}
-
-/// A reqwest failure as a [`ClientError::Network`] a person can read.
-pub(crate) fn network_error(e: reqwest::Error) -> ClientError {
-    if e.is_timeout() {
-        return ClientError::Network("server did not answer in time".into());
-    }
-    let cause = root_cause(&e);
-    if e.is_connect() {
-        return ClientError::Network(format!("server unreachable: {cause}"));
-    }
-    if e.is_builder() {
-        return ClientError::Network(format!("bad request: {cause}"));
-    }
-    ClientError::Network(format!("connection lost: {cause}"))
-}
-
-/// The innermost cause, phrased for a status bar.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur: &(dyn std::error::Error + 'static) = e;
-    let mut io_kind = None;
-    loop {
-        if let Some(io) = cur.downcast_ref::<std::io::Error>() {
-            io_kind = Some(io.kind());
-        }
-        match cur.source() {
-            Some(next) => cur = next,
-            None => break,
-        }
-    }
-    use std::io::ErrorKind as K;
-    match io_kind {
-        Some(K::ConnectionRefused) => "connection refused".into(),
-        Some(K::ConnectionReset) => "connection reset".into(),
-        Some(K::ConnectionAborted) => "connection aborted".into(),
-        Some(K::TimedOut) => "timed out".into(),
-        Some(K::BrokenPipe | K::UnexpectedEof | K::NotConnected) => "connection closed".into(),
-        Some(K::AddrNotAvailable) => "address not available".into(),
-        _ => {
-            let text = cur.to_string();
-            if text.is_empty() {
-                one_line(&e.to_string(), 160)
-            } else {
-                one_line(&text, 160)
-            }
-        }
-    }
 }
 
 #[cfg(test)]

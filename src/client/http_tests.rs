@@ -1,4 +1,7 @@
 use super::*;
+use crate::client::answer::retry_after_at;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 fn api(status: u16, code: ErrorCode) -> ClientError {
     ClientError::Api {

@@ -1,8 +1,10 @@
 //! The one way the inbox and the headless CLI reach a server: HTTP with
 //! reqwest, the live feed (Server-Sent Events) and retries.
 //!
-//! - [`http`]: [`Client`], one async method per endpoint of PROTOCOL.md,
-//!   and [`ClientError`], which says whether an answer is definite;
+//! - [`http`]: [`Client`], one async method per endpoint of PROTOCOL.md;
+//! - [`error`]: [`ClientError`], which says whether an answer is definite;
+//! - [`answer`]: a server's answer read within a size bound, and the
+//!   headers that matter;
 //! - [`paging`]: `list_all*`, which follow `next_cursor` within
 //!   [`ListLimits`] and stop on a cursor that repeats or does not advance;
 //! - [`retry`]: [`Backoff`] (exponential, full jitter, `Retry-After`) and
@@ -28,6 +30,8 @@
 //! &req, &key), |n, e, wait| ...)`. A 409 `conflict` comes back at once with
 //! [`ClientError::current`]: the person decides again, never the client.
 
+pub mod answer;
+pub mod error;
 pub mod feed;
 pub mod http;
 pub mod paging;
