@@ -85,6 +85,11 @@ async fn n_sends_a_lead_the_server_keeps_and_shows_its_refusal_in_the_form() {
     let screen = t.screen();
     assert!(screen.contains("Initech"), "{screen}");
     assert_eq!(w.boxed(&w.t.acme, "outgoing").await.len(), 1);
+    // One Esc only asks (a stray Esc loses no draft); a second discards.
+    t.send("\x1b");
+    t.until("the discard question", |s| {
+        s.contains("Esc again discards this draft") && s.contains("Initech")
+    });
     t.send("\x1b");
     t.until("the draft discarded", |s| {
         status_line(s).contains("draft discarded")
