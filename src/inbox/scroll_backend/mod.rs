@@ -8,8 +8,9 @@
 //! (`CSI k L`) or delete-line (`CSI k M`) cost about 20 bytes.
 //!
 //! [`ScrollBackend`] wraps a [`CrosstermBackend`] and keeps the screen it
-//! last wrote and the frame being drawn (that screen plus ratatui's
-//! updates), with 64-bit fingerprints of their cells. On each `draw` it
+//! last wrote, with 64-bit fingerprints of its cells; each `draw` makes
+//! the frame being drawn (that screen plus ratatui's updates) and keeps it
+//! as the screen once written. On each `draw` it
 //! looks for the band of rows that moved up or down by a few lines and
 //! saves the most (estimated bytes), encodes the frame both as the plain
 //! diff and as that move plus the diff left after it, and writes the
@@ -182,24 +183,21 @@ pub fn term_erases_with_background(term: &str) -> bool {
 const SYNC_BEGIN: &[u8] = b"\x1b[?2026h";
 const SYNC_END: &[u8] = b"\x1b[?2026l";
 
-/// The screen as shown and the frame being drawn, with their cells'
-/// fingerprints. Between frames `next` equals `shown`.
+/// The screen as shown, with its cells' fingerprints. The frame being
+/// drawn is a copy of it made for the `draw` and moved in when written:
+/// between frames a session holds one screen, not two (an SSH server
+/// holds one per session).
 struct Screens {
     shown: Buffer,
-    next: Buffer,
     shown_prints: Prints,
-    next_prints: Prints,
 }
 
 impl Screens {
     fn blank(area: Rect) -> Screens {
         let shown = Buffer::empty(area);
-        let prints = Prints::of(&shown);
         Screens {
-            next: shown.clone(),
+            shown_prints: Prints::of(&shown),
             shown,
-            shown_prints: prints.clone(),
-            next_prints: prints,
         }
     }
 }
@@ -266,17 +264,19 @@ impl<W: Write> Backend for ScrollBackend<W> {
             self.begin()?;
             return self.inner.draw(updates.into_iter());
         }
+        let mut next = sc.shown.clone();
+        let mut next_prints = sc.shown_prints.clone();
         for (x, y, cell) in &updates {
-            put(&mut sc.next, Some(&mut sc.next_prints), *x, *y, cell);
+            put(&mut next, Some(&mut next_prints), *x, *y, cell);
         }
-        let Screens {
-            shown,
-            next,
-            shown_prints,
-            next_prints,
-        } = &mut sc;
-        let ((bytes, shift), touched) =
-            plan_in_place(shown, next, shown_prints, next_prints, &updates, self.bce)?;
+        let (bytes, shift) = plan_in_place(
+            &mut sc.shown,
+            &next,
+            &sc.shown_prints,
+            &next_prints,
+            &updates,
+            self.bce,
+        )?;
         let written = if bytes.is_empty() {
             Ok(())
         } else {
@@ -290,14 +290,8 @@ impl<W: Write> Backend for ScrollBackend<W> {
             return Err(e);
         }
         // The shown screen is now the frame.
-        if touched {
-            shown.clone_from(next);
-        } else {
-            for (x, y, cell) in &updates {
-                put(shown, None, *x, *y, cell);
-            }
-        }
-        shown_prints.copy_from(next_prints);
+        sc.shown = next;
+        sc.shown_prints = next_prints;
         if let Some(s) = shift {
             self.stats.scrolled += 1;
             tracing::trace!(?s, bytes = bytes.len(), "frame moved rows by scrolling");

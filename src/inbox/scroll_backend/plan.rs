@@ -242,12 +242,6 @@ impl Prints {
         self.lens[i] = c.symbol().len().min(255) as u8;
     }
 
-    pub(super) fn copy_from(&mut self, other: &Prints) {
-        self.cells.copy_from_slice(&other.cells);
-        self.styles.copy_from_slice(&other.styles);
-        self.lens.copy_from_slice(&other.lens);
-    }
-
     fn height(&self) -> usize {
         self.cells.len().checked_div(self.width).unwrap_or(0)
     }
@@ -439,13 +433,12 @@ pub fn plan(prev: &Buffer, next: &Buffer) -> io::Result<(Vec<u8>, Option<Shift>)
     let mut shown = prev.clone();
     let (old, new) = (Prints::of(prev), Prints::of(next));
     let updates: Vec<(u16, u16, &Cell)> = prev.diff_iter(next).collect();
-    Ok(plan_in_place(&mut shown, next, &old, &new, &updates, false)?.0)
+    plan_in_place(&mut shown, next, &old, &new, &updates, false)
 }
 
-/// [`plan`] over `shown`, given `updates` = `shown.diff(next)`; true as
-/// the second value when it changed `shown` (shifted a band, marked cells
-/// unknown): the caller must then copy `next` over it.
-#[allow(clippy::type_complexity)]
+/// [`plan`] over `shown`, given `updates` = `shown.diff(next)`. It may
+/// change `shown` (marks cells unknown): the caller replaces it with
+/// `next` once the bytes are written.
 pub(super) fn plan_in_place(
     shown: &mut Buffer,
     next: &Buffer,
@@ -453,7 +446,7 @@ pub(super) fn plan_in_place(
     new: &Prints,
     updates: &[(u16, u16, &Cell)],
     bce: bool,
-) -> io::Result<((Vec<u8>, Option<Shift>), bool)> {
+) -> io::Result<(Vec<u8>, Option<Shift>)> {
     // The move is planned from the screen as it is: the plain plan below
     // marks unknown the wide symbols its writes would split, which a move
     // carries along intact (marked, every moved wide symbol would be
@@ -465,8 +458,7 @@ pub(super) fn plan_in_place(
         .iter()
         .map(|(x, y, c)| (*x, *y, c.symbol().cell_width().max(1)))
         .collect();
-    let mut touched = mark_split_wide(shown, &writes);
-    if touched {
+    if mark_split_wide(shown, &writes) {
         encode_diff(shown, next, bce, &mut best)?;
     } else {
         // The common case: ratatui's own updates, bridged.
@@ -479,8 +471,6 @@ pub(super) fn plan_in_place(
     }
     let mut chosen = None;
     if let (Some(shift), Some(moved)) = (shift, moved.as_mut()) {
-        // `shown` becomes `next` either way (the caller copies it).
-        touched = true;
         shift.apply(moved);
         let mut bytes = Vec::with_capacity(best.len());
         shift.encode(&mut bytes);
@@ -490,5 +480,5 @@ pub(super) fn plan_in_place(
             chosen = Some(shift);
         }
     }
-    Ok(((best, chosen), touched))
+    Ok((best, chosen))
 }
