@@ -81,7 +81,7 @@ impl ParserPool {
     /// An idle parser, or a new one.
     pub fn take(&self) -> InputParser {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        idle.unwrap_or_else(InputParser::new)
+        idle.unwrap_or_default()
     }
 
     /// Keeps `parser` for another session if it holds nothing: it is fed

@@ -268,12 +268,12 @@ fn a_deferred_filter_text_is_built_by_the_first_filter_and_then_kept_up() {
         );
     }
     assert_eq!(s.filter_text.len(), 0, "nothing held before a filter");
-    assert!(eager.filter_text.len() > 0);
+    assert!(!eager.filter_text.is_empty());
     for st in [&mut s, &mut eager] {
         update(st, key('/'));
         type_str(st, "BAK");
     }
-    assert!(s.filter_text.len() > 0, "built by the filter");
+    assert!(!s.filter_text.is_empty(), "built by the filter");
     assert_eq!(s.pane(Pane::Incoming).rows, eager.pane(Pane::Incoming).rows);
     assert_eq!(current_id(&s), "r_09");
     // A referral that arrives afterwards is indexed as it comes.
