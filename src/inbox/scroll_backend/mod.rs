@@ -9,8 +9,8 @@
 //!
 //! [`ScrollBackend`] wraps a [`CrosstermBackend`] and keeps the screen it
 //! last wrote, with 64-bit fingerprints of its cells; each `draw` makes
-//! the frame being drawn (that screen plus ratatui's updates) and keeps it
-//! as the screen once written. On each `draw` it
+//! the frame being drawn (that screen plus ratatui's updates) in a
+//! per-thread scratch copy and swaps it in once written. On each `draw` it
 //! looks for the band of rows that moved up or down by a few lines and
 //! saves the most (estimated bytes), encodes the frame both as the plain
 //! diff and as that move plus the diff left after it, and writes the
@@ -38,6 +38,7 @@ mod plan;
 #[cfg(test)]
 mod repaint_tests;
 
+use std::cell::RefCell;
 use std::io::{self, Write};
 
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
@@ -184,12 +185,33 @@ const SYNC_BEGIN: &[u8] = b"\x1b[?2026h";
 const SYNC_END: &[u8] = b"\x1b[?2026l";
 
 /// The screen as shown, with its cells' fingerprints. The frame being
-/// drawn is a copy of it made for the `draw` and moved in when written:
-/// between frames a session holds one screen, not two (an SSH server
-/// holds one per session).
+/// drawn is a copy of it in [`SCRATCH`], swapped in when written: between
+/// frames a session holds one screen, not two (an SSH server holds one per
+/// session).
 struct Screens {
     shown: Buffer,
     shown_prints: Prints,
+}
+
+thread_local! {
+    /// The frame being drawn, one per thread: a `draw` runs start to end
+    /// on one thread, so the backends drawing there (an SSH server's
+    /// sessions) share it, neither keeping one each nor allocating one a
+    /// frame. After a frame it holds the screen shown before it.
+    static SCRATCH: RefCell<Option<(Buffer, Prints)>> = const { RefCell::new(None) };
+}
+
+/// `shown` and its prints copied into the thread's scratch (or new ones).
+fn scratch_copy(shown: &Buffer, prints: &Prints) -> (Buffer, Prints) {
+    match SCRATCH.with(|s| s.borrow_mut().take()) {
+        Some((mut next, mut next_prints)) => {
+            next.area = shown.area;
+            next.content.clone_from(&shown.content);
+            next_prints.copy_of(prints);
+            (next, next_prints)
+        }
+        None => (shown.clone(), prints.clone()),
+    }
 }
 
 impl Screens {
@@ -264,8 +286,7 @@ impl<W: Write> Backend for ScrollBackend<W> {
             self.begin()?;
             return self.inner.draw(updates.into_iter());
         }
-        let mut next = sc.shown.clone();
-        let mut next_prints = sc.shown_prints.clone();
+        let (mut next, mut next_prints) = scratch_copy(&sc.shown, &sc.shown_prints);
         for (x, y, cell) in &updates {
             put(&mut next, Some(&mut next_prints), *x, *y, cell);
         }
@@ -289,9 +310,10 @@ impl<W: Write> Backend for ScrollBackend<W> {
             self.trusted = false;
             return Err(e);
         }
-        // The shown screen is now the frame.
-        sc.shown = next;
-        sc.shown_prints = next_prints;
+        // The shown screen is now the frame; the old one is the scratch.
+        let old = std::mem::replace(&mut sc.shown, next);
+        let old_prints = std::mem::replace(&mut sc.shown_prints, next_prints);
+        SCRATCH.with(|s| *s.borrow_mut() = Some((old, old_prints)));
         if let Some(s) = shift {
             self.stats.scrolled += 1;
             tracing::trace!(?s, bytes = bytes.len(), "frame moved rows by scrolling");

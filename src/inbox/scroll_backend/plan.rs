@@ -236,6 +236,14 @@ impl Prints {
         p
     }
 
+    /// Becomes a copy of `other`, reusing its own allocations.
+    pub(super) fn copy_of(&mut self, other: &Prints) {
+        self.width = other.width;
+        self.cells.clone_from(&other.cells);
+        self.styles.clone_from(&other.styles);
+        self.lens.clone_from(&other.lens);
+    }
+
     pub(super) fn set(&mut self, i: usize, c: &Cell) {
         self.cells[i] = fingerprint(c);
         self.styles[i] = style_print(c);
