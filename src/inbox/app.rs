@@ -174,6 +174,9 @@ pub async fn run_remote<W: AsyncWrite + Unpin + Send + 'static>(
     let theme = theme::load(&settings.theme, None, depth).map_err(|m| anyhow::anyhow!(m))?;
     let mut state = initial_state(&settings, &client, keymap);
     state.themes = theme::available(None);
+    // One of many sessions in a server: the filter's text is built when
+    // the user first filters, not held by every session that never does.
+    state.filter_text = super::state::FilterText::deferred();
     let extras = Extras {
         max_fps: settings.max_fps,
         link_baud: settings.link_baud,

@@ -254,6 +254,22 @@ fn a_row_inserted_at_the_top_is_scrolled_in_for_far_fewer_bytes() {
 }
 
 #[test]
+fn backends_of_different_sizes_drawing_in_turn_on_one_thread_keep_their_own_screens() {
+    // They share the thread's scratch frame (as an SSH server's sessions
+    // do): each must still draw exactly its own frames, moves included.
+    let mut big = Rig::new(120, 20);
+    let mut small = Rig::new(60, 10);
+    let rows: Vec<String> = (1..=30).map(lead).collect();
+    for k in 0..6 {
+        let b = table(120, 20, &rows[k..], &format!("big {k}"));
+        let s = table(60, 10, &rows[k * 2..], &format!("small {k}"));
+        big.show(&b);
+        small.show(&s);
+    }
+    assert!(big.backend.stats().scrolled > 0 && small.backend.stats().scrolled > 0);
+}
+
+#[test]
 fn the_band_found_for_an_insert_is_the_table() {
     let (w, h) = (120, 20);
     let before: Vec<String> = (1..=16).map(lead).collect();

@@ -9,6 +9,14 @@
 //! gets the newest state once it has caught up, never a backlog: what one
 //! session holds is bounded by about one frame, the parser's partial
 //! sequence and the bounded input queue.
+//!
+//! A parser (termwiz's `InputParser`, with its table of every key
+//! sequence: about 600 KB, 1 ms to build) is held only while a session's
+//! input is being parsed: for plain keys just that long, after an ESC
+//! until the flush once the input paused. It then goes back to
+//! [`PARSERS`] for the next session that types, and only when it provably
+//! holds nothing of this session's input ([`ParserPool::give_back`]).
+//! Idle sessions hold none.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -43,6 +51,66 @@ pub enum RemoteInput {
 const MAX_PASTE: usize = 4096;
 /// How long a lone ESC waits for the rest of a sequence.
 const ESC_WAIT: Duration = Duration::from_millis(25);
+/// Idle parsers kept for reuse (each ~600 KB). Plain keys are parsed and
+/// the parser given back at once; a session holds one across a pause only
+/// after an ESC (for ESC_WAIT), so few are in use at one moment.
+const IDLE_PARSERS_MAX: usize = 16;
+
+/// Input parsers not in use, shared by every SSH session of the process.
+pub static PARSERS: ParserPool = ParserPool::new();
+
+/// Input parsers for reuse by the next session that types.
+pub struct ParserPool {
+    idle: Mutex<Vec<InputParser>>,
+}
+
+impl Default for ParserPool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ParserPool {
+    /// An empty pool.
+    pub const fn new() -> Self {
+        Self {
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An idle parser, or a new one.
+    pub fn take(&self) -> InputParser {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        idle.unwrap_or_default()
+    }
+
+    /// Keeps `parser` for another session if it holds nothing: it is fed
+    /// one `a` and must give back exactly that key. A parser still inside
+    /// a bracketed paste swallows it, one stuck on bytes it cannot decode
+    /// gives nothing, one after a lone ESC gives Alt-a: each is dropped,
+    /// so no byte of one session ever reaches another.
+    pub fn give_back(&self, mut parser: InputParser) {
+        let mut events = Vec::with_capacity(1);
+        parser.parse(b"a", |e| events.push(e), false);
+        let clean = matches!(
+            events.as_slice(),
+            [InputEvent::Key(KeyEvent {
+                key: KeyCode::Char('a'),
+                modifiers: Modifiers::NONE,
+            })]
+        );
+        if let (true, Ok(mut idle)) = (clean, self.idle.lock())
+            && idle.len() < IDLE_PARSERS_MAX
+        {
+            idle.push(parser);
+        }
+    }
+
+    /// Parsers kept.
+    pub fn idle(&self) -> usize {
+        self.idle.lock().map_or(0, |idle| idle.len())
+    }
+}
 
 /// The frames' writer: each flushed frame goes to the channel's writer task.
 pub struct ChannelSink {
@@ -168,7 +236,7 @@ impl FrontEnd for SshFront {
         let ended = self.ended.clone();
         Input::Task(tokio::spawn(async move {
             if let Some(input) = input {
-                read_channel(input, tx, resized).await;
+                read_channel(input, tx, resized, &PARSERS).await;
             }
             ended.notify_one();
         }))
@@ -187,24 +255,26 @@ impl FrontEnd for SshFront {
     }
 }
 
-/// Turns the channel's input into `Msg`s until it closes.
+/// Turns the channel's input into `Msg`s until it closes, with a parser
+/// from `parsers` while input is coming.
 async fn read_channel(
     mut input: Receiver<RemoteInput>,
     tx: UnboundedSender<Msg>,
     resized: Arc<Mutex<Option<Size>>>,
+    parsers: &'static ParserPool,
 ) {
-    let mut parser = InputParser::new();
-    let mut partial = false;
+    // Held from the first byte of a burst until the flush after it.
+    let mut parser: Option<InputParser> = None;
     loop {
-        let next = if partial {
+        let next = if let Some(p) = parser.as_mut() {
             match tokio::time::timeout(ESC_WAIT, input.recv()).await {
                 Ok(next) => next,
                 Err(_) => {
                     // Nothing more came: a lone ESC is the Escape key.
-                    partial = false;
-                    if !send_keys(&mut parser, &[], false, &tx) {
+                    if !send_keys(p, &[], false, &tx) {
                         return;
                     }
+                    parsers.give_back(parser.take().expect("held"));
                     continue;
                 }
             }
@@ -220,14 +290,30 @@ async fn read_channel(
                     return;
                 }
             }
+            Some(RemoteInput::Bytes(bytes)) if parser.is_none() && complete(&bytes) => {
+                // Nothing to wait for: parsed at once, the parser given back.
+                let mut p = parsers.take();
+                let ok = send_keys(&mut p, &bytes, false, &tx);
+                parsers.give_back(p);
+                if !ok {
+                    return;
+                }
+            }
             Some(RemoteInput::Bytes(bytes)) => {
-                partial = true;
-                if !send_keys(&mut parser, &bytes, true, &tx) {
+                let p = parser.get_or_insert_with(|| parsers.take());
+                if !send_keys(p, &bytes, true, &tx) {
                     return;
                 }
             }
         }
     }
+}
+
+/// Whether `bytes` parse the same now as after a pause: no ESC (every
+/// sequence that may go on starts with one; the parser's other keys are
+/// single bytes) and whole UTF-8 characters.
+fn complete(bytes: &[u8]) -> bool {
+    !bytes.contains(&0x1b) && std::str::from_utf8(bytes).is_ok()
 }
 
 /// Parses `bytes` and sends the keys; false when the app is gone.
@@ -357,7 +443,8 @@ mod tests {
         let (in_tx, in_rx) = mpsc::channel(8);
         let (tx, mut rx) = unbounded_channel();
         let resized = Arc::new(Mutex::new(None));
-        let task = tokio::spawn(read_channel(in_rx, tx, resized.clone()));
+        let pool: &'static ParserPool = Box::leak(Box::new(ParserPool::new()));
+        let task = tokio::spawn(read_channel(in_rx, tx, resized.clone(), pool));
         in_tx
             .send(RemoteInput::Bytes(b"\x1b[".to_vec()))
             .await
@@ -382,6 +469,66 @@ mod tests {
             "{got:?}"
         );
         assert_eq!(*resized.lock().unwrap(), Some(Size::new(100, 30)));
+        drop(in_tx);
+        task.await.unwrap();
+    }
+
+    /// Feeds `bytes` as one burst and flushes it, as `read_channel` does.
+    fn burst(pool: &ParserPool, bytes: &[u8]) -> Vec<CtEvent> {
+        let mut p = pool.take();
+        let mut out = Vec::new();
+        p.parse(bytes, |e| out.extend(keys_of(e)), true);
+        p.parse(&[], |e| out.extend(keys_of(e)), false);
+        pool.give_back(p);
+        out
+    }
+
+    #[test]
+    fn a_parser_is_reused_only_when_it_holds_nothing_of_the_last_session() {
+        let pool = ParserPool::new();
+        let none = KeyModifiers::NONE;
+        assert_eq!(
+            burst(&pool, b"j\x1b[A"),
+            [key(CtKey::Char('j'), none), key(CtKey::Up, none)]
+        );
+        assert_eq!(pool.idle(), 1, "a clean parser is kept");
+        // An open paste, an undecodable byte, an ESC before one: each
+        // leaves state behind, so that parser is dropped, not reused.
+        for hostile in [&b"\x1b[200~secret"[..], b"\xff", b"\x1b\xff"] {
+            burst(&pool, hostile);
+            assert_eq!(pool.idle(), 0, "{hostile:?} left its parser in the pool");
+            // The next session's keys come through as typed.
+            assert_eq!(burst(&pool, b"k"), [key(CtKey::Char('k'), none)]);
+            assert_eq!(pool.idle(), 1);
+        }
+    }
+
+    #[test]
+    fn only_input_without_escapes_or_split_characters_is_parsed_at_once() {
+        assert!(complete(b"jk q"));
+        assert!(complete("é\r".as_bytes()));
+        assert!(!complete(b"\x1b[A"));
+        assert!(!complete(b"j\x1b"));
+        assert!(!complete(&"é".as_bytes()[..1]));
+    }
+
+    #[tokio::test]
+    async fn an_idle_session_holds_no_parser() {
+        let (in_tx, in_rx) = mpsc::channel(8);
+        let (tx, mut rx) = unbounded_channel();
+        let pool: &'static ParserPool = Box::leak(Box::new(ParserPool::new()));
+        let task = tokio::spawn(read_channel(in_rx, tx, Arc::new(Mutex::new(None)), pool));
+        in_tx.send(RemoteInput::Bytes(b"q".to_vec())).await.unwrap();
+        assert!(matches!(rx.recv().await, Some(Msg::Key(k)) if k.code == CtKey::Char('q')));
+        // After the pause the parser is back in the pool for another session.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while pool.idle() == 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the parser was not given back"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         drop(in_tx);
         task.await.unwrap();
     }

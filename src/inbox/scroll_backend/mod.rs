@@ -8,8 +8,9 @@
 //! (`CSI k L`) or delete-line (`CSI k M`) cost about 20 bytes.
 //!
 //! [`ScrollBackend`] wraps a [`CrosstermBackend`] and keeps the screen it
-//! last wrote and the frame being drawn (that screen plus ratatui's
-//! updates), with 64-bit fingerprints of their cells. On each `draw` it
+//! last wrote, with 64-bit fingerprints of its cells; each `draw` makes
+//! the frame being drawn (that screen plus ratatui's updates) in a
+//! per-thread scratch copy and swaps it in once written. On each `draw` it
 //! looks for the band of rows that moved up or down by a few lines and
 //! saves the most (estimated bytes), encodes the frame both as the plain
 //! diff and as that move plus the diff left after it, and writes the
@@ -38,6 +39,7 @@ mod plan;
 #[cfg(test)]
 mod repaint_tests;
 
+use std::cell::RefCell;
 use std::io::{self, Write};
 
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
@@ -183,24 +185,42 @@ pub fn term_erases_with_background(term: &str) -> bool {
 const SYNC_BEGIN: &[u8] = b"\x1b[?2026h";
 const SYNC_END: &[u8] = b"\x1b[?2026l";
 
-/// The screen as shown and the frame being drawn, with their cells'
-/// fingerprints. Between frames `next` equals `shown`.
+/// The screen as shown, with its cells' fingerprints. The frame being
+/// drawn is a copy of it in [`SCRATCH`], swapped in when written: between
+/// frames a session holds one screen, not two (an SSH server holds one per
+/// session).
 struct Screens {
     shown: Buffer,
-    next: Buffer,
     shown_prints: Prints,
-    next_prints: Prints,
+}
+
+thread_local! {
+    /// The frame being drawn, one per thread: a `draw` runs start to end
+    /// on one thread, so the backends drawing there (an SSH server's
+    /// sessions) share it, neither keeping one each nor allocating one a
+    /// frame. After a frame it holds the screen shown before it.
+    static SCRATCH: RefCell<Option<(Buffer, Prints)>> = const { RefCell::new(None) };
+}
+
+/// `shown` and its prints copied into the thread's scratch (or new ones).
+fn scratch_copy(shown: &Buffer, prints: &Prints) -> (Buffer, Prints) {
+    match SCRATCH.with(|s| s.borrow_mut().take()) {
+        Some((mut next, mut next_prints)) => {
+            next.area = shown.area;
+            next.content.clone_from(&shown.content);
+            next_prints.copy_of(prints);
+            (next, next_prints)
+        }
+        None => (shown.clone(), prints.clone()),
+    }
 }
 
 impl Screens {
     fn blank(area: Rect) -> Screens {
         let shown = Buffer::empty(area);
-        let prints = Prints::of(&shown);
         Screens {
-            next: shown.clone(),
+            shown_prints: Prints::of(&shown),
             shown,
-            shown_prints: prints.clone(),
-            next_prints: prints,
         }
     }
 }
@@ -267,17 +287,18 @@ impl<W: Write> Backend for ScrollBackend<W> {
             self.begin()?;
             return self.inner.draw(updates.into_iter());
         }
+        let (mut next, mut next_prints) = scratch_copy(&sc.shown, &sc.shown_prints);
         for (x, y, cell) in &updates {
-            put(&mut sc.next, Some(&mut sc.next_prints), *x, *y, cell);
+            put(&mut next, Some(&mut next_prints), *x, *y, cell);
         }
-        let Screens {
-            shown,
-            next,
-            shown_prints,
-            next_prints,
-        } = &mut sc;
-        let ((bytes, shift), touched) =
-            plan_in_place(shown, next, shown_prints, next_prints, &updates, self.bce)?;
+        let (bytes, shift) = plan_in_place(
+            &mut sc.shown,
+            &next,
+            &sc.shown_prints,
+            &next_prints,
+            &updates,
+            self.bce,
+        )?;
         let written = if bytes.is_empty() {
             Ok(())
         } else {
@@ -290,15 +311,10 @@ impl<W: Write> Backend for ScrollBackend<W> {
             self.trusted = false;
             return Err(e);
         }
-        // The shown screen is now the frame.
-        if touched {
-            shown.clone_from(next);
-        } else {
-            for (x, y, cell) in &updates {
-                put(shown, None, *x, *y, cell);
-            }
-        }
-        shown_prints.copy_from(next_prints);
+        // The shown screen is now the frame; the old one is the scratch.
+        let old = std::mem::replace(&mut sc.shown, next);
+        let old_prints = std::mem::replace(&mut sc.shown_prints, next_prints);
+        SCRATCH.with(|s| *s.borrow_mut() = Some((old, old_prints)));
         if let Some(s) = shift {
             self.stats.scrolled += 1;
             tracing::trace!(?s, bytes = bytes.len(), "frame moved rows by scrolling");

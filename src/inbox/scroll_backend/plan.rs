@@ -247,16 +247,18 @@ impl Prints {
         p
     }
 
+    /// Becomes a copy of `other`, reusing its own allocations.
+    pub(super) fn copy_of(&mut self, other: &Prints) {
+        self.width = other.width;
+        self.cells.clone_from(&other.cells);
+        self.styles.clone_from(&other.styles);
+        self.lens.clone_from(&other.lens);
+    }
+
     pub(super) fn set(&mut self, i: usize, c: &Cell) {
         self.cells[i] = fingerprint(c);
         self.styles[i] = style_print(c);
         self.lens[i] = c.symbol().len().min(255) as u8;
-    }
-
-    pub(super) fn copy_from(&mut self, other: &Prints) {
-        self.cells.copy_from_slice(&other.cells);
-        self.styles.copy_from_slice(&other.styles);
-        self.lens.copy_from_slice(&other.lens);
     }
 
     fn height(&self) -> usize {
@@ -450,13 +452,12 @@ pub fn plan(prev: &Buffer, next: &Buffer) -> io::Result<(Vec<u8>, Option<Shift>)
     let mut shown = prev.clone();
     let (old, new) = (Prints::of(prev), Prints::of(next));
     let updates: Vec<(u16, u16, &Cell)> = prev.diff_iter(next).collect();
-    Ok(plan_in_place(&mut shown, next, &old, &new, &updates, false)?.0)
+    plan_in_place(&mut shown, next, &old, &new, &updates, false)
 }
 
-/// [`plan`] over `shown`, given `updates` = `shown.diff(next)`; true as
-/// the second value when it changed `shown` (shifted a band, marked cells
-/// unknown): the caller must then copy `next` over it.
-#[allow(clippy::type_complexity)]
+/// [`plan`] over `shown`, given `updates` = `shown.diff(next)`. It may
+/// change `shown` (marks cells unknown): the caller replaces it with
+/// `next` once the bytes are written.
 pub(super) fn plan_in_place(
     shown: &mut Buffer,
     next: &Buffer,
@@ -464,7 +465,7 @@ pub(super) fn plan_in_place(
     new: &Prints,
     updates: &[(u16, u16, &Cell)],
     bce: bool,
-) -> io::Result<((Vec<u8>, Option<Shift>), bool)> {
+) -> io::Result<(Vec<u8>, Option<Shift>)> {
     // The move is planned from the screen as it is: the plain plan below
     // marks unknown the wide symbols its writes would split, which a move
     // carries along intact (marked, every moved wide symbol would be
@@ -476,8 +477,7 @@ pub(super) fn plan_in_place(
         .iter()
         .map(|(x, y, c)| (*x, *y, c.symbol().cell_width().max(1)))
         .collect();
-    let mut touched = mark_split_wide(shown, &writes);
-    if touched {
+    if mark_split_wide(shown, &writes) {
         encode_diff(shown, next, bce, &mut best)?;
     } else {
         // The common case: ratatui's own updates, bridged.
@@ -490,8 +490,6 @@ pub(super) fn plan_in_place(
     }
     let mut chosen = None;
     if let (Some(shift), Some(moved)) = (shift, moved.as_mut()) {
-        // `shown` becomes `next` either way (the caller copies it).
-        touched = true;
         shift.apply(moved);
         let mut bytes = Vec::with_capacity(best.len());
         shift.encode(&mut bytes);
@@ -501,5 +499,5 @@ pub(super) fn plan_in_place(
             chosen = Some(shift);
         }
     }
-    Ok(((best, chosen), touched))
+    Ok((best, chosen))
 }

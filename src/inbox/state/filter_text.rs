@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::Entry;
 use crate::wire::Referral;
 
 /// Where one entry's filter text is: its range in [`FilterText`]'s
@@ -33,8 +34,14 @@ pub(super) const FEW_VALUED: [bool; 10] = [
 /// 100,000 heap strings in display order. A replaced entry's old text is
 /// garbage until compaction. Every field ends with a separator no typed
 /// filter contains, so a match never spans two fields.
-#[derive(Debug, Clone, Default)]
+///
+/// [`FilterText::deferred`] holds nothing until the first one-word filter
+/// asks for it ([`FilterText::ensure`]): an SSH server's sessions that
+/// never filter keep no second, lower-cased copy of their referrals.
+#[derive(Debug, Clone)]
 pub struct FilterText {
+    /// Kept up to date; false while deferred and not yet asked for.
+    built: bool,
     text: String,
     /// Entry index → its live range in `text` and its tuple.
     current: Vec<Slot>,
@@ -62,9 +69,49 @@ pub(super) fn offset(n: usize) -> u32 {
     u32::try_from(n).expect("the filter text stays under 4 GiB")
 }
 
+impl Default for FilterText {
+    /// Kept up to date from the first referral on.
+    fn default() -> Self {
+        Self {
+            built: true,
+            text: String::new(),
+            current: Vec::new(),
+            garbage: 0,
+            tuples: Vec::new(),
+            tuple_ids: HashMap::new(),
+        }
+    }
+}
+
 impl FilterText {
-    /// Indexes (or re-indexes) entry `entry`'s referral.
+    /// Built from the entries when first needed ([`FilterText::ensure`]),
+    /// not as referrals arrive.
+    pub fn deferred() -> Self {
+        Self {
+            built: false,
+            ..Self::default()
+        }
+    }
+
+    /// Builds the text of every entry if it was deferred; then [`Self::scan`]
+    /// may be called.
+    pub fn ensure(&mut self, entries: &[Entry]) {
+        if self.built {
+            return;
+        }
+        self.built = true;
+        for (i, e) in entries.iter().enumerate() {
+            self.set(offset(i), &e.referral);
+        }
+        self.shrink_to_fit();
+    }
+
+    /// Indexes (or re-indexes) entry `entry`'s referral (nothing while
+    /// deferred: [`Self::ensure`] will).
     pub fn set(&mut self, entry: u32, r: &Referral) {
+        if !self.built {
+            return;
+        }
         let fields = crate::query::searched_text(r);
         let mut tuple = String::new();
         for (part, few) in fields.iter().zip(FEW_VALUED) {
@@ -136,8 +183,9 @@ impl FilterText {
     }
 
     /// One bit per entry: which contain `needle` (lower-case), in one
-    /// front-to-back pass over the buffer.
+    /// front-to-back pass over the buffer (after [`Self::ensure`]).
     pub fn scan(&self, needle: &str) -> Vec<u64> {
+        debug_assert!(self.built, "scan of a deferred FilterText before ensure");
         let tuple_hit: Vec<bool> = self.tuples.iter().map(|t| t.contains(needle)).collect();
         let mut bits = vec![0u64; self.current.len().div_ceil(64)];
         for (e, slot) in self.current.iter().enumerate() {

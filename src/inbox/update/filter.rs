@@ -32,7 +32,10 @@ pub(crate) fn set_filter(state: &mut State, text: String) {
     state.filter_applied = applied;
     // One scan serves both panes.
     let word = single_word(&state.filter_applied);
-    let bits = word.as_deref().map(|w| state.filter_text.scan(w));
+    let bits = word.as_deref().map(|w| {
+        state.filter_text.ensure(&state.entries);
+        state.filter_text.scan(w)
+    });
     for pane in [Pane::Incoming, Pane::Outgoing] {
         let anchor = anchor_of(state, pane);
         refilter_with(state, pane, anchor, bits.as_deref());

@@ -244,3 +244,52 @@ fn time_terms_refilter_as_time_passes() {
         "it is 11 minutes old now"
     );
 }
+
+#[test]
+fn a_deferred_filter_text_is_built_by_the_first_filter_and_then_kept_up() {
+    use crate::inbox::state::FilterText;
+    let mut eager = loaded(Role::Agent, sample());
+    let mut s = started("https://leadx.example", 80, 24);
+    s.filter_text = FilterText::deferred();
+    update(&mut s, Msg::Me(Ok(me("acme-web", Role::Agent))));
+    let (inc, out): (Vec<_>, Vec<_>) = sample()
+        .into_iter()
+        .partition(|r| r.to_partner == "acme-web");
+    for (box_, items) in [
+        (crate::wire::ReferralBox::Incoming, inc),
+        (crate::wire::ReferralBox::Outgoing, out),
+    ] {
+        update(
+            &mut s,
+            Msg::Listed {
+                box_,
+                result: Ok((items, 100)),
+            },
+        );
+    }
+    assert_eq!(s.filter_text.len(), 0, "nothing held before a filter");
+    assert!(!eager.filter_text.is_empty());
+    for st in [&mut s, &mut eager] {
+        update(st, key('/'));
+        type_str(st, "BAK");
+    }
+    assert!(!s.filter_text.is_empty(), "built by the filter");
+    assert_eq!(s.pane(Pane::Incoming).rows, eager.pane(Pane::Incoming).rows);
+    assert_eq!(current_id(&s), "r_09");
+    // A referral that arrives afterwards is indexed as it comes.
+    let r = referral("r_99", "northwind-net", "acme-web", "Bakery Two", 1);
+    update(
+        &mut s,
+        Msg::Feed(FeedMsg::Event {
+            seq: 1,
+            referral: Box::new(r),
+            at: t(NOW),
+        }),
+    );
+    assert_eq!(
+        s.pane(Pane::Incoming).rows.len(),
+        2,
+        "{:?}",
+        s.pane(Pane::Incoming).rows
+    );
+}

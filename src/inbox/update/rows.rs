@@ -233,7 +233,10 @@ pub(crate) fn single_word(text: &str) -> Option<String> {
 
 pub(crate) fn refilter_pane(state: &mut State, pane: Pane, anchor: usize) {
     let word = single_word(&state.filter_applied);
-    let bits = word.as_deref().map(|w| state.filter_text.scan(w));
+    let bits = word.as_deref().map(|w| {
+        state.filter_text.ensure(&state.entries);
+        state.filter_text.scan(w)
+    });
     refilter_with(state, pane, anchor, bits.as_deref());
 }
 
