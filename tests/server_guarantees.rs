@@ -295,40 +295,12 @@ impl GatedStore {
     }
 }
 
-delegate_store! {
+delegate_store_but_apply! {
     GatedStore;
-        add_partner(p: &leadx::wire::Partner) -> leadx::store::StoreResult<()>;
-        list_partners(q: Option<&str>) -> leadx::store::StoreResult<Vec<leadx::wire::Partner>>;
-        get_partner(id: &str) -> leadx::store::StoreResult<Option<leadx::wire::Partner>>;
-        add_user(p: &str, n: &str, r: leadx::wire::Role) -> leadx::store::StoreResult<(leadx::store::UserRecord, String)>;
-        list_users() -> leadx::store::StoreResult<Vec<leadx::store::UserRecord>>;
-        revoke_user(u: &str) -> leadx::store::StoreResult<bool>;
-        update_partner(p: &leadx::wire::Partner) -> leadx::store::StoreResult<bool>;
-        remove_partner(id: &str) -> leadx::store::StoreResult<bool>;
-        rotate_user(u: &str) -> leadx::store::StoreResult<Option<(leadx::store::UserRecord, String)>>;
-        add_key(u: &str, k: &leadx::store::NewKey) -> leadx::store::StoreResult<leadx::store::KeyRecord>;
-        list_keys(u: &str) -> leadx::store::StoreResult<Vec<leadx::store::KeyRecord>>;
-        remove_key(u: &str, f: &str) -> leadx::store::StoreResult<bool>;
-        authenticate_key(f: &str) -> leadx::store::StoreResult<Option<leadx::domain::Actor>>;
-        revoked_since(s: leadx::wire::Timestamp) -> leadx::store::StoreResult<Vec<String>>;
-        authenticate(t: &str) -> leadx::store::StoreResult<Option<Actor>>;
-        create(a: &Actor, r: leadx::wire::CreateReferral, i: Option<IdemSave>) -> leadx::store::StoreResult<ItemResult>;
-        save_response(u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> leadx::store::StoreResult<()>;
-        idem_claim(u: &str, k: &str, h: &str) -> leadx::store::StoreResult<leadx::store::IdemClaim>;
-        idem_release(u: &str, k: &str) -> leadx::store::StoreResult<()>;
-        idem_finish(u: &str, k: &str) -> leadx::store::StoreResult<()>;
-        get(id: &str) -> leadx::store::StoreResult<Option<leadx::domain::StoredReferral>>;
-        list(q: &leadx::store::ListQuery) -> leadx::store::StoreResult<leadx::store::ListPage>;
-        expire_due() -> leadx::store::StoreResult<usize>;
-        next_expiry() -> leadx::store::StoreResult<Option<leadx::wire::Timestamp>>;
-        events_after(s: u64, l: usize) -> leadx::store::StoreResult<Vec<Arc<leadx::store::StoredEvent>>>;
-        resume_floor() -> leadx::store::StoreResult<u64>;
-        last_seq() -> leadx::store::StoreResult<u64>;
-        prune() -> leadx::store::StoreResult<()>;
-        count_by_status() -> leadx::store::StoreResult<Vec<(leadx::wire::Status, u64)>>;
-        health() -> leadx::store::StoreResult<()>;
-        writable() -> leadx::store::StoreResult<()>;
-    ;;
+    async fn resume_floor(&self) -> leadx::store::StoreResult<u64> {
+        self.inner.resume_floor().await
+    }
+
     async fn apply(
         &self,
         actor: &Actor,
