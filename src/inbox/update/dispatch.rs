@@ -25,8 +25,14 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) -> b
     let cmd = state.keymap.command_for(&ev, ctx);
     match cmd {
         Some(Command::Redraw) => return redraw(state),
-        Some(Command::Suspend) => return super::open::suspend(fx),
-        Some(Command::EditNote) => return super::open::edit_note(state, fx),
+        Some(Command::Suspend) => {
+            super::compose::disarm(state);
+            return super::open::suspend(fx);
+        }
+        Some(Command::EditNote) => {
+            super::compose::disarm(state);
+            return super::open::edit_note(state, fx);
+        }
         _ => {}
     }
     if matches!(state.popup, Some(Popup::Compose(_))) {

@@ -12,11 +12,15 @@
 //! was running when the cache was dropped does not put its (maybe stale)
 //! answer in: each drop moves a generation on, and an answer is kept only
 //! under the generation its look-up started in. Unknown tokens are never
-//! cached. This server's own changes drop its cache at once, before they
-//! return (see `PgStore::revoke_user` and the others).
+//! cached, and no answer older than [`MAX_AGE`] (5 s) is given, so a
+//! listener that died without a word, or notifications that never come,
+//! cannot keep a revoked token working longer than that. This server's
+//! own changes drop its cache at once, before they return (see
+//! `PgStore::revoke_user` and the others).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
 
@@ -27,6 +31,11 @@ use crate::store::common::token_hash;
 
 /// Entries kept at most; past it the cache starts again empty.
 const MAX_ENTRIES: usize = 100_000;
+/// The oldest answer the cache gives, whatever it heard: a bound on a
+/// stale answer should the `LISTEN` connection die without a word (until
+/// the listener's probe finds it lost) or notifications never come (a
+/// connection pooler in transaction mode).
+pub const MAX_AGE: Duration = Duration::from_secs(5);
 
 /// See the module's documentation.
 #[derive(Debug, Default)]
@@ -39,7 +48,7 @@ struct Inner {
     /// Whether changes are being heard (the `LISTEN` connection is up).
     live: bool,
     generation: u64,
-    actors: HashMap<[u8; 32], Actor>,
+    actors: HashMap<[u8; 32], (Actor, Instant)>,
 }
 
 impl AuthCache {
@@ -50,9 +59,15 @@ impl AuthCache {
     /// The cached actor for this token hash, or the generation a look-up
     /// starts in (to hand to [`AuthCache::keep`]).
     pub fn find(&self, hash: &[u8; 32]) -> Result<Actor, u64> {
+        self.find_at(hash, Instant::now())
+    }
+
+    fn find_at(&self, hash: &[u8; 32], now: Instant) -> Result<Actor, u64> {
         let inner = self.lock();
         match inner.actors.get(hash) {
-            Some(actor) if inner.live => Ok(actor.clone()),
+            Some((actor, at)) if inner.live && now.saturating_duration_since(*at) < MAX_AGE => {
+                Ok(actor.clone())
+            }
             _ => Err(inner.generation),
         }
     }
@@ -67,7 +82,7 @@ impl AuthCache {
         if inner.actors.len() >= MAX_ENTRIES {
             inner.actors.clear();
         }
-        inner.actors.insert(hash, actor.clone());
+        inner.actors.insert(hash, (actor.clone(), Instant::now()));
     }
 
     /// Drops everything (a change was heard, or made here).
@@ -143,6 +158,20 @@ mod tests {
         // The connection is lost: nothing is answered from the cache.
         cache.set_live(false);
         assert!(cache.find(&[1; 32]).is_err());
+    }
+
+    #[test]
+    fn no_answer_is_older_than_max_age() {
+        let cache = AuthCache::default();
+        cache.set_live(true);
+        let generation = cache.find(&[1; 32]).unwrap_err();
+        cache.keep([1; 32], generation, &actor("a"));
+        let now = Instant::now();
+        assert!(cache.find_at(&[1; 32], now).is_ok());
+        assert!(
+            cache.find_at(&[1; 32], now + MAX_AGE).is_err(),
+            "an answer older than MAX_AGE was given"
+        );
     }
 
     #[test]

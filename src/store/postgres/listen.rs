@@ -36,8 +36,12 @@ const CATCH_UP_CHUNK: usize = 1000;
 /// First wait before opening a lost connection again; doubles up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// The log is read this often even without a notification (a safety net).
+/// The log is read this often even without a notification (a safety net),
+/// and the listening connection is probed.
 const POLL_EVERY: Duration = Duration::from_secs(5);
+/// A probe of the listening connection not answered within this means it
+/// is lost.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What one server has published to its subscribers.
 pub struct Feed {
@@ -96,14 +100,6 @@ impl Feed {
     }
 }
 
-/// What woke the listener.
-enum Wake {
-    /// A commit up to this seq (0 when the payload did not parse).
-    Events(u64),
-    /// Users or partners changed.
-    Auth,
-}
-
 /// The listener task: runs until aborted.
 pub async fn run(
     target: Target,
@@ -129,24 +125,28 @@ async fn session(
     pool: &deadpool_postgres::Pool,
     feed: &Feed,
     holder: &AtomicI32,
-    auth: &AuthCache,
+    auth: &Arc<AuthCache>,
     backoff: &mut Duration,
 ) -> Result<std::convert::Infallible, StoreError> {
     let (client, mut connection) = connect_one(target, APPLICATION_NAME).await?;
-    let (wake, mut woken) = mpsc::unbounded_channel::<Wake>();
+    // The highest seq each notification names (0: the payload did not
+    // parse, read the log anyway).
+    let (wake, mut woken) = mpsc::unbounded_channel::<u64>();
+    let heard_by = auth.clone();
     // Drives the connection and turns notifications into wake-ups; ends
-    // (closing `wake`) when the connection does.
+    // (closing `wake`) when the connection does. A change to users or
+    // partners drops the cached token look-ups right here, whatever the
+    // session loop below is waiting for (a pooled connection, a long
+    // catch-up).
     tokio::spawn(async move {
         let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
             match message {
+                Ok(AsyncMessage::Notification(n)) if n.channel() == AUTH_CHANNEL => {
+                    heard_by.drop_all();
+                }
                 Ok(AsyncMessage::Notification(n)) => {
-                    let woke = if n.channel() == AUTH_CHANNEL {
-                        Wake::Auth
-                    } else {
-                        Wake::Events(n.payload().parse().unwrap_or(0))
-                    };
-                    if wake.send(woke).is_err() {
+                    if wake.send(n.payload().parse().unwrap_or(0)).is_err() {
                         return;
                     }
                 }
@@ -184,17 +184,30 @@ async fn session(
                 let Some(first) = woke else {
                     return Err(StoreError::Backend("the LISTEN connection was lost".into()));
                 };
-                let mut heard = |w: Wake| match w {
-                    Wake::Auth => auth.drop_all(),
-                    Wake::Events(0) => notified = u64::MAX,
-                    Wake::Events(seq) => notified = notified.max(seq),
+                let mut heard = |seq: u64| {
+                    notified = if seq == 0 { u64::MAX } else { notified.max(seq) };
                 };
                 heard(first);
-                while let Ok(w) = woken.try_recv() {
-                    heard(w);
+                while let Ok(seq) = woken.try_recv() {
+                    heard(seq);
                 }
             }
-            _ = poll.tick() => notified = u64::MAX,
+            _ = poll.tick() => {
+                // A connection that died without a word (a partition, a
+                // dropped NAT entry) would never say so: ask it something.
+                // Until it is known lost, cached look-ups are bounded by
+                // their age (`auth_cache::MAX_AGE`).
+                match tokio::time::timeout(PROBE_TIMEOUT, client.simple_query("SELECT 1")).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return Err(pg(e)),
+                    Err(_) => {
+                        return Err(StoreError::Backend(
+                            "the LISTEN connection did not answer a probe".into(),
+                        ))
+                    }
+                }
+                notified = u64::MAX;
+            }
         }
         // This server's own commits are usually published already: a
         // notification of nothing new needs no read of the log.

@@ -34,6 +34,14 @@ pub(crate) fn open(state: &mut State, fx: &mut Vec<Effect>) -> bool {
     true
 }
 
+/// A key that leaves the form for a moment (Ctrl-Z, Ctrl-E) goes on
+/// editing too: the next Esc asks again.
+pub(crate) fn disarm(state: &mut State) {
+    if let Some(Popup::Compose(f)) = &mut state.popup {
+        f.discard_armed = false;
+    }
+}
+
 /// A key while the form is open.
 pub(crate) fn on_key(state: &mut State, ev: &KeyEvent, fx: &mut Vec<Effect>) -> bool {
     let me = state.my_partner().map(str::to_string);
@@ -41,6 +49,7 @@ pub(crate) fn on_key(state: &mut State, ev: &KeyEvent, fx: &mut Vec<Effect>) -> 
         return false;
     };
     let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+    let was_armed = f.discard_armed;
     if ev.code != KeyCode::Esc {
         f.discard_armed = false;
     }
@@ -88,7 +97,8 @@ pub(crate) fn on_key(state: &mut State, ev: &KeyEvent, fx: &mut Vec<Effect>) -> 
         _ => {
             let i = f.focus;
             if !edit(&mut f.inputs[i], ev, FIELDS[i].limit) {
-                return false;
+                // Nothing typed, but the discard question may have gone.
+                return was_armed;
             }
             f.errors[i] = None;
             f.error = None;

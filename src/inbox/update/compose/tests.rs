@@ -258,6 +258,25 @@ fn esc_discards_the_draft_and_says_so() {
 }
 
 #[test]
+fn leaving_the_form_for_a_moment_goes_on_editing() {
+    let mut s = opened();
+    type_str(&mut s, "ho");
+    update(&mut s, code(KeyCode::Esc));
+    assert!(form(&s).discard_armed);
+    // Ctrl-Z (handled before the form sees it) puts the question away.
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL)),
+    );
+    assert!(!form(&s).discard_armed, "the question outlived Ctrl-Z");
+    update(&mut s, code(KeyCode::Esc));
+    assert!(
+        s.popup.is_some(),
+        "one Esc after coming back discarded the draft"
+    );
+}
+
+#[test]
 fn the_discard_question_at_80x24() {
     let mut s = opened();
     fill(&mut s, "Company", "Globex");
