@@ -155,20 +155,7 @@ pub(crate) fn api_error(
     let error = match serde_json::from_slice::<ErrorBody>(body) {
         Ok(b) => b.error,
         Err(_) => {
-            let code = match status.as_u16() {
-                400 => ErrorCode::BadRequest,
-                401 => ErrorCode::Unauthenticated,
-                403 => ErrorCode::Forbidden,
-                404 => ErrorCode::NotFound,
-                409 => ErrorCode::Conflict,
-                410 => ErrorCode::Gone,
-                413 => ErrorCode::TooLarge,
-                422 => ErrorCode::Invalid,
-                429 => ErrorCode::RateLimited,
-                503 => ErrorCode::Unavailable,
-                500..=599 => ErrorCode::Internal,
-                _ => ErrorCode::Unknown,
-            };
+            let code = ErrorCode::for_status(status.as_u16()).unwrap_or(ErrorCode::Unknown);
             let text = String::from_utf8_lossy(body);
             let first = text
                 .lines()

@@ -47,6 +47,28 @@ impl ErrorCode {
         }
     }
 
+    /// The usual code of an error status whose body says none (a proxy's
+    /// page, a framework's plain-text 4xx): the inverse of
+    /// [`ErrorCode::http_status`] for the codes a status alone can name;
+    /// any other 5xx is `internal`. `None` for any other status: each
+    /// reader picks its own fallback.
+    pub fn for_status(status: u16) -> Option<Self> {
+        Some(match status {
+            400 => Self::BadRequest,
+            401 => Self::Unauthenticated,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            409 => Self::Conflict,
+            410 => Self::Gone,
+            413 => Self::TooLarge,
+            422 => Self::Invalid,
+            429 => Self::RateLimited,
+            503 => Self::Unavailable,
+            500..=599 => Self::Internal,
+            _ => return None,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BadRequest => "bad_request",
@@ -113,4 +135,31 @@ impl std::error::Error for ApiError {}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ApiError,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn a_status_alone_names_the_code_it_is_sent_with() {
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::NotFound,
+            ErrorCode::Conflict,
+            ErrorCode::Gone,
+            ErrorCode::TooLarge,
+            ErrorCode::Invalid,
+            ErrorCode::RateLimited,
+            ErrorCode::Internal,
+            ErrorCode::Unavailable,
+        ] {
+            assert_eq!(ErrorCode::for_status(code.http_status()), Some(code));
+        }
+        assert_eq!(ErrorCode::for_status(502), Some(ErrorCode::Internal));
+        assert_eq!(ErrorCode::for_status(418), None);
+        assert_eq!(ErrorCode::for_status(200), None);
+    }
 }

@@ -135,19 +135,12 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         .filter(|c| !c.is_control())
         .take(300)
         .collect();
-    let code = match status.as_u16() {
-        401 => ErrorCode::Unauthenticated,
-        403 => ErrorCode::Forbidden,
-        404 => ErrorCode::NotFound,
-        409 => ErrorCode::Conflict,
-        410 => ErrorCode::Gone,
-        413 => ErrorCode::TooLarge,
-        422 => ErrorCode::Invalid,
-        429 => ErrorCode::RateLimited,
-        503 => ErrorCode::Unavailable,
-        s if s >= 500 => ErrorCode::Internal,
-        _ => ErrorCode::BadRequest,
-    };
+    // Any other 4xx the framework answered is a bad request.
+    let code = ErrorCode::for_status(status.as_u16()).unwrap_or(if status.as_u16() >= 500 {
+        ErrorCode::Internal
+    } else {
+        ErrorCode::BadRequest
+    });
     let message = if text.trim().is_empty() {
         status.canonical_reason().unwrap_or("error").to_owned()
     } else {
