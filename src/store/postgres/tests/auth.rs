@@ -19,6 +19,18 @@ async fn until(store: &PgStore, token: &str, want: impl Fn(&Option<Actor>) -> bo
     }
 }
 
+/// Revokes `user` with the notifying trigger turned off: no server hears it.
+async fn revoke_unheard(admin: &tokio_postgres::Client, user: &str) {
+    admin
+        .batch_execute("ALTER TABLE users DISABLE TRIGGER users_auth_changed")
+        .await
+        .unwrap();
+    admin
+        .execute("UPDATE users SET revoked_at = 1 WHERE id = $1", &[&user])
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_made_anywhere_drops_every_servers_cached_look_ups() {
     let w = world_or_skip!();
@@ -29,14 +41,7 @@ async fn a_change_made_anywhere_drops_every_servers_cached_look_ups() {
 
     // A change the cache cannot hear (its trigger off) is not seen: the
     // look-up really is cached...
-    admin
-        .batch_execute("ALTER TABLE users DISABLE TRIGGER users_auth_changed")
-        .await
-        .unwrap();
-    admin
-        .execute("UPDATE users SET revoked_at = 1 WHERE id = $1", &[&kim.id])
-        .await
-        .unwrap();
+    revoke_unheard(&admin, &kim.id).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
         w.a.authenticate(&kim_token).await.unwrap().is_some(),
@@ -101,14 +106,7 @@ async fn while_changes_cannot_be_heard_nothing_is_answered_from_the_cache() {
     // Revoked where no notification can reach `a`: its listener is killed
     // in the same breath (and the trigger is off, so no notification is
     // sent at all). The lost connection alone must stop the cache.
-    admin
-        .batch_execute("ALTER TABLE users DISABLE TRIGGER users_auth_changed")
-        .await
-        .unwrap();
-    admin
-        .execute("UPDATE users SET revoked_at = 1 WHERE id = $1", &[&kim.id])
-        .await
-        .unwrap();
+    revoke_unheard(&admin, &kim.id).await;
     assert_eq!(kill_listeners(&admin).await, 2);
     assert!(
         until(&w.a, &kim_token, Option::is_none).await,
