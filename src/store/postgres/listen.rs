@@ -9,7 +9,14 @@
 //! listens again the task catches up from the log, so subscribers miss
 //! nothing. A server's own commits are also published right after they
 //! commit when they directly follow what was published (lower latency);
-//! [`Feed`] skips any seq already sent, so nothing is sent twice.
+//! [`Feed`] skips any seq already sent, so nothing is sent twice, and a
+//! notification of a seq already published reads nothing.
+//!
+//! The same connection listens on `leadx_auth` (migration 4's trigger on
+//! users and partners) and drops the cached token look-ups
+//! ([`super::auth_cache`]) the moment one arrives; it is probed every
+//! [`POLL_EVERY`], so one that died without a word is found and the cache
+//! stops answering.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
