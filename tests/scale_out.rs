@@ -263,7 +263,7 @@ async fn one_idempotency_key_sent_to_two_servers_at_once_applies_once() {
         for t in tries {
             replies.push(t.await.unwrap());
         }
-        // One ran; the other met its claim (409 in flight) or, if it came
+        // One ran; the other met the key held (409 in flight) or, if it came
         // after, replayed the same answer.
         let created: Vec<&Reply> = replies.iter().filter(|r| r.status == 201).collect();
         assert!(!created.is_empty(), "round {round}: none created");
@@ -396,8 +396,9 @@ async fn kill_9_mid_batch_loses_and_doubles_nothing() {
             .json(&batch)
             .send()
     };
-    // Send to A and kill it (SIGKILL) once the batch holds its claim: the
-    // request is in flight inside A.
+    // Send to A and kill it (SIGKILL) once the batch's write holds its key
+    // (the transaction-long lock on the user and key): the request is in
+    // flight inside A's transaction.
     let (admin, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
         .await
         .expect("admin connection");
@@ -407,8 +408,12 @@ async fn kill_9_mid_batch_loses_and_doubles_nothing() {
     loop {
         let held: i64 = admin
             .query_one(
-                "SELECT count(*) FROM idempotency WHERE key = 'the-batch'",
-                &[],
+                "SELECT count(*) FROM pg_locks l, users u, \
+                 LATERAL (SELECT hashtextextended(u.id || E'\\n' || 'the-batch', $1) AS h) k \
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+                 AND l.classid = ((k.h >> 32) & 4294967295)::oid \
+                 AND l.objid = (k.h & 4294967295)::oid",
+                &[&leadx::store::postgres::write::KEY_LOCK_SEED],
             )
             .await
             .unwrap()
@@ -427,8 +432,8 @@ async fn kill_9_mid_batch_loses_and_doubles_nothing() {
     let killed_at = Instant::now();
     let answered_by_a = first.await.unwrap().ok();
     // The client retries on B with the same key until it has an answer: a
-    // claim held by a dead server is taken over as soon as its database
-    // session is gone, well before the 60 s claim timeout.
+    // key held by a dead server's transaction is free once its database
+    // session is gone (the transaction rolled back with it).
     let mut in_flight = 0;
     let result = loop {
         if let Some(r) = &answered_by_a
@@ -449,7 +454,7 @@ async fn kill_9_mid_batch_loses_and_doubles_nothing() {
         in_flight += 1;
         assert!(
             killed_at.elapsed() < Duration::from_secs(30),
-            "the dead server's claim was not taken over"
+            "the dead server's key was not freed"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };

@@ -345,16 +345,21 @@ async fn idempotency_in_flight() {
     w.post_key(&w.t.acme, &path, &json!({"version": 1}), "slow-key")
         .await
         .expect(409, "idempotency_in_flight");
-    gated.gate.add_permits(1);
+    // Two permits: the first request's, and the replay's where the store
+    // finds the kept answer inside the write's transaction (PostgreSQL;
+    // SQLite answers it before the write).
+    gated.gate.add_permits(2);
     let first = first.await.unwrap();
     assert_eq!(first.status, 200);
-    // Once finished, the same key replays (and reaches no write: the gate
-    // has no permit left).
+    // Once finished, the same key replays, and changes nothing.
     let again = w
         .post_key(&w.t.acme, &path, &json!({"version": 1}), "slow-key")
         .await;
     assert_eq!(again.status, 200);
     assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.body, first.body);
+    let now = w.get(&w.t.acme, &format!("/v1/referrals/{r}")).await;
+    assert_eq!(now.body["version"], 2, "accepted once: {}", now.body);
 }
 
 #[tokio::test]

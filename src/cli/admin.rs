@@ -153,6 +153,8 @@ impl From<StoreError> for Failure {
         match e {
             StoreError::Rejected(m) => Failure::Input(m),
             StoreError::Backend(m) => Failure::Store(m),
+            // Admin commands carry no idempotency key.
+            taken @ StoreError::Taken(_) => Failure::Store(taken.to_string()),
         }
     }
 }

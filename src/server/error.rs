@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::domain::visibility::render_for;
 use crate::domain::{Actor, DomainError};
-use crate::store::StoreError;
+use crate::store::{IdemTaken, StoreError};
 use crate::wire::{ApiError, ErrorBody, ErrorCode};
 
 /// An error answer: status, body, and for 429 the `Retry-After` seconds.
@@ -101,6 +101,17 @@ impl From<StoreError> for HttpError {
                 e
             }
             StoreError::Rejected(message) => Self::internal(message),
+            // Answered by `idempotency::store_failed` where a key is sent;
+            // here only the codes (a replay needs the kept answer's own
+            // status and header: 409, so the client retries and gets it).
+            StoreError::Taken(IdemTaken::Mismatch) => Self::new(
+                ErrorCode::IdempotencyMismatch,
+                "this Idempotency-Key was used with a different request",
+            ),
+            StoreError::Taken(IdemTaken::InFlight | IdemTaken::Replay(_)) => Self::new(
+                ErrorCode::IdempotencyInFlight,
+                "a request with this Idempotency-Key is still running",
+            ),
         }
     }
 }

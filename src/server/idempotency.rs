@@ -2,12 +2,17 @@
 //!
 //! Per user and key the store keeps a hash of the request (method, path and
 //! the parsed JSON body, keys sorted) and the response, for 24 hours. A key
-//! still running answers 409 `idempotency_in_flight` (the claim is the
-//! store's, so it holds across servers sharing one database); a finished key with the same
-//! request replays the stored answer with `Idempotent-Replayed: true`; with
-//! a different request it is 422 `idempotency_mismatch`. Writes keep their
-//! answer in the same transaction as the action (see [`IdemSave`]); answers
-//! decided before the store (400, 413) are kept with `save_response`.
+//! still running answers 409 `idempotency_in_flight`; a finished key with
+//! the same request replays the stored answer with `Idempotent-Replayed:
+//! true`; with a different request it is 422 `idempotency_mismatch`.
+//! The key is claimed on this server when the request starts
+//! ([`begin`]), and checked again by the store inside the write's own
+//! transaction, which holds it against other servers sharing the
+//! database: a write can therefore come back with one of those answers
+//! instead ([`crate::store::StoreError::Taken`], answered by
+//! [`store_failed`]). Writes keep their answer in the same transaction as
+//! the action (see [`IdemSave`]); answers decided before the store (400)
+//! are kept with `save_response`, which may find the key taken too.
 
 use std::sync::Arc;
 
@@ -17,7 +22,9 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::{HttpError, json_response};
-use crate::store::{IdemClaim, IdemSave, RenderResponse, SharedStore, StoredResponse};
+use crate::store::{
+    IdemClaim, IdemSave, IdemTaken, RenderResponse, SharedStore, StoreError, StoredResponse,
+};
 use crate::wire::{ErrorCode, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 
 /// A claimed key: given back to the store when dropped (a kept response
@@ -127,36 +134,74 @@ pub async fn begin(
             store: state.store.clone(),
             kept: false,
         })),
-        IdemClaim::InFlight => Err(axum::response::IntoResponse::into_response(HttpError::new(
+        IdemClaim::Taken(taken) => Err(taken_answer(taken)),
+    }
+}
+
+/// What a request whose key is taken is answered: the kept answer again,
+/// or why it does not run.
+pub fn taken_answer(taken: IdemTaken) -> Response {
+    let e = match taken {
+        IdemTaken::Replay(stored) => return replayed(stored),
+        IdemTaken::InFlight => HttpError::new(
             ErrorCode::IdempotencyInFlight,
             "a request with this Idempotency-Key is still running",
-        ))),
-        IdemClaim::Replay(stored) => Err(replayed(stored)),
-        IdemClaim::Mismatch => Err(axum::response::IntoResponse::into_response(HttpError::new(
+        ),
+        IdemTaken::Mismatch => HttpError::new(
             ErrorCode::IdempotencyMismatch,
             "this Idempotency-Key was used with a different request",
-        ))),
+        ),
+    };
+    axum::response::IntoResponse::into_response(e)
+}
+
+/// Answers a failed store call: a key the write found taken, or the
+/// store's own failure.
+pub fn store_failed(err: StoreError) -> Response {
+    match err {
+        StoreError::Taken(taken) => taken_answer(taken),
+        other => axum::response::IntoResponse::into_response(HttpError::from(other)),
     }
+}
+
+/// Keeps the answer of a request that reached no write under its key, and
+/// ends the claim. `Some(answer)`: the key was found taken in the store
+/// (answered, or running on another server) and that is the answer to
+/// give instead; nothing was kept.
+pub async fn keep_answer(
+    state: &Arc<AppState>,
+    claim: Option<Claim>,
+    response: &StoredResponse,
+) -> Option<Response> {
+    let claim = claim?;
+    let saved = state
+        .store
+        .save_response(
+            &claim.user_id,
+            &claim.key,
+            &claim.request_hash,
+            response.clone(),
+        )
+        .await;
+    match saved {
+        Ok(()) => claim.kept(),
+        Err(StoreError::Taken(taken)) => return Some(taken_answer(taken)),
+        Err(e) => tracing::warn!(error = %e, "could not keep an idempotent response"),
+    }
+    None
 }
 
 /// Answers an error decided before the store, keeping it under the key.
 pub async fn finish_error(state: &Arc<AppState>, claim: Option<Claim>, err: HttpError) -> Response {
     let status = err.status();
     let body = err.body();
-    if let Some(claim) = claim
-        && keeps(status.as_u16())
-    {
+    if keeps(status.as_u16()) {
         let response = StoredResponse {
             status: status.as_u16(),
             body: body.clone(),
         };
-        let saved = state
-            .store
-            .save_response(&claim.user_id, &claim.key, &claim.request_hash, response)
-            .await;
-        match saved {
-            Ok(()) => claim.kept(),
-            Err(_) => tracing::warn!("could not keep an idempotent error response"),
+        if let Some(instead) = keep_answer(state, claim, &response).await {
+            return instead;
         }
     }
     json_response(status, body)

@@ -2,6 +2,9 @@
 //! ([`super::write`]): bearer tokens, retention, the live channel's size,
 //! and how times and statuses are kept in columns.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
+
 use sha2::{Digest, Sha256};
 
 use crate::wire::{Status, Timestamp};
@@ -44,4 +47,26 @@ pub fn secs(t: Timestamp) -> i64 {
 /// A stored second back to a timestamp.
 pub fn from_secs(s: i64) -> Timestamp {
     chrono::DateTime::from_timestamp(s, 0).unwrap_or_default()
+}
+
+/// The idempotency keys this server's requests are working on now (see
+/// [`super::Store::idem_claim`]): a second request with one of them, on
+/// this server, is in flight from its start. SQLite's whole claim (one
+/// process owns the file); on PostgreSQL the write's transaction holds the
+/// key against other servers.
+#[derive(Debug, Default)]
+pub struct LocalClaims(Mutex<HashSet<(String, String)>>);
+
+impl LocalClaims {
+    /// Takes the key; false when it is already taken.
+    pub fn claim(&self, user_id: &str, key: &str) -> bool {
+        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        set.insert((user_id.to_owned(), key.to_owned()))
+    }
+
+    /// Gives the key back.
+    pub fn release(&self, user_id: &str, key: &str) {
+        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        set.remove(&(user_id.to_owned(), key.to_owned()));
+    }
 }

@@ -77,14 +77,15 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
-/// What the store knows of an idempotency key.
+/// Why a request with an idempotency key does not run: what answers it
+/// instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdemLookup {
-    /// Never seen (or older than retention).
-    Miss,
-    /// Seen with the same request hash: answer this again.
+pub enum IdemTaken {
+    /// Another request with this key is still running (on any server).
+    InFlight,
+    /// Finished with the same request: answer this again.
     Replay(StoredResponse),
-    /// Seen with a different request.
+    /// Finished with a different request.
     Mismatch,
 }
 
@@ -148,6 +149,11 @@ pub enum StoreError {
     /// Admin-level problems: unknown partner, duplicate id, bad slug.
     #[error("{0}")]
     Rejected(String),
+    /// A keyed write, or a kept answer, found its key taken inside its
+    /// transaction (by another server's request, or answered already):
+    /// nothing was written; the request is answered with this.
+    #[error("the idempotency key is taken: {0:?}")]
+    Taken(IdemTaken),
 }
 
 /// What every store call returns.
@@ -156,15 +162,14 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// What [`Store::idem_claim`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdemClaim {
-    /// The key is now this caller's until the write that uses it finishes
-    /// (or [`Store::idem_release`]).
+    /// The key is now this caller's, on this server, until the write that
+    /// uses it finishes (or [`Store::idem_release`]). A store shared by
+    /// several servers checks the key again inside that write's
+    /// transaction, where another server's request may have taken it: the
+    /// write then fails with [`StoreError::Taken`].
     Claimed,
-    /// Another request with this key is still running (on any server).
-    InFlight,
-    /// Finished with the same request: answer this again.
-    Replay(StoredResponse),
-    /// Finished with a different request.
-    Mismatch,
+    /// Answer the request with this instead of running it.
+    Taken(IdemTaken),
 }
 
 /// The exchange's durable state.
@@ -176,9 +181,14 @@ pub enum IdemClaim {
 /// - **A page's `as_of`** is read in the same snapshot as its items.
 /// - **Events are published after their transaction commits** (through
 ///   [`Store::subscribe`]), in sequence order, once.
-/// - **Idempotency claims are the store's**: the same key sent to two
-///   servers at once is claimed by one; the write that finishes it keeps
-///   its response in the same transaction as the action.
+/// - **Idempotency keys are the store's**: the same key sent to two
+///   servers at once runs once. A server claims a key for the whole
+///   request ([`Store::idem_claim`]); a write (or [`Store::save_response`])
+///   checks the key again in its own transaction, holding it there so that
+///   no other server's transaction can run it meanwhile, and keeps its
+///   response in that same transaction as the action. A key found taken
+///   there fails the write with [`StoreError::Taken`] (in flight on
+///   another server, or answered: replay or mismatch).
 /// - **Writes are judged by [`crate::domain::rules`]** through the one
 ///   orchestration in [`write`]; a store adds only its primitives.
 #[async_trait::async_trait]
@@ -251,7 +261,8 @@ pub trait Store: Send + Sync + 'static {
         idem: Option<IdemSave>,
     ) -> StoreResult<Vec<ItemResult>>;
     /// Keeps a response for a request that never reached a write (a 400,
-    /// 404 or 422 decided before the store).
+    /// 404 or 422 decided before the store); [`StoreError::Taken`] when the
+    /// key already answers (or runs) elsewhere: nothing is kept then.
     async fn save_response(
         &self,
         user_id: &str,
@@ -260,7 +271,9 @@ pub trait Store: Send + Sync + 'static {
         response: StoredResponse,
     ) -> StoreResult<()>;
     /// Claims this user's key for a request with this hash, or says why
-    /// not (in flight, replay, mismatch).
+    /// not (in flight, replay, mismatch). A store may answer `Claimed`
+    /// without reading what is kept (PostgreSQL does: no round trip), and
+    /// leave the replay and mismatch to the write's own check.
     async fn idem_claim(
         &self,
         user_id: &str,

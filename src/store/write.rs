@@ -14,7 +14,7 @@
 //! and its writer thread drives them with `futures::executor::block_on`
 //! (every future is ready at once).
 
-use super::{IdemSave, StoreError, StoreResult, StoredResponse};
+use super::{IdemSave, IdemTaken, StoreError, StoreResult, StoredResponse};
 use crate::domain::{
     Action, ActionItem, Actor, Applied, DomainError, ItemResult, OpenHop, StoredReferral, rules,
     validate::normalize_domain, visibility::can_see,
@@ -54,9 +54,17 @@ pub trait WriteTx {
         after: &StoredReferral,
         lead_id: &str,
     ) -> StoreResult<()>;
-    /// When a finished response was kept under this user's key (Unix
-    /// seconds), if one was.
-    async fn idem_response_at(&mut self, user_id: &str, key: &str) -> StoreResult<Option<i64>>;
+    /// Whether this user's key, for a request with this hash, answers
+    /// instead of letting the request run: a fresh response kept under it
+    /// ([`judge_kept`]), or (on a store shared by several servers) another
+    /// transaction holding it. Where the store has locks, the key is held
+    /// by this transaction from here on.
+    async fn idem_taken(
+        &mut self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> StoreResult<Option<IdemTaken>>;
     /// Keeps a response under a key, replacing a claim or an expired
     /// response; an error when a fresh response is already there.
     async fn save_response(
@@ -70,26 +78,81 @@ pub trait WriteTx {
     async fn due_ids(&mut self, limit: usize) -> StoreResult<Vec<String>>;
 }
 
-/// Refuses a key that already holds a fresh response: the action must not
-/// run twice (the claim normally prevents this). Takes the user and key,
-/// not `&IdemSave`: a reference to it (its render is not `Sync`) would make
-/// the write's future not `Send`, and PostgreSQL's writers run it on tasks.
-async fn idem_guard<T: WriteTx>(tx: &mut T, idem: Option<(String, String)>) -> StoreResult<()> {
-    let Some((user_id, key)) = idem else {
+/// The row kept under a user's idempotency key.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub request_hash: String,
+    /// The response's status; 0 for an in-flight claim row (written only
+    /// by servers before claims moved into the write's transaction).
+    pub status: i64,
+    pub body: Vec<u8>,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// What a kept row under a key means for a request with `request_hash` at
+/// `now` (Unix seconds): a finished response within retention answers it
+/// (replay or mismatch); a claim row (status 0) or an expired response
+/// does not. The one reading of a kept row, for every store.
+pub fn judge_kept(
+    kept: Option<Kept>,
+    request_hash: &str,
+    now: i64,
+) -> StoreResult<Option<IdemTaken>> {
+    Ok(match kept {
+        Some(k) if k.status != 0 && k.at > now - IDEM_RETENTION_SECS => {
+            Some(if k.request_hash == request_hash {
+                let status = u16::try_from(k.status)
+                    .map_err(|e| StoreError::Backend(format!("kept status {}: {e}", k.status)))?;
+                IdemTaken::Replay(StoredResponse {
+                    status,
+                    body: k.body,
+                })
+            } else {
+                IdemTaken::Mismatch
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Refuses to run a request whose key is taken (see
+/// [`WriteTx::idem_taken`]): nothing is written and the caller answers
+/// with what it found. Takes the user, key and hash, not `&IdemSave`: a
+/// reference to it (its render is not `Sync`) would make the write's
+/// future not `Send`, and PostgreSQL's writers run it on tasks.
+async fn idem_guard<T: WriteTx>(
+    tx: &mut T,
+    idem: Option<(String, String, String)>,
+) -> StoreResult<()> {
+    let Some((user_id, key, hash)) = idem else {
         return Ok(());
     };
-    let now = tx.now().timestamp();
-    match tx.idem_response_at(&user_id, &key).await? {
-        Some(at) if at > now - IDEM_RETENTION_SECS => Err(StoreError::Backend(format!(
-            "idempotency key {key:?} already holds a response"
-        ))),
-        _ => Ok(()),
+    match tx.idem_taken(&user_id, &key, &hash).await? {
+        Some(taken) => Err(StoreError::Taken(taken)),
+        None => Ok(()),
     }
 }
 
-/// The user and key an idempotent write keeps its answer under.
-fn idem_key(idem: &Option<IdemSave>) -> Option<(String, String)> {
-    idem.as_ref().map(|i| (i.user_id.clone(), i.key.clone()))
+/// The user, key and request hash an idempotent write keeps its answer
+/// under.
+fn idem_key(idem: &Option<IdemSave>) -> Option<(String, String, String)> {
+    idem.as_ref()
+        .map(|i| (i.user_id.clone(), i.key.clone(), i.request_hash.clone()))
+}
+
+/// Keeps the answer of a request that reached no write (a 400 decided
+/// before the store), unless its key is taken ([`StoreError::Taken`]).
+pub async fn keep_response<T: WriteTx>(
+    tx: &mut T,
+    user_id: &str,
+    key: &str,
+    request_hash: &str,
+    response: &StoredResponse,
+) -> StoreResult<()> {
+    let idem = Some((user_id.to_owned(), key.to_owned(), request_hash.to_owned()));
+    idem_guard(tx, idem).await?;
+    tx.save_response(user_id, key, request_hash, response).await
 }
 
 async fn finish_idem<T: WriteTx>(

@@ -53,9 +53,9 @@ pub async fn create(
     let idem = claim.as_ref().map(|c| c.save_with(Box::new(render)));
     let result = state.store.create(&actor, request, idem).await;
     end_claim(claim, result.is_ok());
-    match result.map_err(HttpError::from) {
+    match result {
         Ok(item) => to_response(render_created(&actor, &item)),
-        Err(e) => e.into_response(),
+        Err(e) => idempotency::store_failed(e),
     }
 }
 
@@ -102,11 +102,11 @@ pub async fn act(
     let render_actor = actor.clone();
     let render = move |results: &[ItemResult]| render_single(&render_actor, &results[0]);
     let idem = claim.as_ref().map(|c| c.save_with(Box::new(render)));
-    let results = apply(&state, &actor, vec![item], idem).await;
+    let results = state.store.apply(&actor, vec![item], idem).await;
     end_claim(claim, results.is_ok());
     match results {
         Ok(results) => to_response(render_single(&actor, &results[0])),
-        Err(e) => e.into_response(),
+        Err(e) => idempotency::store_failed(e),
     }
 }
 
@@ -144,18 +144,20 @@ pub async fn batch(
     let results = if nothing_to_run {
         Ok(Vec::new())
     } else {
-        apply(&state, &actor, valid, idem).await
+        state.store.apply(&actor, valid, idem).await
     };
     let stored = match results {
         Ok(results) => render_batch(&actor, &plan, &results),
         Err(e) => {
             end_claim(claim, false);
-            return e.into_response();
+            return idempotency::store_failed(e);
         }
     };
     if nothing_to_run {
         // No write carried the answer: keep it under the key here.
-        keep(&state, claim, &stored).await;
+        if let Some(instead) = idempotency::keep_answer(&state, claim, &stored).await {
+            return instead;
+        }
     } else {
         end_claim(claim, true);
     }
@@ -279,32 +281,6 @@ fn plan_item(item: &serde_json::Value) -> Slot {
                 ..e.error
             },
         },
-    }
-}
-
-async fn apply(
-    state: &Arc<AppState>,
-    actor: &Actor,
-    items: Vec<ActionItem>,
-    idem: Option<crate::store::IdemSave>,
-) -> Result<Vec<ItemResult>, HttpError> {
-    Ok(state.store.apply(actor, items, idem).await?)
-}
-
-async fn keep(state: &Arc<AppState>, claim: Option<Claim>, response: &StoredResponse) {
-    let Some(claim) = claim else { return };
-    let saved = state
-        .store
-        .save_response(
-            &claim.user_id,
-            &claim.key,
-            &claim.request_hash,
-            response.clone(),
-        )
-        .await;
-    match saved {
-        Ok(()) => claim.kept(),
-        Err(_) => tracing::warn!("could not keep an idempotent batch response"),
     }
 }
 

@@ -18,7 +18,6 @@
 //! [`POLL_EVERY`], so one that died without a word is found and the cache
 //! stops answering.
 
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -112,12 +111,11 @@ pub async fn run(
     target: Target,
     pool: deadpool_postgres::Pool,
     feed: Arc<Feed>,
-    holder: Arc<AtomicI32>,
     auth: Arc<AuthCache>,
 ) {
     let mut backoff = MIN_BACKOFF;
     loop {
-        let Err(e) = session(&target, &pool, &feed, &holder, &auth, &mut backoff).await;
+        let Err(e) = session(&target, &pool, &feed, &auth, &mut backoff).await;
         // Changes are no longer heard: stop answering from the cache.
         auth.set_live(false);
         tracing::warn!(error = %e, retry_ms = backoff.as_millis() as u64, "store: event listener");
@@ -131,7 +129,6 @@ async fn session(
     target: &Target,
     pool: &deadpool_postgres::Pool,
     feed: &Feed,
-    holder: &AtomicI32,
     auth: &Arc<AuthCache>,
     backoff: &mut Duration,
 ) -> Result<std::convert::Infallible, StoreError> {
@@ -171,14 +168,6 @@ async fn session(
         .map_err(pg)?;
     // From here every change to users or partners is heard.
     auth.set_live(true);
-    // This session lives as long as this server does: its pid marks the
-    // idempotency claims the server holds (see `PgStore::idem_claim`).
-    let pid: i32 = client
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await
-        .map_err(pg)?
-        .get(0);
-    holder.store(pid, Ordering::Release);
     *backoff = MIN_BACKOFF;
     catch_up(pool, feed).await?;
     let mut poll = tokio::time::interval(POLL_EVERY);

@@ -28,9 +28,12 @@
 //! go one at a time through that row, a short window (one statement and the
 //! commit's flush).
 //!
-//! Other contracts: an idempotency claim is a row of `idempotency` with
-//! status 0 (so two servers given one key at once run it once; a claim
-//! older than [`CLAIM_TIMEOUT_SECS`] is abandoned and may be taken over);
+//! Other contracts: an idempotency key is held, for as long as a write
+//! with it runs, by that write's transaction (`pg_try_advisory_xact_lock`
+//! on the user and key, taken before the kept response is read; see
+//! [`write::PgTx::prefetch`]), so two servers given one key at once run it
+//! once: the other finds it in flight, or, once committed, replays it; the
+//! unique `(user_id, key)` row it keeps its response in is the last guard;
 //! the expiry sweep runs on one server at a time
 //! (`pg_try_advisory_xact_lock`, [`SWEEP_LOCK`]); creations of leads with
 //! one domain are serialised by a transaction lock on the domain, so two
@@ -50,7 +53,6 @@ pub mod test_db;
 pub mod write;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
 
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -63,19 +65,15 @@ use crate::clock::SharedClock;
 use crate::domain::validate::{validate_partner, validate_user_name};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::store::common::{
-    EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, secs, token_hash,
+    EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, LocalClaims, new_token, secs, token_hash,
 };
-use crate::store::write::{self as write_ops, IDEM_RETENTION_SECS, WriteTx};
+use crate::store::write::{self as write_ops, IDEM_RETENTION_SECS};
 use crate::store::{
-    IdemClaim, IdemSave, KeyRecord, ListPage, ListQuery, NewKey, Store, StoreError, StoreResult,
-    StoredEvent, StoredResponse, UserRecord,
+    IdemClaim, IdemSave, IdemTaken, KeyRecord, ListPage, ListQuery, NewKey, Store, StoreError,
+    StoreResult, StoredEvent, StoredResponse, UserRecord,
 };
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
-/// An idempotency claim older than this (seconds) was abandoned and may be
-/// taken over. A claim whose server's session is gone (the server died) is
-/// taken over at once: see `holder_pid`.
-pub const CLAIM_TIMEOUT_SECS: i64 = 60;
 /// `pg_try_advisory_xact_lock` key of the expiry sweep ("leadx sw").
 pub const SWEEP_LOCK: i64 = 0x6c65_6164_7820_7377;
 /// Rows one housekeeping transaction touches at most.
@@ -89,9 +87,10 @@ pub struct PgStore {
     feed: Arc<Feed>,
     listener: JoinHandle<()>,
     writer: group::Writer,
-    /// The backend pid of this server's LISTEN session (0 until it is
-    /// connected): the holder of this server's idempotency claims.
-    holder: Arc<AtomicI32>,
+    /// Idempotency keys this server's requests are working on (other
+    /// servers are kept off by the write's transaction: see
+    /// [`write::PgTx::prefetch`]).
+    claims: LocalClaims,
     /// Token look-ups, kept while changes are heard.
     auth: Arc<auth_cache::AuthCache>,
 }
@@ -126,13 +125,11 @@ impl PgStore {
         let pool = conn::pool(&target)?;
         let start = read::last_seq(&conn::get(&pool).await?).await?;
         let feed = Arc::new(Feed::new(EVENT_CHANNEL, start));
-        let holder = Arc::new(AtomicI32::new(0));
         let auth = Arc::new(auth_cache::AuthCache::default());
         let listener = tokio::spawn(listen::run(
             target.clone(),
             pool.clone(),
             feed.clone(),
-            holder.clone(),
             auth.clone(),
         ));
         let writer = group::Writer::start(pool.clone(), clock.clone(), feed.clone());
@@ -143,7 +140,7 @@ impl PgStore {
             feed,
             listener,
             writer,
-            holder,
+            claims: LocalClaims::default(),
             auth,
         })
     }
@@ -343,7 +340,7 @@ impl Store for PgStore {
                 &[&keep_from, &(now - KEEP_EVENTS_SECS), &read::limit(CHUNK)],
             )
             .await?;
-            // Finished responses past retention, and claims abandoned long ago.
+            // Responses past retention (and claim rows of older servers).
             let idem = exec(
                 &conn,
                 "DELETE FROM idempotency WHERE (user_id, key) IN (SELECT user_id, key \
@@ -396,97 +393,30 @@ impl Store for PgStore {
         format!("postgresql {}", self.target.shown)
     }
 
-    /// Claims an idempotency key for a request about to run: a row with
-    /// status 0 (in flight), inserted on its own, committed at once, so
-    /// that every server sees it. Committed without waiting for its WAL
-    /// flush (`synchronous_commit = off` for that statement's implicit
-    /// transaction alone: `set_config(..., true)` inside it, so the claim
-    /// is one statement, one round trip): a
-    /// claim is visible to every session once committed, and the write
-    /// that finishes it commits with a flush, which makes the claim
-    /// durable too (WAL is flushed in order); a crash can lose only claims
-    /// whose writes never committed, which a retry takes again. A claim older than
-    /// [`CLAIM_TIMEOUT_SECS`], a claim whose holder's session is gone, or a
-    /// response past retention is taken over.
+    /// Claims an idempotency key on this server only, in memory: no
+    /// round trip. The key is checked against what is kept, and held
+    /// against the other servers, inside the write's own transaction
+    /// ([`write::PgTx::prefetch`]): a replay, a mismatch or a key in
+    /// flight on another server comes back from the write as
+    /// [`StoreError::Taken`]. A claim used to be a row of its own, inserted
+    /// and committed before the write: a transaction per request, and the
+    /// largest part of an accept's cost (see docs/PERFORMANCE.md).
     async fn idem_claim(
         &self,
         user_id: &str,
         key: &str,
-        request_hash: &str,
+        _request_hash: &str,
     ) -> StoreResult<IdemClaim> {
-        let conn = self.conn().await?;
-        let now = secs(self.now());
-        // A row can vanish between the two statements (released, pruned):
-        // then claim again.
-        for _ in 0..3 {
-            let claimed = exec(
-                &conn,
-                "INSERT INTO idempotency \
-                 (user_id, key, request_hash, status, body, created_at, holder_pid) \
-                 SELECT $1::text, $2::text, $3::text, 0, ''::bytea, $4::int8, $7::int4 \
-                 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed \
-                 ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
-                 status = 0, body = '', created_at = excluded.created_at, \
-                 holder_pid = excluded.holder_pid \
-                 WHERE (idempotency.status = 0 AND (idempotency.created_at <= $5 \
-                   OR (COALESCE(idempotency.holder_pid, 0) <> 0 AND NOT EXISTS \
-                     (SELECT 1 FROM pg_stat_activity a WHERE a.pid = idempotency.holder_pid)))) \
-                 OR (idempotency.status <> 0 AND idempotency.created_at <= $6)",
-                &[
-                    &user_id,
-                    &key,
-                    &request_hash,
-                    &now,
-                    &(now - CLAIM_TIMEOUT_SECS),
-                    &(now - IDEM_RETENTION_SECS),
-                    &self.holder.load(Ordering::Acquire),
-                ],
-            )
-            .await?;
-            if claimed == 1 {
-                return Ok(IdemClaim::Claimed);
-            }
-            let held = row(
-                &conn,
-                "SELECT request_hash, status, body FROM idempotency WHERE user_id = $1 AND key = $2",
-                &[&user_id, &key],
-            )
-            .await?;
-            let Some(held) = held else { continue };
-            let (hash, status, body): (String, i32, Vec<u8>) =
-                (held.get(0), held.get(1), held.get(2));
-            return Ok(if status == 0 {
-                IdemClaim::InFlight
-            } else if hash == request_hash {
-                IdemClaim::Replay(StoredResponse {
-                    status: u16::try_from(status).map_err(backend)?,
-                    body,
-                })
-            } else {
-                IdemClaim::Mismatch
-            });
-        }
-        Err(StoreError::Backend(format!(
-            "idempotency key {key:?} keeps changing under the claim"
-        )))
+        Ok(if self.claims.claim(user_id, key) {
+            IdemClaim::Claimed
+        } else {
+            IdemClaim::Taken(IdemTaken::InFlight)
+        })
     }
 
-    /// Drops a claim that kept no response (the request failed with a 5xx).
+    /// Gives the key back to this server (what the write kept stays).
     async fn idem_release(&self, user_id: &str, key: &str) -> StoreResult<()> {
-        exec(
-            &self.conn().await?,
-            "DELETE FROM idempotency \
-             USING (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed \
-             WHERE user_id = $1 AND key = $2 AND status = 0",
-            &[&user_id, &key],
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// The claim is the row the write replaced with its response: nothing
-    /// is left to give back.
-    async fn idem_finish(&self, _user_id: &str, _key: &str) -> StoreResult<()> {
+        self.claims.release(user_id, key);
         Ok(())
     }
 
@@ -574,7 +504,9 @@ impl Store for PgStore {
         };
         self.writer
             .submit(1, hint, move |tx| {
-                Box::pin(async move { tx.save_response(&user_id, &key, &hash, &response).await })
+                Box::pin(async move {
+                    write_ops::keep_response(tx, &user_id, &key, &hash, &response).await
+                })
             })
             .await
     }

@@ -4,8 +4,9 @@
 //!
 //! **Few round trips.** A group's transaction reads what its jobs will
 //! need up front ([`PgTx::prefetch`]: the referrals they name, locked
-//! `FOR UPDATE` in id order, and the responses kept under their keys, in
-//! one pipelined round trip). Its writes are buffered ([`super::pending`])
+//! `FOR UPDATE` in id order, and their idempotency keys, each held by this
+//! transaction (`pg_try_advisory_xact_lock`) before the response kept under
+//! it is read, in one pipelined round trip). Its writes are buffered ([`super::pending`])
 //! and sent together, pipelined, set-based, just before the events at
 //! commit, or earlier when a job is about to run a query that must see
 //! them (the open hops of a domain, the due referrals). What the
@@ -33,6 +34,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use deadpool_postgres::Transaction;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Row, Statement};
 
 use super::pending::{self, HopRow, Write};
 use super::read::{self, exec, limit, pg, row, rows};
@@ -40,8 +43,8 @@ use crate::domain::OpenHop;
 use crate::domain::StoredReferral;
 use crate::domain::validate::normalize_domain;
 use crate::store::common::secs;
-use crate::store::write::{IDEM_RETENTION_SECS, WriteTx};
-use crate::store::{StoreError, StoreResult, StoredEvent, StoredResponse};
+use crate::store::write::{IDEM_RETENTION_SECS, Kept, WriteTx, judge_kept};
+use crate::store::{IdemTaken, StoreError, StoreResult, StoredEvent, StoredResponse};
 use crate::wire::Timestamp;
 
 /// First key of the `pg_advisory_xact_lock(int, int)` that serialises
@@ -49,8 +52,26 @@ use crate::wire::Timestamp;
 /// two servers creating the same domain at once cannot both miss the other.
 const DOMAIN_LOCK: i32 = 0x6c78_646d;
 
+/// Seed of `hashtextextended` for the transaction-long advisory lock that
+/// holds a user's idempotency key: the lock's 64-bit key is
+/// `hashtextextended(user_id || E'\n' || key, KEY_LOCK_SEED)`.
+pub const KEY_LOCK_SEED: i64 = 0x6c78_6b79;
+
+/// Takes the keys' locks, without waiting: whether each was got.
+const LOCK_KEYS: &str = "SELECT u.user_id, u.key, \
+     pg_try_advisory_xact_lock(hashtextextended(u.user_id || E'\\n' || u.key, $3)) \
+     FROM UNNEST($1::text[], $2::text[]) AS u(user_id, key)";
+/// What is kept under the keys (read after [`LOCK_KEYS`], in a later
+/// statement, so that its snapshot sees what a transaction that held a
+/// key committed before this one got it).
+const KEPT_UNDER_KEYS: &str = "SELECT i.user_id, i.key, i.request_hash, i.status, i.body, \
+     i.created_at FROM idempotency i JOIN UNNEST($1::text[], $2::text[]) AS u(user_id, key) \
+     ON i.user_id = u.user_id AND i.key = u.key";
+const LOCK_REFERRALS: &str = "SELECT r.id, r.body, l.accepted_partner, r.lead_id FROM referrals r \
+     JOIN leads l ON l.id = r.lead_id WHERE r.id = ANY($1) ORDER BY r.id FOR UPDATE OF r";
+
 /// What a group's jobs will read: referrals by id, and idempotency keys
-/// (user, key) whose kept response they check.
+/// (user, key) they will hold and check.
 #[derive(Debug, Default)]
 pub struct Hint {
     pub referrals: Vec<String>,
@@ -60,6 +81,19 @@ pub struct Hint {
 type Seen = HashMap<String, (StoredReferral, String)>;
 type Key = (String, String);
 
+/// What this transaction knows of an idempotency key.
+#[derive(Debug, Clone)]
+enum KeyState {
+    /// Held by this transaction, with what was kept under it when it was
+    /// got (`None`: nothing).
+    Held(Option<Kept>),
+    /// Held by another transaction: a request with it is running on
+    /// another server.
+    Elsewhere,
+    /// A job of this transaction kept its response under it.
+    Written,
+}
+
 /// What the running job changed, to undo it if it fails.
 #[derive(Default)]
 struct Journal {
@@ -67,7 +101,7 @@ struct Journal {
     writes: usize,
     seen: Vec<(String, Option<(StoredReferral, String)>)>,
     leads: Vec<(String, Option<Option<String>>)>,
-    responses: Vec<(Key, Option<Option<i64>>)>,
+    keys: Vec<(Key, Option<KeyState>)>,
 }
 
 /// One write transaction on a pooled connection. Dropped without
@@ -85,9 +119,9 @@ pub struct PgTx<'c> {
     seen: Seen,
     /// Leads whose accepted partner this transaction set.
     leads: HashMap<String, Option<String>>,
-    /// When a finished response is kept under a key (`None`: none), as
-    /// read by the prefetch or written by this transaction.
-    responses: HashMap<Key, Option<i64>>,
+    /// The idempotency keys this transaction tried to hold, and what it
+    /// found or wrote under them.
+    keys: HashMap<Key, KeyState>,
     job: Journal,
     /// A statement failed: the transaction is aborted and must not be
     /// committed (PostgreSQL would answer `COMMIT` with a rollback).
@@ -115,7 +149,7 @@ impl<'c> PgTx<'c> {
             writes: Vec::new(),
             seen: Seen::new(),
             leads: HashMap::new(),
-            responses: HashMap::new(),
+            keys: HashMap::new(),
             job: Journal::default(),
             broken: false,
         })
@@ -136,51 +170,99 @@ impl<'c> PgTx<'c> {
 
     /// Reads what the group's jobs named, in one pipelined round trip:
     /// the referrals, locked in id order (so that groups on several
-    /// servers lock alike), and the responses kept under the keys.
+    /// servers lock alike), and the idempotency keys, each held by this
+    /// transaction if no other holds it, then what is kept under them.
+    /// The statements are prepared first, so that they go out in the order
+    /// they are first polled (tokio-postgres sends a prepared statement's
+    /// request on its first poll): the keys' locks before the read of what
+    /// is kept under them.
     pub async fn prefetch(&mut self, hint: &Hint) -> StoreResult<()> {
         let mut ids: Vec<&str> = hint.referrals.iter().map(String::as_str).collect();
         ids.sort_unstable();
         ids.dedup();
         let users: Vec<&str> = hint.keys.iter().map(|k| k.0.as_str()).collect();
         let keys: Vec<&str> = hint.keys.iter().map(|k| k.1.as_str()).collect();
-        let referrals = async {
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            rows(
-                &self.tx,
-                "SELECT r.id, r.body, l.accepted_partner, r.lead_id FROM referrals r \
-                 JOIN leads l ON l.id = r.lead_id WHERE r.id = ANY($1) \
-                 ORDER BY r.id FOR UPDATE OF r",
-                &[&ids],
-            )
-            .await
-        };
-        let responses = async {
-            if users.is_empty() {
-                return Ok(Vec::new());
-            }
-            rows(
-                &self.tx,
-                "SELECT i.user_id, i.key, i.created_at FROM idempotency i \
-                 JOIN UNNEST($1::text[], $2::text[]) AS u(user_id, key) \
-                 ON i.user_id = u.user_id AND i.key = u.key WHERE i.status <> 0",
-                &[&users, &keys],
-            )
-            .await
-        };
-        let (referrals, responses) = futures::join!(referrals, responses);
-        let (referrals, responses) = (self.sql(referrals)?, self.sql(responses)?);
+        let prepared = self.prepare_keys(!users.is_empty(), !ids.is_empty()).await;
+        let [locks, kept, referrals] = self.sql(prepared)?;
+        let seed = KEY_LOCK_SEED;
+        let (lock_params, kept_params): ([&(dyn ToSql + Sync); 3], [&(dyn ToSql + Sync); 2]) =
+            ([&users, &keys, &seed], [&users, &keys]);
+        let referral_params: [&(dyn ToSql + Sync); 1] = [&ids];
+        let (locks, kept, referrals) = futures::join!(
+            query(&self.tx, locks, &lock_params),
+            query(&self.tx, kept, &kept_params),
+            query(&self.tx, referrals, &referral_params),
+        );
+        let (locks, kept, referrals) = (self.sql(locks)?, self.sql(kept)?, self.sql(referrals)?);
         for r in referrals {
             let stored = read::decode(r.get(1), r.get(2))?;
             self.seen.insert(r.get(0), (stored, r.get(3)));
         }
-        for key in &hint.keys {
-            self.responses.insert(key.clone(), None);
+        self.record_keys(locks, kept);
+        Ok(())
+    }
+
+    /// The statements that hold keys and read what is kept under them
+    /// (when `keys`), and that lock referrals (when `referrals`), prepared.
+    async fn prepare_keys(
+        &self,
+        keys: bool,
+        referrals: bool,
+    ) -> StoreResult<[Option<Statement>; 3]> {
+        let mut out = [None, None, None];
+        for (i, (sql, wanted)) in [
+            (LOCK_KEYS, keys),
+            (KEPT_UNDER_KEYS, keys),
+            (LOCK_REFERRALS, referrals),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if wanted {
+                out[i] = Some(self.tx.prepare_cached(sql).await.map_err(pg)?);
+            }
         }
-        for r in responses {
-            self.responses.insert((r.get(0), r.get(1)), Some(r.get(2)));
+        Ok(out)
+    }
+
+    /// Notes which keys this transaction holds, and what is kept under them.
+    fn record_keys(&mut self, locks: Vec<Row>, kept: Vec<Row>) {
+        let mut found: HashMap<Key, Kept> = kept
+            .into_iter()
+            .map(|r| {
+                let status: i32 = r.get(3);
+                let kept = Kept {
+                    request_hash: r.get(2),
+                    status: i64::from(status),
+                    body: r.get(4),
+                    at: r.get(5),
+                };
+                ((r.get(0), r.get(1)), kept)
+            })
+            .collect();
+        for r in locks {
+            let key: Key = (r.get(0), r.get(1));
+            let state = if r.get::<_, bool>(2) {
+                KeyState::Held(found.remove(&key))
+            } else {
+                KeyState::Elsewhere
+            };
+            self.keys.entry(key).or_insert(state);
         }
+    }
+
+    /// Holds one key and reads what is kept under it (two statements, in
+    /// this order: see [`PgTx::prefetch`]).
+    async fn hold_key(&mut self, user_id: &str, key: &str) -> StoreResult<()> {
+        let (users, keys) = ([user_id], [key]);
+        let locks = rows(
+            &self.tx,
+            LOCK_KEYS,
+            &[&&users[..], &&keys[..], &KEY_LOCK_SEED],
+        )
+        .await?;
+        let kept = rows(&self.tx, KEPT_UNDER_KEYS, &[&&users[..], &&keys[..]]).await?;
+        self.record_keys(locks, kept);
         Ok(())
     }
 
@@ -213,10 +295,10 @@ impl<'c> PgTx<'c> {
                 None => self.leads.remove(&id),
             };
         }
-        for (key, before) in job.responses.into_iter().rev() {
+        for (key, before) in job.keys.into_iter().rev() {
             match before {
-                Some(v) => self.responses.insert(key, v),
-                None => self.responses.remove(&key),
+                Some(v) => self.keys.insert(key, v),
+                None => self.keys.remove(&key),
             };
         }
     }
@@ -425,26 +507,34 @@ impl WriteTx for PgTx<'_> {
         Ok(())
     }
 
-    /// created_at (unix seconds) of a finished response kept under this
-    /// key (not an in-flight claim), if any.
-    async fn idem_response_at(&mut self, user_id: &str, key: &str) -> StoreResult<Option<i64>> {
+    /// Whether the key answers instead of the request: held by another
+    /// server's transaction (in flight), kept by an earlier job of this
+    /// one (in flight until it commits), or a fresh response kept under
+    /// it (replay or mismatch). A key the prefetch was not told of is held
+    /// and read here.
+    async fn idem_taken(
+        &mut self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> StoreResult<Option<IdemTaken>> {
         let k = (user_id.to_string(), key.to_string());
-        if let Some(known) = self.responses.get(&k) {
-            return Ok(*known);
+        if !self.keys.contains_key(&k) {
+            let held = self.hold_key(user_id, key).await;
+            self.sql(held)?;
         }
-        let found = row(
-            &self.tx,
-            "SELECT created_at FROM idempotency WHERE user_id = $1 AND key = $2 AND status <> 0",
-            &[&user_id, &key],
-        )
-        .await;
-        Ok(self.sql(found)?.map(|r| r.get(0)))
+        match self.keys.get(&k) {
+            Some(KeyState::Held(kept)) => judge_kept(kept.clone(), request_hash, secs(self.now)),
+            Some(KeyState::Elsewhere | KeyState::Written) => Ok(Some(IdemTaken::InFlight)),
+            None => Err(backend(format!("idempotency key {key:?} was not read"))),
+        }
     }
 
-    /// Keeps a response under a key, replacing an in-flight claim or an
-    /// expired response; an error when a fresh response is already kept
-    /// (checked here for the responses this transaction knows, and by the
-    /// write itself for the others: then the group fails).
+    /// Keeps a response under a key held by this transaction (replacing a
+    /// claim row of an older server or an expired response); an error when
+    /// the key is not this transaction's to keep (checked here for the
+    /// keys it knows, and by the write itself for the others: then the
+    /// group fails).
     async fn save_response(
         &mut self,
         user_id: &str,
@@ -455,11 +545,14 @@ impl WriteTx for PgTx<'_> {
         let now = secs(self.now);
         let stale = now - IDEM_RETENTION_SECS;
         let k = (user_id.to_string(), key.to_string());
-        if let Some(Some(at)) = self.responses.get(&k)
-            && *at > stale
-        {
+        let taken = match self.keys.get(&k) {
+            Some(KeyState::Held(Some(kept))) => kept.status != 0 && kept.at > stale,
+            Some(KeyState::Elsewhere | KeyState::Written) => true,
+            Some(KeyState::Held(None)) | None => false,
+        };
+        if taken {
             return Err(backend(format!(
-                "idempotency key {key:?} already holds a response"
+                "idempotency key {key:?} is not this transaction's to keep"
             )));
         }
         self.writes.push(Write::Response {
@@ -471,8 +564,8 @@ impl WriteTx for PgTx<'_> {
             at: now,
             stale,
         });
-        let was = self.responses.insert(k.clone(), Some(now));
-        self.job.responses.push((k, was));
+        let was = self.keys.insert(k.clone(), KeyState::Written);
+        self.job.keys.push((k, was));
         Ok(())
     }
 
@@ -488,5 +581,17 @@ impl WriteTx for PgTx<'_> {
         )
         .await;
         Ok(self.sql(found)?.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+/// Runs a prepared statement, if there is one.
+async fn query(
+    tx: &Transaction<'_>,
+    st: Option<Statement>,
+    params: &[&(dyn ToSql + Sync)],
+) -> StoreResult<Vec<Row>> {
+    match st {
+        Some(st) => tx.query(&st, params).await.map_err(pg),
+        None => Ok(Vec::new()),
     }
 }

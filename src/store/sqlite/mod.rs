@@ -26,14 +26,15 @@ use tokio::sync::broadcast;
 
 use self::writer::{Ctx, Finish, IDEM_RETENTION_SECS, Job, Queued, backend};
 use super::{
-    IdemLookup, IdemSave, ListPage, ListQuery, StoreError, StoreResult, StoredEvent,
-    StoredResponse, UserRecord, write,
+    IdemSave, IdemTaken, ListPage, ListQuery, StoreError, StoreResult, StoredEvent, StoredResponse,
+    UserRecord, write,
 };
 use crate::clock::SharedClock;
 use crate::domain::validate::{validate_partner, validate_user_name};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
+use super::common::LocalClaims;
 pub use super::common::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
 
 /// Idle reader connections kept open.
@@ -76,24 +77,6 @@ impl Readers {
     }
 }
 
-/// Idempotency keys in flight, per user: one process owns the file, so
-/// its memory is where claims live.
-#[derive(Debug, Default)]
-struct Claims(Mutex<std::collections::HashSet<(String, String)>>);
-
-impl Claims {
-    /// Takes the key; false when it is already taken.
-    fn claim(&self, user_id: &str, key: &str) -> bool {
-        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        set.insert((user_id.to_owned(), key.to_owned()))
-    }
-
-    fn release(&self, user_id: &str, key: &str) {
-        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        set.remove(&(user_id.to_owned(), key.to_owned()));
-    }
-}
-
 /// The exchange's state in one SQLite file.
 pub struct SqliteStore {
     jobs: Option<mpsc::Sender<Queued>>,
@@ -103,7 +86,7 @@ pub struct SqliteStore {
     checkpointer: Option<JoinHandle<()>>,
     readers: Readers,
     /// Idempotency keys being worked on now (see `Store::idem_claim`).
-    claims: Claims,
+    claims: LocalClaims,
     clock: SharedClock,
     events: broadcast::Sender<Arc<StoredEvent>>,
     /// Group transactions the writer has committed.
@@ -173,7 +156,7 @@ impl SqliteStore {
             writer: Some(writer),
             stop_checkpoints: Some(stop_checkpoints),
             checkpointer: Some(checkpointer),
-            claims: Claims::default(),
+            claims: LocalClaims::default(),
             readers: Readers {
                 path: path.to_path_buf(),
                 idle: Mutex::new(Vec::new()),
@@ -446,44 +429,20 @@ impl SqliteStore {
             request_hash.to_string(),
         );
         self.submit(1, move |ctx| {
-            ctx.save_response(&user_id, &key, &hash, &response)
+            writer::drive(write::keep_response(ctx, &user_id, &key, &hash, &response))
         })
     }
 
+    /// What a request with this hash meets under the key: a kept answer
+    /// (replay or mismatch) or nothing (`None`).
     pub fn idem_lookup(
         &self,
         user_id: &str,
         key: &str,
         request_hash: &str,
-    ) -> StoreResult<IdemLookup> {
-        let fresh_after = self.now_secs() - IDEM_RETENTION_SECS;
-        let row = self.readers.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT request_hash, status, body, created_at FROM idempotency \
-                 WHERE user_id = ?1 AND key = ?2",
-            )?;
-            rusqlite::OptionalExtension::optional(st.query_row(params![user_id, key], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Vec<u8>>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
-            }))
-        })?;
-        Ok(match row {
-            Some((hash, status, body, at)) if at > fresh_after => {
-                if hash == request_hash {
-                    IdemLookup::Replay(StoredResponse {
-                        status: u16::try_from(status).map_err(backend)?,
-                        body,
-                    })
-                } else {
-                    IdemLookup::Mismatch
-                }
-            }
-            _ => IdemLookup::Miss,
-        })
+    ) -> StoreResult<Option<IdemTaken>> {
+        let kept = self.readers.with(|c| writer::kept_row(c, user_id, key))?;
+        write::judge_kept(kept, request_hash, self.now_secs())
     }
 
     pub fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>> {

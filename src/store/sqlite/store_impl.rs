@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 use super::{SqliteStore, writer};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::store::{
-    IdemClaim, IdemLookup, IdemSave, KeyRecord, ListPage, ListQuery, NewKey, Store, StoreResult,
+    IdemClaim, IdemSave, IdemTaken, KeyRecord, ListPage, ListQuery, NewKey, Store, StoreResult,
     StoredEvent, StoredResponse, UserRecord, write,
 };
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
@@ -140,13 +140,11 @@ impl Store for SqliteStore {
         // set is taken first, then the kept answers are read (a claim that
         // finds an answer is given back at once).
         if !self.claims.claim(user_id, key) {
-            return Ok(IdemClaim::InFlight);
+            return Ok(IdemClaim::Taken(IdemTaken::InFlight));
         }
-        let found = SqliteStore::idem_lookup(self, user_id, key, request_hash);
-        let claim = match found {
-            Ok(IdemLookup::Miss) => return Ok(IdemClaim::Claimed),
-            Ok(IdemLookup::Replay(stored)) => Ok(IdemClaim::Replay(stored)),
-            Ok(IdemLookup::Mismatch) => Ok(IdemClaim::Mismatch),
+        let claim = match SqliteStore::idem_lookup(self, user_id, key, request_hash) {
+            Ok(None) => return Ok(IdemClaim::Claimed),
+            Ok(Some(taken)) => Ok(IdemClaim::Taken(taken)),
             Err(e) => Err(e),
         };
         self.claims.release(user_id, key);

@@ -559,32 +559,28 @@ fn idempotent_responses_commit_with_the_action_and_survive_reopen() {
         )
         .unwrap();
     assert!(res[0].is_ok());
-    let replay = IdemLookup::Replay(StoredResponse {
+    let replay = Some(IdemTaken::Replay(StoredResponse {
         status: 200,
         body: b"first:v2".to_vec(),
-    });
+    }));
     assert_eq!(
         w.store.idem_lookup(&acme.user_id, "k1", "h1").unwrap(),
         replay
     );
     assert_eq!(
         w.store.idem_lookup(&acme.user_id, "k1", "h2").unwrap(),
-        IdemLookup::Mismatch
+        Some(IdemTaken::Mismatch)
     );
-    assert_eq!(
-        w.store.idem_lookup("u_other", "k1", "h1").unwrap(),
-        IdemLookup::Miss
-    );
-    // The same key cannot make the writer act twice.
+    assert_eq!(w.store.idem_lookup("u_other", "k1", "h1").unwrap(), None);
+    // The same key cannot make the writer act twice: the write answers
+    // with the kept response instead.
     let again = w.store.apply(
         &acme,
         vec![item],
         Some(idem(&acme.user_id, "k1", "h1", "second")),
     );
     match again {
-        Err(StoreError::Backend(m)) => {
-            assert_eq!(m, "idempotency key \"k1\" already holds a response")
-        }
+        Err(StoreError::Taken(taken)) => assert_eq!(Some(taken), replay),
         other => panic!("{other:?}"),
     }
     assert_eq!(w.all_events().len(), 2);
@@ -606,7 +602,7 @@ fn idempotent_responses_commit_with_the_action_and_survive_reopen() {
     }
     assert!(matches!(
         w.store.idem_lookup(&acme.user_id, "k2", "h").unwrap(),
-        IdemLookup::Replay(_)
+        Some(IdemTaken::Replay(_))
     ));
     w.store
         .save_response(
@@ -636,10 +632,10 @@ fn idempotent_responses_commit_with_the_action_and_survive_reopen() {
     );
     assert_eq!(
         store.idem_lookup(&acme.user_id, "k3", "h3").unwrap(),
-        IdemLookup::Replay(StoredResponse {
+        Some(IdemTaken::Replay(StoredResponse {
             status: 404,
             body: b"nf".to_vec()
-        })
+        }))
     );
     assert_eq!(
         store.get(&r.referral.id).unwrap().unwrap().referral.status,
@@ -649,10 +645,7 @@ fn idempotent_responses_commit_with_the_action_and_survive_reopen() {
 
     // After 24 hours the key is forgotten, and prune drops it.
     clock.advance(Duration::hours(24));
-    assert_eq!(
-        store.idem_lookup(&acme.user_id, "k1", "h1").unwrap(),
-        IdemLookup::Miss
-    );
+    assert_eq!(store.idem_lookup(&acme.user_id, "k1", "h1").unwrap(), None);
     store.prune().unwrap();
     let c = Connection::open(&path).unwrap();
     let n: i64 = c
@@ -682,7 +675,7 @@ fn idempotent_responses_commit_with_the_action_and_survive_reopen() {
         .unwrap();
     assert!(r2.is_ok());
     assert!(
-        matches!(store.idem_lookup(&acme.user_id, "k1", "h9").unwrap(), IdemLookup::Replay(s) if s.body.starts_with(b"third"))
+        matches!(store.idem_lookup(&acme.user_id, "k1", "h9").unwrap(), Some(IdemTaken::Replay(s)) if s.body.starts_with(b"third"))
     );
 }
 

@@ -15,8 +15,8 @@ use super::read::{self, secs, status_code};
 use crate::clock::SharedClock;
 use crate::domain::validate::normalize_domain;
 use crate::domain::{OpenHop, StoredReferral};
-use crate::store::write::WriteTx;
-use crate::store::{StoreError, StoreResult, StoredEvent, StoredResponse};
+use crate::store::write::{Kept, WriteTx, judge_kept};
+use crate::store::{IdemTaken, StoreError, StoreResult, StoredEvent, StoredResponse};
 use crate::wire::Timestamp;
 
 /// A group stops taking jobs once their weights (items) reach this, so
@@ -240,13 +240,16 @@ impl WriteTx for Ctx<'_> {
         Ctx::update(self, before, after, lead_id)
     }
 
-    async fn idem_response_at(&mut self, user_id: &str, key: &str) -> StoreResult<Option<i64>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT created_at FROM idempotency WHERE user_id = ?1 AND key = ?2")
-            .map_err(backend)?;
-        rusqlite::OptionalExtension::optional(st.query_row(params![user_id, key], |r| r.get(0)))
-            .map_err(backend)
+    async fn idem_taken(
+        &mut self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> StoreResult<Option<IdemTaken>> {
+        // The writer holds the only write transaction, and the server's
+        // claims are in its memory: only a kept answer can take the key.
+        let kept = kept_row(self.conn, user_id, key).map_err(backend)?;
+        judge_kept(kept, request_hash, secs(self.now))
     }
 
     async fn save_response(
@@ -396,4 +399,20 @@ fn run_group(
             }
         }
     }
+}
+
+/// Reads the row kept under a user's key, if any.
+pub fn kept_row(c: &Connection, user_id: &str, key: &str) -> rusqlite::Result<Option<Kept>> {
+    let mut st = c.prepare_cached(
+        "SELECT request_hash, status, body, created_at FROM idempotency \
+         WHERE user_id = ?1 AND key = ?2",
+    )?;
+    rusqlite::OptionalExtension::optional(st.query_row(params![user_id, key], |r| {
+        Ok(Kept {
+            request_hash: r.get(0)?,
+            status: r.get(1)?,
+            body: r.get(2)?,
+            at: r.get(3)?,
+        })
+    }))
 }

@@ -311,78 +311,6 @@ async fn a_page_and_its_as_of_come_from_one_snapshot() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_idempotency_key_sent_to_two_servers_at_once_runs_once() {
-    let w = world_or_skip!();
-    let user = w.actor("north").user_id.clone();
-    let (x, y) = tokio::join!(
-        w.a.idem_claim(&user, "k1", "h1"),
-        w.b.idem_claim(&user, "k1", "h1")
-    );
-    let mut got = [x.unwrap(), y.unwrap()];
-    got.sort_by_key(|c| format!("{c:?}"));
-    assert_eq!(got, [IdemClaim::Claimed, IdemClaim::InFlight]);
-    // The claimer's write keeps the response in its own transaction.
-    let made =
-        w.a.create(
-            w.actor("north"),
-            request("acme-web", None),
-            Some(idem(&user, "k1", "h1")),
-        )
-        .await
-        .unwrap();
-    assert!(made.is_ok());
-    assert_eq!(
-        w.b.idem_claim(&user, "k1", "h1").await.unwrap(),
-        IdemClaim::Replay(StoredResponse {
-            status: 201,
-            body: b"1".to_vec()
-        })
-    );
-    assert_eq!(
-        w.b.idem_claim(&user, "k1", "other").await.unwrap(),
-        IdemClaim::Mismatch
-    );
-    // Nothing ran twice.
-    assert_eq!(w.a.last_seq().await.unwrap(), 1);
-    // A released claim (the request failed) may be claimed again.
-    assert_eq!(
-        w.a.idem_claim(&user, "k2", "h").await.unwrap(),
-        IdemClaim::Claimed
-    );
-    assert_eq!(
-        w.b.idem_claim(&user, "k2", "h").await.unwrap(),
-        IdemClaim::InFlight
-    );
-    w.a.idem_release(&user, "k2").await.unwrap();
-    assert_eq!(
-        w.b.idem_claim(&user, "k2", "h").await.unwrap(),
-        IdemClaim::Claimed
-    );
-    // A claim abandoned by a server that died is taken over after 60 s.
-    assert_eq!(
-        w.a.idem_claim(&user, "k3", "h").await.unwrap(),
-        IdemClaim::Claimed
-    );
-    w.clock
-        .advance(chrono::Duration::seconds(CLAIM_TIMEOUT_SECS - 1));
-    assert_eq!(
-        w.b.idem_claim(&user, "k3", "h").await.unwrap(),
-        IdemClaim::InFlight
-    );
-    w.clock.advance(chrono::Duration::seconds(2));
-    assert_eq!(
-        w.b.idem_claim(&user, "k3", "h").await.unwrap(),
-        IdemClaim::Claimed
-    );
-    // Releasing never drops a kept response.
-    w.b.idem_release(&user, "k1").await.unwrap();
-    assert!(matches!(
-        w.a.idem_claim(&user, "k1", "h1").await.unwrap(),
-        IdemClaim::Replay(_)
-    ));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contested_writes_on_two_servers_have_one_winner() {
     let w = world_or_skip!();
     let r = w.send(&w.a, "north", None).await;
@@ -568,4 +496,5 @@ async fn a_job_that_fails_publishes_nothing_and_takes_no_seq() {
 }
 
 mod auth;
+mod idempotency;
 mod startup;

@@ -135,19 +135,16 @@ fn a_panicking_render_rolls_back_only_itself() {
         let key = format!("k{}", i + 1);
         assert_eq!(
             w.store.idem_lookup(&acme.user_id, &key, "h").unwrap(),
-            IdemLookup::Replay(StoredResponse {
+            Some(IdemTaken::Replay(StoredResponse {
                 status: 200,
                 body: b"ok:v2".to_vec(),
-            })
+            }))
         );
     }
     // Nothing of the panicking one was kept...
     let first = &rs[0].referral.id;
     assert_eq!(w.store.get(first).unwrap().unwrap().referral.version, 1);
-    assert_eq!(
-        w.store.idem_lookup(&acme.user_id, "k0", "h").unwrap(),
-        IdemLookup::Miss
-    );
+    assert_eq!(w.store.idem_lookup(&acme.user_id, "k0", "h").unwrap(), None);
     // ...while the other three are stored, with one event each.
     for r in &rs[1..] {
         let got = w.store.get(&r.referral.id).unwrap().unwrap();
