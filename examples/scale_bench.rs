@@ -37,6 +37,9 @@
 //! postgres://postgres@127.0.0.1:5432/test; a throwaway database per run).
 //! `LEADX_BENCH_QUICK=1`: small N, checks only; without PostgreSQL it says
 //! so in one line and exits 0, unless `LEADX_REQUIRE_PG=1`.
+//! `LEADX_BENCH_PER_CLIENT=n`: accepts per client (default 100; longer
+//! runs average out the machine's noise). `LEADX_BENCH_NO_KEY=1`: accepts
+//! without an `Idempotency-Key` (what the key costs).
 
 mod support;
 
@@ -139,7 +142,11 @@ async fn accept_case(
     config: ServerConfig,
     tokens: usize,
 ) -> AcceptFigures {
-    let (clients, per_client) = (64, scaled(100, 5));
+    let per_client = std::env::var("LEADX_BENCH_PER_CLIENT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(scaled(100, 5));
+    let clients = 64;
     let world = populate(&stores[0], tokens).await;
     let mut servers = Vec::new();
     for store in &stores {

@@ -129,6 +129,8 @@ pub async fn run(
         "fewer referrals seeded than accepts",
     );
     let ids = Arc::new(ids);
+    // `LEADX_BENCH_NO_KEY=1`: no Idempotency-Key (what the key costs).
+    let keyed = std::env::var("LEADX_BENCH_NO_KEY").is_err();
     let accepted_before = accepted(store).await;
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -144,10 +146,15 @@ pub async fn run(
                 let id = &ids[c * per_client + i];
                 let t = Instant::now();
                 let (r, n) = send_retrying(|| {
-                    http.post(format!("{url}/v1/referrals/{id}/accept"))
-                        .bearer_auth(&token)
-                        .header("Idempotency-Key", format!("bench-{id}"))
-                        .json(&json!({"version": 1}))
+                    let r = http
+                        .post(format!("{url}/v1/referrals/{id}/accept"))
+                        .bearer_auth(&token);
+                    let r = if keyed {
+                        r.header("Idempotency-Key", format!("bench-{id}"))
+                    } else {
+                        r
+                    };
+                    r.json(&json!({"version": 1}))
                 })
                 .await;
                 refused += n;
