@@ -27,17 +27,14 @@ use crate::store::{
 };
 use crate::wire::{ErrorCode, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 
-/// A claimed key: given back to the store when dropped (a kept response
-/// is never dropped by that; see [`crate::store::Store::idem_release`]),
-/// or ended with [`Claim::kept`] once its response is kept.
+/// This server's claim of a key: given back when dropped, once the
+/// request has ended (what it kept stays kept; see
+/// [`crate::store::Store::idem_release`]).
 pub struct Claim {
     pub user_id: String,
     pub key: String,
     pub request_hash: String,
     store: SharedStore,
-    /// Whether the response is kept under the key (then the claim is
-    /// finished, not released: on PostgreSQL no round trip at all).
-    kept: bool,
 }
 
 impl std::fmt::Debug for Claim {
@@ -56,21 +53,15 @@ impl Drop for Claim {
             std::mem::take(&mut self.user_id),
             std::mem::take(&mut self.key),
         );
-        let kept = self.kept;
         let release = async move {
-            let ended = if kept {
-                store.idem_finish(&user_id, &key).await
-            } else {
-                store.idem_release(&user_id, &key).await
-            };
-            if let Err(e) = ended {
+            if let Err(e) = store.idem_release(&user_id, &key).await {
                 tracing::warn!(error = %e, "could not end an idempotency claim");
             }
         };
-        // A store whose release is immediate (SQLite's claims are in
-        // memory) releases before the answer leaves, so a retry right
-        // after it replays instead of meeting its own claim; a networked
-        // store's release finishes in a task.
+        // A store whose release is immediate (claims in memory, as both
+        // stores keep them) releases before the answer leaves, so a retry
+        // right after it replays instead of meeting its own claim; a
+        // release that must wait finishes in a task.
         let mut release = Box::pin(release);
         if futures::FutureExt::now_or_never(release.as_mut()).is_none()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
@@ -81,12 +72,6 @@ impl Drop for Claim {
 }
 
 impl Claim {
-    /// Ends the claim of a request whose response the store has kept (the
-    /// write that carried it committed, or `save_response` succeeded).
-    pub fn kept(mut self) {
-        self.kept = true;
-    }
-
     /// Asks the store to keep the answer with the write it goes with.
     pub fn save_with(&self, render: RenderResponse) -> IdemSave {
         IdemSave {
@@ -132,7 +117,6 @@ pub async fn begin(
             key,
             request_hash,
             store: state.store.clone(),
-            kept: false,
         })),
         IdemClaim::Taken(taken) => Err(taken_answer(taken)),
     }
@@ -164,8 +148,8 @@ pub fn store_failed(err: StoreError) -> Response {
     }
 }
 
-/// Keeps the answer of a request that reached no write under its key, and
-/// ends the claim. `Some(answer)`: the key was found taken in the store
+/// Keeps the answer of a request that reached no write under its key, then
+/// gives the claim back. `Some(answer)`: the key was found taken in the store
 /// (answered, or running on another server) and that is the answer to
 /// give instead; nothing was kept.
 pub async fn keep_answer(
@@ -184,7 +168,7 @@ pub async fn keep_answer(
         )
         .await;
     match saved {
-        Ok(()) => claim.kept(),
+        Ok(()) => {}
         Err(StoreError::Taken(taken)) => return Some(taken_answer(taken)),
         Err(e) => tracing::warn!(error = %e, "could not keep an idempotent response"),
     }

@@ -280,17 +280,10 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         request_hash: &str,
     ) -> StoreResult<IdemClaim>;
-    /// Gives up a claim whose request kept no response (a 5xx, a 401); a
-    /// kept response is never dropped by this.
+    /// Gives this server's claim back once its request has ended, whatever
+    /// it kept (a kept response is never dropped by this: it answers the
+    /// key from then on).
     async fn idem_release(&self, user_id: &str, key: &str) -> StoreResult<()>;
-    /// Ends a claim whose write committed with its response kept (the
-    /// response now answers the key). A store whose claim *is* the kept
-    /// row has nothing to do (no round trip); one that holds claims apart
-    /// from the kept responses gives the claim back here. The default
-    /// releases, which is always correct.
-    async fn idem_finish(&self, user_id: &str, key: &str) -> StoreResult<()> {
-        self.idem_release(user_id, key).await
-    }
     /// One referral as stored (unmasked), if it exists.
     async fn get(&self, id: &str) -> StoreResult<Option<StoredReferral>>;
     /// One page of referrals ordered by id, with `as_of` read in the same

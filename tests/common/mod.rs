@@ -52,7 +52,6 @@ macro_rules! delegate_store_but_apply {
             save_response(u: &str, k: &str, h: &str, r: leadx::store::StoredResponse) -> leadx::store::StoreResult<()>;
             idem_claim(u: &str, k: &str, h: &str) -> leadx::store::StoreResult<leadx::store::IdemClaim>;
             idem_release(u: &str, k: &str) -> leadx::store::StoreResult<()>;
-            idem_finish(u: &str, k: &str) -> leadx::store::StoreResult<()>;
             get(id: &str) -> leadx::store::StoreResult<Option<leadx::domain::StoredReferral>>;
             list(q: &leadx::store::ListQuery) -> leadx::store::StoreResult<leadx::store::ListPage>;
             expire_due() -> leadx::store::StoreResult<usize>;

@@ -4,7 +4,9 @@
 //! extractor), read the body (413), claim the idempotency key (replay,
 //! mismatch, in flight), parse (400), then one call into the store, which
 //! judges 404 → 403 → 422 → 409 and keeps the rendered answer under the
-//! key in the same transaction as the change.
+//! key in the same transaction as the change (or finds the key taken by
+//! another server's request: answered as a replay, 409 or 422). The
+//! claim is given back (dropped) once the store has answered.
 
 use std::sync::Arc;
 
@@ -52,7 +54,7 @@ pub async fn create(
     let render = move |results: &[ItemResult]| render_created(&render_actor, &results[0]);
     let idem = claim.as_ref().map(|c| c.save_with(Box::new(render)));
     let result = state.store.create(&actor, request, idem).await;
-    end_claim(claim, result.is_ok());
+    drop(claim);
     match result {
         Ok(item) => to_response(render_created(&actor, &item)),
         Err(e) => idempotency::store_failed(e),
@@ -103,7 +105,7 @@ pub async fn act(
     let render = move |results: &[ItemResult]| render_single(&render_actor, &results[0]);
     let idem = claim.as_ref().map(|c| c.save_with(Box::new(render)));
     let results = state.store.apply(&actor, vec![item], idem).await;
-    end_claim(claim, results.is_ok());
+    drop(claim);
     match results {
         Ok(results) => to_response(render_single(&actor, &results[0])),
         Err(e) => idempotency::store_failed(e),
@@ -148,10 +150,7 @@ pub async fn batch(
     };
     let stored = match results {
         Ok(results) => render_batch(&actor, &plan, &results),
-        Err(e) => {
-            end_claim(claim, false);
-            return idempotency::store_failed(e);
-        }
+        Err(e) => return idempotency::store_failed(e),
     };
     if nothing_to_run {
         // No write carried the answer: keep it under the key here.
@@ -159,7 +158,7 @@ pub async fn batch(
             return instead;
         }
     } else {
-        end_claim(claim, true);
+        drop(claim);
     }
     to_response(stored)
 }
@@ -281,16 +280,6 @@ fn plan_item(item: &serde_json::Value) -> Slot {
                 ..e.error
             },
         },
-    }
-}
-
-/// Ends a write's claim: its response is kept when the write succeeded
-/// (it committed with the write), else the claim is given back.
-fn end_claim(claim: Option<Claim>, committed: bool) {
-    if let Some(claim) = claim
-        && committed
-    {
-        claim.kept();
     }
 }
 
