@@ -177,6 +177,7 @@ async fn run_group(
     };
     if let Err(e) = tx.prefetch(&hint).await {
         tracing::warn!(error = %e, jobs = group.len(), "store: cannot read for a write");
+        tx.rollback().await;
         return;
     }
     let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
@@ -198,9 +199,10 @@ async fn run_group(
         finishes.extend(finish);
     }
     if !any_ok {
-        // Nothing to commit: roll back (dropping the transaction) and
-        // answer each caller with its own error.
-        drop(tx);
+        // Nothing to commit: roll back, and only then answer each caller
+        // with its own error (the idempotency keys the transaction held
+        // are free by then: a retry does not find its own key in flight).
+        tx.rollback().await;
         drop(conn);
         for f in finishes {
             f(None);

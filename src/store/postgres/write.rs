@@ -155,6 +155,16 @@ impl<'c> PgTx<'c> {
         })
     }
 
+    /// Rolls the transaction back and waits until the database has done so
+    /// (its locks, the idempotency keys among them, are free once this
+    /// returns); a failure (the connection lost, which ends the
+    /// transaction with it) is only logged.
+    pub async fn rollback(self) {
+        if let Err(e) = self.tx.rollback().await {
+            tracing::warn!(error = %e, "store: rollback failed");
+        }
+    }
+
     /// Notes a statement's failure: the transaction is then aborted.
     fn sql<T>(&mut self, result: StoreResult<T>) -> StoreResult<T> {
         self.broken |= result.is_err();
