@@ -397,8 +397,9 @@ async fn kill_9_mid_batch_loses_and_doubles_nothing() {
             .send()
     };
     // Send to A and kill it (SIGKILL) once the batch's write holds its key
-    // (the transaction-long lock on the user and key): the request is in
-    // flight inside A's transaction.
+    // (the transaction-long lock on the user and key: the request is in
+    // flight inside A's transaction) or, if the poll missed that window,
+    // once its answer is kept (a kill after the commit is a run too).
     let (admin, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
         .await
         .expect("admin connection");
@@ -408,11 +409,12 @@ async fn kill_9_mid_batch_loses_and_doubles_nothing() {
     loop {
         let held: i64 = admin
             .query_one(
-                "SELECT count(*) FROM pg_locks l, users u, \
+                "SELECT (SELECT count(*) FROM pg_locks l, users u, \
                  LATERAL (SELECT hashtextextended(u.id || E'\\n' || 'the-batch', $1) AS h) k \
                  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
                  AND l.classid = ((k.h >> 32) & 4294967295)::oid \
-                 AND l.objid = (k.h & 4294967295)::oid",
+                 AND l.objid = (k.h & 4294967295)::oid) \
+                 + (SELECT count(*) FROM idempotency WHERE key = 'the-batch')",
                 &[&leadx::store::postgres::write::KEY_LOCK_SEED],
             )
             .await

@@ -83,8 +83,10 @@ impl Claim {
     }
 }
 
-/// Reads and claims the request's key, or answers for it (replay, mismatch,
-/// in flight on any server, bad key). `Ok(None)`: the request carries no key.
+/// Reads the request's key and claims it on this server, or answers for it
+/// (a bad key; in flight here; on SQLite also replay and mismatch; on
+/// PostgreSQL those, and a key running on another server, come back from
+/// the write: [`store_failed`]). `Ok(None)`: the request carries no key.
 pub async fn begin(
     state: &Arc<AppState>,
     user_id: &str,

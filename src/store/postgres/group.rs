@@ -40,7 +40,8 @@ const MAX_GROUP_WEIGHT: usize = 2048;
 type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// A unit of work run inside a group's transaction: whether it succeeded
-/// (else its savepoint is rolled back) and how to answer its caller.
+/// (else what it did is undone in memory: [`PgTx::end_job`]) and how to
+/// answer its caller.
 type Job = Box<dyn for<'a, 'c> FnOnce(&'a mut PgTx<'c>) -> BoxFuture<'a, (bool, Finish)> + Send>;
 
 struct Queued {
@@ -93,9 +94,14 @@ impl Writer {
             Box::pin(async move {
                 let result = f(tx).await;
                 let ok = result.is_ok();
+                // A key found taken by an earlier job of this group stands
+                // only if the group commits (as the job's own answer does).
+                let rides_on_commit = ok || matches!(result, Err(StoreError::Taken(_)));
                 let finish: Finish = Box::new(move |commit_error| {
                     let out = match commit_error {
-                        Some(e) if ok => Err(StoreError::Backend(format!("commit failed: {e}"))),
+                        Some(e) if rides_on_commit => {
+                            Err(StoreError::Backend(format!("commit failed: {e}")))
+                        }
                         _ => result,
                     };
                     let _ = answer.send(out);

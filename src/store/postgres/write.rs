@@ -88,7 +88,8 @@ enum KeyState {
     /// got (`None`: nothing).
     Held(Option<Kept>),
     /// Held by another transaction: a request with it is running on
-    /// another server.
+    /// another server (or, briefly, on this one: a retry after its client
+    /// went away).
     Elsewhere,
     /// A job of this transaction kept its response under it.
     Written,
@@ -139,7 +140,15 @@ impl<'c> PgTx<'c> {
         conn: &'c mut deadpool_postgres::Client,
         now: Timestamp,
     ) -> StoreResult<PgTx<'c>> {
-        let tx = conn.transaction().await.map_err(pg)?;
+        // READ COMMITTED whatever the database's default: the idempotency
+        // keys rely on a later statement seeing what an earlier lock
+        // holder committed (see `prefetch`).
+        let tx = conn
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::ReadCommitted)
+            .start()
+            .await
+            .map_err(pg)?;
         Ok(PgTx {
             tx,
             // Whole seconds, as the wire carries them.
@@ -335,6 +344,25 @@ impl<'c> PgTx<'c> {
     /// pipelined with them), notifies the listeners and commits; returns
     /// the events as committed, in order.
     pub async fn commit(mut self) -> StoreResult<Vec<Arc<StoredEvent>>> {
+        match self.write_out().await {
+            Ok(committed) => {
+                self.tx.commit().await.map_err(|e| {
+                    backend(format!("commit failed: {}", super::conn::error_text(&e)))
+                })?;
+                Ok(committed)
+            }
+            Err(e) => {
+                // Rolled back before the callers hear of it: the keys it
+                // held are free when a retry comes.
+                self.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Sends the buffered writes and the numbered events (everything but
+    /// `COMMIT`); the events as they will be committed, in order.
+    async fn write_out(&mut self) -> StoreResult<Vec<Arc<StoredEvent>>> {
         if self.broken {
             return Err(backend(
                 "a statement of the group failed; nothing of it is committed",
@@ -386,10 +414,6 @@ impl<'c> PgTx<'c> {
         } else if n > 0 {
             return Err(backend("the event counter row is missing"));
         }
-        self.tx
-            .commit()
-            .await
-            .map_err(|e| backend(format!("commit failed: {}", super::conn::error_text(&e))))?;
         Ok(committed)
     }
 }

@@ -187,9 +187,15 @@ impl SqliteStore {
         let job: Job = Box::new(move |ctx| {
             let result = f(ctx);
             let ok = result.is_ok();
+            // A key found taken may have been taken by an earlier job of
+            // this very group (its answer not committed yet): that answer
+            // stands only if the group commits.
+            let rides_on_commit = ok || matches!(result, Err(StoreError::Taken(_)));
             let finish: Finish = Box::new(move |commit_error| {
                 reply(match commit_error {
-                    Some(e) if ok => Err(StoreError::Backend(format!("commit failed: {e}"))),
+                    Some(e) if rides_on_commit => {
+                        Err(StoreError::Backend(format!("commit failed: {e}")))
+                    }
                     _ => result,
                 });
             });
