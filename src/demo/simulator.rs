@@ -22,8 +22,7 @@ use crate::domain::{Action, ActionItem, Actor, DomainError, ItemResult, StoredRe
 use crate::store::blocking::BlockingStore;
 use crate::store::{ListQuery, Scope, SharedStore};
 use crate::wire::{
-    CloseStatus, CreateReferral, MAX_CHAIN, OutcomeInput, Partner, ReasonCode, ReasonInput,
-    ReferralBox, Role, Status,
+    CreateReferral, MAX_CHAIN, Partner, ReasonCode, ReasonInput, ReferralBox, Role, Status,
 };
 
 /// Default pause between two simulator steps (jittered by ±50%).
@@ -429,25 +428,7 @@ fn close_outgoing(
         return Ok(None);
     };
     let won = rng.random_bool(0.55);
-    let value_cents = if won {
-        r.referral
-            .lead
-            .est_value_cents
-            .map(|v| ((v as f64) * rng.random_range(0.6..1.3) / 10_000.0).round() as i64 * 10_000)
-    } else {
-        None
-    };
-    let action = Action::Close {
-        status: if won {
-            CloseStatus::Won
-        } else {
-            CloseStatus::Lost
-        },
-        outcome: OutcomeInput {
-            value_cents,
-            note: world::close_note(rng, won),
-        },
-    };
+    let action = world::close_action(rng, won, r.referral.lead.est_value_cents);
     let verb = if won { "won" } else { "lost" };
     Ok(Some(match apply_one(store, actor, r, action)? {
         Ok(_) => format!("{by} closed {} ({}) as {verb}", r.referral.id, company(r)),

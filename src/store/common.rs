@@ -6,6 +6,10 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::UserRecord;
+use crate::domain::Actor;
 
 use crate::wire::{Status, Timestamp};
 
@@ -25,6 +29,24 @@ pub fn new_token() -> String {
 /// SHA-256 of a token, as stored.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
+}
+
+/// The actor a token look-up found, if the stored hash equals `hash`
+/// (compared in constant time): `found` is the user, its partner's name and
+/// the stored hash, as both stores read them.
+pub fn actor_if_hash_matches(
+    found: Option<(UserRecord, String, Vec<u8>)>,
+    hash: &[u8; 32],
+) -> Option<Actor> {
+    let (user, partner_name, stored) = found?;
+    let same: bool = stored.as_slice().ct_eq(&hash[..]).into();
+    same.then_some(Actor {
+        user_id: user.id,
+        user_name: user.name,
+        partner_id: user.partner_id,
+        partner_name,
+        role: user.role,
+    })
 }
 
 /// Column value of a status: its index in [`Status::ALL`].

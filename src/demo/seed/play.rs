@@ -11,9 +11,7 @@ use crate::clock::ManualClock;
 use crate::demo::world;
 use crate::domain::{Action, ActionItem, Actor, DomainError, ItemResult};
 use crate::store::blocking::BlockingStore;
-use crate::wire::{
-    CloseStatus, CreateReferral, OutcomeInput, Partner, PartnerKind, ReasonInput, Timestamp,
-};
+use crate::wire::{CreateReferral, Partner, PartnerKind, ReasonInput, Timestamp};
 
 /// Where a story stands while it is played.
 #[derive(Debug, Clone)]
@@ -187,24 +185,7 @@ pub(super) fn play(
         }
         Step::Close => {
             let won = story.fate == Fate::Won;
-            let value_cents = if won {
-                story.lead.est_value_cents.map(|v| {
-                    ((v as f64) * rng.random_range(0.6..1.3) / 10_000.0).round() as i64 * 10_000
-                })
-            } else {
-                None
-            };
-            let action = Action::Close {
-                status: if won {
-                    CloseStatus::Won
-                } else {
-                    CloseStatus::Lost
-                },
-                outcome: OutcomeInput {
-                    value_cents,
-                    note: world::close_note(rng, won),
-                },
-            };
+            let action = world::close_action(rng, won, story.lead.est_value_cents);
             Ok(act(recipient, at, action)?.map(|p| (p, 0)))
         }
     }

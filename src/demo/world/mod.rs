@@ -16,7 +16,9 @@ mod notes;
 mod partners;
 
 pub use leads::{LeadFactory, currency_for, lead_region, person_name, value_cents};
-pub use notes::{accept_note, close_note, commission, forward_note, reject_note, sender_note};
+pub use notes::{
+    accept_note, close_action, close_note, commission, forward_note, reject_note, sender_note,
+};
 pub use partners::{partners, pick_sender, sellers, staff_partner, trading_partners};
 
 /// The integrator whose inbox the demo opens.

@@ -5,7 +5,8 @@
 use rand::Rng;
 use rand::seq::IndexedRandom;
 
-use crate::wire::{PartnerKind, ReasonCode};
+use crate::domain::Action;
+use crate::wire::{CloseStatus, OutcomeInput, PartnerKind, ReasonCode};
 
 /// A commission a sender of this kind asks for: affiliates live on
 /// commissions (up to 30%), others trade at 5-15%.
@@ -93,6 +94,28 @@ pub fn reject_note(rng: &mut impl Rng, code: ReasonCode) -> Option<String> {
         Some(notes.choose(rng).expect("notes").to_string())
     } else {
         None
+    }
+}
+
+/// Closing a lead won or lost: a won lead's value is its estimate give or
+/// take (60% to 130%, rounded to hundreds), with a note.
+pub fn close_action(rng: &mut impl Rng, won: bool, estimate_cents: Option<i64>) -> Action {
+    let value_cents = if won {
+        estimate_cents
+            .map(|v| ((v as f64) * rng.random_range(0.6..1.3) / 10_000.0).round() as i64 * 10_000)
+    } else {
+        None
+    };
+    Action::Close {
+        status: if won {
+            CloseStatus::Won
+        } else {
+            CloseStatus::Lost
+        },
+        outcome: OutcomeInput {
+            value_cents,
+            note: close_note(rng, won),
+        },
     }
 }
 

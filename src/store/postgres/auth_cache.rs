@@ -22,12 +22,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use subtle::ConstantTimeEq;
-
 use super::{PgStore, read};
 use crate::domain::Actor;
 use crate::store::StoreResult;
-use crate::store::common::token_hash;
+use crate::store::common::{actor_if_hash_matches, token_hash};
 
 /// Entries kept at most; past it the cache starts again empty.
 const MAX_ENTRIES: usize = 100_000;
@@ -113,16 +111,7 @@ impl PgStore {
             Err(generation) => generation,
         };
         let found = read::user_by_token_hash(&self.conn().await?, &hash).await?;
-        let actor = found.and_then(|(user, partner_name, stored)| {
-            let same: bool = stored.as_slice().ct_eq(&hash[..]).into();
-            same.then_some(Actor {
-                user_id: user.id,
-                user_name: user.name,
-                partner_id: user.partner_id,
-                partner_name,
-                role: user.role,
-            })
-        });
+        let actor = actor_if_hash_matches(found, &hash);
         if let Some(actor) = &actor {
             self.auth.keep(hash, generation, actor);
         }

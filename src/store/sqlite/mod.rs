@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags, params};
-use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
 
 use self::writer::{Ctx, Finish, IDEM_RETENTION_SECS, Job, Queued, backend};
@@ -34,8 +33,8 @@ use crate::domain::validate::{validate_partner, validate_user_name};
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
-use super::common::LocalClaims;
 pub use super::common::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
+use super::common::{LocalClaims, actor_if_hash_matches};
 
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 32;
@@ -386,16 +385,7 @@ impl SqliteStore {
     pub fn authenticate(&self, token: &str) -> StoreResult<Option<Actor>> {
         let hash = token_hash(token);
         let found = self.readers.with(|c| read::user_by_token_hash(c, &hash))?;
-        Ok(found.and_then(|(user, partner_name, stored)| {
-            let same: bool = stored.as_slice().ct_eq(&hash[..]).into();
-            same.then_some(Actor {
-                user_id: user.id,
-                user_name: user.name,
-                partner_id: user.partner_id,
-                partner_name,
-                role: user.role,
-            })
-        }))
+        Ok(actor_if_hash_matches(found, &hash))
     }
 
     pub fn create(
