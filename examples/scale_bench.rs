@@ -40,6 +40,8 @@
 //! `LEADX_BENCH_PER_CLIENT=n`: accepts per client (default 100; longer
 //! runs average out the machine's noise). `LEADX_BENCH_NO_KEY=1`: accepts
 //! without an `Idempotency-Key` (what the key costs).
+//! `RUST_LOG=leadx::store=debug`: the servers' logs on stderr (each
+//! PostgreSQL group commit: its jobs and times).
 
 mod support;
 
@@ -534,6 +536,14 @@ async fn synchronous_commit(url: &str) -> String {
 fn main() {
     if std::env::args().nth(1).as_deref() == Some(WORKER_ARG) {
         worker_main();
+    }
+    // `RUST_LOG=leadx::store=debug`: the servers' own logs on stderr (each
+    // PostgreSQL group commit with its size and times, say).
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
     }
     // `block_on` runs `run` on this, the main thread: the servers and
     // workers it spawns die with it (`PR_SET_PDEATHSIG` follows the

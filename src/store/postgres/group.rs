@@ -42,7 +42,7 @@ type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
 /// A unit of work run inside a group's transaction: whether it succeeded
 /// (else what it did is undone in memory: [`PgTx::end_job`]) and how to
 /// answer its caller.
-type Job = Box<dyn for<'a, 'c> FnOnce(&'a mut PgTx<'c>) -> BoxFuture<'a, (bool, Finish)> + Send>;
+type Job = Box<dyn for<'a> FnOnce(&'a mut PgTx) -> BoxFuture<'a, (bool, Finish)> + Send>;
 
 struct Queued {
     weight: usize,
@@ -87,7 +87,7 @@ impl Writer {
         &self,
         weight: usize,
         hint: Hint,
-        f: impl for<'a, 'c> FnOnce(&'a mut PgTx<'c>) -> BoxFuture<'a, StoreResult<T>> + Send + 'static,
+        f: impl for<'a> FnOnce(&'a mut PgTx) -> BoxFuture<'a, StoreResult<T>> + Send + 'static,
     ) -> StoreResult<T> {
         let (answer, answered) = oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |tx| {
@@ -166,7 +166,7 @@ async fn run_group(
     group: Vec<Job>,
 ) {
     let started = std::time::Instant::now();
-    let mut conn = match super::conn::get(pool).await {
+    let conn = match super::conn::get(pool).await {
         Ok(c) => c,
         Err(e) => {
             // The jobs never run; dropping them answers each caller.
@@ -174,18 +174,13 @@ async fn run_group(
             return;
         }
     };
-    let mut tx = match PgTx::begin(&mut conn, clock.now()).await {
+    let mut tx = match PgTx::begin(conn, clock.now(), &hint).await {
         Ok(tx) => tx,
         Err(e) => {
             tracing::warn!(error = %e, jobs = group.len(), "store: cannot begin a write");
             return;
         }
     };
-    if let Err(e) = tx.prefetch(&hint).await {
-        tracing::warn!(error = %e, jobs = group.len(), "store: cannot read for a write");
-        tx.rollback().await;
-        return;
-    }
     let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
     let mut any_ok = false;
     for job in group {
@@ -209,7 +204,6 @@ async fn run_group(
         // with its own error (the idempotency keys the transaction held
         // are free by then: a retry does not find its own key in flight).
         tx.rollback().await;
-        drop(conn);
         for f in finishes {
             f(None);
         }
@@ -217,7 +211,6 @@ async fn run_group(
     }
     let ran = started.elapsed();
     let committed = tx.commit().await;
-    drop(conn);
     tracing::debug!(
         jobs = finishes.len(),
         run_us = ran.as_micros() as u64,

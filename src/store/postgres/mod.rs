@@ -20,7 +20,8 @@
 //! buffered events are written in one statement that runs
 //! `UPDATE event_seq SET last = last + n RETURNING last`, inserts the
 //! events as `last - n + 1 ..= last` and calls
-//! `pg_notify('leadx_events', last)`; then the transaction commits. The
+//! `pg_notify('leadx_events', last)`; `COMMIT` follows in the same round
+//! trip (see [`write`]). The
 //! counter's row lock is held from that statement until the commit is
 //! visible, so the next transaction gets its numbers only after this one
 //! committed: numbering order is commit order, with no gaps (a rolled back
@@ -31,7 +32,7 @@
 //! Other contracts: an idempotency key is held, for as long as a write
 //! with it runs, by that write's transaction (`pg_try_advisory_xact_lock`
 //! on the user and key, taken before the kept response is read; see
-//! [`write::PgTx::prefetch`]), so two servers given one key at once run it
+//! [`write::PgTx::begin`]), so two servers given one key at once run it
 //! once: the other finds it in flight, or, once committed, replays it; the
 //! unique `(user_id, key)` row it keeps its response in is the last guard;
 //! the expiry sweep runs on one server at a time
@@ -89,7 +90,7 @@ pub struct PgStore {
     writer: group::Writer,
     /// Idempotency keys this server's requests are working on (other
     /// servers are kept off by the write's transaction: see
-    /// [`write::PgTx::prefetch`]).
+    /// [`write::PgTx::begin`]).
     claims: LocalClaims,
     /// Token look-ups, kept while changes are heard.
     auth: Arc<auth_cache::AuthCache>,
@@ -396,7 +397,7 @@ impl Store for PgStore {
     /// Claims an idempotency key on this server only, in memory: no
     /// round trip. The key is checked against what is kept, and held
     /// against the other servers, inside the write's own transaction
-    /// ([`write::PgTx::prefetch`]): a replay, a mismatch or a key in
+    /// ([`write::PgTx::begin`]): a replay, a mismatch or a key in
     /// flight on another server comes back from the write as
     /// [`StoreError::Taken`]. A claim used to be a row of its own, inserted
     /// and committed before the write: a transaction per request, and the

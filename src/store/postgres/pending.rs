@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 
-use deadpool_postgres::Transaction;
 use tokio_postgres::types::ToSql;
 
 use super::read::pg;
@@ -220,7 +219,7 @@ type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
 /// the hops that name them). An error when a guarded row had changed or
 /// a key already held a fresh response: the caller then rolls the whole
 /// transaction back.
-pub async fn flush(tx: &Transaction<'_>, writes: Vec<Write>) -> StoreResult<()> {
+pub async fn flush(tx: &deadpool_postgres::Client, writes: Vec<Write>) -> StoreResult<()> {
     if writes.is_empty() {
         return Ok(());
     }

@@ -3,7 +3,7 @@
 //! transaction's events.
 //!
 //! **Few round trips.** A group's transaction reads what its jobs will
-//! need up front ([`PgTx::prefetch`]: the referrals they name, locked
+//! need up front (with `BEGIN`, [`PgTx::begin`]: the referrals they name, locked
 //! `FOR UPDATE` in id order, and their idempotency keys, each held by this
 //! transaction (`pg_try_advisory_xact_lock`) before the response kept under
 //! it is read, in one pipelined round trip). Its writes are buffered ([`super::pending`])
@@ -12,9 +12,9 @@
 //! them (the open hops of a domain, the due referrals). What the
 //! transaction wrote is also what its later reads return: referrals it
 //! read or wrote are kept (`seen`), and so are the leads' accepted partners
-//! and the responses it kept. A group of accepts then costs `BEGIN`, the
-//! prefetch, the writes with the events, and `COMMIT`: four round trips
-//! however many jobs it holds.
+//! and the responses it kept. A group of accepts then costs three round
+//! trips however many jobs it holds: `BEGIN` with the prefetch, the
+//! writes, and the events with `COMMIT`.
 //!
 //! **A job that fails is undone in memory**: everything it buffered or
 //! changed in `seen` since [`PgTx::begin_job`] is dropped
@@ -26,16 +26,24 @@
 //! [`PgTx::commit`] at its very end, in one statement that bumps the
 //! one-row counter `event_seq` by their number (taking its row lock),
 //! inserts them with the numbers it got, and calls `pg_notify` with the
-//! last one; then the transaction commits. Numbers are handed out under
-//! that lock and the lock is released only once the commit is visible, so
-//! numbering order is commit order.
+//! last one; `COMMIT` goes out in the same round trip, right behind it,
+//! so the lock is held while PostgreSQL runs those two and flushes, not
+//! across a round trip to this process. Numbers are handed out under that
+//! lock and the lock is released only once the commit is visible, so
+//! numbering order is commit order. If the numbering fails, the
+//! transaction is aborted and the `COMMIT` behind it rolls back: nothing
+//! of the group stays.
+//!
+//! **The transaction is this type's own** (`BEGIN`, `COMMIT` and
+//! `ROLLBACK` as statements, not tokio-postgres's `Transaction`, which
+//! waits for each before the next can go out). Dropped while it may still
+//! be open, it closes its connection rather than pool it.
 
 mod idem;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use deadpool_postgres::Transaction;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
 
@@ -55,6 +63,17 @@ use crate::wire::Timestamp;
 /// creations of leads with one domain (the second is the domain's hash):
 /// two servers creating the same domain at once cannot both miss the other.
 const DOMAIN_LOCK: i32 = 0x6c78_646d;
+
+/// Numbers a group's events (`$1` of them) from the one-row counter,
+/// taking its row lock until the transaction ends, inserts them, and
+/// notifies the listeners with the last number. Without the counter's row
+/// the events' numbers would be null: the statement fails.
+const NUMBER_EVENTS: &str = "WITH s AS (UPDATE event_seq SET last = last + $1 WHERE id = 1 \
+     RETURNING last), \
+     ins AS (INSERT INTO events (seq, at, referral_id, accepted_partner, body) \
+       SELECT (SELECT last FROM s) - $1 + u.n, $2, u.rid, u.ap, u.body FROM \
+       UNNEST($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(rid, ap, body, n)) \
+     SELECT s.last, pg_notify('leadx_events', s.last::text) FROM s";
 
 const LOCK_REFERRALS: &str = "SELECT r.id, r.body, l.accepted_partner, r.lead_id FROM referrals r \
      JOIN leads l ON l.id = r.lead_id WHERE r.id = ANY($1) ORDER BY r.id FOR UPDATE OF r";
@@ -80,10 +99,15 @@ struct Journal {
     keys: Vec<(Key, Option<KeyState>)>,
 }
 
-/// One write transaction on a pooled connection. Dropped without
-/// [`PgTx::commit`], it rolls back.
-pub struct PgTx<'c> {
-    tx: Transaction<'c>,
+/// One write transaction on a pooled connection. Dropped while it may
+/// still be open (a task cancelled mid-group, a failed `COMMIT` or
+/// `ROLLBACK`), its connection is closed instead of going back to the
+/// pool: the server then rolls the transaction back, and no later group
+/// can find itself inside it.
+pub struct PgTx {
+    conn: Option<deadpool_postgres::Client>,
+    /// `BEGIN` was sent and neither `COMMIT` nor `ROLLBACK` is known done.
+    open: bool,
     now: Timestamp,
     ids: ulid::Generator,
     /// Events appended so far: the referral as stored and its JSON body.
@@ -108,24 +132,20 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-impl<'c> PgTx<'c> {
-    /// Begins a transaction (READ COMMITTED: rows it changes are locked,
-    /// rows it reads under [`PgTx::referral_for_update`] too).
+impl PgTx {
+    /// Begins a transaction on `conn` (READ COMMITTED: rows it changes are
+    /// locked, rows it reads under [`PgTx::referral_for_update`] too) and
+    /// reads what the group's jobs named ([`Hint`]), in one round trip:
+    /// `BEGIN` goes out pipelined with the prefetch's statements. A failure
+    /// is the error; the transaction is then rolled back when dropped.
     pub async fn begin(
-        conn: &'c mut deadpool_postgres::Client,
+        conn: deadpool_postgres::Client,
         now: Timestamp,
-    ) -> StoreResult<PgTx<'c>> {
-        // READ COMMITTED whatever the database's default: the idempotency
-        // keys rely on a later statement seeing what an earlier lock
-        // holder committed (see `prefetch`).
-        let tx = conn
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::ReadCommitted)
-            .start()
-            .await
-            .map_err(pg)?;
-        Ok(PgTx {
-            tx,
+        hint: &Hint,
+    ) -> StoreResult<PgTx> {
+        let mut tx = PgTx {
+            conn: Some(conn),
+            open: false,
             // Whole seconds, as the wire carries them.
             now: chrono::SubsecRound::trunc_subsecs(now, 0),
             ids: ulid::Generator::new(),
@@ -136,16 +156,26 @@ impl<'c> PgTx<'c> {
             keys: HashMap::new(),
             job: Journal::default(),
             broken: false,
-        })
+        };
+        tx.prefetch(hint).await?;
+        Ok(tx)
+    }
+
+    /// The connection the transaction runs on.
+    fn c(&self) -> &deadpool_postgres::Client {
+        // Taken only by `drop`.
+        self.conn.as_ref().expect("a transaction's connection")
     }
 
     /// Rolls the transaction back and waits until the database has done so
     /// (its locks, the idempotency keys among them, are free once this
     /// returns); a failure (the connection lost, which ends the
-    /// transaction with it) is only logged.
-    pub async fn rollback(self) {
-        if let Err(e) = self.tx.rollback().await {
-            tracing::warn!(error = %e, "store: rollback failed");
+    /// transaction with it) is only logged, and the connection is then
+    /// dropped rather than pooled.
+    pub async fn rollback(mut self) {
+        match self.c().batch_execute("ROLLBACK").await {
+            Ok(()) => self.open = false,
+            Err(e) => tracing::warn!(error = %e, "store: rollback failed"),
         }
     }
 
@@ -158,19 +188,19 @@ impl<'c> PgTx<'c> {
     /// Takes the transaction-long advisory lock `key` if no other session
     /// holds it (`pg_try_advisory_xact_lock`).
     pub async fn try_lock(&mut self, key: i64) -> StoreResult<bool> {
-        let found = row(&self.tx, "SELECT pg_try_advisory_xact_lock($1)", &[&key]).await;
+        let found = row(self.c(), "SELECT pg_try_advisory_xact_lock($1)", &[&key]).await;
         Ok(self.sql(found)?.is_some_and(|r| r.get::<_, bool>(0)))
     }
 
-    /// Reads what the group's jobs named, in one pipelined round trip:
-    /// the referrals, locked in id order (so that groups on several
-    /// servers lock alike), and the idempotency keys, each held by this
-    /// transaction if no other holds it, then what is kept under them.
-    /// The statements are prepared first, so that they go out in the order
-    /// they are first polled (tokio-postgres sends a prepared statement's
-    /// request on its first poll): the keys' locks before the read of what
-    /// is kept under them.
-    pub async fn prefetch(&mut self, hint: &Hint) -> StoreResult<()> {
+    /// Sends `BEGIN` and reads what the group's jobs named, in one
+    /// pipelined round trip: the referrals, locked in id order (so that
+    /// groups on several servers lock alike), and the idempotency keys,
+    /// each held by this transaction if no other holds it, then what is
+    /// kept under them. The statements are prepared first, so that they go
+    /// out in the order they are first polled (tokio-postgres sends a
+    /// request on its first poll): `BEGIN`, then the keys' locks before the
+    /// read of what is kept under them.
+    async fn prefetch(&mut self, hint: &Hint) -> StoreResult<()> {
         let mut ids: Vec<&str> = hint.referrals.iter().map(String::as_str).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -182,11 +212,19 @@ impl<'c> PgTx<'c> {
         let (lock_params, kept_params): ([&(dyn ToSql + Sync); 3], [&(dyn ToSql + Sync); 2]) =
             ([&users, &keys, &seed], [&users, &keys]);
         let referral_params: [&(dyn ToSql + Sync); 1] = [&ids];
-        let (locks, kept, referrals) = futures::join!(
-            query(&self.tx, locks, &lock_params),
-            query(&self.tx, kept, &kept_params),
-            query(&self.tx, referrals, &referral_params),
+        self.open = true;
+        // READ COMMITTED whatever the database's default: the idempotency
+        // keys rely on a later statement seeing what an earlier lock
+        // holder committed.
+        let (begun, locks, kept, referrals) = futures::join!(
+            self.c()
+                .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED"),
+            query(self.c(), locks, &lock_params),
+            query(self.c(), kept, &kept_params),
+            query(self.c(), referrals, &referral_params),
         );
+        let begun = begun.map_err(pg);
+        self.sql(begun)?;
         let (locks, kept, referrals) = (self.sql(locks)?, self.sql(kept)?, self.sql(referrals)?);
         for r in referrals {
             let stored = read::decode(r.get(1), r.get(2))?;
@@ -213,7 +251,7 @@ impl<'c> PgTx<'c> {
         .enumerate()
         {
             if wanted {
-                out[i] = Some(self.tx.prepare_cached(sql).await.map_err(pg)?);
+                out[i] = Some(self.c().prepare_cached(sql).await.map_err(pg)?);
             }
         }
         Ok(out)
@@ -261,7 +299,7 @@ impl<'c> PgTx<'c> {
     async fn flush_finished(&mut self) -> StoreResult<()> {
         let finished: Vec<Write> = self.writes.drain(..self.job.writes).collect();
         self.job.writes = 0;
-        let flushed = pending::flush(&self.tx, finished).await;
+        let flushed = pending::flush(self.c(), finished).await;
         self.sql(flushed)
     }
 
@@ -274,37 +312,21 @@ impl<'c> PgTx<'c> {
         self.job.seen.push((id, before));
     }
 
-    /// Numbers and writes the buffered events (after the buffered writes,
-    /// pipelined with them), notifies the listeners and commits; returns
-    /// the events as committed, in order.
+    /// Sends the buffered writes, then numbers and writes the buffered
+    /// events and commits in one more round trip (the numbering statement
+    /// and `COMMIT` pipelined: the counter's row lock, which every group
+    /// of every server takes, is held only while PostgreSQL runs those two,
+    /// not across a round trip to this process); notifies the listeners
+    /// (delivered on commit); returns the events as committed, in order.
+    /// On an error nothing of the group is committed.
     pub async fn commit(mut self) -> StoreResult<Vec<Arc<StoredEvent>>> {
-        match self.write_out().await {
-            Ok(committed) => {
-                self.tx.commit().await.map_err(|e| {
-                    backend(format!("commit failed: {}", super::conn::error_text(&e)))
-                })?;
-                Ok(committed)
-            }
-            Err(e) => {
-                // Rolled back before the callers hear of it: the keys it
-                // held are free when a retry comes.
-                self.rollback().await;
-                Err(e)
-            }
+        if let Err(e) = self.write_out().await {
+            // Rolled back before the callers hear of it: the keys it held
+            // are free when a retry comes.
+            self.rollback().await;
+            return Err(e);
         }
-    }
-
-    /// Sends the buffered writes and the numbered events (everything but
-    /// `COMMIT`); the events as they will be committed, in order.
-    async fn write_out(&mut self) -> StoreResult<Vec<Arc<StoredEvent>>> {
-        if self.broken {
-            return Err(backend(
-                "a statement of the group failed; nothing of it is committed",
-            ));
-        }
-        let writes = std::mem::take(&mut self.writes);
         let n = self.events.len();
-        let mut committed = Vec::with_capacity(n);
         let (mut ids, mut accepted, mut bodies) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
@@ -317,42 +339,69 @@ impl<'c> PgTx<'c> {
         }
         let count = n as i64;
         let at = secs(self.now);
-        let numbering = async {
-            if n == 0 {
-                return Ok(None);
-            }
-            row(
-                &self.tx,
-                "WITH s AS (UPDATE event_seq SET last = last + $1 WHERE id = 1 RETURNING last), \
-                 ins AS (INSERT INTO events (seq, at, referral_id, accepted_partner, body) \
-                   SELECT s.last - $1 + u.n, $2, u.rid, u.ap, u.body FROM s, \
-                   UNNEST($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(rid, ap, body, n)) \
-                 SELECT s.last, pg_notify('leadx_events', s.last::text) FROM s",
-                &[&count, &at, &ids, &accepted, &bodies],
-            )
-            .await
+        // Prepared first, so that it goes out before the `COMMIT` behind it
+        // (a request goes out on its first poll).
+        let numbering = match n {
+            0 => None,
+            _ => match self.c().prepare_cached(NUMBER_EVENTS).await {
+                Ok(st) => Some(st),
+                Err(e) => {
+                    self.rollback().await;
+                    return Err(pg(e));
+                }
+            },
         };
-        // Both go out at once (the order between them does not matter: the
-        // events read nothing the writes change).
-        let (flushed, numbered) = futures::join!(pending::flush(&self.tx, writes), numbering);
-        flushed?;
-        if let Some(numbered) = numbered? {
+        let params: [&(dyn ToSql + Sync); 5] = [&count, &at, &ids, &accepted, &bodies];
+        let numbering = async {
+            match &numbering {
+                Some(st) => self.c().query_opt(st, &params).await.map(Some).map_err(pg),
+                None => Ok(None),
+            }
+        };
+        // If the numbering fails, the transaction is aborted and PostgreSQL
+        // answers the `COMMIT` behind it by rolling back.
+        let (numbered, committed) = futures::join!(numbering, self.c().batch_execute("COMMIT"));
+        if let Err(e) = committed {
+            // The transaction's end is unknown: the connection is closed
+            // when `self` drops (see the type's docs).
+            return Err(backend(format!(
+                "commit failed: {}",
+                super::conn::error_text(&e)
+            )));
+        }
+        self.open = false;
+        let numbered = numbered?;
+        let mut out = Vec::with_capacity(n);
+        if let Some(numbered) = numbered {
+            // Without the counter's row the events' numbers are null and
+            // the statement fails (so the group rolled back): never here.
+            let numbered = numbered.ok_or_else(|| backend("the event counter row is missing"))?;
             let last: i64 = numbered.get(0);
             let first = (last - count + 1) as u64;
             for (i, (stored, _)) in self.events.iter().enumerate() {
-                committed.push(Arc::new(StoredEvent {
+                out.push(Arc::new(StoredEvent {
                     seq: first + i as u64,
                     referral: stored.clone(),
                 }));
             }
-        } else if n > 0 {
-            return Err(backend("the event counter row is missing"));
         }
-        Ok(committed)
+        Ok(out)
+    }
+
+    /// Sends the buffered writes (everything but the events and `COMMIT`).
+    async fn write_out(&mut self) -> StoreResult<()> {
+        if self.broken {
+            return Err(backend(
+                "a statement of the group failed; nothing of it is committed",
+            ));
+        }
+        let writes = std::mem::take(&mut self.writes);
+        let flushed = pending::flush(self.c(), writes).await;
+        self.sql(flushed)
     }
 }
 
-impl WriteTx for PgTx<'_> {
+impl WriteTx for PgTx {
     /// The transaction's time, whole seconds.
     fn now(&self) -> Timestamp {
         self.now
@@ -365,7 +414,7 @@ impl WriteTx for PgTx<'_> {
     }
 
     async fn partner_exists(&mut self, id: &str) -> StoreResult<bool> {
-        let found = read::partner_exists(&self.tx, id).await;
+        let found = read::partner_exists(self.c(), id).await;
         self.sql(found)
     }
 
@@ -377,13 +426,13 @@ impl WriteTx for PgTx<'_> {
     async fn open_hops(&mut self, domain_norm: &str) -> StoreResult<Vec<OpenHop>> {
         self.flush_finished().await?;
         let locked = exec(
-            &self.tx,
+            self.c(),
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
             &[&DOMAIN_LOCK, &domain_norm],
         )
         .await;
         self.sql(locked)?;
-        let found = read::open_hops(&self.tx, domain_norm).await;
+        let found = read::open_hops(self.c(), domain_norm).await;
         self.sql(found)
     }
 
@@ -396,7 +445,7 @@ impl WriteTx for PgTx<'_> {
         let found = match self.seen.get(id) {
             Some(known) => Some(known.clone()),
             None => {
-                let found = read::referral_with_lead(&self.tx, id, true).await;
+                let found = read::referral_with_lead(self.c(), id, true).await;
                 let found = self.sql(found)?;
                 if let Some((stored, lead_id)) = &found {
                     self.seen
@@ -499,7 +548,7 @@ impl WriteTx for PgTx<'_> {
     async fn due_ids(&mut self, max: usize) -> StoreResult<Vec<String>> {
         self.flush_finished().await?;
         let found = rows(
-            &self.tx,
+            self.c(),
             "SELECT id FROM referrals WHERE status = 0 AND expires_at <= $1 \
              ORDER BY expires_at, id LIMIT $2",
             &[&secs(self.now), &limit(max)],
@@ -509,9 +558,20 @@ impl WriteTx for PgTx<'_> {
     }
 }
 
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        if self.open
+            && let Some(conn) = self.conn.take()
+        {
+            // Closed, not pooled: see the type's docs.
+            drop(deadpool_postgres::Object::take(conn));
+        }
+    }
+}
+
 /// Runs a prepared statement, if there is one.
 async fn query(
-    tx: &Transaction<'_>,
+    tx: &deadpool_postgres::Client,
     st: Option<Statement>,
     params: &[&(dyn ToSql + Sync)],
 ) -> StoreResult<Vec<Row>> {

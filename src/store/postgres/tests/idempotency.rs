@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use super::*;
 
 /// Whether some session holds the transaction lock of this user's key.
-async fn key_held(admin: &tokio_postgres::Client, user: &str, key: &str) -> bool {
+pub(super) async fn key_held(admin: &tokio_postgres::Client, user: &str, key: &str) -> bool {
     admin
         .query_one(
             "SELECT count(*) FROM pg_locks, \

@@ -45,7 +45,7 @@ pub(super) enum KeyState {
     Written,
 }
 
-impl PgTx<'_> {
+impl PgTx {
     /// Notes which keys this transaction holds, and what is kept under them.
     pub(super) fn record_keys(&mut self, locks: Vec<Row>, kept: Vec<Row>) {
         let mut found: HashMap<Key, Kept> = kept
@@ -77,12 +77,12 @@ impl PgTx<'_> {
     pub(super) async fn hold_key(&mut self, user_id: &str, key: &str) -> StoreResult<()> {
         let (users, keys) = ([user_id], [key]);
         let locks = rows(
-            &self.tx,
+            self.c(),
             LOCK_KEYS,
             &[&&users[..], &&keys[..], &KEY_LOCK_SEED],
         )
         .await?;
-        let kept = rows(&self.tx, KEPT_UNDER_KEYS, &[&&users[..], &&keys[..]]).await?;
+        let kept = rows(self.c(), KEPT_UNDER_KEYS, &[&&users[..], &&keys[..]]).await?;
         self.record_keys(locks, kept);
         Ok(())
     }
