@@ -30,9 +30,10 @@
 //! so the lock is held while PostgreSQL runs those two and flushes, not
 //! across a round trip to this process. Numbers are handed out under that
 //! lock and the lock is released only once the commit is visible, so
-//! numbering order is commit order. If the numbering fails, the
-//! transaction is aborted and the `COMMIT` behind it rolls back: nothing
-//! of the group stays.
+//! numbering order is commit order. If the numbering fails in the
+//! database, the transaction is aborted and the `COMMIT` behind it rolls
+//! back: nothing of the group stays. If it fails before it goes out, its
+//! first poll says so and `COMMIT` is not sent.
 //!
 //! **The transaction is this type's own** (`BEGIN`, `COMMIT` and
 //! `ROLLBACK` as statements, not tokio-postgres's `Transaction`, which
@@ -43,6 +44,7 @@ mod idem;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::task::Poll;
 
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
@@ -102,8 +104,9 @@ struct Journal {
 /// One write transaction on a pooled connection. Dropped while it may
 /// still be open (a task cancelled mid-group, a failed `COMMIT` or
 /// `ROLLBACK`), its connection is closed instead of going back to the
-/// pool: the server then rolls the transaction back, and no later group
-/// can find itself inside it.
+/// pool, so that no later group can find itself inside the transaction:
+/// the server rolls back what it had not been told to commit (a `COMMIT`
+/// already on its way may still commit).
 pub struct PgTx {
     conn: Option<deadpool_postgres::Client>,
     /// `BEGIN` was sent and neither `COMMIT` nor `ROLLBACK` is known done.
@@ -157,7 +160,13 @@ impl PgTx {
             job: Journal::default(),
             broken: false,
         };
-        tx.prefetch(hint).await?;
+        if let Err(e) = tx.prefetch(hint).await {
+            // Awaited, so that the keys it held are free before its
+            // callers hear of the failure (if the rollback fails too, the
+            // connection is closed instead).
+            tx.rollback().await;
+            return Err(e);
+        }
         Ok(tx)
     }
 
@@ -354,13 +363,33 @@ impl PgTx {
         let params: [&(dyn ToSql + Sync); 5] = [&count, &at, &ids, &accepted, &bodies];
         let numbering = async {
             match &numbering {
-                Some(st) => self.c().query_opt(st, &params).await.map(Some).map_err(pg),
+                Some(st) => self.c().query_opt(st, &params).await.map(Some),
                 None => Ok(None),
             }
         };
-        // If the numbering fails, the transaction is aborted and PostgreSQL
-        // answers the `COMMIT` behind it by rolling back.
-        let (numbered, committed) = futures::join!(numbering, self.c().batch_execute("COMMIT"));
+        let sent = {
+            let mut numbering = std::pin::pin!(numbering);
+            // The first poll queues the numbering request; it is ready
+            // only if it failed before going out (a parameter that would
+            // not encode, say): then `COMMIT` must not go out at all.
+            match futures::poll!(numbering.as_mut()) {
+                Poll::Ready(Err(e)) => Err(e),
+                Poll::Ready(Ok(numbered)) => {
+                    Ok((Ok(numbered), self.c().batch_execute("COMMIT").await))
+                }
+                // If the numbering fails in the database, the transaction
+                // is aborted and PostgreSQL answers the `COMMIT` behind it
+                // by rolling back.
+                Poll::Pending => Ok(futures::join!(numbering, self.c().batch_execute("COMMIT"))),
+            }
+        };
+        let (numbered, committed) = match sent {
+            Ok(both) => both,
+            Err(e) => {
+                self.rollback().await;
+                return Err(pg(e));
+            }
+        };
         if let Err(e) = committed {
             // The transaction's end is unknown: the connection is closed
             // when `self` drops (see the type's docs).
@@ -370,7 +399,17 @@ impl PgTx {
             )));
         }
         self.open = false;
-        let numbered = numbered?;
+        let numbered = numbered.map_err(|e| match e.as_db_error() {
+            // Refused by the database: the `COMMIT` rolled back.
+            Some(_) => pg(e),
+            // Lost on the way back: whether the group committed is unknown
+            // (as when a `COMMIT`'s answer is lost); a retry with its
+            // idempotency key finds out.
+            None => backend(format!(
+                "the group's commit is unknown: {}",
+                super::conn::error_text(&e)
+            )),
+        })?;
         let mut out = Vec::with_capacity(n);
         if let Some(numbered) = numbered {
             // Without the counter's row the events' numbers are null and
