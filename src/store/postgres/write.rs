@@ -139,8 +139,9 @@ impl PgTx {
     /// Begins a transaction on `conn` (READ COMMITTED: rows it changes are
     /// locked, rows it reads under [`PgTx::referral_for_update`] too) and
     /// reads what the group's jobs named ([`Hint`]), in one round trip:
-    /// `BEGIN` goes out pipelined with the prefetch's statements. A failure
-    /// is the error; the transaction is then rolled back when dropped.
+    /// `BEGIN` goes out pipelined with the prefetch's statements. On a
+    /// failure the transaction is rolled back (awaited) and the error
+    /// returned.
     pub async fn begin(
         conn: deadpool_postgres::Client,
         now: Timestamp,
