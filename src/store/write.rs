@@ -24,6 +24,23 @@ use crate::wire::{CreateReferral, Timestamp};
 /// How long idempotency records are kept, in seconds.
 pub const IDEM_RETENTION_SECS: i64 = 24 * 3600;
 
+/// What a job of a group transaction answers its caller once the group's
+/// commit is known (`commit_error`: why it failed). A job that succeeded
+/// answers with the commit's failure; so does one that found its key
+/// taken, since an earlier job of the same group may be what took it (that
+/// answer stands only if the group commits). A job that failed otherwise
+/// keeps its own error. Both stores' group writers answer through this.
+pub fn answer_after_commit<T>(
+    result: StoreResult<T>,
+    commit_error: Option<&str>,
+) -> StoreResult<T> {
+    let rides_on_commit = result.is_ok() || matches!(result, Err(StoreError::Taken(_)));
+    match commit_error {
+        Some(e) if rides_on_commit => Err(StoreError::Backend(format!("commit failed: {e}"))),
+        _ => result,
+    }
+}
+
 /// The primitives one write transaction offers the orchestration.
 #[allow(async_fn_in_trait)]
 pub trait WriteTx {
@@ -295,4 +312,29 @@ pub async fn expire_due<T: WriteTx>(tx: &mut T, limit: usize) -> StoreResult<usi
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_answers_with_the_commit_unless_it_failed_on_its_own() {
+        let failed = Some("disk full");
+        let commit_failed = |r: StoreResult<u8>| matches!(r, Err(StoreError::Backend(e)) if e == "commit failed: disk full");
+        assert!(commit_failed(answer_after_commit(Ok(1), failed)));
+        // Its key may have been taken by an earlier job of the same group.
+        let taken: StoreResult<u8> = Err(StoreError::Taken(IdemTaken::InFlight));
+        assert!(commit_failed(answer_after_commit(taken, failed)));
+        let own: StoreResult<u8> = Err(StoreError::Backend("its own".into()));
+        assert!(matches!(
+            answer_after_commit(own, failed),
+            Err(StoreError::Backend(e)) if e == "its own"
+        ));
+        assert_eq!(answer_after_commit(Ok(1), None).unwrap(), 1);
+        assert!(matches!(
+            answer_after_commit::<u8>(Err(StoreError::Taken(IdemTaken::InFlight)), None),
+            Err(StoreError::Taken(IdemTaken::InFlight))
+        ));
+    }
 }

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use super::listen::Feed;
 use super::write::{Hint, PgTx};
 use crate::clock::SharedClock;
+use crate::store::write::answer_after_commit;
 use crate::store::{StoreError, StoreResult};
 
 /// Writer tasks per server (each holds one pooled connection while it
@@ -94,17 +95,8 @@ impl Writer {
             Box::pin(async move {
                 let result = f(tx).await;
                 let ok = result.is_ok();
-                // A key found taken by an earlier job of this group stands
-                // only if the group commits (as the job's own answer does).
-                let rides_on_commit = ok || matches!(result, Err(StoreError::Taken(_)));
                 let finish: Finish = Box::new(move |commit_error| {
-                    let out = match commit_error {
-                        Some(e) if rides_on_commit => {
-                            Err(StoreError::Backend(format!("commit failed: {e}")))
-                        }
-                        _ => result,
-                    };
-                    let _ = answer.send(out);
+                    let _ = answer.send(answer_after_commit(result, commit_error));
                 });
                 (ok, finish)
             })

@@ -35,6 +35,7 @@ use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
 pub use super::common::{EVENT_CHANNEL, KEEP_EVENTS, KEEP_EVENTS_SECS, new_token, token_hash};
 use super::common::{LocalClaims, actor_if_hash_matches};
+use super::write::answer_after_commit;
 
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 32;
@@ -186,17 +187,8 @@ impl SqliteStore {
         let job: Job = Box::new(move |ctx| {
             let result = f(ctx);
             let ok = result.is_ok();
-            // A key found taken may have been taken by an earlier job of
-            // this very group (its answer not committed yet): that answer
-            // stands only if the group commits.
-            let rides_on_commit = ok || matches!(result, Err(StoreError::Taken(_)));
             let finish: Finish = Box::new(move |commit_error| {
-                reply(match commit_error {
-                    Some(e) if rides_on_commit => {
-                        Err(StoreError::Backend(format!("commit failed: {e}")))
-                    }
-                    _ => result,
-                });
+                reply(answer_after_commit(result, commit_error));
             });
             (ok, finish)
         });
