@@ -80,10 +80,10 @@ const INSERT_HOPS: &str = "INSERT INTO referrals (id, lead_id, status, from_part
      domain_norm, expires_at, version, body) \
      SELECT * FROM UNNEST($1::text[], $2::text[], $3::int2[], $4::text[], $5::text[], \
      $6::text[], $7::int8[], $8::int8[], $9::text[])";
-const UPDATE_HOPS: &str = "UPDATE referrals r SET status = u.status, version = u.version, \
+pub(super) const UPDATE_HOPS: &str = "UPDATE referrals r SET status = u.status, version = u.version, \
      body = u.body FROM UNNEST($1::text[], $2::int2[], $3::int8[], $4::text[], $5::int8[]) \
      AS u(id, status, version, body, before) WHERE r.id = u.id AND r.version = u.before";
-const UPDATE_LEADS: &str = "UPDATE leads l SET accepted_partner = u.accepted \
+pub(super) const UPDATE_LEADS: &str = "UPDATE leads l SET accepted_partner = u.accepted \
      FROM UNNEST($1::text[], $2::text[]) AS u(id, accepted) WHERE l.id = u.id";
 const SAVE_RESPONSES: &str = "INSERT INTO idempotency \
      (user_id, key, request_hash, status, body, created_at) \

@@ -497,5 +497,6 @@ async fn a_job_that_fails_publishes_nothing_and_takes_no_seq() {
 
 mod auth;
 mod idempotency;
+mod plans;
 mod startup;
 mod write_tx;

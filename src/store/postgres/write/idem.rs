@@ -27,7 +27,7 @@ pub(super) const LOCK_KEYS: &str = "SELECT u.user_id, u.key, \
 /// What is kept under the keys (read after [`LOCK_KEYS`], in a later
 /// statement, so that its snapshot sees what a transaction that held a
 /// key committed before this one got it).
-pub(super) const KEPT_UNDER_KEYS: &str = "SELECT i.user_id, i.key, i.request_hash, i.status, i.body, \
+pub(in crate::store::postgres) const KEPT_UNDER_KEYS: &str = "SELECT i.user_id, i.key, i.request_hash, i.status, i.body, \
      i.created_at FROM idempotency i JOIN UNNEST($1::text[], $2::text[]) AS u(user_id, key) \
      ON i.user_id = u.user_id AND i.key = u.key";
 
