@@ -10,8 +10,10 @@
 //!    straight through the store beforehand (not timed). One SQLite server,
 //!    one PostgreSQL server, three PostgreSQL servers on one database, then
 //!    stock (`ServerConfig::default()`, 100/s per token, a token per client)
-//!    on one PostgreSQL server. The store's accepted count is checked after
-//!    each run.
+//!    on one PostgreSQL server; and the one-server job straight through a
+//!    PostgreSQL store, no HTTP (64 callers in this process: what the
+//!    store's path costs apart from the HTTP server and clients). The
+//!    store's accepted count is checked after each run.
 //! 2. **Fan-out**: N live-feed subscribers (default 50,000), users of
 //!    acme-web (1,000 tokens, taken in turn), spread over three `leadx
 //!    serve` processes (`target/release/leadx`, or `$LEADX_BIN`) on one
@@ -209,6 +211,49 @@ async fn accept_case(
     f
 }
 
+/// The one-server job straight through a PostgreSQL store, no HTTP: 64
+/// callers in this process. What the store's path costs (this process and
+/// PostgreSQL), apart from the HTTP server and clients.
+async fn store_case(db: &TestDb) -> AcceptFigures {
+    let per_client = std::env::var("LEADX_BENCH_PER_CLIENT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(scaled(100, 5));
+    let clients = 64;
+    let store = pg_stores(db, 1).await.remove(0);
+    let world = populate(&store, 1).await;
+    let actor = store
+        .authenticate(&world.receivers[0])
+        .await
+        .expect("auth")
+        .expect("receiver");
+    let ids = accepts::seed_pending(&store, &world.sender, "acme-web", clients * per_client);
+    let ids = ids.await;
+    let me = std::process::id();
+    let (cpu_me, cpu_pg) = (cpu_ticks(me), backends_cpu(Some(&db.url)).await);
+    let f = accepts::run_store(&store, &actor, ids, clients, per_client).await;
+    let (cpu_me, cpu_pg) = (
+        cpu_ticks(me) - cpu_me,
+        backends_cpu(Some(&db.url)).await.saturating_sub(cpu_pg),
+    );
+    let per = |ticks: u64| ticks as f64 * 10.0 / f.accepts as f64;
+    println!(
+        "accepts, PostgreSQL store alone (no HTTP): {:>6.0} accepts/s  p50 {:.2} ms  p99 {:.2} ms  \
+         ({} accepts by {clients} callers in this process, in {:.2} s; store count checked)",
+        f.per_sec(),
+        ms(f.p50()),
+        ms(f.p99()),
+        thousands(f.accepts),
+        f.elapsed.as_secs_f64(),
+    );
+    println!(
+        "   CPU per accept: {:.3} ms in this process (the store's path), {:.3} ms in PostgreSQL's backends",
+        per(cpu_me),
+        per(cpu_pg)
+    );
+    f
+}
+
 /// CPU ticks used so far by the PostgreSQL backends connected to the
 /// database at `url` (0 without one).
 async fn backends_cpu(url: Option<&str>) -> u64 {
@@ -291,6 +336,9 @@ async fn accepts() {
         let stores = pg_stores(&db, servers).await;
         pg.push(accept_case(&label, stores, Some(&db.url), unlimited.clone(), 1).await);
     }
+    // The same job without HTTP: how much of one server's cost is the
+    // store's path.
+    let alone = store_case(&bench_db().await).await;
     let stock = ServerConfig {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         ..ServerConfig::default()
@@ -308,12 +356,14 @@ async fn accepts() {
     let goal = |f: &AcceptFigures| verdict(f.per_sec() >= ACCEPTS_GOAL);
     println!(
         "accepts/s at 64 clients ≥ 5,000 with one PostgreSQL server: {:.0}/s unlimited {}, \
-         {:.0}/s stock {}; three servers {:.0}/s (recorded); SQLite {:.0}/s {}",
+         {:.0}/s stock {}; three servers {:.0}/s (recorded); the store alone, no HTTP, \
+         {:.0}/s (recorded); SQLite {:.0}/s {}",
         pg[0].per_sec(),
         goal(&pg[0]),
         stock.per_sec(),
         goal(&stock),
         pg[1].per_sec(),
+        alone.per_sec(),
         lite.per_sec(),
         goal(&lite)
     );

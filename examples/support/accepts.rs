@@ -192,3 +192,83 @@ pub async fn run(
         refused,
     }
 }
+
+/// The same accepts straight through the store, no HTTP: `clients`
+/// concurrent callers as `actor`, each accepting its own `per_client` of
+/// `ids` one after another with an idempotency key (the response kept is
+/// the referral's JSON, about what the server keeps). What the store's
+/// path costs, apart from the HTTP server and clients.
+pub async fn run_store(
+    store: &SharedStore,
+    actor: &Actor,
+    ids: Vec<String>,
+    clients: usize,
+    per_client: usize,
+) -> AcceptFigures {
+    use leadx::domain::{Action, ActionItem};
+    use leadx::store::{IdemSave, StoredResponse};
+    check(
+        ids.len() >= clients * per_client,
+        "fewer referrals seeded than accepts",
+    );
+    let ids = Arc::new(ids);
+    let accepted_before = accepted(store).await;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (store, ids, actor) = (store.clone(), ids.clone(), actor.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(per_client);
+            for i in 0..per_client {
+                let id = ids[c * per_client + i].clone();
+                let t = Instant::now();
+                let idem = IdemSave {
+                    user_id: actor.user_id.clone(),
+                    key: format!("bench-{id}"),
+                    request_hash: format!("accept {id}"),
+                    render: Box::new(|results| StoredResponse {
+                        status: 200,
+                        body: match &results[0] {
+                            Ok(applied) => {
+                                serde_json::to_vec(&applied.referral.referral).expect("response")
+                            }
+                            Err(_) => Vec::new(),
+                        },
+                    }),
+                };
+                let item = ActionItem {
+                    id,
+                    version: 1,
+                    action: Action::Accept { note: None },
+                };
+                let results = store
+                    .apply(&actor, vec![item], Some(idem))
+                    .await
+                    .expect("store");
+                check(results[0].is_ok(), "an accept was refused");
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("caller task"));
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let accepted = accepted(store).await - accepted_before;
+    check(
+        accepted == (clients * per_client) as u64,
+        &format!(
+            "the store has {accepted} more accepted, not {}",
+            clients * per_client
+        ),
+    );
+    AcceptFigures {
+        accepts: latencies.len(),
+        elapsed,
+        latencies,
+        refused: 0,
+    }
+}
