@@ -229,6 +229,7 @@ async fn store_case(db: &TestDb) -> AcceptFigures {
         .expect("receiver");
     let ids = accepts::seed_pending(&store, &world.sender, "acme-web", clients * per_client);
     let ids = ids.await;
+    let load = load_average();
     let me = std::process::id();
     let (cpu_me, cpu_pg) = (cpu_ticks(me), backends_cpu(Some(&db.url)).await);
     let f = accepts::run_store(&store, &actor, ids, clients, per_client).await;
@@ -239,12 +240,14 @@ async fn store_case(db: &TestDb) -> AcceptFigures {
     let per = |ticks: u64| ticks as f64 * 10.0 / f.accepts as f64;
     println!(
         "accepts, PostgreSQL store alone (no HTTP): {:>6.0} accepts/s  p50 {:.2} ms  p99 {:.2} ms  \
-         ({} accepts by {clients} callers in this process, in {:.2} s; store count checked)",
+         ({} accepts by {clients} callers in this process, in {:.2} s; store count checked; \
+         load {load} → {})",
         f.per_sec(),
         ms(f.p50()),
         ms(f.p99()),
         thousands(f.accepts),
         f.elapsed.as_secs_f64(),
+        load_average()
     );
     println!(
         "   CPU per accept: {:.3} ms in this process (the store's path), {:.3} ms in PostgreSQL's backends",

@@ -196,7 +196,8 @@ pub async fn run(
 /// The same accepts straight through the store, no HTTP: `clients`
 /// concurrent callers as `actor`, each accepting its own `per_client` of
 /// `ids` one after another with an idempotency key (the response kept is
-/// the referral's JSON, about what the server keeps). What the store's
+/// the referral's JSON, about what the server keeps; none with
+/// `LEADX_BENCH_NO_KEY=1`, as in [`run`]). What the store's
 /// path costs, apart from the HTTP server and clients.
 pub async fn run_store(
     store: &SharedStore,
@@ -212,6 +213,8 @@ pub async fn run_store(
         "fewer referrals seeded than accepts",
     );
     let ids = Arc::new(ids);
+    // As in `run`: `LEADX_BENCH_NO_KEY=1` sends no idempotency key.
+    let keyed = std::env::var("LEADX_BENCH_NO_KEY").is_err();
     let accepted_before = accepted(store).await;
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -242,7 +245,7 @@ pub async fn run_store(
                     action: Action::Accept { note: None },
                 };
                 let results = store
-                    .apply(&actor, vec![item], Some(idem))
+                    .apply(&actor, vec![item], keyed.then_some(idem))
                     .await
                     .expect("store");
                 check(results[0].is_ok(), "an accept was refused");
