@@ -165,15 +165,24 @@ pub async fn version(client: &Client) -> StoreResult<i32> {
 }
 
 async fn migrate_locked(client: &mut Client) -> StoreResult<()> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (
-                 version     INTEGER PRIMARY KEY,
-                 applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
-             )",
-        )
+    // Looked up first (the migration lock is held): `CREATE TABLE IF NOT
+    // EXISTS` on a migrated database would log a NOTICE at every start.
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
         .await
-        .map_err(|e| db("schema_version table", e))?;
+        .map_err(|e| db("schema_version table", e))?
+        .get(0);
+    if !exists {
+        client
+            .batch_execute(
+                "CREATE TABLE schema_version (
+                     version     INTEGER PRIMARY KEY,
+                     applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+                 )",
+            )
+            .await
+            .map_err(|e| db("schema_version table", e))?;
+    }
     let current = version(client).await?;
     if current > SCHEMA_VERSION {
         return Err(StoreError::Backend(format!(
