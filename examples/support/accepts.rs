@@ -124,14 +124,9 @@ pub async fn run(
     clients: usize,
     per_client: usize,
 ) -> AcceptFigures {
-    check(
-        ids.len() >= clients * per_client,
-        "fewer referrals seeded than accepts",
-    );
+    let accepted_before = begin_run(store, &ids, clients * per_client).await;
     let ids = Arc::new(ids);
-    // `LEADX_BENCH_NO_KEY=1`: no Idempotency-Key (what the key costs).
-    let keyed = std::env::var("LEADX_BENCH_NO_KEY").is_err();
-    let accepted_before = accepted(store).await;
+    let keyed = keyed();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -175,14 +170,39 @@ pub async fn run(
         latencies.extend(lat);
         refused += n;
     }
+    end_run(store, accepted_before, started, latencies, refused).await
+}
+
+/// Whether accepts carry an idempotency key: not with
+/// `LEADX_BENCH_NO_KEY=1` (what the key costs).
+fn keyed() -> bool {
+    std::env::var("LEADX_BENCH_NO_KEY").is_err()
+}
+
+/// Checks that `ids` hold `n` referrals to accept; how many `store` holds
+/// as accepted before the run.
+async fn begin_run(store: &SharedStore, ids: &[String], n: usize) -> u64 {
+    check(ids.len() >= n, "fewer referrals seeded than accepts");
+    accepted(store).await
+}
+
+/// The figures of a run that started at `started`, once `store` is checked
+/// to hold exactly one more accepted per latency measured.
+async fn end_run(
+    store: &SharedStore,
+    accepted_before: u64,
+    started: Instant,
+    mut latencies: Vec<Duration>,
+    refused: usize,
+) -> AcceptFigures {
     let elapsed = started.elapsed();
     latencies.sort();
     let accepted = accepted(store).await - accepted_before;
     check(
-        accepted == (clients * per_client) as u64,
+        accepted == latencies.len() as u64,
         &format!(
             "the store has {accepted} more accepted, not {}",
-            clients * per_client
+            latencies.len()
         ),
     );
     AcceptFigures {
@@ -208,14 +228,9 @@ pub async fn run_store(
 ) -> AcceptFigures {
     use leadx::domain::{Action, ActionItem};
     use leadx::store::{IdemSave, StoredResponse};
-    check(
-        ids.len() >= clients * per_client,
-        "fewer referrals seeded than accepts",
-    );
+    let accepted_before = begin_run(store, &ids, clients * per_client).await;
     let ids = Arc::new(ids);
-    // As in `run`: `LEADX_BENCH_NO_KEY=1` sends no idempotency key.
-    let keyed = std::env::var("LEADX_BENCH_NO_KEY").is_err();
-    let accepted_before = accepted(store).await;
+    let keyed = keyed();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -258,20 +273,5 @@ pub async fn run_store(
     for t in tasks {
         latencies.extend(t.await.expect("caller task"));
     }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let accepted = accepted(store).await - accepted_before;
-    check(
-        accepted == (clients * per_client) as u64,
-        &format!(
-            "the store has {accepted} more accepted, not {}",
-            clients * per_client
-        ),
-    );
-    AcceptFigures {
-        accepts: latencies.len(),
-        elapsed,
-        latencies,
-        refused: 0,
-    }
+    end_run(store, accepted_before, started, latencies, 0).await
 }
