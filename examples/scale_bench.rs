@@ -4,8 +4,9 @@
 //!
 //! 1. **Accepts/s at 64 clients**: servers in this process (each with its
 //!    own store: pool, LISTEN connection, writer, as three processes would
-//!    have), rate limit off (`rate_limit: 0`, server_bench's "unlimited"
-//!    case), one receiver token; the 64 clients are spread round-robin over
+//!    have), `leadx serve`'s configuration with the rate limit off
+//!    (`rate_limit: 0`, as server_bench's "unlimited" case), one receiver
+//!    token; the 64 clients are spread round-robin over
 //!    the servers, each accepting 100 distinct pending referrals seeded
 //!    straight through the store beforehand (not timed). One SQLite server,
 //!    one PostgreSQL server, three PostgreSQL servers on one database, then
@@ -331,7 +332,9 @@ async fn accepts() {
         rate_limit: 0,
         ..ServerConfig::default()
     };
-    println!("\n== accepts: 64 clients, rate limit off (server_bench's unlimited case), one token");
+    println!(
+        "\n== accepts: 64 clients, leadx serve's configuration with the rate limit off, one token"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let sqlite = SqliteStore::open(&dir.path().join("bench.db"), clock::system());
     let sqlite: SharedStore = Arc::new(sqlite.expect("sqlite"));
