@@ -138,6 +138,40 @@ fn http() -> reqwest::Client {
         .expect("http client")
 }
 
+/// Accepts per client: `LEADX_BENCH_PER_CLIENT`, else 100 (5 in quick mode).
+fn per_client() -> usize {
+    std::env::var("LEADX_BENCH_PER_CLIENT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(scaled(100, 5))
+}
+
+/// CPU ticks spent so far by this process and by the PostgreSQL backends
+/// of a database (10 ms ticks, so whole runs only): what the machine's two
+/// cores must give per accept, whatever else runs beside.
+struct CpuSpent {
+    me: u64,
+    pg: u64,
+}
+
+impl CpuSpent {
+    async fn start(db: Option<&str>) -> CpuSpent {
+        CpuSpent {
+            me: cpu_ticks(std::process::id()),
+            pg: backends_cpu(db).await,
+        }
+    }
+
+    /// Milliseconds of CPU per accept since `start`: this process's, the
+    /// database's backends'.
+    async fn per_accept(&self, db: Option<&str>, accepts: usize) -> (f64, f64) {
+        let me = cpu_ticks(std::process::id()) - self.me;
+        let pg = backends_cpu(db).await.saturating_sub(self.pg);
+        let per = |ticks: u64| ticks as f64 * 10.0 / accepts as f64;
+        (per(me), per(pg))
+    }
+}
+
 /// One accept run: `stores.len()` servers in this process with `config`,
 /// one store each; `tokens` receiver tokens; 64 clients round-robin.
 async fn accept_case(
@@ -147,10 +181,7 @@ async fn accept_case(
     config: ServerConfig,
     tokens: usize,
 ) -> AcceptFigures {
-    let per_client = std::env::var("LEADX_BENCH_PER_CLIENT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(scaled(100, 5));
+    let per_client = per_client();
     let clients = 64;
     let world = populate(&stores[0], tokens).await;
     let mut servers = Vec::new();
@@ -162,8 +193,7 @@ async fn accept_case(
     let ids = accepts::seed_pending(&stores[0], &world.sender, "acme-web", clients * per_client);
     let ids = ids.await;
     let load = load_average();
-    let me = std::process::id();
-    let (cpu_me, cpu_pg) = (cpu_ticks(me), backends_cpu(db).await);
+    let cpu = CpuSpent::start(db).await;
     let f: AcceptFigures = accepts::run(
         &http(),
         &stores[0],
@@ -187,21 +217,11 @@ async fn accept_case(
         f.refused,
         load_average()
     );
-    // CPU spent per accept (10 ms ticks, so whole runs only): what the
-    // machine's two cores must give for each, whatever else runs beside.
-    let (cpu_me, cpu_pg) = (
-        cpu_ticks(me) - cpu_me,
-        backends_cpu(db).await.saturating_sub(cpu_pg),
-    );
-    let per = |ticks: u64| ticks as f64 * 10.0 / f.accepts as f64;
+    let (cpu_me, cpu_pg) = cpu.per_accept(db, f.accepts).await;
     println!(
-        "   CPU per accept: {:.3} ms in this process (the server(s) and the 64 HTTP clients){}",
-        per(cpu_me),
+        "   CPU per accept: {cpu_me:.3} ms in this process (the server(s) and the 64 HTTP clients){}",
         if db.is_some() {
-            format!(
-                ", {:.3} ms in PostgreSQL's backends of this database",
-                per(cpu_pg)
-            )
+            format!(", {cpu_pg:.3} ms in PostgreSQL's backends of this database")
         } else {
             String::new()
         }
@@ -216,10 +236,7 @@ async fn accept_case(
 /// callers in this process. What the store's path costs (this process and
 /// PostgreSQL), apart from the HTTP server and clients.
 async fn store_case(db: &TestDb) -> AcceptFigures {
-    let per_client = std::env::var("LEADX_BENCH_PER_CLIENT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(scaled(100, 5));
+    let per_client = per_client();
     let clients = 64;
     let store = pg_stores(db, 1).await.remove(0);
     let world = populate(&store, 1).await;
@@ -231,14 +248,9 @@ async fn store_case(db: &TestDb) -> AcceptFigures {
     let ids = accepts::seed_pending(&store, &world.sender, "acme-web", clients * per_client);
     let ids = ids.await;
     let load = load_average();
-    let me = std::process::id();
-    let (cpu_me, cpu_pg) = (cpu_ticks(me), backends_cpu(Some(&db.url)).await);
+    let cpu = CpuSpent::start(Some(&db.url)).await;
     let f = accepts::run_store(&store, &actor, ids, clients, per_client).await;
-    let (cpu_me, cpu_pg) = (
-        cpu_ticks(me) - cpu_me,
-        backends_cpu(Some(&db.url)).await.saturating_sub(cpu_pg),
-    );
-    let per = |ticks: u64| ticks as f64 * 10.0 / f.accepts as f64;
+    let (cpu_me, cpu_pg) = cpu.per_accept(Some(&db.url), f.accepts).await;
     println!(
         "accepts, PostgreSQL store alone (no HTTP): {:>6.0} accepts/s  p50 {:.2} ms  p99 {:.2} ms  \
          ({} accepts by {clients} callers in this process, in {:.2} s; store count checked; \
@@ -251,9 +263,8 @@ async fn store_case(db: &TestDb) -> AcceptFigures {
         load_average()
     );
     println!(
-        "   CPU per accept: {:.3} ms in this process (the store's path), {:.3} ms in PostgreSQL's backends",
-        per(cpu_me),
-        per(cpu_pg)
+        "   CPU per accept: {cpu_me:.3} ms in this process (the store's path), \
+         {cpu_pg:.3} ms in PostgreSQL's backends"
     );
     f
 }
