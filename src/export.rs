@@ -80,7 +80,7 @@ impl serde_json::ser::Formatter for SafeFormatter {
     }
 }
 
-/// Writes `value` as compact JSON through [`SafeFormatter`] (no newline).
+/// Writes `value` as compact JSON through `SafeFormatter` (no newline).
 pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(out, SafeFormatter);
     value.serialize(&mut ser).map_err(io::Error::other)

@@ -14,7 +14,7 @@
 //! server before its connection dropped is answered on the next from the
 //! stored response, and applies once.
 //!
-//! [`Servers::unreachable`] is the one place that decides to move; the
+//! `Servers::unreachable` is the one place that decides to move; the
 //! inbox, the headless CLI and the live feed all go through it, and hear of
 //! each move through [`Client::on_move`](super::Client::on_move).
 

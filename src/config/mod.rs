@@ -26,7 +26,7 @@
 //! - `server.url` may name several servers, tried in order when the one in
 //!   use is unreachable: a TOML array, or (from the environment or
 //!   `--server`) a comma-separated list; each is checked on its own and a
-//!   bad one is named by its index (`server.url[1]`). See [`urls`].
+//!   bad one is named by its index (`server.url[1]`). See `urls`.
 //!
 //! Every error names where the value came from, the key and what was
 //! expected; unknown keys are errors (with "did you mean"). A token file
@@ -310,7 +310,7 @@ pub struct Settings {
     /// The theme name.
     pub theme: String,
     /// Why the theme cannot be loaded, if it cannot: an error for the
-    /// inbox ([`load`] refuses it), a warning for headless commands
+    /// inbox ([`fn@load`] refuses it), a warning for headless commands
     /// ([`load_for_scripts`]), which draw nothing.
     pub theme_problem: Option<ConfigError>,
     /// Hide and refuse every action.
@@ -388,7 +388,7 @@ pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
     load_from(overrides, &process_env())
 }
 
-/// As [`load`], with the environment given (tests pass their own, so the
+/// As [`fn@load`], with the environment given (tests pass their own, so the
 /// process environment is never mutated). `HOME`, `XDG_CONFIG_HOME` and
 /// `XDG_STATE_HOME` are read from it too.
 pub fn load_from(
@@ -398,7 +398,7 @@ pub fn load_from(
     strict(load_inner(overrides, env, true))
 }
 
-/// As [`load`], for headless commands: a theme that cannot be loaded is
+/// As [`fn@load`], for headless commands: a theme that cannot be loaded is
 /// left in [`Settings::theme_problem`] (to be shown as a warning) instead
 /// of refusing the configuration, since they draw nothing.
 pub fn load_for_scripts(overrides: &Overrides) -> Result<Settings, ConfigError> {
@@ -424,7 +424,7 @@ fn strict(loaded: Result<Settings, ConfigError>) -> Result<Settings, ConfigError
     }
 }
 
-/// As [`load`], for `leadx demo`, which runs its own server: everything is
+/// As [`fn@load`], for `leadx demo`, which runs its own server: everything is
 /// read and checked except the server URL and token (`token` is empty).
 pub fn load_for_demo(overrides: &Overrides) -> Result<Settings, ConfigError> {
     load_for_demo_from(overrides, &process_env())

@@ -2,7 +2,7 @@
 //! something a watching inbox sees: send it a new lead (most often), decide
 //! on leads it sent them, withdraw one they sent it, close one they won or
 //! lost, or trade among themselves (for the operator's view). Each partner
-//! acts through its own agent user and the public [`Store`] API, so the
+//! acts through its own agent user and the public [`Store`](crate::store::Store) API, so the
 //! store's rules apply to the simulator exactly as to a person; a conflict
 //! because the human acted first is normal and only logged.
 

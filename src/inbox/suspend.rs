@@ -7,7 +7,7 @@
 //!
 //! Why a thread of our own rather than crossterm's `EventStream`: the
 //! stream's reader thread keeps reading the terminal while an editor runs
-//! and would steal its keys; this one parks on request ([`pause_input`])
+//! and would steal its keys; this one parks on request (`pause_input`)
 //! and says when it has.
 
 use std::io::Write;

@@ -12,7 +12,7 @@
 //!   HTTP, with a session credential ([`crate::server::sessions`]) issued
 //!   for the user when a session starts and dropped when it ends. It never
 //!   reads the store for inbox data.
-//! - **What a session may do** ([`session`]): `pty-req` + `shell` (the
+//! - **What a session may do** (`session`): `pty-req` + `shell` (the
 //!   inbox), `exec` of a headless command ([`exec`]), `env` of TERM,
 //!   COLORTERM, NO_COLOR and LANG. Everything else is refused with a
 //!   message: other commands, subsystems, port forwarding either way,

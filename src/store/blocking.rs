@@ -1,5 +1,5 @@
 //! The store from plain threads: [`BlockingStore`] runs each call of the
-//! async [`Store`] to completion on a runtime handle. For code that is
+//! async [`Store`](super::Store) to completion on a runtime handle. For code that is
 //! sequential by nature and runs on blocking threads (the demo's seeding
 //! and simulator steps, benchmarks' set-up); never call it from inside an
 //! async task (tokio refuses to block a runtime thread).
@@ -15,7 +15,7 @@ use super::{
 use crate::domain::{ActionItem, Actor, ItemResult, StoredReferral};
 use crate::wire::{CreateReferral, Partner, Role, Status, Timestamp};
 
-/// A store with blocking methods of the same names as [`Store`]'s.
+/// A store with blocking methods of the same names as [`Store`](super::Store)'s.
 #[derive(Clone)]
 pub struct BlockingStore {
     store: SharedStore,
@@ -33,7 +33,7 @@ impl std::fmt::Debug for BlockingStore {
 macro_rules! blocking {
     ($($name:ident($($arg:ident : $ty:ty),*) -> $ret:ty;)*) => {
         $(
-            #[doc = concat!("[`Store::", stringify!($name), "`], blocking.")]
+            #[doc = concat!("[`Store::", stringify!($name), "`](super::Store::", stringify!($name), "), blocking.")]
             pub fn $name(&self $(, $arg: $ty)*) -> $ret {
                 self.runtime.block_on(self.store.$name($($arg),*))
             }
@@ -84,7 +84,7 @@ impl BlockingStore {
         })
     }
 
-    /// [`Store::describe`].
+    /// [`Store::describe`](super::Store::describe).
     pub fn describe(&self) -> String {
         self.store.describe()
     }
@@ -94,7 +94,7 @@ impl BlockingStore {
         &self.store
     }
 
-    /// [`Store::subscribe`].
+    /// [`Store::subscribe`](super::Store::subscribe).
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<StoredEvent>> {
         self.store.subscribe()
     }

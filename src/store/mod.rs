@@ -5,7 +5,7 @@
 //! rules (see [`crate::domain`]) inside its transactions, and publishes
 //! committed events in sequence order. [`Store`] is object safe and
 //! async, so that a networked database blocks no runtime thread; the
-//! write orchestration every store shares is [`write`]; code that runs on
+//! write orchestration every store shares is [`mod@write`]; code that runs on
 //! plain threads (the demo's seeding) uses [`blocking::BlockingStore`].
 
 pub mod blocking;
@@ -190,7 +190,7 @@ pub enum IdemClaim {
 ///   there fails the write with [`StoreError::Taken`] (in flight on
 ///   another server, or answered: replay or mismatch).
 /// - **Writes are judged by [`crate::domain::rules`]** through the one
-///   orchestration in [`write`]; a store adds only its primitives.
+///   orchestration in [`mod@write`]; a store adds only its primitives.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     // -- directory and users --------------------------------------------

@@ -1,4 +1,4 @@
-//! Seeding the demo world through the public [`Store`] API: partners, one
+//! Seeding the demo world through the public [`Store`](crate::store::Store) API: partners, one
 //! agent per partner (for the seed's and the simulator's actions), the demo
 //! users, and a few hundred referrals in every status, spread over the last
 //! 30 days by moving a [`ManualClock`] forward while the stories play out.

@@ -1,6 +1,6 @@
 //! The stories of the seeded leads, planned before anything is played:
 //! who sends each lead, who forwards it, how it ends and when each step
-//! happens within the [`HISTORY_DAYS`](super::HISTORY_DAYS) before now.
+//! happens within the [`super::HISTORY_DAYS`] before now.
 
 use chrono::Duration;
 use rand::Rng;

@@ -4,7 +4,7 @@
 //! driven by the caller's RNG, so a seeded RNG gives the same world every
 //! time. Every name is invented; every domain ends in `.example`.
 //!
-//! - `partners.rs`: the cast ([`partners`]) and who sends or sells what;
+//! - `partners.rs`: the cast ([`fn@partners`]) and who sends or sells what;
 //! - `leads.rs`: the material of leads (companies, people, needs, values)
 //!   and the [`LeadFactory`] that makes them;
 //! - `notes.rs`: commissions asked and the notes written at each step.

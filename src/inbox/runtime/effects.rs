@@ -230,7 +230,7 @@ pub fn history_path(settings: &Settings) -> Option<PathBuf> {
     (!dir.as_os_str().is_empty()).then(|| dir.join("history"))
 }
 
-/// The last [`HISTORY_MAX`] lines of the history file (none when missing).
+/// The last `HISTORY_MAX` lines of the history file (none when missing).
 pub fn load_history(path: &std::path::Path) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();

@@ -22,7 +22,7 @@ use crate::inbox::scroll_backend::{ScrollBackend, term_erases_with_background};
 /// ratatui's own `Drop` for `Terminal` shows the cursor and, when that
 /// fails, prints to stderr: after a hang-up (SIGHUP, a dropped SSH session)
 /// stderr is gone too and that print panics. So the `Terminal` is never
-/// dropped; [`restore_terminal`] does its work, ignoring errors.
+/// dropped; `restore_terminal` does its work, ignoring errors.
 pub struct TerminalGuard {
     terminal: std::mem::ManuallyDrop<Term<BufWriter<Stdout>>>,
     /// Bytes written to the terminal so far (frames' sizes, for pacing).

@@ -79,7 +79,7 @@ fn trailing_first<'a>(cells: &[(u16, u16, &'a Cell)]) -> Option<Vec<(u16, u16, &
 /// background alone: `CSI 48;2;r;g;b m` rather than every colour again). `None` when a cell is wide or there are not two
 /// styles: only narrow cells may be written in any order (a write that
 /// splits a wide symbol on screen is paired with a rewrite of the
-/// symbol's other column, [`repair_wide`], so both end right whatever
+/// symbol's other column, `plan::repair_wide`, so both end right whatever
 /// comes first).
 fn by_style<'a>(cells: &[(u16, u16, &'a Cell)]) -> Option<Vec<(u16, u16, &'a Cell)>> {
     if cells.iter().any(|(_, _, c)| c.symbol().cell_width() != 1) {

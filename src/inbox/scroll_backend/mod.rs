@@ -19,12 +19,12 @@
 //! a side-by-side layout the other pane's rows move too and are redrawn;
 //! the byte comparison decides whether that pays.
 //!
-//! Cells are written by [`encode_cells`]'s compact encoder rather than
+//! Cells are written by `encode::encode_cells`'s compact encoder rather than
 //! crossterm's: one SGR sequence per change with only what changed,
 //! relative cursor moves when shorter, `CSI n X` for long blank runs, a
 //! single reset at the end; each encoding is made row by row and grouped by
 //! style, and the shorter kept. A write that would split a wide symbol on screen also
-//! rewrites the symbol's other column ([`repair_wide`]).
+//! rewrites the symbol's other column (`plan::repair_wide`).
 //!
 //! ratatui's own `Terminal` diffing is untouched: its previous buffer and
 //! the shown screen hold the same cells (both start blank and change by the

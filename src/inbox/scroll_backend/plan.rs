@@ -83,7 +83,7 @@ impl Shift {
 }
 
 /// The bytes to write for `prev` → `next`: [`repair_wide`] (which may
-/// mark cells of `prev` unknown), then [`encode_cells`] of the [`bridged`]
+/// mark cells of `prev` unknown), then `encode::encode_cells` of the [`bridged`]
 /// diff, less the cells the screen already shows alike ([`looks_same`]).
 fn encode_diff(prev: &mut Buffer, next: &Buffer, bce: bool, out: &mut Vec<u8>) -> io::Result<()> {
     repair_wide(prev, next);

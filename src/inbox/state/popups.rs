@@ -43,7 +43,7 @@ pub struct ForwardPopup {
     pub excluded: Vec<String>,
     /// The filter typed over the directory.
     pub query: Input,
-    /// Indices into [`State::partners`] matching the query.
+    /// Indices into [`State::partners`](super::State::partners) matching the query.
     pub matches: Vec<usize>,
     /// Highlighted match.
     pub selected: usize,

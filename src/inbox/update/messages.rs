@@ -1,5 +1,5 @@
 //! The session's message log: every status-bar message is kept (up to
-//! [`MESSAGE_LOG_MAX`]) so one cut short at 80 columns, or replaced before
+//! [`MESSAGE_LOG_MAX`](crate::inbox::state::MESSAGE_LOG_MAX)) so one cut short at 80 columns, or replaced before
 //! it was read, can be read whole with `:messages` (or `M`), newest first.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};

@@ -10,7 +10,7 @@
 //!
 //! One module per feature (see docs/ARCHITECTURE.md for the map): this
 //! file only routes a message to its feature; keys go through
-//! [`dispatch`].
+//! `dispatch`.
 
 use crate::inbox::msg::{Effect, Msg};
 use crate::inbox::state::{Conn, Level, Pane, Popup, State};

@@ -158,7 +158,7 @@ const MESSAGE_ROWS_MAX: usize = 3;
 
 /// The message's rows under the first line at width `w`: none when it fits
 /// after the rest of the line, else the message wrapped (at most
-/// [`MESSAGE_ROWS_MAX`] rows, the last cut with `…`; `:messages` has it
+/// `MESSAGE_ROWS_MAX` rows, the last cut with `…`; `:messages` has it
 /// whole). The layout asks this, so the status bar grows and the panes
 /// give up those rows while the message is shown.
 pub fn message_rows(state: &State, w: u16) -> Vec<String> {

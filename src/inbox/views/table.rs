@@ -97,10 +97,10 @@ const ORDER: [Col; 9] = [
 
 /// The columns that fit in `width`, with their widths, in display order.
 /// `pair`: the partner column shows `from → to`: it starts at
-/// [`PAIR_MIN`] (both ids readable at 80 columns, the category giving way
+/// `PAIR_MIN` (both ids readable at 80 columns, the category giving way
 /// first) and may grow wider.
 ///
-/// Columns are dropped from the end of [`FIXED`]; before VALUE would go,
+/// Columns are dropped from the end of `FIXED`; before VALUE would go,
 /// STATUS narrows to its glyph ([`STATUS_NARROW`]): the glyph says the
 /// status (the `?` legend names each), the value is not said elsewhere.
 pub fn columns(width: u16, pair: bool) -> Vec<(Col, u16)> {

@@ -15,7 +15,7 @@
 //! The same connection listens on `leadx_auth` (migration 4's trigger on
 //! users and partners) and drops the cached token look-ups
 //! ([`super::auth_cache`]) the moment one arrives; it is probed every
-//! [`POLL_EVERY`], so one that died without a word is found and the cache
+//! `POLL_EVERY`, so one that died without a word is found and the cache
 //! stops answering.
 
 use std::sync::{Arc, Mutex};

@@ -6,7 +6,7 @@
 //! - [`schema`]: versioned migrations in `schema_version`, run once under
 //!   an advisory lock however many servers start at once; a database newer
 //!   than this code is refused.
-//! - [`write`]: one write transaction, the primitives the shared write
+//! - [`mod@write`]: one write transaction, the primitives the shared write
 //!   orchestration runs over.
 //! - [`read`]: queries; a list page and its `as_of` come from one
 //!   REPEATABLE READ snapshot.
@@ -21,7 +21,7 @@
 //! `UPDATE event_seq SET last = last + n RETURNING last`, inserts the
 //! events as `last - n + 1 ..= last` and calls
 //! `pg_notify('leadx_events', last)`; `COMMIT` follows in the same round
-//! trip (see [`write`]). The
+//! trip (see [`mod@write`]). The
 //! counter's row lock is held from that statement until the commit is
 //! visible, so the next transaction gets its numbers only after this one
 //! committed: numbering order is commit order, with no gaps (a rolled back

@@ -6,7 +6,7 @@
 //! need up front (with `BEGIN`, [`PgTx::begin`]: the referrals they name, locked
 //! `FOR UPDATE` in id order, and their idempotency keys, each held by this
 //! transaction (`pg_try_advisory_xact_lock`) before the response kept under
-//! it is read, in one pipelined round trip). Its writes are buffered ([`super::pending`])
+//! it is read, in one pipelined round trip). Its writes are buffered (`super::pending`)
 //! and sent together, pipelined, set-based, just before the events at
 //! commit, or earlier when a job is about to run a query that must see
 //! them (the open hops of a domain, the due referrals). What the

@@ -264,7 +264,7 @@ fn checkpoints(conn: Connection, stop: mpsc::Receiver<()>) {
     }
 }
 
-/// The blocking API: what the async [`Store`] implementation
+/// The blocking API: what the async [`Store`](crate::store::Store) implementation
 /// (`store_impl.rs`) runs, and what the store's own tests and the
 /// benchmarks' seeding call directly.
 impl SqliteStore {

@@ -41,7 +41,7 @@ pub struct Hint {
 
 impl PgTx {
     /// Begins a transaction on `conn` (READ COMMITTED: rows it changes are
-    /// locked, rows it reads under [`PgTx::referral_for_update`] too) and
+    /// locked, rows it reads under `PgTx::referral_for_update` too) and
     /// reads what the group's jobs named ([`Hint`]), in one round trip:
     /// `BEGIN` goes out pipelined with the prefetch's statements. On a
     /// failure the transaction is rolled back (awaited) and the error
