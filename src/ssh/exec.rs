@@ -70,20 +70,32 @@ pub fn parse(command: &[u8]) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-/// Runs `words` (from [`parse`]) as `exe` for the session's credential,
-/// with the `env` the client's requests set; relays its output; its exit
-/// status.
-#[allow(clippy::too_many_arguments)]
+/// A command to run for a session: `words` (from [`parse`]) as `exe`, for
+/// the session's credential (the server's URL and the user's token), with
+/// the `env` the client's requests set.
+pub struct Invocation<'a> {
+    pub exe: &'a Path,
+    pub words: &'a [String],
+    pub env: &'a std::collections::HashMap<String, String>,
+    pub server_url: &'a str,
+    pub token: &'a str,
+}
+
+/// Runs `what`, feeding it `stdin` and relaying its output to `out` and
+/// `err`; its exit status.
 pub async fn run(
-    exe: &Path,
-    words: &[String],
-    env: &std::collections::HashMap<String, String>,
-    server_url: &str,
-    token: &str,
+    what: Invocation<'_>,
     stdin: impl AsyncRead + Unpin + Send + 'static,
     mut out: impl AsyncWrite + Unpin + Send,
     mut err: impl AsyncWrite + Unpin + Send,
 ) -> u32 {
+    let Invocation {
+        exe,
+        words,
+        env,
+        server_url,
+        token,
+    } = what;
     let home = match tempfile::tempdir() {
         Ok(d) => d,
         Err(e) => {

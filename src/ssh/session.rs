@@ -175,12 +175,15 @@ pub(super) async fn run(
         }
         Some(words) => {
             drop(rx);
+            let what = exec::Invocation {
+                exe: &shared.exe,
+                words: &words,
+                env: &env,
+                server_url: &shared.api_url,
+                token: &token,
+            };
             let work = exec::run(
-                &shared.exe,
-                &words,
-                &env,
-                &shared.api_url,
-                &token,
+                what,
                 tokio::io::empty(),
                 write.make_writer(),
                 write.make_writer_ext(Some(1)),
