@@ -372,31 +372,36 @@ pub fn render(state: &State, theme: &Theme, pane: Pane, area: Rect, buf: &mut Bu
             break;
         }
         let e = &state.entries[p.rows[idx] as usize];
-        let is_cursor = idx == p.cursor;
-        row(
-            state,
-            theme,
-            e,
-            &cols,
-            Rect::new(body.x, y, body.width, 1),
-            is_cursor && active,
-            is_cursor,
-            buf,
-        );
+        let cursor = match (idx == p.cursor, active) {
+            (false, _) => Cursor::Elsewhere,
+            (true, false) => Cursor::InOtherPane,
+            (true, true) => Cursor::Focused,
+        };
+        let area = Rect::new(body.x, y, body.width, 1);
+        row(state, theme, e, &cols, area, cursor, buf);
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Whether a row is the cursor's, and in the focused pane.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    Elsewhere,
+    /// The cursor of the pane that is not focused (underlined).
+    InOtherPane,
+    Focused,
+}
+
 fn row(
     state: &State,
     theme: &Theme,
     e: &Entry,
     cols: &[(Col, u16)],
     area: Rect,
-    focused: bool,
-    cursor: bool,
+    at: Cursor,
     buf: &mut Buffer,
 ) {
+    let focused = at == Cursor::Focused;
+    let cursor = at != Cursor::Elsewhere;
     let r = &e.referral;
     let marked = state.is_marked(&r.id);
     let text = if marked {
