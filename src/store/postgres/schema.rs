@@ -99,6 +99,10 @@ const MIGRATIONS: &[&str] = &[
     // 2: who holds an in-flight claim: the backend pid of the claiming
     // server's LISTEN session, so that a claim of a server that died is
     // taken over as soon as its session is gone, not after the timeout.
+    // No longer written or read: a claim is now an advisory lock held by
+    // the write transaction itself (`write/idem.rs`), which ends with its
+    // session. The column stays: dropping it would take a migration that
+    // makes every server of the version before refuse the database.
     r#"
     ALTER TABLE idempotency ADD COLUMN holder_pid INTEGER;
     "#,
