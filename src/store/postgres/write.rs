@@ -79,6 +79,13 @@ const NUMBER_EVENTS: &str = "WITH s AS (UPDATE event_seq SET last = last + $1 WH
      SELECT s.last, pg_notify('leadx_events', s.last::text) FROM s";
 
 type Seen = HashMap<String, (StoredReferral, String)>;
+/// The answers to a group's numbering (none when it had no events; then
+/// its row, which only a missing counter row leaves out) and to the
+/// `COMMIT` sent behind it.
+type Sent = (
+    Result<Option<Option<tokio_postgres::Row>>, tokio_postgres::Error>,
+    Result<(), tokio_postgres::Error>,
+);
 type Key = (String, String);
 
 /// What the running job changed, to undo it if it fails.
@@ -220,65 +227,14 @@ impl PgTx {
     /// (delivered on commit); returns the events as committed, in order.
     /// On an error nothing of the group is committed.
     pub async fn commit(mut self) -> StoreResult<Vec<Arc<StoredEvent>>> {
-        if let Err(e) = self.write_out().await {
-            // Rolled back before the callers hear of it: the keys it held
-            // are free when a retry comes.
-            self.rollback().await;
-            return Err(e);
-        }
-        let n = self.events.len();
-        let (mut ids, mut accepted, mut bodies) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        for (stored, body) in &self.events {
-            ids.push(stored.referral.id.as_str());
-            accepted.push(stored.accepted_partner.as_deref());
-            bodies.push(body.as_str());
-        }
-        let count = n as i64;
-        let at = secs(self.now);
-        // Prepared first, so that it goes out before the `COMMIT` behind it
-        // (a request goes out on its first poll).
-        let numbering = match n {
-            0 => None,
-            _ => match self.c().prepare_cached(NUMBER_EVENTS).await {
-                Ok(st) => Some(st),
-                Err(e) => {
-                    self.rollback().await;
-                    return Err(pg(e));
-                }
-            },
-        };
-        let params: [&(dyn ToSql + Sync); 5] = [&count, &at, &ids, &accepted, &bodies];
-        let numbering = async {
-            match &numbering {
-                Some(st) => self.c().query_opt(st, &params).await.map(Some),
-                None => Ok(None),
-            }
-        };
-        let sent = {
-            let mut numbering = std::pin::pin!(numbering);
-            // The first poll queues the numbering request; it is ready
-            // only if it failed before going out (a parameter that would
-            // not encode, say): then `COMMIT` must not go out at all.
-            match futures::poll!(numbering.as_mut()) {
-                Poll::Ready(Err(e)) => Err(e),
-                Poll::Ready(Ok(numbered)) => {
-                    Ok((Ok(numbered), self.c().batch_execute("COMMIT").await))
-                }
-                // If the numbering fails in the database, the transaction
-                // is aborted and PostgreSQL answers the `COMMIT` behind it
-                // by rolling back.
-                Poll::Pending => Ok(futures::join!(numbering, self.c().batch_execute("COMMIT"))),
-            }
-        };
-        let (numbered, committed) = match sent {
-            Ok(both) => both,
+        let (numbered, committed) = match self.send_commit().await {
+            Ok(sent) => sent,
             Err(e) => {
+                // `COMMIT` did not go out: rolled back before the callers
+                // hear of it, so the keys it held are free when a retry
+                // comes.
                 self.rollback().await;
-                return Err(pg(e));
+                return Err(e);
             }
         };
         if let Err(e) = committed {
@@ -301,6 +257,7 @@ impl PgTx {
                 super::conn::error_text(&e)
             )),
         })?;
+        let (n, count) = (self.events.len(), self.events.len() as i64);
         let mut out = Vec::with_capacity(n);
         if let Some(numbered) = numbered {
             // Without the counter's row the events' numbers are null and
@@ -316,6 +273,51 @@ impl PgTx {
             }
         }
         Ok(out)
+    }
+
+    /// Sends the buffered writes, then the events' numbering with `COMMIT`
+    /// right behind it, and returns both answers. An error means `COMMIT`
+    /// did not go out: the transaction is still open.
+    async fn send_commit(&mut self) -> StoreResult<Sent> {
+        self.write_out().await?;
+        let n = self.events.len();
+        let (mut ids, mut accepted, mut bodies) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for (stored, body) in &self.events {
+            ids.push(stored.referral.id.as_str());
+            accepted.push(stored.accepted_partner.as_deref());
+            bodies.push(body.as_str());
+        }
+        let count = n as i64;
+        let at = secs(self.now);
+        // Prepared first, so that it goes out before the `COMMIT` behind it
+        // (a request goes out on its first poll).
+        let numbering = match n {
+            0 => None,
+            _ => Some(self.c().prepare_cached(NUMBER_EVENTS).await.map_err(pg)?),
+        };
+        let params: [&(dyn ToSql + Sync); 5] = [&count, &at, &ids, &accepted, &bodies];
+        let numbering = async {
+            match &numbering {
+                Some(st) => self.c().query_opt(st, &params).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let mut numbering = std::pin::pin!(numbering);
+        // The first poll queues the numbering request; it is ready only if
+        // it failed before going out (a parameter that would not encode,
+        // say): then `COMMIT` must not go out at all.
+        match futures::poll!(numbering.as_mut()) {
+            Poll::Ready(Err(e)) => Err(pg(e)),
+            Poll::Ready(Ok(numbered)) => Ok((Ok(numbered), self.c().batch_execute("COMMIT").await)),
+            // If the numbering fails in the database, the transaction is
+            // aborted and PostgreSQL answers the `COMMIT` behind it by
+            // rolling back.
+            Poll::Pending => Ok(futures::join!(numbering, self.c().batch_execute("COMMIT"))),
+        }
     }
 
     /// Sends the buffered writes (everything but the events and `COMMIT`).
