@@ -5,7 +5,7 @@
 //! one. Every byte the real binary writes from the lead's POST until the
 //! screen settles is counted: every frame the lead causes (its row, the
 //! moved rows, the counts, the countdown turning a second later), not only
-//! the first. `tests/inbox_e2e.rs` covers one pane at 100x30.
+//! the first. `tests/inbox_e2e/` covers one pane at 100x30.
 
 mod common;
 mod e2e;
