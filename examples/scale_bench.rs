@@ -49,26 +49,24 @@
 mod support;
 
 use support::accepts::{self, AcceptFigures, percentile};
+use support::exchange::{World, populate, send_lead};
 use support::fanout::{Serve, nofile};
+use support::postgres::{CpuSpent, bench_db, pg_stores, synchronous_commit};
 use support::subscribers::monotonic_ns;
 use support::workers::{WORKER_ARG, Workers, worker_main};
 use support::{
-    banner, check, cpu_split, cpu_ticks, leadx_bin, load_average, ms, quick, scaled, thousands,
-    verdict,
+    banner, check, cpu_split, leadx_bin, load_average, ms, quick, scaled, thousands, verdict,
 };
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use leadx::clock;
-use leadx::domain::Actor;
 use leadx::server::{ServerConfig, start};
 use leadx::store::SharedStore;
 use leadx::store::postgres::PgStore;
 use leadx::store::postgres::test_db::TestDb;
 use leadx::store::sqlite::SqliteStore;
-use leadx::wire::{Partner, PartnerKind, Role};
-use serde_json::{Value, json};
 
 /// Accepts/s goal with one PostgreSQL server (issue 8).
 const ACCEPTS_GOAL: f64 = 5000.0;
@@ -80,55 +78,6 @@ fn time_limit() -> Duration {
 }
 /// Server memory per idle subscriber goal, bytes.
 const BYTES_PER_SUBSCRIBER_GOAL: f64 = 20.0 * 1024.0;
-
-/// The exchange the benchmark needs: northwind-net sends, acme-web's
-/// users receive.
-struct World {
-    sender: Actor,
-    sender_token: String,
-    receivers: Vec<String>,
-}
-
-async fn populate(store: &SharedStore, receivers: usize) -> World {
-    for (id, kind) in [
-        ("northwind-net", PartnerKind::Provider),
-        ("acme-web", PartnerKind::Integrator),
-    ] {
-        let partner = Partner {
-            id: id.into(),
-            name: id.into(),
-            kind,
-            categories: vec![],
-            regions: vec![],
-        };
-        store.add_partner(&partner).await.expect("partner");
-    }
-    let sender_token = store
-        .add_user("northwind-net", "Sender", Role::Agent)
-        .await
-        .expect("sender")
-        .1;
-    let sender = store
-        .authenticate(&sender_token)
-        .await
-        .expect("auth")
-        .expect("sender");
-    let mut tokens = Vec::with_capacity(receivers);
-    for chunk in (0..receivers).collect::<Vec<_>>().chunks(32) {
-        let adds = chunk.iter().map(|k| async move {
-            let name = format!("Receiver {k}");
-            store.add_user("acme-web", &name, Role::Agent).await
-        });
-        for added in futures::future::join_all(adds).await {
-            tokens.push(added.expect("receiver").1);
-        }
-    }
-    World {
-        sender,
-        sender_token,
-        receivers: tokens,
-    }
-}
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -144,32 +93,6 @@ fn per_client() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(scaled(100, 5))
-}
-
-/// CPU ticks spent so far by this process and by the PostgreSQL backends
-/// of a database (10 ms ticks, so whole runs only): what the machine's two
-/// cores must give per accept, whatever else runs beside.
-struct CpuSpent {
-    me: u64,
-    pg: u64,
-}
-
-impl CpuSpent {
-    async fn start(db: Option<&str>) -> CpuSpent {
-        CpuSpent {
-            me: cpu_ticks(std::process::id()),
-            pg: backends_cpu(db).await,
-        }
-    }
-
-    /// Milliseconds of CPU per accept since `start`: this process's, the
-    /// database's backends'.
-    async fn per_accept(&self, db: Option<&str>, accepts: usize) -> (f64, f64) {
-        let me = cpu_ticks(std::process::id()) - self.me;
-        let pg = backends_cpu(db).await.saturating_sub(self.pg);
-        let per = |ticks: u64| ticks as f64 * 10.0 / accepts as f64;
-        (per(me), per(pg))
-    }
 }
 
 /// One accept run: `stores.len()` servers in this process with `config`,
@@ -269,71 +192,6 @@ async fn store_case(db: &TestDb) -> AcceptFigures {
     f
 }
 
-/// CPU ticks used so far by the PostgreSQL backends connected to the
-/// database at `url` (0 without one).
-async fn backends_cpu(url: Option<&str>) -> u64 {
-    let Some(url) = url else { return 0 };
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect for CPU figures");
-    let driver = tokio::spawn(conn);
-    let rows = client
-        .query(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
-             AND pid <> pg_backend_pid()",
-            &[],
-        )
-        .await
-        .expect("backends");
-    drop(client);
-    let _ = driver.await;
-    rows.iter()
-        .map(|r| {
-            let pid: i32 = r.get(0);
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|_| cpu_ticks(pid as u32))
-                .unwrap_or(0)
-        })
-        .sum()
-}
-
-/// A throwaway database; with `LEADX_BENCH_SYNC_COMMIT=off`, one whose
-/// sessions commit without waiting for the WAL flush (the flush's share;
-/// that database only, never the cluster's setting).
-async fn bench_db() -> TestDb {
-    let db = TestDb::create().await.expect("database");
-    if std::env::var("LEADX_BENCH_SYNC_COMMIT").is_ok_and(|v| v == "off") {
-        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
-            .await
-            .expect("connect");
-        let driver = tokio::spawn(conn);
-        let name: String = client
-            .query_one("SELECT current_database()", &[])
-            .await
-            .expect("name")
-            .get(0);
-        client
-            .batch_execute(&format!(
-                "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
-            ))
-            .await
-            .expect("synchronous_commit = off");
-        drop(client);
-        let _ = driver.await;
-        println!("   (this database: synchronous_commit = off, LEADX_BENCH_SYNC_COMMIT)");
-    }
-    db
-}
-
-async fn pg_stores(db: &TestDb, n: usize) -> Vec<SharedStore> {
-    let mut stores: Vec<SharedStore> = Vec::new();
-    for _ in 0..n {
-        let store = PgStore::connect(&db.url, clock::system()).await;
-        stores.push(Arc::new(store.expect("connect")));
-    }
-    stores
-}
-
 async fn accepts() {
     // `leadx serve` as it runs, its rate limit off: its expiry sweep every
     // second (the tests' 50 ms would put twenty sweeps a second into the
@@ -388,22 +246,6 @@ async fn accepts() {
         lite.per_sec(),
         goal(&lite)
     );
-}
-
-/// Sends one lead to acme-web through `url`; the referral's id.
-async fn send_lead(http: &reqwest::Client, url: &str, token: &str, company: &str) -> String {
-    let body =
-        json!({"to_partner": "acme-web", "lead": {"company": company, "category": "hosting"}});
-    let r = http
-        .post(format!("{url}/v1/referrals"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("send lead");
-    check(r.status() == 201, &format!("send answered {}", r.status()));
-    let v: Value = r.json().await.expect("referral");
-    v["id"].as_str().expect("id").to_owned()
 }
 
 /// N subscribers over `servers` (already started on one database), one
@@ -592,16 +434,6 @@ async fn fanout(n: usize, pg: Option<&TestDb>) {
     let servers = [Serve::start(&bin, path.to_str().expect("utf-8 path"))];
     let per_server = if pg.is_some() { n.div_ceil(3) } else { n };
     fanout_case("SQLite, 1 server", &servers, &world, per_server).await;
-}
-
-/// `SHOW synchronous_commit` on the database.
-async fn synchronous_commit(url: &str) -> String {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
-    let row = client.query_one("SHOW synchronous_commit", &[]).await;
-    row.expect("SHOW synchronous_commit").get(0)
 }
 
 fn main() {

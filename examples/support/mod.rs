@@ -5,7 +5,9 @@
 
 pub mod accepts;
 pub mod endless;
+pub mod exchange;
 pub mod fanout;
+pub mod postgres;
 pub mod subscribers;
 pub mod workers;
 

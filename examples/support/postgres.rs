@@ -1,0 +1,115 @@
+//! PostgreSQL for `scale_bench`: a throwaway database per case, stores
+//! on it, its `synchronous_commit`, and the CPU an accept costs in this
+//! process and in the database's backends.
+
+use std::sync::Arc;
+
+use leadx::clock;
+use leadx::store::SharedStore;
+use leadx::store::postgres::PgStore;
+use leadx::store::postgres::test_db::TestDb;
+
+use super::cpu_ticks;
+
+/// A throwaway database; with `LEADX_BENCH_SYNC_COMMIT=off`, one whose
+/// sessions commit without waiting for the WAL flush (the flush's share;
+/// that database only, never the cluster's setting).
+pub async fn bench_db() -> TestDb {
+    let db = TestDb::create().await.expect("database");
+    if std::env::var("LEADX_BENCH_SYNC_COMMIT").is_ok_and(|v| v == "off") {
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        let driver = tokio::spawn(conn);
+        let name: String = client
+            .query_one("SELECT current_database()", &[])
+            .await
+            .expect("name")
+            .get(0);
+        client
+            .batch_execute(&format!(
+                "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
+            ))
+            .await
+            .expect("synchronous_commit = off");
+        drop(client);
+        let _ = driver.await;
+        println!("   (this database: synchronous_commit = off, LEADX_BENCH_SYNC_COMMIT)");
+    }
+    db
+}
+
+/// `n` stores on the database, each its own connections (pool, LISTEN,
+/// writer), as `n` servers would have.
+pub async fn pg_stores(db: &TestDb, n: usize) -> Vec<SharedStore> {
+    let mut stores: Vec<SharedStore> = Vec::new();
+    for _ in 0..n {
+        let store = PgStore::connect(&db.url, clock::system()).await;
+        stores.push(Arc::new(store.expect("connect")));
+    }
+    stores
+}
+
+/// `SHOW synchronous_commit` on the database.
+pub async fn synchronous_commit(url: &str) -> String {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    let row = client.query_one("SHOW synchronous_commit", &[]).await;
+    row.expect("SHOW synchronous_commit").get(0)
+}
+
+/// CPU ticks spent so far by this process and by the PostgreSQL backends
+/// of a database (10 ms ticks, so whole runs only): what the machine's two
+/// cores must give per accept, whatever else runs beside.
+pub struct CpuSpent {
+    me: u64,
+    pg: u64,
+}
+
+impl CpuSpent {
+    pub async fn start(db: Option<&str>) -> CpuSpent {
+        CpuSpent {
+            me: cpu_ticks(std::process::id()),
+            pg: backends_cpu(db).await,
+        }
+    }
+
+    /// Milliseconds of CPU per accept since `start`: this process's, the
+    /// database's backends'.
+    pub async fn per_accept(&self, db: Option<&str>, accepts: usize) -> (f64, f64) {
+        let me = cpu_ticks(std::process::id()) - self.me;
+        let pg = backends_cpu(db).await.saturating_sub(self.pg);
+        let per = |ticks: u64| ticks as f64 * 10.0 / accepts as f64;
+        (per(me), per(pg))
+    }
+}
+
+/// CPU ticks used so far by the PostgreSQL backends connected to the
+/// database at `url` (0 without one).
+pub async fn backends_cpu(url: Option<&str>) -> u64 {
+    let Some(url) = url else { return 0 };
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect for CPU figures");
+    let driver = tokio::spawn(conn);
+    let rows = client
+        .query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .expect("backends");
+    drop(client);
+    let _ = driver.await;
+    rows.iter()
+        .map(|r| {
+            let pid: i32 = r.get(0);
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|_| cpu_ticks(pid as u32))
+                .unwrap_or(0)
+        })
+        .sum()
+}
