@@ -18,14 +18,15 @@
 
 mod support;
 
+use support::synth_referral::synth_referral;
+use support::timed::{Sample, report, timed};
 use support::{ME, banner, check, ms, scaled, seed, status_kib, verdict};
 
 use std::time::{Duration, Instant};
 
 use leadx::client::{Client, ClientConfig};
 use leadx::clock::SharedClock;
-use leadx::demo::world::{LeadFactory, commission, lead_region, sender_note, trading_partners};
-use leadx::domain::validate::validate_lead;
+use leadx::demo::world::{LeadFactory, trading_partners};
 use leadx::inbox::keymap::KeyMap;
 use leadx::inbox::msg::{FeedMsg, Msg};
 use leadx::inbox::scroll_backend::ScrollBackend;
@@ -36,12 +37,10 @@ use leadx::server::{ServerConfig, start};
 use leadx::store::SharedStore;
 use leadx::theme::{self, Theme};
 use leadx::wire::{
-    DecidedBy, Me, MePartner, MeUser, Name, Partner, ReasonCode, Referral, ReferralBox, Role,
-    Status, Timestamp, now_seconds,
+    Me, MePartner, MeUser, Partner, Referral, ReferralBox, Role, Timestamp, now_seconds,
 };
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -52,92 +51,8 @@ const HEIGHT: u16 = 50;
 
 // ------------------------------------------------------------------ figures
 
-#[repr(C)]
-struct Timespec {
-    tv_sec: i64,
-    tv_nsec: i64,
-}
-
 unsafe extern "C" {
-    fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
     fn malloc_trim(pad: usize) -> i32;
-}
-
-/// `CLOCK_THREAD_CPUTIME_ID` on Linux.
-const THREAD_CPU: i32 = 3;
-
-/// CPU time this thread has used: unlike wall time, it does not count the
-/// time other processes (the other builds on a shared machine) held the core.
-fn thread_cpu() -> Duration {
-    let mut ts = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is Linux's.
-    let rc = unsafe { clock_gettime(THREAD_CPU, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-/// Wall and CPU time of one sample.
-#[derive(Clone, Copy)]
-struct Sample {
-    wall: Duration,
-    cpu: Duration,
-}
-
-/// Times `f`: wall clock and this thread's CPU.
-fn timed(f: impl FnOnce()) -> Sample {
-    let (w, c) = (Instant::now(), thread_cpu());
-    f();
-    Sample {
-        wall: w.elapsed(),
-        cpu: thread_cpu().saturating_sub(c),
-    }
-}
-
-struct Stats {
-    median: Duration,
-    p99: Duration,
-    max: Duration,
-    n: usize,
-}
-
-fn stats(mut v: Vec<Duration>) -> Stats {
-    v.sort();
-    let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
-    Stats {
-        median: at(0.5),
-        p99: at(0.99),
-        max: *v.last().expect("samples"),
-        n: v.len(),
-    }
-}
-
-/// Prints one timed figure: wall time (what the user waits) and CPU time
-/// (the work itself); PASS when the wall p99 is within the target.
-fn report(what: &str, samples: &[Sample], target_ms: f64) -> bool {
-    let wall = stats(samples.iter().map(|s| s.wall).collect());
-    let cpu = stats(samples.iter().map(|s| s.cpu).collect());
-    let ok = ms(wall.p99) <= target_ms;
-    println!(
-        "{what}: wall median {:.3} ms, p99 {:.3} ms, max {:.3} ms; CPU median {:.3} ms, p99 {:.3} ms, max {:.3} ms; \
-         over {}  (target p99 ≤ {target_ms} ms) {}{}",
-        ms(wall.median),
-        ms(wall.p99),
-        ms(wall.max),
-        ms(cpu.median),
-        ms(cpu.p99),
-        ms(cpu.max),
-        wall.n,
-        verdict(ok),
-        if !ok && ms(cpu.p99) <= target_ms {
-            " (CPU p99 within target: the wall-time tail is the shared machine)"
-        } else {
-            ""
-        }
-    );
-    ok
 }
 
 /// (VmRSS, VmHWM: the peak so far) of this process, in KiB.
@@ -211,113 +126,6 @@ fn load(state: &mut State, incoming: Vec<Referral>, outgoing: Vec<Referral>, as_
         );
     }
     let _ = update(state, Msg::Feed(FeedMsg::Connected { at: now_seconds() }));
-}
-
-/// One referral as the server would send it to acme-web: a demo-world
-/// lead (company, domain, contact, summary, value, region), a status mix
-/// that depends on its age, decisions, forward chains, masked contacts.
-fn synth_referral(
-    rng: &mut StdRng,
-    leads: &mut LeadFactory,
-    partners: &[Partner],
-    i: usize,
-    now: Timestamp,
-) -> Referral {
-    let others: Vec<&Partner> = partners.iter().filter(|p| p.id != ME).collect();
-    let other = *others.choose(rng).expect("partners");
-    let incoming = !i.is_multiple_of(3);
-    let category = other
-        .categories
-        .choose(rng)
-        .cloned()
-        .unwrap_or_else(|| "hosting".into());
-    let region = lead_region(rng);
-    let input = leads.lead(rng, &category, region);
-    let lead = validate_lead(&input).expect("a demo lead is valid");
-    let age = chrono::Duration::seconds(rng.random_range(0..30 * 86_400));
-    let created = now - age;
-    let young = age < chrono::Duration::hours(72);
-    let roll = rng.random_range(0..100);
-    let status = if young {
-        match roll {
-            0..60 => Status::Pending,
-            60..85 => Status::Accepted,
-            85..95 => Status::Rejected,
-            _ => Status::Forwarded,
-        }
-    } else {
-        match roll {
-            0..30 => Status::Expired,
-            30..65 => Status::Accepted,
-            65..80 => Status::Rejected,
-            80..90 => Status::Won,
-            90..95 => Status::Lost,
-            _ => Status::Forwarded,
-        }
-    };
-    let (from, to) = if incoming {
-        (other.id.clone(), ME.to_string())
-    } else {
-        (ME.to_string(), other.id.clone())
-    };
-    let mut chain = vec![from.clone(), to.clone()];
-    if incoming && rng.random_bool(0.1) {
-        let first = others.choose(rng).expect("partners").id.clone();
-        if first != from {
-            chain.insert(0, first);
-        }
-    }
-    let decided = !matches!(status, Status::Pending | Status::Expired);
-    let decided_at = decided.then(|| {
-        created + chrono::Duration::seconds(rng.random_range(60..(age.num_seconds().max(61))))
-    });
-    let decider = if incoming { ME } else { other.id.as_str() };
-    let mut r = Referral {
-        id: format!("r_{}", ulid::Ulid::new()),
-        version: if decided { 2 } else { 1 },
-        status,
-        from_partner: from.into(),
-        to_partner: to.into(),
-        lead,
-        contact_masked: false,
-        commission_pct: commission(rng, other.kind),
-        note: sender_note(rng),
-        decision_note: (status == Status::Accepted)
-            .then(|| "Thanks! Calling them tomorrow".to_string()),
-        created_at: created,
-        updated_at: decided_at.unwrap_or(created),
-        expires_at: created + chrono::Duration::hours(72),
-        decided_at,
-        // Fresh allocations per referral, as JSON decoding makes them: the
-        // inbox's interning is what shares them.
-        decided_by: decided.then(|| {
-            std::sync::Arc::new(DecidedBy {
-                user: "u_decider".into(),
-                name: "Sam Ortiz".into(),
-                partner: decider.into(),
-            })
-        }),
-        reason: (status == Status::Rejected).then(|| {
-            Box::new(leadx::wire::Reason {
-                code: *ReasonCode::ALL.choose(rng).expect("codes"),
-                note: Some("Outside our region this quarter".into()),
-            })
-        }),
-        outcome: matches!(status, Status::Won | Status::Lost).then(|| {
-            Box::new(leadx::wire::Outcome {
-                value_cents: Some(rng.random_range(1..500) * 10_000),
-                note: None,
-            })
-        }),
-        parent_id: None,
-        forwarded_to: (status == Status::Forwarded).then(|| other.id.clone()),
-        chain: chain.into_iter().map(Name::from).collect(),
-    };
-    // The receiver sees the contact only once it accepted.
-    if incoming && !matches!(status, Status::Accepted | Status::Won | Status::Lost) {
-        r.mask_contact();
-    }
-    r
 }
 
 fn draw(term: &mut Terminal<TestBackend>, state: &State, th: &Theme) {

@@ -9,6 +9,8 @@ pub mod exchange;
 pub mod fanout;
 pub mod postgres;
 pub mod subscribers;
+pub mod synth_referral;
+pub mod timed;
 pub mod workers;
 
 use std::io::Read;
