@@ -7,6 +7,7 @@ pub mod accepts;
 pub mod endless;
 pub mod exchange;
 pub mod fanout;
+pub mod hourly_seed;
 pub mod postgres;
 pub mod subscribers;
 pub mod synth_referral;
