@@ -30,6 +30,8 @@ mod support;
 
 use support::endless;
 use support::fanout::{Serve, raise_nofile};
+use support::list_peak::run_list;
+use support::raw_http::{healthz_worst, raw, status_of};
 use support::{banner, check, leadx_bin, load_average, ms, quick, scaled, status_kib, verdict};
 
 use std::net::SocketAddr;
@@ -119,50 +121,6 @@ fn world(dir: &Path) -> World {
         agent_id: agent.id,
         sender,
     }
-}
-
-/// Sends `request` on a new connection and reads the answer to its end
-/// (or `within`); returns how long that took and what came back.
-async fn raw(addr: SocketAddr, request: &[u8], within: Duration) -> (Duration, Vec<u8>) {
-    let t = Instant::now();
-    let mut answer = Vec::new();
-    let done = tokio::time::timeout(within, async {
-        let mut s = TcpStream::connect(addr).await?;
-        s.write_all(request).await?;
-        s.read_to_end(&mut answer).await
-    })
-    .await;
-    if !matches!(done, Ok(Ok(_))) {
-        answer.clear();
-    }
-    (t.elapsed(), answer)
-}
-
-fn status_of(answer: &[u8]) -> u16 {
-    std::str::from_utf8(&answer[..answer.len().min(12)])
-        .ok()
-        .and_then(|s| s.get(9..12)?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The slowest of 10 `GET /healthz` on new connections; every one must be
-/// 200 within 5 s (a timeout counts as 5 s and fails the check).
-async fn healthz_worst(addr: SocketAddr) -> Duration {
-    let mut worst = Duration::ZERO;
-    for _ in 0..10 {
-        let (took, answer) = raw(
-            addr,
-            b"GET /healthz HTTP/1.1\r\nHost: leadx\r\nConnection: close\r\n\r\n",
-            Duration::from_secs(5),
-        )
-        .await;
-        check(
-            status_of(&answer) == 200,
-            "/healthz answers 200 under attack",
-        );
-        worst = worst.max(took);
-    }
-    worst
 }
 
 fn measured(name: &str, serve: &Serve, healthz: Duration, what: String) -> Row {
@@ -413,60 +371,6 @@ async fn revoked_stream(bin: &Path, w: &World) -> Row {
             ended.as_secs_f64()
         ),
     )
-}
-
-/// `leadx list --format csv` against `url` with `token`, in a home of its
-/// own, killed after `within`; its peak memory is polled while it runs.
-fn run_list(
-    bin: &Path,
-    home: &Path,
-    url: &str,
-    token: &str,
-    within: Duration,
-) -> (std::process::Output, u64, Duration) {
-    let t = Instant::now();
-    let mut child = std::process::Command::new(bin)
-        .args(["list", "--format", "csv"])
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("LEADX_SERVER__URL", url)
-        .env("LEADX_SERVER__TOKEN", token)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn leadx list");
-    let pid = child.id();
-    let mut peak = 0;
-    let (out_rx, err_rx) = (
-        child.stdout.take().expect("out"),
-        child.stderr.take().expect("err"),
-    );
-    let reader = |mut r: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut v = Vec::new();
-            let _ = r.read_to_end(&mut v);
-            v
-        })
-    };
-    let (out, err) = (reader(Box::new(out_rx)), reader(Box::new(err_rx)));
-    let status = loop {
-        peak = peak.max(status_kib(pid, "VmHWM"));
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if t.elapsed() > within {
-            let _ = child.kill();
-            break child.wait().expect("wait");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let output = std::process::Output {
-        status,
-        stdout: out.join().expect("stdout"),
-        stderr: err.join().expect("stderr"),
-    };
-    (output, peak, t.elapsed())
 }
 
 async fn formula(bin: &Path, w: &World, home: &Path) -> Row {
