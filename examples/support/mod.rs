@@ -1,6 +1,13 @@
 //! What the release-mode benchmarks share: the real `leadx` binary next to
 //! them, and a real SQLite store seeded with many referrals through the
-//! `Store` trait. Each example includes it with `mod support;`.
+//! `Store` trait (this file); and one module per job that more than one
+//! case runs, or that would make its example too long: the accept load
+//! (`accepts`), the fan-out and its subscriber workers (`fanout`,
+//! `subscribers`, `workers`), the exchange a scale run sets up (`exchange`,
+//! `postgres`), timing and its report (`timed`), made-up or hour-aligned
+//! referrals (`synth_referral`, `hourly_seed`), raw HTTP and endless
+//! pages for the hostile-input runs (`raw_http`, `endless`, `list_peak`).
+//! Each example includes it with `mod support;`.
 #![allow(dead_code)]
 
 pub mod accepts;
