@@ -35,7 +35,6 @@ use support::{
     verdict,
 };
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -45,12 +44,12 @@ use chrono::Utc;
 use leadx::client::{Client, ClientConfig};
 use leadx::clock::{ManualClock, SharedClock};
 use leadx::demo::world::{LeadFactory, commission, lead_region, sender_note, trading_partners};
-use leadx::domain::{Action, ActionItem, Actor};
+use leadx::domain::{Action, ActionItem};
 use leadx::server::{ServerConfig, start};
 use leadx::store::SharedStore;
 use leadx::store::sqlite::SqliteStore;
 use leadx::wire::{
-    AcceptRequest, BatchAction, BatchItem, BatchRequest, CreateReferral, Partner, Role, Status,
+    AcceptRequest, BatchAction, BatchItem, BatchRequest, CreateReferral, Partner, Status,
 };
 use portable_pty::{PtySize, native_pty_system};
 use rand::SeedableRng;
@@ -159,21 +158,8 @@ fn seed(dir: &Path, tag: &str) -> World {
     let clock = ManualClock::new(now - chrono::Duration::hours(2));
     let shared: SharedClock = clock.clone();
     let store = Arc::new(SqliteStore::open(&dir.join("batch.db"), shared).expect("store"));
-    let mut actors = HashMap::<String, Actor>::new();
-    let mut token = String::new();
-    for p in &partners {
-        store.add_partner(p).expect("partner");
-        let (_, t) = store
-            .add_user(&p.id, "Sam Ortiz", Role::Agent)
-            .expect("user");
-        actors.insert(
-            p.id.clone(),
-            store.authenticate(&t).expect("auth").expect("actor"),
-        );
-        if p.id == ME {
-            token = t;
-        }
-    }
+    let (actors, tokens) = support::agents(&store, &partners);
+    let token = tokens.get(ME).cloned().unwrap_or_default();
     let others: Vec<&Partner> = partners.iter().filter(|p| p.id != ME).collect();
     // 0 = pending incoming, 1 = incoming to accept now, 2 = outgoing.
     let kinds: Vec<usize> = (0..pending_n())

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use chrono::{DurationRound, Utc};
 use leadx::clock::{ManualClock, SharedClock};
 use leadx::demo::world::{LeadFactory, commission, lead_region, sender_note, trading_partners};
-use leadx::domain::{Action, ActionItem, Actor};
+use leadx::domain::{Action, ActionItem};
 use leadx::store::sqlite::SqliteStore;
-use leadx::wire::{CreateReferral, Partner, ReasonCode, ReasonInput, Role};
+use leadx::wire::{CreateReferral, Partner, ReasonCode, ReasonInput};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -40,19 +40,7 @@ pub fn seed(dir: &Path, n: usize) -> World {
     let clock = ManualClock::new(hour);
     let shared: SharedClock = clock.clone();
     let store = Arc::new(SqliteStore::open(&dir.join("inbox.db"), shared).expect("store"));
-    let mut actors = std::collections::HashMap::<String, Actor>::new();
-    let mut tokens = std::collections::HashMap::<String, String>::new();
-    for p in &partners {
-        store.add_partner(p).expect("partner");
-        let (_, t) = store
-            .add_user(&p.id, "Sam Ortiz", Role::Agent)
-            .expect("user");
-        actors.insert(
-            p.id.clone(),
-            store.authenticate(&t).expect("auth").expect("actor"),
-        );
-        tokens.insert(p.id.clone(), t);
-    }
+    let (actors, tokens) = super::agents(&store, &partners);
     let others: Vec<&Partner> = partners.iter().filter(|p| p.id != ME).collect();
     let mut rng = StdRng::seed_from_u64(7);
     let mut leads = LeadFactory::new();

@@ -215,6 +215,29 @@ impl Seeded {
     }
 }
 
+/// Adds `partners` to `store`, each with one agent ("Sam Ortiz"): the
+/// agents as the store authenticates them, and their tokens, by partner id.
+pub fn agents(
+    store: &SqliteStore,
+    partners: &[Partner],
+) -> (
+    std::collections::HashMap<String, Actor>,
+    std::collections::HashMap<String, String>,
+) {
+    let mut actors = std::collections::HashMap::new();
+    let mut tokens = std::collections::HashMap::new();
+    for p in partners {
+        store.add_partner(p).expect("partner");
+        let (_, t) = store
+            .add_user(&p.id, "Sam Ortiz", Role::Agent)
+            .expect("user");
+        let actor: Actor = store.authenticate(&t).expect("auth").expect("actor");
+        actors.insert(p.id.clone(), actor);
+        tokens.insert(p.id.clone(), t);
+    }
+    (actors, tokens)
+}
+
 /// A real SQLite store with `n` referrals to or from acme-web, created
 /// through `Store::create` over 30 simulated days, many decided through
 /// `Store::apply`, the overdue ones expired.
@@ -223,19 +246,8 @@ pub fn seed(dir: &std::path::Path, n: usize, partners: &[Partner]) -> Seeded {
     let clock = ManualClock::new(start);
     let shared: SharedClock = clock.clone();
     let store = Arc::new(SqliteStore::open(&dir.join("bench.db"), shared).expect("open store"));
-    let mut actors = std::collections::HashMap::new();
-    let mut token = String::new();
-    for p in partners {
-        store.add_partner(p).expect("partner");
-        let (_, t) = store
-            .add_user(&p.id, "Sam Ortiz", Role::Agent)
-            .expect("user");
-        let actor: Actor = store.authenticate(&t).expect("auth").expect("actor");
-        if p.id == ME {
-            token = t;
-        }
-        actors.insert(p.id.clone(), actor);
-    }
+    let (actors, tokens) = agents(&store, partners);
+    let token = tokens.get(ME).cloned().unwrap_or_default();
     let actors = Arc::new(actors);
     let others: Arc<Vec<Partner>> =
         Arc::new(partners.iter().filter(|p| p.id != ME).cloned().collect());
