@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use leadx::client::{Client, ClientConfig};
 use leadx::clock::{ManualClock, SharedClock};
-use leadx::demo::world::{LeadFactory, commission, lead_region, sender_note, trading_partners};
+use leadx::demo::world::{LeadFactory, commission, sender_note, trading_partners};
 use leadx::domain::{Action, ActionItem};
 use leadx::server::{ServerConfig, start};
 use leadx::store::SharedStore;
@@ -178,13 +178,7 @@ fn seed(dir: &Path, tag: &str) -> World {
                     let mut made = Vec::new();
                     for i in (t..kinds.len()).step_by(THREADS) {
                         let other = *others.choose(&mut rng).expect("partners");
-                        let category = other
-                            .categories
-                            .choose(&mut rng)
-                            .cloned()
-                            .unwrap_or_else(|| "hosting".into());
-                        let region = lead_region(&mut rng);
-                        let mut lead = leads.lead(&mut rng, &category, region);
+                        let mut lead = support::lead_from(&mut rng, &mut leads, other);
                         // Unique per run and item: duplicate detection stays quiet.
                         lead.domain = lead.domain.map(|d| format!("{tag}{i}-{d}"));
                         let (from, to) = if kinds[i] == 2 {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DurationRound, Utc};
 use leadx::clock::{ManualClock, SharedClock};
-use leadx::demo::world::{LeadFactory, commission, lead_region, sender_note, trading_partners};
+use leadx::demo::world::{LeadFactory, commission, sender_note, trading_partners};
 use leadx::domain::{Action, ActionItem};
 use leadx::store::sqlite::SqliteStore;
 use leadx::wire::{CreateReferral, Partner, ReasonCode, ReasonInput};
@@ -58,13 +58,7 @@ pub fn seed(dir: &Path, n: usize) -> World {
         let mut requests = Vec::new();
         for _ in 0..per.min(n - made) {
             let other = *others.choose(&mut rng).expect("partners");
-            let category = other
-                .categories
-                .choose(&mut rng)
-                .cloned()
-                .unwrap_or_else(|| "hosting".into());
-            let region = lead_region(&mut rng);
-            let lead = leads.lead(&mut rng, &category, region);
+            let lead = super::lead_from(&mut rng, &mut leads, other);
             let incoming = !made.is_multiple_of(3);
             let (from, to) = if incoming {
                 (other.id.clone(), ME.to_string())

@@ -215,6 +215,22 @@ impl Seeded {
     }
 }
 
+/// A made-up lead for `other` to send or receive: one of its categories
+/// (hosting when it has none) and a region, drawn from `rng` in that order.
+pub fn lead_from(
+    rng: &mut StdRng,
+    leads: &mut LeadFactory,
+    other: &Partner,
+) -> leadx::wire::LeadInput {
+    let category = other
+        .categories
+        .choose(rng)
+        .cloned()
+        .unwrap_or_else(|| "hosting".into());
+    let region = lead_region(rng);
+    leads.lead(rng, &category, region)
+}
+
 /// Adds `partners` to `store`, each with one agent ("Sam Ortiz"): the
 /// agents as the store authenticates them, and their tokens, by partner id.
 pub fn agents(
@@ -270,13 +286,7 @@ pub fn seed(dir: &std::path::Path, n: usize, partners: &[Partner]) -> Seeded {
                     for k in (t..this).step_by(THREADS) {
                         let i = made + k;
                         let other = others.choose(&mut rng).expect("partners");
-                        let category = other
-                            .categories
-                            .choose(&mut rng)
-                            .cloned()
-                            .unwrap_or_else(|| "hosting".into());
-                        let region = lead_region(&mut rng);
-                        let mut lead = leads.lead(&mut rng, &category, region);
+                        let mut lead = lead_from(&mut rng, &mut leads, other);
                         // Unique across threads, so duplicate detection stays quiet.
                         lead.domain = lead.domain.map(|d| format!("n{i}-{d}"));
                         let incoming = !i.is_multiple_of(3);
