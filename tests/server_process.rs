@@ -180,6 +180,53 @@ fn serve_without_db_is_a_usage_error() {
 }
 
 #[test]
+fn threads_sets_how_many_threads_run_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("leadx.db");
+    for (arg, want) in [("1", "threads=1"), ("3", "threads=3")] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_leadx"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--threads", arg, "--db"])
+            .arg(&db)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert!(line.starts_with("listening on "), "{line:?}");
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        let log = String::from_utf8_lossy(&out.stderr);
+        let said = log
+            .lines()
+            .find(|l| l.contains("threads that run requests"));
+        assert!(said.is_some_and(|l| l.contains(want)), "{arg}: {log}");
+    }
+    for bad in ["0", "-1", "many", "5000"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_leadx"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                &format!("--threads={bad}"),
+                "--db",
+            ])
+            .arg(dir.path().join("never.db"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("--threads"), "{bad}: {stderr}");
+        assert!(!dir.path().join("never.db").exists(), "{bad}");
+    }
+}
+
+#[test]
 fn a_demo_interval_that_is_not_a_finite_number_is_a_usage_error() {
     for bad in ["inf", "NaN", "-1", "0", "1e300", "soon"] {
         let out = Command::new(env!("CARGO_BIN_EXE_leadx"))

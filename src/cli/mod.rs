@@ -117,7 +117,8 @@ pub fn main() -> ExitCode {
         Command::Doctor(a) => headless::run(headless::Invocation::Doctor(a)),
         Command::Serve(args) => {
             init_stderr_logging();
-            run_async(serve::run(args))
+            let threads = args.threads.map(usize::from);
+            run_async_on(threads, serve::run(args))
         }
         Command::Inbox(args) => inbox::run(args),
         Command::Demo(args) => demo::run(args),
@@ -280,7 +281,19 @@ pub(crate) fn check_db_folder(location: &crate::store::open::Location) -> Result
 }
 
 pub(crate) fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+    run_async_on(None, fut)
+}
+
+/// [`run_async`] on `threads` worker threads (default: one per core).
+fn run_async_on(
+    threads: Option<usize>,
+    fut: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> ExitCode {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = threads {
+        builder.worker_threads(n);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             say_err!("leadx: cannot start the async runtime: {e}");

@@ -84,6 +84,11 @@ pub struct ServeArgs {
     /// non-loopback address (behind a proxy every client has its address).
     #[arg(long, value_name = "N")]
     pub auth_failures_per_minute: Option<u32>,
+    /// Threads that run requests (default: one per core). Where PostgreSQL
+    /// shares the machine's cores, fewer leave it room: on two cores one
+    /// thread served more accepts a second than two (docs/PERFORMANCE.md).
+    #[arg(long, env = "LEADX_THREADS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
     /// The SSH front end (`ssh -p PORT HOST` opens a user's inbox).
     #[command(flatten)]
     pub ssh: SshArgs,
@@ -245,6 +250,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| BadSetup(format!("{e:#}")))?;
     tracing::info!(db = %location.shown(), "store open");
+    let threads = tokio::runtime::Handle::current().metrics().num_workers();
+    tracing::info!(threads, "threads that run requests");
     let ssh_config = args.ssh.config(auth_failures_per_minute(&args))?;
     let config = ServerConfig {
         listen: args.listen,
