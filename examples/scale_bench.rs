@@ -48,14 +48,15 @@
 
 mod support;
 
-use support::accepts::{self, AcceptFigures, percentile};
+use support::accepts::{self, AcceptFigures, Counter, percentile};
 use support::exchange::{World, populate, send_lead};
 use support::fanout::{Serve, nofile};
 use support::postgres::{CpuSpent, bench_db, pg_stores, synchronous_commit};
 use support::subscribers::monotonic_ns;
 use support::workers::{WORKER_ARG, Workers, worker_main};
 use support::{
-    banner, check, cpu_split, leadx_bin, load_average, ms, quick, scaled, thousands, verdict,
+    banner, check, cpu_split, cpu_ticks, leadx_bin, load_average, ms, quick, scaled, thousands,
+    verdict,
 };
 
 use std::sync::Arc;
@@ -119,7 +120,7 @@ async fn accept_case(
     let cpu = CpuSpent::start(db).await;
     let f: AcceptFigures = accepts::run(
         &http(),
-        &stores[0],
+        Counter::Store(&stores[0]),
         &urls,
         &world.receivers,
         ids,
@@ -192,6 +193,57 @@ async fn store_case(db: &TestDb) -> AcceptFigures {
     f
 }
 
+/// The one-server job against a real `leadx serve` process on PostgreSQL
+/// (its rate limit off, `extra` arguments such as `--threads 1`), the 64
+/// clients in this process: CPU per accept split between the server, the
+/// clients and PostgreSQL.
+async fn process_case(label: &str, extra: &[&str]) -> AcceptFigures {
+    let per_client = per_client();
+    let clients = 64;
+    let db = bench_db().await;
+    let store = pg_stores(&db, 1).await.remove(0);
+    let world = populate(&store, 1).await;
+    let server = Serve::start_with(&leadx_bin(), &db.url, extra);
+    let ids = accepts::seed_pending(&store, &world.sender, "acme-web", clients * per_client);
+    let ids = ids.await;
+    // Only the server listens to the database's events during the run.
+    drop(store);
+    let load = load_average();
+    let cpu = CpuSpent::start(Some(&db.url)).await;
+    let server_before = cpu_ticks(server.pid());
+    let urls = [server.url.clone()];
+    let http = http();
+    let count = Counter::Database(&db.url);
+    let f = accepts::run(
+        &http,
+        count,
+        &urls,
+        &world.receivers,
+        ids,
+        clients,
+        per_client,
+    );
+    let f = f.await;
+    let server_ms = (cpu_ticks(server.pid()) - server_before) as f64 * 10.0 / f.accepts as f64;
+    println!(
+        "accepts, {label}: {:>6.0} accepts/s  p50 {:.2} ms  p99 {:.2} ms  ({} accepts by {clients} \
+         clients, 1 token, in {:.2} s; {} × 429; store count checked; load {load} → {})",
+        f.per_sec(),
+        ms(f.p50()),
+        ms(f.p99()),
+        thousands(f.accepts),
+        f.elapsed.as_secs_f64(),
+        f.refused,
+        load_average()
+    );
+    let (cpu_me, cpu_pg) = cpu.per_accept(Some(&db.url), f.accepts).await;
+    println!(
+        "   CPU per accept: {server_ms:.3} ms in the server process, {cpu_me:.3} ms in this \
+         process (the 64 HTTP clients), {cpu_pg:.3} ms in PostgreSQL's backends of this database"
+    );
+    f
+}
+
 async fn accepts() {
     // `leadx serve` as it runs, its rate limit off: its expiry sweep every
     // second (the tests' 50 ms would put twenty sweeps a second into the
@@ -232,7 +284,21 @@ async fn accepts() {
         64,
     )
     .await;
+    println!(
+        "== one `leadx serve` process (rate limit off), the 64 clients in this process: \
+         its runtime's threads as by default (one per core), then `--threads 1`"
+    );
+    let process = process_case("PostgreSQL, `leadx serve`", &[]).await;
+    let one = process_case("PostgreSQL, `leadx serve --threads 1`", &["--threads", "1"]).await;
     let goal = |f: &AcceptFigures| verdict(f.per_sec() >= ACCEPTS_GOAL);
+    println!(
+        "accepts/s at 64 clients ≥ 5,000 with one `leadx serve` process on PostgreSQL: \
+         {:.0}/s with a thread per core {}, {:.0}/s with --threads 1 {}",
+        process.per_sec(),
+        goal(&process),
+        one.per_sec(),
+        goal(&one)
+    );
     println!(
         "accepts/s at 64 clients ≥ 5,000 with one PostgreSQL server: {:.0}/s unlimited {}, \
          {:.0}/s stock {}; three servers {:.0}/s (recorded); the store alone, no HTTP, \

@@ -61,7 +61,7 @@ impl Bench {
         let ids = self.seed(clients * per_client).await;
         let f = accepts::run(
             &self.http,
-            &self.store,
+            accepts::Counter::Store(&self.store),
             std::slice::from_ref(&self.url),
             &self.receivers,
             ids,

@@ -89,6 +89,24 @@ pub async fn accepted(store: &SharedStore) -> u64 {
         .map_or(0, |(_, k)| *k)
 }
 
+/// Where a run reads how many referrals are accepted: a store of this
+/// process, or a PostgreSQL database's URL (for a server in another
+/// process: no store of this one then listens to the database's events
+/// beside it, which would cost PostgreSQL a reader more).
+pub enum Counter<'a> {
+    Store(&'a SharedStore),
+    Database(&'a str),
+}
+
+impl Counter<'_> {
+    pub async fn accepted(&self) -> u64 {
+        match self {
+            Counter::Store(store) => accepted(store).await,
+            Counter::Database(url) => super::postgres::accepted_in(url).await,
+        }
+    }
+}
+
 /// What one run of [`run`] measured.
 pub struct AcceptFigures {
     pub accepts: usize,
@@ -114,17 +132,17 @@ impl AcceptFigures {
 /// `clients` concurrent HTTP clients, client `c` on `urls[c % len]` with
 /// `tokens[c % len]`, each accepting its own `per_client` referrals of
 /// `ids` (seeded beforehand) one after another. Checks that every answer
-/// was 200 and that `store` then holds exactly that many more accepted.
+/// was 200 and that `count` then finds exactly that many more accepted.
 pub async fn run(
     http: &reqwest::Client,
-    store: &SharedStore,
+    count: Counter<'_>,
     urls: &[String],
     tokens: &[String],
     ids: Vec<String>,
     clients: usize,
     per_client: usize,
 ) -> AcceptFigures {
-    let accepted_before = begin_run(store, &ids, clients * per_client).await;
+    let accepted_before = begin_run(&count, &ids, clients * per_client).await;
     let ids = Arc::new(ids);
     let keyed = keyed();
     let started = Instant::now();
@@ -170,7 +188,7 @@ pub async fn run(
         latencies.extend(lat);
         refused += n;
     }
-    end_run(store, accepted_before, started, latencies, refused).await
+    end_run(&count, accepted_before, started, latencies, refused).await
 }
 
 /// Whether accepts carry an idempotency key: not with
@@ -179,17 +197,17 @@ fn keyed() -> bool {
     std::env::var("LEADX_BENCH_NO_KEY").is_err()
 }
 
-/// Checks that `ids` hold `n` referrals to accept; how many `store` holds
+/// Checks that `ids` hold `n` referrals to accept; how many `count` finds
 /// as accepted before the run.
-async fn begin_run(store: &SharedStore, ids: &[String], n: usize) -> u64 {
+async fn begin_run(count: &Counter<'_>, ids: &[String], n: usize) -> u64 {
     check(ids.len() >= n, "fewer referrals seeded than accepts");
-    accepted(store).await
+    count.accepted().await
 }
 
-/// The figures of a run that started at `started`, once `store` is checked
+/// The figures of a run that started at `started`, once `count` is checked
 /// to hold exactly one more accepted per latency measured.
 async fn end_run(
-    store: &SharedStore,
+    count: &Counter<'_>,
     accepted_before: u64,
     started: Instant,
     mut latencies: Vec<Duration>,
@@ -197,7 +215,7 @@ async fn end_run(
 ) -> AcceptFigures {
     let elapsed = started.elapsed();
     latencies.sort();
-    let accepted = accepted(store).await - accepted_before;
+    let accepted = count.accepted().await - accepted_before;
     check(
         accepted == latencies.len() as u64,
         &format!(
@@ -228,7 +246,7 @@ pub async fn run_store(
 ) -> AcceptFigures {
     use leadx::domain::{Action, ActionItem};
     use leadx::store::{IdemSave, StoredResponse};
-    let accepted_before = begin_run(store, &ids, clients * per_client).await;
+    let accepted_before = begin_run(&Counter::Store(store), &ids, clients * per_client).await;
     let ids = Arc::new(ids);
     let keyed = keyed();
     let started = Instant::now();
@@ -273,5 +291,12 @@ pub async fn run_store(
     for t in tasks {
         latencies.extend(t.await.expect("caller task"));
     }
-    end_run(store, accepted_before, started, latencies, 0).await
+    end_run(
+        &Counter::Store(store),
+        accepted_before,
+        started,
+        latencies,
+        0,
+    )
+    .await
 }

@@ -113,3 +113,19 @@ pub async fn backends_cpu(url: Option<&str>) -> u64 {
         })
         .sum()
 }
+
+/// How many referrals the database at `url` holds as accepted, read with
+/// SQL (status 1 is `Accepted`, `Status::ALL`'s second).
+pub async fn accepted_in(url: &str) -> u64 {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to count");
+    let driver = tokio::spawn(conn);
+    let row = client
+        .query_one("SELECT count(*) FROM referrals WHERE status = 1", &[])
+        .await
+        .expect("count accepted");
+    drop(client);
+    let _ = driver.await;
+    u64::try_from(row.get::<_, i64>(0)).expect("a count")
+}
