@@ -2,6 +2,7 @@
 //! on it, its `synchronous_commit`, and the CPU an accept costs in this
 //! process and in the database's backends.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use leadx::clock;
@@ -60,12 +61,12 @@ pub async fn synchronous_commit(url: &str) -> String {
     row.expect("SHOW synchronous_commit").get(0)
 }
 
-/// CPU ticks spent so far by this process and by the PostgreSQL backends
+/// CPU ticks spent so far by this process and by each PostgreSQL backend
 /// of a database (10 ms ticks, so whole runs only): what the machine's two
 /// cores must give per accept, whatever else runs beside.
 pub struct CpuSpent {
     me: u64,
-    pg: u64,
+    pg: HashMap<i32, u64>,
 }
 
 impl CpuSpent {
@@ -77,19 +78,28 @@ impl CpuSpent {
     }
 
     /// Milliseconds of CPU per accept since `start`: this process's, the
-    /// database's backends'.
+    /// database's backends'. A backend counts what it spent since `start`
+    /// (all of it if it connected later); one gone by the end is left out,
+    /// so a store closed just before the run (its backends ending as the
+    /// run starts) does not take its earlier work away from the run's.
     pub async fn per_accept(&self, db: Option<&str>, accepts: usize) -> (f64, f64) {
         let me = cpu_ticks(std::process::id()) - self.me;
-        let pg = backends_cpu(db).await.saturating_sub(self.pg);
+        let pg: u64 = backends_cpu(db)
+            .await
+            .iter()
+            .map(|(pid, now)| now.saturating_sub(self.pg.get(pid).copied().unwrap_or(0)))
+            .sum();
         let per = |ticks: u64| ticks as f64 * 10.0 / accepts as f64;
         (per(me), per(pg))
     }
 }
 
-/// CPU ticks used so far by the PostgreSQL backends connected to the
-/// database at `url` (0 without one).
-pub async fn backends_cpu(url: Option<&str>) -> u64 {
-    let Some(url) = url else { return 0 };
+/// CPU ticks used so far by each PostgreSQL backend connected to the
+/// database at `url`, by process id (none without one).
+pub async fn backends_cpu(url: Option<&str>) -> HashMap<i32, u64> {
+    let Some(url) = url else {
+        return HashMap::new();
+    };
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .expect("connect for CPU figures");
@@ -105,13 +115,13 @@ pub async fn backends_cpu(url: Option<&str>) -> u64 {
     drop(client);
     let _ = driver.await;
     rows.iter()
-        .map(|r| {
+        .filter_map(|r| {
             let pid: i32 = r.get(0);
             std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|_| cpu_ticks(pid as u32))
-                .unwrap_or(0)
+                .ok()
+                .map(|_| (pid, cpu_ticks(pid as u32)))
         })
-        .sum()
+        .collect()
 }
 
 /// How many referrals the database at `url` holds as accepted, read with
