@@ -125,14 +125,20 @@ pub async fn backends_cpu(url: Option<&str>) -> HashMap<i32, u64> {
 }
 
 /// How many referrals the database at `url` holds as accepted, read with
-/// SQL (status 1 is `Accepted`, `Status::ALL`'s second).
+/// SQL (the `status` column holds a status's index in `Status::ALL`).
 pub async fn accepted_in(url: &str) -> u64 {
+    use leadx::wire::Status;
+    let accepted = Status::ALL.iter().position(|s| *s == Status::Accepted);
+    let accepted = i16::try_from(accepted.expect("Accepted is a status")).expect("small");
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .expect("connect to count");
     let driver = tokio::spawn(conn);
     let row = client
-        .query_one("SELECT count(*) FROM referrals WHERE status = 1", &[])
+        .query_one(
+            "SELECT count(*) FROM referrals WHERE status = $1",
+            &[&accepted],
+        )
         .await
         .expect("count accepted");
     drop(client);
