@@ -24,8 +24,12 @@ use crate::store::write::answer_after_commit;
 use crate::store::{StoreError, StoreResult};
 
 /// Writer tasks per server (each holds one pooled connection while it
-/// runs a group).
-pub const WRITERS: usize = 4;
+/// runs a group). Two: one group can run its statements while the other
+/// waits for its commit's flush. Measured at 64 clients on two cores
+/// (docs/PERFORMANCE.md, "Session 10"): against four, PostgreSQL's CPU
+/// per accept fell by a sixth (fuller groups) and accepts/s rose in every
+/// case; one writer spent less still but gave no more accepts/s.
+pub const WRITERS: usize = 2;
 /// How many times a writer that finds the queue empty lets the runtime's
 /// other ready tasks run before it closes its group (microseconds each):
 /// requests about to queue a job then join this group instead of waiting
