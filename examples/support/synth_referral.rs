@@ -2,7 +2,7 @@
 //! would send them to acme-web (no store, no HTTP), with fresh
 //! allocations for every string, as JSON decoding makes them.
 
-use leadx::demo::world::{LeadFactory, commission, lead_region, sender_note};
+use leadx::demo::world::{LeadFactory, commission, sender_note};
 use leadx::domain::validate::validate_lead;
 use leadx::wire::{DecidedBy, Name, Partner, ReasonCode, Referral, Status, Timestamp};
 use rand::Rng;
@@ -24,13 +24,7 @@ pub fn synth_referral(
     let others: Vec<&Partner> = partners.iter().filter(|p| p.id != ME).collect();
     let other = *others.choose(rng).expect("partners");
     let incoming = !i.is_multiple_of(3);
-    let category = other
-        .categories
-        .choose(rng)
-        .cloned()
-        .unwrap_or_else(|| "hosting".into());
-    let region = lead_region(rng);
-    let input = leads.lead(rng, &category, region);
+    let input = super::lead_from(rng, leads, other);
     let lead = validate_lead(&input).expect("a demo lead is valid");
     let age = chrono::Duration::seconds(rng.random_range(0..30 * 86_400));
     let created = now - age;
