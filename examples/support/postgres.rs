@@ -51,14 +51,34 @@ pub async fn pg_stores(db: &TestDb, n: usize) -> Vec<SharedStore> {
     stores
 }
 
-/// `SHOW synchronous_commit` on the database.
-pub async fn synchronous_commit(url: &str) -> String {
+/// The rows of one statement on a connection of its own to the database
+/// at `url`, closed before this returns (so that it is no backend of the
+/// database any more); `what` names the statement if it fails.
+async fn query_once(
+    url: &str,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    what: &str,
+) -> Vec<tokio_postgres::Row> {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
-        .expect("connect");
-    tokio::spawn(conn);
-    let row = client.query_one("SHOW synchronous_commit", &[]).await;
-    row.expect("SHOW synchronous_commit").get(0)
+        .unwrap_or_else(|e| panic!("connect for {what}: {e}"));
+    let driver = tokio::spawn(conn);
+    let rows = client.query(sql, params).await;
+    drop(client);
+    let _ = driver.await;
+    rows.unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// `SHOW synchronous_commit` on the database.
+pub async fn synchronous_commit(url: &str) -> String {
+    let rows = query_once(
+        url,
+        "SHOW synchronous_commit",
+        &[],
+        "SHOW synchronous_commit",
+    );
+    rows.await[0].get(0)
 }
 
 /// CPU ticks spent so far by this process and by each PostgreSQL backend
@@ -100,21 +120,15 @@ pub async fn backends_cpu(url: Option<&str>) -> HashMap<i32, u64> {
     let Some(url) = url else {
         return HashMap::new();
     };
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect for CPU figures");
-    let driver = tokio::spawn(conn);
-    let rows = client
-        .query(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
-             AND pid <> pg_backend_pid()",
-            &[],
-        )
-        .await
-        .expect("backends");
-    drop(client);
-    let _ = driver.await;
-    rows.iter()
+    let rows = query_once(
+        url,
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+         AND pid <> pg_backend_pid()",
+        &[],
+        "the database's backends",
+    );
+    rows.await
+        .iter()
         .filter_map(|r| {
             let pid: i32 = r.get(0);
             std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -130,18 +144,7 @@ pub async fn accepted_in(url: &str) -> u64 {
     use leadx::wire::Status;
     let accepted = Status::ALL.iter().position(|s| *s == Status::Accepted);
     let accepted = i16::try_from(accepted.expect("Accepted is a status")).expect("small");
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect to count");
-    let driver = tokio::spawn(conn);
-    let row = client
-        .query_one(
-            "SELECT count(*) FROM referrals WHERE status = $1",
-            &[&accepted],
-        )
-        .await
-        .expect("count accepted");
-    drop(client);
-    let _ = driver.await;
-    u64::try_from(row.get::<_, i64>(0)).expect("a count")
+    let sql = "SELECT count(*) FROM referrals WHERE status = $1";
+    let rows = query_once(url, sql, &[&accepted], "the count of accepted referrals").await;
+    u64::try_from(rows[0].get::<_, i64>(0)).expect("a count")
 }
